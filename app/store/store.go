@@ -1,0 +1,104 @@
+// Package store defines where the App keeps pending requests, decisions,
+// remembered commands, audit events, webhook deliveries and freeze flags.
+//
+// There are two implementations with identical semantics, proven by one
+// conformance suite (storetest): bolt (an embedded file, the default on one
+// machine) and dynamo (DynamoDB, shared by many App replicas). Every state
+// change is a single-item conditional write, so concurrent replicas never
+// double-decide a request.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/stepgate/stepgate/gate"
+)
+
+// Sentinel outcomes. Implementations wrap them; callers use errors.Is.
+var (
+	// ErrNotFound: no such item (or it has expired and is treated as gone).
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a conditional write lost: the request is no longer
+	// pending, has expired, or the approver already voted.
+	ErrConflict = errors.New("conflict")
+	// ErrUnavailable: the backing store cannot be reached. The App answers
+	// 503 and gates fail closed.
+	ErrUnavailable = errors.New("store unavailable")
+)
+
+// Decide is the outcome the App computed for a vote: if Status is final the
+// same conditional write that records the vote also sets it, so a request
+// reaches exactly one final status.
+type Decide struct {
+	Status    gate.Status // gate.StatusPending to only record the vote
+	DecidedBy []string
+	Reason    string
+	Remember  bool
+}
+
+// Store is safe for concurrent use by many goroutines and, for dynamo, many
+// processes. All times are compared with the now the caller passes, so tests
+// control the clock.
+type Store interface {
+	// CreateRequest stores r (r.ID must be gate.RequestID(r.IdempotencyKey))
+	// unless a request with that id exists; it returns the stored request and
+	// whether this call created it.
+	CreateRequest(ctx context.Context, r *gate.Request) (stored *gate.Request, created bool, err error)
+	// GetRequest returns a request by id, or ErrNotFound. Expiry is not
+	// applied here: callers check r.ExpiredAt(now).
+	GetRequest(ctx context.Context, id string) (*gate.Request, error)
+	// UpdateRequest sets the GitHub objects of a request (check run and
+	// comment ids and URLs); other fields are ignored.
+	UpdateRequest(ctx context.Context, r *gate.Request) error
+	// Vote records v on a pending, unexpired (at v.At) request whose votes do
+	// not include v.Login yet, and applies d in the same write. It returns
+	// the updated request, or ErrConflict (already final, expired, or this
+	// login already voted) or ErrNotFound.
+	Vote(ctx context.Context, id string, v gate.Vote, d Decide) (*gate.Request, error)
+	// Finalize moves a pending request to a final status (allowed, expired,
+	// cancelled, or rejected/approved outside a vote). ErrConflict if it is
+	// already final. Expiring is allowed only once ExpiresAt has passed at;
+	// approving or allowing only before.
+	Finalize(ctx context.Context, id string, d Decide, at time.Time) (*gate.Request, error)
+	// SetResult records the gate's exit code and duration once; ErrConflict
+	// if already recorded or the request was not runnable.
+	SetResult(ctx context.Context, id string, exitCode int, duration time.Duration) (*gate.Request, error)
+	// ListPending lists pending requests of repo for a PR number (pr > 0)
+	// or a head SHA (sha != ""), through an index (no scans), oldest first.
+	ListPending(ctx context.Context, repo string, pr int, sha string) ([]*gate.Request, error)
+	// ListPendingRepo lists all pending requests of a repository (freeze).
+	ListPendingRepo(ctx context.Context, repo string) ([]*gate.Request, error)
+	// ListExpired lists pending requests whose ExpiresAt is before now, for
+	// the sweeper, at most limit of them.
+	ListExpired(ctx context.Context, now time.Time, limit int) ([]*gate.Request, error)
+
+	// Remember puts an allowlist entry (replacing one with the same key).
+	Remember(ctx context.Context, e gate.RememberedCommand) error
+	// LookupRemembered returns the unexpired entry for the key and counts a
+	// hit on it, or ErrNotFound.
+	LookupRemembered(ctx context.Context, repo, environment, normalizedSHA256 string, now time.Time) (*gate.RememberedCommand, error)
+	// CountApproval counts an eligible approval of a command toward `learn`
+	// (reset=true clears the count after a rejection) and returns the count.
+	CountApproval(ctx context.Context, repo, environment, normalizedSHA256 string, reset bool, ttl time.Duration, now time.Time) (int, error)
+
+	// AppendAudit seals e onto the repository's hash chain (assigning Seq,
+	// PrevHash and Hash) and stores it. Safe under concurrent appends.
+	AppendAudit(ctx context.Context, e gate.AuditEvent) (gate.AuditEvent, error)
+	// ListAudit returns events in chain order: of repo ("" = all
+	// repositories, repository by repository), at or after since.
+	ListAudit(ctx context.Context, repo string, since time.Time) ([]gate.AuditEvent, error)
+
+	// MarkDelivery records a webhook delivery id; first is false when it was
+	// already seen within ttl (a redelivery).
+	MarkDelivery(ctx context.Context, deliveryID string, ttl time.Duration, now time.Time) (first bool, err error)
+
+	// SetFreeze sets or clears a repository's freeze flag.
+	SetFreeze(ctx context.Context, f gate.Freeze) error
+	// GetFreeze returns the flag (Frozen false when never set).
+	GetFreeze(ctx context.Context, repo string) (gate.Freeze, error)
+
+	// Close releases the store.
+	Close() error
+}

@@ -1,0 +1,80 @@
+package gate
+
+import "time"
+
+// Wire types of the gate API (DESIGN.md "HTTP surface of the App"). The step
+// (gate/action) sends them and the App (app/) serves them.
+
+// CreateRequest is the body of POST /api/v1/requests. Who is asking (repo,
+// run, actor, ref) comes from the OIDC token, never from this body.
+type CreateRequest struct {
+	// Command is the command for display and policy, with secret values
+	// redacted on the runner. CommandSHA256 is CommandHash of the real bytes.
+	Command          string   `json:"command"`
+	CommandSHA256    string   `json:"command_sha256"`
+	Shell            string   `json:"shell"`
+	WorkingDirectory string   `json:"working_directory,omitempty"`
+	Environment      string   `json:"environment,omitempty"`
+	Reason           string   `json:"reason,omitempty"`
+	TimeoutSeconds   int64    `json:"timeout_seconds,omitempty"`
+	Approvers        []string `json:"approvers,omitempty"`
+	Job              string   `json:"job"`
+	Step             string   `json:"step"`
+	// HeadSHA and PullRequest place the check run and comment: for
+	// pull_request runs the PR's head commit, not the merge commit.
+	HeadSHA     string `json:"head_sha,omitempty"`
+	PullRequest int    `json:"pull_request,omitempty"`
+	// ClientRisk is the runner's own assessment, for display comparisons only.
+	ClientRisk string `json:"client_risk,omitempty"`
+}
+
+// RequestView is what the App returns for a request: on create, and on
+// GET /api/v1/requests/{id}?wait=30s.
+type RequestView struct {
+	ID               string    `json:"id"`
+	Status           Status    `json:"status"`
+	Repo             string    `json:"repo"`
+	Command          string    `json:"command"`
+	CommandSHA256    string    `json:"command_sha256"`
+	Shell            string    `json:"shell"`
+	WorkingDirectory string    `json:"working_directory,omitempty"`
+	Environment      string    `json:"environment,omitempty"`
+	Risk             RiskView  `json:"risk"`
+	Rule             string    `json:"rule"`
+	Requirement      string    `json:"requirement,omitempty"` // human text
+	Pending          []string  `json:"pending,omitempty"`     // leaves still waiting
+	AskedUsers       []string  `json:"asked_users,omitempty"`
+	AskedTeams       []string  `json:"asked_teams,omitempty"`
+	Approvals        []Vote    `json:"approvals,omitempty"`
+	ApprovedBy       []string  `json:"approved_by,omitempty"`
+	Reason           string    `json:"reason,omitempty"` // why it was rejected, expired, cancelled or allowed
+	CheckRunURL      string    `json:"check_run_url,omitempty"`
+	CommentURL       string    `json:"comment_url,omitempty"`
+	CreatedAt        time.Time `json:"created_at"`
+	ExpiresAt        time.Time `json:"expires_at"`
+	DecidedAt        time.Time `json:"decided_at,omitzero"`
+}
+
+// RiskView is the server's risk assessment of the (redacted) command.
+type RiskView struct {
+	Level   string   `json:"level"`
+	Score   int      `json:"score"`
+	Reasons []string `json:"reasons,omitempty"`
+}
+
+// ResultReport is the body of POST /api/v1/requests/{id}/result.
+type ResultReport struct {
+	ExitCode   int   `json:"exit_code"`
+	DurationMS int64 `json:"duration_ms"`
+}
+
+// CancelReport is the body of POST /api/v1/requests/{id}/cancel, sent when a
+// workflow is cancelled while the gate waits.
+type CancelReport struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// ErrorBody is every non-2xx JSON answer of the gate API.
+type ErrorBody struct {
+	Error string `json:"error"`
+}

@@ -1,0 +1,226 @@
+package gate
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/binary"
+	"encoding/hex"
+	"strings"
+	"time"
+)
+
+// Status is where a request is in its life. A request starts pending and
+// reaches exactly one final status.
+type Status string
+
+// Request statuses (DESIGN.md: the names are the contract).
+const (
+	StatusPending   Status = "pending"
+	StatusAllowed   Status = "allowed" // by policy or a remembered command
+	StatusApproved  Status = "approved"
+	StatusRejected  Status = "rejected"
+	StatusExpired   Status = "expired"
+	StatusCancelled Status = "cancelled"
+)
+
+// Final reports whether no further transition is possible.
+func (s Status) Final() bool { return s != StatusPending && s != "" }
+
+// Runnable reports whether the gate may run the command under this status.
+func (s Status) Runnable() bool { return s == StatusAllowed || s == StatusApproved }
+
+// CommandHash binds a decision to the exact bytes the gate will run: the
+// command, the shell it runs under and the working directory. Each field is
+// length-prefixed so no two different triples share an encoding.
+func CommandHash(command, shell, workingDirectory string) string {
+	h := sha256.New()
+	h.Write([]byte("stepgate/v1\x00"))
+	for _, s := range []string{command, shell, workingDirectory} {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// RequestID derives a request's id from its idempotency key, so that a
+// retried create lands on the same item with a single conditional write.
+func RequestID(idempotencyKey string) string {
+	sum := sha256.Sum256([]byte(idempotencyKey))
+	return "sg_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:15]))
+}
+
+// IdempotencyKey identifies one gate invocation: the same run attempt, job,
+// step and command always map to the same request.
+func IdempotencyKey(repoID, runID int64, runAttempt int, job, step, commandHash string) string {
+	var b strings.Builder
+	for i, s := range []string{itoa(repoID), itoa(runID), itoa(int64(runAttempt)), job, step, commandHash} {
+		if i > 0 {
+			b.WriteByte('\x1f')
+		}
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+func itoa(n int64) string {
+	var buf [20]byte
+	i := len(buf)
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	for {
+		i--
+		buf[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	if neg {
+		i--
+		buf[i] = '-'
+	}
+	return string(buf[i:])
+}
+
+// Request is one gated command. Fields set at creation never change; the
+// decision fields (Status, Votes, DecidedAt, …) change only through the
+// store's conditional operations.
+type Request struct {
+	ID             string `json:"id"`
+	IdempotencyKey string `json:"idempotency_key"`
+
+	// Who and where, taken from the verified OIDC token (never the client's word).
+	Repo           string `json:"repo"` // owner/name
+	RepoID         int64  `json:"repo_id"`
+	InstallationID int64  `json:"installation_id,omitempty"`
+	RunID          int64  `json:"run_id"`
+	RunAttempt     int    `json:"run_attempt"`
+	Workflow       string `json:"workflow,omitempty"`
+	Job            string `json:"job"`
+	Step           string `json:"step"`
+	Actor          string `json:"actor"`
+	Ref            string `json:"ref,omitempty"`
+	EventName      string `json:"event_name,omitempty"`
+	HeadSHA        string `json:"head_sha"`            // commit the check run goes on
+	PRNumber       int    `json:"pr_number,omitempty"` // 0 when the run has no PR
+	Environment    string `json:"environment,omitempty"`
+
+	// What: the command as shown (redacted on the runner) and the binding hash
+	// of the real bytes.
+	Command          string   `json:"command"`
+	CommandSHA256    string   `json:"command_sha256"`
+	NormalizedSHA256 string   `json:"normalized_sha256"` // key of remembered commands
+	Shell            string   `json:"shell"`
+	WorkingDirectory string   `json:"working_directory,omitempty"`
+	Reason           string   `json:"reason,omitempty"`
+	Approvers        []string `json:"approvers,omitempty"` // action input: extra requirement
+
+	// Assessment and policy outcome at creation.
+	RiskLevel    string   `json:"risk_level"`
+	RiskScore    int      `json:"risk_score"`
+	RiskReasons  []string `json:"risk_reasons,omitempty"`
+	Rule         string   `json:"rule"`
+	Requirement  string   `json:"requirement,omitempty"` // JSON of the policy requirement, opaque to the store
+	RememberTTL  int64    `json:"remember_ttl_seconds,omitempty"`
+	SelfApproval bool     `json:"self_approval,omitempty"`
+
+	// GitHub objects the App opened to ask for approval.
+	CheckRunID  int64  `json:"check_run_id,omitempty"`
+	CommentID   int64  `json:"comment_id,omitempty"`
+	CommentURL  string `json:"comment_url,omitempty"`
+	CheckRunURL string `json:"check_run_url,omitempty"`
+
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// Decision.
+	Status      Status    `json:"status"`
+	Votes       []Vote    `json:"votes,omitempty"`
+	DecidedAt   time.Time `json:"decided_at,omitzero"`
+	DecidedBy   []string  `json:"decided_by,omitempty"` // approvers whose approvals counted, or the rejecter
+	FinalReason string    `json:"final_reason,omitempty"`
+	Remembered  bool      `json:"remembered,omitempty"` // approved with "remember"
+
+	// Execution, reported by the gate once.
+	ExitCode   *int  `json:"exit_code,omitempty"`
+	DurationMS int64 `json:"duration_ms,omitempty"`
+}
+
+// ExpiredAt reports whether a pending request has run out of time. The
+// store's expires_at is authoritative on read: TTL deletion is lazy.
+func (r *Request) ExpiredAt(now time.Time) bool {
+	return r.Status == StatusPending && !r.ExpiresAt.IsZero() && !now.Before(r.ExpiresAt)
+}
+
+// Vote is one person's approval or rejection as recorded by the App after it
+// re-checked the person's eligibility.
+type Vote struct {
+	Login     string    `json:"login"`
+	Approve   bool      `json:"approve"`
+	Remember  bool      `json:"remember,omitempty"`
+	Channel   string    `json:"channel"`             // check_run, pr_comment, commit_comment, terminal
+	Satisfied []string  `json:"satisfied,omitempty"` // requirement leaves this vote counted toward
+	Comment   string    `json:"comment,omitempty"`   // rejection reason
+	At        time.Time `json:"at"`
+}
+
+// RememberedCommand is an allowlist entry: a command reviewers chose to
+// remember (or that policy learned), keyed by repository, environment and the
+// normalised command's hash.
+type RememberedCommand struct {
+	Repo             string    `json:"repo"`
+	Environment      string    `json:"environment"`
+	NormalizedSHA256 string    `json:"normalized_sha256"`
+	Command          string    `json:"command"` // redacted, for display
+	Rule             string    `json:"rule"`
+	By               []string  `json:"by"`
+	Source           string    `json:"source"` // "remember" or "learn"
+	CreatedAt        time.Time `json:"created_at"`
+	ExpiresAt        time.Time `json:"expires_at"`
+	Hits             int64     `json:"hits"`
+}
+
+// Freeze is a repository's freeze flag set by `/stepgate freeze`.
+type Freeze struct {
+	Repo   string    `json:"repo"`
+	Frozen bool      `json:"frozen"`
+	By     string    `json:"by,omitempty"`
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at,omitzero"`
+}
+
+// Audit event types.
+const (
+	EventRequested = "requested"
+	EventApproval  = "approval"
+	EventRejection = "rejection"
+	EventIgnored   = "ignored" // an ineligible approval attempt
+	EventAllowed   = "allowed"
+	EventApproved  = "approved"
+	EventRejected  = "rejected"
+	EventExpired   = "expired"
+	EventCancelled = "cancelled"
+	EventExecuted  = "executed"
+	EventFrozen    = "frozen"
+	EventUnfrozen  = "unfrozen"
+)
+
+// AuditEvent is one append-only entry of a repository's audit trail. Seq,
+// PrevHash and Hash are assigned by the store when it appends: events of a
+// repository form a hash chain, so an edited or removed event is detectable.
+type AuditEvent struct {
+	Repo      string            `json:"repo"`
+	Seq       int64             `json:"seq"`
+	At        time.Time         `json:"at"`
+	Type      string            `json:"type"`
+	RequestID string            `json:"request_id,omitempty"`
+	Actor     string            `json:"actor,omitempty"` // who did it
+	Channel   string            `json:"channel,omitempty"`
+	Details   map[string]string `json:"details,omitempty"`
+	PrevHash  string            `json:"prev_hash"`
+	Hash      string            `json:"hash"`
+}
