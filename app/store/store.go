@@ -74,6 +74,12 @@ type Store interface {
 	// the sweeper, at most limit of them.
 	ListExpired(ctx context.Context, now time.Time, limit int) ([]*gate.Request, error)
 
+	// ListDecided lists requests that reached a final status after since
+	// (by DecidedAt, oldest first, at most limit), through an index. Each App
+	// replica polls it while gates wait, so a decision made on another
+	// replica reaches its waiters without one read per waiting gate.
+	ListDecided(ctx context.Context, since time.Time, limit int) ([]*gate.Request, error)
+
 	// Remember puts an allowlist entry (replacing one with the same key).
 	Remember(ctx context.Context, e gate.RememberedCommand) error
 	// LookupRemembered returns the unexpired entry for the key and counts a
