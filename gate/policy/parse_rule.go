@@ -1,0 +1,214 @@
+package policy
+
+import (
+	"fmt"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/stepgate/stepgate/gate/risk"
+)
+
+// Defaults for a `learn:` block that leaves fields out.
+const (
+	defaultLearnAfter = 3
+	defaultLearnTTL   = 30 * 24 * time.Hour
+)
+
+var (
+	topFields  = []string{"version", "defaults", "rules"}
+	defFields  = []string{"timeout", "self_approval", "learn"}
+	ruleFields = []string{"name", "description", "if", "then", "require", "remember", "learn", "timeout", "self_approval"}
+	ifFields   = []string{"command", "environment", "branch", "actor", "risk", "outside_hours"}
+	reqFields  = []string{"users", "team", "role", "codeowners", "count", "all_of", "any_of"}
+	lrnFields  = []string{"after", "max_risk", "ttl"}
+)
+
+func (d *decoder) policy(n *yaml.Node) *Policy {
+	f := d.mapping(n, "", topFields...)
+	if f == nil {
+		return nil
+	}
+	p := &Policy{Defaults: Defaults{Timeout: DefaultTimeout}}
+	if v := f["version"].val; v == nil {
+		d.errorf(n, "version", "required: add \"version: 1\"")
+	} else if ver, ok := d.integer(v, "version"); ok && ver != 1 {
+		d.errorf(v, "version", "unsupported version %d (this stepgate reads version 1)", ver)
+	} else {
+		p.Version = ver
+	}
+	if v := f["defaults"].val; v != nil {
+		d.defaults(v, &p.Defaults)
+	}
+	v := f["rules"].val
+	if v == nil {
+		d.errorf(n, "rules", "required: a list of rules (it may be empty: rules: [])")
+		return p
+	}
+	if v.Kind != yaml.SequenceNode {
+		d.errorf(v, "rules", "expected a list of rules, got %s", describe(v))
+		return p
+	}
+	names := map[string]int{}
+	var catchAll *Rule
+	for i, rn := range v.Content {
+		path := fmt.Sprintf("rules[%d]", i)
+		r := d.rule(rn, path)
+		if r == nil {
+			continue
+		}
+		if first, dup := names[r.Name]; dup {
+			d.errorf(rn, path+".name", "duplicate rule name %q (first at line %d)", r.Name, first)
+		}
+		names[r.Name] = rn.Line
+		if catchAll != nil {
+			d.errorf(rn, path, "unreachable: rule %q (line %d) has no `if` and matches every request", catchAll.Name, catchAll.Line)
+		} else if r.cond.always() {
+			catchAll = r
+		}
+		p.Rules = append(p.Rules, r)
+	}
+	return p
+}
+
+func (d *decoder) defaults(n *yaml.Node, def *Defaults) {
+	f := d.mapping(n, "defaults", defFields...)
+	if v := f["timeout"].val; v != nil {
+		if t, ok := d.duration(v, "defaults.timeout"); ok {
+			def.Timeout = time.Duration(t)
+		}
+	}
+	if v := f["self_approval"].val; v != nil {
+		def.SelfApproval, _ = d.boolean(v, "defaults.self_approval")
+	}
+	if v := f["learn"].val; v != nil {
+		def.Learn, _ = d.learn(v, "defaults.learn")
+	}
+}
+
+func (d *decoder) rule(n *yaml.Node, path string) *Rule {
+	f := d.mapping(n, path, ruleFields...)
+	if f == nil {
+		return nil
+	}
+	r := &Rule{Line: n.Line}
+	if v := f["name"].val; v == nil {
+		d.errorf(n, path+".name", "required: every rule needs a name (it is shown to reviewers)")
+	} else {
+		r.Name, _ = d.str(v, path+".name")
+	}
+	if v := f["description"].val; v != nil {
+		d.str(v, path+".description")
+	}
+	if v := f["if"].val; v != nil {
+		d.cond(v, path+".if", &r.cond)
+	}
+	d.decision(f, n, path, r)
+	if v := f["timeout"].val; v != nil {
+		t, _ := d.duration(v, path+".timeout")
+		r.Timeout = time.Duration(t)
+	}
+	if v := f["self_approval"].val; v != nil {
+		b, ok := d.boolean(v, path+".self_approval")
+		if ok {
+			r.SelfApproval = &b
+		}
+	}
+	if v := f["remember"].val; v != nil {
+		t, _ := d.duration(v, path+".remember")
+		r.Remember = time.Duration(t)
+	}
+	if v := f["learn"].val; v != nil {
+		r.Learn, r.NoLearn = d.learn(v, path+".learn")
+	}
+	if r.Then == Allow || r.Then == Deny {
+		for _, k := range []string{"remember", "learn", "timeout", "self_approval"} {
+			if fv := f[k]; fv.key != nil {
+				d.errorf(fv.key, path+"."+k, "only applies to rules that require approval, not to `then: %s`", r.Then)
+			}
+		}
+	}
+	return r
+}
+
+// decision reads `then` and `require`: require implies then: require.
+func (d *decoder) decision(f map[string]field, n *yaml.Node, path string, r *Rule) {
+	then, req := f["then"].val, f["require"].val
+	if then != nil {
+		s, ok := d.str(then, path+".then")
+		switch Decision(s) {
+		case Allow, Deny, Require:
+			r.Then = Decision(s)
+		default:
+			if ok {
+				d.errorf(then, path+".then", "unknown decision %q (want allow, deny or require)", s)
+			}
+		}
+	}
+	switch {
+	case req != nil && (r.Then == Allow || r.Then == Deny):
+		d.errorf(req, path+".require", "`then: %s` cannot have a require; drop one of them", r.Then)
+	case req != nil:
+		r.Then = Require
+		r.Require = d.requirement(req, path+".require", 1)
+	case r.Then == Require:
+		d.errorf(then, path+".then", "`then: require` needs a `require:` saying who must approve")
+	case then == nil:
+		d.errorf(n, path+".then", "required: `then: allow`, `then: deny` or a `require:` block")
+	}
+}
+
+func (d *decoder) cond(n *yaml.Node, path string, c *condition) {
+	f := d.mapping(n, path, ifFields...)
+	for _, key := range []string{"command", "environment", "branch", "actor"} {
+		v := f[key].val
+		if v == nil {
+			continue
+		}
+		list, ok := d.strList(v, path+"."+key)
+		if !ok {
+			continue
+		}
+		gs, err := compileKey(key, list)
+		if err != nil {
+			d.errorf(v, path+"."+key, "bad pattern: %v", err)
+			continue
+		}
+		switch key {
+		case "command":
+			c.command = gs
+		case "environment":
+			c.environment = gs
+		case "branch":
+			c.branch = gs
+		case "actor":
+			c.actor = gs
+		}
+	}
+	if v := f["risk"].val; v != nil {
+		if s, ok := d.str(v, path+".risk"); ok {
+			if l, err := risk.ParseLevel(s); err != nil {
+				d.errorf(v, path+".risk", "%v", err)
+			} else {
+				c.risk = &l
+			}
+		}
+	}
+	if v := f["outside_hours"].val; v != nil {
+		list, ok := d.strList(v, path+".outside_hours")
+		for i := 0; ok && i < len(list); i++ {
+			w, err := parseWindow(list[i])
+			if err != nil {
+				d.errorf(v, path+".outside_hours", "%v", err)
+				continue
+			}
+			c.outsideHours = append(c.outsideHours, w)
+		}
+	}
+}
+
+// always reports whether the condition has no keys at all.
+func (c *condition) always() bool {
+	return c.command == nil && c.environment == nil && c.branch == nil && c.actor == nil &&
+		c.risk == nil && c.outsideHours == nil
+}

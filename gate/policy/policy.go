@@ -1,0 +1,175 @@
+package policy
+
+import (
+	"strings"
+	"time"
+
+	"github.com/stepgate/stepgate/gate/risk"
+)
+
+// DefaultTimeout is how long a request waits when neither the rule nor the
+// defaults say otherwise.
+const DefaultTimeout = 30 * time.Minute
+
+// DefaultRuleName names the rule that applies when nothing else matches.
+const DefaultRuleName = "default"
+
+// Decision is what a matching rule says about a command.
+type Decision string
+
+// Decisions.
+const (
+	Allow   Decision = "allow"
+	Deny    Decision = "deny"
+	Require Decision = "require"
+)
+
+// Facts are everything Evaluate looks at, already extracted from GitHub.
+type Facts struct {
+	Command     string // the command as the user wrote it; normalised here
+	Environment string
+	Branch      string // "main" or "refs/heads/main"
+	Actor       string // the run's actor (github.actor)
+	Risk        risk.Level
+	Time        time.Time // when the request was made; zero means now
+}
+
+// Learn lets the App remember, on its own, a command that eligible reviewers
+// approved After times without a rejection and whose risk is at most MaxRisk.
+type Learn struct {
+	After   int           `json:"after"`
+	MaxRisk risk.Level    `json:"max_risk"`
+	TTL     time.Duration `json:"ttl"`
+}
+
+// Defaults apply to every rule that does not override them.
+type Defaults struct {
+	Timeout      time.Duration
+	SelfApproval bool
+	Learn        *Learn
+}
+
+// Rule is one entry of the policy's rules list.
+type Rule struct {
+	Name         string
+	Line         int // where the rule starts in the file, for messages
+	Then         Decision
+	Require      *Requirement // set iff Then == Require
+	Remember     time.Duration
+	Learn        *Learn // nil: the defaults' learn applies unless NoLearn
+	NoLearn      bool   // `learn: false`: never learn under this rule
+	Timeout      time.Duration
+	SelfApproval *bool
+
+	cond condition
+}
+
+// Policy is a parsed .github/stepgate.yml.
+type Policy struct {
+	Version  int
+	Defaults Defaults
+	Rules    []*Rule
+}
+
+// Match is the outcome of Evaluate: the rule that applied and what follows.
+type Match struct {
+	Rule         string
+	Decision     Decision
+	Require      *Requirement  // nil unless Decision == Require
+	Remember     time.Duration // 0: reviewers may not approve-and-remember
+	Learn        *Learn        // nil: no automatic learning
+	Timeout      time.Duration
+	SelfApproval bool
+}
+
+// defaultRequirement is what applies without a policy file or a matching
+// rule: one approval from someone with write (the run's actor never counts
+// unless self-approval is on, which Check enforces).
+func defaultRequirement() *Requirement {
+	return &Requirement{Role: PermWrite, Count: 1}
+}
+
+// Default is the policy used when a repository has no policy file.
+func Default() *Policy {
+	return &Policy{
+		Version:  1,
+		Defaults: Defaults{Timeout: DefaultTimeout},
+		Rules: []*Rule{{
+			Name:    DefaultRuleName,
+			Then:    Require,
+			Require: defaultRequirement(),
+		}},
+	}
+}
+
+// Evaluate returns what the first rule matching f says. With no match the
+// default requirement applies under the rule name "default". The command is
+// normalised once here, so callers pass it as written.
+func (p *Policy) Evaluate(f Facts) Match {
+	in := newInput(f)
+	for _, r := range p.Rules {
+		if r.cond.matches(&in) {
+			return p.match(r)
+		}
+	}
+	return p.match(&Rule{Name: DefaultRuleName, Then: Require, Require: defaultRequirement()})
+}
+
+func (p *Policy) match(r *Rule) Match {
+	m := Match{Rule: r.Name, Decision: r.Then, SelfApproval: p.Defaults.SelfApproval}
+	m.Timeout = r.Timeout
+	if m.Timeout == 0 {
+		m.Timeout = p.Defaults.Timeout
+	}
+	if m.Timeout == 0 {
+		m.Timeout = DefaultTimeout
+	}
+	if r.SelfApproval != nil {
+		m.SelfApproval = *r.SelfApproval
+	}
+	if r.Then != Require {
+		return m
+	}
+	m.Require = r.Require
+	m.Remember = r.Remember
+	switch {
+	case r.NoLearn:
+	case r.Learn != nil:
+		m.Learn = r.Learn
+	default:
+		m.Learn = p.Defaults.Learn
+	}
+	return m
+}
+
+// input is Facts prepared once per Evaluate: normalised, lower-cased where
+// matching ignores case, with the command's operator positions marked.
+type input struct {
+	command  string
+	barriers []bool
+	env      string
+	branch   string
+	actor    string
+	risk     risk.Level
+	time     time.Time
+}
+
+func newInput(f Facts) input {
+	in := input{
+		env:    strings.ToLower(strings.TrimSpace(f.Environment)),
+		branch: strings.TrimPrefix(strings.TrimSpace(f.Branch), "refs/heads/"),
+		actor:  strings.ToLower(strings.TrimSpace(f.Actor)),
+		risk:   f.Risk,
+		time:   f.Time,
+	}
+	if in.time.IsZero() {
+		in.time = time.Now()
+	}
+	if isPlain(f.Command) {
+		in.command = strings.Join(strings.Fields(f.Command), " ")
+	} else {
+		in.command = NormalizeCommand(f.Command)
+		in.barriers = barriers(in.command)
+	}
+	return in
+}
