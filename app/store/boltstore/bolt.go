@@ -1,0 +1,114 @@
+// Package boltstore is the embedded store: one bbolt file on one machine.
+//
+// Requests live in an id-keyed bucket; index buckets (pending by repo and
+// PR, by repo and head SHA, by repo, by expiry; decided by time) hold empty
+// values under keys that sort the way the lists are read. Every mutation of a
+// request and its index entries happens in one bbolt write transaction, so a
+// crash never leaves an index pointing at a state the request is not in, and
+// bbolt's single writer makes every conditional update atomic.
+package boltstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/stepgate/stepgate/app/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// Bucket names. Audit events live in one nested bucket per repository under
+// bucketAudit, keyed by big-endian sequence number.
+var (
+	bucketRequests   = []byte("requests")
+	bucketPendingPR  = []byte("idx_pending_pr")
+	bucketPendingSHA = []byte("idx_pending_sha")
+	bucketPendingRep = []byte("idx_pending_repo")
+	bucketPendingExp = []byte("idx_pending_expiry")
+	bucketDecided    = []byte("idx_decided")
+	bucketAudit      = []byte("audit")
+	bucketDeliveries = []byte("deliveries")
+	bucketRemembered = []byte("remembered")
+	bucketLearn      = []byte("learn")
+	bucketFreeze     = []byte("freeze")
+
+	allBuckets = [][]byte{
+		bucketRequests, bucketPendingPR, bucketPendingSHA, bucketPendingRep,
+		bucketPendingExp, bucketDecided, bucketAudit, bucketDeliveries,
+		bucketRemembered, bucketLearn, bucketFreeze,
+	}
+)
+
+// Options configures Open.
+type Options struct {
+	// Path of the database file; created if missing.
+	Path string
+	// LockTimeout bounds the wait for the file lock another process holds
+	// (default 1s): a second App on the same file fails instead of hanging.
+	LockTimeout time.Duration
+	// NoSync skips fsync on commit. Only for tests and benchmarks.
+	NoSync bool
+}
+
+// Store is the bbolt implementation of store.Store.
+type Store struct {
+	db *bolt.DB
+}
+
+// Open opens (creating if needed) the database file.
+func Open(opts Options) (*Store, error) {
+	if opts.Path == "" {
+		return nil, fmt.Errorf("opening bolt store: empty path: %w", store.ErrInvalid)
+	}
+	timeout := opts.LockTimeout
+	if timeout <= 0 {
+		timeout = time.Second
+	}
+	db, err := bolt.Open(opts.Path, 0o600, &bolt.Options{Timeout: timeout, NoSync: opts.NoSync})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("opening bolt store %s: the file is locked by another process (is another stepgate using it?): %w", opts.Path, store.ErrUnavailable)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening bolt store %s: %w", opts.Path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("initialising bolt store %s: %w", opts.Path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close releases the file lock.
+func (s *Store) Close() error { return s.db.Close() }
+
+// DB exposes the underlying database for tools and tamper tests.
+func (s *Store) DB() *bolt.DB { return s.db }
+
+// update runs fn in a write transaction unless ctx is already done: bbolt
+// itself cannot be interrupted, but a cancelled caller should not start work.
+func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(fn)
+}
+
+func (s *Store) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(fn)
+}

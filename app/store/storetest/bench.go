@@ -1,0 +1,70 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stepgate/stepgate/app/store"
+	"github.com/stepgate/stepgate/gate"
+)
+
+// Units reports a backend's consumed read and write units so far; nil for
+// backends that have none.
+type Units func() (read, write float64)
+
+// Lifecycle runs the store calls the App makes for one approved request,
+// b.N times: create, audit requested, vote that approves, audit approved,
+// result, audit executed, and one GetRequest for the long-poll. It reports
+// lifecycles/s and, with units, read and write units per lifecycle.
+func Lifecycle(b *testing.B, s store.Store, units Units) {
+	ctx := context.Background()
+	now := time.Now().UTC()
+	var r0, w0 float64
+	if units != nil {
+		r0, w0 = units()
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if err := lifecycle(ctx, s, fmt.Sprintf("bench-%d-%d", now.UnixNano(), i), now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lifecycles/s")
+	if units != nil {
+		r1, w1 := units()
+		b.ReportMetric((r1-r0)/float64(b.N), "reads/lifecycle")
+		b.ReportMetric((w1-w0)/float64(b.N), "writes/lifecycle")
+	}
+}
+
+func lifecycle(ctx context.Context, s store.Store, key string, now time.Time) error {
+	r := NewRequest(key, "acme/bench", 12, "0123abcd", now, 30*time.Minute)
+	r, _, err := s.CreateRequest(ctx, r)
+	if err != nil {
+		return err
+	}
+	audit := func(typ, actor string, details map[string]string) error {
+		_, err := s.AppendAudit(ctx, gate.AuditEvent{Repo: r.Repo, At: now, Type: typ, RequestID: r.ID, Actor: actor, Details: details})
+		return err
+	}
+	if err := audit(gate.EventRequested, r.Actor, map[string]string{"risk": r.RiskLevel, "rule": r.Rule}); err != nil {
+		return err
+	}
+	v := gate.Vote{Login: "alice", Approve: true, Channel: "check_run", Satisfied: []string{"team:acme/dba"}, At: now.Add(time.Second)}
+	if _, err := s.Vote(ctx, r.ID, v, store.Decide{Status: gate.StatusApproved, DecidedBy: []string{"alice"}}); err != nil {
+		return err
+	}
+	if err := audit(gate.EventApproved, "alice", map[string]string{"channel": "check_run"}); err != nil {
+		return err
+	}
+	if _, err := s.GetRequest(ctx, r.ID); err != nil {
+		return err
+	}
+	if _, err := s.SetResult(ctx, r.ID, 0, 2*time.Second); err != nil {
+		return err
+	}
+	return audit(gate.EventExecuted, r.Actor, map[string]string{"exit_code": "0"})
+}
