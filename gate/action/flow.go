@@ -1,0 +1,154 @@
+package action
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stepgate/stepgate/gate"
+)
+
+// wait long-polls until the request is final. It returns false when the
+// gate must stop without running (o says why).
+func (g *Gate) wait(ctx context.Context, o *outcome) bool {
+	deadline := o.started.Add(g.cfg.Timeout)
+	g.log.group("stepgate: waiting for approval of " + o.view.ID)
+	defer g.log.endGroup()
+	for {
+		remaining := deadline.Sub(g.opts.Now())
+		if remaining <= 0 {
+			return g.timedOut(ctx, o)
+		}
+		v, err := g.api.poll(ctx, o.view.ID, min(g.opts.PollWait, remaining))
+		if err != nil {
+			if ctx.Err() != nil {
+				g.cancelRequest(ctx, o, "the workflow run was cancelled while waiting for approval")
+				return false
+			}
+			g.fail(o, ctx, err, "waiting for the decision")
+			return false
+		}
+		o.view, o.status = v, v.Status
+		if v.Status.Final() {
+			return true
+		}
+		g.log.progress(g.opts.Now().Sub(o.started), v)
+	}
+}
+
+// timedOut: the client's own timeout passed. The App expires the request
+// at the shorter of the timeout and the policy's; this side stops waiting
+// regardless and cancels, so a late approval cannot start a command the
+// workflow no longer waits for.
+func (g *Gate) timedOut(ctx context.Context, o *outcome) bool {
+	if v, err := g.api.poll(ctx, o.view.ID, 0); err == nil && v.Status.Final() {
+		o.view, o.status = v, v.Status
+		return true
+	}
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_ = g.shortRetry().cancel(bg, o.view.ID, gate.CancelReport{Reason: "timed out on the runner after " + g.cfg.Timeout.String()})
+	o.status, o.gateExit = gate.StatusExpired, ExitExpired
+	o.failReason = "no decision within the timeout of " + g.cfg.Timeout.String() + ": " + pendingText(o.view) + ". Nothing was run"
+	g.log.errorf("%s", o.failReason)
+	return false
+}
+
+// cancelRequest tells the App the workflow is gone, so reviewers are not
+// asked to approve a command that can no longer run.
+func (g *Gate) cancelRequest(ctx context.Context, o *outcome, reason string) {
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := g.shortRetry().cancel(bg, o.view.ID, gate.CancelReport{Reason: reason}); err != nil {
+		g.log.warnf("could not tell the App about the cancellation: %v", err)
+	}
+	o.status, o.gateExit = gate.StatusCancelled, ExitCancelled
+	o.failReason = reason + ". Nothing was run"
+	g.log.errorf("%s", o.failReason)
+}
+
+// shortRetry is the client for best-effort calls after the fact: a few
+// quick attempts, never holding up the step for long.
+func (g *Gate) shortRetry() *client {
+	c := *g.api
+	c.retry = RetryPolicy{Attempts: 3, Initial: 200 * time.Millisecond, Max: time.Second}
+	c.reqTTL = 5 * time.Second
+	return &c
+}
+
+// execute runs the approved bytes and reports how they ended.
+func (g *Gate) execute(ctx context.Context, o *outcome) {
+	dir, err := resolveDir(g.opts.Getenv("GITHUB_WORKSPACE"), g.cfg.WorkingDirectory)
+	if err != nil {
+		o.gateExit, o.failReason = ExitUsage, "cannot run: "+err.Error()
+		g.log.errorf("%s", o.failReason)
+		return
+	}
+	g.log.infof("%s by %s; running the command", o.status, approvedByText(o.view))
+	res, err := runScript(ctx, execSpec{
+		command: g.cfg.Command, shell: g.cfg.Shell, dir: dir,
+		tempDir: orDefault(g.opts.Getenv("RUNNER_TEMP"), os.TempDir()),
+		env:     g.opts.Environ(), stdin: g.opts.Stdin,
+		stdout: g.opts.Stdout, stderr: g.opts.Stderr,
+		grace: g.opts.KillGrace, signals: g.opts.Signals, started: g.opts.started,
+	})
+	if err != nil {
+		o.gateExit, o.failReason = 1, "cannot run: "+err.Error()
+		g.log.errorf("%s", o.failReason)
+		return
+	}
+	o.ran, o.exitCode, o.duration = true, res.exitCode, res.duration
+	if res.signaled {
+		g.log.warnf("the command was interrupted (exit %d)", res.exitCode)
+	}
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	report := gate.ResultReport{ExitCode: res.exitCode, DurationMS: res.duration.Milliseconds()}
+	if err := g.shortRetry().report(bg, o.view.ID, report); err != nil {
+		g.log.warnf("could not report the result to the App (the audit trail will miss it): %v", err)
+	}
+}
+
+func approvedByText(v gate.RequestView) string {
+	if len(v.ApprovedBy) > 0 {
+		return strings.Join(v.ApprovedBy, ", ")
+	}
+	if v.Rule != "" {
+		return "policy rule " + strconv.Quote(v.Rule)
+	}
+	return "policy"
+}
+
+// headCommit is where reviewers look: for pull_request runs the PR's head
+// commit (GITHUB_SHA is a merge commit there) and the PR's number.
+func headCommit(getenv func(string) string) (sha string, pr int) {
+	sha = getenv("GITHUB_SHA")
+	switch getenv("GITHUB_EVENT_NAME") {
+	case "pull_request", "pull_request_target", "pull_request_review", "pull_request_review_comment":
+	default:
+		return sha, 0
+	}
+	data, err := os.ReadFile(getenv("GITHUB_EVENT_PATH"))
+	if err != nil {
+		return sha, 0
+	}
+	var ev struct {
+		Number      int `json:"number"`
+		PullRequest struct {
+			Number int `json:"number"`
+			Head   struct {
+				SHA string `json:"sha"`
+			} `json:"head"`
+		} `json:"pull_request"`
+	}
+	if json.Unmarshal(data, &ev) != nil {
+		return sha, 0
+	}
+	if ev.PullRequest.Head.SHA != "" {
+		sha = ev.PullRequest.Head.SHA
+	}
+	return sha, max(ev.PullRequest.Number, ev.Number)
+}
