@@ -1,0 +1,352 @@
+package risk
+
+import (
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+func (a *assessor) call(ce *syntax.CallExpr, c ctx) {
+	var r wordRenderer
+	for _, as := range ce.Assigns {
+		if as.Value != nil {
+			r.render(as.Value)
+			if as.Name != nil {
+				a.assignment(as.Name.Value, as.Value, c)
+			}
+		}
+		if as.Array != nil {
+			a.nodeSubsts(as.Array, c)
+		}
+	}
+	var buf [8]arg
+	args := buf[:0]
+	for _, w := range ce.Args {
+		args = append(args, r.render(w))
+	}
+	cs := c
+	if len(args) > 0 {
+		name := a.exec(args, c)
+		if isNetSender(name) {
+			cs.sink = name
+		}
+	}
+	a.substitutions(r.substs, cs)
+}
+
+func isNetSender(name string) bool {
+	switch name {
+	case "curl", "wget", "nc", "ncat", "netcat", "socat", "telnet", "dig", "nslookup", "host", "ping", "http", "xh", "ssh", "openssl":
+		return true
+	}
+	return false
+}
+
+// exec peels wrappers (sudo, env, xargs …) off args and dispatches the
+// command underneath. It returns that command's name.
+func (a *assessor) exec(args []arg, c ctx) string {
+	for range 24 {
+		if len(args) == 0 {
+			return ""
+		}
+		a0 := args[0]
+		if !a0.static && a0.lead {
+			a.dynamicCommand(a0, args[1:], c)
+			return ""
+		}
+		name := baseName(a0.s)
+		rest, ok := a.wrapper(name, args[1:], &c)
+		if !ok {
+			a.dispatch(name, a0, args[1:], c)
+			return name
+		}
+		args = rest
+	}
+	return ""
+}
+
+func (a *assessor) dynamicCommand(a0 arg, args []arg, c ctx) {
+	switch {
+	case a0.fetch:
+		a.add(CatRemoteCode, LevelCritical, "runs a command whose name is downloaded from the network at run time")
+	case a0.subst:
+		a.add(CatDynamicEval, LevelMedium, "runs a command whose name is the output of another command ("+quote(a0.s)+")")
+	case a0.param == "@" || a0.param == "*" || a0.param == "1":
+		a.add(CatDynamicEval, LevelLow, "runs the command given in the script's arguments ("+quote(a0.s)+")")
+	default:
+		a.add(CatDynamicEval, LevelLow, "runs a command whose name comes from "+quote("$"+a0.param)+", which is not visible here")
+	}
+}
+
+// wrapper recognises commands that run another command, and returns the
+// arguments of the wrapped command.
+func (a *assessor) wrapper(name string, args []arg, c *ctx) ([]arg, bool) {
+	switch name {
+	case "sudo", "doas", "pkexec", "run0":
+		return a.sudo(name, args, c), true
+	case "env":
+		return a.env(args, c)
+	case "nohup", "setsid", "unbuffer", "caffeinate", "builtin", "tini", "dumb-init", "with-contenv",
+		"proxychains", "proxychains4", "torsocks", "tsocks", "catchsegv", "time", "chronic", "ifne":
+		return skipOpts(args, "-o", "-f", "-s"), true
+	case "nice", "ionice", "stdbuf", "taskset", "chrt", "numactl", "cpulimit", "trickle":
+		return skipOpts(args, "-n", "-c", "-p", "-t", "-i", "-o", "-e", "-l", "-d", "-u", "--adjustment", "--class"), true
+	case "command":
+		if hasShort(args[:min(1, len(args))], 'v') || hasShort(args[:min(1, len(args))], 'V') {
+			return nil, true
+		}
+		return skipOpts(args), true
+	case "exec":
+		return skipOpts(args, "-a"), true
+	case "timeout", "gtimeout":
+		rest := skipOpts(args, "-s", "-k", "--signal", "--kill-after")
+		if len(rest) > 0 {
+			rest = rest[1:]
+		}
+		return rest, true
+	case "xargs":
+		return a.xargs(args), true
+	case "watch", "flock", "runuser", "gosu", "su-exec", "chroot", "retry", "script":
+		return a.runWith(name, args, c), true
+	case "npx", "bunx", "pnpx":
+		return skipOpts(args, "-p", "--package", "-c"), true
+	case "bundle", "poetry", "pipenv", "uv", "pdm", "hatch", "rye", "mise", "asdf", "rbenv", "pyenv",
+		"conda", "mamba", "micromamba", "aws-vault", "op", "doppler", "dotenv", "dotenvx", "infisical",
+		"chamber", "direnv", "devbox", "pnpm", "yarn", "npm", "bun", "nix", "nix-shell", "pixi", "rtx":
+		return a.toolRun(name, args, c)
+	}
+	return nil, false
+}
+
+// skipOpts drops leading options; valued names take the next word too.
+func skipOpts(args []arg, valued ...string) []arg {
+	for len(args) > 0 {
+		s := args[0].s
+		if s == "--" {
+			return args[1:]
+		}
+		if len(s) < 2 || s[0] != '-' {
+			return args
+		}
+		args = args[1:]
+		for _, v := range valued {
+			if s == v && len(args) > 0 {
+				args = args[1:]
+				break
+			}
+		}
+	}
+	return args
+}
+
+func (a *assessor) sudo(name string, args []arg, c *ctx) []arg {
+	shell := false
+	i := 0
+	for ; i < len(args); i++ {
+		s := args[i].s
+		if s == "--" {
+			i++
+			break
+		}
+		if len(s) < 2 || s[0] != '-' || strings.Contains(s, "=") && !strings.HasPrefix(s, "--") {
+			break
+		}
+		switch s {
+		case "-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-T", "-U", "--user", "--group", "--host", "--prompt", "--chdir":
+			i++
+			continue
+		case "-i", "-s", "--login", "--shell", "-is", "-si":
+			shell = true
+		}
+		if !strings.HasPrefix(s, "--") && (strings.Contains(s, "i") || strings.Contains(s, "s")) && len(s) <= 4 {
+			shell = true
+		}
+	}
+	rest := args[min(i, len(args)):]
+	c.sudo = true
+	if len(rest) == 0 {
+		if shell || name == "pkexec" {
+			a.add(CatPrivilege, LevelHigh, "opens an interactive root shell with `"+name+"`")
+		}
+		return nil
+	}
+	// A plain "sudo apt-get install" is routine on runners; the wrapped
+	// command's own findings carry the real risk.
+	a.add(CatPrivilege, LevelLow, "runs "+quote(rest[0].s)+" as root with `"+name+"`")
+	return rest
+}
+
+func (a *assessor) env(args []arg, c *ctx) ([]arg, bool) {
+	for len(args) > 0 {
+		s := args[0].s
+		switch {
+		case s == "-u" || s == "-C" || s == "--unset" || s == "--chdir":
+			args = args[min(2, len(args)):]
+		case s == "-S" || s == "--split-string":
+			if len(args) > 1 {
+				a.reparse(args[1], *c, "`env -S`")
+			}
+			return nil, true
+		case s == "--":
+			args = args[1:]
+		case strings.HasPrefix(s, "-"):
+			args = args[1:]
+		case strings.Contains(s, "=") && !strings.HasPrefix(s, "="):
+			n, _, _ := strings.Cut(s, "=")
+			a.assignment(n, nil, *c)
+			args = args[1:]
+		default:
+			return args, true
+		}
+	}
+	a.envDump("env", *c)
+	return nil, true
+}
+
+func (a *assessor) xargs(args []arg) []arg {
+	rest := skipOpts(args, "-I", "-n", "-P", "-L", "-l", "-d", "-E", "-e", "-s", "-a", "--max-args", "--max-procs", "--delimiter", "--arg-file", "--replace")
+	if len(rest) == 0 {
+		return nil
+	}
+	out := make([]arg, 0, len(rest)+1)
+	for _, r := range rest {
+		if r.s == "{}" || r.s == "%" || r.s == "_" {
+			r = arg{s: "{input}", stdin: true}
+		}
+		out = append(out, r)
+	}
+	return append(out, arg{s: "{input}", stdin: true})
+}
+
+// runWith handles wrappers whose wrapped command follows a fixed argument
+// (flock FILE cmd, gosu USER cmd) or is a string (watch 'cmd', flock -c).
+func (a *assessor) runWith(name string, args []arg, c *ctx) []arg {
+	if v := flagValue(args, "-c", "--command"); v != "" && name != "watch" {
+		a.script(v, ctx{depth: c.depth + 1, sudo: c.sudo}, false)
+		return nil
+	}
+	rest := skipOpts(args, "-n", "-w", "-E", "-u", "-g", "--interval", "--userspec", "--user", "--group", "-q")
+	switch name {
+	case "flock", "gosu", "su-exec", "chroot", "runuser":
+		if name == "chroot" {
+			a.add(CatPrivilege, LevelLow, "runs a command inside a `chroot`")
+		}
+		if len(rest) > 0 {
+			rest = rest[1:]
+		}
+	case "watch":
+		if len(rest) == 1 {
+			a.reparse(rest[0], *c, "`watch`")
+			return nil
+		}
+	case "retry":
+		rest = skipOpts(rest, "-t", "--times", "-d", "--delay")
+	}
+	return rest
+}
+
+// toolRun handles "bundle exec", "poetry run", "npm exec --", "yarn prisma …":
+// the inner command is a known tool or a project script.
+func (a *assessor) toolRun(name string, args []arg, c *ctx) ([]arg, bool) {
+	p := positionals(args, "-n", "--name", "-p", "--prefix", "-C", "--cwd", "--filter", "-F", "-w", "--workspace", "-e", "--environment")
+	if len(p) == 0 {
+		return nil, false
+	}
+	sub := p[0].s
+	switch sub {
+	case "exec", "run", "x", "dlx", "shell", "develop":
+		if name == "npm" || name == "yarn" || name == "pnpm" || name == "bun" {
+			if sub == "run" && len(p) > 1 {
+				return a.packageScript(name, p[1].s), true
+			}
+		}
+		if i := flagIndex(args, "--"); i >= 0 {
+			return args[i+1:], true
+		}
+		rest := p[1:]
+		if name == "aws-vault" || name == "chamber" || name == "direnv" || name == "conda" && len(rest) > 1 {
+			if name != "conda" && len(rest) > 0 {
+				rest = rest[1:]
+			}
+		}
+		if v := flagValue(args, "--run", "--command", "-c"); v != "" && (name == "nix-shell" || name == "nix" || name == "devbox") {
+			a.script(v, ctx{depth: c.depth + 1, sudo: c.sudo}, false)
+			return nil, true
+		}
+		return rest, true
+	}
+	if (name == "yarn" || name == "pnpm" || name == "bun" || name == "npm") && knownTool(sub) {
+		return p, true
+	}
+	return nil, false
+}
+
+// packageScript reports a package.json script, which is not visible here.
+func (a *assessor) packageScript(tool, script string) []arg {
+	a.opaque(tool+" run "+script, script)
+	return nil
+}
+
+// knownTool lists tools that yarn/pnpm often run directly and that have rules.
+func knownTool(s string) bool {
+	switch s {
+	case "prisma", "knex", "sequelize", "sequelize-cli", "typeorm", "cdk", "serverless", "sls", "firebase",
+		"vercel", "netlify", "wrangler", "drizzle-kit", "db-migrate", "migrate", "node-pg-migrate", "rimraf", "del-cli":
+		return true
+	}
+	return false
+}
+
+// reparse assesses a string that another program runs as shell code.
+func (a *assessor) reparse(w arg, c ctx, via string) {
+	c.depth++
+	switch {
+	case w.fetch:
+		a.add(CatRemoteCode, LevelCritical, via+" runs shell code downloaded from the network ("+quote(w.s)+")")
+	case w.decode:
+		a.add(CatDynamicEval, LevelCritical, via+" runs shell code decoded from base64/hex at run time, hiding what it does")
+	case w.subst && !w.static:
+		if emitsShellEnv(w.inner) {
+			return
+		}
+		a.add(CatDynamicEval, LevelMedium, via+" runs the output of "+quote(w.inner)+" as shell code")
+	case !w.static && w.param != "":
+		a.add(CatDynamicEval, LevelHigh, via+" runs shell code taken from "+quote("$"+w.param)+", which is not visible here")
+	}
+	if c.stdin == stdinText {
+		c.stdin, c.hdoc = stdinTerminal, ""
+	}
+	if !a.script(w.s, c, false) && w.static {
+		a.add(CatDynamicEval, LevelMedium, via+" runs a string that is not valid shell syntax")
+	}
+}
+
+// emitsShellEnv lists tools whose output is meant to be eval'ed to set up the
+// environment; eval "$(ssh-agent -s)" is routine.
+func emitsShellEnv(name string) bool {
+	switch name {
+	case "ssh-agent", "direnv", "pyenv", "rbenv", "nodenv", "goenv", "jenv", "plenv", "brew", "minikube",
+		"docker-machine", "conda", "opam", "gpg-agent", "dircolors", "starship", "zoxide", "fnm", "mise",
+		"kubectl", "helm", "gh", "register-python-argcomplete", "thefuck", "luarocks", "rtx", "asdf",
+		"micromamba", "mamba", "nvm", "podman", "colima", "kind", "devbox", "atuin", "oh-my-posh", "hub",
+		"aws", "gcloud", "op", "keychain", "vcpkg", "perl", "locale", "resize", "tset", "lesspipe", "lesspipe.sh",
+		"batpipe", "rustup", "poetry", "pipenv", "navi", "fzf", "gopass", "stack", "ghcup", "sdk", "jump", "mcfly",
+		"dbus-launch", "systemctl", "homebrew", "pdm", "uv", "just", "task", "npm", "pnpm", "yarn", "deno", "bun":
+		return true
+	}
+	return false
+}
+
+// opaque records that a script runs whose content cannot be seen.
+func (a *assessor) opaque(what, name string) {
+	lvl := LevelLow
+	l := strings.ToLower(what)
+	for _, w := range []string{"destroy", "drop", "delete", "wipe", "purge", "nuke", "teardown", "tear-down", "reset", "rollback", "truncate", "erase", "format", "clean-all", "kill"} {
+		if strings.Contains(l, w) {
+			lvl = LevelMedium
+			break
+		}
+	}
+	a.add(CatOpaqueScript, lvl, "runs "+quote(what)+"; the script's content is not visible here, so its effect cannot be assessed")
+	_ = name
+}

@@ -1,0 +1,252 @@
+package risk
+
+import (
+	"strings"
+)
+
+// target is what a path argument refers to, as far as it can be known.
+type target struct {
+	lvl  Level  // what deleting it recursively would cost
+	desc string // for reasons: "the root filesystem `/`"
+}
+
+// pathTier rates a path that is about to be deleted or overwritten.
+func pathTier(w arg) target {
+	if w.stdin {
+		return target{LevelMedium, "paths read from input at run time"}
+	}
+	if !w.static {
+		return dynamicTier(w)
+	}
+	return staticTier(w.s)
+}
+
+func dynamicTier(w arg) target {
+	if w.subst {
+		return target{LevelHigh, "paths produced at run time by " + quote(w.inner)}
+	}
+	s := expandKnown(w.s)
+	if !strings.HasPrefix(s, "$") {
+		t := staticTier(prefixBeforeVar(s))
+		if t.lvl < LevelMedium && strings.HasPrefix(s, "/") {
+			t.lvl = LevelMedium
+		}
+		if t.lvl >= LevelMedium {
+			t.desc = quote(w.s) + ", built from " + quote("$"+w.param)
+		}
+		return t
+	}
+	if !w.lead || !w.empty {
+		return target{LevelMedium, quote(w.s) + ", whose value is not visible here"}
+	}
+	// The path starts with a variable that may be empty: what is left
+	// after it is what gets deleted in that case.
+	rest := s[1+len(w.param):]
+	rest = strings.TrimPrefix(rest, "}")
+	v := quote("$" + w.param)
+	switch strings.TrimRight(rest, "/.") {
+	case "", "*", "/*", "/.*":
+		if rest == "" {
+			return target{LevelHigh, "a path taken from " + v + ", which is not visible here and may be empty"}
+		}
+		return target{LevelCritical, "a path built from " + v + ", which may be empty, so it can expand to " + quote(rest)}
+	}
+	t := staticTier(prefixBeforeVar(rest))
+	t.lvl = max(t.lvl, LevelHigh)
+	t.desc = "a path built from " + v + ", which may be empty, so it can expand to " + quote(rest)
+	return t
+}
+
+// expandKnown replaces variables that are always set by what they mean.
+func expandKnown(s string) string {
+	for _, p := range [...][2]string{{"$PWD", "."}, {"$GITHUB_WORKSPACE", "."}, {"$CI_PROJECT_DIR", "."}, {"$RUNNER_TEMP", "/tmp"}, {"$TMPDIR", "/tmp"}, {"$RUNNER_TOOL_CACHE", "/tmp"}} {
+		if strings.HasPrefix(s, p[0]) && (len(s) == len(p[0]) || s[len(p[0])] == '/') {
+			return p[1] + s[len(p[0]):]
+		}
+	}
+	return s
+}
+
+func prefixBeforeVar(s string) string {
+	if i := strings.IndexAny(s, "$"); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+var topDirs = []string{"bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "opt", "proc", "root", "sbin", "srv", "sys", "usr", "var", "Users", "System", "Library", "Applications", "mnt", "media", "snap"}
+
+func staticTier(p string) target {
+	q := quote(p)
+	clean := strings.TrimRight(p, "/")
+	clean = strings.TrimSuffix(clean, "/.")
+	switch clean {
+	case "", "/*", "/.*", "/..":
+		if strings.HasPrefix(p, "/") {
+			return target{LevelCritical, "the root filesystem " + q}
+		}
+	case "~", "~/*", "~/.*", "$HOME":
+		return target{LevelCritical, "the home directory " + q}
+	case ".", "*", "./*", ".*", "./.*", "..", "../*", "*/", "**":
+		return target{LevelHigh, "everything in the current or parent directory (" + q + ")"}
+	case ".git", "./.git":
+		return target{LevelHigh, "the repository's history " + q}
+	}
+	if strings.HasSuffix(clean, "/.git") {
+		return target{LevelHigh, "the repository's history " + q}
+	}
+	if strings.HasPrefix(clean, "~/") {
+		return homeTier(clean[2:], q)
+	}
+	if !strings.HasPrefix(clean, "/") {
+		if strings.HasPrefix(clean, "../") && strings.Count(clean, "/") == 1 {
+			return target{LevelMedium, "a directory outside the workspace " + q}
+		}
+		return target{LevelLow, q}
+	}
+	return absTier(clean, q)
+}
+
+func homeTier(rel, q string) target {
+	for _, c := range []string{".cache", ".npm", ".m2/repository", ".gradle/caches", "go/pkg", ".cargo/registry", ".yarn", ".pnpm-store", ".nuget/packages", ".local/share/virtualenvs", ".pyenv/versions", ".nvm/versions", ".rustup/toolchains", ".bundle", ".gem", ".android/build-cache", ".ivy2/cache", ".sbt", ".terraform.d/plugin-cache", "tmp", "work/_temp"} {
+		if rel == c || strings.HasPrefix(rel, c+"/") {
+			return target{LevelLow, q}
+		}
+	}
+	if strings.Count(rel, "/") == 0 || strings.HasPrefix(rel, ".ssh") || strings.HasPrefix(rel, ".gnupg") || strings.HasPrefix(rel, ".aws") || strings.HasPrefix(rel, ".kube") || strings.HasPrefix(rel, ".config") && strings.Count(rel, "/") <= 1 {
+		return target{LevelHigh, "the home-directory folder " + q}
+	}
+	return target{LevelMedium, q + " in the home directory"}
+}
+
+func absTier(clean, q string) target {
+	parts := strings.Split(strings.TrimPrefix(clean, "/"), "/")
+	top := parts[0]
+	isTop := false
+	for _, d := range topDirs {
+		if top == d {
+			isTop = true
+			break
+		}
+	}
+	if isTop && (len(parts) == 1 || len(parts) == 2 && (parts[1] == "*" || parts[1] == ".*")) {
+		return target{LevelCritical, "the system directory " + q}
+	}
+	for _, low := range []string{"/tmp/", "/var/tmp/", "/var/cache/", "/var/lib/apt/lists", "/usr/share/doc", "/usr/share/man", "/root/.cache", "/opt/hostedtoolcache", "/usr/local/share/.cache", "/var/log/", "/home/runner/work/_temp", "/usr/local/lib/android", "/usr/share/dotnet", "/opt/ghc", "/usr/local/share/boost", "/usr/local/.ghcup", "/opt/az", "/usr/share/swift", "/usr/local/share/powershell", "/usr/local/share/chromium", "/opt/microsoft", "/opt/google", "/var/lib/apt/", "/var/lib/dpkg/lock", "/var/run/", "/run/user/"} {
+		if strings.HasPrefix(clean+"/", low) || strings.HasPrefix(clean, low) {
+			if clean == "/tmp" || clean == "/var/log" {
+				break
+			}
+			return target{LevelLow, q}
+		}
+	}
+	if clean == "/tmp" || clean == "/var/log" || clean == "/tmp/*" {
+		return target{LevelMedium, q}
+	}
+	switch top {
+	case "boot":
+		return target{LevelCritical, "boot files in " + q}
+	case "etc", "bin", "sbin", "lib", "lib32", "lib64", "proc", "sys", "dev", "System", "root":
+		return target{LevelHigh, "the system path " + q}
+	case "usr":
+		if len(parts) > 2 && parts[1] == "local" {
+			return target{LevelMedium, q}
+		}
+		return target{LevelHigh, "the system path " + q}
+	case "var":
+		if len(parts) > 1 && (parts[1] == "lib" || parts[1] == "backups" || parts[1] == "mail") {
+			return target{LevelHigh, "the data directory " + q}
+		}
+	case "home", "Users":
+		if len(parts) == 2 {
+			return target{LevelHigh, "the home directory " + q}
+		}
+	}
+	return target{LevelMedium, q}
+}
+
+// secretTier rates a path that may hold credentials.
+func secretTier(p string) (Level, string) {
+	l := strings.ToLower(p)
+	base := l
+	if i := strings.LastIndexByte(l, '/'); i >= 0 {
+		base = l[i+1:]
+	}
+	if strings.HasSuffix(l, ".pub") || strings.Contains(base, "example") || strings.Contains(base, "sample") || strings.Contains(base, "template") || strings.Contains(l, "known_hosts") {
+		return LevelNone, ""
+	}
+	high := []string{".ssh/id_", ".aws/credentials", ".kube/config", ".docker/config.json", ".netrc", ".git-credentials", "gh/hosts.yml", ".npmrc", ".pypirc", ".gnupg", "/etc/shadow", "/etc/gshadow", "gcloud/credentials", "application_default_credentials.json", "serviceaccount/token", "/run/secrets/", "/environ", ".vault-token", ".password-store", "id_rsa", "id_ed25519", "id_ecdsa", "id_dsa", ".config/gcloud", "legacy_credentials", ".azure/", "accesstokens.json", ".terraformrc", "credentials.tfrc.json", ".gem/credentials", ".cargo/credentials", ".m2/settings-security.xml", "/etc/ssl/private", "master.key", "vault.key"}
+	for _, h := range high {
+		if strings.Contains(l, h) {
+			return LevelHigh, quote(p)
+		}
+	}
+	if strings.HasSuffix(l, "/.ssh") || l == "~/.ssh" || l == "~/.aws" || strings.HasSuffix(l, "/.aws") {
+		return LevelHigh, quote(p)
+	}
+	if base == ".env" || strings.HasPrefix(base, ".env.") || strings.HasSuffix(base, ".pem") || strings.HasSuffix(base, ".key") ||
+		strings.HasSuffix(base, ".p12") || strings.HasSuffix(base, ".pfx") || strings.HasSuffix(base, ".jks") || strings.HasSuffix(base, ".keystore") ||
+		strings.HasPrefix(base, "terraform.tfstate") || base == "secrets.yaml" || base == "secrets.yml" || base == "secrets.json" ||
+		strings.HasSuffix(base, ".kdbx") || base == "wp-config.php" || base == "credentials.json" || base == "credentials" ||
+		base == ".bash_history" || base == ".zsh_history" || base == "kubeconfig" || base == "/etc/sudoers" || strings.HasSuffix(base, ".tfvars") {
+		return LevelMedium, quote(p)
+	}
+	return LevelNone, ""
+}
+
+func isDevice(p string) bool {
+	if !strings.HasPrefix(p, "/dev/") {
+		return false
+	}
+	d := p[5:]
+	for _, pre := range []string{"sd", "hd", "vd", "xvd", "nvme", "mmcblk", "disk", "mapper/", "md", "dm-", "mem", "kmem", "port", "rdisk", "nbd", "sr", "fd0", "zvol", "by-id/", "disk/", "root", "xvd"} {
+		if strings.HasPrefix(d, pre) {
+			return true
+		}
+	}
+	return false
+}
+
+// writeTarget rates output written to path t (redirect, tee, cp, dd of=).
+func (a *assessor) writeTarget(t arg, appendMode bool, verb string, c ctx) {
+	p := t.s
+	if !t.static {
+		p = expandKnown(p)
+		if strings.HasPrefix(p, "$") {
+			return
+		}
+	}
+	switch {
+	case isDevice(p):
+		a.add(CatDiskDevice, LevelCritical, verb+" straight to the disk device "+quote(p)+", destroying its data")
+	case strings.HasPrefix(p, "/dev/tcp/") || strings.HasPrefix(p, "/dev/udp/"):
+		a.add(CatExfiltration, LevelHigh, verb+" to a raw network socket "+quote(p))
+	case strings.HasPrefix(p, "/dev/"):
+	case p == "/etc/passwd" || p == "/etc/shadow" || p == "/etc/group" || p == "/etc/gshadow" || strings.HasPrefix(p, "/etc/sudoers") || p == "/etc/ld.so.preload":
+		a.add(CatPrivilege, LevelCritical, verb+" to "+quote(p)+", changing who can log in or become root")
+	case strings.HasSuffix(p, "/authorized_keys") || strings.HasSuffix(p, "/authorized_keys2"):
+		a.add(CatPrivilege, LevelHigh, verb+" to "+quote(p)+", granting SSH login to whoever holds that key")
+	case strings.HasPrefix(p, "/etc/cron") || strings.HasPrefix(p, "/var/spool/cron") || strings.HasPrefix(p, "/etc/anacrontab"):
+		a.add(CatSystemProcess, LevelHigh, verb+" to "+quote(p)+", scheduling commands that keep running later")
+	case strings.HasPrefix(p, "/etc/ssh/sshd_config") || strings.HasPrefix(p, "/etc/pam.d/"):
+		a.add(CatNetworkExposure, LevelHigh, verb+" to "+quote(p)+", changing how the machine accepts logins")
+	case p == "/etc/hosts" || p == "/etc/resolv.conf" || strings.HasPrefix(p, "/etc/iptables") || strings.HasPrefix(p, "/etc/nftables"):
+		a.add(CatNetworkExposure, LevelMedium, verb+" to "+quote(p)+", changing name resolution or firewall rules")
+	case strings.HasPrefix(p, "/etc/apt/") || strings.HasPrefix(p, "/etc/yum.repos.d/") || strings.HasPrefix(p, "/etc/zypp/") || strings.HasPrefix(p, "/etc/apk/"):
+		a.add(CatPackageInstall, LevelLow, verb+" to "+quote(p)+", adding a package source")
+	case p == "/proc/sysrq-trigger":
+		a.add(CatSystemProcess, LevelCritical, verb+" to "+quote(p)+", which can crash or reboot the kernel immediately")
+	case strings.HasPrefix(p, "/proc/sys/") || strings.HasPrefix(p, "/sys/"):
+		a.add(CatSystemProcess, LevelMedium, verb+" to "+quote(p)+", changing kernel settings")
+	case strings.HasPrefix(p, "/boot/"):
+		a.add(CatDestructiveFS, LevelCritical, verb+" to boot file "+quote(p)+", which can leave the machine unbootable")
+	case strings.HasPrefix(p, "/etc/"):
+		lvl := LevelMedium
+		if appendMode {
+			lvl = LevelLow
+		}
+		a.add(CatDestructiveFS, lvl, verb+" to the system configuration file "+quote(p))
+	case strings.HasPrefix(p, "/bin/") || strings.HasPrefix(p, "/sbin/") || strings.HasPrefix(p, "/usr/bin/") || strings.HasPrefix(p, "/usr/sbin/") || strings.HasPrefix(p, "/lib") || strings.HasPrefix(p, "/usr/lib/"):
+		a.add(CatDestructiveFS, LevelHigh, verb+" to the system binary or library "+quote(p))
+	}
+}

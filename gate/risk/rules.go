@@ -1,0 +1,271 @@
+package risk
+
+import (
+	"strings"
+)
+
+// rules applies the rule for name and reports whether one exists.
+func (a *assessor) rules(name string, args []arg, c ctx) bool {
+	if isShell(name) {
+		a.shell(name, args, c)
+		return true
+	}
+	if strings.HasPrefix(name, "mkfs") || strings.HasPrefix(name, "mke2fs") || strings.HasPrefix(name, "newfs") || name == "mkswap" {
+		a.mkfs(name, args)
+		return true
+	}
+	switch strings.TrimRight(name, "0123456789.") {
+	case "python", "pypy", "node", "nodejs", "ruby", "perl", "php", "pwsh", "powershell", "deno", "lua", "Rscript", "osascript":
+		a.interpreter(name, args, c)
+		return true
+	}
+	switch name {
+	case "rm", "rmdir", "unlink", "srm", "trash", "rimraf", "del-cli":
+		a.rm(name, args, c)
+	case "find", "fd":
+		a.find(name, args, c)
+	case "chmod":
+		a.chmod(args)
+	case "chown", "chgrp":
+		a.chown(name, args)
+	case "chattr", "setfacl":
+		if anyArg(args, func(x arg) bool { return strings.Contains(x.s, "i") && (x.s[0] == '+' || x.s[0] == '-') && len(x.s) <= 3 }) || name == "setfacl" {
+			a.add(CatPermissions, LevelMedium, "`"+name+"` changes file attributes or ACLs ("+quote(joinArgs(args))+")")
+		}
+	case "dd":
+		a.dd(args)
+	case "shred", "wipe", "wipefs", "blkdiscard", "sgdisk", "fdisk", "sfdisk", "gdisk", "cfdisk", "parted", "hdparm",
+		"nvme", "cryptsetup", "lvremove", "vgremove", "pvremove", "zpool", "zfs", "mdadm", "badblocks", "diskutil", "format", "losetup", "umount", "mount", "swapoff":
+		a.disk(name, args)
+	case "cp", "mv", "install", "ln", "tee", "rsync", "sed", "truncate", "cat", "perl-i":
+		a.fileWrite(name, args, c)
+	case "eval", "source", ".":
+		a.evalCmd(name, args, c)
+	case "su":
+		a.su(args, c)
+	case "git":
+		a.git(args, c)
+	case "gh":
+		a.gh(args)
+	default:
+		return a.rules2(name, args, c)
+	}
+	return true
+}
+
+func (a *assessor) rm(name string, args []arg, c ctx) {
+	recursive := hasShort(args, 'r') || hasShort(args, 'R') || hasFlag(args, "--recursive") || name == "rimraf" || name == "del-cli" || name == "rmdir" && hasShort(args, 'p')
+	if hasFlag(args, "--no-preserve-root") {
+		a.add(CatDestructiveFS, LevelCritical, "`rm --no-preserve-root` explicitly allows deleting the root filesystem")
+	}
+	verb := "`" + name + "`"
+	if recursive {
+		verb = "`" + name + " -r`"
+		if hasShort(args, 'f') || hasFlag(args, "--force") {
+			verb = "`" + name + " -rf`"
+		}
+	}
+	var worst target
+	for _, t := range positionals(args) {
+		tt := pathTier(t)
+		if !recursive {
+			tt = fileTier(t, tt)
+		}
+		if tt.lvl > worst.lvl || worst.desc == "" {
+			worst = tt
+		}
+	}
+	if worst.desc == "" {
+		return
+	}
+	if name == "rmdir" && !recursive {
+		worst.lvl = min(worst.lvl, LevelLow)
+	}
+	a.add(CatDestructiveFS, worst.lvl, verb+" deletes "+worst.desc)
+}
+
+// fileTier lowers the tier of a non-recursive delete: it removes files, not trees.
+func fileTier(w arg, t target) target {
+	if w.static {
+		if lvl, _ := secretTier(w.s); lvl > LevelNone && !w.glob {
+			return target{LevelMedium, "the credentials file " + quote(w.s)}
+		}
+		if w.s == "/etc/passwd" || w.s == "/etc/shadow" || strings.HasPrefix(w.s, "/etc/sudoers") || strings.HasPrefix(w.s, "/boot/") || strings.HasPrefix(w.s, "/bin/") || strings.HasPrefix(w.s, "/usr/bin/") || strings.HasPrefix(w.s, "/sbin/") {
+			return target{LevelHigh, "the system file " + quote(w.s)}
+		}
+	}
+	if !w.static && !w.glob && !strings.HasSuffix(w.s, "*") {
+		return target{LevelLow, quote(w.s)}
+	}
+	t.lvl = max(LevelLow, min(t.lvl-1, LevelMedium))
+	return t
+}
+
+func (a *assessor) find(name string, args []arg, c ctx) {
+	var roots []arg
+	i := 0
+	for ; i < len(args); i++ {
+		s := args[i].s
+		if strings.HasPrefix(s, "-") || s == "(" || s == "!" || s == "\\(" {
+			break
+		}
+		roots = append(roots, args[i])
+	}
+	if len(roots) == 0 {
+		roots = []arg{{s: ".", static: true}}
+	}
+	filtered := hasFlag(args, "-name", "-iname", "-path", "-ipath", "-regex", "-iregex", "-mtime", "-mmin", "-atime", "-ctime", "-newer", "-size", "-empty", "-user", "-perm", "-wholename", "-links", "-amin", "-cmin")
+	worst := pathTier(roots[0])
+	for _, r := range roots[1:] {
+		if t := pathTier(r); t.lvl > worst.lvl {
+			worst = t
+		}
+	}
+	if hasFlag(args, "-delete") || name == "fd" && hasFlag(args, "-X", "--exec-batch", "-x", "--exec") && false {
+		lvl := worst.lvl
+		if filtered {
+			lvl = max(LevelLow, min(lvl-1, LevelHigh))
+			if worst.lvl < LevelCritical {
+				lvl = min(lvl, LevelMedium)
+			}
+		}
+		a.add(CatDestructiveFS, lvl, "`find -delete` removes files under "+worst.desc)
+	}
+	for ; i < len(args); i++ {
+		s := args[i].s
+		if s != "-exec" && s != "-execdir" && s != "-ok" && s != "-okdir" && s != "-x" && s != "--exec" && s != "-X" && s != "--exec-batch" {
+			continue
+		}
+		j := i + 1
+		var cmd []arg
+		for ; j < len(args) && args[j].s != ";" && args[j].s != "+" && args[j].s != "\\;"; j++ {
+			w := args[j]
+			if strings.Contains(w.s, "{}") {
+				if filtered || worst.lvl < LevelHigh {
+					w = arg{s: "{}", stdin: true}
+				} else {
+					w = roots[0]
+				}
+			}
+			cmd = append(cmd, w)
+		}
+		cc := c
+		cc.depth++
+		a.exec(cmd, cc)
+		i = j
+	}
+}
+
+func (a *assessor) chmod(args []arg) {
+	p := positionals(args)
+	if len(p) < 2 {
+		return
+	}
+	mode, targets := p[0].s, p[1:]
+	recursive := hasShort(args, 'R') || hasFlag(args, "--recursive")
+	worst := pathTier(targets[0])
+	for _, t := range targets[1:] {
+		if tt := pathTier(t); tt.lvl > worst.lvl {
+			worst = tt
+		}
+	}
+	if setuid(mode) {
+		a.add(CatPrivilege, LevelHigh, "`chmod "+mode+"` sets the setuid/setgid bit on "+worst.desc+", letting anyone run it with its owner's rights")
+	}
+	anyone := worldWritable(mode)
+	docker := anyArg(targets, func(x arg) bool { return strings.HasSuffix(x.s, "docker.sock") })
+	switch {
+	case docker && (anyone || strings.Contains(mode, "6")):
+		a.add(CatPermissions, LevelHigh, "`chmod "+mode+"` opens the Docker socket to every user, which equals root access")
+	case anyone && recursive:
+		a.add(CatPermissions, max(LevelHigh, worst.lvl), "`chmod -R "+mode+"` makes "+worst.desc+" writable by every user")
+	case anyone:
+		a.add(CatPermissions, max(LevelMedium, min(worst.lvl, LevelHigh)), "`chmod "+mode+"` makes "+worst.desc+" writable by every user")
+	case recursive && worst.lvl >= LevelHigh:
+		a.add(CatPermissions, worst.lvl, "`chmod -R "+mode+"` changes permissions of "+worst.desc)
+	case mode == "000" || mode == "0000" || strings.HasSuffix(mode, "-rwx"):
+		a.add(CatPermissions, max(LevelMedium, worst.lvl), "`chmod "+mode+"` removes all access to "+worst.desc)
+	}
+}
+
+func setuid(mode string) bool {
+	if len(mode) == 4 && mode[0] >= '1' && mode[0] <= '7' && mode[0] != '1' && allDigits(mode) {
+		return true
+	}
+	return strings.Contains(mode, "+s") || strings.Contains(mode, "=s") || strings.Contains(mode, "+xs") || strings.Contains(mode, "+sx")
+}
+
+func worldWritable(mode string) bool {
+	if allDigits(mode) && len(mode) >= 3 {
+		last := mode[len(mode)-1]
+		return last == '2' || last == '3' || last == '6' || last == '7'
+	}
+	for _, part := range strings.Split(mode, ",") {
+		who, perm, ok := strings.Cut(part, "+")
+		if !ok {
+			who, perm, ok = strings.Cut(part, "=")
+		}
+		if ok && strings.Contains(perm, "w") && (who == "" && strings.Contains(part, "=") || strings.ContainsAny(who, "oa")) {
+			return true
+		}
+	}
+	return false
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func (a *assessor) chown(name string, args []arg) {
+	p := positionals(args, "--from", "--reference")
+	if len(p) < 2 {
+		return
+	}
+	recursive := hasShort(args, 'R') || hasFlag(args, "--recursive")
+	for _, t := range p[1:] {
+		tt := pathTier(t)
+		switch {
+		case recursive && tt.lvl >= LevelHigh:
+			a.add(CatPermissions, tt.lvl, "`"+name+" -R` changes the owner of "+tt.desc)
+		case recursive && tt.lvl == LevelMedium:
+			a.add(CatPermissions, LevelLow, "`"+name+" -R` changes the owner of "+tt.desc)
+		case !recursive && t.static && (strings.HasPrefix(t.s, "/etc/") || strings.HasPrefix(t.s, "/bin/") || strings.HasPrefix(t.s, "/usr/bin/")):
+			a.add(CatPermissions, LevelHigh, "`"+name+"` changes the owner of the system file "+quote(t.s))
+		}
+	}
+}
+
+func (a *assessor) mkfs(name string, args []arg) {
+	p := positionals(args, "-t", "-L", "-b", "-n", "-O", "-E", "-m", "-i", "-U", "-N")
+	for _, t := range p {
+		if isDevice(t.s) || !t.static {
+			a.add(CatDiskDevice, LevelCritical, "`"+name+"` creates a new filesystem on "+quote(t.s)+", erasing everything on it")
+			return
+		}
+	}
+	a.add(CatDiskDevice, LevelMedium, "`"+name+"` creates a filesystem ("+quote(joinArgs(args))+")")
+}
+
+func (a *assessor) dd(args []arg) {
+	var in, out string
+	for _, x := range args {
+		if v, ok := strings.CutPrefix(x.s, "of="); ok {
+			out = v
+			a.writeTarget(arg{s: v, static: x.static, param: x.param}, false, "`dd` writes", ctx{})
+		}
+		if v, ok := strings.CutPrefix(x.s, "if="); ok {
+			in = v
+		}
+	}
+	if isDevice(in) && !isDevice(out) {
+		a.add(CatDiskDevice, LevelMedium, "`dd` reads the raw disk "+quote(in)+", which can contain secrets and deleted data")
+	}
+	if out != "" && !isDevice(out) && !strings.HasPrefix(out, "/dev/") && !strings.HasPrefix(out, "/") && strings.HasPrefix(out, "$") {
+		a.add(CatDiskDevice, LevelHigh, "`dd` writes to "+quote(out)+", which is not visible here and may be a disk device")
+	}
+}

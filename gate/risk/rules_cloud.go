@@ -1,0 +1,332 @@
+package risk
+
+import (
+	"strings"
+)
+
+func (a *assessor) aws(args []arg, c ctx) {
+	p := positionals(args, "--region", "--profile", "--output", "--query", "--endpoint-url", "--bucket", "--key", "--instance-ids", "--db-instance-identifier", "--stack-name", "--secret-id", "--name", "--cluster", "--service", "--function-name", "--table-name", "--user-name", "--role-name", "--policy-arn", "--group-id", "--cidr", "--protocol", "--port", "--exclude", "--include", "--acl", "--desired-count", "--names", "--parameters", "--document-name")
+	if len(p) < 2 {
+		return
+	}
+	svc, op := p[0].s, p[1].s
+	l := joinArgs(args)
+	if svc == "s3" {
+		a.s3(op, p, args, c)
+		return
+	}
+	switch {
+	case svc == "secretsmanager" && op == "get-secret-value", svc == "ssm" && strings.HasPrefix(op, "get-parameter") && hasFlag(args, "--with-decryption"),
+		svc == "iam" && op == "create-access-key", svc == "sts" && op == "get-session-token" && !c.piped, svc == "configure" && (op == "export-credentials" || op == "get" && len(p) > 2 && strings.Contains(p[2].s, "secret")),
+		svc == "kms" && op == "decrypt", svc == "lightsail" && op == "download-default-key-pair", svc == "ec2" && op == "get-password-data":
+		lvl := LevelHigh
+		if c.piped || c.redirOut {
+			lvl = LevelMedium
+		}
+		a.add(CatSecrets, lvl, "`aws "+svc+" "+op+"` reveals secret values or credentials")
+	case op == "authorize-security-group-ingress" && (strings.Contains(l, "0.0.0.0/0") || strings.Contains(l, "::/0")):
+		a.add(CatNetworkExposure, LevelHigh, "`aws ec2 "+op+"` opens a port to the whole internet (0.0.0.0/0)")
+	case strings.Contains(op, "public-access-block") && strings.HasPrefix(op, "delete") || strings.Contains(l, "public-read") || op == "put-bucket-policy" && strings.Contains(l, "\"*\""):
+		a.add(CatNetworkExposure, LevelHigh, "`aws "+svc+" "+op+"` makes data public")
+	case svc == "iam" && (strings.Contains(l, "AdministratorAccess") || strings.Contains(l, "\"Action\":\"*\"") || strings.Contains(l, "iam:PassRole")):
+		a.add(CatPrivilege, LevelHigh, "`aws iam "+op+"` grants administrator rights")
+	case isDeleteVerb(op):
+		a.add(CatCloud, awsDeleteLevel(svc, op, l), "`aws "+svc+" "+op+"` deletes or terminates cloud resources")
+		if svc == "cloudformation" || svc == "eks" || svc == "ecs" && strings.Contains(op, "cluster") {
+			a.add(CatInfraTeardown, LevelCritical, "`aws "+svc+" "+op+"` tears down a whole stack or cluster")
+		}
+	case (op == "update-service" || op == "update-auto-scaling-group" || op == "set-desired-capacity") && (strings.Contains(l, "-count 0") || strings.Contains(l, "-capacity 0") || strings.Contains(l, "-count=0") || strings.Contains(l, "--max-size 0")):
+		a.add(CatInfraTeardown, LevelHigh, "`aws "+svc+" "+op+"` scales a service down to zero")
+	case strings.HasPrefix(op, "stop-") || strings.HasPrefix(op, "reboot-") || strings.HasPrefix(op, "disable-") || strings.HasPrefix(op, "detach-") || strings.HasPrefix(op, "revoke-") || strings.HasPrefix(op, "modify-"):
+		a.add(CatCloud, LevelMedium, "`aws "+svc+" "+op+"` changes or stops cloud resources")
+	case svc == "ssm" && op == "send-command", svc == "ecs" && op == "execute-command", svc == "lambda" && op == "update-function-code":
+		a.add(CatRemoteCode, LevelMedium, "`aws "+svc+" "+op+"` runs or replaces code on remote machines")
+	case strings.HasPrefix(op, "create-") || strings.HasPrefix(op, "put-") || strings.HasPrefix(op, "update-") || strings.HasPrefix(op, "run-") || strings.HasPrefix(op, "attach-") || strings.HasPrefix(op, "start-") || op == "deploy" || strings.HasPrefix(op, "register-") || strings.HasPrefix(op, "tag-") || op == "invoke":
+		a.add(CatCloud, LevelLow, "`aws "+svc+" "+op+"` creates or changes cloud resources")
+	}
+}
+
+func isDeleteVerb(op string) bool {
+	for _, v := range []string{"delete", "terminate", "remove", "deregister", "purge", "destroy", "schedule-key-deletion", "disassociate", "release-", "cancel-", "empty"} {
+		if strings.HasPrefix(op, v) {
+			return true
+		}
+	}
+	return false
+}
+
+func awsDeleteLevel(svc, op, l string) Level {
+	for _, c := range []string{"terminate-instances", "delete-db-instance", "delete-db-cluster", "delete-stack", "delete-bucket", "delete-table", "delete-cluster", "delete-file-system", "schedule-key-deletion", "delete-hosted-zone", "delete-repository", "delete-vpc", "delete-volume", "delete-snapshot", "delete-backup", "delete-log-group", "delete-user", "delete-role", "delete-secret", "delete-function", "delete-service", "delete-nodegroup", "delete-global-table", "delete-domain", "delete-replication-group", "delete-cache-cluster", "delete-key"} {
+		if op == c {
+			return LevelCritical
+		}
+	}
+	if strings.Contains(l, "--skip-final-snapshot") || strings.Contains(l, "--force-delete-without-recovery") {
+		return LevelCritical
+	}
+	return LevelHigh
+}
+
+func (a *assessor) s3(op string, p, args []arg, c ctx) {
+	recursive := hasFlag(args, "--recursive")
+	switch op {
+	case "rm":
+		if recursive {
+			a.add(CatCloud, LevelCritical, "`aws s3 rm --recursive` deletes every object under "+quote(nth(p, 2)))
+		} else {
+			a.add(CatCloud, LevelMedium, "`aws s3 rm` deletes "+quote(nth(p, 2)))
+		}
+	case "rb":
+		lvl := LevelHigh
+		if hasFlag(args, "--force") {
+			lvl = LevelCritical
+		}
+		a.add(CatCloud, lvl, "`aws s3 rb` deletes the bucket "+quote(nth(p, 2)))
+	case "sync", "cp", "mv":
+		if op == "sync" && hasFlag(args, "--delete") {
+			a.add(CatCloud, LevelMedium, "`aws s3 sync --delete` deletes objects at the destination that are missing from the source")
+		}
+		if hasFlag(args, "--acl") && strings.Contains(flagValue(args, "--acl"), "public") {
+			a.add(CatNetworkExposure, LevelHigh, "`aws s3 "+op+" --acl public-read` makes the uploaded files public")
+		}
+		if len(p) > 3 && strings.HasPrefix(p[3].s, "s3://") {
+			if lvl, d := secretTier(p[2].s); lvl > LevelNone {
+				a.add(CatExfiltration, LevelCritical, "`aws s3 "+op+"` uploads the credentials "+d)
+			} else if t := pathTier(p[2]); t.lvl >= LevelHigh && strings.HasPrefix(p[2].s, "/") {
+				a.add(CatExfiltration, LevelHigh, "`aws s3 "+op+"` uploads "+t.desc)
+			}
+		}
+	}
+}
+
+func nth(p []arg, i int) string {
+	if i < len(p) {
+		return p[i].s
+	}
+	return ""
+}
+
+func (a *assessor) gcloud(name string, args []arg, c ctx) {
+	if name == "gsutil" {
+		p := positionals(args, "-h", "-o", "-u")
+		if len(p) == 0 {
+			return
+		}
+		switch p[0].s {
+		case "rm":
+			lvl := LevelMedium
+			if hasShort(args, 'r') || hasShort(args, 'R') || hasShort(args, 'a') || anyArg(p, func(x arg) bool { return strings.HasSuffix(x.s, "/**") || strings.HasSuffix(x.s, "/*") }) {
+				lvl = LevelCritical
+			}
+			a.add(CatCloud, lvl, "`gsutil rm "+joinArgs(p[1:])+"` deletes Cloud Storage objects")
+		case "rb":
+			a.add(CatCloud, LevelHigh, "`gsutil rb` deletes a bucket")
+		case "rsync":
+			if hasShort(args, 'd') {
+				a.add(CatCloud, LevelMedium, "`gsutil rsync -d` deletes objects missing from the source")
+			}
+		case "iam", "acl":
+			if strings.Contains(joinArgs(args), "allUsers") {
+				a.add(CatNetworkExposure, LevelHigh, "`gsutil "+p[0].s+"` makes data public (allUsers)")
+			}
+		}
+		return
+	}
+	p := positionals(args, "--project", "--zone", "--region", "--format", "--member", "--role", "--source-ranges", "--allow", "--rules", "--command", "--filter", "--image", "--account", "--configuration")
+	l := joinArgs(args)
+	if cmd := flagValue(args, "--command"); cmd != "" && len(p) > 1 && p[1].s == "ssh" {
+		a.reparse(arg{s: cmd, static: true}, ctx{depth: c.depth + 1}, "`gcloud compute ssh --command`")
+	}
+	ps := strings.Join(firstN(p, 5), " ")
+	switch {
+	case strings.Contains(ps, "secrets versions access") || strings.Contains(ps, "print-access-token") || strings.Contains(ps, "print-identity-token") || strings.Contains(ps, "keys create"):
+		lvl := LevelHigh
+		if c.piped || c.redirOut || strings.Contains(ps, "print-") {
+			lvl = LevelLow
+		}
+		a.add(CatSecrets, lvl, "`gcloud "+ps+"` reveals secret values or credentials")
+	case strings.Contains(ps, "firewall-rules") && strings.Contains(l, "0.0.0.0/0"):
+		a.add(CatNetworkExposure, LevelHigh, "`gcloud "+ps+"` opens a firewall rule to the whole internet")
+	case strings.Contains(ps, "add-iam-policy-binding") && (strings.Contains(l, "roles/owner") || strings.Contains(l, "roles/editor") || strings.Contains(l, "allUsers") || strings.Contains(l, "admin")):
+		a.add(CatPrivilege, LevelHigh, "`gcloud "+ps+"` grants owner/editor/admin or public access")
+	case anyPos(p, "delete") || anyPos(p, "rm") && strings.Contains(ps, "storage"):
+		lvl := LevelHigh
+		if anyPos(p, "projects") || anyPos(p, "clusters") || anyPos(p, "instances") && anyPos(p, "sql") || anyPos(p, "buckets") || hasFlag(args, "--recursive", "-r") || anyPos(p, "databases") {
+			lvl = LevelCritical
+		}
+		a.add(CatCloud, lvl, "`gcloud "+ps+"` deletes cloud resources")
+	case anyPos(p, "stop") || anyPos(p, "reset") || anyPos(p, "resize") && strings.Contains(l, "size=0"):
+		a.add(CatCloud, LevelMedium, "`gcloud "+ps+"` stops or resizes cloud resources")
+	case anyPos(p, "create") || anyPos(p, "deploy") || anyPos(p, "update") || anyPos(p, "set-iam-policy") || anyPos(p, "add-iam-policy-binding"):
+		a.add(CatCloud, LevelLow, "`gcloud "+ps+"` creates or changes cloud resources")
+	}
+}
+
+func anyPos(p []arg, w string) bool {
+	return anyArg(p, func(x arg) bool { return x.s == w })
+}
+
+func (a *assessor) az(args []arg) {
+	p := positionals(args, "-g", "--resource-group", "-n", "--name", "--subscription", "-o", "--output", "--query", "--vault-name", "--role", "--assignee", "--scope", "--source-address-prefixes", "--account-name", "-c", "--container-name", "--location", "-l")
+	ps := strings.Join(firstN(p, 4), " ")
+	l := joinArgs(args)
+	switch {
+	case strings.HasPrefix(ps, "group delete") || strings.Contains(ps, "delete-batch") || strings.Contains(ps, "account delete") || strings.Contains(ps, "server delete") || strings.HasPrefix(ps, "aks delete") || strings.Contains(ps, "keyvault purge"):
+		a.add(CatCloud, LevelCritical, "`az "+ps+"` deletes a resource group, account or server with everything in it")
+	case strings.Contains(ps, "secret show") || strings.Contains(ps, "secret download") || strings.Contains(ps, "keys list") || strings.Contains(ps, "show-connection-string") || strings.Contains(ps, "get-credentials") && strings.Contains(l, "--admin") || strings.Contains(ps, "get-access-token") || strings.Contains(ps, "list-keys"):
+		a.add(CatSecrets, LevelHigh, "`az "+ps+"` reveals secret values or credentials")
+	case strings.Contains(ps, "role assignment create") && (strings.Contains(l, "Owner") || strings.Contains(l, "Contributor") || strings.Contains(l, "Administrator")):
+		a.add(CatPrivilege, LevelHigh, "`az role assignment create` grants Owner/Contributor rights")
+	case strings.Contains(ps, "nsg rule") && (strings.Contains(l, "'*'") || strings.Contains(l, " * ") || strings.Contains(l, "0.0.0.0/0") || strings.Contains(l, "Internet")):
+		a.add(CatNetworkExposure, LevelHigh, "`az "+ps+"` opens a network security group to the internet")
+	case anyPos(p, "delete") || anyPos(p, "purge"):
+		a.add(CatCloud, LevelHigh, "`az "+ps+"` deletes cloud resources")
+	case anyPos(p, "stop") || anyPos(p, "deallocate") || anyPos(p, "restart"):
+		a.add(CatCloud, LevelMedium, "`az "+ps+"` stops or restarts cloud resources")
+	case anyPos(p, "create") || anyPos(p, "update") || anyPos(p, "set") || anyPos(p, "deploy") || anyPos(p, "up"):
+		a.add(CatCloud, LevelLow, "`az "+ps+"` creates or changes cloud resources")
+	}
+}
+
+func (a *assessor) docker(name string, args []arg, c ctx) {
+	valued := []string{"-H", "--host", "--context", "-c", "--config", "-f", "--file", "-p", "--project-name", "--profile", "--env-file", "--log-level"}
+	p := positionals(args, valued...)
+	if len(p) == 0 {
+		return
+	}
+	sub := p[0].s
+	rest := args[indexOf(args, p[0])+1:]
+	if sub == "compose" || name == "docker-compose" {
+		a.compose(name, p, args, c)
+		return
+	}
+	if (sub == "container" || sub == "image" || sub == "volume" || sub == "network" || sub == "system" || sub == "builder" || sub == "buildx") && len(p) > 1 {
+		sub = sub + " " + p[1].s
+		rest = args[indexOf(args, p[1])+1:]
+	}
+	switch sub {
+	case "run", "create", "container run", "container create":
+		a.dockerRun(name, rest)
+	case "exec", "container exec":
+		q := skipOpts(rest, "-e", "--env", "-u", "--user", "-w", "--workdir", "--env-file", "--detach-keys")
+		a.add(CatContainers, LevelLow, "runs a command inside a container with `"+name+" exec`")
+		if len(q) > 1 {
+			cc := c
+			cc.depth++
+			a.exec(q[1:], cc)
+		}
+	case "system prune", "volume prune", "image prune", "container prune", "builder prune", "network prune", "volume rm", "buildx prune":
+		lvl := LevelMedium
+		switch {
+		case sub == "volume prune" || sub == "volume rm" || sub == "system prune" && hasFlag(rest, "--volumes"):
+			lvl = LevelHigh
+		case sub == "system prune" && (hasShort(rest, 'a') || hasFlag(rest, "--all")):
+			lvl = LevelHigh
+		case sub == "image prune" || sub == "builder prune" || sub == "buildx prune" || sub == "container prune" || sub == "network prune":
+			lvl = LevelLow
+		}
+		a.add(CatContainers, lvl, "`"+name+" "+sub+"` deletes containers, images or volumes (data in volumes is lost)")
+	case "rm", "rmi", "container rm", "image rm", "kill", "stop", "container stop", "container kill":
+		lvl := LevelLow
+		if anyArg(rest, func(x arg) bool { return x.subst }) {
+			lvl = LevelHigh
+			if sub == "stop" || sub == "kill" {
+				lvl = LevelMedium
+			}
+		}
+		if hasFlag(rest, "-v", "--volumes") && strings.HasSuffix(sub, "rm") {
+			lvl = max(lvl, LevelMedium)
+		}
+		a.add(CatContainers, lvl, "`"+name+" "+sub+" "+shorten(joinArgs(rest), 40)+"` removes or stops containers")
+	case "swarm leave", "node rm", "service rm", "stack rm", "stack":
+		a.add(CatInfraTeardown, LevelHigh, "`"+name+" "+sub+"` removes swarm services or nodes")
+	case "login":
+		if flagValue(rest, "-p", "--password") != "" {
+			a.add(CatSecrets, LevelLow, "`"+name+" login -p` passes a password on the command line")
+		}
+	case "push", "container cp", "cp", "save", "export":
+		a.add(CatContainers, LevelLow, "`"+name+" "+sub+"` moves images or files out of the local engine")
+	}
+}
+
+func (a *assessor) dockerRun(name string, rest []arg) {
+	a.add(CatContainers, LevelLow, "starts a container with `"+name+" run`")
+	for i, x := range rest {
+		s := x.s
+		v := ""
+		if i+1 < len(rest) {
+			v = rest[i+1].s
+		}
+		if k, val, ok := strings.Cut(s, "="); ok && strings.HasPrefix(s, "--") {
+			s, v = k, val
+		}
+		switch s {
+		case "--privileged":
+			a.add(CatContainers, LevelHigh, "`"+name+" run --privileged` gives the container full access to the host")
+		case "--pid", "--net", "--network", "--ipc", "--userns", "--uts", "--cgroupns":
+			if v == "host" {
+				a.add(CatContainers, LevelHigh, "`"+name+" run "+s+"=host` shares the host's "+strings.TrimPrefix(s, "--")+" namespace with the container")
+			}
+		case "--cap-add":
+			if v == "ALL" || v == "SYS_ADMIN" || v == "SYS_PTRACE" || v == "SYS_MODULE" || v == "NET_ADMIN" || v == "DAC_READ_SEARCH" {
+				a.add(CatContainers, LevelHigh, "`"+name+" run --cap-add "+v+"` grants the container powerful host capabilities")
+			}
+		case "--security-opt":
+			if strings.Contains(v, "unconfined") || strings.Contains(v, "no-new-privileges=false") {
+				a.add(CatContainers, LevelHigh, "`"+name+" run --security-opt "+v+"` disables container confinement")
+			}
+		case "--device":
+			a.add(CatContainers, LevelMedium, "`"+name+" run --device "+v+"` gives the container a host device")
+		case "-v", "--volume", "--mount":
+			a.dockerMount(name, v)
+		}
+	}
+}
+
+func (a *assessor) dockerMount(name, v string) {
+	src := v
+	if strings.Contains(v, "source=") || strings.Contains(v, "src=") {
+		for _, kv := range strings.Split(v, ",") {
+			if k, val, ok := strings.Cut(kv, "="); ok && (k == "source" || k == "src") {
+				src = val
+			}
+		}
+	} else if i := strings.IndexByte(v, ':'); i >= 0 {
+		src = v[:i]
+	}
+	switch {
+	case src == "/" || src == "/etc" || src == "/root" || src == "/boot" || src == "/var" || src == "/usr" || src == "/proc" || src == "/sys" || src == "/dev" || src == "/home" || src == "~" || src == "$HOME":
+		a.add(CatContainers, LevelCritical, "`"+name+" run -v "+v+"` mounts the host's "+quote(src)+" into the container")
+	case strings.Contains(src, "docker.sock") || strings.Contains(src, "containerd.sock"):
+		a.add(CatContainers, LevelHigh, "`"+name+" run` mounts the container engine socket, which gives root on the host")
+	case strings.Contains(src, ".ssh") || strings.Contains(src, ".aws") || strings.Contains(src, ".kube"):
+		a.add(CatSecrets, LevelMedium, "`"+name+" run` mounts credentials "+quote(src)+" into the container")
+	}
+}
+
+func (a *assessor) compose(name string, p, args []arg, c ctx) {
+	if name == "docker" || name == "podman" {
+		p = p[1:]
+	}
+	if len(p) == 0 {
+		return
+	}
+	switch p[0].s {
+	case "down", "rm":
+		if hasShort(args, 'v') || hasFlag(args, "--volumes", "--rmi") {
+			a.add(CatContainers, LevelHigh, "`"+name+" compose down -v` deletes the project's volumes and their data")
+		} else {
+			a.add(CatContainers, LevelLow, "`"+name+" compose "+p[0].s+"` stops and removes the project's containers")
+		}
+	case "exec", "run":
+		if len(p) > 2 {
+			a.add(CatContainers, LevelLow, "runs a command in a compose service with `compose "+p[0].s+"`")
+			q := args[indexOf(args, p[1])+1:]
+			cc := c
+			cc.depth++
+			a.exec(q, cc)
+		}
+	case "kill":
+		a.add(CatContainers, LevelLow, "`compose kill` stops the project's containers")
+	}
+}

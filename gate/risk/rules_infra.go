@@ -1,0 +1,290 @@
+package risk
+
+import (
+	"strings"
+)
+
+// rules3 covers infrastructure, cloud, containers, databases and packages.
+func (a *assessor) rules3(name string, args []arg, c ctx) bool {
+	switch name {
+	case "terraform", "tofu", "terragrunt", "terraform-docs", "tf", "atlantis":
+		a.terraform(name, args)
+	case "pulumi":
+		a.pulumi(args)
+	case "cdk", "cdktf", "serverless", "sls", "sam", "copilot", "amplify", "eksctl", "kops", "kind", "k3d", "minikube", "cdk8s":
+		a.iac(name, args)
+	case "kubectl", "oc", "k", "kubecolor", "microk8s.kubectl":
+		a.kubectl(name, args, c)
+	case "helm", "helmfile":
+		a.helm(name, args)
+	case "aws", "awslocal":
+		a.aws(args, c)
+	case "gcloud", "gsutil":
+		a.gcloud(name, args, c)
+	case "az":
+		a.az(args)
+	case "docker", "podman", "nerdctl", "docker-compose", "finch":
+		a.docker(name, args, c)
+	case "psql", "mysql", "mariadb", "sqlite3", "sqlcmd", "clickhouse-client", "clickhouse", "mongo", "mongosh", "redis-cli", "cqlsh", "duckdb", "cockroach", "snowsql", "bq", "trino", "presto", "vsql", "isql", "valkey-cli", "keydb-cli", "influx", "osql":
+		a.sqlClient(name, args, c)
+	case "dropdb", "dropuser", "mysqladmin", "mongorestore", "pg_restore", "pg_dropcluster":
+		a.dbAdmin(name, args)
+	case "rails", "rake", "manage.py", "django-admin", "artisan", "prisma", "flyway", "liquibase", "alembic", "knex", "sequelize", "sequelize-cli", "typeorm",
+		"goose", "migrate", "dbmate", "sqlx", "diesel", "atlas", "drizzle-kit", "db-migrate", "node-pg-migrate", "mix", "sqitch", "skeema", "refinery", "ef", "dotnet-ef", "flask":
+		a.migrations(name, args)
+	case "apt", "apt-get", "aptitude", "yum", "dnf", "microdnf", "apk", "zypper", "pacman", "yay", "brew", "port", "snap", "flatpak", "choco", "winget", "scoop",
+		"pip", "pip3", "pipx", "conda", "mamba", "micromamba", "gem", "cargo", "go", "dpkg", "rpm", "nix-env", "emerge", "pkg", "opkg", "luarocks", "cpan", "cpanm", "composer":
+		a.pkg(name, args)
+	case "heroku", "fly", "flyctl", "doctl", "vercel", "netlify", "firebase", "hcloud", "linode-cli", "railway", "render", "wrangler", "oci", "ibmcloud", "scw", "exo", "upctl":
+		a.paas(name, args)
+	case "vault", "sops", "ansible-vault", "op", "doppler", "infisical", "bw", "lpass", "security", "gopass", "pass", "chamber", "berglas", "age", "kubeseal":
+		a.secretTool(name, args, c)
+	case "ansible", "ansible-playbook", "salt", "pssh", "parallel-ssh", "clush", "pdsh":
+		a.fleet(name, args, c)
+	case "make", "gmake", "just", "task", "mage", "invoke", "nx", "turbo", "lerna", "gradle", "gradlew", "mvn", "mvnw", "sbt", "npm", "yarn", "pnpm", "bun", "rimraf":
+		a.buildTool(name, args)
+	case "dig", "nslookup", "host", "ping", "traceroute":
+	case "crictl", "ctr", "nomad", "consul", "vagrant", "virsh", "lxc", "multipass", "packer", "vboxmanage", "qm", "pct":
+		a.otherInfra(name, args)
+	default:
+		a.secretArgs(name, args, c)
+		return false
+	}
+	return true
+}
+
+func (a *assessor) terraform(name string, args []arg) {
+	p := positionals(args, "-chdir", "-var", "-var-file", "-target", "-state", "-out", "-parallelism", "-lock-timeout", "--terragrunt-working-dir")
+	if len(p) == 0 {
+		return
+	}
+	sub := p[0].s
+	if sub == "run-all" || sub == "run" && name == "terragrunt" {
+		if len(p) < 2 {
+			return
+		}
+		p = p[1:]
+		sub = p[0].s
+	}
+	auto := hasFlag(args, "-auto-approve", "--auto-approve", "-auto-approve=true", "--terragrunt-non-interactive", "--non-interactive")
+	switch sub {
+	case "destroy":
+		a.add(CatInfraTeardown, LevelCritical, "`"+name+" destroy` deletes every resource the configuration manages")
+	case "apply":
+		switch {
+		case hasFlag(args, "-destroy", "--destroy"):
+			a.add(CatInfraTeardown, LevelCritical, "`"+name+" apply -destroy` deletes every resource the configuration manages")
+		case len(p) > 1:
+			a.add(CatInfraTeardown, LevelLow, "`"+name+" apply` applies the saved plan "+quote(p[1].s))
+		case auto:
+			a.add(CatInfraTeardown, LevelHigh, "`"+name+" apply -auto-approve` changes infrastructure without a reviewed plan")
+		default:
+			a.add(CatInfraTeardown, LevelLow, "`"+name+" apply` changes infrastructure")
+		}
+	case "state":
+		if len(p) > 1 && (p[1].s == "rm" || p[1].s == "push" || p[1].s == "mv" || p[1].s == "replace-provider") {
+			a.add(CatInfraTeardown, LevelHigh, "`"+name+" state "+p[1].s+"` edits the state file, which can orphan or lose track of resources")
+		}
+		if len(p) > 1 && p[1].s == "pull" {
+			a.add(CatSecrets, LevelLow, "`"+name+" state pull` prints the state, which may contain secrets")
+		}
+	case "taint", "untaint", "force-unlock", "import":
+		a.add(CatInfraTeardown, LevelMedium, "`"+name+" "+sub+"` changes how resources are tracked or replaced")
+	case "workspace":
+		if len(p) > 1 && p[1].s == "delete" {
+			a.add(CatInfraTeardown, LevelHigh, "`"+name+" workspace delete` deletes a workspace and its state")
+		}
+	case "output":
+		if hasFlag(args, "-json", "-raw") {
+			a.add(CatSecrets, LevelLow, "`"+name+" output` prints outputs, which may include sensitive values")
+		}
+	}
+}
+
+func (a *assessor) pulumi(args []arg) {
+	p := positionals(args, "-s", "--stack", "-C", "--cwd", "-c", "--config")
+	if len(p) == 0 {
+		return
+	}
+	yes := hasShort(args, 'y') || hasFlag(args, "--yes", "--skip-preview", "-f")
+	switch strings.Join(firstN(p, 2), " ") {
+	case "stack rm", "stack remove":
+		a.add(CatInfraTeardown, LevelCritical, "`pulumi stack rm` deletes a stack and its history")
+		return
+	case "state delete", "state unprotect":
+		a.add(CatInfraTeardown, LevelHigh, "`pulumi "+p[0].s+" "+p[1].s+"` edits the stack state")
+		return
+	}
+	switch p[0].s {
+	case "destroy", "down":
+		a.add(CatInfraTeardown, LevelCritical, "`pulumi destroy` deletes every resource in the stack")
+	case "up", "update":
+		if yes {
+			a.add(CatInfraTeardown, LevelHigh, "`pulumi up --yes` changes infrastructure without a reviewed preview")
+		} else {
+			a.add(CatInfraTeardown, LevelLow, "`pulumi up` changes infrastructure")
+		}
+	}
+}
+
+func firstN(p []arg, n int) []string {
+	out := make([]string, 0, n)
+	for i := 0; i < n && i < len(p); i++ {
+		out = append(out, p[i].s)
+	}
+	return out
+}
+
+func (a *assessor) iac(name string, args []arg) {
+	p := positionals(args, "--stage", "-s", "--region", "-r", "--profile", "--app", "-a", "-c", "--context", "--name", "-n", "--cluster")
+	if len(p) == 0 {
+		return
+	}
+	verb := p[0].s
+	switch {
+	case verb == "destroy" || verb == "remove" || verb == "delete" || verb == "teardown":
+		target := ""
+		if len(p) > 1 {
+			target = " " + p[1].s
+		}
+		a.add(CatInfraTeardown, LevelCritical, "`"+name+" "+verb+target+"` deletes the deployed infrastructure")
+	case verb == "deploy" && anyArg(args, func(x arg) bool { return x.s == "never" }):
+		a.add(CatInfraTeardown, LevelMedium, "`"+name+" deploy --require-approval never` skips review of security-relevant changes")
+	case verb == "deploy" || verb == "up" || verb == "create" || verb == "apply":
+		a.add(CatInfraTeardown, LevelLow, "`"+name+" "+verb+"` deploys infrastructure")
+	}
+}
+
+func (a *assessor) helm(name string, args []arg) {
+	p := positionals(args, "-n", "--namespace", "--kube-context", "-f", "--values", "--set", "--version", "--repo", "-e", "--environment", "--timeout", "--set-string", "--set-file")
+	if len(p) == 0 {
+		return
+	}
+	switch p[0].s {
+	case "uninstall", "delete", "del", "un", "destroy":
+		rel := ""
+		if len(p) > 1 {
+			rel = " " + p[1].s
+		}
+		a.add(CatInfraTeardown, LevelHigh, "`"+name+" "+p[0].s+rel+"` removes a release and its Kubernetes resources")
+	case "rollback":
+		a.add(CatInfraTeardown, LevelMedium, "`"+name+" rollback` reverts a release to an older version")
+	case "upgrade", "install", "apply", "sync":
+		lvl := LevelLow
+		if hasFlag(args, "--force") {
+			lvl = LevelMedium
+		}
+		a.add(CatContainers, lvl, "`"+name+" "+p[0].s+"` deploys a release to the cluster")
+	case "plugin":
+		if len(p) > 1 && p[1].s == "install" {
+			a.add(CatPackageInstall, LevelLow, "`helm plugin install` installs a plugin from the network")
+		}
+	}
+}
+
+func (a *assessor) kubectl(name string, args []arg, c ctx) {
+	valued := []string{"-n", "--namespace", "--context", "--cluster", "--kubeconfig", "-l", "--selector", "-o", "--output", "-f", "--filename", "-c", "--container", "--replicas", "--type", "-p", "--patch", "--image", "--timeout", "--grace-period", "--field-selector", "--for", "--user", "-s", "--server", "--token", "--as", "--from-literal", "--from-file", "--address", "--port", "--overrides", "--clusterrole", "--role", "--serviceaccount", "--dry-run"}
+	if i := flagIndex(args, "--"); i >= 0 && len(args) > 0 && positionalsFirst(args, valued) == "exec" {
+		a.add(CatContainers, LevelLow, "runs a command inside a Kubernetes pod with `"+name+" exec`")
+		cc := c
+		cc.depth++
+		a.exec(args[i+1:], cc)
+		return
+	}
+	p := positionals(args, valued...)
+	if len(p) == 0 {
+		return
+	}
+	verb := p[0].s
+	kind := ""
+	if len(p) > 1 {
+		kind = strings.ToLower(p[1].s)
+	}
+	out := flagValue(args, "-o", "--output")
+	all := hasFlag(args, "--all", "-A", "--all-namespaces")
+	switch verb {
+	case "delete":
+		a.kubeDelete(name, kind, p, args, all)
+	case "drain":
+		a.add(CatInfraTeardown, LevelHigh, "`"+name+" drain` evicts every pod from the node")
+	case "cordon":
+		a.add(CatInfraTeardown, LevelHigh, "`"+name+" cordon` stops scheduling on the node")
+	case "scale":
+		if r := flagValue(args, "--replicas"); r == "0" {
+			a.add(CatInfraTeardown, LevelHigh, "`"+name+" scale --replicas=0` stops every pod of the workload")
+		} else {
+			a.add(CatContainers, LevelLow, "`"+name+" scale` changes the number of replicas")
+		}
+	case "apply", "create", "replace", "patch", "set", "rollout", "annotate", "label", "edit", "autoscale", "expose", "run", "taint":
+		a.kubeChange(name, verb, kind, args)
+	case "get", "describe":
+		if strings.HasPrefix(kind, "secret") && (strings.HasPrefix(out, "json") || strings.HasPrefix(out, "yaml") || strings.HasPrefix(out, "jsonpath") || strings.HasPrefix(out, "go-template") || verb == "describe" && false) {
+			a.add(CatSecrets, LevelHigh, "`"+name+" get secret -o "+out+"` prints Kubernetes secret values")
+		}
+	case "config":
+		if kind == "view" && hasFlag(args, "--raw", "--flatten") {
+			a.add(CatSecrets, LevelHigh, "`"+name+" config view --raw` prints cluster credentials")
+		}
+	case "proxy", "port-forward":
+		if addr := flagValue(args, "--address"); addr == "0.0.0.0" || strings.Contains(addr, "0.0.0.0") {
+			a.add(CatNetworkExposure, LevelHigh, "`"+name+" "+verb+" --address 0.0.0.0` exposes the cluster API or a pod to the whole network")
+		} else {
+			a.add(CatNetworkExposure, LevelLow, "`"+name+" "+verb+"` forwards a local port into the cluster")
+		}
+	case "debug":
+		if strings.HasPrefix(kind, "node") {
+			a.add(CatPrivilege, LevelHigh, "`"+name+" debug node` starts a privileged pod with the node's filesystem")
+		}
+	case "cp":
+		a.add(CatContainers, LevelLow, "`"+name+" cp` copies files to or from a pod")
+	case "certificate":
+		a.add(CatPrivilege, LevelMedium, "`"+name+" certificate` approves or denies cluster certificates")
+	}
+}
+
+func positionalsFirst(args []arg, valued []string) string {
+	p := positionals(args[:max(0, flagIndex(args, "--"))], valued...)
+	if len(p) == 0 {
+		return ""
+	}
+	return p[0].s
+}
+
+func (a *assessor) kubeDelete(name, kind string, p, args []arg, all bool) {
+	what := strings.Join(firstN(p[1:], 2), " ")
+	switch {
+	case kind == "ns" || kind == "namespace" || kind == "namespaces" || strings.HasPrefix(kind, "namespace/") || strings.HasPrefix(kind, "ns/"):
+		a.add(CatInfraTeardown, LevelCritical, "`"+name+" delete "+what+"` deletes a namespace and everything in it")
+	case all || kind == "all" || strings.HasPrefix(kind, "crd") || strings.Contains(kind, "customresourcedefinition") || kind == "node" || kind == "nodes" || strings.HasPrefix(kind, "pv"):
+		a.add(CatInfraTeardown, LevelCritical, "`"+name+" delete "+what+"` deletes cluster resources in bulk or persistent data")
+	case hasFlag(args, "-f", "--filename", "-k", "--kustomize"):
+		a.add(CatInfraTeardown, LevelHigh, "`"+name+" delete -f` deletes every resource in the given manifests")
+	case strings.HasPrefix(kind, "pod") || strings.HasPrefix(kind, "job") || strings.HasPrefix(kind, "po/"):
+		a.add(CatInfraTeardown, LevelMedium, "`"+name+" delete "+what+"` deletes pods or jobs")
+	default:
+		a.add(CatInfraTeardown, LevelHigh, "`"+name+" delete "+what+"` deletes Kubernetes resources")
+	}
+	a.add(CatContainers, LevelLow, "changes the Kubernetes cluster with `"+name+"`")
+}
+
+func (a *assessor) kubeChange(name, verb, kind string, args []arg) {
+	l := joinArgs(args)
+	switch {
+	case strings.Contains(l, "cluster-admin") && (strings.Contains(kind, "binding") || verb == "create"):
+		a.add(CatPrivilege, LevelHigh, "`"+name+" "+verb+"` grants the cluster-admin role")
+	case verb == "replace" && hasFlag(args, "--force"):
+		a.add(CatInfraTeardown, LevelHigh, "`"+name+" replace --force` deletes and recreates resources")
+	case verb == "apply" && hasFlag(args, "--prune"):
+		a.add(CatInfraTeardown, LevelMedium, "`"+name+" apply --prune` deletes resources missing from the manifests")
+	case verb == "rollout" && kind == "undo":
+		a.add(CatInfraTeardown, LevelMedium, "`"+name+" rollout undo` reverts a deployment")
+	case verb == "run" && strings.Contains(l, "privileged"):
+		a.add(CatContainers, LevelHigh, "`"+name+" run` starts a privileged pod")
+	case verb == "taint" || verb == "patch" && strings.Contains(l, "replicas\":0"):
+		a.add(CatInfraTeardown, LevelMedium, "`"+name+" "+verb+"` changes where or whether pods run")
+	case kind == "secret" && verb == "create":
+		a.add(CatContainers, LevelLow, "`"+name+" create secret` stores a secret in the cluster")
+	default:
+		a.add(CatContainers, LevelLow, "`"+name+" "+verb+"` changes resources in the Kubernetes cluster")
+	}
+}

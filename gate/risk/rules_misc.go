@@ -1,0 +1,219 @@
+package risk
+
+import (
+	"strings"
+)
+
+func (a *assessor) dbAdmin(name string, args []arg) {
+	l := joinArgs(args)
+	switch name {
+	case "dropdb", "pg_dropcluster":
+		a.add(CatDatabase, LevelCritical, "`"+name+" "+shorten(l, 40)+"` drops a whole database")
+	case "dropuser":
+		a.add(CatDatabase, LevelHigh, "`dropuser` deletes a database role")
+	case "mysqladmin":
+		switch {
+		case anyPos(positionals(args), "drop"):
+			a.add(CatDatabase, LevelCritical, "`mysqladmin drop` drops a whole database")
+		case anyPos(positionals(args), "shutdown"):
+			a.add(CatDatabase, LevelHigh, "`mysqladmin shutdown` stops the database server")
+		}
+	case "mongorestore", "pg_restore":
+		if hasFlag(args, "--drop", "--clean", "-c") {
+			a.add(CatDatabase, LevelHigh, "`"+name+" --drop/--clean` drops existing data before restoring")
+		} else {
+			a.add(CatDatabase, LevelLow, "`"+name+"` restores data into a database")
+		}
+	}
+}
+
+func (a *assessor) pkg(name string, args []arg) {
+	p := positionals(args, "-o", "-t", "--target", "-c", "-e", "-r", "--requirement", "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--root", "--prefix", "-C", "-p", "--python", "--version", "--source", "-n", "--name", "--channel")
+	if len(p) == 0 {
+		return
+	}
+	verb := p[0].s
+	if name == "go" && verb != "install" && verb != "get" && verb != "run" {
+		return
+	}
+	if name == "go" && verb == "run" {
+		if len(p) > 1 && strings.Contains(p[1].s, "@") {
+			a.add(CatPackageInstall, LevelLow, "`go run "+p[1].s+"` downloads and runs a Go program")
+		}
+		return
+	}
+	l := joinArgs(args)
+	insecure := hasFlag(args, "--allow-unauthenticated", "--nogpgcheck", "--no-gpg-check", "--allow-untrusted", "--trusted-host", "--insecure", "--force-yes", "--no-verify", "--no-check-certificate") || strings.Contains(l, "http://")
+	switch verb {
+	case "install", "i", "add", "get", "-S", "-Sy", "-Syu", "-U", "localinstall", "reinstall", "upgrade", "dist-upgrade", "full-upgrade", "update", "-i", "-ivh", "-Uvh", "sync", "ensure":
+		if (verb == "update" && name != "brew" && name != "gem" && name != "snap" && name != "conda" && name != "pip") || verb == "upgrade" && len(p) == 1 && name != "pip" {
+			return
+		}
+		lvl := LevelLow
+		why := "installs packages from the network"
+		if insecure {
+			lvl, why = LevelMedium, "installs packages without verifying their origin"
+		}
+		if anyArg(p[1:], func(x arg) bool {
+			return strings.Contains(x.s, "://") && !strings.HasPrefix(x.s, "git+https://github.com") || strings.HasSuffix(x.s, ".deb") || strings.HasSuffix(x.s, ".rpm") || strings.HasSuffix(x.s, ".whl") && strings.Contains(x.s, "http")
+		}) && name != "go" {
+			lvl, why = LevelMedium, "installs a package straight from a URL or local archive"
+		}
+		a.add(CatPackageInstall, lvl, "`"+name+" "+shorten(strings.Join(firstN(p, 4), " "), 50)+"` "+why)
+	case "remove", "purge", "erase", "uninstall", "autoremove", "-R", "-Rns", "-e", "del", "-r":
+		lvl := LevelLow
+		for _, x := range p[1:] {
+			switch strings.TrimSuffix(x.s, "*") {
+			case "sudo", "openssh-server", "systemd", "libc6", "glibc", "bash", "coreutils", "apt", "dpkg", "python3", "linux-image", "grub", "grub2", "kernel", "yum", "dnf", "rpm", "openssl":
+				lvl = LevelHigh
+			}
+		}
+		a.add(CatPackageInstall, lvl, "`"+name+" "+verb+"` removes system packages")
+	}
+	if name == "dpkg" && (verb == "-i" || verb == "--install") || name == "rpm" && (strings.HasPrefix(verb, "-i") || strings.HasPrefix(verb, "-U")) {
+		a.add(CatPackageInstall, LevelLow, "`"+name+"` installs a local package file")
+	}
+}
+
+func (a *assessor) paas(name string, args []arg) {
+	p := positionals(args, "-a", "--app", "-r", "--remote", "-c", "--config", "--project", "--token", "-t", "--scope", "--region", "-s")
+	l := strings.ToLower(strings.Join(firstN(p, 4), " "))
+	switch {
+	case strings.Contains(l, "destroy") || strings.Contains(l, "pg:reset") || strings.Contains(l, "projects:delete") || strings.Contains(l, "firestore:delete") && hasFlag(args, "--all-collections", "-r", "--recursive") || strings.Contains(l, "database:remove") || strings.Contains(l, "apps delete") || strings.Contains(l, "apps:delete"):
+		a.add(CatCloud, LevelCritical, "`"+name+" "+l+"` destroys an application, project or database")
+	case strings.Contains(l, "delete") || strings.Contains(l, "remove") || strings.Contains(l, " rm") || strings.HasPrefix(l, "rm") || strings.Contains(l, "firestore:delete"):
+		a.add(CatCloud, LevelHigh, "`"+name+" "+l+"` deletes cloud resources")
+	case strings.Contains(l, "config") && (strings.Contains(l, "get") || l == "config") && name == "heroku", strings.Contains(l, "secrets list") || strings.Contains(l, "auth token") || strings.Contains(l, "auth:token"):
+		a.add(CatSecrets, LevelMedium, "`"+name+" "+l+"` prints application configuration or tokens")
+	case strings.Contains(l, "scale") && strings.Contains(l, "=0"), strings.Contains(l, "maintenance:on"), strings.Contains(l, "ps:stop"), strings.Contains(l, "scale count 0"):
+		a.add(CatCloud, LevelHigh, "`"+name+" "+l+"` takes the application offline")
+	case strings.Contains(l, "deploy") || strings.Contains(l, "release") || strings.Contains(l, "create") || strings.Contains(l, "publish") || strings.Contains(l, "promote"):
+		a.add(CatCloud, LevelLow, "`"+name+" "+l+"` deploys or creates cloud resources")
+	}
+}
+
+func (a *assessor) secretTool(name string, args []arg, c ctx) {
+	p := positionals(args, "-field", "-format", "-mount", "-address", "--vault", "--account", "-p", "--project", "-c", "--config", "-s", "-a", "--env", "-e", "--output-type", "--input-type", "-o", "--output", "-r", "--recipient", "-i", "--identity")
+	l := strings.ToLower(strings.Join(firstN(p, 3), " "))
+	lvl := LevelNone
+	switch name {
+	case "vault":
+		switch {
+		case strings.HasPrefix(l, "read") || strings.HasPrefix(l, "kv get") || strings.HasPrefix(l, "kv list") && false || strings.HasPrefix(l, "token create") || strings.HasPrefix(l, "print token"):
+			lvl = LevelHigh
+		case strings.HasPrefix(l, "kv delete") || strings.HasPrefix(l, "kv destroy") || strings.HasPrefix(l, "delete") || strings.HasPrefix(l, "kv metadata delete") || strings.HasPrefix(l, "secrets disable"):
+			a.add(CatCloud, LevelHigh, "`vault "+l+"` deletes secrets")
+		case strings.HasPrefix(l, "operator seal") || strings.HasPrefix(l, "operator raft remove") || strings.HasPrefix(l, "policy delete") || strings.HasPrefix(l, "auth disable"):
+			a.add(CatCloud, LevelHigh, "`vault "+l+"` changes Vault's availability or access")
+		}
+	case "sops", "ansible-vault", "age":
+		if hasShort(args, 'd') || hasFlag(args, "--decrypt", "decrypt", "view") || strings.HasPrefix(l, "decrypt") || strings.HasPrefix(l, "view") {
+			lvl = LevelMedium
+		}
+	case "op", "bw", "lpass", "gopass", "pass", "chamber", "berglas", "doppler", "infisical":
+		if strings.HasPrefix(l, "read") || strings.HasPrefix(l, "item get") || strings.HasPrefix(l, "get") || strings.HasPrefix(l, "show") || strings.HasPrefix(l, "export") || strings.HasPrefix(l, "secrets") || strings.HasPrefix(l, "access") || strings.HasPrefix(l, "list") && name == "chamber" || name == "pass" && len(p) > 0 && !strings.HasPrefix(l, "insert") && !strings.HasPrefix(l, "init") {
+			lvl = LevelHigh
+		}
+	case "security":
+		if strings.HasPrefix(l, "find-") && hasShort(args, 'w') || strings.HasPrefix(l, "dump-keychain") {
+			lvl = LevelHigh
+		}
+	}
+	if lvl == LevelNone {
+		return
+	}
+	if c.piped || c.redirOut {
+		lvl = max(LevelLow, lvl-2)
+	}
+	if c.sink != "" {
+		a.add(CatExfiltration, LevelCritical, "sends secrets read with `"+name+"` over the network through `"+c.sink+"`")
+		return
+	}
+	a.add(CatSecrets, lvl, "`"+name+" "+l+"` reveals secret values")
+}
+
+func (a *assessor) fleet(name string, args []arg, c ctx) {
+	mod := flagValue(args, "-m", "--module-name")
+	cmd := flagValue(args, "-a", "--args")
+	if name == "ansible" && cmd != "" && (mod == "shell" || mod == "command" || mod == "raw" || mod == "") {
+		a.add(CatRemoteCode, LevelLow, "runs a shell command on many hosts with `ansible`")
+		a.reparse(arg{s: cmd, static: true}, ctx{depth: c.depth + 1}, "`ansible -a`")
+		return
+	}
+	if name == "ansible-playbook" {
+		a.opaque(name+" "+joinArgs(args), "playbook")
+		return
+	}
+	if strings.HasPrefix(name, "p") || name == "clush" {
+		p := positionals(args, "-h", "-H", "-w", "-l", "-g", "-p", "-t", "-O", "-x")
+		if len(p) > 0 {
+			a.reparse(arg{s: joinArgs(p), static: true}, ctx{depth: c.depth + 1}, "`"+name+"`")
+		}
+	}
+}
+
+func (a *assessor) buildTool(name string, args []arg) {
+	p := positionals(args, "-f", "--file", "-C", "--directory", "-j", "--jobs", "-I", "--prefix", "-w", "--workspace", "--filter", "-F")
+	if name == "rimraf" {
+		a.rm("rimraf", args, ctx{})
+		return
+	}
+	if len(p) == 0 {
+		return
+	}
+	switch name {
+	case "npm", "yarn", "pnpm", "bun":
+		switch p[0].s {
+		case "install", "i", "add", "ci", "update", "up", "upgrade":
+			if hasShort(args, 'g') || hasFlag(args, "--global", "global") || p[0].s == "global" {
+				a.add(CatPackageInstall, LevelLow, "`"+name+" "+p[0].s+" -g` installs packages globally from the network")
+			}
+			if p[0].s == "add" && len(p) > 1 && strings.Contains(p[1].s, "://") {
+				a.add(CatPackageInstall, LevelMedium, "`"+name+" add` installs a package straight from a URL")
+			}
+		case "global":
+			a.add(CatPackageInstall, LevelLow, "`"+name+" global` installs packages globally from the network")
+		case "publish", "unpublish", "deprecate":
+			lvl := LevelLow
+			if p[0].s == "unpublish" {
+				lvl = LevelHigh
+			}
+			a.add(CatPackageInstall, lvl, "`"+name+" "+p[0].s+"` changes a published package in the registry")
+		case "run", "run-script", "test", "start", "build", "lint", "exec", "x", "dlx", "create", "init":
+		default:
+			if name != "npm" && !knownTool(p[0].s) {
+				a.packageScript(name, p[0].s)
+			}
+		}
+		return
+	}
+	for _, t := range p {
+		if strings.Contains(t.s, "=") {
+			continue
+		}
+		l := strings.ToLower(t.s)
+		for _, w := range []string{"destroy", "drop", "nuke", "teardown", "wipe", "purge", "reset-db", "db-reset", "clean-all", "delete", "uninstall-all"} {
+			if strings.Contains(l, w) {
+				a.add(CatOpaqueScript, LevelMedium, "`"+name+" "+t.s+"` runs a build target whose recipe is not visible here; its name suggests it deletes things")
+				return
+			}
+		}
+		if strings.Contains(l, "deploy") || strings.Contains(l, "release") || strings.Contains(l, "migrate") || strings.Contains(l, "publish") || strings.Contains(l, "prod") || strings.Contains(l, "apply") || strings.Contains(l, "rollback") {
+			a.add(CatOpaqueScript, LevelLow, "`"+name+" "+t.s+"` runs a build target whose recipe is not visible here")
+			return
+		}
+	}
+}
+
+func (a *assessor) otherInfra(name string, args []arg) {
+	p := positionals(args, "-n", "--namespace", "-address", "-token", "-r", "--runtime-endpoint")
+	l := strings.ToLower(strings.Join(firstN(p, 3), " "))
+	switch {
+	case strings.Contains(l, "destroy") || strings.Contains(l, "undefine") || strings.Contains(l, "purge") || strings.HasPrefix(l, "job stop") && hasFlag(args, "-purge"):
+		a.add(CatInfraTeardown, LevelHigh, "`"+name+" "+l+"` destroys virtual machines or jobs")
+	case strings.Contains(l, "delete") || strings.HasPrefix(l, "rm") || strings.Contains(l, " rm") || strings.Contains(l, "stop"):
+		a.add(CatInfraTeardown, LevelMedium, "`"+name+" "+l+"` stops or deletes workloads")
+	case strings.Contains(l, "kv get") || strings.Contains(l, "acl token"):
+		a.add(CatSecrets, LevelMedium, "`"+name+" "+l+"` may reveal secret values")
+	}
+}

@@ -1,0 +1,287 @@
+package risk
+
+import (
+	"strings"
+)
+
+// rules2 continues rules with the remaining commands.
+func (a *assessor) rules2(name string, args []arg, c ctx) bool {
+	switch name {
+	case "echo", "printf", "print":
+		a.printSecret(name, args, c)
+	case "printenv":
+		if p := positionals(args); len(p) == 0 {
+			a.envDump("printenv", c)
+		} else if secretVar(p[0].s) && c.sink == "" && !c.piped && !c.redirOut {
+			a.add(CatSecrets, LevelHigh, "`printenv "+p[0].s+"` prints a secret into the log")
+		} else if secretVar(p[0].s) && c.sink != "" {
+			a.add(CatExfiltration, LevelCritical, "sends the secret `"+p[0].s+"` over the network through `"+c.sink+"`")
+		}
+	case "set":
+		if len(args) == 0 {
+			a.envDump("set", c)
+		}
+	case "compgen":
+		if hasShort(args, 'v') || hasShort(args, 'e') {
+			a.envDump("compgen -v", c)
+		}
+	case "shutdown", "reboot", "halt", "poweroff", "kexec", "init", "telinit", "kill", "killall", "pkill", "killall5", "skill",
+		"crontab", "sysctl", "modprobe", "insmod", "rmmod", "setenforce", "history":
+		a.process(name, args)
+	case "systemctl", "service", "launchctl", "rc-service", "sv":
+		a.service(name, args)
+	case "iptables", "ip6tables", "iptables-legacy", "iptables-nft", "nft", "ufw", "firewall-cmd":
+		a.firewall(name, args)
+	case "ip", "ifconfig", "ifdown", "nmcli", "route":
+		l := joinArgs(args)
+		if strings.Contains(l, " down") || name == "ifdown" || strings.Contains(l, "route del") || strings.Contains(l, "route flush") || strings.HasPrefix(l, "del default") || strings.Contains(l, "addr flush") {
+			a.add(CatNetworkExposure, LevelHigh, "`"+name+" "+l+"` takes down networking, which can cut off access to the machine")
+		}
+	case "curl", "wget", "http", "https", "xh", "aria2c", "fetch", "Invoke-WebRequest", "iwr", "Invoke-RestMethod", "irm":
+		a.fetch(name, args, c)
+	case "nc", "ncat", "netcat", "socat", "telnet":
+		a.netcat(name, args, c)
+	case "scp", "sftp", "rclone", "ftp", "lftp", "smbclient":
+		a.transfer(name, args, c)
+	case "ssh", "mosh", "autossh":
+		a.ssh(name, args, c)
+	case "ngrok", "cloudflared", "lt", "localtunnel", "bore", "frpc", "serveo", "tailscale", "zrok", "expose":
+		a.tunnel(name, args)
+	case "useradd", "adduser", "usermod", "gpasswd", "passwd", "chpasswd", "visudo", "setcap", "newuidmap", "userdel", "deluser", "groupadd", "addgroup", "chsh", "sudoedit", "vipw":
+		a.users(name, args)
+	case "git":
+		a.git(args, c)
+	default:
+		return a.rules3(name, args, c)
+	}
+	return true
+}
+
+// fetch handles downloads (remembering the file for later execution) and
+// uploads of local data.
+func (a *assessor) fetch(name string, args []arg, c ctx) {
+	out := flagValue(args, "-o", "--output", "-O", "--output-document", "-OutFile")
+	if out == "" && name == "wget" && !hasFlag(args, "-O", "-qO-", "-O-") {
+		for _, p := range positionals(args, "-P", "-e", "--header", "-U") {
+			if strings.Contains(p.s, "://") {
+				out = baseName(strings.SplitN(p.s, "?", 2)[0])
+			}
+		}
+	}
+	for _, x := range args {
+		if strings.HasPrefix(x.s, "-qO") || strings.HasPrefix(x.s, "-O") && len(x.s) > 2 {
+			out = strings.TrimPrefix(strings.TrimPrefix(x.s, "-qO"), "-O")
+		}
+	}
+	if strings.HasPrefix(out, "/") && out != "/dev/null" && out != "-" {
+		a.writeTarget(arg{s: out, static: true}, false, "`"+name+"` downloads", c)
+	}
+	if name == "curl" && hasShort(args, 'O') && !hasShort(args, 'o') {
+		for _, p := range positionals(args) {
+			out = baseName(strings.SplitN(p.s, "?", 2)[0])
+		}
+	}
+	a.remember(out)
+	if strings.HasPrefix(out, "/usr/local/bin/") || strings.HasPrefix(out, "/usr/bin/") || strings.HasPrefix(out, "~/bin/") {
+		a.add(CatPackageInstall, LevelLow, "`"+name+"` downloads a binary into "+quote(out))
+	}
+	a.upload(name, args, c)
+	if hasShort(args, 'k') && name == "curl" || hasFlag(args, "--insecure", "--no-check-certificate") {
+		a.add(CatNetworkExposure, LevelLow, "`"+name+"` disables TLS certificate checks")
+	}
+}
+
+func (a *assessor) upload(name string, args []arg, c ctx) {
+	for i, x := range args {
+		s := x.s
+		var data string
+		switch {
+		case s == "-T" || s == "--upload-file" || s == "-F" || s == "--form" || s == "-d" || s == "--data" || s == "--data-binary" || s == "--data-raw" || s == "--data-urlencode" || s == "--post-file" || s == "--body-file" || s == "-InFile" || s == "--json":
+			if i+1 < len(args) {
+				data = args[i+1].s
+				if s == "-T" || s == "--upload-file" || s == "--post-file" || s == "--body-file" || s == "-InFile" {
+					data = "@" + data
+				}
+				x = args[i+1]
+			}
+		case strings.HasPrefix(s, "--post-file=") || strings.HasPrefix(s, "--data=@") || strings.HasPrefix(s, "--data-binary=@") || strings.HasPrefix(s, "-d@"):
+			_, data, _ = strings.Cut(s, "=")
+			data = "@" + strings.TrimPrefix(strings.TrimPrefix(data, "@"), "-d@")
+		default:
+			continue
+		}
+		file := ""
+		if j := strings.Index(data, "@"); j >= 0 && (j == 0 || data[j-1] == '=') {
+			file = strings.TrimPrefix(strings.SplitN(data[j+1:], ";", 2)[0], "<")
+		}
+		if lvl, d := secretTier(file); lvl > LevelNone {
+			a.add(CatExfiltration, LevelCritical, "uploads the credentials "+d+" with `"+name+"`")
+			continue
+		}
+		if x.param != "" && secretVar(x.param) && !strings.Contains(strings.ToLower(x.s), "token=") {
+			a.add(CatExfiltration, LevelMedium, "`"+name+"` sends the secret "+quote("$"+x.param)+" in a request body")
+			continue
+		}
+		switch {
+		case file == "-" && c.stdin == stdinPipe:
+			a.add(CatExfiltration, LevelMedium, "`"+name+"` uploads the output of "+quote(c.from))
+		case file == "/etc/passwd" || file == "/etc/hosts" || strings.HasPrefix(file, "/etc/") || strings.HasPrefix(file, "/var/log"):
+			a.add(CatExfiltration, LevelHigh, "`"+name+"` uploads the system file "+quote(file))
+		case file != "" && file != "-":
+			a.add(CatExfiltration, LevelLow, "`"+name+"` uploads the file "+quote(file))
+		}
+	}
+}
+
+func (a *assessor) netcat(name string, args []arg, c ctx) {
+	l := joinArgs(args)
+	switch {
+	case hasShort(args, 'e') || hasShort(args, 'c') || hasFlag(args, "--exec", "--sh-exec", "--lua-exec") || strings.Contains(strings.ToLower(l), "exec:") || strings.Contains(l, "system:"):
+		a.add(CatRemoteCode, LevelCritical, "`"+name+"` attaches a shell to a network connection (a reverse or bind shell)")
+	case c.stdin == stdinNet && c.from == "":
+		a.add(CatRemoteCode, LevelHigh, "`"+name+"` reads from a network socket")
+	case hasShort(args, 'l') || hasFlag(args, "--listen") || strings.Contains(strings.ToUpper(l), "LISTEN"):
+		a.add(CatNetworkExposure, LevelMedium, "`"+name+"` listens for incoming network connections")
+	case c.stdin == stdinFile:
+		lvl, d := secretTier(c.hdoc)
+		if lvl > LevelNone {
+			a.add(CatExfiltration, LevelCritical, "sends the credentials "+d+" over the network with `"+name+"`")
+		} else {
+			a.add(CatExfiltration, LevelMedium, "sends the file "+quote(c.hdoc)+" over the network with `"+name+"`")
+		}
+	case c.stdin == stdinPipe:
+		a.add(CatExfiltration, LevelMedium, "sends the output of "+quote(c.from)+" over the network with `"+name+"`")
+	}
+}
+
+// transfer handles scp/rsync/rclone and friends: copying local data to
+// another host.
+func (a *assessor) transfer(name string, args []arg, c ctx) {
+	p := positionals(args, "-P", "-i", "-o", "-F", "-e", "-J", "-c", "-l", "-S", "--rsh", "--exclude", "--include", "--filter", "-f", "--config", "--port", "--chmod", "--password-file")
+	if len(p) < 2 {
+		return
+	}
+	dst := p[len(p)-1].s
+	remote := isRemote(dst)
+	if name == "rclone" {
+		remote = strings.Contains(dst, ":")
+	}
+	if name == "rsync" && hasFlag(args, "--delete", "--delete-before", "--delete-after", "--delete-during", "--del", "--delete-excluded") {
+		lvl := LevelMedium
+		if t := pathTier(p[len(p)-1]); !remote && t.lvl >= LevelHigh {
+			lvl = t.lvl
+		}
+		a.add(CatDestructiveFS, lvl, "`rsync --delete` removes files at "+quote(dst)+" that are missing from the source")
+	}
+	if !remote {
+		if name == "rsync" || name == "cp" {
+			a.writeTarget(p[len(p)-1], false, "`"+name+"` writes", c)
+		}
+		return
+	}
+	worst, desc := LevelLow, "local files"
+	for _, src := range p[:len(p)-1] {
+		if isRemote(src.s) {
+			continue
+		}
+		if lvl, d := secretTier(src.s); lvl > LevelNone {
+			a.add(CatExfiltration, LevelCritical, "`"+name+"` copies the credentials "+d+" to the remote host "+quote(dst))
+			return
+		}
+		t := pathTier(src)
+		if t.lvl >= LevelHigh && (strings.HasPrefix(src.s, "/") || strings.HasPrefix(src.s, "~")) {
+			worst, desc = LevelHigh, t.desc
+		} else if l := strings.ToLower(src.s); worst < LevelMedium && (strings.Contains(l, "dump") || strings.Contains(l, "backup") || strings.HasSuffix(l, ".sql") || strings.HasSuffix(l, ".bak") || strings.HasSuffix(l, ".db") || strings.HasPrefix(l, "/var/lib") || strings.HasPrefix(l, "/home")) {
+			worst, desc = LevelMedium, quote(src.s)
+		}
+	}
+	a.add(CatExfiltration, worst, "`"+name+"` copies "+desc+" to the remote host "+quote(dst))
+}
+
+func isRemote(s string) bool {
+	if strings.Contains(s, "://") {
+		return true
+	}
+	i := strings.IndexByte(s, ':')
+	return i > 0 && !strings.Contains(s[:i], "/") && !strings.HasPrefix(s, "[")
+}
+
+// ssh runs the remote command again through the analysis.
+func (a *assessor) ssh(name string, args []arg, c ctx) {
+	if v := flagValue(args, "-R"); v != "" {
+		a.add(CatNetworkExposure, LevelMedium, "`ssh -R` exposes a local port on the remote host")
+	}
+	if hasFlag(args, "-D") || anyArg(args, func(x arg) bool { return strings.Contains(x.s, "GatewayPorts=yes") }) {
+		a.add(CatNetworkExposure, LevelMedium, "`ssh` opens a proxy or gateway port")
+	}
+	p := positionals(args, "-p", "-i", "-l", "-o", "-F", "-J", "-L", "-R", "-D", "-b", "-c", "-E", "-e", "-m", "-O", "-Q", "-S", "-W", "-w", "-B", "-I")
+	if len(p) == 0 {
+		return
+	}
+	rest := p[1:]
+	cc := c
+	cc.depth++
+	cc.remote = p[0].s
+	if len(rest) == 0 {
+		if c.stdin == stdinText || c.stdin == stdinNet || c.stdin == stdinDecoded {
+			a.stdinCode("bash", cc, true)
+		}
+		return
+	}
+	if len(rest) == 1 {
+		a.reparse(rest[0], cc, "`ssh "+p[0].s+"`")
+		return
+	}
+	joined := arg{s: joinArgs(rest), static: true}
+	for _, x := range rest {
+		joined.static = joined.static && x.static
+		joined.fetch = joined.fetch || x.fetch
+	}
+	a.reparse(joined, cc, "`ssh "+p[0].s+"`")
+}
+
+func (a *assessor) tunnel(name string, args []arg) {
+	l := joinArgs(args)
+	if name == "tailscale" && !strings.Contains(l, "funnel") {
+		return
+	}
+	if name == "cloudflared" && !strings.Contains(l, "tunnel") {
+		return
+	}
+	a.add(CatNetworkExposure, LevelHigh, "`"+strings.TrimSpace(name+" "+shorten(l, 40))+"` exposes a local service to the internet through a tunnel")
+}
+
+func (a *assessor) users(name string, args []arg) {
+	l := joinArgs(args)
+	switch name {
+	case "usermod", "gpasswd", "adduser", "useradd":
+		for _, g := range []string{"sudo", "wheel", "root", "admin", "docker", "adm", "disk", "lxd", "shadow"} {
+			for _, x := range args {
+				for _, part := range strings.Split(x.s, ",") {
+					if part == g {
+						a.add(CatPrivilege, LevelHigh, "`"+name+" "+l+"` adds a user to the privileged group `"+g+"`")
+						return
+					}
+				}
+			}
+		}
+		if hasFlag(args, "-o") && anyArg(args, func(x arg) bool { return x.s == "0" }) || anyArg(args, func(x arg) bool { return x.s == "-u0" || x.s == "--uid=0" }) {
+			a.add(CatPrivilege, LevelCritical, "`"+name+"` creates a second root account (uid 0)")
+			return
+		}
+		if name == "useradd" || name == "adduser" {
+			a.add(CatPrivilege, LevelLow, "`"+name+"` creates a user account")
+			return
+		}
+		a.add(CatPrivilege, LevelMedium, "`"+name+" "+l+"` changes a user account")
+	case "setcap":
+		a.add(CatPrivilege, LevelHigh, "`setcap` grants Linux capabilities to a binary ("+quote(l)+")")
+	case "visudo", "sudoedit", "vipw":
+		a.add(CatPrivilege, LevelHigh, "`"+name+"` edits the sudo or account configuration")
+	case "userdel", "deluser":
+		a.add(CatSystemProcess, LevelMedium, "`"+name+" "+l+"` deletes a user account")
+	case "groupadd", "addgroup":
+	default:
+		a.add(CatPrivilege, LevelMedium, "`"+name+"` changes passwords or login shells")
+	}
+}

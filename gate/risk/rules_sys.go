@@ -1,0 +1,369 @@
+package risk
+
+import (
+	"strings"
+)
+
+func (a *assessor) disk(name string, args []arg) {
+	devs := ""
+	for _, x := range positionals(args) {
+		if isDevice(x.s) || !x.static && x.lead {
+			devs = x.s
+			break
+		}
+	}
+	l := strings.ToLower(joinArgs(args))
+	readOnly := hasShort(args, 'l') && (name == "fdisk" || name == "sfdisk") || hasFlag(args, "--list", "-p", "--print", "print", "list", "status", "--detail", "-D", "--query", "info", "-I", "--examine", "-E") || l == "" || strings.HasPrefix(l, "-l")
+	switch name {
+	case "shred", "wipe":
+		if devs != "" {
+			a.add(CatDiskDevice, LevelCritical, "`"+name+"` overwrites the disk device "+quote(devs))
+			return
+		}
+		t := target{LevelMedium, quote(joinArgs(positionals(args)))}
+		for _, x := range positionals(args) {
+			if tt := pathTier(x); tt.lvl > t.lvl {
+				t = tt
+			}
+		}
+		a.add(CatDestructiveFS, max(t.lvl, LevelMedium), "`"+name+"` irrecoverably overwrites "+t.desc)
+	case "umount", "swapoff", "mount", "losetup":
+		if name == "mount" || name == "losetup" {
+			if anyArg(args, func(x arg) bool { return x.s == "-o" }) && strings.Contains(l, "remount") {
+				a.add(CatSystemProcess, LevelMedium, "`mount -o remount` changes how a mounted filesystem behaves")
+			}
+			return
+		}
+		if anyArg(args, func(x arg) bool { return x.s == "/" || x.s == "-a" || x.s == "--all" }) {
+			a.add(CatSystemProcess, LevelHigh, "`"+name+"` unmounts or disables system storage ("+quote(l)+")")
+		} else if name == "swapoff" || name == "umount" && strings.Contains(l, "-l") {
+			a.add(CatSystemProcess, LevelMedium, "`"+name+" "+l+"` detaches storage in use")
+		}
+	case "zpool", "zfs", "lvremove", "vgremove", "pvremove", "mdadm", "cryptsetup", "nvme", "diskutil", "hdparm":
+		for _, bad := range []string{"destroy", "lvremove", "vgremove", "pvremove", "--zero-superblock", "luksformat", "erase", "format", "--security-erase", "reformat", "partitiondisk", "secureerase", "--stop", "--fail", "luksremovekey"} {
+			if strings.Contains(strings.ToLower(name+" "+l), bad) {
+				a.add(CatDiskDevice, LevelCritical, "`"+name+" "+shorten(l, 50)+"` destroys a disk, volume or its data")
+				return
+			}
+		}
+	case "format":
+		if len(l) >= 2 && l[1] == ':' {
+			a.add(CatDiskDevice, LevelCritical, "`format "+l+"` erases a drive")
+		}
+	case "wipefs", "blkdiscard", "badblocks":
+		if name != "badblocks" || hasShort(args, 'w') {
+			a.add(CatDiskDevice, LevelCritical, "`"+name+"` erases data or signatures on "+quote(orDefault(devs, l)))
+		}
+	default: // partitioning tools
+		if readOnly {
+			return
+		}
+		lvl := LevelHigh
+		if strings.Contains(l, "mklabel") || strings.Contains(l, "--zap") || strings.Contains(l, " rm ") || strings.Contains(l, "-z") || strings.Contains(l, "--delete") || strings.Contains(l, "-o") {
+			lvl = LevelCritical
+		}
+		a.add(CatDiskDevice, lvl, "`"+name+"` changes the partition table of "+quote(orDefault(devs, l)))
+	}
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// fileWrite handles commands that copy or write files: the destination may
+// be a device or system file, the source may be a secret.
+func (a *assessor) fileWrite(name string, args []arg, c ctx) {
+	p := positionals(args, "-t", "-m", "-o", "-g", "-e", "-f", "--target-directory", "-S", "--suffix", "-s", "--size")
+	switch name {
+	case "cat":
+		a.secretArgs(name, args, c)
+		return
+	case "tee":
+		for _, t := range p {
+			a.writeTarget(t, hasShort(args, 'a') || hasFlag(args, "--append"), "`tee` writes", c)
+		}
+		return
+	case "truncate":
+		for _, t := range p {
+			if tt := pathTier(t); tt.lvl >= LevelHigh || isDevice(t.s) {
+				a.add(CatDestructiveFS, LevelHigh, "`truncate` empties "+tt.desc)
+			}
+		}
+		return
+	case "sed":
+		if !hasShort(args, 'i') && !hasFlag(args, "--in-place") {
+			a.secretArgs(name, args, c)
+			return
+		}
+		for _, t := range p[min(1, len(p)):] {
+			a.writeTarget(t, true, "`sed -i` edits", c)
+		}
+		return
+	case "rsync":
+		a.transfer(name, args, c)
+		return
+	}
+	if len(p) < 2 {
+		return
+	}
+	dst := p[len(p)-1]
+	if hasFlag(args, "-t", "--target-directory") {
+		dst = arg{s: flagValue(args, "-t", "--target-directory"), static: true}
+	}
+	verb := "`" + name + "` writes"
+	a.writeTarget(dst, false, verb, c)
+	for _, src := range p[:len(p)-1] {
+		if lvl, d := secretTier(src.s); lvl > LevelNone {
+			a.add(CatSecrets, LevelMedium, "`"+name+"` copies the credentials "+d+" to "+quote(dst.s))
+		}
+		if name == "mv" {
+			if t := pathTier(src); t.lvl >= LevelHigh {
+				a.add(CatDestructiveFS, t.lvl, "`mv` moves away "+t.desc)
+			}
+		}
+	}
+	if name == "mv" && dst.s == "/dev/null" {
+		a.add(CatDestructiveFS, LevelHigh, "`mv … /dev/null` destroys the moved files")
+	}
+	if name == "cp" && (isDevice(p[0].s) || p[0].s == "/dev/zero" || p[0].s == "/dev/urandom") && isDevice(dst.s) {
+		return
+	}
+}
+
+// secretArgs reports arguments that name credential files being read.
+func (a *assessor) secretArgs(name string, args []arg, c ctx) {
+	switch name {
+	case "cat", "tac", "less", "more", "head", "tail", "bat", "batcat", "nl", "od", "xxd", "hexdump", "strings", "base64", "base32",
+		"gzip", "zcat", "tar", "zip", "7z", "awk", "gawk", "sed", "grep", "egrep", "rg", "jq", "yq", "type", "gpg", "openssl", "xclip", "pbcopy", "bzip2", "xz", "sort", "uniq", "cut", "column", "fold", "curl", "wget":
+	default:
+		return
+	}
+	for _, x := range args {
+		s := strings.TrimPrefix(x.s, "@")
+		if i := strings.Index(s, "=@"); i >= 0 {
+			s = s[i+2:]
+		}
+		lvl, d := secretTier(s)
+		if lvl == LevelNone {
+			continue
+		}
+		switch {
+		case c.sink != "":
+			a.add(CatExfiltration, LevelCritical, "sends the credentials "+d+" over the network through `"+c.sink+"`")
+		case name == "curl" || name == "wget":
+			a.add(CatExfiltration, LevelCritical, "uploads the credentials "+d+" with `"+name+"`")
+		case c.redirOut:
+			a.add(CatSecrets, LevelLow, "`"+name+"` copies the credentials "+d+" into a file")
+		case c.piped:
+			a.add(CatSecrets, max(LevelLow, lvl-1), "`"+name+"` reads the credentials "+d+" and pipes them on")
+		default:
+			a.add(CatSecrets, lvl, "`"+name+"` prints the credentials "+d+" into the log")
+		}
+	}
+}
+
+// envDump reports commands that print every environment variable.
+func (a *assessor) envDump(what string, c ctx) {
+	switch {
+	case c.sink != "":
+		a.add(CatExfiltration, LevelCritical, "sends every environment variable (including secrets) over the network through `"+c.sink+"`")
+	case c.redirOut:
+		a.add(CatSecrets, LevelMedium, "`"+what+"` writes every environment variable, including secrets, to a file")
+	default:
+		a.add(CatSecrets, LevelHigh, "`"+what+"` prints every environment variable, including secrets, into the log")
+	}
+}
+
+// secretVar reports whether a variable name looks like it holds a secret.
+func secretVar(name string) bool {
+	u := strings.ToUpper(name)
+	for _, w := range []string{"SECRET", "TOKEN", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL", "AUTH_KEY", "CLIENT_SECRET", "SESSION_KEY", "SIGNING_KEY", "_PAT", "NPM_AUTH", "DATABASE_URL", "CONNECTION_STRING", "SSH_KEY", "DEPLOY_KEY", "WEBHOOK_URL", "KUBECONFIG_DATA", "PASSPHRASE"} {
+		if strings.Contains(u, w) {
+			return true
+		}
+	}
+	return strings.HasSuffix(u, "_KEY") && !strings.HasSuffix(u, "_PUBLIC_KEY") || strings.HasSuffix(u, "_PASS") || u == "PASS" || u == "PAT"
+}
+
+// printSecret reports echo/printf of secret-looking variables.
+func (a *assessor) printSecret(name string, args []arg, c ctx) {
+	for _, x := range args {
+		if x.param == "" || !secretVar(x.param) {
+			continue
+		}
+		v := quote("$" + x.param)
+		switch {
+		case c.sink != "":
+			a.add(CatExfiltration, LevelCritical, "sends the secret "+v+" over the network through `"+c.sink+"`")
+		case c.piped || c.redirOut:
+			// Piping a token into "docker login --password-stdin" or
+			// writing it to a key file is how secrets are meant to be used.
+		default:
+			a.add(CatSecrets, LevelHigh, "`"+name+"` prints the secret "+v+" into the log")
+		}
+		return
+	}
+}
+
+func (a *assessor) su(args []arg, c ctx) {
+	if v := flagValue(args, "-c", "--command"); v != "" {
+		a.add(CatPrivilege, LevelLow, "runs a command as another user with `su -c`")
+		cc := c
+		cc.sudo = true
+		a.reparse(arg{s: v, static: true}, cc, "`su -c`")
+		return
+	}
+	a.add(CatPrivilege, LevelHigh, "`su` switches to another user (root by default) for an interactive shell")
+}
+
+func (a *assessor) process(name string, args []arg) {
+	l := joinArgs(args)
+	switch name {
+	case "shutdown", "reboot", "halt", "poweroff", "kexec":
+		if hasShort(args, 'c') && name == "shutdown" {
+			return
+		}
+		a.add(CatSystemProcess, LevelCritical, "`"+strings.TrimSpace(name+" "+l)+"` shuts down or restarts the machine")
+	case "init", "telinit":
+		if l == "0" || l == "6" || l == "1" || l == "s" {
+			a.add(CatSystemProcess, LevelCritical, "`"+name+" "+l+"` halts, reboots or drops the machine to single-user mode")
+		}
+	case "kill":
+		for _, x := range positionals(args) {
+			if x.s == "-1" || x.s == "1" {
+				a.add(CatSystemProcess, LevelCritical, "`kill "+l+"` signals every process (or init), taking the machine down")
+				return
+			}
+		}
+		if anyArg(args, func(x arg) bool { return x.s == "-1" }) && (hasShort(args, '9') || hasFlag(args, "-KILL", "-SIGKILL", "-s")) {
+			a.add(CatSystemProcess, LevelCritical, "`kill "+l+"` signals every process, taking the machine down")
+			return
+		}
+		if anyArg(args, func(x arg) bool { return x.subst }) {
+			a.add(CatSystemProcess, LevelLow, "`kill` stops processes selected at run time")
+		}
+	case "killall", "pkill", "killall5", "skill":
+		lvl := LevelMedium
+		if name == "killall5" || anyArg(args, func(x arg) bool {
+			switch x.s {
+			case "sshd", "systemd", "init", "dockerd", "containerd", "kubelet", "-u", "root", "bash", "sh", "java", "node", "python", "postgres", "mysqld":
+				return true
+			}
+			return false
+		}) {
+			lvl = LevelHigh
+		}
+		a.add(CatSystemProcess, lvl, "`"+name+" "+shorten(l, 40)+"` kills every matching process")
+	case "crontab":
+		switch {
+		case hasShort(args, 'r'):
+			a.add(CatSystemProcess, LevelHigh, "`crontab -r` deletes all scheduled jobs of the user")
+		case hasShort(args, 'l'):
+		case len(positionals(args, "-u")) > 0 || c0(args) == "-":
+			a.add(CatSystemProcess, LevelMedium, "`crontab` replaces the scheduled jobs of the user (persistence)")
+		}
+	case "sysctl":
+		if hasShort(args, 'w') || anyArg(args, func(x arg) bool { return strings.Contains(x.s, "=") }) {
+			a.add(CatSystemProcess, LevelMedium, "`sysctl "+shorten(l, 40)+"` changes kernel settings at run time")
+		}
+	case "modprobe", "insmod", "rmmod":
+		a.add(CatSystemProcess, LevelHigh, "`"+name+"` loads or removes a kernel module")
+	case "setenforce":
+		if l == "0" || strings.EqualFold(l, "permissive") {
+			a.add(CatSystemProcess, LevelHigh, "`setenforce 0` disables SELinux enforcement")
+		}
+	case "history":
+		if hasShort(args, 'c') || hasShort(args, 'w') && false {
+			a.add(CatSystemProcess, LevelMedium, "`history -c` erases the shell history, hiding what was run")
+		}
+	}
+}
+
+func c0(args []arg) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0].s
+}
+
+// service handles systemctl/service/launchctl.
+func (a *assessor) service(name string, args []arg) {
+	p := positionals(args)
+	if name == "service" && len(p) >= 2 {
+		p = []arg{p[1], p[0]}
+	}
+	if len(p) == 0 {
+		return
+	}
+	verb := strings.ToLower(p[0].s)
+	unit := ""
+	if len(p) > 1 {
+		unit = p[1].s
+	}
+	critical := false
+	for _, u := range []string{"ssh", "sshd", "docker", "containerd", "kubelet", "network", "networking", "NetworkManager", "systemd-networkd", "firewalld", "ufw", "iptables", "auditd", "postgresql", "mysql", "mariadb", "mongod", "redis", "nginx", "apache2", "httpd", "cron", "crond", "sssd", "rsyslog", "falcon-sensor", "osqueryd", "wazuh-agent", "apparmor", "fail2ban"} {
+		if strings.HasPrefix(unit, u) {
+			critical = true
+		}
+	}
+	switch verb {
+	case "reboot", "poweroff", "halt", "kexec", "emergency", "rescue", "suspend", "hibernate":
+		a.add(CatSystemProcess, LevelCritical, "`"+name+" "+verb+"` takes the machine down")
+	case "stop", "disable", "mask", "kill", "unload", "bootout", "isolate":
+		lvl := LevelMedium
+		if critical {
+			lvl = LevelHigh
+		}
+		cat := CatSystemProcess
+		if strings.Contains(unit, "firewall") || unit == "ufw" || strings.HasPrefix(unit, "iptables") || strings.HasPrefix(unit, "apparmor") || strings.HasPrefix(unit, "auditd") || strings.HasPrefix(unit, "fail2ban") {
+			cat = CatNetworkExposure
+		}
+		a.add(cat, lvl, "`"+name+" "+verb+" "+unit+"` stops a system service")
+	case "restart", "reload", "try-restart", "reload-or-restart", "start", "enable":
+		if critical && (verb == "restart" || verb == "start") {
+			a.add(CatSystemProcess, LevelLow, "`"+name+" "+verb+" "+unit+"` restarts a system service")
+		}
+	}
+}
+
+// firewall handles iptables/nft/ufw/firewall-cmd.
+func (a *assessor) firewall(name string, args []arg) {
+	l := joinArgs(args)
+	switch name {
+	case "iptables", "ip6tables", "iptables-legacy", "iptables-nft":
+		switch {
+		case hasShort(args, 'F') || hasFlag(args, "--flush", "-X", "--delete-chain"):
+			a.add(CatNetworkExposure, LevelHigh, "`"+name+" "+l+"` flushes the firewall rules, opening the machine to all traffic")
+		case hasShort(args, 'P') && strings.Contains(l, "ACCEPT"):
+			a.add(CatNetworkExposure, LevelHigh, "`"+name+" "+l+"` sets the default firewall policy to ACCEPT")
+		case strings.Contains(l, "ACCEPT") && (hasShort(args, 'A') || hasShort(args, 'I')):
+			a.add(CatNetworkExposure, LevelMedium, "`"+name+"` opens the firewall: "+quote(l))
+		case hasShort(args, 'L') || hasShort(args, 'S'):
+		default:
+			a.add(CatNetworkExposure, LevelLow, "`"+name+"` changes firewall rules: "+quote(l))
+		}
+	case "nft":
+		if strings.Contains(l, "flush") || strings.Contains(l, "delete") {
+			a.add(CatNetworkExposure, LevelHigh, "`nft "+l+"` removes firewall rules")
+		} else if strings.Contains(l, "add") || strings.Contains(l, "insert") {
+			a.add(CatNetworkExposure, LevelLow, "`nft` changes firewall rules")
+		}
+	case "ufw":
+		switch {
+		case strings.Contains(l, "disable") || strings.Contains(l, "reset"):
+			a.add(CatNetworkExposure, LevelHigh, "`ufw "+l+"` turns the firewall off")
+		case strings.Contains(l, "allow"):
+			a.add(CatNetworkExposure, LevelMedium, "`ufw "+l+"` opens a port")
+		}
+	case "firewall-cmd":
+		switch {
+		case strings.Contains(l, "--panic-off") || strings.Contains(l, "--set-default-zone=trusted") || strings.Contains(l, "--remove-"):
+			a.add(CatNetworkExposure, LevelHigh, "`firewall-cmd "+l+"` weakens the firewall")
+		case strings.Contains(l, "--add-port") || strings.Contains(l, "--add-service"):
+			a.add(CatNetworkExposure, LevelMedium, "`firewall-cmd "+l+"` opens a port")
+		}
+	}
+}

@@ -1,0 +1,291 @@
+package risk
+
+import (
+	"strings"
+)
+
+func (a *assessor) git(args []arg, c ctx) {
+	p := positionals(args, "-C", "-c", "--git-dir", "--work-tree", "--namespace")
+	if len(p) == 0 {
+		return
+	}
+	sub, rest := p[0].s, args[indexOf(args, p[0])+1:]
+	rp := positionals(rest, "-o", "--push-option", "--repo", "-m", "-b", "-B", "--exec", "--receive-pack")
+	switch sub {
+	case "push":
+		a.gitPush(rest, rp)
+	case "reset":
+		if hasFlag(rest, "--hard", "--merge", "--keep") {
+			a.add(CatVCSRewrite, LevelHigh, "`git reset --hard` discards uncommitted changes and moves the branch, losing work")
+		}
+	case "clean":
+		if hasShort(rest, 'f') || hasFlag(rest, "--force") {
+			lvl := LevelMedium
+			if hasShort(rest, 'x') || hasShort(rest, 'd') {
+				lvl = LevelHigh
+			}
+			a.add(CatVCSRewrite, lvl, "`git clean "+joinArgs(rest)+"` permanently deletes untracked files")
+		}
+	case "filter-branch", "filter-repo":
+		a.add(CatVCSRewrite, LevelHigh, "`git "+sub+"` rewrites the repository's history")
+	case "branch":
+		if hasFlag(rest, "-D") || hasShort(rest, 'D') || hasShort(rest, 'd') && hasShort(rest, 'f') {
+			a.add(CatVCSRewrite, LevelMedium, "`git branch -D` force-deletes a branch, including unmerged commits")
+		}
+	case "checkout", "restore":
+		if anyArg(rp, func(x arg) bool { return x.s == "." }) && (sub == "restore" || flagIndex(rest, "--") >= 0 || hasFlag(rest, "-f", "--force")) {
+			a.add(CatVCSRewrite, LevelMedium, "`git "+sub+" .` discards all uncommitted changes")
+		}
+	case "stash":
+		if len(rp) > 0 && (rp[0].s == "clear" || rp[0].s == "drop") {
+			a.add(CatVCSRewrite, LevelMedium, "`git stash "+rp[0].s+"` deletes stashed work")
+		}
+	case "reflog":
+		if len(rp) > 0 && (rp[0].s == "expire" || rp[0].s == "delete") {
+			a.add(CatVCSRewrite, LevelHigh, "`git reflog "+rp[0].s+"` removes the safety net for recovering lost commits")
+		}
+	case "gc", "prune":
+		if anyArg(rest, func(x arg) bool { return strings.HasPrefix(x.s, "--prune=now") || x.s == "--prune=all" }) || sub == "prune" && hasFlag(rest, "--expire") {
+			a.add(CatVCSRewrite, LevelMedium, "`git "+sub+"` permanently deletes unreachable commits")
+		}
+	case "update-ref":
+		if hasShort(rest, 'd') {
+			a.add(CatVCSRewrite, LevelHigh, "`git update-ref -d` deletes a ref directly")
+		}
+	case "rebase":
+		a.add(CatVCSRewrite, LevelLow, "`git rebase` rewrites local commits")
+	case "tag":
+		if hasShort(rest, 'd') || hasFlag(rest, "--delete") {
+			a.add(CatVCSRewrite, LevelLow, "`git tag -d` deletes a local tag")
+		}
+	case "config":
+		if anyArg(rest, func(x arg) bool { return strings.Contains(x.s, "credential") }) && hasFlag(rest, "--get", "--get-all", "-l", "--list") {
+			a.add(CatSecrets, LevelMedium, "`git config` prints stored credential settings")
+		}
+	case "credential", "credential-store", "credential-cache":
+		if anyArg(rp, func(x arg) bool { return x.s == "fill" || x.s == "get" }) {
+			a.add(CatSecrets, LevelHigh, "`git credential fill` prints stored Git credentials")
+		}
+	}
+}
+
+func indexOf(args []arg, x arg) int {
+	for i := range args {
+		if args[i].s == x.s {
+			return i
+		}
+	}
+	return 0
+}
+
+func (a *assessor) gitPush(rest, rp []arg) {
+	force := hasShort(rest, 'f') || hasFlag(rest, "--force")
+	lease := hasFlag(rest, "--force-with-lease", "--force-if-includes") || anyArg(rest, func(x arg) bool { return strings.HasPrefix(x.s, "--force-with-lease") })
+	protected := ""
+	plusRef, deleteRef := false, hasShort(rest, 'd') || hasFlag(rest, "--delete", "--prune")
+	for i, x := range rp {
+		if i == 0 {
+			continue
+		}
+		if strings.HasPrefix(x.s, "+") {
+			plusRef = true
+		}
+		if strings.HasPrefix(x.s, ":") && len(x.s) > 1 {
+			deleteRef = true
+		}
+		ref := strings.TrimPrefix(x.s, "+")
+		if j := strings.LastIndexByte(ref, ':'); j >= 0 {
+			ref = ref[j+1:]
+		}
+		ref = strings.TrimPrefix(ref, "refs/heads/")
+		switch ref {
+		case "main", "master", "production", "prod", "release", "trunk", "develop", "HEAD":
+			protected = ref
+		}
+	}
+	switch {
+	case hasFlag(rest, "--mirror"):
+		a.add(CatVCSRewrite, LevelCritical, "`git push --mirror` overwrites and deletes every ref on the remote to match the local repository")
+	case (force || plusRef) && protected != "":
+		a.add(CatVCSRewrite, LevelCritical, "force-pushes to `"+protected+"`, rewriting the shared branch's history")
+	case force || plusRef:
+		a.add(CatVCSRewrite, LevelHigh, "force-pushes, overwriting history on the remote")
+	case lease:
+		a.add(CatVCSRewrite, LevelHigh, "`git push --force-with-lease` overwrites history on the remote (only if nobody else pushed)")
+	}
+	if deleteRef {
+		lvl := LevelHigh
+		if protected != "" {
+			lvl = LevelCritical
+		}
+		a.add(CatVCSRewrite, lvl, "`git push` deletes a branch or tag on the remote")
+	}
+}
+
+func (a *assessor) gh(args []arg) {
+	p := positionals(args, "-R", "--repo", "-b", "--body", "-t", "--title", "-q", "--jq")
+	l := strings.ToLower(joinArgs(p))
+	switch {
+	case strings.HasPrefix(l, "repo delete"):
+		a.add(CatVCSRewrite, LevelCritical, "`gh repo delete` deletes a GitHub repository")
+	case strings.HasPrefix(l, "repo archive"), strings.HasPrefix(l, "release delete"), strings.HasPrefix(l, "secret delete"):
+		a.add(CatVCSRewrite, LevelMedium, "`gh "+l+"` removes GitHub data")
+	case strings.HasPrefix(l, "auth token"):
+		if len(args) > 0 {
+			a.add(CatSecrets, LevelMedium, "`gh auth token` prints the GitHub token")
+		}
+	case strings.HasPrefix(l, "api") && anyArg(args, func(x arg) bool { return x.s == "DELETE" || x.s == "--method=DELETE" }):
+		a.add(CatVCSRewrite, LevelMedium, "`gh api -X DELETE` deletes GitHub resources")
+	}
+}
+
+// sqlClient handles database shells: the SQL may come from -c/-e, a
+// here-document, a pipe or a file.
+func (a *assessor) sqlClient(name string, args []arg, c ctx) {
+	var sql string
+	found := false
+	for i, x := range args {
+		switch x.s {
+		case "-c", "--command", "-e", "--execute", "-q", "-Q", "--query", "--eval", "-cmd":
+			if name == "mysql" && x.s == "-c" || name == "mariadb" && x.s == "-c" || i+1 >= len(args) {
+				continue
+			}
+			if (name == "psql" || name == "sqlcmd") && x.s == "-e" {
+				continue
+			}
+			sql += args[i+1].s + ";"
+			found = true
+		}
+		for _, pre := range []string{"--command=", "--execute=", "--query=", "--eval="} {
+			if v, ok := strings.CutPrefix(x.s, pre); ok {
+				sql += v + ";"
+				found = true
+			}
+		}
+	}
+	if name == "sqlite3" || name == "duckdb" || name == "redis-cli" || name == "cqlsh" && false {
+		p := positionals(args, "-h", "-p", "-a", "-n", "-u", "--user", "--pass", "-cmd")
+		if len(p) > 1 && name != "redis-cli" {
+			sql += joinArgs(p[1:]) + ";"
+			found = true
+		}
+		if name == "redis-cli" && len(p) > 0 {
+			sql += joinArgs(p) + ";"
+			found = true
+		}
+	}
+	if !found && c.stdin == stdinText {
+		sql, found = c.hdoc, true
+	}
+	if found {
+		a.sql(name, sql)
+		return
+	}
+	switch c.stdin {
+	case stdinFile:
+		a.add(CatDatabase, LevelLow, "`"+name+"` runs the SQL file "+quote(c.hdoc)+", whose content is not visible here")
+	case stdinPipe, stdinNet, stdinDecoded:
+		a.add(CatDatabase, LevelMedium, "`"+name+"` runs SQL produced by "+quote(c.from)+", which is not visible here")
+	}
+	if f := flagValue(args, "-f", "--file", "-i", "--input"); f != "" && name != "redis-cli" {
+		a.add(CatDatabase, LevelLow, "`"+name+"` runs the SQL file "+quote(f)+", whose content is not visible here")
+	}
+}
+
+// sql rates SQL (or Redis/Mongo) statements.
+func (a *assessor) sql(client, text string) {
+	u := strings.ToUpper(text)
+	for _, stmt := range strings.Split(u, ";") {
+		st := strings.Join(strings.Fields(stmt), " ")
+		if st == "" {
+			continue
+		}
+		lvl, why := sqlStatement(st)
+		if lvl > LevelNone {
+			a.add(CatDatabase, lvl, "`"+client+"` runs "+quote(shorten(strings.TrimSpace(stmt), 50))+": "+why)
+		}
+	}
+}
+
+func sqlStatement(st string) (Level, string) {
+	has := func(s string) bool { return strings.Contains(st, s) }
+	switch {
+	case has("DROP DATABASE") || has("DROP SCHEMA") || has("DROPDATABASE()") || has("DROP KEYSPACE") || has("FLUSHALL") || has("DROP OWNED"):
+		return LevelCritical, "drops a whole database"
+	case has("DROP TABLE") || has("DROP COLLECTION") || has(".DROP()") || has("DROP MATERIALIZED") || has("FLUSHDB") || has("DROP USER") || has("DROP ROLE"):
+		return LevelCritical, "drops data irrecoverably"
+	case strings.HasPrefix(st, "TRUNCATE") || has(" TRUNCATE "):
+		return LevelCritical, "empties a table"
+	case has("DELETEMANY({})") || has("REMOVE({})") || has("DELETEMANY()"):
+		return LevelCritical, "deletes every document in a collection"
+	case strings.HasPrefix(st, "DELETE") || has(" DELETE FROM"):
+		if !has(" WHERE ") {
+			return LevelCritical, "deletes every row (no WHERE clause)"
+		}
+		return LevelMedium, "deletes rows"
+	case strings.HasPrefix(st, "UPDATE ") || has(" UPDATE "):
+		if !has(" WHERE ") && has(" SET ") {
+			return LevelHigh, "updates every row (no WHERE clause)"
+		}
+		if has(" SET ") {
+			return LevelMedium, "updates rows"
+		}
+	case strings.HasPrefix(st, "ALTER") && (has(" DROP ") || has(" RENAME ")):
+		return LevelHigh, "alters a table and drops or renames a column or constraint"
+	case strings.HasPrefix(st, "DROP"):
+		return LevelHigh, "drops a database object"
+	case strings.HasPrefix(st, "GRANT") && (has("ALL") || has("SUPERUSER")) || has("ALTER USER") && has("SUPERUSER") || has("ALTER ROLE") && has("SUPERUSER"):
+		return LevelHigh, "grants broad database privileges"
+	case has("COPY") && has("PROGRAM"):
+		return LevelHigh, "runs a program on the database server"
+	case has("INTO OUTFILE") || has("INTO DUMPFILE"):
+		return LevelMedium, "writes query results to a file on the server"
+	case strings.HasPrefix(st, "DEL ") || strings.HasPrefix(st, "UNLINK ") || strings.HasPrefix(st, "CONFIG SET") || strings.HasPrefix(st, "SHUTDOWN") || strings.HasPrefix(st, "DEBUG"):
+		return LevelMedium, "deletes keys or reconfigures the server"
+	case strings.HasPrefix(st, "ALTER") || strings.HasPrefix(st, "REVOKE"):
+		return LevelMedium, "changes the schema or privileges"
+	case strings.HasPrefix(st, "INSERT") || strings.HasPrefix(st, "CREATE") || strings.HasPrefix(st, "GRANT") || strings.HasPrefix(st, "SET ") || strings.HasPrefix(st, "VACUUM") || strings.HasPrefix(st, "REINDEX"):
+		return LevelLow, "changes data or schema"
+	}
+	return LevelNone, ""
+}
+
+// migrations rates schema-migration and framework database commands.
+func (a *assessor) migrations(tool string, args []arg) {
+	l := strings.ToLower(joinArgs(args))
+	type rule struct {
+		words []string
+		lvl   Level
+		why   string
+	}
+	rules := []rule{
+		{[]string{"db:drop", "db:reset", "migrate reset", "migrate:fresh", "migrate:reset", "db:wipe", "ecto.drop", "ecto.reset", "schema:drop", "drop-all", "dropall", "flush", "force-reset", "--force-reset", "db:schema:load", "db:purge", "clean", "drop", "reset", "migrate:refresh", "db push --accept-data-loss", "downgrade base", "down-to 0", "db:migrate:undo:all"}, LevelCritical, "drops or resets the database, deleting its data"},
+		{[]string{"rollback", "downgrade", "migrate:down", "db:migrate:down", "migration:revert", "migrate:undo", "db:migrate:undo", "ecto.rollback", "down", "redo", "zero", "--accept-data-loss", "undo"}, LevelHigh, "rolls back migrations, which can drop tables or columns"},
+		{[]string{"migrate", "upgrade", "up", "deploy", "db:seed", "seed", "push", "apply", "update"}, LevelLow, "applies schema migrations"},
+	}
+	for _, r := range rules {
+		for _, w := range r.words {
+			if containsWord(l, w) {
+				a.add(CatDatabase, r.lvl, "`"+tool+" "+shorten(l, 40)+"` "+r.why)
+				return
+			}
+		}
+	}
+}
+
+// containsWord reports whether w occurs in s on word boundaries.
+func containsWord(s, w string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], w)
+		if j < 0 {
+			return false
+		}
+		j += i
+		before := j == 0 || strings.IndexByte(" =", s[j-1]) >= 0
+		after := j+len(w) == len(s) || strings.IndexByte(" ", s[j+len(w)]) >= 0 || s[j+len(w)] == '['
+		if before && after {
+			return true
+		}
+		i = j + 1
+	}
+}

@@ -1,0 +1,288 @@
+package risk
+
+import (
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// stdinKind says where a command's standard input comes from.
+type stdinKind uint8
+
+const (
+	stdinTerminal stdinKind = iota
+	stdinPipe               // another local command
+	stdinNet                // a pipeline that downloads from the network
+	stdinDecoded            // a pipeline that decodes base64/hex
+	stdinText               // a here-document or here-string (text in ctx.hdoc)
+	stdinFile               // a file (path in ctx.hdoc)
+)
+
+// ctx is what a command's surroundings tell about it.
+type ctx struct {
+	depth    int
+	stdin    stdinKind
+	from     string // the upstream command of a pipe
+	hdoc     string // here-document text, or the input file for stdinFile
+	sink     string // a network command that receives this command's output
+	piped    bool   // output goes into a pipe
+	redirOut bool   // output goes to a file
+	sudo     bool   // runs as another user (usually root)
+	remote   string // "on host x: " when run through ssh/kubectl exec
+}
+
+func (a *assessor) stmts(ss []*syntax.Stmt, c ctx) {
+	for _, s := range ss {
+		a.stmt(s, c)
+	}
+}
+
+func (a *assessor) stmt(s *syntax.Stmt, c ctx) {
+	if s == nil {
+		return
+	}
+	var r wordRenderer
+	for _, rd := range s.Redirs {
+		a.redirect(&r, rd, &c)
+	}
+	a.command(s.Cmd, c)
+	a.substitutions(r.substs, c)
+	if s.Background && c.depth == 0 {
+		if ce, ok := s.Cmd.(*syntax.CallExpr); ok && len(ce.Args) > 0 && ce.Args[0].Lit() == "nohup" {
+			a.add(CatSystemProcess, LevelLow, "starts a background process with `nohup` that outlives the step")
+		}
+	}
+}
+
+func (a *assessor) command(cmd syntax.Command, c ctx) {
+	switch x := cmd.(type) {
+	case *syntax.CallExpr:
+		a.call(x, c)
+	case *syntax.BinaryCmd:
+		if x.Op == syntax.Pipe || x.Op == syntax.PipeAll {
+			a.pipe(x, c)
+			return
+		}
+		a.stmt(x.X, c)
+		a.stmt(x.Y, c)
+	case *syntax.Subshell:
+		a.stmts(x.Stmts, c)
+	case *syntax.Block:
+		a.stmts(x.Stmts, c)
+	case *syntax.IfClause:
+		for ; x != nil; x = x.Else {
+			a.stmts(x.Cond, c)
+			a.stmts(x.Then, c)
+		}
+	case *syntax.WhileClause:
+		a.stmts(x.Cond, c)
+		a.stmts(x.Do, c)
+	case *syntax.ForClause:
+		a.nodeSubsts(x.Loop, c)
+		a.stmts(x.Do, c)
+	case *syntax.CaseClause:
+		a.nodeSubsts(x.Word, c)
+		for _, it := range x.Items {
+			a.stmts(it.Stmts, c)
+		}
+	case *syntax.FuncDecl:
+		a.funcDecl(x, c)
+	case *syntax.TimeClause:
+		a.stmt(x.Stmt, c)
+	case *syntax.CoprocClause:
+		a.stmt(x.Stmt, c)
+	case *syntax.DeclClause:
+		a.decl(x, c)
+	case nil:
+	default:
+		a.nodeSubsts(x, c)
+	}
+}
+
+// nodeSubsts assesses the command substitutions found anywhere in n.
+func (a *assessor) nodeSubsts(n syntax.Node, c ctx) {
+	if n == nil {
+		return
+	}
+	syntax.Walk(n, func(n syntax.Node) bool {
+		switch x := n.(type) {
+		case *syntax.CmdSubst:
+			a.stmts(x.Stmts, c)
+			return false
+		case *syntax.ProcSubst:
+			a.stmts(x.Stmts, c)
+			return false
+		}
+		return true
+	})
+}
+
+func (a *assessor) substitutions(ss []*syntax.Stmt, c ctx) {
+	c.piped, c.redirOut, c.stdin, c.hdoc = true, false, stdinTerminal, ""
+	a.stmts(ss, c)
+}
+
+// pipe assesses "x | y": y reads what x prints, and x prints into y.
+func (a *assessor) pipe(b *syntax.BinaryCmd, c ctx) {
+	cx := c
+	cx.piped = true
+	if s := sinkOf(b.Y); s != "" {
+		cx.sink = s
+	}
+	a.stmt(b.X, cx)
+
+	cy := c
+	cy.from = firstName(b.X)
+	cy.hdoc = ""
+	switch {
+	case fetches(b.X) || c.stdin == stdinNet:
+		cy.stdin = stdinNet
+	case decodes(b.X) || c.stdin == stdinDecoded:
+		cy.stdin = stdinDecoded
+	default:
+		cy.stdin = stdinPipe
+		if t, ok := echoedText(b.X); ok {
+			cy.stdin, cy.hdoc = stdinText, t
+		}
+	}
+	a.stmt(b.Y, cy)
+}
+
+// echoedText returns the text that "echo 'x'", "printf 'x'" or
+// "cat <<EOF" writes, so "echo 'DROP TABLE x' | psql" can be read.
+func echoedText(s *syntax.Stmt) (string, bool) {
+	ce, ok := s.Cmd.(*syntax.CallExpr)
+	if !ok || len(ce.Args) == 0 {
+		return "", false
+	}
+	var r wordRenderer
+	switch baseName(ce.Args[0].Lit()) {
+	case "echo", "printf":
+		var parts []string
+		for _, w := range ce.Args[1:] {
+			t := r.render(w)
+			if !strings.HasPrefix(t.s, "-") {
+				parts = append(parts, t.s)
+			}
+		}
+		return strings.Join(parts, " "), true
+	case "cat":
+		for _, rd := range s.Redirs {
+			if rd.Hdoc != nil {
+				return r.render(rd.Hdoc).s, true
+			}
+			if rd.Op == syntax.WordHdoc {
+				return r.render(rd.Word).s, true
+			}
+		}
+	}
+	return "", false
+}
+
+// sinkOf names the network command at the receiving end of a pipe, if any.
+func sinkOf(s *syntax.Stmt) string {
+	n := firstName(s)
+	switch n {
+	case "nc", "ncat", "netcat", "socat", "telnet", "curl", "wget", "ssh", "openssl", "scp", "ftp", "sftp", "s_client", "http", "xh":
+		return n
+	}
+	return ""
+}
+
+// redirect inspects one redirection and updates the statement's context.
+func (a *assessor) redirect(r *wordRenderer, rd *syntax.Redirect, c *ctx) {
+	switch rd.Op {
+	case syntax.Hdoc, syntax.DashHdoc:
+		if rd.Hdoc != nil {
+			c.stdin, c.hdoc = stdinText, r.render(rd.Hdoc).s
+		} else {
+			c.stdin, c.hdoc = stdinText, ""
+		}
+		return
+	case syntax.WordHdoc:
+		c.stdin, c.hdoc = stdinText, r.render(rd.Word).s
+		return
+	}
+	if rd.Word == nil {
+		return
+	}
+	t := r.render(rd.Word)
+	switch rd.Op {
+	case syntax.RdrIn:
+		c.stdin, c.hdoc = stdinFile, t.s
+		if strings.HasPrefix(t.s, "/dev/tcp/") || strings.HasPrefix(t.s, "/dev/udp/") {
+			c.stdin = stdinNet
+		}
+		return
+	case syntax.DplIn, syntax.DplOut:
+		return
+	case syntax.RdrOut, syntax.AppOut, syntax.RdrAll, syntax.AppAll, syntax.ClbOut, syntax.RdrInOut:
+		if rd.N == nil || rd.N.Value == "1" {
+			c.redirOut = true
+		}
+		a.writeTarget(t, rd.Op == syntax.AppOut || rd.Op == syntax.AppAll, "redirects output", *c)
+		if strings.HasPrefix(t.s, "/dev/tcp/") || strings.HasPrefix(t.s, "/dev/udp/") {
+			c.sink = "/dev/tcp"
+		}
+	}
+}
+
+// funcDecl assesses a function body and recognises fork bombs: a function
+// that calls itself in a pipe or in the background.
+func (a *assessor) funcDecl(f *syntax.FuncDecl, c ctx) {
+	if f.Name != nil && f.Body != nil {
+		name := f.Name.Value
+		bomb := false
+		syntax.Walk(f.Body, func(n syntax.Node) bool {
+			switch x := n.(type) {
+			case *syntax.BinaryCmd:
+				if (x.Op == syntax.Pipe || x.Op == syntax.PipeAll) && firstName(x.X) == name {
+					bomb = true
+				}
+			case *syntax.Stmt:
+				if x.Background && firstName(x) == name {
+					bomb = true
+				}
+			}
+			return !bomb
+		})
+		if bomb {
+			a.add(CatSystemProcess, LevelCritical, "defines `"+name+"` to call itself in a pipe or in the background: a fork bomb that exhausts the machine's processes")
+			return
+		}
+	}
+	a.stmt(f.Body, c)
+}
+
+// decl handles export/declare/local/readonly.
+func (a *assessor) decl(d *syntax.DeclClause, c ctx) {
+	named := 0
+	for _, as := range d.Args {
+		if as.Name != nil {
+			named++
+		} else if as.Value != nil && !strings.HasPrefix(as.Value.Lit(), "-") {
+			named++
+		}
+		if as.Value != nil {
+			a.nodeSubsts(as.Value, c)
+		}
+		if as.Name != nil && as.Value != nil {
+			a.assignment(as.Name.Value, as.Value, c)
+		}
+	}
+	if named == 0 && (d.Variant.Value == "export" || d.Variant.Value == "declare" || d.Variant.Value == "typeset") {
+		a.envDump(d.Variant.Value+strings.Repeat(" -p", min(len(d.Args), 1)), c)
+	}
+}
+
+// assignment catches variables that change how every later program runs.
+func (a *assessor) assignment(name string, v *syntax.Word, c ctx) {
+	switch name {
+	case "LD_PRELOAD", "LD_LIBRARY_PATH", "DYLD_INSERT_LIBRARIES":
+		a.add(CatPrivilege, LevelHigh, "sets `"+name+"`, which injects a library into every program started afterwards")
+	case "HISTFILE":
+		if v == nil || v.Lit() == "" || v.Lit() == "/dev/null" {
+			a.add(CatSystemProcess, LevelMedium, "disables shell history (`HISTFILE`), which hides what was run")
+		}
+	}
+}
