@@ -1,0 +1,368 @@
+// Package render writes the markdown the App shows on GitHub: check run
+// titles, summaries and texts, PR/commit comments and short replies.
+//
+// Everything that comes from a workflow or a commenter (the command, the
+// reason, risk findings that quote the command, rejection comments) is
+// redacted and either put in a code block it cannot break out of or escaped,
+// so no markdown, HTML or @mention in it takes effect (security invariant 7).
+// Only names the App itself trusts (logins and teams from the policy and
+// CODEOWNERS, after a character check) are rendered as live @mentions.
+package render
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/gate/redact"
+)
+
+// Gate is everything shown about one request.
+type Gate struct {
+	Request     *gate.Request
+	Requirement string   // human text of what is required
+	Pending     []string // what is still missing, while pending
+	Users       []string // logins that can approve (mentioned)
+	Teams       []string // org/slug teams that can approve (mentioned)
+	Owners      []string // CODEOWNERS owners of the routed paths (mentioned)
+	Roles       []string // minimum permissions that qualify ("write")
+	Remember    bool     // the rule lets reviewers approve and remember
+	Note        string   // a line about the latest event, e.g. why a click did not count
+}
+
+// Output is a check run's output.
+type Output struct {
+	Title, Summary, Text string
+}
+
+// maxOutput is GitHub's limit for a check run summary or text (characters).
+const maxOutput = 65535
+
+// CheckRun renders the check run of a request.
+func CheckRun(g Gate) Output {
+	r := g.Request
+	var sum strings.Builder
+	sum.WriteString(statusLine(r) + "\n\n")
+	sum.WriteString(commandSection(r))
+	sum.WriteString(riskSection(r))
+	sum.WriteString(ruleSection(g))
+	if r.Status == gate.StatusPending {
+		sum.WriteString(howSection(g, true))
+	} else {
+		sum.WriteString(decisionSection(r))
+	}
+	if g.Note != "" {
+		sum.WriteString("\n> " + Escape(g.Note) + "\n")
+	}
+	return Output{Title: Title(r), Summary: clip(sum.String()), Text: clip(detailsText(r))}
+}
+
+// Comment renders the PR or commit comment that asks for approval, and its
+// later edits once the request is decided.
+func Comment(g Gate) string {
+	r := g.Request
+	var b strings.Builder
+	b.WriteString("### stepgate: " + statusLine(r) + "\n\n")
+	b.WriteString(commandSection(r))
+	b.WriteString(riskSection(r))
+	b.WriteString(ruleSection(g))
+	if r.Status == gate.StatusPending {
+		b.WriteString(howSection(g, false))
+	} else {
+		b.WriteString(decisionSection(r))
+	}
+	b.WriteString("\n<sub>request `" + safeID(r.ID) + "` · " + Escape(r.Repo) + " run " + fmt.Sprint(r.RunID) + " attempt " + fmt.Sprint(r.RunAttempt) + "</sub>\n")
+	return clip(b.String())
+}
+
+// Reply renders a short answer to a comment command; text is escaped.
+func Reply(login, text string) string {
+	prefix := ""
+	if validLogin(login) {
+		prefix = "@" + login + " "
+	}
+	return prefix + Escape(text)
+}
+
+// List renders a reply listing pending requests, e.g. when a command names
+// no id and several are pending.
+func List(intro string, reqs []*gate.Request) string {
+	var b strings.Builder
+	b.WriteString(Escape(intro) + "\n\n")
+	for _, r := range reqs {
+		fmt.Fprintf(&b, "- `%s` %s (%s risk, rule %s)\n", safeID(r.ID), redact.InlineCode(redact.String(r.Command), 80),
+			Escape(r.RiskLevel), Escape(r.Rule))
+	}
+	return b.String()
+}
+
+// Title is the check run title: short and plain.
+func Title(r *gate.Request) string {
+	switch r.Status {
+	case gate.StatusPending:
+		return fmt.Sprintf("Approval needed (%s risk)", plain(r.RiskLevel))
+	case gate.StatusApproved:
+		return "Approved by " + plain(strings.Join(r.DecidedBy, ", "))
+	case gate.StatusRejected:
+		return "Rejected"
+	case gate.StatusExpired:
+		return "Expired without a decision"
+	case gate.StatusCancelled:
+		return "Cancelled"
+	case gate.StatusAllowed:
+		return "Allowed"
+	}
+	return "stepgate"
+}
+
+func statusLine(r *gate.Request) string {
+	env := ""
+	if r.Environment != "" {
+		env = " in " + Escape(r.Environment)
+	}
+	switch r.Status {
+	case gate.StatusPending:
+		return "**Approval needed** for a command" + env + " (expires " + r.ExpiresAt.UTC().Format(time.RFC3339) + ")"
+	case gate.StatusApproved:
+		return "**Approved**" + env
+	case gate.StatusRejected:
+		return "**Rejected**" + env
+	case gate.StatusExpired:
+		return "**Expired** without a decision" + env
+	case gate.StatusCancelled:
+		return "**Cancelled**" + env
+	case gate.StatusAllowed:
+		return "**Allowed**" + env
+	}
+	return Escape(string(r.Status))
+}
+
+func commandSection(r *gate.Request) string {
+	var b strings.Builder
+	b.WriteString(redact.CodeBlock(redact.String(r.Command)) + "\n\n")
+	if r.Reason != "" {
+		b.WriteString("Reason given: " + redact.InlineCode(redact.String(r.Reason), 200) + "\n\n")
+	}
+	return b.String()
+}
+
+func riskSection(r *gate.Request) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**Risk:** %s (%d/100)\n", Escape(r.RiskLevel), r.RiskScore)
+	for _, reason := range r.RiskReasons {
+		b.WriteString("- " + Escape(redact.String(reason)) + "\n")
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func ruleSection(g Gate) string {
+	s := "**Rule:** " + redact.InlineCode(g.Request.Rule, 100) + "\n"
+	if g.Requirement != "" {
+		s += "**Requires:** " + Escape(g.Requirement) + "\n"
+	}
+	if g.Request.Status == gate.StatusPending && len(g.Pending) > 0 {
+		s += "**Still needed:** " + Escape(strings.Join(g.Pending, "; ")) + "\n"
+	}
+	if votes := approvals(g.Request.Votes); votes != "" {
+		s += "**Votes:**\n" + votes
+	}
+	return s + "\n"
+}
+
+func howSection(g Gate, checkRun bool) string {
+	var b strings.Builder
+	if who := whoCanApprove(g); who != "" {
+		b.WriteString("**Who can approve:** " + who + "\n\n")
+	}
+	id := safeID(g.Request.ID)
+	b.WriteString("**How:** ")
+	if checkRun {
+		b.WriteString("click **Approve** or **Reject** above")
+		if g.Remember {
+			b.WriteString(" (or **Approve & remember** to let this exact command pass next time)")
+		}
+		b.WriteString(", or comment ")
+	} else {
+		b.WriteString("use the buttons on the check run, or comment ")
+	}
+	fmt.Fprintf(&b, "`/stepgate approve %s`", id)
+	if g.Remember {
+		fmt.Fprintf(&b, " (`/stepgate approve %s remember`)", id)
+	}
+	fmt.Fprintf(&b, " or `/stepgate reject %s <reason>`.\n", id)
+	return b.String()
+}
+
+func whoCanApprove(g Gate) string {
+	var parts []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if k := strings.ToLower(s); !seen[k] {
+			seen[k] = true
+			parts = append(parts, s)
+		}
+	}
+	for _, u := range g.Users {
+		if validLogin(u) {
+			add("@" + u)
+		}
+	}
+	for _, t := range g.Teams {
+		if validTeam(t) {
+			add("@" + t)
+		}
+	}
+	for _, o := range g.Owners {
+		o = strings.TrimPrefix(o, "@")
+		if validLogin(o) || validTeam(o) {
+			add("@" + o)
+		}
+	}
+	for _, r := range g.Roles {
+		add("anyone with " + Escape(r) + " permission or higher")
+	}
+	return strings.Join(parts, ", ")
+}
+
+func decisionSection(r *gate.Request) string {
+	var b strings.Builder
+	if r.FinalReason != "" {
+		b.WriteString("**Why:** " + Escape(redact.String(r.FinalReason)) + "\n")
+	}
+	if r.Remembered {
+		b.WriteString("This exact command is now remembered for " + Escape(r.Environment) + ".\n")
+	}
+	if !r.DecidedAt.IsZero() {
+		b.WriteString("Decided at " + r.DecidedAt.UTC().Format(time.RFC3339) + ".\n")
+	}
+	return b.String()
+}
+
+func approvals(votes []gate.Vote) string {
+	var b strings.Builder
+	for _, v := range votes {
+		verb := "approved"
+		if !v.Approve {
+			verb = "rejected"
+		}
+		fmt.Fprintf(&b, "- %s %s via %s", plainLogin(v.Login), verb, Escape(v.Channel))
+		if len(v.Satisfied) > 0 {
+			b.WriteString(" (counts toward: " + Escape(strings.Join(v.Satisfied, "; ")) + ")")
+		}
+		if v.Comment != "" {
+			b.WriteString(": " + redact.InlineCode(redact.String(v.Comment), 200))
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func detailsText(r *gate.Request) string {
+	var b strings.Builder
+	b.WriteString("| | |\n|---|---|\n")
+	row := func(k, v string) {
+		if v != "" {
+			b.WriteString("| " + k + " | " + v + " |\n")
+		}
+	}
+	row("Request", "`"+safeID(r.ID)+"`")
+	row("Repository", Escape(r.Repo))
+	row("Workflow", redact.InlineCode(r.Workflow, 100))
+	row("Job / step", redact.InlineCode(r.Job+" / "+r.Step, 100))
+	row("Run", fmt.Sprintf("%d (attempt %d)", r.RunID, r.RunAttempt))
+	row("Actor", plainLogin(r.Actor))
+	row("Ref", redact.InlineCode(r.Ref, 100))
+	row("Shell", redact.InlineCode(r.Shell, 60))
+	row("Working directory", redact.InlineCode(r.WorkingDirectory, 100))
+	row("Command SHA-256", "`"+safeHex(r.CommandSHA256)+"`")
+	return b.String()
+}
+
+var (
+	loginRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$`)
+	teamRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+	idRE    = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
+	hexRE   = regexp.MustCompile(`^[0-9a-f]{1,128}$`)
+)
+
+func validLogin(s string) bool { return loginRE.MatchString(s) }
+func validTeam(s string) bool  { return teamRE.MatchString(s) }
+
+func safeID(s string) string {
+	if idRE.MatchString(s) {
+		return s
+	}
+	return "invalid-id"
+}
+
+func safeHex(s string) string {
+	if hexRE.MatchString(s) {
+		return s
+	}
+	return "?"
+}
+
+// plainLogin shows a login without pinging it: the run's actor and voters
+// are informed by GitHub already.
+func plainLogin(s string) string {
+	if s == "" {
+		return ""
+	}
+	return redact.InlineCode(s, 60)
+}
+
+// plain strips anything but a conservative character set, for titles.
+func plain(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune(" ,.-_[]/", r):
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// Escape neutralises markdown and HTML in untrusted text shown outside a
+// code block: HTML-special characters become entities, markdown punctuation
+// is backslash-escaped, @ cannot start a mention and hidden characters are
+// made visible.
+func Escape(s string) string {
+	s = redact.Visible(strings.Join(strings.Fields(s), " "))
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '"':
+			b.WriteString("&quot;")
+		case '@':
+			b.WriteString("@\u200b") // a zero-width space keeps GitHub from linking a mention
+		case '\\', '`', '*', '_', '{', '}', '[', ']', '(', ')', '#', '+', '-', '.', '!', '|', '~', ':':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func clip(s string) string {
+	if len(s) <= maxOutput {
+		return s
+	}
+	cut := maxOutput - 40
+	for cut > 0 && !utf8RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "\n\n…(truncated)\n"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

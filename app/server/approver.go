@@ -1,0 +1,146 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/gate/policy"
+)
+
+// approver fetches what GitHub says about login that the request's
+// requirement can ask about (security invariant 3): repository permission,
+// membership of the teams the requirement names (only those), and
+// CODEOWNERS ownership of the paths it names. Nothing is taken from the
+// webhook payload except the login and whether the sender is a bot.
+func (s *Server) approver(ctx context.Context, r *gate.Request, sp *spec, login string, bot bool) (policy.Approver, error) {
+	a := policy.Approver{Login: login, Bot: bot, RunActor: strings.EqualFold(login, r.Actor)}
+	if bot {
+		return a, nil // never counts; no need to ask GitHub
+	}
+	perm, err := s.gh.Permission(ctx, r.Repo, login)
+	s.countGitHub("permission", err)
+	if err != nil {
+		return a, fmt.Errorf("reading permission of %s: %w", login, err)
+	}
+	a.Permission = policy.Permission(perm)
+	if sp.Require == nil {
+		return a, nil
+	}
+	member := map[string]bool{}
+	isMember := func(team string) (bool, error) {
+		key := strings.ToLower(team)
+		if v, ok := member[key]; ok {
+			return v, nil
+		}
+		org, slug, ok := strings.Cut(team, "/")
+		if !ok {
+			return false, nil
+		}
+		m, err := s.gh.TeamMember(ctx, org, slug, login)
+		s.countGitHub("team_member", err)
+		if err != nil {
+			return false, fmt.Errorf("reading membership of %s in %s: %w", login, team, err)
+		}
+		member[key] = m
+		return m, nil
+	}
+	for _, t := range sp.Require.Teams() {
+		m, err := isMember(t)
+		if err != nil {
+			return a, err
+		}
+		if m {
+			a.Teams = append(a.Teams, t)
+		}
+	}
+	owned, err := s.ownedPaths(ctx, r, sp, login, isMember)
+	if err != nil {
+		return a, err
+	}
+	a.Owns = func(p string) bool { return owned[p] }
+	return a, nil
+}
+
+// ownedPaths reports, for each CODEOWNERS path the requirement names,
+// whether login owns it directly or through a team.
+func (s *Server) ownedPaths(ctx context.Context, r *gate.Request, sp *spec, login string, isMember func(string) (bool, error)) (map[string]bool, error) {
+	paths := sp.Require.CodeownersPaths()
+	owned := map[string]bool{}
+	if len(paths) == 0 {
+		return owned, nil
+	}
+	rs, err := s.loadCodeowners(ctx, r.Repo)
+	if err != nil {
+		return nil, fmt.Errorf("reading CODEOWNERS: %w", err)
+	}
+	for _, p := range paths {
+		for _, o := range ownersOf(rs, p) {
+			if !strings.Contains(o, "/") {
+				if strings.EqualFold(o, login) {
+					owned[p] = true
+					break
+				}
+				continue
+			}
+			m, err := isMember(o)
+			if err != nil {
+				return nil, err
+			}
+			if m {
+				owned[p] = true
+				break
+			}
+		}
+	}
+	return owned, nil
+}
+
+// factsCache keeps the facts of people who already voted on a request, so
+// recomputing progress after each new vote does not ask GitHub again about
+// every earlier voter. The person voting now is always fetched fresh.
+type factsCache struct {
+	mu  sync.Mutex
+	ttl time.Duration
+	m   map[string]cachedFacts
+}
+
+type cachedFacts struct {
+	a  policy.Approver
+	at time.Time
+}
+
+func newFactsCache(ttl time.Duration) *factsCache {
+	return &factsCache{ttl: ttl, m: map[string]cachedFacts{}}
+}
+
+func (c *factsCache) get(key string, now time.Time) (policy.Approver, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.m[key]
+	if !ok || now.Sub(f.at) > c.ttl {
+		return policy.Approver{}, false
+	}
+	return f.a, true
+}
+
+func (c *factsCache) put(key string, a policy.Approver, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) > 10000 {
+		for k, f := range c.m {
+			if now.Sub(f.at) > c.ttl {
+				delete(c.m, k)
+			}
+		}
+		if len(c.m) > 10000 {
+			clear(c.m)
+		}
+	}
+	c.m[key] = cachedFacts{a: a, at: now}
+}
+
+func factsKey(reqID, login string) string { return reqID + "\x00" + strings.ToLower(login) }

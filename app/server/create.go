@@ -1,0 +1,249 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/stepgate/stepgate/app/store"
+	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/gate/policy"
+	"github.com/stepgate/stepgate/gate/redact"
+	"github.com/stepgate/stepgate/gate/risk"
+)
+
+var (
+	hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	hexSHA    = regexp.MustCompile(`^[0-9a-fA-F]{40}([0-9a-fA-F]{24})?$`)
+)
+
+const (
+	maxCommand   = 64 << 10
+	maxTimeout   = 24 * time.Hour
+	maxApprovers = 20
+)
+
+// handleCreate is POST /api/v1/requests.
+func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, id *Identity) error {
+	var body gate.CreateRequest
+	if err := decodeJSON(w, r, &body, false); err != nil {
+		return err
+	}
+	if err := validateCreate(&body); err != nil {
+		return err
+	}
+	env := body.Environment
+	if id.Environment != "" {
+		// The token's environment is GitHub's word; the body cannot pick another.
+		if env != "" && env != id.Environment {
+			return errorf(http.StatusForbidden, fmt.Sprintf("environment %q does not match the job's environment %q from the token", env, id.Environment))
+		}
+		env = id.Environment
+	}
+	ctx := r.Context()
+	key := gate.IdempotencyKey(id.RepoID, id.RunID, id.RunAttempt, body.Job, body.Step, body.CommandSHA256)
+	reqID := gate.RequestID(key)
+	if existing, err := s.store.GetRequest(ctx, reqID); err == nil {
+		return s.answerExisting(ctx, w, existing)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return s.storeErr("get_request", err)
+	}
+	req := s.newRequest(id, &body, env, key, reqID)
+	if err := s.decide(ctx, req, &body); err != nil {
+		return err
+	}
+	stored, created, err := s.store.CreateRequest(ctx, req)
+	if err != nil {
+		return s.storeErr("create_request", err)
+	}
+	if !created {
+		return s.answerExisting(ctx, w, stored)
+	}
+	s.afterCreate(ctx, stored)
+	writeJSON(w, http.StatusCreated, s.view(stored))
+	return nil
+}
+
+// answerExisting answers a repeated create with the stored request, opening
+// its check run now if an earlier attempt could not.
+func (s *Server) answerExisting(ctx context.Context, w http.ResponseWriter, r *gate.Request) error {
+	if r.Status == gate.StatusPending && r.CheckRunID == 0 {
+		r = s.openOnGitHub(ctx, r)
+	}
+	writeJSON(w, http.StatusOK, s.view(r))
+	return nil
+}
+
+func validateCreate(b *gate.CreateRequest) error {
+	switch {
+	case strings.TrimSpace(b.Command) == "":
+		return errorf(http.StatusBadRequest, "command is required")
+	case len(b.Command) > maxCommand:
+		return errorf(http.StatusRequestEntityTooLarge, "command too long")
+	case !hexSHA256.MatchString(b.CommandSHA256):
+		return errorf(http.StatusBadRequest, "command_sha256 must be 64 lower-case hex digits")
+	case b.HeadSHA != "" && !hexSHA.MatchString(b.HeadSHA):
+		return errorf(http.StatusBadRequest, "head_sha must be a commit SHA")
+	case b.PullRequest < 0:
+		return errorf(http.StatusBadRequest, "pull_request must not be negative")
+	case b.TimeoutSeconds < 0:
+		return errorf(http.StatusBadRequest, "timeout_seconds must not be negative")
+	case len(b.Approvers) > maxApprovers:
+		return errorf(http.StatusBadRequest, "too many approvers")
+	case len(b.Job) > 256 || len(b.Step) > 256 || len(b.Environment) > 256 || len(b.Reason) > 4096 || len(b.Shell) > 256 || len(b.WorkingDirectory) > 4096:
+		return errorf(http.StatusBadRequest, "a field is too long")
+	}
+	if b.Shell == "" {
+		b.Shell = "bash"
+	}
+	return nil
+}
+
+func (s *Server) newRequest(id *Identity, b *gate.CreateRequest, env, key, reqID string) *gate.Request {
+	now := s.now().UTC()
+	head := strings.ToLower(b.HeadSHA)
+	if head == "" {
+		head = id.SHA
+	}
+	norm := sha256.Sum256([]byte(risk.Normalize(b.Command)))
+	return &gate.Request{
+		ID: reqID, IdempotencyKey: key,
+		Repo: id.Repo, RepoID: id.RepoID, RunID: id.RunID, RunAttempt: id.RunAttempt,
+		Workflow: id.Workflow, Job: b.Job, Step: b.Step, Actor: id.Actor, Ref: id.Ref, EventName: id.EventName,
+		HeadSHA: head, PRNumber: b.PullRequest, Environment: env,
+		Command:          redact.String(b.Command),
+		CommandSHA256:    b.CommandSHA256,
+		NormalizedSHA256: hex.EncodeToString(norm[:]),
+		Shell:            b.Shell, WorkingDirectory: b.WorkingDirectory,
+		Reason:    redact.String(b.Reason),
+		Approvers: b.Approvers,
+		CreatedAt: now,
+		Status:    gate.StatusPending,
+	}
+}
+
+// decide fills the policy outcome of a new request: frozen, invalid policy,
+// deny and allow end it at once; a remembered command is allowed; anything
+// else stays pending with its requirement.
+func (s *Server) decide(ctx context.Context, req *gate.Request, body *gate.CreateRequest) error {
+	now := req.CreatedAt
+	a := risk.Assess(req.Command)
+	req.RiskLevel, req.RiskScore, req.RiskReasons = a.Level.String(), a.Score, a.Reasons
+	final := func(st gate.Status, rule, reason string) error {
+		req.Status, req.Rule, req.FinalReason, req.DecidedAt, req.ExpiresAt = st, rule, reason, now, now
+		return nil
+	}
+	fr, err := s.store.GetFreeze(ctx, req.Repo)
+	if err != nil {
+		return s.storeErr("get_freeze", err)
+	}
+	if fr.Frozen {
+		return final(gate.StatusRejected, "freeze", freezeReason(fr))
+	}
+	pol, err := s.loadPolicy(ctx, req.Repo)
+	if errors.Is(err, errPolicyInvalid) {
+		return final(gate.StatusRejected, "invalid-policy", "policy "+PolicyPath+" is invalid: "+firstLine(err))
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "reading policy", "repo", req.Repo, "err", err)
+		return errorf(http.StatusServiceUnavailable, "cannot read the repository's policy from GitHub, retry later")
+	}
+	m := pol.Evaluate(policy.Facts{Command: body.Command, Environment: req.Environment, Branch: req.Ref,
+		Actor: req.Actor, Risk: a.Level, Time: now})
+	req.Rule, req.SelfApproval = m.Rule, m.SelfApproval
+	if m.Decision == policy.Deny {
+		return final(gate.StatusRejected, m.Rule, "denied by rule "+m.Rule)
+	}
+	base := m.Require
+	if m.Decision == policy.Allow {
+		base = nil
+	}
+	require, err := policy.Tighten(base, body.Approvers)
+	if err != nil {
+		return errorf(http.StatusBadRequest, "approvers: "+err.Error())
+	}
+	if require == nil {
+		return final(gate.StatusAllowed, m.Rule, "allowed by rule "+m.Rule)
+	}
+	if len(body.Approvers) == 0 {
+		if hit, err := s.store.LookupRemembered(ctx, req.Repo, req.Environment, req.NormalizedSHA256, now); err == nil {
+			s.metrics.allowlistHits.Inc()
+			return final(gate.StatusAllowed, m.Rule, fmt.Sprintf("remembered command (%s, by %s)", hit.Source, strings.Join(hit.By, ", ")))
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return s.storeErr("lookup_remembered", err)
+		}
+	}
+	return s.pendingSpec(ctx, req, body, m, require)
+}
+
+// pendingSpec sets what a pending request requires, its timeout and whom
+// it asks (CODEOWNERS only read when the requirement routes by path).
+func (s *Server) pendingSpec(ctx context.Context, req *gate.Request, body *gate.CreateRequest, m policy.Match, require *policy.Requirement) error {
+	timeout := m.Timeout
+	if t := time.Duration(body.TimeoutSeconds) * time.Second; t > 0 && t < timeout {
+		timeout = t
+	}
+	req.ExpiresAt = req.CreatedAt.Add(min(timeout, maxTimeout))
+	req.RememberTTL = int64(m.Remember / time.Second)
+	sp := &spec{Require: require, Learn: m.Learn}
+	if paths := require.CodeownersPaths(); len(paths) > 0 {
+		rs, err := s.loadCodeowners(ctx, req.Repo)
+		if err != nil {
+			s.log.WarnContext(ctx, "reading CODEOWNERS", "repo", req.Repo, "err", err)
+			return errorf(http.StatusServiceUnavailable, "cannot read CODEOWNERS from GitHub, retry later")
+		}
+		for _, p := range paths {
+			sp.Owners = append(sp.Owners, ownersOf(rs, p)...)
+		}
+		sp.Owners = dedupeFold(sp.Owners)
+	}
+	enc, err := sp.encode()
+	if err != nil {
+		return err
+	}
+	req.Requirement = enc
+	return nil
+}
+
+// afterCreate records and announces a new request.
+func (s *Server) afterCreate(ctx context.Context, r *gate.Request) {
+	s.metrics.requests.WithLabelValues(string(r.Status)).Inc()
+	details := map[string]string{"command": r.Command, "risk": r.RiskLevel, "rule": r.Rule,
+		"environment": r.Environment, "command_sha256": r.CommandSHA256, "run_id": fmt.Sprint(r.RunID)}
+	if sp, err := decodeSpec(r); err == nil && sp.Require != nil {
+		details["requirement"] = sp.Require.String()
+	}
+	s.audit(ctx, r, gate.EventRequested, r.Actor, "", details)
+	if r.Status.Final() {
+		s.auditFinal(ctx, r, "")
+		return
+	}
+	s.metrics.pending.Inc()
+	s.openOnGitHub(ctx, r)
+}
+
+func firstLine(err error) string {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, errPolicyInvalid.Error()+": ")
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	return msg
+}
+
+func freezeReason(f gate.Freeze) string {
+	msg := "repository is frozen"
+	if f.By != "" {
+		msg += " by " + f.By
+	}
+	if f.Reason != "" {
+		msg += ": " + f.Reason
+	}
+	return msg
+}

@@ -1,0 +1,120 @@
+package server
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/gate/risk"
+)
+
+// finish does everything that follows a final decision stored by this
+// replica: wake the waiting gate first (latency), then audit, remember or
+// learn, metrics, and update GitHub.
+func (s *Server) finish(ctx context.Context, r *gate.Request, actor string) {
+	s.hub.notify(r.ID)
+	s.locks.Delete(r.ID)
+	s.metrics.requests.WithLabelValues(string(r.Status)).Inc()
+	s.metrics.pending.Dec()
+	if !r.CreatedAt.IsZero() && !r.DecidedAt.IsZero() {
+		s.metrics.latency.Observe(r.DecidedAt.Sub(r.CreatedAt).Seconds())
+	}
+	s.auditFinal(ctx, r, actor)
+	switch r.Status {
+	case gate.StatusApproved:
+		s.rememberApproved(ctx, r)
+	case gate.StatusRejected:
+		s.forgetLearned(ctx, r)
+	}
+	s.refreshOnGitHub(ctx, r, "", true)
+	s.log.InfoContext(ctx, "request decided", "request_id", r.ID, "repo", r.Repo, "status", r.Status)
+}
+
+// rememberApproved stores the command on the allowlist when a reviewer
+// chose "remember" under a rule that allows it, or when `learn` has seen
+// enough clean approvals of a low-risk command.
+func (s *Server) rememberApproved(ctx context.Context, r *gate.Request) {
+	now := s.now()
+	if r.Remembered && r.RememberTTL > 0 {
+		s.remember(ctx, r, "remember", time.Duration(r.RememberTTL)*time.Second, now)
+		return
+	}
+	sp, err := decodeSpec(r)
+	if err != nil || sp.Learn == nil || sp.Learn.After <= 0 {
+		return
+	}
+	lvl, err := risk.ParseLevel(r.RiskLevel)
+	if err != nil || lvl > sp.Learn.MaxRisk {
+		return
+	}
+	n, err := s.store.CountApproval(ctx, r.Repo, r.Environment, r.NormalizedSHA256, false, learnTTL(sp), now)
+	if err != nil {
+		s.metrics.storeErrors.WithLabelValues("count_approval").Inc()
+		s.log.WarnContext(ctx, "counting approval", "request_id", r.ID, "err", err)
+		return
+	}
+	if n >= sp.Learn.After {
+		s.remember(ctx, r, "learn", learnTTL(sp), now)
+	}
+}
+
+func learnTTL(sp *spec) time.Duration {
+	if sp.Learn.TTL > 0 {
+		return sp.Learn.TTL
+	}
+	return 30 * 24 * time.Hour
+}
+
+func (s *Server) remember(ctx context.Context, r *gate.Request, source string, ttl time.Duration, now time.Time) {
+	e := gate.RememberedCommand{
+		Repo: r.Repo, Environment: r.Environment, NormalizedSHA256: r.NormalizedSHA256,
+		Command: r.Command, Rule: r.Rule, By: r.DecidedBy, Source: source,
+		CreatedAt: now, ExpiresAt: now.Add(ttl),
+	}
+	if err := s.store.Remember(ctx, e); err != nil {
+		s.metrics.storeErrors.WithLabelValues("remember").Inc()
+		s.log.WarnContext(ctx, "remembering command", "request_id", r.ID, "err", err)
+	}
+}
+
+// forgetLearned resets the `learn` count of a rejected command.
+func (s *Server) forgetLearned(ctx context.Context, r *gate.Request) {
+	sp, err := decodeSpec(r)
+	if err != nil || sp.Learn == nil {
+		return
+	}
+	if _, err := s.store.CountApproval(ctx, r.Repo, r.Environment, r.NormalizedSHA256, true, learnTTL(sp), s.now()); err != nil {
+		s.metrics.storeErrors.WithLabelValues("count_approval").Inc()
+		s.log.WarnContext(ctx, "resetting learn count", "request_id", r.ID, "err", err)
+	}
+}
+
+// audit appends an event; a failure is logged and counted, never fatal to
+// the decision (which the store already holds).
+func (s *Server) audit(ctx context.Context, r *gate.Request, typ, actor, channel string, details map[string]string) {
+	e := gate.AuditEvent{Repo: r.Repo, At: s.now(), Type: typ, RequestID: r.ID, Actor: actor, Channel: channel, Details: details}
+	if _, err := s.store.AppendAudit(ctx, e); err != nil {
+		s.metrics.storeErrors.WithLabelValues("append_audit").Inc()
+		s.log.ErrorContext(ctx, "appending audit event", "request_id", r.ID, "type", typ, "err", err)
+	}
+}
+
+func (s *Server) auditFinal(ctx context.Context, r *gate.Request, actor string) {
+	typ := map[gate.Status]string{
+		gate.StatusAllowed: gate.EventAllowed, gate.StatusApproved: gate.EventApproved,
+		gate.StatusRejected: gate.EventRejected, gate.StatusExpired: gate.EventExpired,
+		gate.StatusCancelled: gate.EventCancelled,
+	}[r.Status]
+	if typ == "" {
+		return
+	}
+	d := map[string]string{"reason": r.FinalReason, "rule": r.Rule}
+	if len(r.DecidedBy) > 0 {
+		d["decided_by"] = strings.Join(r.DecidedBy, ",")
+	}
+	if r.Remembered {
+		d["remembered"] = "true"
+	}
+	s.audit(ctx, r, typ, actor, "", d)
+}

@@ -1,0 +1,79 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/stepgate/stepgate/app/render"
+	"github.com/stepgate/stepgate/app/store"
+	"github.com/stepgate/stepgate/gate"
+)
+
+// onFreeze handles `/stepgate freeze [reason]` and `/stepgate unfreeze`
+// (security invariant 8): only repository admins; a freeze rejects every
+// pending request of the repository and every new one until unfrozen.
+func (s *Server) onFreeze(ctx context.Context, log *slog.Logger, cmd Command, c commentCtx) (string, error) {
+	login, repo := c.sender.Login, c.repo.FullName
+	perm, err := s.gh.Permission(ctx, repo, login)
+	s.countGitHub("permission", err)
+	if err != nil {
+		return "", fmt.Errorf("reading permission of %s: %w", login, err)
+	}
+	if perm != "admin" {
+		s.auditRepo(ctx, repo, gate.EventIgnored, login, c.channel, map[string]string{"why": "only admins can " + cmd.Verb, "command": cmd.Verb})
+		s.reply(ctx, c.at, render.Reply(login, "only repository admins can "+cmd.Verb+" stepgate; nothing changed."))
+		return "ignored", nil
+	}
+	frozen := cmd.Verb == verbFreeze
+	f := gate.Freeze{Repo: repo, Frozen: frozen, By: login, Reason: cmd.Reason, At: s.now().UTC()}
+	if err := s.store.SetFreeze(ctx, f); err != nil {
+		s.metrics.storeErrors.WithLabelValues("set_freeze").Inc()
+		return "", fmt.Errorf("setting freeze: %w", err)
+	}
+	if !frozen {
+		s.auditRepo(ctx, repo, gate.EventUnfrozen, login, c.channel, nil)
+		s.reply(ctx, c.at, render.Reply(login, "stepgate is unfrozen for this repository; new requests are evaluated again."))
+		return "unfrozen", nil
+	}
+	s.auditRepo(ctx, repo, gate.EventFrozen, login, c.channel, map[string]string{"reason": cmd.Reason})
+	n, err := s.rejectPending(ctx, repo, c.repo.ID, freezeReason(f), login)
+	if err != nil {
+		return "", err
+	}
+	log.InfoContext(ctx, "repository frozen", "repo", repo, "rejected", n)
+	s.reply(ctx, c.at, render.Reply(login, fmt.Sprintf("stepgate is frozen for this repository: %d pending request(s) rejected, new ones will be rejected until /stepgate unfreeze.", n)))
+	return "frozen", nil
+}
+
+// rejectPending rejects every pending request of a repository.
+func (s *Server) rejectPending(ctx context.Context, repo string, repoID int64, reason, by string) (int, error) {
+	reqs, err := s.store.ListPendingRepo(ctx, repo)
+	if err != nil {
+		s.metrics.storeErrors.WithLabelValues("list_pending_repo").Inc()
+		return 0, fmt.Errorf("listing pending requests: %w", err)
+	}
+	n := 0
+	for _, r := range reqs {
+		if r.RepoID != repoID {
+			continue
+		}
+		done, err := s.store.Finalize(ctx, r.ID, store.Decide{Status: gate.StatusRejected, DecidedBy: []string{by}, Reason: reason}, s.now())
+		if errors.Is(err, store.ErrConflict) {
+			continue // decided meanwhile
+		}
+		if err != nil {
+			s.metrics.storeErrors.WithLabelValues("finalize").Inc()
+			return n, fmt.Errorf("rejecting %s: %w", r.ID, err)
+		}
+		s.finish(ctx, done, by)
+		n++
+	}
+	return n, nil
+}
+
+// auditRepo appends a repository-level event (freeze, ignored commands).
+func (s *Server) auditRepo(ctx context.Context, repo, typ, actor, channel string, details map[string]string) {
+	s.audit(ctx, &gate.Request{Repo: repo}, typ, actor, channel, details)
+}

@@ -1,0 +1,121 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/stepgate/stepgate/gate"
+)
+
+// maxAPIBody bounds gate API bodies: a command plus metadata.
+const maxAPIBody = 256 << 10
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, gate.ErrorBody{Error: msg})
+}
+
+// apiError is an answer of the gate API other than success.
+type apiError struct {
+	code int
+	msg  string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func errorf(code int, msg string) *apiError { return &apiError{code: code, msg: msg} }
+
+// statusRecorder remembers the status code for the metrics.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.code == 0 {
+		r.code = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// api wraps a gate API handler: it authenticates the caller and counts the
+// answer by route and code.
+func (s *Server) api(route string, h func(w http.ResponseWriter, r *http.Request, id *Identity) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() { s.metrics.api.WithLabelValues(route, strconv.Itoa(rec.code)).Inc() }()
+		id, err := s.verifier.verify(r)
+		if err != nil {
+			if errors.Is(err, errIssuerUnavailable) {
+				s.log.WarnContext(r.Context(), "token issuer unavailable", "err", err)
+				writeError(rec, http.StatusServiceUnavailable, "token issuer unavailable, retry later")
+				return
+			}
+			s.log.InfoContext(r.Context(), "gate token refused", "route", route, "err", err)
+			rec.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			writeError(rec, http.StatusUnauthorized, "invalid or missing token")
+			return
+		}
+		if err := h(rec, r, id); err != nil {
+			var ae *apiError
+			if errors.As(err, &ae) {
+				writeError(rec, ae.code, ae.msg)
+				return
+			}
+			s.log.ErrorContext(r.Context(), "gate api", "route", route, "err", err)
+			writeError(rec, http.StatusInternalServerError, "internal error")
+		}
+	}
+}
+
+// decodeJSON reads a bounded JSON body into v.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" || !allowEmpty {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return errorf(http.StatusUnsupportedMediaType, "content type must be application/json")
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errorf(http.StatusRequestEntityTooLarge, "body too large")
+		}
+		return errorf(http.StatusBadRequest, "reading body failed")
+	}
+	if len(body) == 0 && allowEmpty {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return errorf(http.StatusBadRequest, "body is not valid JSON for this route")
+	}
+	return nil
+}
+
+// storeErr maps a store failure to an answer: 503 when the store is
+// unavailable (the gate retries and fails closed), 500 otherwise.
+func (s *Server) storeErr(op string, err error) error {
+	s.metrics.storeErrors.WithLabelValues(op).Inc()
+	s.log.Error("store operation failed", "op", op, "err", err)
+	return errorf(http.StatusServiceUnavailable, "store unavailable, retry later")
+}

@@ -1,0 +1,73 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the App's own series, on the registry the caller passes (the
+// GitHub client registers its call metrics on the same one).
+type metrics struct {
+	requests      *prometheus.CounterVec // by final or initial status
+	allowlistHits prometheus.Counter     // remembered-command hits
+	api           *prometheus.CounterVec // gate API answers by route and code
+	latency       prometheus.Histogram   // created -> decided, for requests that waited
+	webhooks      *prometheus.CounterVec // by event and outcome
+	storeErrors   *prometheus.CounterVec // by operation
+	pending       prometheus.Gauge       // requests this replica saw open and not yet close
+	github        *prometheus.CounterVec // GitHub calls the server made, by op and outcome
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stepgate_requests_total", Help: "Gate requests by status: created ones by their first status, decided ones by their final status.",
+		}, []string{"status"}),
+		allowlistHits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "stepgate_allowlist_hits_total", Help: "Requests allowed at once because the command was remembered.",
+		}),
+		api: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stepgate_gate_api_requests_total", Help: "Gate API calls by route and HTTP status code.",
+		}, []string{"route", "code"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "stepgate_decision_latency_seconds", Help: "Time from a pending request's creation to its final decision.",
+			Buckets: []float64{1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 14400},
+		}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stepgate_webhooks_total", Help: "Webhook deliveries by event and outcome.",
+		}, []string{"event", "outcome"}),
+		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stepgate_store_errors_total", Help: "Store operations that failed (not lost races), by operation.",
+		}, []string{"op"}),
+		pending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "stepgate_pending_requests", Help: "Pending requests opened by this replica and not yet decided (approximate across replicas).",
+		}),
+		github: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stepgate_server_github_calls_total", Help: "GitHub calls made by the server, by operation and outcome.",
+		}, []string{"op", "outcome"}),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.allowlistHits, m.api, m.latency, m.webhooks, m.storeErrors, m.pending, m.github} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// registerWaiting exposes the number of gates long-polling this replica.
+func (m *metrics) registerWaiting(reg prometheus.Registerer, h *hub) {
+	_ = reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "stepgate_waiting_gates", Help: "Gates long-polling this replica right now.",
+	}, func() float64 { return float64(h.waiting()) }))
+}
+
+func (s *Server) metricsHandler() http.Handler {
+	if s.cfg.Gatherer == nil {
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			writeError(w, http.StatusNotFound, "metrics are served elsewhere")
+		})
+	}
+	return promhttp.HandlerFor(s.cfg.Gatherer, promhttp.HandlerOpts{})
+}

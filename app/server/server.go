@@ -1,0 +1,190 @@
+// Package server is the stepgate App: the gate API the action talks to
+// (OIDC-authenticated), GitHub webhooks (HMAC-verified) that carry reviewers'
+// clicks and comments, and the background sweeper that expires requests.
+//
+// The server is stateless: every fact lives in the store, so any number of
+// replicas can share one (DynamoDB) store. Waiting gates are woken in-process
+// through a hub, and across replicas by polling store.ListDecided.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stepgate/stepgate/app/store"
+)
+
+// Config configures a Server. Store, GitHub, PublicURL and WebhookSecrets
+// are required.
+type Config struct {
+	Store  store.Store
+	GitHub GitHub
+	// PublicURL is the App's external URL; gate tokens must carry it as
+	// their audience (a trailing slash is ignored).
+	PublicURL string
+	// OIDCIssuer is the issuer of gate tokens (GitHub Actions by default).
+	OIDCIssuer string
+	// OIDCClient fetches the issuer's discovery document and keys.
+	OIDCClient *http.Client
+	// WebhookSecrets are the accepted webhook secrets (several during rotation).
+	WebhookSecrets []string
+	// BotLogin is the App's own bot login (e.g. "stepgate[bot]"): its
+	// comments and votes are never acted on. Optional: any login ending in
+	// "[bot]" is ignored anyway.
+	BotLogin string
+	// CheckRunName names the check runs the App opens (default "stepgate").
+	CheckRunName string
+	// Registerer receives the metrics; nil means a private registry.
+	Registerer prometheus.Registerer
+	// Gatherer serves /metrics; nil serves nothing there.
+	Gatherer prometheus.Gatherer
+	Logger   *slog.Logger
+	// Now is the clock (tests); nil means time.Now.
+	Now func() time.Time
+
+	SweepInterval   time.Duration // expire overdue requests (default 5s)
+	PollInterval    time.Duration // ListDecided while gates wait (default 100ms)
+	RecheckInterval time.Duration // a waiting gate re-reads its request (default 10s)
+	MaxWait         time.Duration // longest long-poll (default 60s)
+	DeliveryTTL     time.Duration // how long delivery ids are remembered (default 72h)
+}
+
+// Server serves the gate API and webhooks.
+type Server struct {
+	cfg      Config
+	store    store.Store
+	gh       GitHub
+	log      *slog.Logger
+	now      func() time.Time
+	metrics  *metrics
+	hub      *hub
+	verifier *tokenVerifier
+	policies *policyCache
+	facts    *factsCache
+	secrets  [][]byte
+	audience string
+	mux      *http.ServeMux
+
+	// locks serialises votes per request within this replica, so 50
+	// concurrent clicks do not all race the store's conditional write; the
+	// store still decides across replicas.
+	locks sync.Map // request id -> *sync.Mutex
+}
+
+// New checks cfg and builds a Server. It does not contact anyone: the OIDC
+// issuer is discovered on the first gate call.
+func New(cfg Config) (*Server, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("server: Store is required")
+	case cfg.GitHub == nil:
+		return nil, errors.New("server: GitHub is required")
+	case cfg.PublicURL == "":
+		return nil, errors.New("server: PublicURL is required")
+	case len(cfg.WebhookSecrets) == 0:
+		return nil, errors.New("server: at least one webhook secret is required")
+	}
+	if cfg.OIDCIssuer == "" {
+		cfg.OIDCIssuer = "https://token.actions.githubusercontent.com"
+	}
+	if cfg.OIDCClient == nil {
+		cfg.OIDCClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.CheckRunName == "" {
+		cfg.CheckRunName = "stepgate"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Registerer == nil {
+		reg := prometheus.NewRegistry()
+		cfg.Registerer, cfg.Gatherer = reg, reg
+	}
+	setDefault(&cfg.SweepInterval, 5*time.Second)
+	setDefault(&cfg.PollInterval, 100*time.Millisecond)
+	setDefault(&cfg.RecheckInterval, 10*time.Second)
+	setDefault(&cfg.MaxWait, 60*time.Second)
+	setDefault(&cfg.DeliveryTTL, 72*time.Hour)
+	s := &Server{
+		cfg:      cfg,
+		store:    cfg.Store,
+		gh:       cfg.GitHub,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+		audience: strings.TrimRight(cfg.PublicURL, "/"),
+		policies: newPolicyCache(),
+		facts:    newFactsCache(time.Minute),
+	}
+	for _, sec := range cfg.WebhookSecrets {
+		if sec == "" {
+			return nil, errors.New("server: empty webhook secret")
+		}
+		s.secrets = append(s.secrets, []byte(sec))
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("server: registering metrics: %w", err)
+	}
+	s.metrics = m
+	s.hub = newHub()
+	m.registerWaiting(cfg.Registerer, s.hub)
+	s.verifier = newTokenVerifier(cfg.OIDCIssuer, s.audience, cfg.OIDCClient, cfg.Now)
+	s.mux = s.routes()
+	return s, nil
+}
+
+func setDefault(d *time.Duration, v time.Duration) {
+	if *d <= 0 {
+		*d = v
+	}
+}
+
+// Handler returns the HTTP handler of every route.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Run runs the background work (the sweeper and the cross-replica decision
+// poller) until ctx is done.
+func (s *Server) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { s.sweep(ctx) })
+	wg.Go(func() { s.pollDecided(ctx) })
+	wg.Wait()
+	return nil
+}
+
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /webhook", s.handleWebhook)
+	mux.HandleFunc("POST /api/v1/requests", s.api("create", s.handleCreate))
+	mux.HandleFunc("GET /api/v1/requests/{id}", s.api("get", s.handleGet))
+	mux.HandleFunc("POST /api/v1/requests/{id}/result", s.api("result", s.handleResult))
+	mux.HandleFunc("POST /api/v1/requests/{id}/cancel", s.api("cancel", s.handleCancel))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	mux.Handle("GET /metrics", s.metricsHandler())
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, "no such route")
+	})
+	return mux
+}
+
+// lockRequest serialises work on one request within this replica.
+func (s *Server) lockRequest(id string) func() {
+	v, _ := s.locks.LoadOrStore(id, &sync.Mutex{})
+	mu := v.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}

@@ -1,0 +1,219 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/stepgate/stepgate/app/render"
+	"github.com/stepgate/stepgate/app/store"
+	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/gate/policy"
+)
+
+// Vote channels, as recorded in gate.Vote.Channel and the audit trail.
+const (
+	channelCheckRun      = "check_run"
+	channelPRComment     = "pr_comment"
+	channelCommitComment = "commit_comment"
+)
+
+// ballot is one approval or rejection attempt from a webhook.
+type ballot struct {
+	repoID   int64 // the repository the event came from
+	voter    ghUser
+	approve  bool
+	remember bool
+	channel  string
+	comment  string // rejection reason
+	at       where  // where to answer a comment; zero for buttons
+}
+
+// maxVoteRetries bounds re-reading after a lost conditional write.
+const maxVoteRetries = 5
+
+// castVote re-checks the voter, records the vote and, if that decides the
+// request, finishes it. The store's conditional write makes the decision
+// atomic across replicas; the per-request lock only spares this replica
+// pointless races.
+func (s *Server) castVote(ctx context.Context, log *slog.Logger, reqID string, b ballot) (string, error) {
+	unlock := s.lockRequest(reqID)
+	defer unlock()
+	for range maxVoteRetries {
+		req, err := s.store.GetRequest(ctx, reqID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && req.RepoID != b.repoID) {
+			s.tell(ctx, nil, b, "there is no stepgate request "+reqID+" in this repository")
+			return "unknown_request", nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("reading request: %w", err)
+		}
+		log := log.With("request_id", req.ID)
+		if out, done := s.notVotable(ctx, req, b); done {
+			return out, nil
+		}
+		outcome, retry, err := s.tryVote(ctx, log, req, b)
+		if !retry {
+			return outcome, err
+		}
+	}
+	return "", fmt.Errorf("vote on %s: still conflicting after %d tries", reqID, maxVoteRetries)
+}
+
+// notVotable answers votes on decided or expired requests.
+func (s *Server) notVotable(ctx context.Context, req *gate.Request, b ballot) (string, bool) {
+	if req.ExpiredAt(s.now()) {
+		req = s.expire(ctx, req)
+	}
+	if req.Status.Final() {
+		s.tell(ctx, req, b, fmt.Sprintf("request %s is already %s; nothing changed", req.ID, req.Status))
+		return "already_decided", true
+	}
+	return "", false
+}
+
+// tryVote makes one attempt; retry is true when the store write lost a race
+// that a fresh read may resolve.
+func (s *Server) tryVote(ctx context.Context, log *slog.Logger, req *gate.Request, b ballot) (outcome string, retry bool, err error) {
+	sp, err := decodeSpec(req)
+	if err != nil {
+		return "", false, err
+	}
+	login := b.voter.Login
+	a, err := s.approver(ctx, req, sp, login, s.isBot(b.voter))
+	if err != nil {
+		return "", false, err
+	}
+	if ok, why := policy.Eligible(sp.Require, a, req.SelfApproval); !ok {
+		s.audit(ctx, req, gate.EventIgnored, login, b.channel, map[string]string{"why": why, "approve": fmt.Sprint(b.approve)})
+		log.InfoContext(ctx, "vote ignored", "login", login, "why", why)
+		s.tell(ctx, req, b, "your "+verbOf(b)+" does not count: "+why+". Nothing changed.")
+		return "ignored", false, nil
+	}
+	s.facts.put(factsKey(req.ID, login), a, s.now())
+	votes, err := s.priorVotes(ctx, req, sp)
+	if err != nil {
+		return "", false, err
+	}
+	votes = append(votes, policy.Vote{Approver: a, Approve: b.approve, Channel: b.channel, Remember: b.remember})
+	prog := policy.Check(sp.Require, votes, req.SelfApproval)
+	v := gate.Vote{Login: login, Approve: b.approve, Remember: b.remember && req.RememberTTL > 0,
+		Channel: b.channel, Satisfied: prog.Counted[login], Comment: b.comment, At: s.now().UTC()}
+	done, err := s.store.Vote(ctx, req.ID, v, decision(req, v, prog))
+	if errors.Is(err, store.ErrConflict) {
+		for _, old := range req.Votes {
+			if strings.EqualFold(old.Login, login) {
+				s.tell(ctx, req, b, "you already voted on "+req.ID+"; each person counts once")
+				return "duplicate_vote", false, nil
+			}
+		}
+		return "", true, nil
+	}
+	if err != nil {
+		s.metrics.storeErrors.WithLabelValues("vote").Inc()
+		return "", false, fmt.Errorf("recording vote: %w", err)
+	}
+	s.recordVote(ctx, done, v)
+	if done.Status.Final() {
+		s.finish(ctx, done, login)
+		return string(done.Status), false, nil
+	}
+	s.refreshOnGitHub(ctx, done, "", true)
+	return "vote", false, nil
+}
+
+// priorVotes rebuilds the facts of everyone who voted before, from the
+// cache or GitHub, so progress is recomputed over all votes.
+func (s *Server) priorVotes(ctx context.Context, req *gate.Request, sp *spec) ([]policy.Vote, error) {
+	var out []policy.Vote
+	for _, v := range req.Votes {
+		a, ok := s.facts.get(factsKey(req.ID, v.Login), s.now())
+		if !ok {
+			var err error
+			if a, err = s.approver(ctx, req, sp, v.Login, false); err != nil {
+				return nil, err
+			}
+			s.facts.put(factsKey(req.ID, v.Login), a, s.now())
+		}
+		out = append(out, policy.Vote{Approver: a, Approve: v.Approve, Channel: v.Channel, Remember: v.Remember})
+	}
+	return out, nil
+}
+
+// decision turns progress into the Decide stored with the vote.
+func decision(req *gate.Request, v gate.Vote, prog policy.Progress) store.Decide {
+	switch {
+	case prog.Rejected:
+		reason := "rejected by " + prog.RejectedBy
+		if c := rejectComment(req, v, prog.RejectedBy); c != "" {
+			reason += ": " + c
+		}
+		return store.Decide{Status: gate.StatusRejected, DecidedBy: []string{prog.RejectedBy}, Reason: reason}
+	case prog.Met:
+		d := store.Decide{Status: gate.StatusApproved}
+		remember := false
+		for _, old := range append(append([]gate.Vote(nil), req.Votes...), v) {
+			if old.Approve && len(prog.Counted[old.Login]) > 0 {
+				d.DecidedBy = append(d.DecidedBy, old.Login)
+				remember = remember || old.Remember
+			}
+		}
+		d.Remember = remember && req.RememberTTL > 0
+		d.Reason = "approved by " + strings.Join(d.DecidedBy, ", ")
+		return d
+	}
+	return store.Decide{Status: gate.StatusPending}
+}
+
+func rejectComment(req *gate.Request, v gate.Vote, by string) string {
+	if strings.EqualFold(v.Login, by) {
+		return v.Comment
+	}
+	for _, old := range req.Votes {
+		if strings.EqualFold(old.Login, by) {
+			return old.Comment
+		}
+	}
+	return ""
+}
+
+func (s *Server) recordVote(ctx context.Context, r *gate.Request, v gate.Vote) {
+	typ := gate.EventApproval
+	if !v.Approve {
+		typ = gate.EventRejection
+	}
+	d := map[string]string{"satisfied": strings.Join(v.Satisfied, "; ")}
+	if v.Comment != "" {
+		d["comment"] = v.Comment
+	}
+	if v.Remember {
+		d["remember"] = "true"
+	}
+	s.audit(ctx, r, typ, v.Login, v.Channel, d)
+}
+
+// tell answers the voter: a comment reply for comment commands, a note on
+// the check run for button clicks.
+func (s *Server) tell(ctx context.Context, req *gate.Request, b ballot, msg string) {
+	if b.channel != channelCheckRun {
+		s.reply(ctx, b.at, render.Reply(b.voter.Login, msg))
+		return
+	}
+	if req == nil || req.CheckRunID == 0 {
+		return
+	}
+	err := s.gh.UpdateCheckRun(ctx, req.Repo, req.CheckRunID, s.checkRun(req, "@"+b.voter.Login+": "+msg))
+	s.countGitHub("update_check_run", err)
+	if err != nil {
+		s.log.WarnContext(ctx, "updating check run", "request_id", req.ID, "err", err)
+	}
+}
+
+func verbOf(b ballot) string {
+	if b.approve {
+		return "approval"
+	}
+	return "rejection"
+}

@@ -1,0 +1,158 @@
+package server
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+)
+
+// maxWebhookBody is the largest delivery accepted. GitHub caps payloads at
+// 25 MB, but the events the App acts on are small.
+const maxWebhookBody = 5 << 20
+
+// webhookHandler processes one verified, first-time delivery and returns a
+// short outcome for logs and metrics ("vote", "ignored", …).
+type webhookHandler func(ctx context.Context, log *slog.Logger, payload []byte) (outcome string, err error)
+
+func (s *Server) webhookHandlers() map[string]webhookHandler {
+	return map[string]webhookHandler{
+		"check_run":      s.onCheckRun,
+		"issue_comment":  s.onIssueComment,
+		"commit_comment": s.onCommitComment,
+		"installation":   s.onInstallation,
+	}
+}
+
+// handleWebhook is POST /webhook. The signature is checked before anything
+// else is looked at; a bad or missing one is 401 and nothing is processed.
+func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
+	event := r.Header.Get("X-GitHub-Event")
+	delivery := r.Header.Get("X-GitHub-Delivery")
+	log := s.log.With("delivery", delivery, "event", event)
+	count := func(outcome string) { s.metrics.webhooks.WithLabelValues(metricEvent(event), outcome).Inc() }
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			count("too_large")
+			writeError(w, http.StatusRequestEntityTooLarge, "payload too large")
+			return
+		}
+		count("bad_body")
+		writeError(w, http.StatusBadRequest, "reading body failed")
+		return
+	}
+	if !s.validSignature(r.Header.Get("X-Hub-Signature-256"), body) {
+		count("bad_signature")
+		log.WarnContext(r.Context(), "webhook signature invalid or missing")
+		writeError(w, http.StatusUnauthorized, "invalid signature")
+		return
+	}
+	if event == "ping" {
+		count("ping")
+		writeJSON(w, http.StatusOK, map[string]string{"status": "pong"})
+		return
+	}
+	h, ok := s.webhookHandlers()[event]
+	if !ok {
+		count("ignored")
+		writeJSON(w, http.StatusAccepted, map[string]string{"status": "ignored"})
+		return
+	}
+	ctx := r.Context()
+	if delivery != "" {
+		first, err := s.store.MarkDelivery(ctx, delivery, s.cfg.DeliveryTTL, s.now())
+		if err != nil {
+			s.metrics.storeErrors.WithLabelValues("mark_delivery").Inc()
+			count("store_error")
+			log.ErrorContext(ctx, "recording delivery", "err", err)
+			writeError(w, http.StatusServiceUnavailable, "store unavailable")
+			return
+		}
+		if !first {
+			count("duplicate")
+			writeJSON(w, http.StatusOK, map[string]string{"status": "duplicate"})
+			return
+		}
+	}
+	outcome, err := h(ctx, log, body)
+	if err != nil {
+		count("error")
+		log.ErrorContext(ctx, "processing webhook", "err", err)
+		writeError(w, http.StatusInternalServerError, "processing failed")
+		return
+	}
+	count(outcome)
+	log.InfoContext(ctx, "webhook processed", "outcome", outcome)
+	writeJSON(w, http.StatusOK, map[string]string{"status": outcome})
+}
+
+// validSignature checks "sha256=<hex>" against every configured secret in
+// constant time.
+func (s *Server) validSignature(header string, body []byte) bool {
+	hexSig, ok := strings.CutPrefix(header, "sha256=")
+	if !ok {
+		return false
+	}
+	got, err := hex.DecodeString(hexSig)
+	if err != nil || len(got) != sha256.Size {
+		return false
+	}
+	valid := false
+	for _, secret := range s.secrets {
+		mac := hmac.New(sha256.New, secret)
+		mac.Write(body)
+		if hmac.Equal(got, mac.Sum(nil)) {
+			valid = true // keep going: the time taken does not say which secret matched
+		}
+	}
+	return valid
+}
+
+// metricEvent bounds the event label to the events GitHub documents the
+// App receiving, so a forged header cannot create series.
+func metricEvent(e string) string {
+	switch e {
+	case "check_run", "issue_comment", "commit_comment", "installation", "ping",
+		"installation_repositories", "check_suite", "pull_request", "push":
+		return e
+	}
+	return "other"
+}
+
+// Shared payload parts (GitHub webhook schemas; only the fields used).
+type ghUser struct {
+	Login string `json:"login"`
+	ID    int64  `json:"id"`
+	Type  string `json:"type"` // "User", "Bot", "Organization"
+}
+
+type ghRepo struct {
+	ID       int64  `json:"id"`
+	FullName string `json:"full_name"`
+}
+
+type ghInstallation struct {
+	ID int64 `json:"id"`
+}
+
+func decodePayload(payload []byte, v any) error {
+	if err := json.Unmarshal(payload, v); err != nil {
+		return errors.New("payload is not valid JSON for its event")
+	}
+	return nil
+}
+
+// isBot reports whether a sender never counts: GitHub Apps and bots, and
+// the App itself.
+func (s *Server) isBot(u ghUser) bool {
+	return strings.EqualFold(u.Type, "Bot") || strings.HasSuffix(strings.ToLower(u.Login), "[bot]") ||
+		(s.cfg.BotLogin != "" && strings.EqualFold(u.Login, s.cfg.BotLogin))
+}
