@@ -35,10 +35,10 @@ type Progress struct {
 
 // Reasons a vote is ignored.
 const (
-	whyBot      = "bots never count"
-	whyActor    = "the run's actor cannot approve"
-	whyNoLogin  = "vote without a login"
-	whyNoMatch  = "needs "
+	whyBot     = "bots never count"
+	whyActor   = "the run's actor cannot approve"
+	whyNoLogin = "vote without a login"
+	whyNoMatch = "needs "
 )
 
 // Eligible reports whether a's approval or rejection can count towards some

@@ -18,28 +18,26 @@ type condition struct {
 }
 
 func (c *condition) matches(in *input) bool {
-	// Cheapest and most selective first: command globs reject most rules
-	// with one prefix comparison.
-	if c.command != nil && !anyGlob(c.command, in.command, in.barriers) {
+	// Cheapest checks first: an integer compare, then names that are
+	// usually exact (string equality), then command globs, then the clock.
+	if c.risk != nil && in.risk < *c.risk {
 		return false
 	}
 	if c.environment != nil && !anyGlob(c.environment, in.env, nil) {
 		return false
 	}
-	if c.branch != nil && !anyGlob(c.branch, in.branch, nil) {
-		return false
-	}
 	if c.actor != nil && !anyGlob(c.actor, in.actor, nil) {
 		return false
 	}
-	if c.risk != nil && in.risk < *c.risk {
+	if c.branch != nil && !anyGlob(c.branch, in.branch, nil) {
 		return false
 	}
-	if c.outsideHours != nil {
-		for _, w := range c.outsideHours {
-			if w.contains(in.time) {
-				return false
-			}
+	if c.command != nil && !anyGlob(c.command, in.command, in.barriers) {
+		return false
+	}
+	for _, w := range c.outsideHours {
+		if w.contains(in.time) {
+			return false
 		}
 	}
 	return true

@@ -163,11 +163,11 @@ func (g *glob) finish() {
 // match reports whether s matches the whole pattern. barrier, if not nil,
 // marks byte positions of s that '*', '?' and classes may not consume.
 func (g *glob) match(s string, barrier []bool) bool {
-	if !strings.HasPrefix(s, g.prefix) {
-		return false
-	}
 	if g.exact {
-		return len(s) == len(g.prefix)
+		return s == g.prefix
+	}
+	if len(s) < len(g.prefix) || s[:len(g.prefix)] != g.prefix {
+		return false
 	}
 	if len(s)-len(g.prefix) < len(g.suffix) || !strings.HasSuffix(s, g.suffix) {
 		return false

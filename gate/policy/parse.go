@@ -91,7 +91,7 @@ func Parse(filename string, data []byte) (p *Policy, err error) {
 	if len(d.errs) > 0 {
 		return nil, &ParseError{Filename: filename, Errors: d.errs}
 	}
-	return p, nil
+	return p.compile(), nil
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

@@ -69,6 +69,18 @@ type Policy struct {
 	Version  int
 	Defaults Defaults
 	Rules    []*Rule
+
+	filters []prefilter // one per rule, built by Parse and Default
+}
+
+// compile builds the prefilters; Evaluate ignores them if Rules was
+// changed afterwards.
+func (p *Policy) compile() *Policy {
+	p.filters = make([]prefilter, len(p.Rules))
+	for i, r := range p.Rules {
+		p.filters[i] = r.cond.prefilter()
+	}
+	return p
 }
 
 // Match is the outcome of Evaluate: the rule that applied and what follows.
@@ -91,7 +103,7 @@ func defaultRequirement() *Requirement {
 
 // Default is the policy used when a repository has no policy file.
 func Default() *Policy {
-	return &Policy{
+	p := &Policy{
 		Version:  1,
 		Defaults: Defaults{Timeout: DefaultTimeout},
 		Rules: []*Rule{{
@@ -100,6 +112,7 @@ func Default() *Policy {
 			Require: defaultRequirement(),
 		}},
 	}
+	return p.compile()
 }
 
 // Evaluate returns what the first rule matching f says. With no match the
@@ -107,9 +120,22 @@ func Default() *Policy {
 // normalised once here, so callers pass it as written.
 func (p *Policy) Evaluate(f Facts) Match {
 	in := newInput(f)
-	for _, r := range p.Rules {
-		if r.cond.matches(&in) {
-			return p.match(r)
+	if len(p.filters) == len(p.Rules) {
+		var first byte
+		if in.command != "" {
+			first = in.command[0]
+		}
+		env, actor, branch := bloomBit(in.env), bloomBit(in.actor), bloomBit(in.branch)
+		for i := range p.filters {
+			if p.filters[i].admits(first, env, actor, branch, in.risk) && p.Rules[i].cond.matches(&in) {
+				return p.match(p.Rules[i])
+			}
+		}
+	} else {
+		for _, r := range p.Rules {
+			if r.cond.matches(&in) {
+				return p.match(r)
+			}
 		}
 	}
 	return p.match(&Rule{Name: DefaultRuleName, Then: Require, Require: defaultRequirement()})
