@@ -58,6 +58,8 @@ func runScript(ctx context.Context, spec execSpec) (execResult, error) {
 	}
 	cmd := &exec.Cmd{Path: path, Args: argv, Dir: spec.dir, Env: spec.env,
 		Stdin: spec.stdin, Stdout: spec.stdout, Stderr: spec.stderr}
+	// A background job that keeps stdout open must not hold the step forever.
+	cmd.WaitDelay = 5 * time.Second
 	setProcessGroup(cmd)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {

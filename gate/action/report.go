@@ -16,6 +16,9 @@ func (g *Gate) finish(o *outcome) {
 	if o.status == "" {
 		o.status = "error"
 	}
+	if o.waited == 0 {
+		o.waited = g.opts.Now().Sub(o.started)
+	}
 	if g.opts.Getenv("GITHUB_OUTPUT") != "" {
 		g.safely("setting outputs", func() {
 			for _, kv := range outputs(o) {
@@ -153,5 +156,5 @@ func linkTarget(u string) string {
 	if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
 		return "#"
 	}
-	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E", "|", "%7C", "\n", "").Replace(u)
+	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E", "|", "%7C", "[", "%5B", "]", "%5D", "\n", "").Replace(u)
 }
