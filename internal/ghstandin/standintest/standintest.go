@@ -1,0 +1,189 @@
+// Package standintest starts the GitHub stand-in for tests with every
+// request and response checked against GitHub's own OpenAPI description
+// (npm @octokit/openapi, installed under node_modules by scripts/test.sh).
+//
+// The description is ~10 MB and takes a few seconds to load, so it is loaded
+// once per test binary. It is never validated as a document (GitHub's fails
+// kin-openapi's Validate); it is only used to route and check traffic.
+package standintest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/stepgate/stepgate/internal/ghstandin"
+)
+
+// SpecRelPath is where GitHub's description sits below the repository root.
+const SpecRelPath = "node_modules/@octokit/openapi/generated/api.github.com.json"
+
+// OpenAPI validates traffic against an OpenAPI description; it implements
+// ghstandin.Validator.
+type OpenAPI struct {
+	router routers.Router
+	opts   openapi3filter.Options
+}
+
+var _ ghstandin.Validator = (*OpenAPI)(nil)
+
+// Load reads an OpenAPI description (without validating the document).
+func Load(path string) (*OpenAPI, error) {
+	l := openapi3.NewLoader()
+	l.IsExternalRefsAllowed = false
+	doc, err := l.LoadFromFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("loading %s: %w", path, err)
+	}
+	// Route by path only: requests are rewritten to api.github.com before
+	// routing, so the document's own server entry matches.
+	doc.Servers = openapi3.Servers{{URL: "https://api.github.com"}}
+	r, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("building router: %w", err)
+	}
+	return &OpenAPI{router: r, opts: openapi3filter.Options{
+		MultiError:         true,
+		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+	}}, nil
+}
+
+// FindSpec walks up from the working directory to the repository root's
+// node_modules and returns the description's path.
+func FindSpec() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, SpecRelPath)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("%s not found above the working directory (run npm ci)", SpecRelPath)
+		}
+		dir = parent
+	}
+}
+
+// contentsRE finds the {path} of the contents route, which may contain
+// slashes that the router would take for separators.
+var contentsRE = regexp.MustCompile(`^(/repos/[^/]+/[^/]+/contents/)(.+)$`)
+
+// routed returns a copy of r aimed at api.github.com, with its body restored.
+func (v *OpenAPI) routed(r *http.Request, body []byte) (*openapi3filter.RequestValidationInput, error) {
+	c := r.Clone(r.Context())
+	c.URL.Scheme, c.URL.Host, c.Host = "https", "api.github.com", "api.github.com"
+	if m := contentsRE.FindStringSubmatch(c.URL.Path); m != nil {
+		c.URL.RawPath = m[1] + strings.ReplaceAll(m[2], "/", "%2F")
+	}
+	c.Body = io.NopCloser(bytes.NewReader(body))
+	c.ContentLength = int64(len(body))
+	route, params, err := v.router.FindRoute(c)
+	if err != nil {
+		return nil, fmt.Errorf("no such route in GitHub's API: %s %s: %w", r.Method, r.URL.Path, err)
+	}
+	opts := v.opts
+	return &openapi3filter.RequestValidationInput{Request: c, PathParams: params, Route: route, Options: &opts}, nil
+}
+
+// ValidateRequest implements ghstandin.Validator.
+func (v *OpenAPI) ValidateRequest(r *http.Request, body []byte) error {
+	in, err := v.routed(r, body)
+	if err != nil {
+		return err
+	}
+	return openapi3filter.ValidateRequest(r.Context(), in)
+}
+
+// ValidateResponse implements ghstandin.Validator. A success or redirect
+// status must be documented for the operation; an undocumented error
+// status (GitHub documents few of its 404s and 5xx) is accepted, and a
+// documented one is checked.
+func (v *OpenAPI) ValidateResponse(r *http.Request, reqBody []byte, status int, header http.Header, body []byte) error {
+	in, err := v.routed(r, reqBody)
+	if err != nil {
+		return err
+	}
+	resps := in.Route.Operation.Responses
+	if status < 400 && resps.Status(status) == nil && resps.Default() == nil {
+		return fmt.Errorf("status %d is not documented for %s %s", status, r.Method, in.Route.Path)
+	}
+	return openapi3filter.ValidateResponse(r.Context(), &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in, Status: status, Header: header,
+		Body: io.NopCloser(bytes.NewReader(body)), Options: in.Options,
+	})
+}
+
+// The description is shared by all tests of one binary: loading it is slow
+// and the result is read-only.
+var (
+	specOnce sync.Once
+	spec     *OpenAPI
+	specErr  error
+)
+
+// Validator returns the shared validator. Without node_modules the test is
+// skipped locally and fails in CI (CI set), so validation is never silently
+// dropped there.
+func Validator(t testing.TB) *OpenAPI {
+	t.Helper()
+	specOnce.Do(func() {
+		p, err := FindSpec()
+		if err != nil {
+			specErr = err
+			return
+		}
+		spec, specErr = Load(p)
+	})
+	if specErr != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("GitHub OpenAPI description: %v", specErr)
+		}
+		t.Skipf("GitHub OpenAPI description unavailable (%v); run npm ci", specErr)
+	}
+	return spec
+}
+
+// New starts a stand-in that validates all traffic against GitHub's
+// description; at cleanup it is closed and any validation failure fails t.
+func New(t testing.TB, opts ghstandin.Options) *ghstandin.Server {
+	t.Helper()
+	opts.Validator = Validator(t)
+	s := ghstandin.New(opts)
+	t.Cleanup(func() {
+		s.Close()
+		Check(t, s)
+	})
+	return s
+}
+
+// Check fails t for each validation failure s has seen.
+func Check(t testing.TB, s *ghstandin.Server) {
+	t.Helper()
+	for _, err := range s.ValidationErrors() {
+		var me openapi3.MultiError
+		if errors.As(err, &me) {
+			for _, e := range me {
+				t.Errorf("GitHub stand-in OpenAPI: %v", e)
+			}
+			continue
+		}
+		t.Errorf("GitHub stand-in OpenAPI: %v", err)
+	}
+}
