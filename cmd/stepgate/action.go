@@ -22,6 +22,13 @@ func runAction(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 0
 	}
 	gh := githubactions.New(githubactions.WithGetenv(os.Getenv), githubactions.WithWriter(stderr))
+	// The inputs come from INPUT_*, never argv. A repeated "action" (an
+	// action.yml with args: [action] on top of the image's ENTRYPOINT) is
+	// harmless; anything else is a mistake worth stopping for.
+	if len(args) > 0 && !(len(args) == 1 && args[0] == "action") {
+		gh.Errorf("stepgate action takes no arguments (got %q): inputs come from INPUT_* (the action's with:)", args)
+		return action.ExitUsage
+	}
 	cfg, err := action.ConfigFromInputs(gh.GetInput)
 	if err != nil {
 		gh.Errorf("stepgate: %v", err)

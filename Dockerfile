@@ -1,0 +1,39 @@
+# syntax=docker/dockerfile:1
+#
+# The stepgate container action: one static binary plus the shells that
+# wrapped commands run under (bash for the default `shell: bash`, sh for
+# `shell: sh`), CA certificates to reach the App over HTTPS, and git and curl
+# because deployment scripts commonly expect them.
+#
+# The image runs as root on purpose: GitHub mounts the workspace and the
+# runner's file-command directory (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY) into
+# the container owned by the runner's user and starts container actions with
+# --workdir /github/workspace; a non-root USER could not write the outputs or
+# touch the checked-out files. (GitHub's docs: "Docker actions must be run by
+# the default Docker user (root)".)
+#
+# Build args: GO_VERSION pins the toolchain; VERSION is stamped into
+# `stepgate version`. TARGETOS/TARGETARCH come from buildx for multi-arch.
+
+ARG GO_VERSION=1.26
+FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS build
+ARG TARGETOS=linux
+ARG TARGETARCH
+ARG VERSION=dev
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN --mount=type=cache,target=/go/pkg/mod go mod download
+COPY . .
+RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
+    CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
+    go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/stepgate ./cmd/stepgate
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends bash ca-certificates git curl \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=build /out/stepgate /usr/local/bin/stepgate
+LABEL org.opencontainers.image.title="stepgate" \
+      org.opencontainers.image.description="Per-command human approval for GitHub Actions" \
+      org.opencontainers.image.source="https://github.com/stepgate/stepgate"
+ENTRYPOINT ["/usr/local/bin/stepgate", "action"]
