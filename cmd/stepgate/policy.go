@@ -1,0 +1,255 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/stepgate/stepgate/gate/policy"
+	"github.com/stepgate/stepgate/gate/risk"
+)
+
+const policyUsage = `Usage:
+  stepgate policy check FILE...
+      Validate policy files (.github/stepgate.yml). Prints "FILE: ok (N rules)"
+      or every problem with its line and field; exits 1 if any file is invalid.
+
+  stepgate policy test FILE --command C [flags]
+      Show which rule matches a request and what it requires.
+`
+
+// runPolicy implements `stepgate policy`. assess computes a command's risk
+// level when --risk is not given (main wires in risk.Assess); nil means none.
+func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer, assess func(string) risk.Level) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, policyUsage)
+		return 2
+	}
+	switch args[0] {
+	case "check":
+		return policyCheck(args[1:], stdout, stderr)
+	case "test":
+		return policyTest(args[1:], stdout, stderr, assess)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, policyUsage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "stepgate policy: unknown subcommand %q\n\n%s", args[0], policyUsage)
+	return 2
+}
+
+func policyCheck(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("stepgate policy check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), policyUsage) }
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintf(stderr, "stepgate policy check: name at least one policy file\n\n%s", policyUsage)
+		return 2
+	}
+	code := 0
+	for _, file := range fs.Args() {
+		p, err := loadPolicy(file)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			code = 1
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: ok (%d rules)\n", file, len(p.Rules))
+	}
+	return code
+}
+
+// loadPolicy reads and parses a policy file, refusing to read more than
+// the parser would accept.
+func loadPolicy(file string) (*policy.Policy, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		if u := errors.Unwrap(err); u != nil {
+			err = u // the *PathError would repeat the file name
+		}
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, policy.MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading: %w", file, err)
+	}
+	if len(data) > policy.MaxFileSize {
+		return nil, fmt.Errorf("%s: larger than the %d-byte limit for policy files", file, policy.MaxFileSize)
+	}
+	return policy.Parse(file, data)
+}
+
+type policyTestFlags struct {
+	command, environment, actor, branch, risk, time string
+	json                                            bool
+}
+
+func (f *policyTestFlags) register(fs *flag.FlagSet) {
+	// Backquoted words name the flag's value in -h output.
+	fs.StringVar(&f.command, "command", "", "the `COMMAND` to gate, as written in the workflow step (required)")
+	fs.StringVar(&f.environment, "environment", "", "the `ENVIRONMENT`: the action's environment input, e.g. production (matched by if: environment)")
+	fs.StringVar(&f.actor, "actor", "", "the run's `ACTOR`, github.actor (matched by if: actor)")
+	fs.StringVar(&f.branch, "branch", "", "the run's `BRANCH`, main or refs/heads/main (matched by if: branch)")
+	fs.StringVar(&f.risk, "risk", "", "risk `LEVEL`: none, low, medium, high or critical (default: assessed from --command)")
+	fs.StringVar(&f.time, "time", "", "request `TIME` in RFC 3339, e.g. 2026-03-30T02:00:00+02:00, for if: outside_hours (default: now)")
+	fs.BoolVar(&f.json, "json", false, `print {"rule","decision","require",...} as JSON instead of text`)
+}
+
+// parseInterspersed lets FILE come before or after the flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func policyTest(args []string, stdout, stderr io.Writer, assess func(string) risk.Level) int {
+	fs := flag.NewFlagSet("stepgate policy test", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var fl policyTestFlags
+	fl.register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: stepgate policy test FILE --command C [--environment E --actor A --branch B --risk LEVEL --time RFC3339] [--json]\n\nShow which rule of FILE matches the request and what it requires.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	facts, riskSource, err := fl.facts(pos, assess)
+	if err != nil {
+		fmt.Fprintf(stderr, "stepgate policy test: %v\n\n", err)
+		fs.Usage()
+		return 2
+	}
+	p, err := loadPolicy(pos[0])
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	m := p.Evaluate(facts)
+	if fl.json {
+		return writeMatchJSON(stdout, stderr, m, facts)
+	}
+	writeMatchText(stdout, m, facts, riskSource)
+	return 0
+}
+
+// facts validates the flags and turns them into policy facts.
+func (f *policyTestFlags) facts(pos []string, assess func(string) risk.Level) (policy.Facts, string, error) {
+	switch {
+	case len(pos) != 1:
+		return policy.Facts{}, "", errors.New("name exactly one policy file")
+	case strings.TrimSpace(f.command) == "":
+		return policy.Facts{}, "", errors.New("--command is required")
+	}
+	facts := policy.Facts{Command: f.command, Environment: f.environment, Actor: f.actor, Branch: f.branch, Time: time.Now()}
+	source := "given"
+	switch {
+	case f.risk != "":
+		l, err := risk.ParseLevel(f.risk)
+		if err != nil {
+			return facts, "", fmt.Errorf("--risk: %w", err)
+		}
+		facts.Risk = l
+	case assess != nil:
+		facts.Risk, source = assess(f.command), "assessed"
+	default:
+		source = "not assessed"
+	}
+	if f.time != "" {
+		t, err := time.Parse(time.RFC3339, f.time)
+		if err != nil {
+			return facts, "", fmt.Errorf("--time %q: want RFC 3339 such as 2026-03-30T02:00:00Z", f.time)
+		}
+		facts.Time = t
+	}
+	return facts, source, nil
+}
+
+type learnJSON struct {
+	After   int        `json:"after"`
+	MaxRisk risk.Level `json:"max_risk"`
+	TTL     string     `json:"ttl"`
+}
+
+type matchJSON struct {
+	Rule         string              `json:"rule"`
+	Decision     policy.Decision     `json:"decision"`
+	Require      *policy.Requirement `json:"require"`
+	Describe     string              `json:"description,omitempty"`
+	Remember     string              `json:"remember"`
+	Timeout      string              `json:"timeout"`
+	SelfApproval bool                `json:"self_approval"`
+	Learn        *learnJSON          `json:"learn"`
+	Risk         risk.Level          `json:"risk"`
+	Command      string              `json:"command"` // normalised, as globs see it
+}
+
+func writeMatchJSON(stdout, stderr io.Writer, m policy.Match, f policy.Facts) int {
+	out := matchJSON{
+		Rule: m.Rule, Decision: m.Decision, Require: m.Require, Timeout: m.Timeout.String(),
+		SelfApproval: m.SelfApproval, Risk: f.Risk, Command: policy.NormalizeCommand(f.Command),
+	}
+	if m.Require != nil {
+		out.Describe = m.Require.String()
+	}
+	if m.Remember > 0 {
+		out.Remember = m.Remember.String()
+	}
+	if m.Learn != nil {
+		out.Learn = &learnJSON{After: m.Learn.After, MaxRisk: m.Learn.MaxRisk, TTL: m.Learn.TTL.String()}
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		fmt.Fprintf(stderr, "stepgate policy test: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func writeMatchText(w io.Writer, m policy.Match, f policy.Facts, riskSource string) {
+	line := func(k, v string) { fmt.Fprintf(w, "%-14s %s\n", k+":", v) }
+	line("command", policy.NormalizeCommand(f.Command))
+	line("risk", fmt.Sprintf("%s (%s)", f.Risk, riskSource))
+	line("rule", m.Rule)
+	line("decision", string(m.Decision))
+	if m.Decision != policy.Require {
+		return
+	}
+	line("requires", m.Require.String())
+	line("timeout", m.Timeout.String())
+	line("self-approval", map[bool]string{true: "allowed", false: "not allowed (the run's actor cannot approve)"}[m.SelfApproval])
+	if m.Remember > 0 {
+		line("remember", "reviewers may approve and remember for "+m.Remember.String())
+	}
+	if m.Learn != nil {
+		line("learn", fmt.Sprintf("after %d approvals without a rejection, if risk is at most %s, for %s", m.Learn.After, m.Learn.MaxRisk, m.Learn.TTL))
+	}
+}
+
+// flagExit maps flag parsing outcomes to exit codes: -h is success.
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}
