@@ -30,7 +30,7 @@ func (f *firstWrite) Write(p []byte) (int, error) {
 //	go test -run '^$' -bench AllowedFastPath -benchtime 200x ./gate/action
 func BenchmarkAllowedFastPath(b *testing.B) {
 	h := newHarness(b)
-	h.app.onCreate = allowed
+	h.app.setCreate(allowed)
 	cfg := h.config("echo started")
 	var lat []time.Duration
 	for b.Loop() {

@@ -74,7 +74,10 @@ func (f *fakeApp) auth(next http.Handler) http.Handler {
 			writeErr(w, http.StatusUnauthorized, "bad token audience: "+r.Header.Get("Authorization"))
 			return
 		}
-		if f.reject != nil && f.reject(r) {
+		f.mu.Lock()
+		reject := f.reject
+		f.mu.Unlock()
+		if reject != nil && reject(r) {
 			writeErr(w, http.StatusUnauthorized, "token expired")
 			return
 		}
@@ -159,6 +162,26 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(v)
+}
+
+// setCreate, setPoll and setReject script the fake under its lock: the
+// race detector cannot see the ordering through a child process.
+func (f *fakeApp) setCreate(fn func(int, gate.CreateRequest, *gate.RequestView) int) {
+	f.mu.Lock()
+	f.onCreate = fn
+	f.mu.Unlock()
+}
+
+func (f *fakeApp) setPoll(fn func(int, *gate.RequestView) int) {
+	f.mu.Lock()
+	f.onPoll = fn
+	f.mu.Unlock()
+}
+
+func (f *fakeApp) setReject(fn func(*http.Request) bool) {
+	f.mu.Lock()
+	f.reject = fn
+	f.mu.Unlock()
 }
 
 // approveAfter makes the request approved by alice on the n-th poll.

@@ -20,7 +20,7 @@ const markCmd = "echo ran >> marker\n"
 func TestApprovedRunsOnceWithItsExitCode(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.app.onPoll = approveAfter(3)
+	h.app.setPoll(approveAfter(3))
 	cfg := h.config(markCmd + "echo to-stdout; echo to-stderr >&2; exit 3")
 
 	if got, want := h.run(context.Background(), cfg), 3; got != want {
@@ -53,7 +53,7 @@ func TestApprovedRunsOnceWithItsExitCode(t *testing.T) {
 func TestCreateRequestFields(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.app.onCreate = allowed
+	h.app.setCreate(allowed)
 	event := filepath.Join(h.dir, "event.json")
 	os.WriteFile(event, []byte(`{"number":7,"pull_request":{"number":7,"head":{"sha":"abcabc"}}}`), 0o644)
 	h.env["GITHUB_EVENT_NAME"], h.env["GITHUB_EVENT_PATH"] = "pull_request", event
@@ -97,48 +97,48 @@ func TestNothingRuns(t *testing.T) {
 		status   string
 	}{
 		{"rejected", func(h *harness, _ *Config) {
-			h.app.onPoll = func(i int, v *gate.RequestView) int {
+			h.app.setPoll(func(i int, v *gate.RequestView) int {
 				v.Status, v.ApprovedBy, v.Reason = gate.StatusRejected, []string{"bob"}, "not on a Friday"
 				return 200
-			}
+			})
 		}, ExitRejected, "rejected by bob: not on a Friday", "rejected"},
 		{"denied by policy", func(h *harness, _ *Config) {
-			h.app.onCreate = func(_ int, _ gate.CreateRequest, v *gate.RequestView) int {
+			h.app.setCreate(func(_ int, _ gate.CreateRequest, v *gate.RequestView) int {
 				v.Status, v.Rule, v.Reason = gate.StatusRejected, "never", "denied by policy"
 				return 201
-			}
+			})
 		}, ExitRejected, `rejected by policy rule never: denied by policy`, "rejected"},
 		{"expired on the App", func(h *harness, _ *Config) {
-			h.app.onPoll = func(i int, v *gate.RequestView) int {
+			h.app.setPoll(func(i int, v *gate.RequestView) int {
 				v.Status, v.Reason = gate.StatusExpired, "timeout of 30m passed"
 				return 200
-			}
+			})
 		}, ExitExpired, "no decision in time", "expired"},
 		{"cancelled on the App", func(h *harness, _ *Config) {
-			h.app.onPoll = func(i int, v *gate.RequestView) int { v.Status = gate.StatusCancelled; return 200 }
+			h.app.setPoll(func(i int, v *gate.RequestView) int { v.Status = gate.StatusCancelled; return 200 })
 		}, ExitCancelled, "request cancelled", "cancelled"},
 		{"tampered decision hash", func(h *harness, _ *Config) {
-			h.app.onCreate = func(_ int, _ gate.CreateRequest, v *gate.RequestView) int {
+			h.app.setCreate(func(_ int, _ gate.CreateRequest, v *gate.RequestView) int {
 				v.Status, v.CommandSHA256 = gate.StatusAllowed, gate.CommandHash("echo harmless", "bash", "")
 				return 201
-			}
+			})
 		}, ExitMismatch, "decision is bound to different bytes", "allowed"},
 		{"App down", func(h *harness, cfg *Config) { cfg.Server = closedURL(t) }, ExitUnreachable,
 			"cannot reach the stepgate App at http://127.0.0.1:", "error"},
 		{"App keeps failing", func(h *harness, _ *Config) {
-			h.app.onCreate = func(int, gate.CreateRequest, *gate.RequestView) int { return 503 }
+			h.app.setCreate(func(int, gate.CreateRequest, *gate.RequestView) int { return 503 })
 		}, ExitUnreachable, "after 5 attempts: HTTP 503: create refused by the fake", "error"},
 		{"App refuses", func(h *harness, _ *Config) {
-			h.app.onCreate = func(int, gate.CreateRequest, *gate.RequestView) int { return 422 }
+			h.app.setCreate(func(int, gate.CreateRequest, *gate.RequestView) int { return 422 })
 		}, ExitUnreachable, "refused asking the App for approval: HTTP 422: create refused by the fake", "error"},
 		{"App down while waiting", func(h *harness, _ *Config) {
-			h.app.onPoll = func(int, *gate.RequestView) int { return 502 }
+			h.app.setPoll(func(int, *gate.RequestView) int { return 502 })
 		}, ExitUnreachable, "cannot reach the stepgate App", "pending"},
 		{"no id-token permission", func(h *harness, _ *Config) {
 			delete(h.env, "ACTIONS_ID_TOKEN_REQUEST_URL")
 		}, ExitNoToken, "`permissions: id-token: write`", "error"},
 		{"missing working directory", func(h *harness, cfg *Config) {
-			h.app.onCreate = allowed
+			h.app.setCreate(allowed)
 			cfg.WorkingDirectory = "nope"
 		}, ExitUsage, "working directory", "allowed"},
 	}
@@ -179,12 +179,12 @@ func closedURL(t *testing.T) string {
 func TestRetriesThenSucceeds(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.app.onCreate = func(n int, req gate.CreateRequest, v *gate.RequestView) int {
+	h.app.setCreate(func(n int, req gate.CreateRequest, v *gate.RequestView) int {
 		if n < 3 {
 			return http.StatusServiceUnavailable
 		}
 		return allowed(n, req, v)
-	}
+	})
 	if code := h.run(context.Background(), h.config(markCmd)); code != 0 {
 		t.Fatalf("exit = %d\n%s", code, h.stderr.String())
 	}
@@ -199,7 +199,7 @@ func TestRetriesThenSucceeds(t *testing.T) {
 func TestClientErrorFailsAtOnce(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.app.onCreate = func(int, gate.CreateRequest, *gate.RequestView) int { return http.StatusBadRequest }
+	h.app.setCreate(func(int, gate.CreateRequest, *gate.RequestView) int { return http.StatusBadRequest })
 	h.run(context.Background(), h.config(markCmd))
 	if rec := h.app.snapshot(); rec.creates != 1 || len(h.sleeps) != 0 {
 		t.Errorf("creates = %d, sleeps = %v; want 1 attempt, no back-off", rec.creates, h.sleeps)
@@ -209,8 +209,8 @@ func TestClientErrorFailsAtOnce(t *testing.T) {
 func TestExpiredTokenIsRefreshed(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.app.onCreate = allowed
-	h.app.reject = func(r *http.Request) bool { return strings.HasSuffix(r.Header.Get("Authorization"), ".1") }
+	h.app.setCreate(allowed)
+	h.app.setReject(func(r *http.Request) bool { return strings.HasSuffix(r.Header.Get("Authorization"), ".1") })
 	if code := h.run(context.Background(), h.config(markCmd)); code != 0 {
 		t.Fatalf("exit = %d\n%s", code, h.stderr.String())
 	}
@@ -222,7 +222,7 @@ func TestExpiredTokenIsRefreshed(t *testing.T) {
 func TestClientTimeoutCancels(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.app.onPoll = func(int, *gate.RequestView) int { time.Sleep(20 * time.Millisecond); return 200 }
+	h.app.setPoll(func(int, *gate.RequestView) int { time.Sleep(20 * time.Millisecond); return 200 })
 	cfg := h.config(markCmd)
 	cfg.Timeout = 200 * time.Millisecond
 	if got := h.run(context.Background(), cfg); got != ExitExpired {
@@ -241,13 +241,13 @@ func TestCancelledWhileWaiting(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	h.app.onPoll = func(n int, _ *gate.RequestView) int {
+	h.app.setPoll(func(n int, _ *gate.RequestView) int {
 		if n == 2 {
 			cancel()
 		}
 		time.Sleep(10 * time.Millisecond)
 		return 200
-	}
+	})
 	if got := h.run(ctx, h.config(markCmd)); got != ExitCancelled {
 		t.Fatalf("exit = %d, want %d\n%s", got, ExitCancelled, h.stderr.String())
 	}
@@ -262,7 +262,7 @@ func TestCancelledWhileWaiting(t *testing.T) {
 func TestCancelledWhileRunningKillsTheGroup(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.app.onCreate = allowed
+	h.app.setCreate(allowed)
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan struct{})
 	h.opts = func(o *Options) { o.started = func() { close(started) } }
@@ -289,7 +289,7 @@ func TestCancelledWhileRunningKillsTheGroup(t *testing.T) {
 func TestSecretsAreMaskedAndRedacted(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.app.onCreate = allowed
+	h.app.setCreate(allowed)
 	h.env["DEPLOY_TOKEN"] = "s3cr3t-value-42"
 	h.env["PATH_PREFIX"] = "/opt/not-a-secret"
 	cmd := `: "x: s3cr3t-value-42" https://example.test/opt/not-a-secret; echo ran >> marker`
