@@ -2,8 +2,10 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stepgate/stepgate/gate/risk"
 )
@@ -50,6 +52,23 @@ func BenchmarkEvaluate1000Rules(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkEvaluate1000RulesMedian times single evaluations and reports
+// their median, the figure DESIGN.md's target is stated in; unlike ns/op it
+// hardly moves when other processes compete for the CPU.
+func BenchmarkEvaluate1000RulesMedian(b *testing.B) {
+	p := policyWithRules(b, 1000)
+	f := Facts{Command: `./scripts/migrate.sh --env 'prod' --note "nightly run"`, Environment: "production", Risk: risk.LevelHigh}
+	samples := make([]time.Duration, 0, b.N)
+	for b.Loop() {
+		start := time.Now()
+		p.Evaluate(f)
+		samples = append(samples, time.Since(start))
+	}
+	slices.Sort(samples)
+	b.ReportMetric(float64(samples[len(samples)/2].Nanoseconds()), "median-ns")
+	b.ReportMetric(float64(samples[len(samples)*99/100].Nanoseconds()), "p99-ns")
 }
 
 func TestEvaluate1000RulesMatchesLast(t *testing.T) {

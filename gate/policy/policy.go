@@ -89,7 +89,7 @@ type Match struct {
 	Decision     Decision
 	Require      *Requirement  // nil unless Decision == Require
 	Remember     time.Duration // 0: reviewers may not approve-and-remember
-	Learn        *Learn        // nil: no automatic learning
+	Learn        *Learn        // nil: no automatic learning (always nil unless Decision == Require)
 	Timeout      time.Duration
 	SelfApproval bool
 }
@@ -117,15 +117,19 @@ func Default() *Policy {
 
 // Evaluate returns what the first rule matching f says. With no match the
 // default requirement applies under the rule name "default". The command is
-// normalised once here, so callers pass it as written.
+// normalised once here, so callers pass it as written. A nil *Policy acts
+// as Default(). Evaluate is safe for concurrent use.
 func (p *Policy) Evaluate(f Facts) Match {
+	if p == nil {
+		p = Default()
+	}
 	in := newInput(f)
 	if len(p.filters) == len(p.Rules) {
 		var first byte
 		if in.command != "" {
 			first = in.command[0]
 		}
-		env, actor, branch := bloomBit(in.env), bloomBit(in.actor), bloomBit(in.branch)
+		env, actor, branch := bitsOf(in.env), bitsOf(in.actor), bitsOf(in.branch)
 		for i := range p.filters {
 			if p.filters[i].admits(first, env, actor, branch, in.risk) && p.Rules[i].cond.matches(&in) {
 				return p.match(p.Rules[i])

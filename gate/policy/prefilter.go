@@ -10,16 +10,24 @@ import (
 // rule through (the full condition decides) but never drops a matching one.
 type prefilter struct {
 	cmdFirst [4]uint64 // possible first bytes of the normalised command
-	env      uint64    // bloom bits of the exact environment names; all ones = any
-	actor    uint64
-	branch   uint64
+	env      keyFilter
+	actor    keyFilter
+	branch   keyFilter
 	risk     risk.Level
+}
+
+// keyFilter screens one name-valued key (environment, actor, branch).
+type keyFilter struct {
+	first uint64 // bit (b & 63) for each possible first byte b
+	exact uint64 // bloom bits of the possible values, when all are exact
 }
 
 const anyBits = ^uint64(0)
 
+var anyKey = keyFilter{first: anyBits, exact: anyBits}
+
 func (c *condition) prefilter() prefilter {
-	f := prefilter{env: bloomOf(c.environment), actor: bloomOf(c.actor), branch: bloomOf(c.branch)}
+	f := prefilter{env: keyFilterOf(c.environment), actor: keyFilterOf(c.actor), branch: keyFilterOf(c.branch)}
 	if c.risk != nil {
 		f.risk = *c.risk
 	}
@@ -37,20 +45,40 @@ func (c *condition) prefilter() prefilter {
 	return f
 }
 
-// bloomOf sets one bit per exact name; any wildcard pattern (or no key at
-// all) admits everything.
-func bloomOf(gs []*glob) uint64 {
+// keyFilterOf: no key at all admits everything; a pattern without a
+// literal first byte admits every first byte; a wildcard admits every value.
+func keyFilterOf(gs []*glob) keyFilter {
 	if gs == nil {
-		return anyBits
+		return anyKey
 	}
-	var bits uint64
+	var k keyFilter
 	for _, g := range gs {
-		if !g.exact {
-			return anyBits
+		if g.prefix == "" {
+			k.first = anyBits
+		} else {
+			k.first |= firstBit(g.prefix)
 		}
-		bits |= bloomBit(g.prefix)
+		if g.exact {
+			k.exact |= bloomBit(g.prefix)
+		} else {
+			k.exact = anyBits
+		}
 	}
-	return bits
+	return k
+}
+
+// keyBits is a fact's side of a keyFilter, computed once per Evaluate.
+type keyBits struct{ first, exact uint64 }
+
+func bitsOf(s string) keyBits { return keyBits{first: firstBit(s), exact: bloomBit(s)} }
+
+// firstBit maps a value's first byte to one of 64 bits; an empty value gets
+// bit 0, which patterns with a literal prefix only share by coincidence.
+func firstBit(s string) uint64 {
+	if s == "" {
+		return 1
+	}
+	return 1 << (s[0] & 63)
 }
 
 // bloomBit hashes with FNV-1a; any stable hash would do.
@@ -63,8 +91,10 @@ func bloomBit(s string) uint64 {
 	return 1 << (h & 63)
 }
 
-// admits is the cheap test; in's bloom bits are computed once per Evaluate.
-func (f *prefilter) admits(first byte, env, actor, branch uint64, lvl risk.Level) bool {
-	return f.cmdFirst[first>>6]&(1<<(first&63)) != 0 &&
-		f.env&env != 0 && f.actor&actor != 0 && f.branch&branch != 0 && lvl >= f.risk
+func (k *keyFilter) admits(b keyBits) bool { return k.first&b.first != 0 && k.exact&b.exact != 0 }
+
+// admits is the cheap test. A false positive only costs the full check.
+func (f *prefilter) admits(first byte, env, actor, branch keyBits, lvl risk.Level) bool {
+	return f.cmdFirst[first>>6]&(1<<(first&63)) != 0 && lvl >= f.risk &&
+		f.env.admits(env) && f.branch.admits(branch) && f.actor.admits(actor)
 }
