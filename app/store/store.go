@@ -50,17 +50,23 @@ type Store interface {
 	// applied here: callers check r.ExpiredAt(now).
 	GetRequest(ctx context.Context, id string) (*gate.Request, error)
 	// UpdateRequest sets the GitHub objects of a request (check run and
-	// comment ids and URLs); other fields are ignored.
+	// comment ids and URLs) that r carries non-zero, so the check run and
+	// the comment can be recorded in separate calls; other fields are
+	// ignored. ErrNotFound for an unknown id.
 	UpdateRequest(ctx context.Context, r *gate.Request) error
 	// Vote records v on a pending, unexpired (at v.At) request whose votes do
 	// not include v.Login yet, and applies d in the same write. It returns
 	// the updated request, or ErrConflict (already final, expired, or this
-	// login already voted) or ErrNotFound.
+	// login already voted) or ErrNotFound. Logins compare case-insensitively
+	// (GitHub's rule). A final d sets DecidedAt to v.At; d.Status expired is
+	// ErrInvalid (expiry goes through Finalize).
 	Vote(ctx context.Context, id string, v gate.Vote, d Decide) (*gate.Request, error)
 	// Finalize moves a pending request to a final status (allowed, expired,
 	// cancelled, or rejected/approved outside a vote). ErrConflict if it is
 	// already final. Expiring is allowed only once ExpiresAt has passed at;
-	// approving or allowing only before.
+	// approving or allowing only before; rejecting and cancelling at any
+	// time while pending. DecidedAt becomes at. A non-final d.Status is
+	// ErrInvalid.
 	Finalize(ctx context.Context, id string, d Decide, at time.Time) (*gate.Request, error)
 	// SetResult records the gate's exit code and duration once; ErrConflict
 	// if already recorded or the request was not runnable.
@@ -70,14 +76,19 @@ type Store interface {
 	ListPending(ctx context.Context, repo string, pr int, sha string) ([]*gate.Request, error)
 	// ListPendingRepo lists all pending requests of a repository (freeze).
 	ListPendingRepo(ctx context.Context, repo string) ([]*gate.Request, error)
-	// ListExpired lists pending requests whose ExpiresAt is before now, for
-	// the sweeper, at most limit of them.
+	// ListExpired lists pending requests that have expired at now
+	// (r.ExpiredAt(now): ExpiresAt at or before now), for the sweeper,
+	// soonest expiry first, at most limit of them (0: no limit).
 	ListExpired(ctx context.Context, now time.Time, limit int) ([]*gate.Request, error)
 
 	// ListDecided lists requests that reached a final status after since
 	// (by DecidedAt, oldest first, at most limit), through an index. Each App
 	// replica polls it while gates wait, so a decision made on another
 	// replica reaches its waiters without one read per waiting gate.
+	// "After" is strict (DecidedAt > since). DecidedAt is the deciding
+	// replica's clock and dynamo's index is eventually consistent (usually
+	// well under a second), so pollers should overlap their windows (since
+	// = last poll - a few seconds) and skip ids they already woke.
 	ListDecided(ctx context.Context, since time.Time, limit int) ([]*gate.Request, error)
 
 	// Remember puts an allowlist entry (replacing one with the same key).
