@@ -95,7 +95,7 @@ func (f *fakeGitHub) allComments() []fakeComment {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []fakeComment
-	for id := int64(0); id < f.nextID; id++ {
+	for id := int64(0); id <= f.nextID; id++ {
 		if c := f.comments[id]; c != nil {
 			out = append(out, *c)
 		}
