@@ -65,14 +65,20 @@ func TestGlobBarriers(t *testing.T) {
 		{"kubectl get **", "kubectl get pods; rm -rf /", true},
 		{"**rm -rf /**", "cd /tmp && rm -rf / --no-preserve-root", true},
 		{"echo ?", "echo ;", false},
+		// An escaped '$' does not start $'...' quoting: the ';' is live.
+		{"kubectl get *", `kubectl get \$'x\' ; rm -rf / ; echo 'y'`, false},
+		// Not valid shell, but bash runs the first lines before failing.
+		{"kubectl get *", "kubectl get pods\nrm -rf /\necho 'oops", false},
+		{"kubectl get *", "kubectl get 'a;b' 'oops", false},
+		{"kubectl get *", "kubectl get $'a\\';b'", true},
 	}
 	for _, tt := range tests {
 		g, err := compileGlob(normalizePattern(tt.pattern))
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd := NormalizeCommand(tt.command)
-		if got := g.match(cmd, barriers(cmd)); got != tt.want {
+		cmd, valid := normalize(tt.command)
+		if got := g.match(cmd, barriers(cmd, valid)); got != tt.want {
 			t.Errorf("%q matching %q (normalised %q) = %v, want %v", tt.pattern, tt.command, cmd, got, tt.want)
 		}
 	}
@@ -104,6 +110,7 @@ func TestNormalizeCommand(t *testing.T) {
 		{"a;b&&c|d", "a; b && c | d"},
 		{"echo hi # comment", "echo hi"},
 		{"echo 'unterminated", "echo 'unterminated"},
+		{"a  b\n\n c 'd", "a b\nc 'd"},
 		{`echo "\$x"`, `echo '$x'`},
 		{`echo ""`, `echo ''`},
 	}

@@ -12,23 +12,40 @@ import (
 // against: the shell syntax tree printed on one line, so runs of blanks
 // collapse and `a;b` reads `a; b`, and words whose quotes change nothing are
 // unquoted (`'pods'` -> `pods`, `"a b"` -> `'a b'`). Text the shell parser
-// rejects falls back to collapsing whitespace. Comments are dropped: they
-// never run.
+// rejects falls back to collapsing blanks within each line (newlines stay:
+// they separate commands). Comments are dropped: they never run.
 func NormalizeCommand(command string) string {
+	s, _ := normalize(command)
+	return s
+}
+
+// normalize also reports whether command was valid shell. When it was not,
+// its quotes cannot be trusted to hide operators (see barriers).
+func normalize(command string) (string, bool) {
 	if isPlain(command) {
-		return strings.Join(strings.Fields(command), " ")
+		return strings.Join(strings.Fields(command), " "), true
 	}
 	if out, ok := fastNormalize(command); ok {
-		return out
+		return out, true
 	}
 	return parseNormalize(command)
 }
 
+func collapseLines(s string) string {
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.Join(strings.Fields(l), " "); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
 // parseNormalize is the general path through the shell syntax tree.
-func parseNormalize(command string) string {
+func parseNormalize(command string) (string, bool) {
 	f, err := syntax.NewParser().Parse(strings.NewReader(command), "")
 	if err != nil {
-		return strings.Join(strings.Fields(command), " ")
+		return collapseLines(command), false
 	}
 	cmdNames := map[*syntax.Word]bool{}
 	syntax.Walk(f, func(n syntax.Node) bool {
@@ -49,9 +66,9 @@ func parseNormalize(command string) string {
 	})
 	var b bytes.Buffer
 	if err := syntax.NewPrinter(syntax.SingleLine(true)).Print(&b, f); err != nil {
-		return strings.Join(strings.Fields(command), " ")
+		return collapseLines(command), false
 	}
-	return strings.TrimRight(b.String(), "\n")
+	return strings.TrimRight(b.String(), "\n"), true
 }
 
 // normalizePattern normalises a glob the way commands are normalised, so
@@ -60,7 +77,7 @@ func parseNormalize(command string) string {
 // their whitespace collapsed.
 func normalizePattern(p string) string {
 	if strings.Contains(p, "#") {
-		return strings.Join(strings.Fields(p), " ")
+		return collapseLines(p)
 	}
 	return NormalizeCommand(p)
 }
@@ -280,8 +297,11 @@ func singleQuote(s string) string {
 // barriers marks the bytes of a normalised command that act as shell
 // control operators: ; & | < > ( ) newline and backquote outside quotes, and
 // backquote and "$(" inside double quotes. '*' never matches across them, so
-// `kubectl get *` does not allow `kubectl get pods; rm -rf /`. nil means none.
-func barriers(s string) []bool {
+// `kubectl get *` does not allow `kubectl get pods; rm -rf /`. When the
+// command was not valid shell (valid false) quotes are ignored and every
+// such byte is a barrier: bash may still run the lines before the error.
+// nil means none.
+func barriers(s string, valid bool) []bool {
 	var out []bool
 	mark := func(i int) {
 		if out == nil {
@@ -295,15 +315,23 @@ func barriers(s string) []bool {
 		ansi // $'...': backslash escapes
 		double
 	)
-	state := plain
+	state, dollar := plain, -1 // dollar: index of the last unescaped '$'
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if !valid {
+			if strings.IndexByte(";&|<>()\n`", c) >= 0 {
+				mark(i)
+			}
+			continue
+		}
 		switch state {
 		case plain:
 			switch {
 			case c == '\\':
 				i++
-			case c == '\'' && i > 0 && s[i-1] == '$':
+			case c == '$':
+				dollar = i
+			case c == '\'' && dollar == i-1:
 				state = ansi
 			case c == '\'':
 				state = single

@@ -195,11 +195,8 @@ func newInput(f Facts) input {
 	if in.time.IsZero() {
 		in.time = time.Now()
 	}
-	if isPlain(f.Command) {
-		in.command = strings.Join(strings.Fields(f.Command), " ")
-	} else {
-		in.command = NormalizeCommand(f.Command)
-		in.barriers = barriers(in.command)
-	}
+	var valid bool
+	in.command, valid = normalize(f.Command)
+	in.barriers = barriers(in.command, valid)
 	return in
 }
