@@ -2,12 +2,318 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/stepgate/stepgate/app/ghclient"
+	"github.com/stepgate/stepgate/app/server"
+	"github.com/stepgate/stepgate/app/stores"
 )
 
-// runServe is replaced by the real subcommand; placeholder while it is built.
+// serveConfig is `stepgate serve`'s configuration, parsed once from flags
+// and STEPGATE_* variables (a flag wins over its variable).
+type serveConfig struct {
+	Addr           string
+	PublicURL      string
+	Store          string
+	AppID          int64
+	AppSlug        string
+	PrivateKey     []byte
+	WebhookSecrets []string
+	APIURL         string
+	OIDCIssuer     string
+	LogLevel       slog.Level
+	SweepInterval  time.Duration
+	PollInterval   time.Duration
+	MaxWait        time.Duration
+	FileCacheTTL   time.Duration
+}
+
+const serveUsage = `Usage: stepgate serve [flags]
+
+Runs the stepgate GitHub App: POST /webhook (GitHub webhooks), the gate API
+(POST /api/v1/requests, GET /api/v1/requests/{id}?wait=30s, POST …/result,
+POST …/cancel), GET /healthz and GET /metrics.
+
+Every flag has an environment variable; the flag wins when both are set.
+
+  --addr                      STEPGATE_ADDR                      listen address (default :8080)
+  --public-url                STEPGATE_PUBLIC_URL                the App's external URL; gate tokens must
+                                                                 carry it as audience (required)
+  --store                     STEPGATE_STORE                     bolt:PATH (default bolt:stepgate.db) or
+                                                                 dynamodb:TABLE (AWS_REGION,
+                                                                 AWS_ENDPOINT_URL_DYNAMODB, … as the AWS SDK reads them)
+  --github-app-id             STEPGATE_GITHUB_APP_ID             the App's numeric id (required)
+  --github-private-key        STEPGATE_GITHUB_PRIVATE_KEY        the App's private key, PEM (or use the _FILE form)
+  --github-private-key-file   STEPGATE_GITHUB_PRIVATE_KEY_FILE   path of the App's private key PEM file
+  --webhook-secret            STEPGATE_WEBHOOK_SECRET            webhook secret; several comma-separated
+                                                                 during a rotation (required)
+  --github-api-url            STEPGATE_GITHUB_API_URL            REST API base (default https://api.github.com;
+                                                                 GHES: https://HOST/api/v3)
+  --oidc-issuer               STEPGATE_OIDC_ISSUER               issuer of gate tokens (default
+                                                                 https://token.actions.githubusercontent.com)
+  --github-app-slug           STEPGATE_GITHUB_APP_SLUG           the App's slug; its bot's comments and clicks
+                                                                 are never acted on (optional: any *[bot] is ignored)
+  --log-level                 STEPGATE_LOG_LEVEL                 debug, info (default), warn or error; JSON logs on stderr
+  --sweep-interval            STEPGATE_SWEEP_INTERVAL            how often overdue requests are expired (default 5s)
+  --poll-interval             STEPGATE_POLL_INTERVAL             how often this replica looks for decisions made
+                                                                 by other replicas while gates wait (default 100ms)
+  --max-wait                  STEPGATE_MAX_WAIT                  longest long-poll a gate may ask for (default 60s)
+  --github-file-cache-ttl     STEPGATE_GITHUB_FILE_CACHE_TTL     how long the policy and CODEOWNERS files are
+                                                                 served from memory before asking GitHub
+                                                                 again (default 0: always revalidate)
+
+Missing or bad configuration exits with status 2 and names the variable.
+`
+
+// configError names the variable a bad setting came from.
+type configError struct{ name, msg string }
+
+func (e *configError) Error() string { return e.name + ": " + e.msg }
+
+type serveFlag struct{ flag, env, def string }
+
+var serveFlags = []serveFlag{
+	{"addr", "STEPGATE_ADDR", ":8080"},
+	{"public-url", "STEPGATE_PUBLIC_URL", ""},
+	{"store", "STEPGATE_STORE", stores.Default},
+	{"github-app-id", "STEPGATE_GITHUB_APP_ID", ""},
+	{"github-private-key", "STEPGATE_GITHUB_PRIVATE_KEY", ""},
+	{"github-private-key-file", "STEPGATE_GITHUB_PRIVATE_KEY_FILE", ""},
+	{"webhook-secret", "STEPGATE_WEBHOOK_SECRET", ""},
+	{"github-api-url", "STEPGATE_GITHUB_API_URL", ""},
+	{"oidc-issuer", "STEPGATE_OIDC_ISSUER", "https://token.actions.githubusercontent.com"},
+	{"github-app-slug", "STEPGATE_GITHUB_APP_SLUG", ""},
+	{"log-level", "STEPGATE_LOG_LEVEL", "info"},
+	{"sweep-interval", "STEPGATE_SWEEP_INTERVAL", "5s"},
+	{"poll-interval", "STEPGATE_POLL_INTERVAL", "100ms"},
+	{"max-wait", "STEPGATE_MAX_WAIT", "60s"},
+	{"github-file-cache-ttl", "STEPGATE_GITHUB_FILE_CACHE_TTL", "0s"},
+}
+
+// parseServeConfig reads flags over the environment. It returns
+// flag.ErrHelp for --help.
+func parseServeConfig(args []string, getenv func(string) string, readFile func(string) ([]byte, error), stderr io.Writer) (serveConfig, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, serveUsage) }
+	vals := map[string]*string{}
+	for _, f := range serveFlags {
+		vals[f.env] = fs.String(f.flag, "", f.env)
+	}
+	if err := fs.Parse(args); err != nil {
+		return serveConfig{}, err
+	}
+	if fs.NArg() > 0 {
+		return serveConfig{}, &configError{"arguments", fmt.Sprintf("unexpected %q (configuration is flags and STEPGATE_* variables)", fs.Arg(0))}
+	}
+	get := func(env string) string {
+		if v := strings.TrimSpace(*vals[env]); v != "" {
+			return v
+		}
+		if v := strings.TrimSpace(getenv(env)); v != "" {
+			return v
+		}
+		for _, f := range serveFlags {
+			if f.env == env {
+				return f.def
+			}
+		}
+		return ""
+	}
+	return buildServeConfig(get, readFile)
+}
+
+func buildServeConfig(get func(string) string, readFile func(string) ([]byte, error)) (serveConfig, error) {
+	c := serveConfig{Addr: get("STEPGATE_ADDR"), Store: get("STEPGATE_STORE"), AppSlug: get("STEPGATE_GITHUB_APP_SLUG")}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return c, &configError{"STEPGATE_ADDR", fmt.Sprintf("%q is not host:port (e.g. :8080)", c.Addr)}
+	}
+	var err error
+	if c.PublicURL, err = requiredURL(get, "STEPGATE_PUBLIC_URL", true); err != nil {
+		return c, err
+	}
+	if _, err := stores.ParseSpec(c.Store); err != nil {
+		return c, &configError{"STEPGATE_STORE", fmt.Sprintf("%q: want bolt:PATH or dynamodb:TABLE", c.Store)}
+	}
+	id := get("STEPGATE_GITHUB_APP_ID")
+	if c.AppID, err = strconv.ParseInt(id, 10, 64); id == "" || err != nil || c.AppID <= 0 {
+		return c, &configError{"STEPGATE_GITHUB_APP_ID", "required: the App's numeric id"}
+	}
+	if c.PrivateKey, err = privateKey(get, readFile); err != nil {
+		return c, err
+	}
+	for _, s := range strings.Split(get("STEPGATE_WEBHOOK_SECRET"), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			c.WebhookSecrets = append(c.WebhookSecrets, s)
+		}
+	}
+	if len(c.WebhookSecrets) == 0 {
+		return c, &configError{"STEPGATE_WEBHOOK_SECRET", "required: the App's webhook secret (comma-separated during a rotation)"}
+	}
+	if get("STEPGATE_GITHUB_API_URL") != "" {
+		if c.APIURL, err = requiredURL(get, "STEPGATE_GITHUB_API_URL", false); err != nil {
+			return c, err
+		}
+	}
+	if c.OIDCIssuer, err = requiredURL(get, "STEPGATE_OIDC_ISSUER", false); err != nil {
+		return c, err
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("STEPGATE_LOG_LEVEL"))); err != nil {
+		return c, &configError{"STEPGATE_LOG_LEVEL", "want debug, info, warn or error"}
+	}
+	for _, d := range []struct {
+		env  string
+		dst  *time.Duration
+		zero bool
+	}{
+		{"STEPGATE_SWEEP_INTERVAL", &c.SweepInterval, false}, {"STEPGATE_POLL_INTERVAL", &c.PollInterval, false},
+		{"STEPGATE_MAX_WAIT", &c.MaxWait, false}, {"STEPGATE_GITHUB_FILE_CACHE_TTL", &c.FileCacheTTL, true},
+	} {
+		v, err := time.ParseDuration(get(d.env))
+		if err != nil || v < 0 || (v == 0 && !d.zero) {
+			return c, &configError{d.env, fmt.Sprintf("%q is not a positive duration like 5s", get(d.env))}
+		}
+		*d.dst = v
+	}
+	return c, nil
+}
+
+func requiredURL(get func(string) string, env string, required bool) (string, error) {
+	v := get(env)
+	if v == "" {
+		return "", &configError{env, "required"}
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", &configError{env, fmt.Sprintf("%q is not an absolute http(s) URL", v)}
+	}
+	_ = required
+	return v, nil
+}
+
+// privateKey reads the App's key from the variable or the file and checks
+// that it is an RSA key in PEM, without ever printing it.
+func privateKey(get func(string) string, readFile func(string) ([]byte, error)) ([]byte, error) {
+	env, key := "STEPGATE_GITHUB_PRIVATE_KEY", []byte(get("STEPGATE_GITHUB_PRIVATE_KEY"))
+	if path := get("STEPGATE_GITHUB_PRIVATE_KEY_FILE"); len(key) == 0 && path != "" {
+		env = "STEPGATE_GITHUB_PRIVATE_KEY_FILE"
+		var err error
+		if key, err = readFile(path); err != nil {
+			return nil, &configError{env, fmt.Sprintf("cannot read %s: %v", path, errors.Unwrap(err))}
+		}
+	}
+	if len(key) == 0 {
+		return nil, &configError{"STEPGATE_GITHUB_PRIVATE_KEY", "required (or STEPGATE_GITHUB_PRIVATE_KEY_FILE): the App's private key, PEM"}
+	}
+	if !strings.Contains(string(key), "\n") {
+		// A key pasted into one environment line often has literal \n.
+		key = []byte(strings.ReplaceAll(string(key), `\n`, "\n"))
+	}
+	block, _ := pem.Decode(key)
+	if block == nil {
+		return nil, &configError{env, "not a PEM private key"}
+	}
+	if _, err := x509.ParsePKCS1PrivateKey(block.Bytes); err != nil {
+		if _, err2 := x509.ParsePKCS8PrivateKey(block.Bytes); err2 != nil {
+			return nil, &configError{env, "not an RSA private key in PEM (PKCS#1 or PKCS#8)"}
+		}
+	}
+	return key, nil
+}
+
+// runServe is `stepgate serve`.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "stepgate: not built yet")
-	return 2
+	cfg, err := parseServeConfig(args, os.Getenv, os.ReadFile, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "stepgate serve: %v\n(see stepgate serve --help)\n", err)
+		return 2
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error("stepgate serve stopped", "err", err)
+		fmt.Fprintf(stderr, "stepgate serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// serve wires the store, the GitHub client and the server, and runs the
+// HTTP server until ctx is cancelled.
+func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	st, err := stores.Open(ctx, cfg.Store)
+	if err != nil {
+		return fmt.Errorf("opening store: %w", err)
+	}
+	defer st.Close()
+	ttl := cfg.FileCacheTTL
+	if ttl == 0 {
+		ttl = -1 // ghclient: negative means always revalidate
+	}
+	gh, err := ghclient.New(ghclient.Config{AppID: cfg.AppID, PrivateKey: cfg.PrivateKey, APIURL: cfg.APIURL,
+		Registerer: reg, Logger: log, FileCacheTTL: ttl})
+	if err != nil {
+		return fmt.Errorf("GitHub client: %w", err)
+	}
+	bot := ""
+	if cfg.AppSlug != "" {
+		bot = cfg.AppSlug + "[bot]"
+	}
+	srv, err := server.New(server.Config{Store: st, GitHub: gh, PublicURL: cfg.PublicURL, OIDCIssuer: cfg.OIDCIssuer,
+		WebhookSecrets: cfg.WebhookSecrets, BotLogin: bot, Registerer: reg, Gatherer: reg, Logger: log,
+		SweepInterval: cfg.SweepInterval, PollInterval: cfg.PollInterval, MaxWait: cfg.MaxWait})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: cfg.MaxWait + 30*time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	bgCtx, stopBG := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = srv.Run(bgCtx) })
+	wg.Go(func() {
+		<-ctx.Done()
+		// Long-polls end with the shutdown deadline; gates retry elsewhere.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+	})
+	log.Info("stepgate serve listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "store", storeKind(cfg.Store))
+	err = hs.Serve(ln)
+	stopBG()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func storeKind(spec string) string {
+	kind, _, _ := strings.Cut(spec, ":")
+	return kind
 }

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+)
+
+func testKeyPEM(t *testing.T) string {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))
+}
+
+func TestParseServeConfig(t *testing.T) {
+	t.Parallel()
+	key := testKeyPEM(t)
+	base := map[string]string{
+		"STEPGATE_PUBLIC_URL":         "https://stepgate.example.com/",
+		"STEPGATE_GITHUB_APP_ID":      "42",
+		"STEPGATE_GITHUB_PRIVATE_KEY": key,
+		"STEPGATE_WEBHOOK_SECRET":     "new, old",
+	}
+	with := func(k, v string) map[string]string {
+		m := map[string]string{}
+		for a, b := range base {
+			m[a] = b
+		}
+		m[k] = v
+		return m
+	}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		wantErr string // the variable named, "" for success
+	}{
+		{"complete", base, nil, ""},
+		{"no public url", with("STEPGATE_PUBLIC_URL", ""), nil, "STEPGATE_PUBLIC_URL"},
+		{"relative public url", with("STEPGATE_PUBLIC_URL", "stepgate.example.com"), nil, "STEPGATE_PUBLIC_URL"},
+		{"no app id", with("STEPGATE_GITHUB_APP_ID", ""), nil, "STEPGATE_GITHUB_APP_ID"},
+		{"bad app id", with("STEPGATE_GITHUB_APP_ID", "x"), nil, "STEPGATE_GITHUB_APP_ID"},
+		{"no key", with("STEPGATE_GITHUB_PRIVATE_KEY", ""), nil, "STEPGATE_GITHUB_PRIVATE_KEY"},
+		{"bad key", with("STEPGATE_GITHUB_PRIVATE_KEY", "hello"), nil, "STEPGATE_GITHUB_PRIVATE_KEY"},
+		{"missing key file", with("STEPGATE_GITHUB_PRIVATE_KEY", ""), []string{"--github-private-key-file", "/nonexistent/key.pem"}, "STEPGATE_GITHUB_PRIVATE_KEY_FILE"},
+		{"no secret", with("STEPGATE_WEBHOOK_SECRET", " , "), nil, "STEPGATE_WEBHOOK_SECRET"},
+		{"bad store", with("STEPGATE_STORE", "redis:x"), nil, "STEPGATE_STORE"},
+		{"bad addr", with("STEPGATE_ADDR", "8080"), nil, "STEPGATE_ADDR"},
+		{"bad issuer", with("STEPGATE_OIDC_ISSUER", "token"), nil, "STEPGATE_OIDC_ISSUER"},
+		{"bad log level", with("STEPGATE_LOG_LEVEL", "loud"), nil, "STEPGATE_LOG_LEVEL"},
+		{"bad poll interval", with("STEPGATE_POLL_INTERVAL", "0s"), nil, "STEPGATE_POLL_INTERVAL"},
+		{"flag fills the gap", with("STEPGATE_PUBLIC_URL", ""), []string{"--public-url", "https://x.example"}, ""},
+	}
+	for _, tt := range tests {
+		getenv := func(k string) string { return tt.env[k] }
+		_, err := parseServeConfig(tt.args, getenv, os.ReadFile, &bytes.Buffer{})
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("%s: %v", tt.name, err)
+		case tt.wantErr != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.wantErr+":")):
+			t.Errorf("%s: err = %v, want one naming %s", tt.name, err, tt.wantErr)
+		}
+		if err != nil && strings.Contains(err.Error(), "PRIVATE KEY-----") {
+			t.Errorf("%s: the error shows the key", tt.name)
+		}
+	}
+	c, err := parseServeConfig([]string{"--addr", "127.0.0.1:9"}, func(k string) string { return base[k] }, os.ReadFile, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9" || c.Store != "bolt:stepgate.db" || strings.Join(c.WebhookSecrets, "|") != "new|old" ||
+		c.OIDCIssuer != "https://token.actions.githubusercontent.com" {
+		t.Errorf("config = %+v", c)
+	}
+}
+
+func TestServeExitsTwoOnBadConfig(t *testing.T) {
+	t.Setenv("STEPGATE_PUBLIC_URL", "")
+	var stderr bytes.Buffer
+	if code := runServe(context.Background(), nil, &bytes.Buffer{}, &stderr); code != 2 {
+		t.Fatalf("exit = %d, want 2", code)
+	}
+	if !strings.Contains(stderr.String(), "STEPGATE_PUBLIC_URL") {
+		t.Errorf("message %q does not name the variable", stderr.String())
+	}
+	var out bytes.Buffer
+	_, err := parseServeConfig([]string{"--help"}, func(string) string { return "" }, os.ReadFile, &out)
+	if !errors.Is(err, flag.ErrHelp) || !strings.Contains(out.String(), "STEPGATE_WEBHOOK_SECRET") {
+		t.Errorf("--help: %v %q", err, out.String())
+	}
+}
