@@ -38,6 +38,17 @@ func (s *Server) apiRoutes() []route {
 	}
 }
 
+// Routes lists the templated paths the stand-in serves (for validators
+// that load only those parts of GitHub's description).
+func Routes() []string {
+	var s Server
+	var out []string
+	for _, rt := range s.apiRoutes() {
+		out = append(out, rt.template)
+	}
+	return out
+}
+
 var notFound = errReply(http.StatusNotFound, "Not Found")
 
 func (s *Server) getApp(*http.Request, []byte, auth) reply {
