@@ -209,8 +209,13 @@ func describe(n *yaml.Node) string {
 // str returns a scalar's text. Numbers are accepted as text (a login may be
 // all digits); null, booleans and collections are not.
 func (d *decoder) str(n *yaml.Node, path string) (string, bool) {
-	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" || n.ShortTag() == "!!bool" {
+	tag := n.ShortTag()
+	if n.Kind != yaml.ScalarNode || tag == "!!null" || tag == "!!bool" {
 		d.errorf(n, path, "expected a string, got %s", describe(n))
+		return "", false
+	}
+	if tag != "!!str" && tag != "!!int" && tag != "!!float" && tag != "!!timestamp" {
+		d.errorf(n, path, "unsupported YAML tag %s", tag)
 		return "", false
 	}
 	s := strings.TrimSpace(n.Value)

@@ -174,6 +174,7 @@ func TestParseErrors(t *testing.T) {
 		{"syntax error", "version: 1\nrules:\n  - name: a\n    then: [allow\n", 3, "", "invalid YAML"},
 		{"two documents", "version: 1\nrules: []\n---\nversion: 1\n", 3, "", "more than one YAML document"},
 		{"root is list", "- a\n", 1, "", "expected a mapping"},
+		{"custom tag", head + "  - name: !secret a\n    then: allow\n", 3, "rules[0].name", "unsupported YAML tag !secret"},
 		{"users with null", head + "  - name: a\n    require: {users: [alice, null]}\n", 4, "rules[0].require.users[1]", "expected a string"},
 	}
 	for _, tt := range tests {
