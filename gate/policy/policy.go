@@ -157,10 +157,15 @@ func (p *Policy) match(r *Rule) Match {
 	if r.SelfApproval != nil {
 		m.SelfApproval = *r.SelfApproval
 	}
-	if r.Then != Require {
+	if r.Then == Allow || r.Then == Deny {
 		return m
 	}
-	m.Require = r.Require
+	// Fail closed on hand-built rules: no decision or no requirement means
+	// the default requirement, never "nothing required".
+	m.Decision, m.Require = Require, r.Require
+	if m.Require == nil {
+		m.Require = defaultRequirement()
+	}
 	m.Remember = r.Remember
 	switch {
 	case r.NoLearn:

@@ -56,6 +56,14 @@ func TestHandBuiltPolicy(t *testing.T) {
 	if m := p.Evaluate(Facts{Command: "ls"}); m.Rule != "all" || m.Decision != Deny || m.Timeout != DefaultTimeout {
 		t.Errorf("Evaluate = %+v", m)
 	}
+	p = &Policy{Rules: []*Rule{{Name: "half-built", Then: Require}}}
+	if m := p.Evaluate(Facts{}); m.Decision != Require || m.Require.String() != "a user with write or higher" {
+		t.Errorf("rule without requirement: %+v", m)
+	}
+	p = &Policy{Rules: []*Rule{{Name: "no-decision"}}}
+	if m := p.Evaluate(Facts{}); m.Decision != Require || m.Require == nil {
+		t.Errorf("rule without decision: %+v", m)
+	}
 	var nilPolicy *Policy
 	if m := nilPolicy.Evaluate(Facts{Command: "ls"}); m.Rule != DefaultRuleName || m.Decision != Require {
 		t.Errorf("nil policy Evaluate = %+v", m)
