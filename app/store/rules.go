@@ -146,3 +146,19 @@ func ApplyGitHub(r, u *gate.Request) {
 		r.CommentURL = u.CommentURL
 	}
 }
+
+// ValidID reports whether id has the shape gate.RequestID produces. Ids
+// arrive in URLs; a malformed one is ErrNotFound without touching the store
+// (and cannot make DynamoDB reject an oversized key as a server error).
+func ValidID(id string) bool {
+	rest, ok := strings.CutPrefix(id, "sg_")
+	if !ok || len(rest) != 24 {
+		return false
+	}
+	for _, c := range rest {
+		if (c < 'a' || c > 'z') && (c < '2' || c > '7') {
+			return false
+		}
+	}
+	return true
+}

@@ -33,13 +33,14 @@ var (
 	bucketDecided    = []byte("idx_decided")
 	bucketAudit      = []byte("audit")
 	bucketDeliveries = []byte("deliveries")
+	bucketDlvExpiry  = []byte("idx_delivery_expiry")
 	bucketRemembered = []byte("remembered")
 	bucketLearn      = []byte("learn")
 	bucketFreeze     = []byte("freeze")
 
 	allBuckets = [][]byte{
 		bucketRequests, bucketPendingPR, bucketPendingSHA, bucketPendingRep,
-		bucketPendingExp, bucketDecided, bucketAudit, bucketDeliveries,
+		bucketPendingExp, bucketDecided, bucketAudit, bucketDeliveries, bucketDlvExpiry,
 		bucketRemembered, bucketLearn, bucketFreeze,
 	}
 )
@@ -53,11 +54,15 @@ type Options struct {
 	LockTimeout time.Duration
 	// NoSync skips fsync on commit. Only for tests and benchmarks.
 	NoSync bool
+	// Retention is how long a decided request is kept (default 90 days,
+	// like the DynamoDB store's TTL). The audit trail is never deleted.
+	Retention time.Duration
 }
 
 // Store is the bbolt implementation of store.Store.
 type Store struct {
-	db *bolt.DB
+	db        *bolt.DB
+	retention time.Duration
 }
 
 // Open opens (creating if needed) the database file.
@@ -88,7 +93,10 @@ func Open(opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("initialising bolt store %s: %w", opts.Path, err)
 	}
-	return &Store{db: db}, nil
+	if opts.Retention <= 0 {
+		opts.Retention = 90 * 24 * time.Hour
+	}
+	return &Store{db: db, retention: opts.Retention}, nil
 }
 
 // Close releases the file lock.
@@ -105,6 +113,10 @@ func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	}
 	return s.db.Update(fn)
 }
+
+// housekeepingBatch bounds the old entries a write removes on the side, so
+// the file stops growing without a separate sweeper and no write gets slow.
+const housekeepingBatch = 16
 
 func (s *Store) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {

@@ -123,3 +123,49 @@ func BenchmarkLifecycle(b *testing.B) {
 	defer s.Close()
 	storetest.Lifecycle(b, s, nil)
 }
+
+func TestHousekeeping(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "stepgate.db"))
+	defer s.Close()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	old := storetest.NewRequest("old", "acme/api", 1, "a", t0, time.Hour)
+	if _, _, err := s.CreateRequest(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Finalize(ctx, old.ID, store.Decide{Status: gate.StatusRejected}, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	recent := storetest.NewRequest("recent", "acme/api", 1, "a", t0.Add(30*24*time.Hour), time.Hour)
+	if _, _, err := s.CreateRequest(ctx, recent); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetRequest(ctx, old.ID); err != nil {
+		t.Fatalf("request decided 30 days ago was purged: %v", err)
+	}
+	late := storetest.NewRequest("late", "acme/api", 1, "a", t0.Add(91*24*time.Hour), time.Hour)
+	if _, _, err := s.CreateRequest(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetRequest(ctx, old.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("request decided 91 days ago: got %v, want purged", err)
+	}
+	if decided, _ := s.ListDecided(ctx, time.Time{}, 0); len(decided) != 0 {
+		t.Fatalf("decided index still lists %d purged requests", len(decided))
+	}
+
+	for i, id := range []string{"d1", "d2", "d3"} {
+		if _, err := s.MarkDelivery(ctx, id, time.Hour, t0.Add(time.Duration(i)*2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	s.DB().View(func(tx *bolt.Tx) error {
+		n = tx.Bucket([]byte("deliveries")).Stats().KeyN
+		return nil
+	})
+	if n != 1 {
+		t.Fatalf("%d delivery ids kept, want only the live one", n)
+	}
+}

@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -81,20 +82,51 @@ func (s *Store) ListAudit(ctx context.Context, repo string, since time.Time) ([]
 	return out, err
 }
 
-// MarkDelivery records a webhook delivery id for ttl.
+// MarkDelivery records a webhook delivery id for ttl. An expiry index lets
+// each call drop a few ids whose window has passed, so the bucket does not
+// grow forever.
 func (s *Store) MarkDelivery(ctx context.Context, deliveryID string, ttl time.Duration, now time.Time) (bool, error) {
 	first := false
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketDeliveries)
-		if v := b.Get([]byte(deliveryID)); len(v) == 8 && int64(binary.BigEndian.Uint64(v)) > now.UnixNano() {
+		b, idx := tx.Bucket(bucketDeliveries), tx.Bucket(bucketDlvExpiry)
+		if err := purgeDeliveries(b, idx, now); err != nil {
+			return err
+		}
+		old := b.Get([]byte(deliveryID))
+		if len(old) == 8 && int64(binary.BigEndian.Uint64(old)) > now.UnixNano() {
 			return nil
 		}
 		first = true
-		return b.Put([]byte(deliveryID), be64(uint64(now.Add(ttl).UnixNano())))
+		if len(old) == 8 {
+			if err := idx.Delete(cat(old, []byte(deliveryID))); err != nil {
+				return err
+			}
+		}
+		exp := be64(uint64(now.Add(ttl).UnixNano()))
+		if err := idx.Put(cat(exp, []byte(deliveryID)), nil); err != nil {
+			return err
+		}
+		return b.Put([]byte(deliveryID), exp)
 	})
-	// Expired delivery ids are overwritten on reuse; a sweep is not needed
-	// for correctness and ids are small.
 	return first, err
+}
+
+func purgeDeliveries(b, idx *bolt.Bucket, now time.Time) error {
+	c := idx.Cursor()
+	end := be64(uint64(now.UnixNano()))
+	var dead [][]byte
+	for k, _ := c.First(); k != nil && len(dead) < housekeepingBatch && bytes.Compare(k[:8], end) <= 0; k, _ = c.Next() {
+		dead = append(dead, append([]byte(nil), k...))
+	}
+	for _, k := range dead {
+		if err := idx.Delete(k); err != nil {
+			return err
+		}
+		if err := b.Delete(k[8:]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func rememberKey(repo, environment, hash string) []byte {

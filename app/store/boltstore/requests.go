@@ -37,7 +37,10 @@ func (s *Store) CreateRequest(ctx context.Context, r *gate.Request) (*gate.Reque
 			return err
 		}
 		stored, created = &c, true
-		return indexPut(tx, &c)
+		if err := indexPut(tx, &c); err != nil {
+			return err
+		}
+		return purgeDecided(tx, c.CreatedAt.Add(-s.retention))
 	})
 	if err != nil {
 		return nil, false, err
@@ -190,6 +193,9 @@ func (s *Store) listIndex(ctx context.Context, bucket, pfx []byte, limit int) ([
 }
 
 func getRequest(tx *bolt.Tx, id string) (*gate.Request, error) {
+	if !store.ValidID(id) {
+		return nil, fmt.Errorf("request %q: %w", id, store.ErrNotFound)
+	}
 	v := tx.Bucket(bucketRequests).Get([]byte(id))
 	if v == nil {
 		return nil, fmt.Errorf("request %s: %w", id, store.ErrNotFound)
@@ -282,4 +288,28 @@ func cat(parts ...[]byte) []byte {
 		b = append(b, p...)
 	}
 	return b
+}
+
+// purgeDecided deletes up to housekeepingBatch requests decided before
+// cutoff, oldest first, with their index entries.
+func purgeDecided(tx *bolt.Tx, cutoff time.Time) error {
+	c := tx.Bucket(bucketDecided).Cursor()
+	end := be64(timeKey(cutoff))
+	var old []string
+	for k, _ := c.First(); k != nil && len(old) < housekeepingBatch && bytes.Compare(k[:8], end) < 0; k, _ = c.Next() {
+		old = append(old, string(k[8:]))
+	}
+	for _, id := range old {
+		r, err := getRequest(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := indexDel(tx, r); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketRequests).Delete([]byte(id)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

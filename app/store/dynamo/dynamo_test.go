@@ -83,10 +83,11 @@ func TestErrorsAreSanitised(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.GetRequest(context.Background(), "sg_x")
+	_, err = s.GetRequest(context.Background(), gate.RequestID("x"))
 	if err == nil || !strings.Contains(err.Error(), store.ErrUnavailable.Error()) {
 		t.Fatalf("GetRequest on a missing table = %v; want ErrUnavailable", err)
 	}
+	t.Logf("sanitised: %v", err)
 	for _, leak := range []string{"127.0.0.1", "http", "RequestID", "arn:", "no-such-table"} {
 		if strings.Contains(err.Error(), leak) {
 			t.Fatalf("error %q leaks %q", err, leak)

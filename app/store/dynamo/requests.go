@@ -63,6 +63,9 @@ func (s *Store) CreateRequest(ctx context.Context, r *gate.Request) (*gate.Reque
 
 // GetRequest is a strongly consistent GetItem.
 func (s *Store) GetRequest(ctx context.Context, id string) (*gate.Request, error) {
+	if !store.ValidID(id) {
+		return nil, fmt.Errorf("request %q: %w", id, store.ErrNotFound)
+	}
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:              aws.String(s.table),
 		Key:                    requestKey(id),
@@ -178,6 +181,9 @@ func (s *Store) SetResult(ctx context.Context, id string, exitCode int, duration
 // ErrNotFound from ErrConflict, and explain (the same rule bolt applies)
 // says why.
 func (s *Store) updateRequest(ctx context.Context, op, id string, upd expression.UpdateBuilder, cond expression.ConditionBuilder, explain func(*gate.Request) error) (*gate.Request, error) {
+	if !store.ValidID(id) {
+		return nil, fmt.Errorf("request %q: %w", id, store.ErrNotFound)
+	}
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond.And(expression.Name(attrPK).AttributeExists())).Build()
 	if err != nil {
 		return nil, fmt.Errorf("%s: building expression: %w", op, err)

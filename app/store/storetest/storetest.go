@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -138,6 +139,12 @@ func testCreateIdempotent(t *testing.T, s store.Store) {
 	}
 	_, err = s.GetRequest(ctx, gate.RequestID("nope"))
 	wantErr(t, "GetRequest(unknown)", err, store.ErrNotFound)
+	for _, bad := range []string{"", "../etc/passwd", "sg_" + strings.Repeat("a", 5000)} {
+		_, err = s.GetRequest(ctx, bad)
+		wantErr(t, "GetRequest(malformed id)", err, store.ErrNotFound)
+		_, err = s.Vote(ctx, bad, vote("alice", true, base), pending)
+		wantErr(t, "Vote(malformed id)", err, store.ErrNotFound)
+	}
 	bad := NewRequest("k2", "acme/api", 0, "abc", base, time.Minute)
 	bad.ID = "sg_wrong"
 	if _, _, err := s.CreateRequest(ctx, bad); err == nil {
