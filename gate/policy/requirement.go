@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -251,12 +252,13 @@ func (r *Requirement) collect(get func(*Requirement) []string) []string {
 	return out
 }
 
-// UnmarshalJSON decodes the form MarshalJSON writes and validates it, so a
+// UnmarshalJSON decodes the JSON form (the struct tags above, as Marshal
+// writes it), refusing unknown fields, and validates it, so a
 // requirement stored by the App cannot come back malformed.
 func (r *Requirement) UnmarshalJSON(b []byte) error {
 	type plain Requirement
 	var p plain
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
 		return err
