@@ -268,15 +268,20 @@ func detailsText(r *gate.Request) string {
 			b.WriteString("| " + k + " | " + v + " |\n")
 		}
 	}
+	code := func(k, raw string) {
+		if raw != "" {
+			row(k, redact.InlineCode(redact.String(raw), 100))
+		}
+	}
 	row("Request", "`"+safeID(r.ID)+"`")
 	row("Repository", Escape(r.Repo))
-	row("Workflow", redact.InlineCode(r.Workflow, 100))
-	row("Job / step", redact.InlineCode(r.Job+" / "+r.Step, 100))
+	code("Workflow", r.Workflow)
+	code("Job / step", r.Job+" / "+r.Step)
 	row("Run", fmt.Sprintf("%d (attempt %d)", r.RunID, r.RunAttempt))
 	row("Actor", plainLogin(r.Actor))
-	row("Ref", redact.InlineCode(r.Ref, 100))
-	row("Shell", redact.InlineCode(r.Shell, 60))
-	row("Working directory", redact.InlineCode(r.WorkingDirectory, 100))
+	code("Ref", r.Ref)
+	code("Shell", r.Shell)
+	code("Working directory", r.WorkingDirectory)
 	row("Command SHA-256", "`"+safeHex(r.CommandSHA256)+"`")
 	return b.String()
 }

