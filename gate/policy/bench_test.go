@@ -85,3 +85,18 @@ func TestEvaluate1000RulesMatchesLast(t *testing.T) {
 		t.Errorf("matched %q/%s, want r4/allow", m.Rule, m.Decision)
 	}
 }
+
+// A long multi-line script must not make 1,000 rules slow: '*' patterns
+// cannot span its newlines, so most are rejected without the NFA.
+func BenchmarkEvaluate1000RulesLongScript(b *testing.B) {
+	p := policyWithRules(b, 1000)
+	var script strings.Builder
+	for i := 0; i < 400; i++ {
+		fmt.Fprintf(&script, "echo step %d && ./scripts/deploy-%d.sh --region \"$REGION\" | tee -a log.txt\n", i, i)
+	}
+	f := Facts{Command: script.String(), Environment: "production", Risk: risk.LevelHigh}
+	b.SetBytes(int64(script.Len()))
+	for b.Loop() {
+		p.Evaluate(f)
+	}
+}

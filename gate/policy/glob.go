@@ -18,6 +18,9 @@ type glob struct {
 	exact  bool // no metacharacters: match is string equality
 	simple bool // only literals and '*' / '**': greedy piece search is exact
 	pieces []string
+	star   bool // has a '*' (which barriers stop)
+	dstar  bool // has a '**'
+	opLit  bool // has a literal that can sit on a barrier (; & | < > ( ) newline ` $)
 }
 
 type tokKind uint8
@@ -150,7 +153,10 @@ func (g *glob) finish() {
 		switch t.kind {
 		case tokChar:
 			b.WriteRune(t.r)
+			g.opLit = g.opLit || strings.ContainsRune(";&|<>()\n`$", t.r)
 		case tokStar, tokDStar:
+			g.star = g.star || t.kind == tokStar
+			g.dstar = g.dstar || t.kind == tokDStar
 			g.pieces = append(g.pieces, b.String())
 			b.Reset()
 		default:
@@ -172,8 +178,14 @@ func (g *glob) match(s string, barrier []bool) bool {
 	if len(s)-len(g.prefix) < len(g.suffix) || !strings.HasSuffix(s, g.suffix) {
 		return false
 	}
-	if g.simple && barrier == nil {
+	if g.simple && (barrier == nil || !g.star) {
 		return matchPieces(g.pieces, s)
+	}
+	// barrier != nil means s has at least one barrier, and only a literal
+	// or '**' may consume it: skip the NFA for the common `tool sub *`
+	// pattern against a multi-line script.
+	if barrier != nil && !g.dstar && !g.opLit {
+		return false
 	}
 	return g.matchNFA(s, barrier)
 }

@@ -47,20 +47,19 @@ func parseNormalize(command string) (string, bool) {
 	if err != nil {
 		return collapseLines(command), false
 	}
-	cmdNames := map[*syntax.Word]bool{}
-	syntax.Walk(f, func(n syntax.Node) bool {
-		if c, ok := n.(*syntax.CallExpr); ok && len(c.Args) > 0 {
-			cmdNames[c.Args[0]] = true
-		}
-		return true
-	})
+	// Walk is pre-order: a CallExpr is seen before its words.
+	var cmdName *syntax.Word
 	syntax.Walk(f, func(n syntax.Node) bool {
 		switch n := n.(type) {
+		case *syntax.CallExpr:
+			if len(n.Args) > 0 {
+				cmdName = n.Args[0]
+			}
 		case *syntax.Redirect:
 			// Heredoc delimiters and bodies are bytes, not words.
 			return n.Op != syntax.Hdoc && n.Op != syntax.DashHdoc
 		case *syntax.Word:
-			canonicalWord(n, cmdNames[n])
+			canonicalWord(n, n == cmdName)
 		}
 		return true
 	})
