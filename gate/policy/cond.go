@@ -52,23 +52,15 @@ func anyGlob(gs []*glob, s string, barrier []bool) bool {
 	return false
 }
 
-// compileKey compiles the patterns of one `if` key.
-func compileKey(key string, patterns []string) ([]*glob, error) {
-	out := make([]*glob, 0, len(patterns))
-	for _, p := range patterns {
-		switch key {
-		case "command":
-			p = normalizePattern(p)
-		case "environment", "actor":
-			p = strings.ToLower(strings.TrimSpace(p))
-		case "branch":
-			p = strings.TrimPrefix(strings.TrimSpace(p), "refs/heads/")
-		}
-		g, err := compileGlob(p)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
+// compilePattern compiles one pattern of an `if` key.
+func compilePattern(key, p string) (*glob, error) {
+	switch key {
+	case "command":
+		p = normalizePattern(p)
+	case "environment", "actor":
+		p = strings.ToLower(strings.TrimSpace(p))
+	case "branch":
+		p = strings.TrimPrefix(strings.TrimSpace(p), "refs/heads/")
 	}
-	return out, nil
+	return compileGlob(p)
 }

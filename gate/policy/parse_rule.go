@@ -169,9 +169,17 @@ func (d *decoder) cond(n *yaml.Node, path string, c *condition) {
 		if !ok {
 			continue
 		}
-		gs, err := compileKey(key, list)
-		if err != nil {
-			d.errorf(v, path+"."+key, "bad pattern: %v", err)
+		gs := make([]*glob, 0, len(list))
+		for i, pat := range list {
+			g, err := compilePattern(key, pat)
+			if err != nil {
+				node, field := item(v, i, path+"."+key)
+				d.errorf(node, field, "bad pattern: %v", err)
+				continue
+			}
+			gs = append(gs, g)
+		}
+		if len(gs) < len(list) {
 			continue
 		}
 		switch key {
@@ -199,12 +207,21 @@ func (d *decoder) cond(n *yaml.Node, path string, c *condition) {
 		for i := 0; ok && i < len(list); i++ {
 			w, err := parseWindow(list[i])
 			if err != nil {
-				d.errorf(v, path+".outside_hours", "%v", err)
+				node, field := item(v, i, path+".outside_hours")
+				d.errorf(node, field, "%v", err)
 				continue
 			}
 			c.outsideHours = append(c.outsideHours, w)
 		}
 	}
+}
+
+// item locates entry i of a string-or-list value for error messages.
+func item(v *yaml.Node, i int, path string) (*yaml.Node, string) {
+	if v.Kind == yaml.SequenceNode {
+		return v.Content[i], fmt.Sprintf("%s[%d]", path, i)
+	}
+	return v, path
 }
 
 // always reports whether the condition has no keys at all.

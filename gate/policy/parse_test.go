@@ -161,6 +161,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad glob", head + "  - name: a\n    if: {command: \"ls [a-\"}\n    then: allow\n", 4, "rules[0].if.command", "unterminated character class"},
 		{"empty glob", head + "  - name: a\n    if: {command: [\"\"]}\n    then: allow\n", 4, "rules[0].if.command[0]", "must not be empty"},
 		{"bad timezone", head + "  - name: a\n    if: {outside_hours: \"Mon-Fri 09:00-18:00 Mars/Olympus\"}\n    then: deny\n", 4, "rules[0].if.outside_hours", "unknown time zone"},
+		{"bad glob in list", head + "  - name: a\n    if:\n      command:\n        - ls *\n        - \"ls [\"\n    then: allow\n", 7, "rules[0].if.command[1]", "unterminated"},
+		{"bad window in list", head + "  - name: a\n    if:\n      outside_hours:\n        - Mon-Fri 09:00-17:00\n        - Sat 10:00-10:00\n    then: deny\n", 7, "rules[0].if.outside_hours[1]", "start and end are equal"},
 		{"bad window day", head + "  - name: a\n    if: {outside_hours: \"Mon-Fry 09:00-18:00\"}\n    then: deny\n", 4, "rules[0].if.outside_hours", "unknown day"},
 		{"bad window hours", head + "  - name: a\n    if: {outside_hours: \"Mon-Fri 9-18\"}\n    then: deny\n", 4, "rules[0].if.outside_hours", "want HH:MM"},
 		{"unknown if key", head + "  - name: a\n    if: {comand: ls}\n    then: allow\n", 4, "rules[0].if.comand", `did you mean "command"`},
