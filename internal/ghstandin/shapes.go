@@ -47,8 +47,7 @@ func (s *Server) appJSON() obj {
 	created := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	return obj{
 		"id": s.opts.AppID, "slug": s.opts.AppSlug, "node_id": nodeID("Integration", s.opts.AppID),
-		"client_id": "Iv1.standin" + itoa(s.opts.AppID),
-		"owner":     s.userJSON(owner), "name": s.opts.AppName,
+		"owner": s.userJSON(owner), "name": s.opts.AppName,
 		"description": "Per-command approval gate (local stand-in)", "external_url": s.URL(),
 		"html_url":   s.web() + "/apps/" + s.opts.AppSlug,
 		"created_at": ts(created), "updated_at": ts(created),

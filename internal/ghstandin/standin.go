@@ -217,6 +217,16 @@ func (s *Server) ValidationErrors() []error {
 	return append([]error(nil), s.validation...)
 }
 
+// TakeValidationErrors returns the validation failures seen so far and
+// forgets them (for tests that send invalid requests on purpose).
+func (s *Server) TakeValidationErrors() []error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.validation
+	s.validation = nil
+	return v
+}
+
 // Fault is an injected failure answered instead of the real response.
 type Fault struct {
 	Status int

@@ -176,7 +176,9 @@ func (s *Server) CommitCommentPayload(commentID int64) (map[string]any, error) {
 		return nil, fmt.Errorf("commit comment %d: %w", commentID, ErrUnknown)
 	}
 	r := s.st.repos[c.Repo]
-	return s.envelope(obj{"action": "created", "comment": s.commitCommentJSON(c)}, r, s.st.ensureUser(c.Login, "")), nil
+	cj := s.commitCommentJSON(c)
+	delete(cj, "reactions") // the webhook schema has none for commit comments
+	return s.envelope(obj{"action": "created", "comment": cj}, r, s.st.ensureUser(c.Login, "")), nil
 }
 
 // InstallationPayload builds an installation payload ("created" or
