@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stepgate/stepgate/gate"
+)
+
+const (
+	longPollers = 5000
+	longWait    = 25 * time.Second
+)
+
+// benchLongPoll: 5,000 pending requests, each with a gate long-polling
+// GET ?wait=25s at once from one client process (5,000 goroutines, one
+// connection each). Every poll must come back 200 still pending; the App
+// child's VmHWM is the peak resident set.
+func benchLongPoll(ctx context.Context, e *env) ([]row, error) {
+	app, err := e.startBolt(ctx, "longpoll", 2)
+	if err != nil {
+		return nil, err
+	}
+	defer app.Stop()
+	idle, _ := app.Memory()
+	c := &apiClient{base: app.URL, http: &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{
+		MaxIdleConns: longPollers + 100, MaxIdleConnsPerHost: longPollers + 100}}}
+	defer c.http.CloseIdleConnections()
+	ids, toks, err := createPending(ctx, e, c, longPollers)
+	if err != nil {
+		return nil, err
+	}
+	var ok, bad atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range longPollers {
+		wg.Go(func() {
+			code, v, err := c.do(ctx, "GET", "/api/v1/requests/"+ids[i]+"?wait="+longWait.String(), toks[i], nil)
+			if err == nil && code == http.StatusOK && v.Status == gate.StatusPending {
+				ok.Add(1)
+				return
+			}
+			bad.Add(1)
+			firstErr.CompareAndSwap(nil, fmt.Sprintf("code %d status %q err %v", code, v.Status, err))
+		})
+	}
+	time.Sleep(longWait / 2)
+	mid, _ := app.Memory()
+	wg.Wait()
+	took := time.Since(start)
+	end, _ := app.Memory()
+	notes := fmt.Sprintf("%d of %d polls came back 200 pending after %s (all returned within %s); App VmRSS idle %d MB, mid-wait %d MB",
+		ok.Load(), longPollers, longWait, took.Round(time.Second), idle.RSS>>10, mid.RSS>>10)
+	if v := firstErr.Load(); v != nil {
+		notes += "; first error: " + v.(string)
+	}
+	hwm := end.HWM >> 10
+	return []row{{
+		Figure: "5,000 gates long-polling at once (bolt, GOMAXPROCS=2)", Target: "no errors, App RSS ≤ 150 MB",
+		Measured: fmt.Sprintf("%d errors, App peak RSS (VmHWM) %d MB", bad.Load(), hwm),
+		Verdict:  verdict(bad.Load() == 0 && hwm <= 150), Command: "go run ./bench -only longpoll",
+		Notes: notes + "; the peak includes creating the 5,000 requests (check runs on the stand-in)",
+	}}, nil
+}
+
+// createPending creates n pending requests, 64 at a time, 100 per run.
+func createPending(ctx context.Context, e *env, c *apiClient, n int) (ids, toks []string, err error) {
+	ids, toks = make([]string, n), make([]string, n)
+	for i := 0; i < n; i += 100 {
+		tok, err := e.world.Token(e.nextRun(), c.base)
+		if err != nil {
+			return nil, nil, err
+		}
+		for j := i; j < min(i+100, n); j++ {
+			toks[j] = tok
+		}
+	}
+	sem := make(chan struct{}, 64)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			code, v, cerr := c.do(ctx, "POST", "/api/v1/requests", toks[i], createBody(fmt.Sprintf("./migrate.sh --tenant %d", i), fmt.Sprintf("lp-%d", i)))
+			mu.Lock()
+			defer mu.Unlock()
+			if cerr != nil || code != http.StatusCreated {
+				if err == nil {
+					err = fmt.Errorf("creating pending request %d: %d %v", i, code, cerr)
+				}
+				return
+			}
+			ids[i] = v.ID
+		})
+	}
+	wg.Wait()
+	return ids, toks, err
+}

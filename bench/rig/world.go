@@ -1,0 +1,167 @@
+// Package rig starts stepgate's real parts on 127.0.0.1 for the benchmarks
+// (bench/) and the fault and hostile-input tests (test/): App child
+// processes on a bolt file or a shared DynamoDB table (dynalite), the
+// GitHub stand-in with its call log and fault injection, a local OIDC
+// issuer, and gates driven through gate/action, the code behind
+// `stepgate action` and `stepgate run`.
+package rig
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/ghstandin"
+)
+
+// The seeded repository and its people: alice runs the workflows (so she
+// cannot approve), bob is on team acme/sre, carol maintains the repository.
+const (
+	Repo     = "acme/shop"
+	Actor    = "alice"
+	Reviewer = "bob"
+	Second   = "carol"
+	HeadSHA  = "8f14e45fceea167a5a36dedd4bea2543c0ffee01"
+	MergeSHA = "c9f0f895fb98ab9159f51fd0297e236dc0ffee02"
+	PR       = 7
+)
+
+// Policy is the seeded .github/stepgate.yml: `echo allowed…` passes at
+// once, everything else needs one of bob or carol (two eligible reviewers,
+// so concurrent-vote tests have two distinct voters).
+const Policy = `version: 1
+defaults: { timeout: 10m, self_approval: false }
+rules:
+  - name: fast
+    if: { command: ["echo allowed*"] }
+    then: allow
+  - name: review
+    require: { any_of: [ { team: acme/sre }, { role: maintain } ] }
+`
+
+// World is the stand-in and issuer with the repository seeded.
+type World struct {
+	Standin *ghstandin.Server
+	Issuer  *Issuer
+	Secret  string
+	RepoID  int64
+	Dir     string
+}
+
+// NewWorld starts the stand-in and the issuer and seeds the repository.
+// dir holds event files and step directories.
+func NewWorld(dir string) (*World, error) {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	w := &World{Secret: hex.EncodeToString(b), Dir: dir}
+	w.Standin = ghstandin.New(ghstandin.Options{WebhookSecret: w.Secret, Logger: slog.New(slog.DiscardHandler)})
+	iss, err := NewIssuer()
+	if err != nil {
+		w.Standin.Close()
+		return nil, err
+	}
+	w.Issuer = iss
+	s := w.Standin
+	s.AddRepo(ghstandin.Repo{FullName: Repo, DefaultBranch: "main"})
+	for _, u := range []string{Actor, Reviewer, Second} {
+		s.AddUser(u)
+	}
+	s.SetPermission(Repo, Actor, "write")
+	s.SetPermission(Repo, Reviewer, "write")
+	s.SetPermission(Repo, Second, "maintain")
+	s.SetTeamMember("acme", "sre", Reviewer, "active")
+	s.SetFile(Repo, "", ".github/stepgate.yml", Policy)
+	s.AddPullRequest(Repo, ghstandin.PullRequest{Number: PR, Title: "bench", HeadSHA: HeadSHA,
+		HeadRef: "feature", BaseRef: "main", Author: Actor})
+	if w.RepoID, err = repoID(s); err != nil {
+		w.Close()
+		return nil, err
+	}
+	ev, _ := json.Marshal(map[string]any{"number": PR, "pull_request": map[string]any{
+		"number": PR, "head": map[string]any{"sha": HeadSHA, "ref": "feature"}}})
+	if err := os.WriteFile(filepath.Join(dir, "event.json"), ev, 0o644); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// Close stops the stand-in and the issuer.
+func (w *World) Close() {
+	w.Standin.Close()
+	w.Issuer.Close()
+}
+
+// AppConfig is an App configuration for this world.
+func (w *World) AppConfig(storeSpec string) AppConfig {
+	return AppConfig{Store: storeSpec, GitHubURL: w.Standin.URL(), AppID: w.Standin.AppID(),
+		PrivateKeyPEM: w.Standin.AppPrivateKeyPEM(), WebhookSecret: w.Secret, Issuer: w.Issuer.URL()}
+}
+
+// Claims are the OIDC claims of run runID of the seeded repository.
+func (w *World) Claims(runID int64) map[string]any {
+	return map[string]any{
+		"repository": Repo, "repository_id": strconv.FormatInt(w.RepoID, 10), "repository_owner": "acme",
+		"run_id": strconv.FormatInt(runID, 10), "run_attempt": "1", "actor": Actor,
+		"ref": fmt.Sprintf("refs/pull/%d/merge", PR), "sha": MergeSHA, "event_name": "pull_request",
+		"workflow": "deploy", "job_workflow_ref": Repo + "/.github/workflows/deploy.yml@refs/pull/7/merge",
+	}
+}
+
+// Token mints a gate token for run runID with audience appURL.
+func (w *World) Token(runID int64, appURL string) (string, error) {
+	return w.Issuer.Mint(w.Claims(runID), appURL, time.Hour)
+}
+
+// RequestID is the id the App gives the request of a gate (see GateSpec).
+func (w *World) RequestID(g GateSpec) string {
+	hash := gate.CommandHash(g.Command, "bash", "")
+	return gate.RequestID(gate.IdempotencyKey(w.RepoID, g.RunID, 1, "deploy", g.stepName(), hash))
+}
+
+// CheckRun waits until the App opened the check run of request id.
+func (w *World) CheckRun(ctx context.Context, id string) (int64, error) {
+	for {
+		for _, c := range w.Standin.CheckRuns(Repo) {
+			if c.ExternalID == id {
+				return c.ID, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("no check run for %s: %w", id, ctx.Err())
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+func repoID(s *ghstandin.Server) (int64, error) {
+	p, err := s.InstallationPayload("created", Repo, Actor)
+	if err != nil {
+		return 0, err
+	}
+	b, _ := json.Marshal(p)
+	var v struct {
+		Repositories []struct {
+			ID       int64  `json:"id"`
+			FullName string `json:"full_name"`
+		} `json:"repositories"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return 0, err
+	}
+	for _, r := range v.Repositories {
+		if r.FullName == Repo {
+			return r.ID, nil
+		}
+	}
+	return 0, fmt.Errorf("repository id of %s not in the installation payload", Repo)
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stepgate/stepgate/bench/rig"
+	"github.com/stepgate/stepgate/internal/ghstandin"
+)
+
+const (
+	loadConcurrency = 64
+	loadDuration    = 5 * time.Second
+)
+
+// load runs fn from 64 goroutines for loadDuration (after a 1 s warm-up)
+// and returns calls/s and the errors seen (fn returns false on an error).
+func load(ctx context.Context, fn func(ctx context.Context, worker, i int) bool) (rate float64, errs int64, total int64) {
+	var ok, bad atomic.Int64
+	var counting atomic.Bool
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for w := range loadConcurrency {
+		wg.Go(func() {
+			for i := 0; ctx.Err() == nil; i++ {
+				good := fn(ctx, w, i)
+				if !counting.Load() || ctx.Err() != nil {
+					continue
+				}
+				if good {
+					ok.Add(1)
+				} else {
+					bad.Add(1)
+				}
+			}
+		})
+	}
+	time.Sleep(time.Second)
+	counting.Store(true)
+	start := time.Now()
+	time.Sleep(loadDuration)
+	n, b := ok.Load(), bad.Load()
+	took := time.Since(start)
+	cancel()
+	wg.Wait()
+	return float64(n+b) / took.Seconds(), b, n + b
+}
+
+func newLoadClient() *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: loadConcurrency * 2, MaxIdleConnsPerHost: loadConcurrency * 2, MaxConnsPerHost: loadConcurrency * 2}}
+}
+
+func benchThroughput(ctx context.Context, e *env) ([]row, error) {
+	app, err := e.startBolt(ctx, "throughput", 2)
+	if err != nil {
+		return nil, err
+	}
+	defer app.Stop()
+	api, err := gateAPILoad(ctx, e, app)
+	if err != nil {
+		return nil, err
+	}
+	hooks, err := webhookLoad(ctx, e, app)
+	return append(api, hooks...), err
+}
+
+// gateAPILoad: 64 workers, each with its own run's token and pending
+// request, alternate 3 GETs (no wait) with 1 repeated (idempotent) create.
+func gateAPILoad(ctx context.Context, e *env, app *rig.App) ([]row, error) {
+	c := &apiClient{base: app.URL, http: newLoadClient()}
+	defer c.http.CloseIdleConnections()
+	type worker struct {
+		tok, id string
+		body    any
+	}
+	ws := make([]worker, loadConcurrency)
+	for i := range ws {
+		runID := e.nextRun()
+		tok, err := e.world.Token(runID, app.URL)
+		if err != nil {
+			return nil, err
+		}
+		body := createBody(fmt.Sprintf("./deploy.sh --shard %d", i), "load")
+		code, v, err := c.do(ctx, "POST", "/api/v1/requests", tok, body)
+		if err != nil || code != http.StatusCreated {
+			return nil, fmt.Errorf("creating load request: %d %v", code, err)
+		}
+		ws[i] = worker{tok: tok, id: v.ID, body: body}
+	}
+	rate, errs, total := load(ctx, func(ctx context.Context, w, i int) bool {
+		wk := ws[w]
+		if i%4 == 3 {
+			code, _, err := c.do(ctx, "POST", "/api/v1/requests", wk.tok, wk.body)
+			return err == nil && code == http.StatusOK
+		}
+		code, _, err := c.do(ctx, "GET", "/api/v1/requests/"+wk.id, wk.tok, nil)
+		return err == nil && code == http.StatusOK
+	})
+	return []row{{
+		Figure: "App throughput, gate API (GOMAXPROCS=2, bolt)", Target: "≥ 2,000 calls/s",
+		Measured: fmt.Sprintf("%.0f calls/s (%d calls, %d errors)", rate, total, errs),
+		Verdict:  verdict(rate >= 2000 && errs == 0), Command: "go run ./bench -only throughput",
+		Notes: "64 concurrent clients, keep-alive; 3 of 4 calls GET /api/v1/requests/{id} (no wait), 1 of 4 a repeated create (idempotent → 200); " +
+			"every call verifies an RS256 OIDC token; the load generator shares the machine's 2 cores with the App",
+	}}, nil
+}
+
+// webhookLoad posts signed check_run "created" deliveries (what GitHub
+// sends for every check run the App opens: verified, recorded as seen,
+// then ignored), each with a fresh delivery id, and signed pings.
+func webhookLoad(ctx context.Context, e *env, app *rig.App) ([]row, error) {
+	s := e.world.Standin
+	crs := s.CheckRuns(rig.Repo)
+	if len(crs) == 0 {
+		return nil, fmt.Errorf("no check run to base the webhook payload on")
+	}
+	p, err := s.CheckRunRequestedActionPayload(rig.Repo, crs[0].ID, "approve", rig.Reviewer)
+	if err != nil {
+		return nil, err
+	}
+	p["action"] = "created"
+	delete(p, "requested_action")
+	body, _ := json.Marshal(p)
+	client := newLoadClient()
+	defer client.CloseIdleConnections()
+	var rows []row
+	for _, ev := range []struct{ event, label, notes string }{
+		{"check_run", "check_run created (signature, delivery recorded in bolt with fsync, event ignored)", ""},
+		{"ping", "ping (signature only)", "info"},
+	} {
+		sig := ghstandin.Sign(e.world.Secret, body)
+		var seq atomic.Int64
+		rate, errs, total := load(ctx, func(ctx context.Context, w, i int) bool {
+			req, _ := http.NewRequestWithContext(ctx, "POST", app.URL+"/webhook", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-GitHub-Event", ev.event)
+			req.Header.Set("X-GitHub-Delivery", "bench-"+strconv.FormatInt(seq.Add(1), 10)+"-"+strconv.FormatInt(e.runID.Load(), 10))
+			req.Header.Set("X-Hub-Signature-256", sig)
+			resp, err := client.Do(req)
+			if err != nil {
+				return false
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusAccepted
+		})
+		r := row{Figure: "App throughput, verified webhooks: " + ev.label, Target: "≥ 1,000 webhooks/s",
+			Measured: fmt.Sprintf("%.0f webhooks/s (%d, %d errors)", rate, total, errs),
+			Verdict:  verdict(rate >= 1000 && errs == 0), Command: "go run ./bench -only throughput",
+			Notes: fmt.Sprintf("64 concurrent senders, %d-byte payload, distinct X-GitHub-Delivery ids", len(body))}
+		if ev.notes == "info" {
+			r.Target, r.Verdict = "(no store write; for comparison)", "info"
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
