@@ -301,6 +301,9 @@ func singleQuote(s string) string {
 // such byte is a barrier: bash may still run the lines before the error.
 // nil means none.
 func barriers(s string, valid bool) []bool {
+	if !valid {
+		return operatorBytes(s)
+	}
 	var out []bool
 	mark := func(i int) {
 		if out == nil {
@@ -317,12 +320,6 @@ func barriers(s string, valid bool) []bool {
 	state, dollar := plain, -1 // dollar: index of the last unescaped '$'
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !valid {
-			if strings.IndexByte(";&|<>()\n`", c) >= 0 {
-				mark(i)
-			}
-			continue
-		}
 		switch state {
 		case plain:
 			switch {
@@ -361,6 +358,20 @@ func barriers(s string, valid bool) []bool {
 				mark(i)
 				mark(i + 1)
 			}
+		}
+	}
+	return out
+}
+
+// operatorBytes marks every operator byte, quoted or not.
+func operatorBytes(s string) []bool {
+	var out []bool
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(";&|<>()\n`", s[i]) >= 0 {
+			if out == nil {
+				out = make([]bool, len(s))
+			}
+			out[i] = true
 		}
 	}
 	return out
