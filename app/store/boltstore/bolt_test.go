@@ -121,7 +121,7 @@ func BenchmarkLifecycle(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	storetest.Lifecycle(b, s, nil)
+	storetest.Lifecycle(b, nil, s)
 }
 
 func TestHousekeeping(t *testing.T) {

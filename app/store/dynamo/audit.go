@@ -28,15 +28,20 @@ func seqSK(seq int64) string { return fmt.Sprintf("%020d", seq) }
 // AppendAudit seals e after the repository's last event and puts it at the
 // next sequence number, conditional on that number being free. Two
 // appenders racing for one number: one wins, the other re-reads the head
-// and tries the next. The head is cached per process, so an append costs
-// one write and, only after losing a race or on a repository's first
-// append here, one read.
+// and tries the next.
+//
+// The head is cached per process, so with one replica an append costs one
+// write and no read. With several replicas appending to the same
+// repository a cached head is often stale, and a stale head costs a failed
+// conditional write (billed like a write) plus the read anyway; so a
+// repository whose cached head turned out stale is read first for a while
+// (contendedFor) instead: one read and one write per append.
 func (s *Store) AppendAudit(ctx context.Context, e gate.AuditEvent) (gate.AuditEvent, error) {
 	if e.Repo == "" {
 		return e, fmt.Errorf("append audit: repo is empty: %w", store.ErrInvalid)
 	}
 	for attempt := range s.auditAttempts {
-		prev, err := s.auditHead(ctx, e.Repo)
+		prev, cached, err := s.auditHead(ctx, e.Repo)
 		if err != nil {
 			return e, err
 		}
@@ -50,7 +55,10 @@ func (s *Store) AppendAudit(ctx context.Context, e gate.AuditEvent) (gate.AuditE
 			s.setHead(sealed)
 			return sealed, nil
 		}
-		s.dropHead(e.Repo)
+		s.staleHead(e.Repo, cached, sealed.Seq)
+		if cached {
+			continue // retry at once with a fresher head
+		}
 		// Jittered backoff spreads out writers that keep colliding.
 		d := time.Duration(rand.IntN(1+min(attempt, 10)*2)) * time.Millisecond
 		select {
@@ -60,6 +68,17 @@ func (s *Store) AppendAudit(ctx context.Context, e gate.AuditEvent) (gate.AuditE
 		}
 	}
 	return e, fmt.Errorf("append audit to %s: lost the race %d times: %w", e.Repo, s.auditAttempts, store.ErrConflict)
+}
+
+// contendedFor is how long a repository's cached head is not trusted after
+// it was found stale.
+const contendedFor = time.Minute
+
+// auditHead is one repository's cached chain head.
+type auditHead struct {
+	ev             gate.AuditEvent
+	valid          bool
+	contendedUntil time.Time
 }
 
 func (s *Store) putAudit(ctx context.Context, e gate.AuditEvent) (bool, error) {
@@ -84,14 +103,15 @@ func (s *Store) putAudit(ctx context.Context, e gate.AuditEvent) (bool, error) {
 	return err == nil, fail("append audit", err)
 }
 
-// auditHead returns the repository's last event (nil: none yet), from the
-// cache or by a consistent Query for the highest sequence number.
-func (s *Store) auditHead(ctx context.Context, repo string) (*gate.AuditEvent, error) {
+// auditHead returns the repository's last event (nil: none yet) and
+// whether it came from the cache; otherwise it is read with a consistent
+// Query for the highest sequence number.
+func (s *Store) auditHead(ctx context.Context, repo string) (*gate.AuditEvent, bool, error) {
 	s.mu.Lock()
-	h, ok := s.heads[repo]
+	h := s.heads[repo]
 	s.mu.Unlock()
-	if ok {
-		return &h, nil
+	if h.valid && time.Now().After(h.contendedUntil) {
+		return &h.ev, true, nil
 	}
 	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
@@ -104,31 +124,45 @@ func (s *Store) auditHead(ctx context.Context, repo string) (*gate.AuditEvent, e
 	})
 	if err != nil {
 		s.countRead(nil, 1)
-		return nil, fail("read audit head", err)
+		return nil, false, fail("read audit head", err)
 	}
 	s.countRead(out.ConsumedCapacity, len(out.Items))
 	if len(out.Items) == 0 {
-		return nil, nil
+		return nil, false, nil
 	}
 	e, err := decodeAudit(out.Items[0])
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return &e, nil
+	return &e, false, nil
 }
 
 func (s *Store) setHead(e gate.AuditEvent) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if h, ok := s.heads[e.Repo]; !ok || h.Seq < e.Seq {
-		s.heads[e.Repo] = e
+	h := s.heads[e.Repo]
+	if !h.valid || h.ev.Seq < e.Seq {
+		h.ev, h.valid = e, true
 	}
+	s.heads[e.Repo] = h
 }
 
-func (s *Store) dropHead(repo string) {
+// staleHead handles a lost put at seq. If another goroutine of this process
+// took seq, the cache already holds the newer head: retry with it. If the
+// head came from the cache and nobody here moved it, another replica
+// appends to this repository: stop trusting the cache for a while.
+func (s *Store) staleHead(repo string, cached bool, seq int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.heads, repo)
+	h := s.heads[repo]
+	if cached && h.valid && h.ev.Seq >= seq {
+		return
+	}
+	h.valid = false
+	if cached {
+		h.contendedUntil = time.Now().Add(contendedFor)
+	}
+	s.heads[repo] = h
 }
 
 func decodeAudit(it map[string]types.AttributeValue) (gate.AuditEvent, error) {

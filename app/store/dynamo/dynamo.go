@@ -22,7 +22,6 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/stepgate/stepgate/app/store"
-	"github.com/stepgate/stepgate/gate"
 )
 
 var _ store.Store = (*Store)(nil)
@@ -64,10 +63,9 @@ type Store struct {
 	stats         counters
 
 	// heads caches each repository's last audit event this process wrote
-	// or read, so an append usually needs no read; a stale head only costs
-	// one failed conditional put and a re-read.
+	// (see AppendAudit).
 	mu    sync.Mutex
-	heads map[string]gate.AuditEvent
+	heads map[string]auditHead
 }
 
 // New returns a store on an existing table (see CreateTable).
@@ -77,7 +75,7 @@ func New(opts Options) (*Store, error) {
 	}
 	s := &Store{
 		db: opts.Client, table: opts.Table, retention: opts.Retention, auditAttempts: opts.AuditAttempts,
-		heads: map[string]gate.AuditEvent{},
+		heads: map[string]auditHead{},
 	}
 	if s.retention <= 0 {
 		s.retention = 90 * 24 * time.Hour

@@ -2,9 +2,11 @@ package dynamo_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -154,13 +156,102 @@ func auditKey(seq int64) map[string]types.AttributeValue {
 	}
 }
 
+// BenchmarkLifecycle measures one replica, and two replicas sharing the
+// table with every call on the other replica than the one before.
 func BenchmarkLifecycle(b *testing.B) {
-	s, _ := newStore(b)
-	storetest.Lifecycle(b, s, func() (float64, float64) {
-		st := s.Stats()
-		return st.ReadUnits, st.WriteUnits
-	})
-	st := s.Stats()
-	b.ReportMetric(float64(st.ReadCalls)/float64(b.N), "readcalls/lifecycle")
-	b.ReportMetric(float64(st.WriteCalls)/float64(b.N), "writecalls/lifecycle")
+	for _, n := range []int{1, 2} {
+		b.Run(fmt.Sprintf("replicas=%d", n), func(b *testing.B) {
+			s, client := newStore(b)
+			replicas := []store.Store{s}
+			all := []*dynamo.Store{s}
+			for range n - 1 {
+				r, err := dynamo.New(dynamo.Options{Client: client, Table: s.Table()})
+				if err != nil {
+					b.Fatal(err)
+				}
+				replicas, all = append(replicas, r), append(all, r)
+			}
+			total := func() (st dynamo.Stats) {
+				for _, r := range all {
+					x := r.Stats()
+					st.ReadCalls, st.WriteCalls = st.ReadCalls+x.ReadCalls, st.WriteCalls+x.WriteCalls
+					st.ReadUnits, st.WriteUnits = st.ReadUnits+x.ReadUnits, st.WriteUnits+x.WriteUnits
+				}
+				return st
+			}
+			before := total()
+			storetest.Lifecycle(b, func() (float64, float64) {
+				st := total()
+				return st.ReadUnits, st.WriteUnits
+			}, replicas...)
+			st := total()
+			b.ReportMetric(float64(st.ReadCalls-before.ReadCalls)/float64(b.N), "readcalls/lifecycle")
+			b.ReportMetric(float64(st.WriteCalls-before.WriteCalls)/float64(b.N), "writecalls/lifecycle")
+		})
+	}
+}
+
+// TestTwoReplicas runs the races of the conformance suite across two store
+// instances on one table, the way two App replicas share it.
+func TestTwoReplicas(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, client := newStore(t)
+	b, err := dynamo.New(dynamo.Options{Client: client, Table: a.Table()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replicas := []*dynamo.Store{a, b}
+	var wg sync.WaitGroup
+	for w := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 5 {
+				e := gate.AuditEvent{Repo: "acme/api", At: time.Now(), Type: gate.EventApproval, Actor: fmt.Sprintf("w%d-%d", w, i)}
+				if _, err := replicas[(w+i)%2].AppendAudit(ctx, e); err != nil {
+					t.Errorf("AppendAudit: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	events, err := a.ListAudit(ctx, "acme/api", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 100 {
+		t.Fatalf("%d events, want 100", len(events))
+	}
+	if err := gate.VerifyChain(events); err != nil {
+		t.Fatalf("chain written by two replicas: %v", err)
+	}
+
+	r := storetest.NewRequest("two", "acme/api", 1, "abc", time.Now(), time.Hour)
+	if _, _, err := a.CreateRequest(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	wins := 0
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v := gate.Vote{Login: fmt.Sprintf("u%d", i), Approve: true, Channel: "check_run", At: time.Now()}
+			_, err := replicas[i%2].Vote(ctx, r.ID, v, store.Decide{Status: gate.StatusApproved, DecidedBy: []string{v.Login}})
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				wins++
+			} else if !errors.Is(err, store.ErrConflict) {
+				t.Errorf("Vote: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	got, err := b.GetRequest(ctx, r.ID)
+	if err != nil || wins != 1 || got.Status != gate.StatusApproved || len(got.Votes) != 1 {
+		t.Fatalf("50 deciding votes on two replicas: %d won, final %+v, %v", wins, got, err)
+	}
 }
