@@ -316,6 +316,9 @@ func (a *assessor) reparse(w arg, c ctx, via string) {
 	if c.stdin == stdinText {
 		c.stdin, c.hdoc = stdinTerminal, ""
 	}
+	if strings.HasPrefix(strings.TrimSpace(w.s), "$") {
+		return
+	}
 	if !a.script(w.s, c, false) && w.static {
 		a.add(CatDynamicEval, LevelMedium, via+" runs a string that is not valid shell syntax")
 	}

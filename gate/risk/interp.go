@@ -6,7 +6,7 @@ import (
 
 // dispatch applies the rules for one command.
 func (a *assessor) dispatch(name string, a0 arg, args []arg, c ctx) {
-	if strings.Contains(a0.s, "/") && !systemBin(a0.s) {
+	if strings.Contains(a0.s, "/") && !systemBin(a0.s) && !frameworkScript(name) {
 		if a.isDownloaded(a0.s) {
 			a.add(CatRemoteCode, LevelHigh, "runs "+quote(a0.s)+", which was downloaded from the network earlier in this command")
 			return
@@ -18,6 +18,16 @@ func (a *assessor) dispatch(name string, a0 arg, args []arg, c ctx) {
 		return
 	}
 	a.secretArgs(name, args, c)
+}
+
+// frameworkScript lists project-local entry points that have rules of
+// their own (bin/rails db:drop is as clear as rails db:drop).
+func frameworkScript(name string) bool {
+	switch name {
+	case "rails", "rake", "manage.py", "artisan", "console", "gradlew", "mvnw", "flyway", "liquibase", "knex", "prisma", "sequelize", "typeorm", "alembic", "terraform", "kubectl", "helm":
+		return true
+	}
+	return false
 }
 
 func systemBin(p string) bool {
@@ -106,6 +116,10 @@ func (a *assessor) scriptFile(name string, f arg, rest []arg, c ctx) {
 
 // stdinCode is a shell or interpreter that executes what it reads on stdin.
 func (a *assessor) stdinCode(name string, c ctx, explicit bool) {
+	if c.sink != "" && isShell(name) {
+		a.add(CatRemoteCode, LevelCritical, "connects a `"+name+"` shell to the network through `"+c.sink+"` (a reverse shell)")
+		return
+	}
 	switch c.stdin {
 	case stdinNet:
 		a.add(CatRemoteCode, LevelCritical, "pipes a download from the network straight into `"+name+"`, running code that was never reviewed")
@@ -174,6 +188,10 @@ func (a *assessor) interpreter(name string, args []arg, c ctx) {
 		}
 		if strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "npm:") || strings.HasPrefix(s, "jsr:") {
 			a.add(CatRemoteCode, LevelHigh, "`"+name+"` runs a script straight from "+quote(s))
+			return
+		}
+		if b := baseName(args[i].s); frameworkScript(b) {
+			a.rules(b, args[i+1:], c)
 			return
 		}
 		a.scriptFile(name, args[i], args[i+1:], c)

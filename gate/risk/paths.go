@@ -12,7 +12,7 @@ type target struct {
 
 // pathTier rates a path that is about to be deleted or overwritten.
 func pathTier(w arg) target {
-	if w.stdin {
+	if w.stdin || strings.Contains(w.s, "{}") {
 		return target{LevelMedium, "paths read from input at run time"}
 	}
 	if !w.static {
@@ -28,7 +28,7 @@ func dynamicTier(w arg) target {
 	s := expandKnown(w.s)
 	if !strings.HasPrefix(s, "$") {
 		t := staticTier(prefixBeforeVar(s))
-		if t.lvl < LevelMedium && strings.HasPrefix(s, "/") {
+		if t.lvl < LevelMedium && strings.HasPrefix(s, "/") && strings.Contains(s, "$") {
 			t.lvl = LevelMedium
 		}
 		if t.lvl >= LevelMedium {
@@ -154,7 +154,7 @@ func absTier(clean, q string) target {
 		}
 		return target{LevelHigh, "the system path " + q}
 	case "var":
-		if len(parts) > 1 && (parts[1] == "lib" || parts[1] == "backups" || parts[1] == "mail") {
+		if len(parts) > 1 && (parts[1] == "lib" || parts[1] == "backups" || parts[1] == "mail" || parts[1] == "www" || parts[1] == "opt") {
 			return target{LevelHigh, "the data directory " + q}
 		}
 	case "home", "Users":

@@ -123,11 +123,14 @@ func (a *assessor) find(name string, args []arg, c ctx) {
 	}
 	if hasFlag(args, "-delete") || name == "fd" && hasFlag(args, "-X", "--exec-batch", "-x", "--exec") && false {
 		lvl := worst.lvl
-		if filtered {
-			lvl = max(LevelLow, min(lvl-1, LevelHigh))
-			if worst.lvl < LevelCritical {
-				lvl = min(lvl, LevelMedium)
-			}
+		switch {
+		case !filtered:
+		case worst.lvl == LevelCritical:
+			lvl = LevelHigh
+		case roots[0].static && !strings.HasPrefix(roots[0].s, "/") && !strings.HasPrefix(roots[0].s, "~"):
+			lvl = LevelLow
+		default:
+			lvl = min(lvl, LevelMedium)
 		}
 		a.add(CatDestructiveFS, lvl, "`find -delete` removes files under "+worst.desc)
 	}
@@ -141,13 +144,21 @@ func (a *assessor) find(name string, args []arg, c ctx) {
 		for ; j < len(args) && args[j].s != ";" && args[j].s != "+" && args[j].s != "\\;"; j++ {
 			w := args[j]
 			if strings.Contains(w.s, "{}") {
-				if filtered || worst.lvl < LevelHigh {
-					w = arg{s: "{}", stdin: true}
-				} else {
+				switch {
+				case !filtered && worst.lvl >= LevelHigh:
 					w = roots[0]
+				case roots[0].static && !strings.HasPrefix(roots[0].s, "/") && !strings.HasPrefix(roots[0].s, "~"):
+					w = arg{s: strings.TrimSuffix(roots[0].s, "/") + "/{found}", static: true}
+				default:
+					w = arg{s: "{found}", stdin: true}
 				}
 			}
 			cmd = append(cmd, w)
+			if len(cmd) == 1 && (w.s == "rm" || w.s == "shred" || w.s == "unlink") && !filtered {
+				// find walks the tree, so deleting each file it finds
+				// is a recursive delete of the root.
+				cmd = append(cmd, arg{s: "-r", static: true})
+			}
 		}
 		cc := c
 		cc.depth++

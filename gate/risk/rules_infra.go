@@ -30,7 +30,7 @@ func (a *assessor) rules3(name string, args []arg, c ctx) bool {
 	case "dropdb", "dropuser", "mysqladmin", "mongorestore", "pg_restore", "pg_dropcluster":
 		a.dbAdmin(name, args)
 	case "rails", "rake", "manage.py", "django-admin", "artisan", "prisma", "flyway", "liquibase", "alembic", "knex", "sequelize", "sequelize-cli", "typeorm",
-		"goose", "migrate", "dbmate", "sqlx", "diesel", "atlas", "drizzle-kit", "db-migrate", "node-pg-migrate", "mix", "sqitch", "skeema", "refinery", "ef", "dotnet-ef", "flask":
+		"goose", "migrate", "dbmate", "sqlx", "diesel", "atlas", "drizzle-kit", "db-migrate", "node-pg-migrate", "mix", "sqitch", "skeema", "refinery", "ef", "dotnet-ef", "flask", "console":
 		a.migrations(name, args)
 	case "apt", "apt-get", "aptitude", "yum", "dnf", "microdnf", "apk", "zypper", "pacman", "yay", "brew", "port", "snap", "flatpak", "choco", "winget", "scoop",
 		"pip", "pip3", "pipx", "conda", "mamba", "micromamba", "gem", "cargo", "go", "dpkg", "rpm", "nix-env", "emerge", "pkg", "opkg", "luarocks", "cpan", "cpanm", "composer":

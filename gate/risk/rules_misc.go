@@ -28,6 +28,15 @@ func (a *assessor) dbAdmin(name string, args []arg) {
 }
 
 func (a *assessor) pkg(name string, args []arg) {
+	if name == "dpkg" || name == "rpm" {
+		if hasShort(args, 'i') || hasFlag(args, "--install") || hasShort(args, 'U') {
+			a.add(CatPackageInstall, LevelLow, "`"+name+"` installs a local package file")
+		}
+		if hasFlag(args, "--purge", "-P", "-r", "--remove", "-e", "--erase") {
+			a.add(CatPackageInstall, LevelLow, "`"+name+"` removes packages")
+		}
+		return
+	}
 	p := positionals(args, "-o", "-t", "--target", "-c", "-e", "-r", "--requirement", "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--root", "--prefix", "-C", "-p", "--python", "--version", "--source", "-n", "--name", "--channel")
 	if len(p) == 0 {
 		return
@@ -69,9 +78,6 @@ func (a *assessor) pkg(name string, args []arg) {
 			}
 		}
 		a.add(CatPackageInstall, lvl, "`"+name+" "+verb+"` removes system packages")
-	}
-	if name == "dpkg" && (verb == "-i" || verb == "--install") || name == "rpm" && (strings.HasPrefix(verb, "-i") || strings.HasPrefix(verb, "-U")) {
-		a.add(CatPackageInstall, LevelLow, "`"+name+"` installs a local package file")
 	}
 }
 

@@ -68,9 +68,12 @@ func (a *assessor) fetch(name string, args []arg, c ctx) {
 			}
 		}
 	}
-	for _, x := range args {
-		if strings.HasPrefix(x.s, "-qO") || strings.HasPrefix(x.s, "-O") && len(x.s) > 2 {
+	for i, x := range args {
+		if name == "wget" && (strings.HasPrefix(x.s, "-qO") || strings.HasPrefix(x.s, "-O") && len(x.s) > 2) {
 			out = strings.TrimPrefix(strings.TrimPrefix(x.s, "-qO"), "-O")
+		}
+		if name == "curl" && len(x.s) > 2 && x.s[0] == '-' && x.s[1] != '-' && strings.HasSuffix(x.s, "o") && i+1 < len(args) {
+			out = args[i+1].s
 		}
 	}
 	if strings.HasPrefix(out, "/") && out != "/dev/null" && out != "-" {
@@ -214,7 +217,7 @@ func (a *assessor) ssh(name string, args []arg, c ctx) {
 	if hasFlag(args, "-D") || anyArg(args, func(x arg) bool { return strings.Contains(x.s, "GatewayPorts=yes") }) {
 		a.add(CatNetworkExposure, LevelMedium, "`ssh` opens a proxy or gateway port")
 	}
-	p := positionals(args, "-p", "-i", "-l", "-o", "-F", "-J", "-L", "-R", "-D", "-b", "-c", "-E", "-e", "-m", "-O", "-Q", "-S", "-W", "-w", "-B", "-I")
+	p := skipOpts(args, "-p", "-i", "-l", "-o", "-F", "-J", "-L", "-R", "-D", "-b", "-c", "-E", "-e", "-m", "-O", "-Q", "-S", "-W", "-w", "-B", "-I")
 	if len(p) == 0 {
 		return
 	}

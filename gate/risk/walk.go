@@ -214,9 +214,15 @@ func (a *assessor) redirect(r *wordRenderer, rd *syntax.Redirect, c *ctx) {
 			c.stdin = stdinNet
 		}
 		return
-	case syntax.DplIn, syntax.DplOut:
+	case syntax.DplIn:
 		return
-	case syntax.RdrOut, syntax.AppOut, syntax.RdrAll, syntax.AppAll, syntax.ClbOut, syntax.RdrInOut:
+	case syntax.DplOut:
+		if t.s == "-" || allDigits(t.s) {
+			return
+		}
+	}
+	switch rd.Op {
+	case syntax.RdrOut, syntax.AppOut, syntax.RdrAll, syntax.AppAll, syntax.ClbOut, syntax.RdrInOut, syntax.DplOut:
 		if rd.N == nil || rd.N.Value == "1" {
 			c.redirOut = true
 		}

@@ -289,13 +289,13 @@ func hasFlag(args []arg, names ...string) bool {
 
 func flagIndex(args []arg, names ...string) int {
 	for i, a := range args {
-		if a.s == "--" {
-			return -1
-		}
 		for _, n := range names {
 			if a.s == n {
 				return i
 			}
+		}
+		if a.s == "--" {
+			return -1
 		}
 	}
 	return -1
