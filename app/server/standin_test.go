@@ -1,0 +1,282 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stepgate/stepgate/app/ghclient"
+	"github.com/stepgate/stepgate/app/server"
+	"github.com/stepgate/stepgate/app/store"
+	"github.com/stepgate/stepgate/app/store/boltstore"
+	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/ghstandin"
+	"github.com/stepgate/stepgate/internal/ghstandin/standintest"
+)
+
+// realHarness runs the App with the real GitHub client against the GitHub
+// stand-in, which checks every API call against GitHub's OpenAPI
+// description and delivers signed webhooks to the App.
+type realHarness struct {
+	t      *testing.T
+	gs     *ghstandin.Server
+	st     store.Store
+	iss    *server.TestIssuer
+	url    string
+	repoID int64
+	runID  atomic.Int64
+}
+
+const (
+	standinRepo = "acme/payments"
+	testSecret  = "standin-secret"
+	publicURL   = "https://stepgate.test"
+	headSHA     = "0123456789abcdef0123456789abcdef01234567"
+)
+
+func newRealHarness(t *testing.T) *realHarness {
+	t.Helper()
+	gs := standintest.New(t, ghstandin.Options{WebhookSecret: testSecret})
+	gs.AddRepo(ghstandin.Repo{FullName: standinRepo})
+	gh, err := ghclient.New(ghclient.Config{AppID: gs.AppID(), PrivateKey: gs.AppPrivateKeyPEM(), APIURL: gs.URL(), FileCacheTTL: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := boltstore.Open(boltstore.Options{Path: filepath.Join(t.TempDir(), "stepgate.db"), NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	h := &realHarness{t: t, gs: gs, st: st, iss: server.NewTestIssuer(t)}
+	srv, err := server.New(server.Config{Store: st, GitHub: gh, PublicURL: publicURL, OIDCIssuer: h.iss.URL(),
+		WebhookSecrets: []string{testSecret}, BotLogin: gs.BotLogin(), PollInterval: 20 * time.Millisecond, SweepInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	h.url = hs.URL
+	gs.SetWebhookTarget(hs.URL + "/webhook")
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = srv.Run(ctx) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	h.runID.Store(9000)
+	p, err := gs.InstallationPayload("created", standinRepo, "octo-admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range p["repositories"].([]any) {
+		if m := r.(map[string]any); m["full_name"] == standinRepo {
+			h.repoID = toInt64(m["id"])
+		}
+	}
+	if h.repoID == 0 {
+		t.Fatal("no repository id from the stand-in")
+	}
+	return h
+}
+
+func (h *realHarness) run() string {
+	return h.iss.Mint(h.t, map[string]any{"repository": standinRepo, "repository_id": fmt.Sprint(h.repoID),
+		"run_id": fmt.Sprint(h.runID.Add(1)), "run_attempt": "1", "actor": "dev", "sha": headSHA}, publicURL, 10*time.Minute)
+}
+
+func cmdBody(command string) gate.CreateRequest {
+	return gate.CreateRequest{Command: command, CommandSHA256: gate.CommandHash(command, "bash", ""),
+		Shell: "bash", Job: "deploy", Step: "release"}
+}
+
+func (h *realHarness) call(method, path, tok string, body any) (int, gate.RequestView) {
+	h.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, h.url+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v gate.RequestView
+	_ = json.NewDecoder(resp.Body).Decode(&v)
+	return resp.StatusCode, v
+}
+
+func (h *realHarness) create(tok string, b gate.CreateRequest) (int, gate.RequestView) {
+	return h.call("POST", "/api/v1/requests", tok, b)
+}
+
+func (h *realHarness) get(tok, id, wait string) (int, gate.RequestView) {
+	return h.call("GET", "/api/v1/requests/"+id+"?wait="+wait, tok, nil)
+}
+
+func (h *realHarness) request(id string) *gate.Request {
+	h.t.Helper()
+	r, err := h.st.GetRequest(context.Background(), id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return r
+}
+
+func toInt64(v any) int64 {
+	switch n := v.(type) {
+	case int64:
+		return n
+	case int:
+		return int64(n)
+	case float64:
+		return int64(n)
+	}
+	return 0
+}
+
+
+// apiCalls counts calls other than authentication (installation lookup and
+// token minting), which ghclient caches.
+func apiCalls(calls []ghstandin.Call) int {
+	n := 0
+	for _, c := range calls {
+		if c.Auth == "token" {
+			n++
+		}
+	}
+	return n
+}
+
+func TestWithStandin(t *testing.T) {
+	t.Parallel()
+	h := newRealHarness(t)
+	const prHead = "fedcba9876543210fedcba9876543210fedcba98"
+	h.gs.AddPullRequest(standinRepo, ghstandin.PullRequest{Number: 3, HeadSHA: prHead, HeadRef: "feature", Author: "dev"})
+	h.gs.SetFile(standinRepo, "main", server.PolicyPath, "version: 1\nrules:\n  - name: payments\n    require: { any_of: [ { users: [carol] }, { role: maintain } ] }\n")
+	// The PR's head loosens the policy; the App must not read it.
+	h.gs.SetFile(standinRepo, "feature", server.PolicyPath, "version: 1\nrules:\n  - name: open\n    then: allow\n")
+	h.gs.SetPermission(standinRepo, "carol", "write")
+	h.gs.SetPermission(standinRepo, "rita", "read")
+	tok := h.run()
+	body := cmdBody("./release.sh --env prod")
+	body.HeadSHA, body.PullRequest = prHead, 3
+	code, v := h.create(tok, body)
+	if code != 201 || v.Status != gate.StatusPending || v.Rule != "payments" {
+		t.Fatalf("create = %d %s %s, want 201 pending under the default branch's rule", code, v.Status, v.Rule)
+	}
+	runs := h.gs.CheckRuns(standinRepo)
+	if len(runs) != 1 || runs[0].HeadSHA != prHead || runs[0].ExternalID != v.ID || runs[0].Conclusion != "action_required" {
+		t.Fatalf("check runs = %+v", runs)
+	}
+	if cs := h.gs.IssueComments(standinRepo, 3); len(cs) != 1 || !strings.Contains(cs[0].Body, "@carol") {
+		t.Fatalf("PR comments = %+v, want one mentioning @carol", cs)
+	}
+	// A reader's click and an edited comment change nothing.
+	if code, err := h.gs.ClickAction(standinRepo, runs[0].ID, "approve", "rita"); err != nil || code != 200 {
+		t.Fatalf("reader click: %d %v", code, err)
+	}
+	h.gs.PostIssueComment(standinRepo, 3, "rita", "hello")
+	cs := h.gs.IssueComments(standinRepo, 3)
+	h.gs.EditIssueComment(cs[len(cs)-1].ID, "/stepgate approve")
+	if r := h.request(v.ID); r.Status != gate.StatusPending || len(r.Votes) != 0 {
+		t.Fatalf("after ineligible attempts: %s with %d votes", r.Status, len(r.Votes))
+	}
+	// While the gate waits, the App makes no GitHub call.
+	done := make(chan gate.RequestView, 1)
+	go func() {
+		_, got := h.get(tok, v.ID, "3s")
+		done <- got
+	}()
+	time.Sleep(300 * time.Millisecond)
+	before := time.Now()
+	if n := apiCalls(h.gs.CallsSince(before.Add(-250 * time.Millisecond))); n != 0 {
+		t.Errorf("GitHub calls while the gate waited = %d, want 0", n)
+	}
+	if code, err := h.gs.ClickAction(standinRepo, runs[0].ID, "approve", "carol"); err != nil || code != 200 {
+		t.Fatalf("carol's click: %d %v", code, err)
+	}
+	got := <-done
+	if got.Status != gate.StatusApproved || fmt.Sprint(got.ApprovedBy) != "[carol]" {
+		t.Fatalf("gate got %s by %v", got.Status, got.ApprovedBy)
+	}
+	final, _ := h.gs.GetCheckRun(runs[0].ID)
+	if final.Conclusion != "success" || len(final.Actions) != 0 {
+		t.Errorf("final check run: conclusion %q, %d actions", final.Conclusion, len(final.Actions))
+	}
+}
+
+func TestWithStandinCommitCommentAndFreeze(t *testing.T) {
+	t.Parallel()
+	h := newRealHarness(t)
+	h.gs.SetPermission(standinRepo, "walt", "write")
+	h.gs.SetPermission(standinRepo, "ada", "admin")
+	tok := h.run()
+	_, v := h.create(tok, cmdBody("./deploy.sh"))
+	if v.Status != gate.StatusPending {
+		t.Fatalf("create: %s", v.Status)
+	}
+	if cs := h.gs.CommitComments(standinRepo, headSHA); len(cs) != 1 {
+		t.Fatalf("commit comments = %d, want 1", len(cs))
+	}
+	if code, err := h.gs.PostCommitComment(standinRepo, headSHA, "walt", "/stepgate approve"); err != nil || code != 200 {
+		t.Fatalf("commit comment: %d %v", code, err)
+	}
+	if r := h.request(v.ID); r.Status != gate.StatusApproved {
+		t.Fatalf("after walt's comment: %s", r.Status)
+	}
+	_, v2 := h.create(h.run(), cmdBody("./deploy.sh again"))
+	if code, err := h.gs.PostCommitComment(standinRepo, headSHA, "ada", "/stepgate freeze release freeze"); err != nil || code != 200 {
+		t.Fatalf("freeze: %d %v", code, err)
+	}
+	if r := h.request(v2.ID); r.Status != gate.StatusRejected {
+		t.Errorf("pending request after freeze: %s", r.Status)
+	}
+	if _, v3 := h.create(h.run(), cmdBody("./deploy.sh third")); v3.Status != gate.StatusRejected {
+		t.Errorf("new request while frozen: %s", v3.Status)
+	}
+}
+
+// An approved request costs at most 6 GitHub calls in all (DESIGN.md).
+func TestWithStandinCallBudget(t *testing.T) {
+	t.Parallel()
+	h := newRealHarness(t)
+	h.gs.SetPermission(standinRepo, "carol", "write")
+	h.gs.AddPullRequest(standinRepo, ghstandin.PullRequest{Number: 4, HeadSHA: headSHA, HeadRef: "f", Author: "dev"})
+	tok := h.run()
+	start := time.Now()
+	body := cmdBody("./deploy.sh")
+	body.PullRequest = 4
+	_, v := h.create(tok, body)
+	runs := h.gs.CheckRuns(standinRepo)
+	if len(runs) != 1 {
+		t.Fatalf("check runs = %d", len(runs))
+	}
+	if code, err := h.gs.ClickAction(standinRepo, runs[0].ID, "approve", "carol"); err != nil || code != 200 {
+		t.Fatalf("click: %d %v", code, err)
+	}
+	if _, got := h.get(tok, v.ID, "1s"); got.Status != gate.StatusApproved {
+		t.Fatalf("status %s", got.Status)
+	}
+	calls := h.gs.CallsSince(start)
+	if n := apiCalls(calls); n > 6 {
+		var routes []string
+		for _, c := range calls {
+			routes = append(routes, c.Method+" "+c.Route)
+		}
+		t.Errorf("GitHub calls for one approved request = %d, want ≤ 6:\n%s", n, strings.Join(routes, "\n"))
+	} else {
+		t.Logf("GitHub API calls for one approved request: %d (plus %d for authentication)", n, len(calls)-n)
+	}
+}
