@@ -75,9 +75,7 @@ func newFixture(t *testing.T, opts ghstandin.Options, cfg Config) *fixture {
 	reg := prometheus.NewRegistry()
 	cfg.AppID = gh.AppID()
 	cfg.PrivateKey = gh.AppPrivateKeyPEM()
-	if cfg.APIURL == "" {
-		cfg.APIURL = gh.URL()
-	}
+	cfg.APIURL = gh.URL() + cfg.APIURL // tests give only a path suffix, such as /api/v3
 	cfg.HTTPClient = &http.Client{Transport: loopbackOnly{t: t, next: http.DefaultTransport}}
 	cfg.Registerer = reg
 	c, err := New(cfg)
@@ -96,13 +94,7 @@ func TestDefaultBranchFile(t *testing.T) {
 	for _, api := range []string{"", "/api/v3"} {
 		t.Run("base"+api, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t, ghstandin.Options{}, Config{FileCacheTTL: -1})
-			if api != "" {
-				var err error
-				if f.c, err = New(Config{AppID: f.gh.AppID(), PrivateKey: f.gh.AppPrivateKeyPEM(), APIURL: f.gh.URL() + api, FileCacheTTL: -1}); err != nil {
-					t.Fatal(err)
-				}
-			}
+			f := newFixture(t, ghstandin.Options{}, Config{FileCacheTTL: -1, APIURL: api})
 			ctx := context.Background()
 			got, sha, err := f.c.DefaultBranchFile(ctx, repoName, ".github/stepgate.yml")
 			if err != nil {

@@ -9,6 +9,8 @@ package standintest
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -229,11 +231,24 @@ func Validator(t testing.TB) *OpenAPI {
 	return spec
 }
 
+// sharedKey is one App key for all stand-ins of a test binary: RSA key
+// generation costs far more than the tests themselves under -race.
+var sharedKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic("standintest: generating an App key: " + err.Error())
+	}
+	return k
+})
+
 // New starts a stand-in that validates all traffic against GitHub's
 // description; at cleanup it is closed and any validation failure fails t.
 func New(t testing.TB, opts ghstandin.Options) *ghstandin.Server {
 	t.Helper()
 	opts.Validator = Validator(t)
+	if opts.AppKey == nil {
+		opts.AppKey = sharedKey()
+	}
 	s := ghstandin.New(opts)
 	t.Cleanup(func() {
 		s.Close()
