@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -153,5 +155,52 @@ func TestAuditVerifyNamesTamperedEvent(t *testing.T) {
 				t.Fatalf("verify exit %d, stderr:\n%s\nwant exit 1 naming %q only", code, errs, tc.want)
 			}
 		})
+	}
+}
+
+func TestStoreInit(t *testing.T) {
+	ep := os.Getenv("STEPGATE_TEST_DYNAMODB_ENDPOINT")
+	if ep == "" && os.Getenv("CI") == "true" {
+		t.Fatal("STEPGATE_TEST_DYNAMODB_ENDPOINT is not set")
+	}
+	env := map[string]string{
+		"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_DYNAMODB": ep,
+		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+		"AWS_CONFIG_FILE": filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(t.TempDir(), "none"),
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		envStore string
+		dynamo   bool
+		want     int
+		wantOut  string
+	}{
+		{"bolt from flag", []string{"--store", "bolt:" + filepath.Join(t.TempDir(), "s.db")}, "", false, 0, "ready"},
+		{"bolt from env", nil, "bolt:" + filepath.Join(t.TempDir(), "e.db"), false, 0, "ready"},
+		{"bad spec", []string{"--store", "mysql:x"}, "", false, 2, ""},
+		{"dynamodb", []string{"--store", fmt.Sprintf("dynamodb:stepgate-init-%d", time.Now().UnixNano())}, "", true, 0, "DynamoDB table"},
+	}
+	for _, tc := range tests {
+		if tc.dynamo && ep == "" {
+			t.Log("skipping dynamodb case: STEPGATE_TEST_DYNAMODB_ENDPOINT is not set")
+			continue
+		}
+		if tc.dynamo {
+			for k, v := range env {
+				t.Setenv(k, v)
+			}
+		}
+		var out, errb bytes.Buffer
+		getenv := func(k string) string {
+			if k == "STEPGATE_STORE" {
+				return tc.envStore
+			}
+			return ""
+		}
+		code := storeInit(context.Background(), tc.args, getenv, &out, &errb)
+		if code != tc.want || !strings.Contains(out.String(), tc.wantOut) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit %d", tc.name, code, out.String(), errb.String(), tc.want)
+		}
 	}
 }

@@ -61,6 +61,9 @@ func (s *Store) GetRequest(ctx context.Context, id string) (*gate.Request, error
 
 // UpdateRequest sets the GitHub object fields of a request that u carries.
 func (s *Store) UpdateRequest(ctx context.Context, u *gate.Request) error {
+	if u == nil {
+		return fmt.Errorf("update request: nil: %w", store.ErrInvalid)
+	}
 	_, err := s.mutate(ctx, u.ID, func(r *gate.Request) error {
 		store.ApplyGitHub(r, u)
 		return nil

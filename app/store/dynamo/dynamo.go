@@ -157,9 +157,14 @@ func fail(op string, err error) error {
 	case isConditionFailed(err):
 		return fmt.Errorf("dynamodb %s: %w", op, store.ErrConflict)
 	}
+	return fmt.Errorf("dynamodb %s: %s: %w", op, errCode(err), store.ErrUnavailable)
+}
+
+// errCode is the DynamoDB error code of err, safe to show.
+func errCode(err error) string {
 	var api smithy.APIError
 	if errors.As(err, &api) {
-		return fmt.Errorf("dynamodb %s: %s: %w", op, api.ErrorCode(), store.ErrUnavailable)
+		return api.ErrorCode()
 	}
-	return fmt.Errorf("dynamodb %s: %w", op, store.ErrUnavailable)
+	return "request failed"
 }

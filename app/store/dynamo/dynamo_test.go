@@ -76,6 +76,7 @@ func TestCreateTableWarnsWithoutTTL(t *testing.T) {
 	if len(warnings) == 0 || !strings.Contains(warnings[0], "already exists") {
 		t.Fatalf("warnings = %q; want one saying the table exists", warnings)
 	}
+	t.Logf("warnings: %q", warnings)
 }
 
 func TestErrorsAreSanitised(t *testing.T) {

@@ -102,8 +102,10 @@ func (s *Store) CountApproval(ctx context.Context, repo, environment, hash strin
 		Or(expression.Name("expires_at").GreaterThan(expression.Value(now.UnixNano())))
 	for range 3 {
 		upd := expression.Add(expression.Name("n"), expression.Value(1)).
-			Set(expression.Name("expires_at"), expression.Value(exp)).
-			Set(expression.Name("ttl"), expression.Value(s.ttlAfter(now.Add(ttl))))
+			Set(expression.Name("expires_at"), expression.Value(exp))
+		if ttl > 0 {
+			upd = upd.Set(expression.Name("ttl"), expression.Value(s.ttlAfter(now.Add(ttl))))
+		}
 		out, err := s.update(ctx, "count approval", k, upd, expression.Name(attrPK).AttributeNotExists().Or(alive))
 		if err == nil {
 			var item struct {
@@ -118,7 +120,9 @@ func (s *Store) CountApproval(ctx context.Context, repo, environment, hash strin
 		item := commandKey("LEARN", repo, environment, hash)
 		item["n"] = &types.AttributeValueMemberN{Value: "1"}
 		item["expires_at"] = &types.AttributeValueMemberN{Value: fmt.Sprint(exp)}
-		item["ttl"] = &types.AttributeValueMemberN{Value: fmt.Sprint(s.ttlAfter(now.Add(ttl)))}
+		if ttl > 0 {
+			item["ttl"] = &types.AttributeValueMemberN{Value: fmt.Sprint(s.ttlAfter(now.Add(ttl)))}
+		}
 		dead := expression.Name("expires_at").LessThanEqual(expression.Value(now.UnixNano())).
 			And(expression.Name("expires_at").NotEqual(expression.Value(0)))
 		err = s.put(ctx, "count approval", item, &dead)

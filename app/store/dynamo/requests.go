@@ -85,6 +85,9 @@ func (s *Store) GetRequest(ctx context.Context, id string) (*gate.Request, error
 
 // UpdateRequest sets the GitHub object fields u carries.
 func (s *Store) UpdateRequest(ctx context.Context, u *gate.Request) error {
+	if u == nil {
+		return fmt.Errorf("update request: nil: %w", store.ErrInvalid)
+	}
 	var upd expression.UpdateBuilder
 	set := false
 	for name, v := range map[string]any{

@@ -105,7 +105,7 @@ func (s *Store) CreateTable(ctx context.Context) (warnings []string, err error) 
 		},
 	})
 	if err != nil {
-		warnings = append(warnings, fmt.Sprintf("could not enable TTL on attribute ttl (%v); expired items stay until deleted, which is safe: expiry is checked on read", fail("update time to live", err)))
+		warnings = append(warnings, fmt.Sprintf("could not enable TTL on attribute ttl (%s); old items are not deleted automatically, which is safe: expiry is checked on read", errCode(err)))
 	}
 	return warnings, nil
 }
