@@ -204,6 +204,26 @@ func (s *Server) Users() []string {
 	return out
 }
 
+// RepoID returns repo's numeric id (0 if unknown): OIDC tokens carry it as
+// repository_id, and webhooks as repository.id.
+func (s *Server) RepoID(repo string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.st.repos[repo]; ok {
+		return r.ID
+	}
+	return 0
+}
+
+// UserID returns the numeric id of a user, bot or organization, creating a
+// user for an unknown login (OIDC tokens carry actor_id and
+// repository_owner_id).
+func (s *Server) UserID(login string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.ensureUser(login, "").ID
+}
+
 // InstallationID returns the installation that covers repo (0 if none).
 func (s *Server) InstallationID(repo string) int64 {
 	s.mu.Lock()
