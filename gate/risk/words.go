@@ -188,12 +188,19 @@ func firstName(s *syntax.Stmt) string {
 	return name
 }
 
+// visitBudget bounds how many nodes one visitCalls looks at. Substitutions
+// nested thousands deep would otherwise make every level walk everything
+// below it, which is quadratic; real commands stay far below the bound.
+const visitBudget = 256
+
 // visitCalls calls fn for the simple commands of s, including those in
 // substitutions, until fn returns false.
 func visitCalls(s *syntax.Stmt, fn func(*syntax.CallExpr) bool) {
 	more := true
+	budget := visitBudget
 	syntax.Walk(s, func(n syntax.Node) bool {
-		if !more {
+		budget--
+		if !more || budget < 0 {
 			return false
 		}
 		if ce, ok := n.(*syntax.CallExpr); ok && len(ce.Args) > 0 {
