@@ -39,7 +39,7 @@ type testIssuer struct {
 
 func newTestIssuer(t *testing.T) *testIssuer {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := issuerKey()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +62,11 @@ func newTestIssuer(t *testing.T) *testIssuer {
 }
 
 func (i *testIssuer) URL() string { return i.srv.URL }
+
+// issuerKey is generated once per test binary (RSA generation is slow
+// under the race detector); each issuer still has its own URL, so tokens of
+// one issuer never verify at another.
+var issuerKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
 
 // mint signs claims; iss, aud, iat, nbf, exp are added unless present.
 func (i *testIssuer) mint(t *testing.T, key *rsa.PrivateKey, claims map[string]any, aud string, ttl time.Duration) string {
