@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"math/bits"
 	"strings"
 	"time"
 
@@ -70,16 +71,17 @@ type Policy struct {
 	Defaults Defaults
 	Rules    []*Rule
 
-	filters []prefilter // one per rule, built by Parse and Default
+	index *ruleIndex // built by Parse and Default
 }
 
-// compile builds the prefilters; Evaluate ignores them if Rules was
-// changed afterwards.
+// compile builds the rule index; Evaluate ignores it if Rules was changed
+// afterwards.
 func (p *Policy) compile() *Policy {
-	p.filters = make([]prefilter, len(p.Rules))
+	filters := make([]prefilter, len(p.Rules))
 	for i, r := range p.Rules {
-		p.filters[i] = r.cond.prefilter()
+		filters[i] = r.cond.prefilter()
 	}
+	p.index = newRuleIndex(filters)
 	return p
 }
 
@@ -124,15 +126,15 @@ func (p *Policy) Evaluate(f Facts) Match {
 		p = Default()
 	}
 	in := newInput(f)
-	if len(p.filters) == len(p.Rules) {
-		var first byte
-		if in.command != "" {
-			first = in.command[0]
-		}
-		env, actor, branch := bitsOf(in.env), bitsOf(in.actor), bitsOf(in.branch)
-		for i := range p.filters {
-			if p.filters[i].admits(first, env, actor, branch, in.risk) && p.Rules[i].cond.matches(&in) {
-				return p.match(p.Rules[i])
+	if p.index != nil && p.index.n == len(p.Rules) {
+		var buf [16]uint64 // 1,024 rules without allocating
+		for wi, word := range p.index.candidates(&in, buf[:0]) {
+			for word != 0 {
+				i := wi*64 + bits.TrailingZeros64(word)
+				word &= word - 1
+				if p.Rules[i].cond.matches(&in) {
+					return p.match(p.Rules[i])
+				}
 			}
 		}
 	} else {

@@ -42,7 +42,7 @@ func TestPrefilterAgreesWithFullCheck(t *testing.T) {
 		}
 		for j, p := range policies {
 			unfiltered := *p
-			unfiltered.filters = nil
+			unfiltered.index = nil
 			if got, want := p.Evaluate(f), unfiltered.Evaluate(f); got.Rule != want.Rule {
 				t.Fatalf("policy %d, facts %+v: prefiltered rule %q, full check %q", j, f, got.Rule, want.Rule)
 			}
