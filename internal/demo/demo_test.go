@@ -1,0 +1,122 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the demo's concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestAutoPlaysEveryScenario(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	var out syncBuffer
+	start := time.Now()
+	err := Run(t.Context(), Options{Auto: true, Stdout: &out, TempRoot: root})
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	t.Logf("demo --auto took %s", time.Since(start).Round(time.Millisecond))
+	for _, want := range []string{"checks passed", "= allowed", "= approved by bob", "= rejected", "the command did not run"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 0 {
+		t.Errorf("temp dir left behind: %v", entries)
+	}
+}
+
+// TestCancelStopsEverything: Ctrl-C while a step waits for a human ends
+// Run promptly, removes the temp dir and leaves no goroutine running.
+func TestCancelStopsEverything(t *testing.T) {
+	root := t.TempDir()
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(t.Context())
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, Options{Stdout: &out, TempRoot: root}) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "you decide") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo never waited for a reviewer:\n%s", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Run = %v, want context.Canceled", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Run did not return within 15s of the cancel")
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 0 {
+		t.Errorf("temp dir left behind: %v", entries)
+	}
+	// Idle HTTP connections close asynchronously; give them a moment.
+	for i := 0; i < 100 && runtime.NumGoroutine() > before+2; i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before+2 {
+		buf := make([]byte, 1<<20)
+		t.Errorf("%d goroutines before, %d after:\n%s", before, n, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+func TestReadOutputs(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "out")
+	data := "status=approved\napproved-by<<EOF_1\nbob\nEOF_1\nexit-code=0\n"
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := readOutputs(path)
+	want := map[string]string{"status": "approved", "approved-by": "bob", "exit-code": "0"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+}
+
+// TestTerminalReviewer answers from "the terminal": a, r, m, as a human
+// would when each step waits.
+func TestTerminalReviewer(t *testing.T) {
+	t.Parallel()
+	var out syncBuffer
+	err := Run(t.Context(), Options{Stdout: &out, Stdin: strings.NewReader("x\na\nr\nm\n"), TempRoot: t.TempDir()})
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"type a, m or r", "= approved by bob", "= rejected", "clicks \"remember\"", "= allowed; exit 0"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
