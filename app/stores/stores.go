@@ -36,7 +36,8 @@ func ParseSpec(spec string) (Spec, error) {
 	return Spec{Kind: kind, Arg: arg}, nil
 }
 
-// Open opens the store spec names. DynamoDB uses the AWS SDK's own
+// Open opens the store spec names; a DynamoDB table must exist (Ping).
+// DynamoDB uses the AWS SDK's own
 // configuration chain (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB, credentials
 // from the environment, files or the instance role) with more retry
 // attempts than the default, so throttling is absorbed with backoff.
@@ -48,7 +49,14 @@ func Open(ctx context.Context, spec string) (store.Store, error) {
 	if sp.Kind == "bolt" {
 		return boltstore.Open(boltstore.Options{Path: sp.Arg})
 	}
-	return OpenDynamo(ctx, sp.Arg)
+	s, err := OpenDynamo(ctx, sp.Arg)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Ping(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // OpenDynamo opens a DynamoDB store on table with the SDK's config chain.

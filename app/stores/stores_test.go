@@ -85,4 +85,8 @@ func TestOpenDynamoFromEnvironment(t *testing.T) {
 	if _, err := stores.Open(ctx, "dynamodb:"+table); err != nil {
 		t.Fatal(err)
 	}
+	_, err = stores.Open(ctx, "dynamodb:stepgate-missing-table")
+	if err == nil || !strings.Contains(err.Error(), "stepgate store init --store dynamodb:stepgate-missing-table") {
+		t.Fatalf("Open on a missing table = %v; want a pointer to store init", err)
+	}
 }

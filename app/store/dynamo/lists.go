@@ -55,7 +55,12 @@ func (s *Store) ListExpired(ctx context.Context, now time.Time, limit int) ([]*g
 		}
 		all = append(all, pendingOnly(rs)...)
 	}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].ExpiresAt.Before(all[j].ExpiresAt) })
+	sort.SliceStable(all, func(i, j int) bool {
+		if !all[i].ExpiresAt.Equal(all[j].ExpiresAt) {
+			return all[i].ExpiresAt.Before(all[j].ExpiresAt)
+		}
+		return all[i].ID < all[j].ID
+	})
 	return cut(all, limit), nil
 }
 

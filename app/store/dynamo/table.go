@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/stepgate/stepgate/app/store"
 )
 
 // Table layout. Keep in step with deploy/table.yaml and deploy/README.md.
@@ -115,4 +117,24 @@ func (s *Store) CreateTable(ctx context.Context) (warnings []string, err error) 
 func (s *Store) EnsureTable(ctx context.Context) error {
 	_, err := s.CreateTable(ctx)
 	return err
+}
+
+// Ping checks that the table exists and the credentials can read it (one
+// GetItem of a key no item has), so a misconfigured App fails at start
+// with a clear message instead of answering 503 to every gate.
+func (s *Store) Ping(ctx context.Context) error {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: key("PING", "PING"), ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	})
+	var notFound *types.ResourceNotFoundException
+	switch {
+	case errors.As(err, &notFound):
+		s.countRead(nil, 1)
+		return fmt.Errorf("dynamodb table %s does not exist: create it with `stepgate store init --store dynamodb:%s` or deploy/table.yaml: %w", s.table, s.table, store.ErrUnavailable)
+	case err != nil:
+		s.countRead(nil, 1)
+		return fail("ping table "+s.table, err)
+	}
+	s.countRead(out.ConsumedCapacity, 1)
+	return nil
 }
