@@ -90,7 +90,7 @@ func (g *Gate) execute(ctx context.Context, o *outcome) {
 	g.log.infof("%s by %s; running the command", o.status, approvedByText(o.view))
 	res, err := runScript(ctx, execSpec{
 		command: g.cfg.Command, shell: g.cfg.Shell, dir: dir,
-		tempDir: orDefault(g.opts.Getenv("RUNNER_TEMP"), os.TempDir()),
+		tempDir: scriptDir(g.opts.Getenv("RUNNER_TEMP")),
 		env:     g.opts.Environ(), stdin: g.opts.Stdin,
 		stdout: g.opts.Stdout, stderr: g.opts.Stderr,
 		grace: g.opts.KillGrace, signals: g.opts.Signals, started: g.opts.started,
@@ -110,6 +110,18 @@ func (g *Gate) execute(ctx context.Context, o *outcome) {
 	if err := g.shortRetry().report(bg, o.view.ID, report); err != nil {
 		g.log.warnf("could not report the result to the App (the audit trail will miss it): %v", err)
 	}
+}
+
+// scriptDir is where the script file goes: RUNNER_TEMP like GitHub's own
+// steps, but inside a container action RUNNER_TEMP names a host path that
+// is not mounted, so fall back to the system temp directory.
+func scriptDir(runnerTemp string) string {
+	if runnerTemp != "" {
+		if st, err := os.Stat(runnerTemp); err == nil && st.IsDir() {
+			return runnerTemp
+		}
+	}
+	return os.TempDir()
 }
 
 func approvedByText(v gate.RequestView) string {
