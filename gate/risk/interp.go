@@ -85,12 +85,18 @@ func (a *assessor) shell(name string, args []arg, c ctx) {
 			i++
 			continue
 		}
-		if strings.HasPrefix(s, "-") && s != "-" || strings.HasPrefix(s, "+") {
+		if s == "--" && readsStdin {
+			break
+		}
+		if strings.HasPrefix(s, "-") && s != "-" && s != "--" || strings.HasPrefix(s, "+") {
 			continue
 		}
 		if s == "-" || s == "/dev/stdin" {
 			readsStdin = true
 			break
+		}
+		if s == "--" {
+			continue
 		}
 		a.scriptFile(name, args[i], args[i+1:], c)
 		return
@@ -172,6 +178,10 @@ func (a *assessor) interpreter(name string, args []arg, c ctx) {
 				a.codeArg(name, args[i+1], c)
 				return
 			}
+		}
+		if s == "-S" && lang == "php" {
+			a.add(CatNetworkExposure, LevelMedium, "`php -S` serves files over the network")
+			return
 		}
 		if s == "-m" && i+1 < len(args) {
 			a.pythonModule(args[i+1].s, args[i+2:], c)

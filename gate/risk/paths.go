@@ -172,6 +172,10 @@ func secretTier(p string) (Level, string) {
 	if i := strings.LastIndexByte(l, '/'); i >= 0 {
 		base = l[i+1:]
 	}
+	switch l {
+	case "$kubeconfig", "$google_application_credentials", "$aws_shared_credentials_file", "$cloudsdk_auth_credential_file_override", "$ssh_auth_sock":
+		return LevelHigh, quote(p)
+	}
 	if strings.HasSuffix(l, ".pub") || strings.Contains(base, "example") || strings.Contains(base, "sample") || strings.Contains(base, "template") || strings.Contains(l, "known_hosts") {
 		return LevelNone, ""
 	}

@@ -41,6 +41,12 @@ func (a *assessor) rules(name string, args []arg, c ctx) bool {
 		a.fileWrite(name, args, c)
 	case "eval", "source", ".":
 		a.evalCmd(name, args, c)
+	case "iex", "Invoke-Expression":
+		if len(args) == 0 {
+			a.stdinCode(name, c, true)
+		} else {
+			a.codeArg(name, args[0], c)
+		}
 	case "su":
 		a.su(args, c)
 	case "git":

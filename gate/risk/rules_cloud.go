@@ -52,7 +52,7 @@ func isDeleteVerb(op string) bool {
 			return true
 		}
 	}
-	return false
+	return strings.Contains(op, "-delete-") || strings.HasSuffix(op, "-delete")
 }
 
 func awsDeleteLevel(svc, op, l string) Level {

@@ -148,6 +148,13 @@ func (a *assessor) secretArgs(name string, args []arg, c ctx) {
 		}
 		lvl, d := secretTier(s)
 		if lvl == LevelNone {
+			if c.sink != "" && x.static && name != "curl" && name != "wget" && (strings.HasPrefix(s, "/") || strings.HasPrefix(s, "~")) {
+				lvl := LevelMedium
+				if strings.HasPrefix(s, "/etc/") || strings.HasPrefix(s, "/var/log") || strings.HasPrefix(s, "~") {
+					lvl = LevelHigh
+				}
+				a.add(CatExfiltration, lvl, "sends the file "+quote(s)+" over the network through `"+c.sink+"`")
+			}
 			continue
 		}
 		switch {

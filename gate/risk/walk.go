@@ -200,7 +200,14 @@ func (a *assessor) redirect(r *wordRenderer, rd *syntax.Redirect, c *ctx) {
 		}
 		return
 	case syntax.WordHdoc:
-		c.stdin, c.hdoc = stdinText, r.render(rd.Word).s
+		t := r.render(rd.Word)
+		c.stdin, c.hdoc = stdinText, t.s
+		switch {
+		case t.fetch:
+			c.stdin, c.from = stdinNet, t.inner
+		case t.decode:
+			c.stdin, c.from = stdinDecoded, t.inner
+		}
 		return
 	}
 	if rd.Word == nil {

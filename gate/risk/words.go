@@ -27,7 +27,7 @@ func alwaysSet(name string) bool {
 	switch name {
 	case "HOME", "PWD", "RUNNER_TEMP", "RUNNER_TOOL_CACHE", "GITHUB_WORKSPACE", "TMPDIR",
 		"GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_PATH", "GITHUB_STEP_SUMMARY", "GITHUB_STATE",
-		"USER", "RUNNER_WORKSPACE", "CI_PROJECT_DIR", "WORKSPACE", "BUILD_DIR_SAFE", "0", "#", "?", "$", "!":
+		"USER", "RUNNER_WORKSPACE", "CI_PROJECT_DIR", "0", "#", "?", "$", "!":
 		return true
 	}
 	return false
