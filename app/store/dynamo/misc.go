@@ -51,30 +51,66 @@ func (s *Store) Remember(ctx context.Context, e gate.RememberedCommand) error {
 	return s.put(ctx, "remember", item, nil)
 }
 
-// LookupRemembered is one UpdateItem: count the hit if the entry exists
-// and is unexpired, returning it. No read at all on the fast path.
+// LookupRemembered reads the entry (one consistent GetItem) and, only on a
+// hit, counts it with a conditional UpdateItem ADD hits. Most lookups miss,
+// and a miss then costs a read instead of a (pricier) failed write.
 func (s *Store) LookupRemembered(ctx context.Context, repo, environment, hash string, now time.Time) (*gate.RememberedCommand, error) {
+	k := commandKey("REM", repo, environment, hash)
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: k, ConsistentRead: aws.Bool(true),
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	})
+	if err != nil {
+		s.countRead(nil, 1)
+		return nil, fail("lookup remembered", err)
+	}
+	s.countRead(out.ConsumedCapacity, 1)
+	notFound := fmt.Errorf("remembered command: %w", store.ErrNotFound)
+	e, err := decodeRemembered(out.Item)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil || !now.Before(e.expires) {
+		return nil, notFound
+	}
 	cond := expression.Name(attrPK).AttributeExists().And(expression.Name("expires_at").GreaterThan(expression.Value(now.UnixNano())))
 	upd := expression.Add(expression.Name("hits"), expression.Value(1))
-	out, err := s.update(ctx, "lookup remembered", commandKey("REM", repo, environment, hash), upd, cond)
-	if errors.Is(err, store.ErrConflict) {
-		return nil, fmt.Errorf("remembered command: %w", store.ErrNotFound)
+	item, err := s.update(ctx, "lookup remembered", k, upd, cond)
+	if errors.Is(err, store.ErrConflict) { // replaced or expired since the read
+		return nil, notFound
 	}
 	if err != nil {
 		return nil, err
 	}
+	if e, err = decodeRemembered(item); err != nil {
+		return nil, err
+	}
+	return &e.RememberedCommand, nil
+}
+
+type remembered struct {
+	gate.RememberedCommand
+	expires time.Time // from expires_at; never is far in the future
+}
+
+// decodeRemembered returns nil for a missing item.
+func decodeRemembered(it map[string]types.AttributeValue) (*remembered, error) {
+	if it == nil {
+		return nil, nil
+	}
 	var item struct {
-		Data string `dynamodbav:"data"`
-		Hits int64  `dynamodbav:"hits"`
+		Data      string `dynamodbav:"data"`
+		Hits      int64  `dynamodbav:"hits"`
+		ExpiresAt int64  `dynamodbav:"expires_at"`
 	}
-	if err := attributevalue.UnmarshalMap(out, &item); err != nil {
+	if err := attributevalue.UnmarshalMap(it, &item); err != nil {
 		return nil, fmt.Errorf("decoding remembered command: %w", err)
 	}
-	var e gate.RememberedCommand
-	if err := json.Unmarshal([]byte(item.Data), &e); err != nil {
+	var e remembered
+	if err := json.Unmarshal([]byte(item.Data), &e.RememberedCommand); err != nil {
 		return nil, fmt.Errorf("decoding remembered command: %w", err)
 	}
-	e.Hits = item.Hits
+	e.Hits, e.expires = item.Hits, time.Unix(0, item.ExpiresAt)
 	return &e, nil
 }
 
