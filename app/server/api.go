@@ -127,6 +127,14 @@ func (s *Server) handleResult(w http.ResponseWriter, r *http.Request, id *Identi
 	}
 	done, err := s.store.SetResult(ctx, req.ID, rep.ExitCode, time.Duration(rep.DurationMS)*time.Millisecond)
 	if errors.Is(err, store.ErrConflict) {
+		// A retry of a report whose answer was lost is not a conflict.
+		if req.ExitCode == nil {
+			req, _ = s.store.GetRequest(ctx, req.ID)
+		}
+		if req != nil && req.ExitCode != nil && *req.ExitCode == rep.ExitCode && req.DurationMS == rep.DurationMS {
+			writeJSON(w, http.StatusOK, s.view(req))
+			return nil
+		}
 		return errorf(http.StatusConflict, "result already recorded, or the request was not allowed to run")
 	}
 	if err != nil {

@@ -1,0 +1,55 @@
+package server
+
+import (
+	"context"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stepgate/stepgate/gate"
+)
+
+// Two replicas share one store: a gate waiting on replica A learns of a
+// decision made on replica B through B's store write (A polls ListDecided),
+// without any GitHub call.
+func TestDecisionReachesOtherReplica(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.gh.setPerm(repoA, "alice", "write")
+	b, err := New(Config{Store: h.st, GitHub: h.gh, PublicURL: publicURL, OIDCIssuer: h.iss.URL(),
+		WebhookSecrets: []string{testSecret}, PollInterval: 20 * time.Millisecond, SweepInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bHTTP := httptest.NewServer(b.Handler())
+	t.Cleanup(bHTTP.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = b.Run(ctx) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+
+	tok := h.newRun()
+	id, cr := h.pendingRequest(tok, "./deploy.sh")
+	done := make(chan time.Time, 1)
+	go func() {
+		h.get(tok, id, "5s") // replica A
+		done <- time.Now()
+	}()
+	time.Sleep(100 * time.Millisecond)
+	onB := &harness{t: t, http: bHTTP}
+	sent := time.Now()
+	if code, body := onB.webhook("check_run", clickPayload(t, repoA, repoAID, id, cr, "approve", "alice", "User"), testSecret, ""); code != 200 {
+		t.Fatalf("webhook on B = %d %s", code, body)
+	}
+	t.Logf("webhook on B took %v", time.Since(sent))
+	woke := <-done
+	if r := h.request(id); r.Status != gate.StatusApproved {
+		t.Fatalf("status %s", r.Status)
+	}
+	if d := woke.Sub(sent); d > 2*time.Second {
+		t.Errorf("replica A's waiter woke %v after the webhook on B, want well under the 10s re-read", d)
+	} else {
+		t.Logf("cross-replica propagation: %v", d)
+	}
+}
