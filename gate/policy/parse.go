@@ -2,10 +2,12 @@ package policy
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -89,6 +91,11 @@ func Parse(filename string, data []byte) (p *Policy, err error) {
 		p = d.policy(root.Content[0])
 	}
 	if len(d.errs) > 0 {
+		// Report in file order, however the walk found them.
+		slices.SortStableFunc(d.errs, func(a, b FieldError) int { return cmp.Compare(a.Line, b.Line) })
+		if d.truncated {
+			d.errs = append(d.errs, FieldError{Msg: fmt.Sprintf("more than %d errors; the rest are not shown", maxErrors)})
+		}
 		return nil, &ParseError{Filename: filename, Errors: d.errs}
 	}
 	return p.compile(), nil
@@ -108,14 +115,13 @@ func yamlErrorLine(err error) (int, string) {
 // decoder walks the yaml.Node tree, collecting errors instead of stopping
 // at the first, so one `stepgate policy check` run shows everything.
 type decoder struct {
-	errs []FieldError
+	errs      []FieldError
+	truncated bool // more than maxErrors: the rest were dropped
 }
 
 func (d *decoder) errorf(n *yaml.Node, field, format string, args ...any) {
-	if len(d.errs) == maxErrors {
-		d.errs = append(d.errs, FieldError{Line: n.Line, Column: n.Column, Msg: "too many errors; stopping"})
-	}
-	if len(d.errs) > maxErrors {
+	if len(d.errs) >= maxErrors {
+		d.truncated = true
 		return
 	}
 	d.errs = append(d.errs, FieldError{Line: n.Line, Column: n.Column, Field: field, Msg: fmt.Sprintf(format, args...)})
@@ -125,7 +131,7 @@ func (d *decoder) errorf(n *yaml.Node, field, format string, args ...any) {
 // has no use for them and aliases are how "billion laughs" files blow up.
 func (d *decoder) refuseAnchors(root *yaml.Node) {
 	stack := []*yaml.Node{root}
-	for len(stack) > 0 && len(d.errs) <= maxErrors {
+	for len(stack) > 0 && !d.truncated {
 		n := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		if n.Kind == yaml.AliasNode || n.Anchor != "" {

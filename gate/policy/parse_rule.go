@@ -53,6 +53,7 @@ func (d *decoder) policy(n *yaml.Node) *Policy {
 	var catchAll *Rule
 	for i, rn := range v.Content {
 		path := fmt.Sprintf("rules[%d]", i)
+		before := len(d.errs)
 		r := d.rule(rn, path)
 		if r == nil {
 			continue
@@ -61,10 +62,14 @@ func (d *decoder) policy(n *yaml.Node) *Policy {
 			d.errorf(rn, path+".name", "duplicate rule name %q (first at line %d)", r.Name, first)
 		}
 		names[r.Name] = rn.Line
-		if catchAll != nil {
-			d.errorf(rn, path, "unreachable: rule %q (line %d) has no `if` and matches every request", catchAll.Name, catchAll.Line)
-		} else if r.cond.always() {
-			catchAll = r
+		switch {
+		case catchAll != nil && catchAll.Line > 0:
+			d.errorf(rn, path, "unreachable: rule %q (line %d) has no `if` and matches every request before it", catchAll.Name, catchAll.Line)
+			catchAll.Line = 0 // say it once
+		case catchAll == nil && r.cond.always() && len(d.errs) == before:
+			// A rule whose `if` had errors is not known to match everything.
+			c := *r
+			catchAll = &c
 		}
 		p.Rules = append(p.Rules, r)
 	}

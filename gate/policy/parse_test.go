@@ -265,3 +265,30 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+// Errors come in line order, and a rule whose `if` was broken is not also
+// reported as swallowing every later rule.
+func TestParseErrorsSortedAndQuiet(t *testing.T) {
+	t.Parallel()
+	src := "version: 1\nrules:\n  - name: a\n    if: {comand: x}\n    then: allow\n  - name: b\n    require:\n      team: nope\n    timeout: 5\n  - name: c\n    then: deny\n"
+	_, err := Parse("p.yml", []byte(src))
+	var pe *ParseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("err = %v", err)
+	}
+	var lines []int
+	for _, fe := range pe.Errors {
+		lines = append(lines, fe.Line)
+		if strings.Contains(fe.Msg, "unreachable") {
+			t.Errorf("spurious %q", fe.Msg)
+		}
+	}
+	if diff := cmp.Diff([]int{4, 8, 9}, lines); diff != "" {
+		t.Errorf("lines (-want +got):\n%s\n%v", diff, err)
+	}
+	many := "version: 1\nrules:\n" + strings.Repeat("  - nam: x\n", 300)
+	_, err = Parse("p.yml", []byte(many))
+	if !errors.As(err, &pe) || len(pe.Errors) != maxErrors+1 || !strings.Contains(pe.Errors[maxErrors].Msg, "more than 100 errors") {
+		t.Errorf("truncation: %d errors, last %+v", len(pe.Errors), pe.Errors[len(pe.Errors)-1])
+	}
+}
