@@ -28,6 +28,8 @@ cleanup() {
 		kill "$dockerd_pid" 2>/dev/null
 		for _ in $(seq 1 50); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.2; done
 		kill -9 "$dockerd_pid" 2>/dev/null
+		# dockerd leaves its network namespace mounted under the exec root.
+		awk -v t="$tmp/" 'index($2, t) == 1 {print $2}' /proc/mounts 2>/dev/null | sort -r | while read -r m; do umount "$m"; done
 	fi
 	rm -rf "$tmp" 2>/dev/null
 }
