@@ -146,7 +146,7 @@ func buildServeConfig(get func(string) string, readFile func(string) ([]byte, er
 		return c, &configError{"STEPGATE_ADDR", fmt.Sprintf("%q is not host:port (e.g. :8080)", c.Addr)}
 	}
 	var err error
-	if c.PublicURL, err = requiredURL(get, "STEPGATE_PUBLIC_URL", true); err != nil {
+	if c.PublicURL, err = requiredURL(get, "STEPGATE_PUBLIC_URL"); err != nil {
 		return c, err
 	}
 	if _, err := stores.ParseSpec(c.Store); err != nil {
@@ -168,11 +168,11 @@ func buildServeConfig(get func(string) string, readFile func(string) ([]byte, er
 		return c, &configError{"STEPGATE_WEBHOOK_SECRET", "required: the App's webhook secret (comma-separated during a rotation)"}
 	}
 	if get("STEPGATE_GITHUB_API_URL") != "" {
-		if c.APIURL, err = requiredURL(get, "STEPGATE_GITHUB_API_URL", false); err != nil {
+		if c.APIURL, err = requiredURL(get, "STEPGATE_GITHUB_API_URL"); err != nil {
 			return c, err
 		}
 	}
-	if c.OIDCIssuer, err = requiredURL(get, "STEPGATE_OIDC_ISSUER", false); err != nil {
+	if c.OIDCIssuer, err = requiredURL(get, "STEPGATE_OIDC_ISSUER"); err != nil {
 		return c, err
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("STEPGATE_LOG_LEVEL"))); err != nil {
@@ -195,7 +195,7 @@ func buildServeConfig(get func(string) string, readFile func(string) ([]byte, er
 	return c, nil
 }
 
-func requiredURL(get func(string) string, env string, required bool) (string, error) {
+func requiredURL(get func(string) string, env string) (string, error) {
 	v := get(env)
 	if v == "" {
 		return "", &configError{env, "required"}
@@ -204,7 +204,6 @@ func requiredURL(get func(string) string, env string, required bool) (string, er
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return "", &configError{env, fmt.Sprintf("%q is not an absolute http(s) URL", v)}
 	}
-	_ = required
 	return v, nil
 }
 
@@ -249,7 +248,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	if err := serve(ctx, cfg, log); err != nil {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "stepgate serve: listening on %s: %v\n", cfg.Addr, err)
+		return 1
+	}
+	if err := serve(ctx, cfg, log, ln); err != nil {
 		log.Error("stepgate serve stopped", "err", err)
 		fmt.Fprintf(stderr, "stepgate serve: %v\n", err)
 		return 1
@@ -257,9 +261,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return 0
 }
 
-// serve wires the store, the GitHub client and the server, and runs the
-// HTTP server until ctx is cancelled.
-func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
+// serve wires the store, the GitHub client and the server, and serves
+// HTTP on ln until ctx is cancelled.
+func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ln net.Listener) error {
+	defer ln.Close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	st, err := stores.Open(ctx, cfg.Store)
@@ -285,10 +290,6 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		SweepInterval: cfg.SweepInterval, PollInterval: cfg.PollInterval, MaxWait: cfg.MaxWait})
 	if err != nil {
 		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: cfg.MaxWait + 30*time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,

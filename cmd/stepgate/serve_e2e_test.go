@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/ghstandin"
+	"github.com/stepgate/stepgate/internal/ghstandin/standintest"
+	"github.com/stepgate/stepgate/internal/oidcissuer"
+)
+
+// TestServeEndToEnd runs `stepgate serve` as wired for production (config
+// from STEPGATE_* variables, bolt store, ghclient) against the GitHub
+// stand-in (OpenAPI-validated) and the local OIDC issuer.
+func TestServeEndToEnd(t *testing.T) {
+	t.Parallel()
+	const secret, repoName = "e2e-secret", "acme/e2e"
+	gs := standintest.New(t, ghstandin.Options{WebhookSecret: secret})
+	gs.AddRepo(ghstandin.Repo{FullName: repoName})
+	gs.SetPermission(repoName, "carol", "write")
+	iss, err := oidcissuer.New(oidcissuer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	env := map[string]string{
+		"STEPGATE_PUBLIC_URL":         base + "/",
+		"STEPGATE_STORE":              "bolt:" + filepath.Join(t.TempDir(), "e2e.db"),
+		"STEPGATE_GITHUB_APP_ID":      fmt.Sprint(gs.AppID()),
+		"STEPGATE_GITHUB_PRIVATE_KEY": strings.ReplaceAll(string(gs.AppPrivateKeyPEM()), "\n", `\n`),
+		"STEPGATE_WEBHOOK_SECRET":     "rotated-out," + secret,
+		"STEPGATE_GITHUB_API_URL":     gs.URL(),
+		"STEPGATE_OIDC_ISSUER":        iss.URL(),
+		"STEPGATE_ADDR":               ln.Addr().String(),
+	}
+	cfg, err := parseServeConfig(nil, func(k string) string { return env[k] }, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var serveErr error
+	wg.Go(func() { serveErr = serve(ctx, cfg, slog.New(slog.DiscardHandler), ln) })
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		if serveErr != nil {
+			t.Errorf("serve: %v", serveErr)
+		}
+	})
+	gs.SetWebhookTarget(base + "/webhook")
+	p, err := gs.InstallationPayload("created", repoName, "octo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repoID := fmt.Sprint(p["repositories"].([]any)[0].(map[string]any)["id"])
+	sha := "00112233445566778899aabbccddeeff00112233"
+	tok := iss.Mint(oidcissuer.Claims{Repository: repoName, RepositoryID: repoID, RunID: "1", RunAttempt: "1",
+		Actor: "dev", SHA: sha, Ref: "refs/heads/main", EventName: "push"}, base, 5*time.Minute)
+
+	cmd := "./scripts/migrate.sh --env prod"
+	var view gate.RequestView
+	code := call(t, "POST", base+"/api/v1/requests", tok, gate.CreateRequest{Command: cmd,
+		CommandSHA256: gate.CommandHash(cmd, "bash", ""), Shell: "bash", Job: "deploy", Step: "migrate"}, &view)
+	if code != 201 || view.Status != gate.StatusPending {
+		t.Fatalf("create = %d %s", code, view.Status)
+	}
+	runs := gs.CheckRuns(repoName)
+	if len(runs) != 1 {
+		t.Fatalf("check runs = %d", len(runs))
+	}
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		gs.ClickAction(repoName, runs[0].ID, "approve", "carol")
+	}()
+	if code := call(t, "GET", base+"/api/v1/requests/"+view.ID+"?wait=10s", tok, nil, &view); code != 200 || view.Status != gate.StatusApproved {
+		t.Fatalf("long-poll = %d %s, want approved", code, view.Status)
+	}
+	if code := call(t, "POST", base+"/api/v1/requests/"+view.ID+"/result", tok, gate.ResultReport{ExitCode: 0, DurationMS: 5}, nil); code != 200 {
+		t.Errorf("result = %d", code)
+	}
+	expired := iss.Mint(oidcissuer.Claims{Repository: repoName, RepositoryID: repoID, RunID: "1"}, base, -time.Minute)
+	if code := call(t, "GET", base+"/api/v1/requests/"+view.ID, expired, nil, nil); code != 401 {
+		t.Errorf("expired token = %d, want 401", code)
+	}
+	otherKey := iss.MintWith(oidcissuer.Claims{Repository: repoName, RepositoryID: repoID, RunID: "1"}, oidcissuer.MintOptions{Audience: base, OtherKey: true})
+	if code := call(t, "GET", base+"/api/v1/requests/"+view.ID, otherKey, nil, nil); code != 401 {
+		t.Errorf("token signed with an unpublished key = %d, want 401", code)
+	}
+	for _, path := range []string{"/healthz", "/metrics"} {
+		resp, err := http.Get(base + path)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if path == "/metrics" {
+			for _, m := range []string{"stepgate_requests_total", "stepgate_gate_api_requests_total", "stepgate_webhooks_total", "stepgate_decision_latency_seconds"} {
+				if !strings.Contains(string(b), m) {
+					t.Errorf("/metrics lacks %s", m)
+				}
+			}
+		}
+	}
+}
+
+func call(t *testing.T, method, url, tok string, in, out any) int {
+	t.Helper()
+	var body io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, url, body)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		_ = json.NewDecoder(resp.Body).Decode(out)
+	}
+	return resp.StatusCode
+}
