@@ -89,13 +89,14 @@ func runStore(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // parseFlags parses a subcommand's flags; ok false means return code.
 func parseFlags(fs *flag.FlagSet, usage string, args []string, stdout, stderr io.Writer) (code int, ok bool) {
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	fs.Usage = func() {} // help goes to stdout, usage after an error to stderr
 	err := fs.Parse(args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprint(stdout, usage)
 		return 0, false
 	case err != nil:
+		fmt.Fprintf(stderr, "\n%s", usage)
 		return 2, false
 	case fs.NArg() > 0:
 		fmt.Fprintf(stderr, "%s: unexpected argument %q\n\n%s", fs.Name(), fs.Arg(0), usage)
@@ -122,6 +123,10 @@ func auditExport(ctx context.Context, args []string, getenv func(string) string,
 	write, ok := map[string]func(io.Writer, []gate.AuditEvent) error{"jsonl": writeJSONL, "csv": writeCSV}[*format]
 	if !ok {
 		fmt.Fprintf(stderr, "stepgate audit export: --format %q: want jsonl or csv\n", *format)
+		return 2
+	}
+	if _, err := stores.ParseSpec(*spec); err != nil {
+		fmt.Fprintf(stderr, "stepgate audit export: %v\n", err)
 		return 2
 	}
 	s, err := stores.Open(ctx, *spec)

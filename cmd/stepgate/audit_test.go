@@ -83,7 +83,8 @@ func TestAuditExportUsage(t *testing.T) {
 	}{
 		{[]string{"--format", "xml"}, 2},
 		{[]string{"--since", "yesterday"}, 2},
-		{[]string{"--store", "redis:x"}, 1},
+		{[]string{"--store", "redis:x"}, 2},
+		{[]string{"--no-such-flag"}, 2},
 		{[]string{"extra"}, 2},
 		{[]string{"--help"}, 0},
 	}
