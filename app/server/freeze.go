@@ -24,7 +24,7 @@ func (s *Server) onFreeze(ctx context.Context, log *slog.Logger, cmd Command, c 
 	if perm != "admin" {
 		s.auditRepo(ctx, repo, gate.EventIgnored, login, c.channel, map[string]string{"why": "only admins can " + cmd.Verb, "command": cmd.Verb})
 		s.reply(ctx, c.at, render.Reply(login, "only repository admins can "+cmd.Verb+" stepgate; nothing changed."))
-		return "ignored", nil
+		return "ineligible", nil
 	}
 	frozen := cmd.Verb == verbFreeze
 	f := gate.Freeze{Repo: repo, Frozen: frozen, By: login, Reason: cmd.Reason, At: s.now().UTC()}

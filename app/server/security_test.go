@@ -195,8 +195,8 @@ func TestEditedCommentDoesNotCount(t *testing.T) {
 	body.PullRequest = 7
 	_, v := h.create(h.newRun(), body)
 	p := prCommentPayload(t, "edited", repoA, repoAID, 7, "alice", "/stepgate approve "+v.ID)
-	if code, resp := h.webhook("issue_comment", p, testSecret, ""); code != 200 || !strings.Contains(resp, "ignored") {
-		t.Errorf("edited comment: %d %s, want 200 ignored", code, resp)
+	if code, resp := h.webhook("issue_comment", p, testSecret, ""); code != 202 || !strings.Contains(resp, "ignored") {
+		t.Errorf("edited comment: %d %s, want 202 ignored", code, resp)
 	}
 	if r := h.request(v.ID); r.Status != gate.StatusPending || len(r.Votes) != 0 {
 		t.Fatalf("after edited comment: %s with %d votes, want pending with none", r.Status, len(r.Votes))
@@ -300,7 +300,7 @@ func TestFreeze(t *testing.T) {
 		_, resp := h.webhook("commit_comment", commitCommentPayload(t, repoA, repoAID, headSHA, login, body), testSecret, "")
 		return resp
 	}
-	if resp := comment("maya", "/stepgate freeze incident"); !strings.Contains(resp, "ignored") {
+	if resp := comment("maya", "/stepgate freeze incident"); !strings.Contains(resp, "ineligible") {
 		t.Errorf("freeze by maintainer: %s, want ignored", resp)
 	}
 	if r := h.request(id); r.Status != gate.StatusPending {
@@ -315,7 +315,7 @@ func TestFreeze(t *testing.T) {
 	if _, v := h.create(h.newRun(), cmdBody("kubectl get pods")); v.Status != gate.StatusRejected {
 		t.Errorf("new request while frozen: %s, want rejected", v.Status)
 	}
-	if resp := comment("maya", "/stepgate unfreeze"); !strings.Contains(resp, "ignored") {
+	if resp := comment("maya", "/stepgate unfreeze"); !strings.Contains(resp, "ineligible") {
 		t.Errorf("unfreeze by maintainer: %s, want ignored", resp)
 	}
 	if resp := comment("ada", "/stepgate unfreeze"); !strings.Contains(resp, "unfrozen") {

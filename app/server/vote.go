@@ -90,7 +90,7 @@ func (s *Server) tryVote(ctx context.Context, log *slog.Logger, req *gate.Reques
 		s.audit(ctx, req, gate.EventIgnored, login, b.channel, map[string]string{"why": why, "approve": fmt.Sprint(b.approve)})
 		log.InfoContext(ctx, "vote ignored", "login", login, "why", why)
 		s.tell(ctx, req, b, "your "+verbOf(b)+" does not count: "+why+". Nothing changed.")
-		return "ignored", false, nil
+		return "ineligible", false, nil
 	}
 	s.facts.put(factsKey(req.ID, login), a, s.now())
 	votes, err := s.priorVotes(ctx, req, sp)

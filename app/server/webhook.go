@@ -61,7 +61,7 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h, ok := s.webhookHandlers()[event]
-	if !ok {
+	if !ok || !wanted(event, body) {
 		count("ignored")
 		writeJSON(w, http.StatusAccepted, map[string]string{"status": "ignored"})
 		return
@@ -91,7 +91,35 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	count(outcome)
 	log.InfoContext(ctx, "webhook processed", "outcome", outcome)
-	writeJSON(w, http.StatusOK, map[string]string{"status": outcome})
+	code := http.StatusOK
+	switch {
+	case outcome == "bad_payload":
+		code = http.StatusBadRequest
+	case strings.HasPrefix(outcome, "ignored"):
+		code = http.StatusAccepted // nothing to do for this delivery
+	}
+	writeJSON(w, code, map[string]string{"status": outcome})
+}
+
+// wanted reports whether a delivery's action is one the App acts on, from
+// a cheap partial decode, so deliveries it ignores (the check_run events
+// of its own check runs, edited comments, …) cost no store write.
+func wanted(event string, body []byte) bool {
+	var p struct {
+		Action string `json:"action"`
+	}
+	if json.Unmarshal(body, &p) != nil {
+		return true // let the handler report the bad payload
+	}
+	switch event {
+	case "check_run":
+		return p.Action == "requested_action"
+	case "issue_comment", "commit_comment":
+		return p.Action == "created"
+	case "installation":
+		return p.Action == "deleted" || p.Action == "suspend" || p.Action == "unsuspend" || p.Action == "new_permissions_accepted"
+	}
+	return false
 }
 
 // validSignature checks "sha256=<hex>" against every configured secret in
