@@ -192,9 +192,9 @@ func BenchmarkLifecycle(b *testing.B) {
 	}
 }
 
-// TestTwoReplicas runs the races of the conformance suite across two store
-// instances on one table, the way two App replicas share it.
-func TestTwoReplicas(t *testing.T) {
+// TestTwoReplicasAudit runs the races of the conformance suite across two
+// store instances on one table, the way two App replicas share it.
+func TestTwoReplicasAudit(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	a, client := newStore(t)
@@ -228,7 +228,18 @@ func TestTwoReplicas(t *testing.T) {
 	if err := gate.VerifyChain(events); err != nil {
 		t.Fatalf("chain written by two replicas: %v", err)
 	}
+}
 
+func TestTwoReplicasVote(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, client := newStore(t)
+	b, err := dynamo.New(dynamo.Options{Client: client, Table: a.Table()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replicas := []*dynamo.Store{a, b}
+	var wg sync.WaitGroup
 	r := storetest.NewRequest("two", "acme/api", 1, "abc", time.Now(), time.Hour)
 	if _, _, err := a.CreateRequest(ctx, r); err != nil {
 		t.Fatal(err)
