@@ -1,0 +1,306 @@
+package action
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/stepgate/stepgate/internal/ghstandin"
+)
+
+// The tests in this file gate commands against a real `stepgate serve`
+// child process (bolt store), with the GitHub stand-in as GitHub and a
+// local OIDC issuer whose runner endpoint behaves like
+// ACTIONS_ID_TOKEN_REQUEST_URL. Reviewers act through the stand-in, which
+// sends signed webhooks to the App like GitHub does.
+
+const servePolicy = `version: 1
+rules:
+  - name: safe
+    if: { command: ["echo safe**"] }
+    then: allow
+  - name: default
+    require: { users: [alice] }
+`
+
+// issuer is a local OIDC issuer: discovery, JWKS, and a runner endpoint
+// minting Actions tokens for the run named by the request token.
+type issuer struct {
+	srv    *httptest.Server
+	key    *rsa.PrivateKey
+	repoID int64
+}
+
+var issuerKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
+
+func newIssuer(t *testing.T, repoID int64) *issuer {
+	key, err := issuerKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := &issuer{key: key, repoID: repoID}
+	mux := http.NewServeMux()
+	iss.srv = httptest.NewServer(mux)
+	t.Cleanup(iss.srv.Close)
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{
+			"issuer": iss.srv.URL, "jwks_uri": iss.srv.URL + "/.well-known/jwks",
+			"id_token_signing_alg_values_supported": []string{"RS256"},
+			"response_types_supported":              []string{"id_token"}, "subject_types_supported": []string{"public"},
+		})
+	})
+	mux.HandleFunc("GET /.well-known/jwks", func(w http.ResponseWriter, _ *http.Request) {
+		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
+	})
+	mux.HandleFunc("GET /runner-token", iss.runnerToken)
+	return iss
+}
+
+// runnerToken answers like ACTIONS_ID_TOKEN_REQUEST_URL; the request token
+// "run-N" names the workflow run.
+func (i *issuer) runnerToken(w http.ResponseWriter, r *http.Request) {
+	run, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer run-")
+	if !ok {
+		http.Error(w, "bad request token", http.StatusUnauthorized)
+		return
+	}
+	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: i.key},
+		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+	if err != nil {
+		http.Error(w, err.Error(), 500)
+		return
+	}
+	now := time.Now()
+	tok, err := jwt.Signed(sig).Claims(map[string]any{
+		"iss": i.srv.URL, "aud": r.URL.Query().Get("audience"), "sub": "repo:acme/app:ref:refs/heads/main",
+		"iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(10 * time.Minute).Unix(),
+		"repository": "acme/app", "repository_id": fmt.Sprint(i.repoID), "run_id": run, "run_attempt": "1",
+		"actor": "dev", "ref": "refs/heads/main", "sha": serveSHA, "event_name": "push", "workflow": "deploy",
+	}).Serialize()
+	if err != nil {
+		http.Error(w, err.Error(), 500)
+		return
+	}
+	json.NewEncoder(w).Encode(map[string]string{"value": tok})
+}
+
+const serveSHA = "0123456789abcdef0123456789abcdef01234567"
+
+// app is a running `stepgate serve` behind a proxy whose URL is the App's
+// public URL; the proxy can tamper with the decision's hash.
+type app struct {
+	gh     *ghstandin.Server
+	iss    *issuer
+	proxy  *httptest.Server
+	tamper atomic.Bool
+	runs   atomic.Int64
+}
+
+func startApp(t *testing.T) *app {
+	t.Helper()
+	bin := binary(t)
+	a := &app{gh: ghstandin.New(ghstandin.Options{WebhookSecret: "hook-secret"})}
+	t.Cleanup(a.gh.Close)
+	a.gh.AddRepo(ghstandin.Repo{FullName: "acme/app"})
+	a.gh.SetFile("acme/app", "", ".github/stepgate.yml", servePolicy)
+	a.gh.SetPermission("acme/app", "alice", "write")
+	a.iss = newIssuer(t, a.gh.RepoID("acme/app"))
+	a.runs.Store(time.Now().UnixNano() % 1e9)
+
+	addr := freeAddr(t)
+	a.proxy = httptest.NewServer(a.proxyTo("http://" + addr))
+	t.Cleanup(a.proxy.Close)
+	var logs syncBuffer
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(),
+		"STEPGATE_ADDR="+addr, "STEPGATE_PUBLIC_URL="+a.proxy.URL,
+		"STEPGATE_STORE=bolt:"+filepath.Join(t.TempDir(), "stepgate.db"),
+		fmt.Sprintf("STEPGATE_GITHUB_APP_ID=%d", a.gh.AppID()),
+		"STEPGATE_GITHUB_PRIVATE_KEY="+string(a.gh.AppPrivateKeyPEM()),
+		"STEPGATE_WEBHOOK_SECRET=hook-secret", "STEPGATE_GITHUB_API_URL="+a.gh.URL(),
+		"STEPGATE_OIDC_ISSUER="+a.iss.srv.URL, "STEPGATE_SWEEP_INTERVAL=200ms")
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("stepgate serve log:\n%s", logs.String())
+		}
+	})
+	waitHealthy(t, "http://"+addr, &logs)
+	a.gh.SetWebhookTarget(a.proxy.URL + "/webhook")
+	return a
+}
+
+func (a *app) proxyTo(target string) http.Handler {
+	u, _ := url.Parse(target)
+	p := httputil.NewSingleHostReverseProxy(u)
+	p.ModifyResponse = func(r *http.Response) error {
+		if !a.tamper.Load() || !strings.HasPrefix(r.Request.URL.Path, "/api/v1/requests") {
+			return nil
+		}
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			return err
+		}
+		var v map[string]any
+		if json.Unmarshal(b, &v) == nil && v["command_sha256"] != nil {
+			v["command_sha256"] = strings.Repeat("0", 64)
+			b, _ = json.Marshal(v)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		r.ContentLength = int64(len(b))
+		r.Header.Del("Content-Length")
+		return nil
+	}
+	return p
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func waitHealthy(t *testing.T, base string, logs *syncBuffer) {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("stepgate serve did not become healthy:\n%s", logs.String())
+}
+
+// gate starts `stepgate action` for a fresh workflow run.
+func (a *app) gate(t *testing.T, h *harness, run string, more ...string) *proc {
+	h.env["ACTIONS_ID_TOKEN_REQUEST_URL"] = a.iss.srv.URL + "/runner-token"
+	h.env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = fmt.Sprintf("run-%d", a.runs.Add(1))
+	h.env["GITHUB_SHA"] = serveSHA
+	return h.start(t, []string{"action"}, inputs(a.proxy.URL, run, more...))
+}
+
+// checkRun waits for the App's check run on the commit.
+func (a *app) checkRun(t *testing.T, p *proc, n int) ghstandin.CheckRun {
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if crs := a.gh.CheckRuns("acme/app"); len(crs) >= n {
+			return crs[n-1]
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("gate exited (%d) before a check run appeared:\n%s", p.code, p.stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("no check run appeared:\n%s", p.stderr.String())
+	return ghstandin.CheckRun{}
+}
+
+func TestServeFlows(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	// Subtests share one App and run one after another: check runs are
+	// counted in order.
+	n := 0
+	t.Run("allowed by policy runs at once", func(t *testing.T) {
+		h := newHarness(t)
+		p := a.gate(t, h, "echo safe >> marker; sed -i s/safe/ran/ marker; exit 2")
+		if code := p.wait(t, 30*time.Second); code != 2 || h.runs() != 1 {
+			t.Fatalf("exit = %d, runs = %d; want 2 and 1\n%s", code, h.runs(), p.stderr.String())
+		}
+		if out := h.outputs(); out["status"] != "allowed" || out["exit-code"] != "2" {
+			t.Errorf("outputs = %v", out)
+		}
+	})
+	t.Run("approved runs once with its exit code", func(t *testing.T) {
+		h := newHarness(t)
+		p := a.gate(t, h, markCmd+"exit 5")
+		n++
+		cr := a.checkRun(t, p, n)
+		if code, err := a.gh.ClickAction("acme/app", cr.ID, "approve", "alice"); err != nil || code >= 300 {
+			t.Fatalf("click: %d %v", code, err)
+		}
+		if code := p.wait(t, 30*time.Second); code != 5 || h.runs() != 1 {
+			t.Fatalf("exit = %d, runs = %d; want 5 and 1\n%s", code, h.runs(), p.stderr.String())
+		}
+		if out := h.outputs(); out["status"] != "approved" || out["approved-by"] != "alice" {
+			t.Errorf("outputs = %v", out)
+		}
+	})
+	t.Run("rejected runs nothing", func(t *testing.T) {
+		h := newHarness(t)
+		p := a.gate(t, h, markCmd)
+		n++
+		cr := a.checkRun(t, p, n)
+		a.gh.ClickAction("acme/app", cr.ID, "reject", "alice")
+		if code := p.wait(t, 30*time.Second); code != ExitRejected || h.runs() != 0 {
+			t.Fatalf("exit = %d, runs = %d; want %d and 0\n%s", code, h.runs(), ExitRejected, p.stderr.String())
+		}
+	})
+	t.Run("expired runs nothing", func(t *testing.T) {
+		h := newHarness(t)
+		p := a.gate(t, h, markCmd, "INPUT_TIMEOUT", "1s")
+		n++
+		if code := p.wait(t, 30*time.Second); code != ExitExpired || h.runs() != 0 {
+			t.Fatalf("exit = %d, runs = %d; want %d and 0\n%s", code, h.runs(), ExitExpired, p.stderr.String())
+		}
+	})
+	t.Run("tampered decision hash runs nothing", func(t *testing.T) {
+		h := newHarness(t)
+		a.tamper.Store(true)
+		defer a.tamper.Store(false)
+		p := a.gate(t, h, "echo safe >> marker")
+		if code := p.wait(t, 30*time.Second); code != ExitMismatch || h.runs() != 0 {
+			t.Fatalf("exit = %d, runs = %d; want %d and 0\n%s", code, h.runs(), ExitMismatch, p.stderr.String())
+		}
+	})
+	t.Run("SIGTERM while running kills the command", func(t *testing.T) {
+		h := newHarness(t)
+		p := a.gate(t, h, "echo safe > started; sleep 30; echo ran >> marker")
+		waitForFile(t, filepath.Join(h.env["GITHUB_WORKSPACE"], "started"), p)
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		if code := p.wait(t, 15*time.Second); code == 0 || h.runs() != 0 {
+			t.Fatalf("exit = %d, runs = %d; want non-zero and 0\n%s", code, h.runs(), p.stderr.String())
+		}
+	})
+	t.Run("App down runs nothing", func(t *testing.T) {
+		h := newHarness(t)
+		h.env["ACTIONS_ID_TOKEN_REQUEST_URL"] = a.iss.srv.URL + "/runner-token"
+		h.env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = "run-1"
+		p := h.start(t, []string{"action"}, inputs(closedURL(t), "echo safe >> marker"))
+		if code := p.wait(t, 60*time.Second); code != ExitUnreachable || h.runs() != 0 {
+			t.Fatalf("exit = %d, runs = %d; want %d and 0\n%s", code, h.runs(), ExitUnreachable, p.stderr.String())
+		}
+	})
+}
