@@ -169,3 +169,14 @@ func TestHousekeeping(t *testing.T) {
 		t.Fatalf("%d delivery ids kept, want only the live one", n)
 	}
 }
+
+// BenchmarkLifecycleParallel: 32 goroutines per core, fsync on.
+func BenchmarkLifecycleParallel(b *testing.B) {
+	s, err := boltstore.Open(boltstore.Options{Path: filepath.Join(b.TempDir(), "stepgate.db")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	b.SetParallelism(32)
+	storetest.LifecycleParallel(b, s)
+}

@@ -21,7 +21,9 @@ func (s *Store) AppendAudit(ctx context.Context, e gate.AuditEvent) (gate.AuditE
 	if e.Repo == "" {
 		return e, fmt.Errorf("append audit: repo is empty: %w", store.ErrInvalid)
 	}
+	in := e
 	err := s.update(ctx, func(tx *bolt.Tx) error {
+		e = in
 		b, err := tx.Bucket(bucketAudit).CreateBucketIfNotExists([]byte(e.Repo))
 		if err != nil {
 			return err
@@ -88,6 +90,7 @@ func (s *Store) ListAudit(ctx context.Context, repo string, since time.Time) ([]
 func (s *Store) MarkDelivery(ctx context.Context, deliveryID string, ttl time.Duration, now time.Time) (bool, error) {
 	first := false
 	err := s.update(ctx, func(tx *bolt.Tx) error {
+		first = false
 		b, idx := tx.Bucket(bucketDeliveries), tx.Bucket(bucketDlvExpiry)
 		if err := purgeDeliveries(b, idx, now); err != nil {
 			return err
@@ -148,6 +151,7 @@ func (s *Store) Remember(ctx context.Context, e gate.RememberedCommand) error {
 func (s *Store) LookupRemembered(ctx context.Context, repo, environment, hash string, now time.Time) (*gate.RememberedCommand, error) {
 	var out *gate.RememberedCommand
 	err := s.update(ctx, func(tx *bolt.Tx) error {
+		out = nil
 		b := tx.Bucket(bucketRemembered)
 		k := rememberKey(repo, environment, hash)
 		v := b.Get(k)
@@ -181,6 +185,7 @@ type learnCount struct {
 func (s *Store) CountApproval(ctx context.Context, repo, environment, hash string, reset bool, ttl time.Duration, now time.Time) (int, error) {
 	n := 0
 	err := s.update(ctx, func(tx *bolt.Tx) error {
+		n = 0
 		b := tx.Bucket(bucketLearn)
 		k := rememberKey(repo, environment, hash)
 		if reset {

@@ -28,6 +28,7 @@ func (s *Store) CreateRequest(ctx context.Context, r *gate.Request) (*gate.Reque
 	var stored *gate.Request
 	created := false
 	err := s.update(ctx, func(tx *bolt.Tx) error {
+		stored, created = nil, false
 		old, err := getRequest(tx, c.ID)
 		if err == nil {
 			stored = old
@@ -97,6 +98,7 @@ func (s *Store) SetResult(ctx context.Context, id string, exitCode int, duration
 func (s *Store) mutate(ctx context.Context, id string, fn func(r *gate.Request) error) (*gate.Request, error) {
 	var out *gate.Request
 	err := s.update(ctx, func(tx *bolt.Tx) error {
+		out = nil
 		r, err := getRequest(tx, id)
 		if err != nil {
 			return err

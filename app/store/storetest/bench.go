@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,4 +81,25 @@ func lifecycle(ctx context.Context, next func() store.Store, key string, now tim
 		return err
 	}
 	return audit(gate.EventExecuted, r.Actor, map[string]string{"exit_code": "0"})
+}
+
+// LifecycleParallel runs Lifecycle's calls from many goroutines at once
+// (b.SetParallelism scales them), the way an App serves many gates.
+func LifecycleParallel(b *testing.B, s store.Store) {
+	ctx := context.Background()
+	now := time.Now().UTC()
+	var seq atomic.Int64
+	one := func() store.Store { return s }
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			key := fmt.Sprintf("pbench-%d-%d", now.UnixNano(), seq.Add(1))
+			if err := lifecycle(ctx, one, key, now); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lifecycles/s")
 }
