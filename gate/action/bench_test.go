@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sort"
 	"sync"
@@ -45,6 +46,33 @@ func BenchmarkAllowedFastPath(b *testing.B) {
 		lat = append(lat, out.at.Sub(start))
 		opts.HTTPClient.CloseIdleConnections()
 	}
+	reportLatency(b, lat)
+}
+
+// BenchmarkAllowedFastPathServe is the same figure end to end: the real
+// stepgate binary as a new process (as the runner starts it) against a real
+// `stepgate serve` on loopback whose policy allows the command, from
+// process start to the command's first output. The App re-validates the
+// policy file with the GitHub stand-in on each request.
+//
+//	go test -run '^$' -bench AllowedFastPathServe -benchtime 100x ./gate/action
+func BenchmarkAllowedFastPathServe(b *testing.B) {
+	a := startApp(b)
+	var lat []time.Duration
+	for b.Loop() {
+		h := newHarness(b)
+		h.env["ACTIONS_ID_TOKEN_REQUEST_URL"] = a.iss.srv.URL + "/runner-token"
+		h.env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = fmt.Sprintf("run-%d", a.runs.Add(1))
+		p := h.start(b, []string{"action"}, inputs(a.proxy.URL, "echo safe"))
+		if code := p.wait(b, 30*time.Second); code != 0 {
+			b.Fatalf("exit %d: %s", code, p.stderr.String())
+		}
+		lat = append(lat, p.stdout.firstWrite().Sub(p.startedAt))
+	}
+	reportLatency(b, lat)
+}
+
+func reportLatency(b *testing.B, lat []time.Duration) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	b.ReportMetric(ms(lat[len(lat)/2]), "median-ms")

@@ -57,7 +57,7 @@ func repoRoot() string {
 }
 
 // binary builds cmd/stepgate once per test process.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	path, err := buildBin()
 	if err != nil {
@@ -72,9 +72,10 @@ type proc struct {
 	stdout, stderr syncBuffer
 	done           chan struct{}
 	code           int
+	startedAt      time.Time
 }
 
-func (h *harness) start(t *testing.T, args []string, extraEnv map[string]string) *proc {
+func (h *harness) start(t testing.TB, args []string, extraEnv map[string]string) *proc {
 	t.Helper()
 	p := &proc{done: make(chan struct{})}
 	p.cmd = exec.Command(binary(t), args...)
@@ -91,6 +92,7 @@ func (h *harness) start(t *testing.T, args []string, extraEnv map[string]string)
 	sort.Strings(p.cmd.Env)
 	p.cmd.Dir = h.env["GITHUB_WORKSPACE"]
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	p.startedAt = time.Now()
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +111,7 @@ func (h *harness) start(t *testing.T, args []string, extraEnv map[string]string)
 	return p
 }
 
-func (p *proc) wait(t *testing.T, timeout time.Duration) int {
+func (p *proc) wait(t testing.TB, timeout time.Duration) int {
 	t.Helper()
 	select {
 	case <-p.done:

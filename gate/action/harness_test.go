@@ -26,14 +26,24 @@ type harness struct {
 }
 
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu    sync.Mutex
+	b     bytes.Buffer
+	first time.Time // when the first byte arrived (benchmarks)
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.first.IsZero() {
+		s.first = time.Now()
+	}
 	return s.b.Write(p)
+}
+
+func (s *syncBuffer) firstWrite() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.first
 }
 
 func (s *syncBuffer) String() string {

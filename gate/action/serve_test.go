@@ -53,7 +53,7 @@ type issuer struct {
 
 var issuerKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
 
-func newIssuer(t *testing.T, repoID int64) *issuer {
+func newIssuer(t testing.TB, repoID int64) *issuer {
 	key, err := issuerKey()
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +116,7 @@ type app struct {
 	runs   atomic.Int64
 }
 
-func startApp(t *testing.T) *app {
+func startApp(t testing.TB) *app {
 	t.Helper()
 	bin := binary(t)
 	a := &app{gh: ghstandin.New(ghstandin.Options{WebhookSecret: "hook-secret"})}
@@ -179,7 +179,7 @@ func (a *app) proxyTo(target string) http.Handler {
 	return p
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -188,7 +188,7 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func waitHealthy(t *testing.T, base string, logs *syncBuffer) {
+func waitHealthy(t testing.TB, base string, logs *syncBuffer) {
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if resp, err := http.Get(base + "/healthz"); err == nil {
@@ -203,7 +203,7 @@ func waitHealthy(t *testing.T, base string, logs *syncBuffer) {
 }
 
 // gate starts `stepgate action` for a fresh workflow run.
-func (a *app) gate(t *testing.T, h *harness, run string, more ...string) *proc {
+func (a *app) gate(t testing.TB, h *harness, run string, more ...string) *proc {
 	h.env["ACTIONS_ID_TOKEN_REQUEST_URL"] = a.iss.srv.URL + "/runner-token"
 	h.env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = fmt.Sprintf("run-%d", a.runs.Add(1))
 	h.env["GITHUB_SHA"] = serveSHA
