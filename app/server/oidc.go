@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -83,10 +84,23 @@ type tokenVerifier struct {
 	mu       sync.Mutex
 	verifier *oidc.IDTokenVerifier
 	lastTry  time.Time
+
+	// verified caches identities of tokens already verified, by the
+	// token's SHA-256, until they expire: a waiting gate presents the same
+	// token on every long-poll, and RSA verification dominates a GET.
+	cacheMu  sync.Mutex
+	verified map[[32]byte]verifiedToken
 }
 
+type verifiedToken struct {
+	id     *Identity
+	expiry time.Time
+}
+
+const maxVerifiedCache = 20000
+
 func newTokenVerifier(issuer, aud string, client *http.Client, now func() time.Time) *tokenVerifier {
-	return &tokenVerifier{issuer: issuer, audience: aud, client: client, now: now}
+	return &tokenVerifier{issuer: issuer, audience: aud, client: client, now: now, verified: map[[32]byte]verifiedToken{}}
 }
 
 const rediscoverAfter = 3 * time.Second
@@ -135,6 +149,10 @@ func (v *tokenVerifier) verify(r *http.Request) (*Identity, error) {
 	if !ok {
 		return nil, errUnauthorized
 	}
+	key := sha256.Sum256([]byte(raw))
+	if id, ok := v.cached(key); ok {
+		return id, nil
+	}
 	vf, err := v.get(r.Context())
 	if err != nil {
 		return nil, err
@@ -150,7 +168,43 @@ func (v *tokenVerifier) verify(r *http.Request) (*Identity, error) {
 	if !slices.ContainsFunc(c.Audience, func(a string) bool { return strings.TrimRight(a, "/") == v.audience }) {
 		return nil, fmt.Errorf("%w: wrong audience", errUnauthorized)
 	}
-	return c.identity()
+	id, err := c.identity()
+	if err != nil {
+		return nil, err
+	}
+	v.remember(key, id, tok.Expiry)
+	return id, nil
+}
+
+func (v *tokenVerifier) cached(key [32]byte) (*Identity, bool) {
+	v.cacheMu.Lock()
+	defer v.cacheMu.Unlock()
+	e, ok := v.verified[key]
+	if !ok {
+		return nil, false
+	}
+	if !v.now().Before(e.expiry) {
+		delete(v.verified, key)
+		return nil, false
+	}
+	return e.id, true
+}
+
+func (v *tokenVerifier) remember(key [32]byte, id *Identity, expiry time.Time) {
+	v.cacheMu.Lock()
+	defer v.cacheMu.Unlock()
+	if len(v.verified) >= maxVerifiedCache {
+		now := v.now()
+		for k, e := range v.verified {
+			if !now.Before(e.expiry) {
+				delete(v.verified, k)
+			}
+		}
+		if len(v.verified) >= maxVerifiedCache {
+			clear(v.verified)
+		}
+	}
+	v.verified[key] = verifiedToken{id: id, expiry: expiry}
 }
 
 func (c actionsClaims) identity() (*Identity, error) {

@@ -375,3 +375,18 @@ func assertInsideFence(t *testing.T, name, text, needle string) {
 		}
 	}
 }
+
+// A verified token is cached for speed, but never past its expiry.
+func TestCachedTokenStillExpires(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{clock: true})
+	tok := h.newRun() // valid for 10 minutes
+	id, _ := h.pendingRequest(tok, "./deploy.sh")
+	if code, _ := h.get(tok, id, ""); code != 200 {
+		t.Fatalf("fresh token = %d", code)
+	}
+	h.advance(11 * time.Minute)
+	if code, _ := h.get(tok, id, ""); code != 401 {
+		t.Errorf("expired cached token = %d, want 401", code)
+	}
+}
