@@ -170,13 +170,21 @@ func TestHousekeeping(t *testing.T) {
 	}
 }
 
-// BenchmarkLifecycleParallel: 32 goroutines per core, fsync on.
+// BenchmarkLifecycleParallel: 32 goroutines per core, fsync on, with and
+// without write batching.
 func BenchmarkLifecycleParallel(b *testing.B) {
-	s, err := boltstore.Open(boltstore.Options{Path: filepath.Join(b.TempDir(), "stepgate.db")})
-	if err != nil {
-		b.Fatal(err)
+	for _, tc := range []struct {
+		name  string
+		delay time.Duration
+	}{{"batch=1ms", 0}, {"batch=off", -1}} {
+		b.Run(tc.name, func(b *testing.B) {
+			s, err := boltstore.Open(boltstore.Options{Path: filepath.Join(b.TempDir(), "stepgate.db"), BatchDelay: tc.delay})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			b.SetParallelism(32)
+			storetest.LifecycleParallel(b, s)
+		})
 	}
-	defer s.Close()
-	b.SetParallelism(32)
-	storetest.LifecycleParallel(b, s)
 }
