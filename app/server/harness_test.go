@@ -12,11 +12,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -103,14 +103,14 @@ const (
 )
 
 type harness struct {
-	t     *testing.T
-	srv   *Server
-	http  *httptest.Server
-	gh    *fakeGitHub
-	st    store.Store
-	iss   *testIssuer
-	now   atomic.Pointer[time.Time]
-	runID atomic.Int64
+	t          *testing.T
+	srv        *Server
+	http       *httptest.Server
+	gh         *fakeGitHub
+	st         store.Store
+	iss        *testIssuer
+	now        atomic.Pointer[time.Time]
+	runID      atomic.Int64
 	deliveries atomic.Int64
 }
 

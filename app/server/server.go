@@ -92,30 +92,7 @@ func New(cfg Config) (*Server, error) {
 	case len(cfg.WebhookSecrets) == 0:
 		return nil, errors.New("server: at least one webhook secret is required")
 	}
-	if cfg.OIDCIssuer == "" {
-		cfg.OIDCIssuer = "https://token.actions.githubusercontent.com"
-	}
-	if cfg.OIDCClient == nil {
-		cfg.OIDCClient = &http.Client{Timeout: 10 * time.Second}
-	}
-	if cfg.CheckRunName == "" {
-		cfg.CheckRunName = "stepgate"
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Registerer == nil {
-		reg := prometheus.NewRegistry()
-		cfg.Registerer, cfg.Gatherer = reg, reg
-	}
-	setDefault(&cfg.SweepInterval, 5*time.Second)
-	setDefault(&cfg.PollInterval, 100*time.Millisecond)
-	setDefault(&cfg.RecheckInterval, 10*time.Second)
-	setDefault(&cfg.MaxWait, 60*time.Second)
-	setDefault(&cfg.DeliveryTTL, 72*time.Hour)
+	cfg = cfg.withDefaults()
 	s := &Server{
 		cfg:      cfg,
 		store:    cfg.Store,
@@ -142,6 +119,35 @@ func New(cfg Config) (*Server, error) {
 	s.verifier = newTokenVerifier(cfg.OIDCIssuer, s.audience, cfg.OIDCClient, cfg.Now)
 	s.mux = s.routes()
 	return s, nil
+}
+
+// withDefaults fills every optional setting.
+func (cfg Config) withDefaults() Config {
+	if cfg.OIDCIssuer == "" {
+		cfg.OIDCIssuer = "https://token.actions.githubusercontent.com"
+	}
+	if cfg.OIDCClient == nil {
+		cfg.OIDCClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.CheckRunName == "" {
+		cfg.CheckRunName = "stepgate"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Registerer == nil {
+		reg := prometheus.NewRegistry()
+		cfg.Registerer, cfg.Gatherer = reg, reg
+	}
+	setDefault(&cfg.SweepInterval, 5*time.Second)
+	setDefault(&cfg.PollInterval, 100*time.Millisecond)
+	setDefault(&cfg.RecheckInterval, 10*time.Second)
+	setDefault(&cfg.MaxWait, 60*time.Second)
+	setDefault(&cfg.DeliveryTTL, 72*time.Hour)
+	return cfg
 }
 
 func setDefault(d *time.Duration, v time.Duration) {

@@ -146,7 +146,6 @@ func toInt64(v any) int64 {
 	return 0
 }
 
-
 // apiCalls counts calls other than authentication (installation lookup and
 // token minting), which ghclient caches.
 func apiCalls(calls []ghstandin.Call) int {

@@ -37,22 +37,8 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	delivery := r.Header.Get("X-GitHub-Delivery")
 	log := s.log.With("delivery", delivery, "event", event)
 	count := func(outcome string) { s.metrics.webhooks.WithLabelValues(metricEvent(event), outcome).Inc() }
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			count("too_large")
-			writeError(w, http.StatusRequestEntityTooLarge, "payload too large")
-			return
-		}
-		count("bad_body")
-		writeError(w, http.StatusBadRequest, "reading body failed")
-		return
-	}
-	if !s.validSignature(r.Header.Get("X-Hub-Signature-256"), body) {
-		count("bad_signature")
-		log.WarnContext(r.Context(), "webhook signature invalid or missing")
-		writeError(w, http.StatusUnauthorized, "invalid signature")
+	body, ok := s.verifiedBody(w, r, log, count)
+	if !ok {
 		return
 	}
 	if event == "ping" {
@@ -120,6 +106,30 @@ func wanted(event string, body []byte) bool {
 		return p.Action == "deleted" || p.Action == "suspend" || p.Action == "unsuspend" || p.Action == "new_permissions_accepted"
 	}
 	return false
+}
+
+// verifiedBody reads a bounded body and checks its signature; on failure
+// it has answered (413, 400 or 401).
+func (s *Server) verifiedBody(w http.ResponseWriter, r *http.Request, log *slog.Logger, count func(string)) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			count("too_large")
+			writeError(w, http.StatusRequestEntityTooLarge, "payload too large")
+			return nil, false
+		}
+		count("bad_body")
+		writeError(w, http.StatusBadRequest, "reading body failed")
+		return nil, false
+	}
+	if !s.validSignature(r.Header.Get("X-Hub-Signature-256"), body) {
+		count("bad_signature")
+		log.WarnContext(r.Context(), "webhook signature invalid or missing")
+		writeError(w, http.StatusUnauthorized, "invalid signature")
+		return nil, false
+	}
+	return body, true
 }
 
 // validSignature checks "sha256=<hex>" against every configured secret in
