@@ -1,0 +1,204 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepgate/stepgate/internal/ghstandin"
+)
+
+// policy is every repository's .github/stepgate.yml; the environment input
+// picks the rule a scenario exercises.
+const policy = `version: 1
+defaults: { timeout: 5m }
+rules:
+  - name: read-only
+    if: { command: ['echo read-only * && echo ran >> "$MARKER"'] }
+    then: allow
+  - name: allof
+    if: { environment: [allof] }
+    require: { all_of: [ { team: e2e/dba }, { codeowners: db/ } ] }
+  - name: minrole
+    if: { environment: [minrole] }
+    require: { role: maintain, count: 2 }
+  - name: routed
+    if: { environment: [routed] }
+    require: { codeowners: services/payments/ }
+  - name: remember
+    if: { environment: [remember] }
+    require: { role: write }
+    remember: 1h
+  - name: default
+    require: { role: write }
+`
+
+const codeowners = `/db/                 @owen
+/services/payments/  @paula
+*                    @max1
+`
+
+// The run's actor is octo-actor (write). rita has write; max1 and max2
+// maintain; dora is an active member of e2e/dba, pete only invited; owen
+// and paula own paths; adam is an admin.
+func (c *cluster) seedPeople(repo string) {
+	roles := map[string]string{
+		"octo-actor": "write", "rita": "write", "max1": "maintain", "max2": "maintain",
+		"dora": "write", "pete": "write", "owen": "write", "paula": "write", "adam": "admin",
+	}
+	for login, role := range roles {
+		c.gh.AddUser(login)
+		c.gh.SetPermission(repo, login, role)
+	}
+	c.gh.SetTeamMember("e2e", "dba", "dora", "active")
+	c.gh.SetTeamMember("e2e", "dba", "pete", "pending")
+}
+
+// repo creates a fresh repository for one scenario.
+func (c *cluster) repo(name string) (string, int64) {
+	full := "e2e/" + name
+	id := c.addRepo(full, policy, codeowners)
+	c.seedPeople(full)
+	c.gh.AddPullRequest(full, ghstandin.PullRequest{Number: 1, Title: "deploy", HeadSHA: headSHA,
+		HeadRef: "feature", BaseRef: "main", Author: "octo-actor"})
+	return full, id
+}
+
+// marked appends a line to the marker file: how often it ran.
+func marked(s string) string { return s + ` && echo ran >> "$MARKER"` }
+
+const waitGate = 60 * time.Second
+
+func TestFlows(t *testing.T) {
+	c := newCluster(t)
+	t.Cleanup(c.dumpLogs)
+	for _, tc := range []struct {
+		name string
+		run  func(t *testing.T, c *cluster)
+	}{
+		{"allowed-by-policy", flowAllowed},
+		{"approve-by-button-on-other-replica", flowButton},
+		{"approve-by-pr-comment", flowPRComment},
+		{"approve-by-commit-comment", flowCommitComment},
+		{"reject", flowReject},
+		{"expire", flowExpire},
+		{"all-of", flowAllOf},
+		{"min-role", flowMinRole},
+		{"codeowners-routing", flowRouting},
+		{"remember", flowRemember},
+		{"freeze", flowFreeze},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t, c)
+		})
+	}
+}
+
+func expectOutcome(t *testing.T, g *gateRun, wantExit int, wantStatus string, wantRuns int) map[string]string {
+	t.Helper()
+	exit, out := g.wait(waitGate)
+	if exit != wantExit || out["status"] != wantStatus {
+		t.Errorf("exit %d, status %q; want exit %d, status %q\n%s", exit, out["status"], wantExit, wantStatus, g.output.String())
+	}
+	if got := g.marker(); got != wantRuns {
+		t.Errorf("the command ran %d times, want %d", got, wantRuns)
+	}
+	return out
+}
+
+func flowAllowed(t *testing.T, c *cluster) {
+	repo, id := c.repo("allowed")
+	g := c.startGate(t, gateSpec{repo: repo, repoID: id, command: marked("echo read-only check")})
+	expectOutcome(t, g, 0, "allowed", 1)
+	if runs := c.gh.CheckRuns(repo); len(runs) != 0 {
+		t.Errorf("%d check runs for a command the policy allows, want 0", len(runs))
+	}
+}
+
+func flowButton(t *testing.T, c *cluster) {
+	repo, id := c.repo("button")
+	g := c.startGate(t, gateSpec{repo: repo, repoID: id, command: marked("echo deploy")})
+	cr := c.waitCheckRun(repo, 1, g)
+	if cr.HeadSHA != headSHA {
+		t.Errorf("check run on %s, want the PR's head %s", cr.HeadSHA, headSHA)
+	}
+	click(t, c, repo, cr.ID, "approve", "rita")
+	out := expectOutcome(t, g, 0, "approved", 1)
+	if out["approved-by"] != "rita" || out["exit-code"] != "0" {
+		t.Errorf("outputs %v, want approved-by rita, exit-code 0", out)
+	}
+}
+
+func flowPRComment(t *testing.T, c *cluster) {
+	repo, id := c.repo("prcomment")
+	g := c.startGate(t, gateSpec{repo: repo, repoID: id, command: marked("echo deploy")})
+	c.waitCheckRun(repo, 1, g)
+	comment(t, c, repo, 1, "rita", "/stepgate approve")
+	expectOutcome(t, g, 0, "approved", 1)
+}
+
+func flowCommitComment(t *testing.T, c *cluster) {
+	repo, id := c.repo("commitcomment")
+	sha := "3333333333333333333333333333333333333333"
+	g := c.startGate(t, gateSpec{repo: repo, repoID: id, command: marked("echo deploy"), push: true, sha: sha})
+	cr := c.waitCheckRun(repo, 1, g)
+	if cr.HeadSHA != sha {
+		t.Errorf("check run on %s, want the pushed commit %s", cr.HeadSHA, sha)
+	}
+	if st, err := c.gh.PostCommitComment(repo, sha, "rita", "/stepgate approve"); err != nil || st >= 300 {
+		t.Fatalf("commit comment: status %d, %v", st, err)
+	}
+	expectOutcome(t, g, 0, "approved", 1)
+}
+
+func flowReject(t *testing.T, c *cluster) {
+	repo, id := c.repo("reject")
+	g := c.startGate(t, gateSpec{repo: repo, repoID: id, command: marked("echo drop table")})
+	cr := c.waitCheckRun(repo, 1, g)
+	click(t, c, repo, cr.ID, "reject", "rita")
+	out := expectOutcome(t, g, 3, "rejected", 0)
+	if out["exit-code"] != "" {
+		t.Errorf("exit-code output %q for a command that never ran", out["exit-code"])
+	}
+}
+
+func flowExpire(t *testing.T, c *cluster) {
+	repo, id := c.repo("expire")
+	g := c.startGate(t, gateSpec{repo: repo, repoID: id, command: marked("echo late"), inputs: map[string]string{"timeout": "2s"}})
+	c.waitCheckRun(repo, 1, g)
+	expectOutcome(t, g, 4, "expired", 0)
+	// A click after expiry must not resurrect it.
+	cr := c.gh.CheckRuns(repo)[0]
+	_, _ = c.gh.ClickAction(repo, cr.ID, "approve", "rita")
+	if g.marker() != 0 {
+		t.Error("the command ran after the request expired")
+	}
+}
+
+func click(t *testing.T, c *cluster, repo string, checkRunID int64, action, login string) {
+	t.Helper()
+	st, err := c.gh.ClickAction(repo, checkRunID, action, login)
+	if err != nil || st >= 300 {
+		t.Fatalf("%s clicking %s: status %d, %v", login, action, st, err)
+	}
+}
+
+func comment(t *testing.T, c *cluster, repo string, pr int, login, body string) {
+	t.Helper()
+	st, err := c.gh.PostIssueComment(repo, pr, login, body)
+	if err != nil || st >= 300 {
+		t.Fatalf("%s commenting %q: status %d, %v", login, body, st, err)
+	}
+}
+
+// approvers splits the approved-by output.
+func approvers(out map[string]string) []string {
+	var list []string
+	for _, s := range strings.Split(out["approved-by"], ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			list = append(list, s)
+		}
+	}
+	return list
+}
