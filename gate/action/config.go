@@ -113,7 +113,7 @@ func ParseFlags(args []string, getenv func(string) string, stdout, stderr io.Wri
 	fs.StringVar(&c.Server, "server", getenv("STEPGATE_SERVER"), "URL of the stepgate App (default $STEPGATE_SERVER); also the OIDC audience")
 	fs.StringVar(&c.Environment, "environment", "", "deployment environment the policy matches on, e.g. production")
 	fs.StringVar(&c.Reason, "reason", "", "why this runs; shown to reviewers")
-	fs.StringVar(&timeout, "timeout", DefaultTimeout.String(), "how long to wait for a decision (Go duration); the shorter of this and the policy's wins")
+	fs.StringVar(&timeout, "timeout", "30m", "how long to wait for a decision (Go duration); the shorter of this and the policy's wins")
 	fs.StringVar(&c.Shell, "shell", "bash", "bash, sh, python, pwsh, or a template containing {0} such as \"perl {0}\"")
 	fs.StringVar(&c.WorkingDirectory, "working-directory", "", "directory to run in, relative to $GITHUB_WORKSPACE")
 	fs.StringVar(&approvers, "approvers", "", "extra approvers that can only tighten the policy: team:org/slug, user:login (comma-separated)")
@@ -166,17 +166,24 @@ job's OIDC token, audience = --server).
 
 Flags:
 `)
-	fs.SetOutput(w)
-	fs.PrintDefaults()
+	fs.VisitAll(func(f *flag.Flag) {
+		def := ""
+		if f.DefValue != "" {
+			def = fmt.Sprintf(" (default %q)", f.DefValue)
+		}
+		fmt.Fprintf(w, "  --%s VALUE\n      %s%s\n", f.Name, f.Usage, def)
+	})
 	fmt.Fprint(w, `
 Exit status: the command's own, or when nothing ran: 2 bad flags, 3 rejected
 or denied, 4 expired, 5 cancelled, 6 App unreachable or failing, 7 decision
 bound to different bytes, 8 no OIDC token.
 
-Example:
-  - run: |
-      stepgate run --server https://stepgate.example.com \
-        --environment production --reason "weekly migration" \
+Example (a workflow step; the job has permissions: id-token: write):
+  - env:
+      STEPGATE_SERVER: https://stepgate.example.com
+      DB_PASSWORD: ${{ secrets.DB_PASSWORD }}   # pass secrets via env, not inline
+    run: |
+      stepgate run --environment production --reason "weekly migration" \
         -- ./scripts/migrate.sh --env prod
 `)
 }

@@ -98,7 +98,7 @@ func TestParseFlagsHelp(t *testing.T) {
 	if !errors.Is(err, ErrHelp) {
 		t.Fatalf("err = %v, want ErrHelp", err)
 	}
-	for _, s := range []string{"-server", "STEPGATE_SERVER", "-working-directory", "-approvers", "id-token: write", "Example:", "Exit status"} {
+	for _, s := range []string{"-server", "STEPGATE_SERVER", "-working-directory", "-approvers", "id-token: write", "Example", "Exit status"} {
 		if !strings.Contains(stdout.String(), s) {
 			t.Errorf("help lacks %q:\n%s", s, stdout.String())
 		}
