@@ -49,7 +49,7 @@ func request(status gate.Status, command string) *gate.Request {
 		Environment: "production", Command: command, CommandSHA256: strings.Repeat("ab", 32), Shell: "bash",
 		Reason: "ship <b>it</b> @everyone", RiskLevel: "high", RiskScore: 70,
 		RiskReasons: []string{"`rm -rf` deletes `$DIR` <img src=x>", "runs as root with `sudo`"},
-		Rule: "prod-db", CreatedAt: created, ExpiresAt: created.Add(30 * time.Minute), Status: status,
+		Rule:        "prod-db", CreatedAt: created, ExpiresAt: created.Add(30 * time.Minute), Status: status,
 	}
 	if status.Final() {
 		r.DecidedAt = created.Add(5 * time.Minute)
