@@ -147,31 +147,40 @@ func (s *Store) Remember(ctx context.Context, e gate.RememberedCommand) error {
 	})
 }
 
-// LookupRemembered returns the unexpired entry and counts a hit.
+// LookupRemembered returns the unexpired entry and counts a hit. A miss,
+// the common case, is a read-only transaction: no write, no fsync.
 func (s *Store) LookupRemembered(ctx context.Context, repo, environment, hash string, now time.Time) (*gate.RememberedCommand, error) {
-	var out *gate.RememberedCommand
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		out = nil
-		b := tx.Bucket(bucketRemembered)
-		k := rememberKey(repo, environment, hash)
-		v := b.Get(k)
+	k := rememberKey(repo, environment, hash)
+	live := func(tx *bolt.Tx) (*gate.RememberedCommand, error) {
+		v := tx.Bucket(bucketRemembered).Get(k)
 		if v == nil {
-			return store.ErrNotFound
+			return nil, fmt.Errorf("remembered command: %w", store.ErrNotFound)
 		}
 		var e gate.RememberedCommand
 		if err := json.Unmarshal(v, &e); err != nil {
-			return fmt.Errorf("decoding remembered command: %w", err)
+			return nil, fmt.Errorf("decoding remembered command: %w", err)
 		}
 		if !e.ExpiresAt.IsZero() && !now.Before(e.ExpiresAt) {
-			return store.ErrNotFound
+			return nil, fmt.Errorf("remembered command expired: %w", store.ErrNotFound)
+		}
+		return &e, nil
+	}
+	if err := s.view(ctx, func(tx *bolt.Tx) error { _, err := live(tx); return err }); err != nil {
+		return nil, err
+	}
+	var out *gate.RememberedCommand
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		e, err := live(tx) // again: it may have been replaced since the read
+		if out = nil; err != nil {
+			return err
 		}
 		e.Hits++
 		nv, err := json.Marshal(e)
 		if err != nil {
 			return err
 		}
-		out = &e
-		return b.Put(k, nv)
+		out = e
+		return tx.Bucket(bucketRemembered).Put(k, nv)
 	})
 	return out, err
 }
