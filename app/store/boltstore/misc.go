@@ -170,8 +170,9 @@ func (s *Store) LookupRemembered(ctx context.Context, repo, environment, hash st
 	}
 	var out *gate.RememberedCommand
 	err := s.update(ctx, func(tx *bolt.Tx) error {
+		out = nil
 		e, err := live(tx) // again: it may have been replaced since the read
-		if out = nil; err != nil {
+		if err != nil {
 			return err
 		}
 		e.Hits++
