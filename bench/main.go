@@ -79,6 +79,9 @@ func run() int {
 		}
 		for _, r := range got {
 			fmt.Fprintf(os.Stderr, "   %-58s %-28s %s\n", r.Figure, r.Measured, r.Verdict)
+			if *verbose && r.Notes != "" {
+				fmt.Fprintf(os.Stderr, "      %s\n", r.Notes)
+			}
 		}
 		fmt.Fprintf(os.Stderr, "   (%s)\n", time.Since(t0).Round(time.Second))
 		rows = append(rows, got...)
