@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -107,22 +108,24 @@ func (c *client) create(ctx context.Context, body gate.CreateRequest) (gate.Requ
 // poll long-polls one request for up to wait.
 func (c *client) poll(ctx context.Context, id string, wait time.Duration) (gate.RequestView, error) {
 	var v gate.RequestView
-	path := "/api/v1/requests/" + id + "?wait=" + strconv.Itoa(int(wait.Seconds())) + "s"
-	err := c.withRetry(ctx, "/api/v1/requests/"+id, func(ctx context.Context) error {
+	path := "/api/v1/requests/" + url.PathEscape(id) + "?wait=" + strconv.Itoa(int(wait.Seconds())) + "s"
+	err := c.withRetry(ctx, "/api/v1/requests/"+url.PathEscape(id), func(ctx context.Context) error {
 		return c.do(ctx, http.MethodGet, path, nil, &v, wait+c.reqTTL)
 	})
 	return v, err
 }
 
 func (c *client) report(ctx context.Context, id string, r gate.ResultReport) error {
-	return c.withRetry(ctx, "/api/v1/requests/"+id+"/result", func(ctx context.Context) error {
-		return c.do(ctx, http.MethodPost, "/api/v1/requests/"+id+"/result", r, nil, c.reqTTL)
+	path := "/api/v1/requests/" + url.PathEscape(id) + "/result"
+	return c.withRetry(ctx, path, func(ctx context.Context) error {
+		return c.do(ctx, http.MethodPost, path, r, nil, c.reqTTL)
 	})
 }
 
 func (c *client) cancel(ctx context.Context, id string, r gate.CancelReport) error {
-	return c.withRetry(ctx, "/api/v1/requests/"+id+"/cancel", func(ctx context.Context) error {
-		return c.do(ctx, http.MethodPost, "/api/v1/requests/"+id+"/cancel", r, nil, c.reqTTL)
+	path := "/api/v1/requests/" + url.PathEscape(id) + "/cancel"
+	return c.withRetry(ctx, path, func(ctx context.Context) error {
+		return c.do(ctx, http.MethodPost, path, r, nil, c.reqTTL)
 	})
 }
 

@@ -171,6 +171,10 @@ func (g *Gate) run(ctx context.Context, o *outcome) {
 		g.fail(o, ctx, err, "asking the App for approval")
 		return
 	}
+	if view.ID == "" || view.Status == "" {
+		g.fail(o, ctx, fmt.Errorf("the App's answer has no request id or status"), "asking the App for approval")
+		return
+	}
 	o.view, o.status = view, view.Status
 	g.log.asked(view)
 	if !view.Status.Final() {
@@ -186,6 +190,14 @@ func (g *Gate) run(ctx context.Context, o *outcome) {
 	if o.view.CommandSHA256 != hash {
 		o.gateExit = ExitMismatch
 		o.failReason = fmt.Sprintf("decision is bound to different bytes: the App's decision covers command hash %s, but this step would run %s. Nothing was run", short(o.view.CommandSHA256), short(hash))
+		g.log.errorf("%s", o.failReason)
+		return
+	}
+	if ctx.Err() != nil {
+		// Cancelled just as the decision arrived: the workflow is gone, so
+		// the command must not start.
+		o.gateExit, o.status = ExitCancelled, gate.StatusCancelled
+		o.failReason = "the workflow run was cancelled before the command started. Nothing was run"
 		g.log.errorf("%s", o.failReason)
 		return
 	}

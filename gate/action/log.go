@@ -18,6 +18,7 @@ type logger struct {
 	gh      *githubactions.Action
 	w       io.Writer
 	actions bool
+	inGroup bool
 }
 
 func (l *logger) infof(format string, args ...any) {
@@ -32,7 +33,10 @@ func (l *logger) warnf(format string, args ...any) {
 	fmt.Fprintf(l.w, "stepgate: warning: "+format+"\n", args...)
 }
 
+// errorf closes an open group first: the reason a step failed must not be
+// folded away inside the collapsed progress log.
 func (l *logger) errorf(format string, args ...any) {
+	l.endGroup()
 	if l.actions {
 		l.gh.Errorf("stepgate: "+format, args...)
 		return
@@ -56,14 +60,16 @@ func (l *logger) mask(values []string) {
 }
 
 func (l *logger) group(title string) {
-	if l.actions {
+	if l.actions && !l.inGroup {
 		l.gh.Group(title)
+		l.inGroup = true
 	}
 }
 
 func (l *logger) endGroup() {
-	if l.actions {
+	if l.actions && l.inGroup {
 		l.gh.EndGroup()
+		l.inGroup = false
 	}
 }
 
