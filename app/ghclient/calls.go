@@ -2,12 +2,14 @@ package ghclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	neturl "net/url"
 	"strings"
 	"time"
 
+	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
 
 	"github.com/stepgate/stepgate/app/server"
@@ -92,17 +94,19 @@ func escapePath(p string) string {
 }
 
 // forgetOnAuthError drops the cached installation of repo when GitHub
-// refused the installation itself (uninstalled, suspended): the next call
-// looks it up again instead of failing forever.
+// refused to create its token (uninstalled, suspended): the next call looks
+// the installation up again instead of failing until restart. Other errors
+// (a missing file, a 404 on a comment) keep the cache.
 func (c *Client) forgetOnAuthError(repo string, err error) {
-	switch statusOf(err) {
-	case http.StatusUnauthorized, http.StatusNotFound:
-		c.mu.Lock()
-		id, ok := c.installations[repo]
-		c.mu.Unlock()
-		if ok && strings.Contains(err.Error(), "access_tokens") {
-			c.ForgetInstallation(id)
-		}
+	var he *ghinstallation.HTTPError
+	if !errors.As(err, &he) {
+		return
+	}
+	c.mu.Lock()
+	id, ok := c.installations[repo]
+	c.mu.Unlock()
+	if ok {
+		c.ForgetInstallation(id)
 	}
 }
 
@@ -124,7 +128,7 @@ func (c *Client) Permission(ctx context.Context, repo, login string) (string, er
 	}
 	if _, err := gh.Do(ctx, req, &p); err != nil {
 		c.forgetOnAuthError(repo, err)
-		if statusOf(err) == http.StatusNotFound {
+		if apiStatus(err) == http.StatusNotFound {
 			return "none", nil
 		}
 		return "", fmt.Errorf("reading %s's permission on %s: %w", login, repo, err)
@@ -153,7 +157,7 @@ func (c *Client) TeamMember(ctx context.Context, org, slug, login string) (bool,
 	}
 	m, _, err := gh.Teams.GetTeamMembershipBySlug(ctx, org, slug, login)
 	if err != nil {
-		if statusOf(err) == http.StatusNotFound {
+		if apiStatus(err) == http.StatusNotFound {
 			return false, nil
 		}
 		return false, fmt.Errorf("reading %s's membership of %s/%s: %w", login, org, slug, err)

@@ -228,6 +228,17 @@ func mapErr(err error) error {
 	return err
 }
 
+// apiStatus is the status of a REST answer (0 for transport or token
+// errors), for "404 means no" decisions that must not swallow a failed
+// authentication.
+func apiStatus(err error) int {
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		return er.Response.StatusCode
+	}
+	return 0
+}
+
 // statusOf is the HTTP status behind a go-github or ghinstallation error (0 if none).
 func statusOf(err error) int {
 	var er *github.ErrorResponse

@@ -207,3 +207,29 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name string, labels ma
 	}
 	return 0
 }
+
+func TestUninstalledRepoRelookedUp(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, ghstandin.Options{}, Config{})
+	ctx := context.Background()
+	if _, err := f.c.Permission(ctx, repoName, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	// The installation disappears without the App hearing of it, and its
+	// cached token is still considered fresh by ghinstallation; expire it so
+	// the next call asks for a new one and GitHub refuses.
+	f.gh.Uninstall(repoName)
+	c := f.c
+	c.mu.Lock()
+	for id := range c.clients {
+		delete(c.clients, id) // force token creation for the old installation
+	}
+	c.mu.Unlock()
+	if _, err := c.Permission(ctx, repoName, "alice"); err == nil {
+		t.Fatal("call through a removed installation succeeded")
+	}
+	f.gh.AddRepo(ghstandin.Repo{FullName: repoName}) // reinstalled under a new id
+	if _, err := c.Permission(ctx, repoName, "alice"); err != nil {
+		t.Errorf("after reinstall: %v", err)
+	}
+}
