@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -22,74 +20,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/app/store/boltstore"
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/oidcissuer"
 )
 
-// testIssuer is a local OIDC issuer: discovery, JWKS and token minting.
-type testIssuer struct {
-	srv *httptest.Server
-	key *rsa.PrivateKey
-	kid string
-}
+// sharedIssuer is one local OIDC issuer (internal/oidcissuer) for the whole
+// test binary: key generation is slow under the race detector, and every
+// harness scopes its tokens by repository and run anyway.
+var sharedIssuer = sync.OnceValues(func() (*oidcissuer.Issuer, error) { return oidcissuer.New(oidcissuer.Options{}) })
 
-func newTestIssuer(t *testing.T) *testIssuer {
+func issuer(t *testing.T) *oidcissuer.Issuer {
 	t.Helper()
-	key, err := issuerKey()
+	iss, err := sharedIssuer()
 	if err != nil {
 		t.Fatal(err)
 	}
-	iss := &testIssuer{key: key, kid: "k1"}
-	mux := http.NewServeMux()
-	iss.srv = httptest.NewServer(mux)
-	t.Cleanup(iss.srv.Close)
-	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"issuer": iss.srv.URL, "jwks_uri": iss.srv.URL + "/.well-known/jwks",
-			"id_token_signing_alg_values_supported": []string{"RS256"},
-			"response_types_supported":              []string{"id_token"},
-			"subject_types_supported":               []string{"public"},
-		})
-	})
-	mux.HandleFunc("/.well-known/jwks", func(w http.ResponseWriter, _ *http.Request) {
-		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: iss.kid, Algorithm: "RS256", Use: "sig"}}})
-	})
 	return iss
-}
-
-func (i *testIssuer) URL() string { return i.srv.URL }
-
-// issuerKey is generated once per test binary (RSA generation is slow
-// under the race detector); each issuer still has its own URL, so tokens of
-// one issuer never verify at another.
-var issuerKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
-
-// mint signs claims; iss, aud, iat, nbf, exp are added unless present.
-func (i *testIssuer) mint(t *testing.T, key *rsa.PrivateKey, claims map[string]any, aud string, ttl time.Duration) string {
-	t.Helper()
-	if key == nil {
-		key = i.key
-	}
-	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", i.kid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	c := map[string]any{"iss": i.srv.URL, "aud": aud, "iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(),
-		"exp": now.Add(ttl).Unix(), "sub": "repo:x"}
-	for k, v := range claims {
-		c[k] = v
-	}
-	tok, err := jwt.Signed(sig).Claims(c).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
 }
 
 const (
@@ -108,7 +57,7 @@ type harness struct {
 	http       *httptest.Server
 	gh         *fakeGitHub
 	st         store.Store
-	iss        *testIssuer
+	iss        *oidcissuer.Issuer
 	now        atomic.Pointer[time.Time]
 	runID      atomic.Int64
 	deliveries atomic.Int64
@@ -121,7 +70,7 @@ type harnessOpts struct {
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
 	t.Helper()
-	h := &harness{t: t, gh: newFakeGitHub(), iss: newTestIssuer(t)}
+	h := &harness{t: t, gh: newFakeGitHub(), iss: issuer(t)}
 	st, err := boltstore.Open(boltstore.Options{Path: filepath.Join(t.TempDir(), "stepgate.db"), NoSync: true})
 	if err != nil {
 		t.Fatal(err)
@@ -161,15 +110,19 @@ func (h *harness) advance(d time.Duration) {
 	h.now.Store(&n)
 }
 
-// token mints a gate token for a run of repo.
-func (h *harness) token(repo string, repoID, runID int64, extra map[string]any) string {
-	c := map[string]any{"repository": repo, "repository_id": fmt.Sprint(repoID), "run_id": fmt.Sprint(runID),
-		"run_attempt": "1", "actor": "dev", "ref": "refs/heads/main", "sha": headSHA, "event_name": "push",
-		"workflow": "deploy"}
-	for k, v := range extra {
-		c[k] = v
+// claims are the Actions claims of a run of repo.
+func claims(repo string, repoID, runID int64) oidcissuer.Claims {
+	return oidcissuer.Claims{Repository: repo, RepositoryID: fmt.Sprint(repoID), RunID: fmt.Sprint(runID),
+		RunAttempt: "1", Actor: "dev", Ref: "refs/heads/main", SHA: headSHA, EventName: "push", Workflow: "deploy"}
+}
+
+// token mints a gate token for a run of repo; edit changes its claims.
+func (h *harness) token(repo string, repoID, runID int64, edit func(*oidcissuer.Claims)) string {
+	c := claims(repo, repoID, runID)
+	if edit != nil {
+		edit(&c)
 	}
-	return h.iss.mint(h.t, nil, c, publicURL, 10*time.Minute)
+	return h.iss.Mint(c, publicURL, 10*time.Minute)
 }
 
 // newRun returns a token for a fresh run of repoA.

@@ -2,8 +2,6 @@ package server
 
 import (
 	"bytes"
-	"crypto/rand"
-	"crypto/rsa"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/oidcissuer"
 )
 
 // pendingRequest creates a pending request in repoA and returns its id and
@@ -86,12 +85,13 @@ func TestGateTokens(t *testing.T) {
 	tokA := h.token(repoA, repoAID, 77, nil)
 	id, _ := h.pendingRequest(tokA, "./deploy.sh")
 	tokB := h.token(repoB, repoBID, 77, nil)
-	otherKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
+	claimsA := claims(repoA, repoAID, 77)
+	mint := func(o oidcissuer.MintOptions) string {
+		if o.Audience == "" {
+			o.Audience = publicURL
+		}
+		return h.iss.MintWith(claimsA, o)
 	}
-	claimsA := map[string]any{"repository": repoA, "repository_id": fmt.Sprint(repoAID), "run_id": "77", "run_attempt": "1"}
-	foreign := newTestIssuer(t)
 	tests := []struct {
 		name, method, path, tok string
 		body                    any
@@ -104,10 +104,11 @@ func TestGateTokens(t *testing.T) {
 		{"unknown id", "GET", "/api/v1/requests/sg_aaaa", tokA, nil, 404},
 		{"no token", "GET", "/api/v1/requests/" + id, "", nil, 401},
 		{"garbage token", "GET", "/api/v1/requests/" + id, "not.a.jwt", nil, 401},
-		{"expired token", "GET", "/api/v1/requests/" + id, h.iss.mint(t, nil, claimsA, publicURL, -time.Minute), nil, 401},
-		{"wrong audience", "GET", "/api/v1/requests/" + id, h.iss.mint(t, nil, claimsA, "https://evil.example", time.Minute), nil, 401},
-		{"wrong key", "GET", "/api/v1/requests/" + id, h.iss.mint(t, otherKey, claimsA, publicURL, time.Minute), nil, 401},
-		{"wrong issuer", "GET", "/api/v1/requests/" + id, foreign.mint(t, nil, claimsA, publicURL, time.Minute), nil, 401},
+		{"expired token", "GET", "/api/v1/requests/" + id, mint(oidcissuer.MintOptions{TTL: -time.Minute}), nil, 401},
+		{"wrong audience", "GET", "/api/v1/requests/" + id, mint(oidcissuer.MintOptions{Audience: "https://evil.example"}), nil, 401},
+		{"wrong key", "GET", "/api/v1/requests/" + id, mint(oidcissuer.MintOptions{OtherKey: true}), nil, 401},
+		{"wrong issuer", "GET", "/api/v1/requests/" + id, mint(oidcissuer.MintOptions{Issuer: "https://token.actions.githubusercontent.com"}), nil, 401},
+		{"not yet valid", "GET", "/api/v1/requests/" + id, mint(oidcissuer.MintOptions{NotBefore: time.Now().Add(time.Hour)}), nil, 401},
 		{"A reads A", "GET", "/api/v1/requests/" + id, tokA, nil, 200},
 	}
 	for _, tt := range tests {
@@ -129,7 +130,7 @@ func TestGateTokens(t *testing.T) {
 func TestTokenEnvironmentIsAuthoritative(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	tok := h.token(repoA, repoAID, 9, map[string]any{"environment": "staging"})
+	tok := h.token(repoA, repoAID, 9, func(c *oidcissuer.Claims) { c.Environment = "staging" })
 	body := cmdBody("./deploy.sh") // says production
 	if code, _ := h.create(tok, body); code != 403 {
 		t.Errorf("mismatching environment: code = %d, want 403", code)

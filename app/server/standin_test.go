@@ -22,6 +22,7 @@ import (
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/internal/ghstandin"
 	"github.com/stepgate/stepgate/internal/ghstandin/standintest"
+	"github.com/stepgate/stepgate/internal/oidcissuer"
 )
 
 // realHarness runs the App with the real GitHub client against the GitHub
@@ -31,7 +32,7 @@ type realHarness struct {
 	t      *testing.T
 	gs     *ghstandin.Server
 	st     store.Store
-	iss    *server.TestIssuer
+	iss    *oidcissuer.Issuer
 	url    string
 	repoID int64
 	runID  atomic.Int64
@@ -57,7 +58,12 @@ func newRealHarness(t *testing.T) *realHarness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	h := &realHarness{t: t, gs: gs, st: st, iss: server.NewTestIssuer(t)}
+	iss, err := oidcissuer.New(oidcissuer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	h := &realHarness{t: t, gs: gs, st: st, iss: iss}
 	srv, err := server.New(server.Config{Store: st, GitHub: gh, PublicURL: publicURL, OIDCIssuer: h.iss.URL(),
 		WebhookSecrets: []string{testSecret}, BotLogin: gs.BotLogin(), PollInterval: 20 * time.Millisecond, SweepInterval: time.Hour})
 	if err != nil {
@@ -88,8 +94,8 @@ func newRealHarness(t *testing.T) *realHarness {
 }
 
 func (h *realHarness) run() string {
-	return h.iss.Mint(h.t, map[string]any{"repository": standinRepo, "repository_id": fmt.Sprint(h.repoID),
-		"run_id": fmt.Sprint(h.runID.Add(1)), "run_attempt": "1", "actor": "dev", "sha": headSHA}, publicURL, 10*time.Minute)
+	return h.iss.Mint(oidcissuer.Claims{Repository: standinRepo, RepositoryID: fmt.Sprint(h.repoID),
+		RunID: fmt.Sprint(h.runID.Add(1)), RunAttempt: "1", Actor: "dev", SHA: headSHA}, publicURL, 10*time.Minute)
 }
 
 func cmdBody(command string) gate.CreateRequest {
