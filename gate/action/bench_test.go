@@ -2,7 +2,6 @@ package action
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"sort"
 	"sync"
@@ -61,8 +60,7 @@ func BenchmarkAllowedFastPathServe(b *testing.B) {
 	var lat []time.Duration
 	for b.Loop() {
 		h := newHarness(b)
-		h.env["ACTIONS_ID_TOKEN_REQUEST_URL"] = a.iss.srv.URL + "/runner-token"
-		h.env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = fmt.Sprintf("run-%d", a.runs.Add(1))
+		a.newRun(h)
 		p := h.start(b, []string{"action"}, inputs(a.proxy.URL, "echo safe"))
 		if code := p.wait(b, 30*time.Second); code != 0 {
 			b.Fatalf("exit %d: %s", code, p.stderr.String())

@@ -22,16 +22,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
-
 	"github.com/stepgate/stepgate/internal/ghstandin"
+	"github.com/stepgate/stepgate/internal/oidcissuer"
 )
 
 // The tests in this file gate commands against a real `stepgate serve`
-// child process (bolt store), with the GitHub stand-in as GitHub and a
-// local OIDC issuer whose runner endpoint behaves like
-// ACTIONS_ID_TOKEN_REQUEST_URL. Reviewers act through the stand-in, which
+// child process (bolt store), with the GitHub stand-in as GitHub and the
+// local OIDC issuer (internal/oidcissuer), whose runner endpoint behaves
+// like ACTIONS_ID_TOKEN_REQUEST_URL. Reviewers act through the stand-in, which
 // sends signed webhooks to the App like GitHub does.
 
 const servePolicy = `version: 1
@@ -43,66 +41,7 @@ rules:
     require: { users: [alice] }
 `
 
-// issuer is a local OIDC issuer: discovery, JWKS, and a runner endpoint
-// minting Actions tokens for the run named by the request token.
-type issuer struct {
-	srv    *httptest.Server
-	key    *rsa.PrivateKey
-	repoID int64
-}
-
 var issuerKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
-
-func newIssuer(t testing.TB, repoID int64) *issuer {
-	key, err := issuerKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	iss := &issuer{key: key, repoID: repoID}
-	mux := http.NewServeMux()
-	iss.srv = httptest.NewServer(mux)
-	t.Cleanup(iss.srv.Close)
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
-		json.NewEncoder(w).Encode(map[string]any{
-			"issuer": iss.srv.URL, "jwks_uri": iss.srv.URL + "/.well-known/jwks",
-			"id_token_signing_alg_values_supported": []string{"RS256"},
-			"response_types_supported":              []string{"id_token"}, "subject_types_supported": []string{"public"},
-		})
-	})
-	mux.HandleFunc("GET /.well-known/jwks", func(w http.ResponseWriter, _ *http.Request) {
-		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
-	})
-	mux.HandleFunc("GET /runner-token", iss.runnerToken)
-	return iss
-}
-
-// runnerToken answers like ACTIONS_ID_TOKEN_REQUEST_URL; the request token
-// "run-N" names the workflow run.
-func (i *issuer) runnerToken(w http.ResponseWriter, r *http.Request) {
-	run, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer run-")
-	if !ok {
-		http.Error(w, "bad request token", http.StatusUnauthorized)
-		return
-	}
-	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: i.key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
-	if err != nil {
-		http.Error(w, err.Error(), 500)
-		return
-	}
-	now := time.Now()
-	tok, err := jwt.Signed(sig).Claims(map[string]any{
-		"iss": i.srv.URL, "aud": r.URL.Query().Get("audience"), "sub": "repo:acme/app:ref:refs/heads/main",
-		"iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(10 * time.Minute).Unix(),
-		"repository": "acme/app", "repository_id": fmt.Sprint(i.repoID), "run_id": run, "run_attempt": "1",
-		"actor": "dev", "ref": "refs/heads/main", "sha": serveSHA, "event_name": "push", "workflow": "deploy",
-	}).Serialize()
-	if err != nil {
-		http.Error(w, err.Error(), 500)
-		return
-	}
-	json.NewEncoder(w).Encode(map[string]string{"value": tok})
-}
 
 const serveSHA = "0123456789abcdef0123456789abcdef01234567"
 
@@ -110,7 +49,7 @@ const serveSHA = "0123456789abcdef0123456789abcdef01234567"
 // public URL; the proxy can tamper with the decision's hash.
 type app struct {
 	gh     *ghstandin.Server
-	iss    *issuer
+	iss    *oidcissuer.Issuer
 	proxy  *httptest.Server
 	tamper atomic.Bool
 	runs   atomic.Int64
@@ -124,7 +63,14 @@ func startApp(t testing.TB) *app {
 	a.gh.AddRepo(ghstandin.Repo{FullName: "acme/app"})
 	a.gh.SetFile("acme/app", "", ".github/stepgate.yml", servePolicy)
 	a.gh.SetPermission("acme/app", "alice", "write")
-	a.iss = newIssuer(t, a.gh.RepoID("acme/app"))
+	key, err := issuerKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.iss, err = oidcissuer.New(oidcissuer.Options{Key: key}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.iss.Close)
 	a.runs.Store(time.Now().UnixNano() % 1e9)
 
 	addr := freeAddr(t)
@@ -138,7 +84,7 @@ func startApp(t testing.TB) *app {
 		fmt.Sprintf("STEPGATE_GITHUB_APP_ID=%d", a.gh.AppID()),
 		"STEPGATE_GITHUB_PRIVATE_KEY="+string(a.gh.AppPrivateKeyPEM()),
 		"STEPGATE_WEBHOOK_SECRET=hook-secret", "STEPGATE_GITHUB_API_URL="+a.gh.URL(),
-		"STEPGATE_OIDC_ISSUER="+a.iss.srv.URL, "STEPGATE_SWEEP_INTERVAL=200ms")
+		"STEPGATE_OIDC_ISSUER="+a.iss.URL(), "STEPGATE_SWEEP_INTERVAL=200ms")
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -204,10 +150,18 @@ func waitHealthy(t testing.TB, base string, logs *syncBuffer) {
 
 // gate starts `stepgate action` for a fresh workflow run.
 func (a *app) gate(t testing.TB, h *harness, run string, more ...string) *proc {
-	h.env["ACTIONS_ID_TOKEN_REQUEST_URL"] = a.iss.srv.URL + "/runner-token"
-	h.env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = fmt.Sprintf("run-%d", a.runs.Add(1))
-	h.env["GITHUB_SHA"] = serveSHA
+	a.newRun(h)
 	return h.start(t, []string{"action"}, inputs(a.proxy.URL, run, more...))
+}
+
+// newRun points the harness's runner at the issuer for a fresh workflow run.
+func (a *app) newRun(h *harness) {
+	h.env["ACTIONS_ID_TOKEN_REQUEST_URL"], h.env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = a.iss.RunnerEndpoint(oidcissuer.Claims{
+		Repository: "acme/app", RepositoryID: fmt.Sprint(a.gh.RepoID("acme/app")), RepositoryOwner: "acme",
+		RunID: fmt.Sprint(a.runs.Add(1)), RunAttempt: "1", Actor: "dev", Ref: "refs/heads/main",
+		SHA: serveSHA, EventName: "push", Workflow: "deploy",
+	})
+	h.env["GITHUB_SHA"] = serveSHA
 }
 
 // checkRun waits for the App's check run on the commit.
@@ -296,8 +250,7 @@ func TestServeFlows(t *testing.T) {
 	})
 	t.Run("App down runs nothing", func(t *testing.T) {
 		h := newHarness(t)
-		h.env["ACTIONS_ID_TOKEN_REQUEST_URL"] = a.iss.srv.URL + "/runner-token"
-		h.env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = "run-1"
+		a.newRun(h)
 		p := h.start(t, []string{"action"}, inputs(closedURL(t), "echo safe >> marker"))
 		if code := p.wait(t, 60*time.Second); code != ExitUnreachable || h.runs() != 0 {
 			t.Fatalf("exit = %d, runs = %d; want %d and 0\n%s", code, h.runs(), ExitUnreachable, p.stderr.String())
