@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"bytes"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +84,7 @@ func TestFlows(t *testing.T) {
 		{"approve-by-pr-comment", flowPRComment},
 		{"approve-by-commit-comment", flowCommitComment},
 		{"reject", flowReject},
+		{"forged-webhook", flowForgedWebhook},
 		{"expire", flowExpire},
 		{"all-of", flowAllOf},
 		{"min-role", flowMinRole},
@@ -201,4 +205,39 @@ func approvers(out map[string]string) []string {
 		}
 	}
 	return list
+}
+
+// flowForgedWebhook: a click signed with the wrong secret (or none) is
+// refused with 401 by both replicas and changes nothing.
+func flowForgedWebhook(t *testing.T, c *cluster) {
+	repo, id := c.repo("forged")
+	g := c.startGate(t, gateSpec{repo: repo, repoID: id, command: marked("echo deploy")})
+	cr := c.waitCheckRun(repo, 1, g)
+	payload, err := c.gh.CheckRunRequestedActionPayload(repo, cr.ID, "approve", "rita")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(payload)
+	for _, r := range c.replicas {
+		for _, sig := range []string{ghstandin.Sign("not-the-secret", body), ""} {
+			req, _ := http.NewRequest(http.MethodPost, r.url()+"/webhook", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-GitHub-Event", "check_run")
+			req.Header.Set("X-GitHub-Delivery", "forged-"+randomHex(t, 8))
+			if sig != "" {
+				req.Header.Set("X-Hub-Signature-256", sig)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("%s answered a forged webhook (signature %q) with %d, want 401", r.name, sig, resp.StatusCode)
+			}
+		}
+	}
+	g.stillWaiting(pause, "only forged approvals arrived")
+	click(t, c, repo, cr.ID, "approve", "rita")
+	expectOutcome(t, g, 0, "approved", 1)
 }
