@@ -113,11 +113,15 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	var waited time.Duration
 	for attempt := 0; ; attempt++ {
 		r := req
-		if attempt > 0 {
+		if attempt > 0 || body != nil {
+			// A RoundTripper must not modify its request; each attempt gets
+			// its own copy with a fresh body.
 			r = req.Clone(req.Context())
-		}
-		if body != nil {
-			r.Body = io.NopCloser(bytes.NewReader(body))
+			if body != nil {
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+				r.ContentLength = int64(len(body))
+			}
 		}
 		start := time.Now()
 		resp, err := t.next.RoundTrip(r)

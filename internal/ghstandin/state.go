@@ -133,9 +133,11 @@ type Repo struct {
 	NotInstalled bool
 }
 
-// AddRepo adds a repository; the App is installed on its owner's account
-// (one installation per account, as on GitHub) unless NotInstalled.
-// It returns the installation id (0 when not installed).
+// AddRepo adds (or replaces) a repository; the App is installed on its
+// owner's account (one installation per account, as on GitHub) unless
+// NotInstalled. An owner not yet known becomes an organization; AddUser it
+// first for a user-owned repository. It returns the installation id (0
+// when not installed).
 func (s *Server) AddRepo(r Repo) int64 {
 	owner, name, ok := strings.Cut(r.FullName, "/")
 	if !ok || owner == "" || name == "" {

@@ -213,8 +213,10 @@ func (s *Server) deliver(event string, payload map[string]any) (int, error) {
 	defer cancel()
 	resp, err := s.SendWebhook(ctx, target, event, payload)
 	if err != nil {
+		s.log.Warn("stand-in webhook delivery failed", "event", event, "err", err)
 		return 0, err
 	}
+	s.log.Info("stand-in delivered webhook", "event", event, "action", payload["action"], "status", resp.StatusCode)
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode, nil
