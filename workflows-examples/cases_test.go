@@ -1,8 +1,10 @@
 package examples
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,5 +88,29 @@ func TestRememberOnlyWhereTheREADMESays(t *testing.T) {
 				t.Errorf("%s: remember %v, want %v", key, r.Remember, want[key])
 			}
 		}
+	}
+}
+
+// TestREADMEPolicies: every policy shown in the top-level README parses.
+func TestREADMEPolicies(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(data), "```yaml\n")[1:]
+	n := 0
+	for _, b := range blocks {
+		body, _, _ := strings.Cut(b, "```")
+		if !strings.HasPrefix(body, "version:") {
+			continue
+		}
+		n++
+		if _, err := policy.Parse(fmt.Sprintf("README.md policy #%d", n), []byte(body)); err != nil {
+			t.Error(err)
+		}
+	}
+	if n == 0 {
+		t.Error("no policy found in README.md")
 	}
 }
