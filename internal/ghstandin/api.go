@@ -360,6 +360,7 @@ func (s *Server) createIssueComment(r *http.Request, body []byte, a auth) reply 
 		return notFound
 	}
 	c := s.st.addIssueComment(rp.fullName(), n, s.botLogin(), text)
+	s.echo("issue_comment", func() (map[string]any, error) { return s.IssueCommentPayload("created", c.ID, "") })
 	return jsonReply(http.StatusCreated, s.issueCommentJSON(c))
 }
 
@@ -425,5 +426,24 @@ func (s *Server) createCommitComment(r *http.Request, body []byte, a auth) reply
 		return validationFailed("CommitComment", "commit_id", "No commit found for SHA: "+sha)
 	}
 	c := s.st.addCommitComment(rp.fullName(), sha, s.botLogin(), text)
+	s.echo("commit_comment", func() (map[string]any, error) { return s.CommitCommentPayload(c.ID) })
 	return jsonReply(http.StatusCreated, s.commitCommentJSON(c))
+}
+
+// echo delivers the webhook for a comment the App itself created, when
+// DeliverOwnComments is on. It runs after the API answer, like GitHub's
+// asynchronous deliveries; the caller holds s.mu.
+func (s *Server) echo(event string, payload func() (map[string]any, error)) {
+	if !s.opts.DeliverOwnComments || s.target == "" {
+		return
+	}
+	s.async.Add(1)
+	go func() {
+		defer s.async.Done()
+		time.Sleep(5 * time.Millisecond) // after the API response
+		p, err := payload()
+		if err == nil {
+			_, _ = s.deliver(event, p)
+		}
+	}()
 }

@@ -61,6 +61,10 @@ type Options struct {
 	Logger    *slog.Logger
 	// HTTPClient delivers webhooks; default a client with a 10s timeout.
 	HTTPClient *http.Client
+	// DeliverOwnComments makes comments the App creates through the API
+	// come back as issue_comment / commit_comment webhooks (sender type
+	// Bot), asynchronously, as GitHub does; the App must ignore them.
+	DeliverOwnComments bool
 }
 
 // Server is a running GitHub stand-in.
@@ -79,6 +83,7 @@ type Server struct {
 	tokensMade int
 	target     string
 	hookID     int64
+	async      sync.WaitGroup // deliveries of the App's own comments
 }
 
 // Call is one API request the stand-in answered.
@@ -158,8 +163,11 @@ func (s *Server) Start() { s.srv.Start() }
 // The stand-in also answers under /api/v3 like GitHub Enterprise Server.
 func (s *Server) URL() string { return s.srv.URL }
 
-// Close shuts the server down.
-func (s *Server) Close() { s.srv.Close() }
+// Close shuts the server down and waits for pending deliveries.
+func (s *Server) Close() {
+	s.srv.Close()
+	s.async.Wait()
+}
 
 // SetWebhookTarget sets where webhooks are delivered.
 func (s *Server) SetWebhookTarget(url string) {

@@ -96,7 +96,13 @@ func (a api) token(installation int64) string {
 
 func newStandin(t *testing.T, target string) (*ghstandin.Server, api, string) {
 	t.Helper()
-	gh := standintest.New(t, ghstandin.Options{AppKey: keys()[0], WebhookSecret: secret, WebhookTarget: target})
+	return newStandinOpts(t, ghstandin.Options{WebhookTarget: target})
+}
+
+func newStandinOpts(t *testing.T, opts ghstandin.Options) (*ghstandin.Server, api, string) {
+	t.Helper()
+	opts.AppKey, opts.WebhookSecret = keys()[0], secret
+	gh := standintest.New(t, opts)
 	inst := gh.AddRepo(ghstandin.Repo{FullName: repo})
 	gh.AddRepo(ghstandin.Repo{FullName: "other/repo"})
 	gh.AddPullRequest(repo, ghstandin.PullRequest{Number: 12, HeadSHA: headSHA, HeadRef: "feature", Author: "dev"})

@@ -52,12 +52,13 @@ pre{background:#f6f8fa;padding:.6em;white-space:pre-wrap;overflow-wrap:anywhere}
 form.inline{display:inline}
 </style></head><body>
 <h1>GitHub stand-in</h1>
+<p><a href="/_standin/">refresh</a></p>
 {{with .Flash}}<p class="flash">{{.}}</p>{{end}}
 {{range .Repos}}{{$repo := .Name}}
 <h2>{{.Name}}</h2>
 {{range .CheckRuns}}
 <div class="cr" id="check-run-{{.ID}}">
-<div><span class="st">{{.Name}}</span> — {{.Status}}{{with .Conclusion}} / {{.}}{{end}} (check run {{.ID}} on {{.HeadSHA}})</div>
+<div><span class="st">{{.Name}}</span> — {{.Status}}{{with .Conclusion}} / {{.}}{{end}} (check run {{.ID}} on {{.HeadSHA}}{{with .ExternalID}}, request {{.}}{{end}})</div>
 {{with .Title}}<h3>{{.}}</h3>{{end}}
 <pre>{{.Summary}}</pre>
 {{with .Text}}<details><summary>details</summary><pre>{{.}}</pre></details>{{end}}

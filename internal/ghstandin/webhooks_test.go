@@ -257,3 +257,18 @@ func keysOf(m map[string]any) []string {
 	sort.Strings(out)
 	return out
 }
+
+func TestOwnCommentsEchoed(t *testing.T) {
+	t.Parallel()
+	rc, target := newReceiver(t)
+	gh, a, tok := newStandinOpts(t, ghstandin.Options{WebhookTarget: target, DeliverOwnComments: true})
+	if st, m := a.do("POST", "/repos/"+repo+"/issues/12/comments", tok, map[string]any{"body": "waiting for approval"}); st != 201 {
+		t.Fatalf("create comment: %d %v", st, m)
+	}
+	gh.Close() // waits for the asynchronous delivery
+	d := rc.last()
+	if d.header.Get("X-GitHub-Event") != "issue_comment" || webhookex.Get(d.payload, "comment", "user", "type") != "Bot" ||
+		webhookex.Get(d.payload, "sender", "login") != gh.BotLogin() {
+		t.Errorf("echo of the App's comment: %v", d.payload)
+	}
+}
