@@ -20,7 +20,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/app/store/boltstore"
 	"github.com/stepgate/stepgate/gate"

@@ -1,58 +1,18 @@
 package server
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
-	"runtime"
-	"sync"
 	"testing"
+
+	"github.com/stepgate/stepgate/internal/webhookex"
 )
 
-// example returns a copy of the first payload of event (and action) from
-// the npm package @octokit/webhooks-examples, so tests send what GitHub
+// example returns a fresh copy of a payload from the npm package
+// @octokit/webhooks-examples (internal/webhookex), so tests send what GitHub
 // sends, changed only where a test needs it.
 func example(t *testing.T, event, action string, pick func(map[string]any) bool) map[string]any {
 	t.Helper()
-	all, err := loadExamples()
-	if err != nil {
-		t.Fatalf("webhook examples missing (run npm ci at the repository root): %v", err)
-	}
-	for _, raw := range all[event] {
-		var ex map[string]any
-		if err := json.Unmarshal(raw, &ex); err != nil {
-			t.Fatal(err)
-		}
-		if ex["action"] == action && (pick == nil || pick(ex)) {
-			return ex
-		}
-	}
-	t.Fatalf("no %s/%s example", event, action)
-	return nil
+	return webhookex.Example(t, event, action, pick)
 }
-
-// loadExamples reads the examples file once per test binary: each call of
-// example decodes a fresh copy of one payload.
-var loadExamples = sync.OnceValues(func() (map[string][]json.RawMessage, error) {
-	_, file, _, _ := runtime.Caller(0)
-	path := filepath.Join(filepath.Dir(file), "..", "..", "node_modules", "@octokit", "webhooks-examples", "api.github.com", "index.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var all []struct {
-		Name     string            `json:"name"`
-		Examples []json.RawMessage `json:"examples"`
-	}
-	if err := json.Unmarshal(data, &all); err != nil {
-		return nil, err
-	}
-	out := map[string][]json.RawMessage{}
-	for _, e := range all {
-		out[e.Name] = e.Examples
-	}
-	return out, nil
-})
 
 func obj(m map[string]any, key string) map[string]any {
 	v, _ := m[key].(map[string]any)
