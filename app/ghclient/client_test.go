@@ -338,3 +338,27 @@ func TestAPIURL(t *testing.T) {
 		}
 	}
 }
+
+func TestNewErrors(t *testing.T) {
+	t.Parallel()
+	key := []byte("-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5\n-----END RSA PRIVATE KEY-----\n")
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no app id", Config{PrivateKey: key}, "App id"},
+		{"no key", Config{AppID: 1}, "private key is required"},
+		{"bad key", Config{AppID: 1, PrivateKey: key}, "App private key"},
+		{"bad url", Config{AppID: 1, PrivateKey: key, APIURL: "ftp://example.com"}, "API URL"},
+	}
+	for _, tt := range tests {
+		_, err := New(tt.cfg)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want one mentioning %q", tt.name, err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "bm90IGEga2V5") {
+			t.Errorf("%s: error echoes the key: %v", tt.name, err)
+		}
+	}
+}

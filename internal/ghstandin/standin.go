@@ -65,6 +65,9 @@ type Options struct {
 	// come back as issue_comment / commit_comment webhooks (sender type
 	// Bot), asynchronously, as GitHub does; the App must ignore them.
 	DeliverOwnComments bool
+	// MaxCalls bounds the call log (default 50,000); beyond it the oldest
+	// half is dropped, so long benchmarks do not grow memory without end.
+	MaxCalls int
 }
 
 // Server is a running GitHub stand-in.
@@ -115,6 +118,9 @@ func newUnstarted(opts Options) *Server {
 	}
 	if opts.AppName == "" {
 		opts.AppName = opts.AppSlug
+	}
+	if opts.MaxCalls <= 0 {
+		opts.MaxCalls = 50000
 	}
 	if opts.TokenTTL <= 0 {
 		opts.TokenTTL = time.Hour
@@ -388,6 +394,9 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, reqBody []byte, ca
 	call.Status = rep.status
 	call.Time = time.Now()
 	s.mu.Lock()
+	if len(s.calls) >= s.opts.MaxCalls {
+		s.calls = append(s.calls[:0], s.calls[len(s.calls)/2:]...)
+	}
 	s.calls = append(s.calls, call)
 	s.mu.Unlock()
 }

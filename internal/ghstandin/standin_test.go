@@ -212,3 +212,14 @@ func TestFaultInjection(t *testing.T) {
 		}
 	}
 }
+
+func TestCallLogBounded(t *testing.T) {
+	t.Parallel()
+	gh, a, _ := newStandinOpts(t, ghstandin.Options{MaxCalls: 10})
+	for range 25 {
+		a.do("GET", "/app", "Bearer "+a.jwt(time.Now(), time.Now().Add(time.Minute)), nil)
+	}
+	if n := len(gh.Calls()); n > 10 || n < 5 {
+		t.Errorf("call log holds %d calls, want 5..10", n)
+	}
+}
