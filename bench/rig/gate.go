@@ -21,10 +21,11 @@ type GateSpec struct {
 	Command  string
 	Server   string // the App URL the gate talks to
 	RunID    int64
-	Step     string        // GITHUB_ACTION (default "step")
-	Timeout  time.Duration // decision timeout (default 5m)
-	PollWait time.Duration // long-poll round (default 30s, as the action)
-	Client   *http.Client  // default: a fresh client
+	Step     string             // GITHUB_ACTION (default "step")
+	Timeout  time.Duration      // decision timeout (default 5m)
+	PollWait time.Duration      // long-poll round (default 30s, as the action)
+	Client   *http.Client       // default: a fresh client
+	Retry    action.RetryPolicy // default action.DefaultRetry
 }
 
 func (g GateSpec) stepName() string {
@@ -83,7 +84,7 @@ func (w *World) RunGate(ctx context.Context, g GateSpec) GateResult {
 			}
 			return list
 		},
-		Stdout: out, Stderr: &errBuf, HTTPClient: g.Client, PollWait: g.PollWait,
+		Stdout: out, Stderr: &errBuf, HTTPClient: g.Client, PollWait: g.PollWait, Retry: g.Retry,
 		Assess: func(c string) action.Risk {
 			a := risk.Assess(c)
 			return action.Risk{Level: a.Level.String(), Score: a.Score, Reasons: a.Reasons}

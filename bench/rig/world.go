@@ -35,14 +35,17 @@ const (
 )
 
 // Policy is the seeded .github/stepgate.yml: `echo allowed…` passes at
-// once, everything else needs one of bob or carol (two eligible reviewers,
-// so concurrent-vote tests have two distinct voters).
+// once, `echo two-person…` needs two approvals with write access (bob and
+// carol), everything else one of bob or carol.
 const Policy = `version: 1
 defaults: { timeout: 10m, self_approval: false }
 rules:
   - name: fast
     if: { command: ["echo allowed*"] }
     then: allow
+  - name: two-person
+    if: { command: ["echo two-person*"] }
+    require: { role: write, count: 2 }
   - name: review
     require: { any_of: [ { team: acme/sre }, { role: maintain } ] }
 `
