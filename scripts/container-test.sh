@@ -131,7 +131,7 @@ mkdir -p "$ws" "$files"
 gate() { # gate SERVER RUN
 	: >"$files/output"
 	set +e
-	timeout "$STEP_TIMEOUT" docker run --rm --network host \
+	timeout "$STEP_TIMEOUT" docker run "${run_args[@]}" \
 		--workdir /github/workspace \
 		-v "$ws":/github/workspace -v "$files":/github/file_commands \
 		-e GITHUB_ACTIONS=true -e CI=true -e GITHUB_WORKSPACE=/github/workspace \
@@ -146,6 +146,7 @@ gate() { # gate SERVER RUN
 	set -e
 	sed 's/^/    | /' "$tmp/gate.out"
 }
+run_args=(--rm --network host)
 output() { awk -v k="$1" 'index($0, k"<<")==1 {d=substr($0, length(k)+3); getline; if ($0 != d) print $0; exit}' "$files/output"; }
 runs() { if [ -f "$ws/marker" ]; then grep -c ran "$ws/marker" || true; else echo 0; fi; }
 
@@ -170,5 +171,21 @@ gate "http://127.0.0.1:1" 'echo ran >> marker'
 [ "$code" = 6 ] || fail "App down: exit $code, want 6"
 [ "$(runs)" = 1 ] || fail "App down: the command ran"
 grep -q 'cannot reach the stepgate App at http://127.0.0.1:1' "$tmp/gate.out" || fail "App down: message does not say why"
+
+echo "4. cancelled workflow (docker stop: SIGTERM to the entrypoint) kills the running command"
+name="stepgate-container-test-$$"
+rm -f "$ws/started"
+run_args=(--network host --name "$name" -d)
+gate "$url" 'touch started; sleep 60; echo ran >> marker'
+for _ in $(seq 1 100); do [ -f "$ws/started" ] && break; sleep 0.1; done
+[ -f "$ws/started" ] || { docker rm -f "$name" >/dev/null 2>&1; fail "cancel: the command never started"; }
+start=$(date +%s)
+timeout 30 docker stop -t 20 "$name" >/dev/null
+code=$(timeout 10 docker wait "$name" || echo "unknown")
+docker logs "$name" 2>&1 | sed 's/^/    | /'
+docker rm -f "$name" >/dev/null 2>&1
+[ $(( $(date +%s) - start )) -lt 15 ] || fail "cancel: the gate took too long to stop (docker had to SIGKILL it)"
+[ "$code" = 143 ] || fail "cancel: exit $code, want 143 (the command's SIGTERM status)"
+[ "$(runs)" = 1 ] || fail "cancel: the command went on after SIGTERM"
 
 echo "container test passed"
