@@ -1,7 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -105,5 +108,93 @@ func TestApproveByButtonWakesLongPoll(t *testing.T) {
 	}
 	if got, want := strings.Join(types, ","), "requested,approval,approved"; got != want {
 		t.Errorf("audit = %s, want %s", got, want)
+	}
+}
+
+func TestApproversOnlyTighten(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.gh.setFile(repoA, PolicyPath, basicPolicy)
+	tests := []struct {
+		command    string
+		approvers  []string
+		wantStatus gate.Status
+		wantReq    string
+	}{
+		{"kubectl get pods", []string{"user:bob"}, gate.StatusPending, "bob"},
+		{"rm -rf /var", []string{"user:bob"}, gate.StatusRejected, ""},
+		{"./migrate.sh", []string{"team:acme/sre"}, gate.StatusPending, "all of: (a user with write or higher) and (team acme/sre)"},
+	}
+	for _, tt := range tests {
+		body := cmdBody(tt.command)
+		body.Approvers = tt.approvers
+		_, v := h.create(h.newRun(), body)
+		if v.Status != tt.wantStatus || v.Requirement != tt.wantReq {
+			t.Errorf("%q with %v = %s %q, want %s %q", tt.command, tt.approvers, v.Status, v.Requirement, tt.wantStatus, tt.wantReq)
+		}
+	}
+	body := cmdBody("./x.sh")
+	body.Approvers = []string{"wizard:merlin"}
+	if code, _ := h.create(h.newRun(), body); code != 400 {
+		t.Errorf("unknown approver kind = %d, want 400", code)
+	}
+}
+
+func TestShorterTimeoutWins(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.gh.setFile(repoA, PolicyPath, "version: 1\ndefaults: { timeout: 10m }\nrules: []\n")
+	for _, tt := range []struct {
+		seconds int64
+		want    time.Duration
+	}{{60, time.Minute}, {3600, 10 * time.Minute}, {0, 10 * time.Minute}} {
+		body := cmdBody("./x.sh")
+		body.TimeoutSeconds = tt.seconds
+		_, v := h.create(h.newRun(), body)
+		if got := v.ExpiresAt.Sub(v.CreatedAt); got != tt.want {
+			t.Errorf("timeout %ds: expires after %v, want %v", tt.seconds, got, tt.want)
+		}
+	}
+}
+
+func TestAPIErrors(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	tok := h.newRun()
+	post := func(ct string, body []byte) int {
+		req, _ := http.NewRequest("POST", h.http.URL+"/api/v1/requests", bytes.NewReader(body))
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var eb gate.ErrorBody
+		if err := json.NewDecoder(resp.Body).Decode(&eb); err != nil || eb.Error == "" {
+			t.Errorf("answer %d is not an ErrorBody", resp.StatusCode)
+		}
+		return resp.StatusCode
+	}
+	good, _ := json.Marshal(cmdBody("./x.sh"))
+	noSHA, _ := json.Marshal(gate.CreateRequest{Command: "./x.sh", Job: "j", Step: "s"})
+	tests := []struct {
+		name string
+		ct   string
+		body []byte
+		want int
+	}{
+		{"not JSON", "application/json", []byte("{"), 400},
+		{"text body", "text/plain", good, 415},
+		{"no content type", "", good, 415},
+		{"too large", "application/json", append([]byte(`{"command":"`), bytes.Repeat([]byte("x"), maxAPIBody)...), 413},
+		{"no hash", "application/json", noSHA, 400},
+	}
+	for _, tt := range tests {
+		if got := post(tt.ct, tt.body); got != tt.want {
+			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)
+		}
 	}
 }
