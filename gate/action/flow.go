@@ -3,6 +3,7 @@ package action
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -12,25 +13,42 @@ import (
 )
 
 // wait long-polls until the request is final. It returns false when the
-// gate must stop without running (o says why).
+// gate must stop without running (o says why). An App that stops answering
+// while the gate waits is tolerated until the timeout (a restarted App
+// loses no pending request); nothing runs without a decision either way.
 func (g *Gate) wait(ctx context.Context, o *outcome) bool {
 	deadline := o.started.Add(g.cfg.Timeout)
 	g.log.group("stepgate: waiting for approval of " + o.view.ID)
 	defer g.log.endGroup()
+	var down error // the last failure while the App is not answering
 	for {
 		remaining := deadline.Sub(g.opts.Now())
+		if remaining <= 0 && down != nil {
+			g.fail(o, ctx, down, "waiting for the decision")
+			return false
+		}
 		if remaining <= 0 {
 			return g.timedOut(ctx, o)
 		}
 		v, err := g.api.poll(ctx, o.view.ID, min(g.opts.PollWait, remaining))
-		if err != nil {
-			if ctx.Err() != nil {
+		var ue *unreachableError
+		switch {
+		case err != nil && ctx.Err() != nil:
+			g.cancelRequest(ctx, o, "the workflow run was cancelled while waiting for approval")
+			return false
+		case errors.As(err, &ue):
+			down = err
+			g.log.warnf("the App is not answering (%v); still waiting until the timeout, nothing runs without a decision", err)
+			if g.opts.Sleep(ctx, g.opts.Retry.Max) != nil {
 				g.cancelRequest(ctx, o, "the workflow run was cancelled while waiting for approval")
 				return false
 			}
+			continue
+		case err != nil:
 			g.fail(o, ctx, err, "waiting for the decision")
 			return false
 		}
+		down = nil
 		o.view, o.status = v, v.Status
 		if v.Status.Final() {
 			return true

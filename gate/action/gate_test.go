@@ -131,8 +131,9 @@ func TestNothingRuns(t *testing.T) {
 		{"App refuses", func(h *harness, _ *Config) {
 			h.app.setCreate(func(int, gate.CreateRequest, *gate.RequestView) int { return 422 })
 		}, ExitUnreachable, "refused asking the App for approval: HTTP 422: create refused by the fake", "error"},
-		{"App down while waiting", func(h *harness, _ *Config) {
-			h.app.setPoll(func(int, *gate.RequestView) int { return 502 })
+		{"App down while waiting", func(h *harness, cfg *Config) {
+			h.app.setPoll(func(int, *gate.RequestView) int { time.Sleep(5 * time.Millisecond); return 502 })
+			cfg.Timeout = 300 * time.Millisecond
 		}, ExitUnreachable, "cannot reach the stepgate App", "pending"},
 		{"no id-token permission", func(h *harness, _ *Config) {
 			delete(h.env, "ACTIONS_ID_TOKEN_REQUEST_URL")
@@ -193,6 +194,23 @@ func TestRetriesThenSucceeds(t *testing.T) {
 	}
 	if h.runs() != 1 {
 		t.Errorf("ran %d times, want 1", h.runs())
+	}
+}
+
+func TestAppBackWhileWaiting(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.app.setPoll(func(n int, v *gate.RequestView) int {
+		if n <= 7 { // more failures than one round of retries
+			return http.StatusServiceUnavailable
+		}
+		return approveAfter(0)(n, v)
+	})
+	if code := h.run(context.Background(), h.config(markCmd)); code != 0 || h.runs() != 1 {
+		t.Fatalf("exit = %d, runs = %d; want 0 and 1\n%s", code, h.runs(), h.stderr.String())
+	}
+	if !strings.Contains(h.stderr.String(), "the App is not answering") {
+		t.Errorf("no warning while the App was down:\n%s", h.stderr.String())
 	}
 }
 
