@@ -232,6 +232,11 @@ func ghaExpressions(s string) string {
 
 func exprName(expr string) string {
 	expr = strings.TrimSpace(expr)
+	for _, ctxName := range []string{"runner.", "github."} {
+		if rest, ok := strings.CutPrefix(expr, ctxName); ok && exprName(rest) == rest {
+			return strings.ToUpper(strings.TrimSuffix(ctxName, ".") + "_" + rest)
+		}
+	}
 	if k := strings.LastIndexByte(expr, '.'); k >= 0 {
 		expr = expr[k+1:]
 	}

@@ -23,6 +23,9 @@ func pathTier(w arg) target {
 
 func dynamicTier(w arg) target {
 	if w.subst {
+		if w.inner == "mktemp" || w.inner == "pwd" && strings.HasSuffix(w.s, "/build") {
+			return target{LevelLow, "a fresh temporary path from `mktemp`"}
+		}
 		return target{LevelHigh, "paths produced at run time by " + quote(w.inner)}
 	}
 	s := expandKnown(w.s)
@@ -47,7 +50,15 @@ func dynamicTier(w arg) target {
 	switch strings.TrimRight(rest, "/.") {
 	case "", "*", "/*", "/.*":
 		if rest == "" {
-			return target{LevelHigh, "a path taken from " + v + ", which is not visible here and may be empty"}
+			// rm -rf "$X" with X empty deletes nothing; the risk is
+			// what X holds, which is only visible at run time.
+			switch {
+			case w.bare:
+				return target{LevelHigh, "a path taken from " + v + " (unquoted, so split and globbed), which is not visible here"}
+			case tempName(w.param):
+				return target{LevelLow, "the temporary path " + v}
+			}
+			return target{LevelMedium, "a path taken from " + v + ", which is not visible here"}
 		}
 		return target{LevelCritical, "a path built from " + v + ", which may be empty, so it can expand to " + quote(rest)}
 	}
@@ -57,9 +68,14 @@ func dynamicTier(w arg) target {
 	return t
 }
 
+func tempName(v string) bool {
+	u := strings.ToUpper(v)
+	return strings.Contains(u, "TMP") || strings.Contains(u, "TEMP") || strings.Contains(u, "CACHE")
+}
+
 // expandKnown replaces variables that are always set by what they mean.
 func expandKnown(s string) string {
-	for _, p := range [...][2]string{{"$PWD", "."}, {"$GITHUB_WORKSPACE", "."}, {"$CI_PROJECT_DIR", "."}, {"$RUNNER_TEMP", "/tmp"}, {"$TMPDIR", "/tmp"}, {"$RUNNER_TOOL_CACHE", "/tmp"}} {
+	for _, p := range [...][2]string{{"$PWD", "."}, {"$GITHUB_WORKSPACE", "."}, {"$CI_PROJECT_DIR", "."}, {"$RUNNER_TEMP", "/tmp"}, {"$TMPDIR", "/tmp"}, {"$RUNNER_TOOL_CACHE", "/opt/hostedtoolcache"}, {"$AGENT_TOOLSDIRECTORY", "/opt/hostedtoolcache"}} {
 		if strings.HasPrefix(s, p[0]) && (len(s) == len(p[0]) || s[len(p[0])] == '/') {
 			return p[1] + s[len(p[0]):]
 		}
@@ -132,7 +148,7 @@ func absTier(clean, q string) target {
 	if isTop && (len(parts) == 1 || len(parts) == 2 && (parts[1] == "*" || parts[1] == ".*")) {
 		return target{LevelCritical, "the system directory " + q}
 	}
-	for _, low := range []string{"/tmp/", "/var/tmp/", "/var/cache/", "/var/lib/apt/lists", "/usr/share/doc", "/usr/share/man", "/root/.cache", "/opt/hostedtoolcache", "/usr/local/share/.cache", "/var/log/", "/home/runner/work/_temp", "/usr/local/lib/android", "/usr/share/dotnet", "/opt/ghc", "/usr/local/share/boost", "/usr/local/.ghcup", "/opt/az", "/usr/share/swift", "/usr/local/share/powershell", "/usr/local/share/chromium", "/opt/microsoft", "/opt/google", "/var/lib/apt/", "/var/lib/dpkg/lock", "/var/run/", "/run/user/"} {
+	for _, low := range []string{"/tmp/", "/var/tmp/", "/var/cache/", "/var/lib/apt/lists", "/usr/share/doc", "/usr/share/man", "/root/.cache", "/opt/hostedtoolcache", "/usr/local/share/.cache", "/home/runner/work/_temp", "/usr/local/lib/android", "/usr/share/dotnet", "/opt/ghc", "/usr/local/share/boost", "/usr/local/.ghcup", "/opt/az", "/usr/share/swift", "/usr/local/share/powershell", "/usr/local/share/chromium", "/opt/microsoft", "/opt/google", "/var/lib/apt/", "/var/lib/dpkg/lock", "/var/run/", "/run/user/"} {
 		if strings.HasPrefix(clean+"/", low) || strings.HasPrefix(clean, low) {
 			if clean == "/tmp" || clean == "/var/log" {
 				break
@@ -140,7 +156,7 @@ func absTier(clean, q string) target {
 			return target{LevelLow, q}
 		}
 	}
-	if clean == "/tmp" || clean == "/var/log" || clean == "/tmp/*" {
+	if clean == "/tmp" || strings.HasPrefix(clean, "/var/log") || clean == "/tmp/*" {
 		return target{LevelMedium, q}
 	}
 	switch top {
@@ -235,7 +251,11 @@ func (a *assessor) writeTarget(t arg, appendMode bool, verb string, c ctx) {
 	case strings.HasPrefix(p, "/etc/ssh/sshd_config") || strings.HasPrefix(p, "/etc/pam.d/"):
 		a.add(CatNetworkExposure, LevelHigh, verb+" to "+quote(p)+", changing how the machine accepts logins")
 	case p == "/etc/hosts" || p == "/etc/resolv.conf" || strings.HasPrefix(p, "/etc/iptables") || strings.HasPrefix(p, "/etc/nftables"):
-		a.add(CatNetworkExposure, LevelMedium, verb+" to "+quote(p)+", changing name resolution or firewall rules")
+		lvl := LevelMedium
+		if appendMode && p == "/etc/hosts" {
+			lvl = LevelLow
+		}
+		a.add(CatNetworkExposure, lvl, verb+" to "+quote(p)+", changing name resolution or firewall rules")
 	case strings.HasPrefix(p, "/etc/apt/") || strings.HasPrefix(p, "/etc/yum.repos.d/") || strings.HasPrefix(p, "/etc/zypp/") || strings.HasPrefix(p, "/etc/apk/"):
 		a.add(CatPackageInstall, LevelLow, verb+" to "+quote(p)+", adding a package source")
 	case p == "/proc/sysrq-trigger":
@@ -246,7 +266,8 @@ func (a *assessor) writeTarget(t arg, appendMode bool, verb string, c ctx) {
 		a.add(CatDestructiveFS, LevelCritical, verb+" to boot file "+quote(p)+", which can leave the machine unbootable")
 	case strings.HasPrefix(p, "/etc/"):
 		lvl := LevelMedium
-		if appendMode {
+		if appendMode || strings.Count(p, "/") > 2 {
+			// /etc/myapp/config.yml is how services are configured.
 			lvl = LevelLow
 		}
 		a.add(CatDestructiveFS, lvl, verb+" to the system configuration file "+quote(p))

@@ -39,7 +39,7 @@ func (a *assessor) aws(args []arg, c ctx) {
 		a.add(CatInfraTeardown, LevelHigh, "`aws "+svc+" "+op+"` scales a service down to zero")
 	case strings.HasPrefix(op, "stop-") || strings.HasPrefix(op, "reboot-") || strings.HasPrefix(op, "disable-") || strings.HasPrefix(op, "detach-") || strings.HasPrefix(op, "revoke-") || strings.HasPrefix(op, "modify-"):
 		a.add(CatCloud, LevelMedium, "`aws "+svc+" "+op+"` changes or stops cloud resources")
-	case svc == "ssm" && op == "send-command", svc == "ecs" && op == "execute-command", svc == "lambda" && op == "update-function-code":
+	case svc == "ssm" && op == "send-command", svc == "ecs" && op == "execute-command":
 		a.add(CatRemoteCode, LevelMedium, "`aws "+svc+" "+op+"` runs or replaces code on remote machines")
 	case strings.HasPrefix(op, "create-") || strings.HasPrefix(op, "put-") || strings.HasPrefix(op, "update-") || strings.HasPrefix(op, "run-") || strings.HasPrefix(op, "attach-") || strings.HasPrefix(op, "start-") || op == "deploy" || strings.HasPrefix(op, "register-") || strings.HasPrefix(op, "tag-") || op == "invoke":
 		a.add(CatCloud, LevelLow, "`aws "+svc+" "+op+"` creates or changes cloud resources")
@@ -72,7 +72,11 @@ func (a *assessor) s3(op string, p, args []arg, c ctx) {
 	switch op {
 	case "rm":
 		if recursive {
-			a.add(CatCloud, LevelCritical, "`aws s3 rm --recursive` deletes every object under "+quote(nth(p, 2)))
+			lvl := LevelCritical
+			if b, key, _ := strings.Cut(strings.TrimPrefix(nth(p, 2), "s3://"), "/"); b != "" && strings.Trim(key, "/*") != "" {
+				lvl = LevelHigh
+			}
+			a.add(CatCloud, lvl, "`aws s3 rm --recursive` deletes every object under "+quote(nth(p, 2)))
 		} else {
 			a.add(CatCloud, LevelMedium, "`aws s3 rm` deletes "+quote(nth(p, 2)))
 		}
@@ -229,9 +233,15 @@ func (a *assessor) docker(name string, args []arg, c ctx) {
 	case "rm", "rmi", "container rm", "image rm", "kill", "stop", "container stop", "container kill":
 		lvl := LevelLow
 		if anyArg(rest, func(x arg) bool { return x.subst }) {
-			lvl = LevelHigh
-			if sub == "stop" || sub == "kill" {
+			switch {
+			case sub == "rmi" || sub == "image rm":
+				if !strings.Contains(joinArgs(rest), "dangling") {
+					lvl = LevelMedium
+				}
+			case sub == "stop" || sub == "kill" || sub == "container stop" || sub == "container kill":
 				lvl = LevelMedium
+			default:
+				lvl = LevelHigh
 			}
 		}
 		if hasFlag(rest, "-v", "--volumes") && strings.HasSuffix(sub, "rm") {

@@ -88,7 +88,9 @@ func (a *assessor) terraform(name string, args []arg) {
 		if len(p) > 1 && p[1].s == "pull" {
 			a.add(CatSecrets, LevelLow, "`"+name+" state pull` prints the state, which may contain secrets")
 		}
-	case "taint", "untaint", "force-unlock", "import":
+	case "import":
+		a.add(CatInfraTeardown, LevelLow, "`"+name+" import` adopts an existing resource into the state")
+	case "taint", "untaint", "force-unlock":
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" "+sub+"` changes how resources are tracked or replaced")
 	case "workspace":
 		if len(p) > 1 && p[1].s == "delete" {
@@ -142,6 +144,8 @@ func (a *assessor) iac(name string, args []arg) {
 	}
 	verb := p[0].s
 	switch {
+	case (verb == "delete" || verb == "destroy") && (name == "kind" || name == "k3d" || name == "minikube"):
+		a.add(CatInfraTeardown, LevelLow, "`"+name+" "+verb+"` removes a local development cluster")
 	case verb == "destroy" || verb == "remove" || verb == "delete" || verb == "teardown":
 		target := ""
 		if len(p) > 1 {
@@ -259,7 +263,9 @@ func (a *assessor) kubeDelete(name, kind string, p, args []arg, all bool) {
 		a.add(CatInfraTeardown, LevelCritical, "`"+name+" delete "+what+"` deletes cluster resources in bulk or persistent data")
 	case hasFlag(args, "-f", "--filename", "-k", "--kustomize"):
 		a.add(CatInfraTeardown, LevelHigh, "`"+name+" delete -f` deletes every resource in the given manifests")
-	case strings.HasPrefix(kind, "pod") || strings.HasPrefix(kind, "job") || strings.HasPrefix(kind, "po/"):
+	case strings.HasPrefix(kind, "job") || strings.HasPrefix(kind, "cronjob") == false && strings.HasPrefix(kind, "job/"):
+		a.add(CatInfraTeardown, LevelLow, "`"+name+" delete "+what+"` deletes a job")
+	case strings.HasPrefix(kind, "pod") || strings.HasPrefix(kind, "po/"):
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" delete "+what+"` deletes pods or jobs")
 	default:
 		a.add(CatInfraTeardown, LevelHigh, "`"+name+" delete "+what+"` deletes Kubernetes resources")

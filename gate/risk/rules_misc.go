@@ -215,6 +215,8 @@ func (a *assessor) otherInfra(name string, args []arg) {
 	p := positionals(args, "-n", "--namespace", "-address", "-token", "-r", "--runtime-endpoint")
 	l := strings.ToLower(strings.Join(firstN(p, 3), " "))
 	switch {
+	case name == "vagrant" && strings.Contains(l, "destroy"):
+		a.add(CatInfraTeardown, LevelMedium, "`vagrant destroy` deletes local virtual machines")
 	case strings.Contains(l, "destroy") || strings.Contains(l, "undefine") || strings.Contains(l, "purge") || strings.HasPrefix(l, "job stop") && hasFlag(args, "-purge"):
 		a.add(CatInfraTeardown, LevelHigh, "`"+name+" "+l+"` destroys virtual machines or jobs")
 	case strings.Contains(l, "delete") || strings.HasPrefix(l, "rm") || strings.Contains(l, " rm") || strings.Contains(l, "stop"):

@@ -170,9 +170,16 @@ func (a *assessor) transfer(name string, args []arg, c ctx) {
 		remote = strings.Contains(dst, ":")
 	}
 	if name == "rsync" && hasFlag(args, "--delete", "--delete-before", "--delete-after", "--delete-during", "--del", "--delete-excluded") {
-		lvl := LevelMedium
-		if t := pathTier(p[len(p)-1]); !remote && t.lvl >= LevelHigh {
-			lvl = t.lvl
+		// Mirroring a build into a deploy directory is what --delete is
+		// for; it only matters when the destination is a whole system tree.
+		lvl := LevelLow
+		dstPath := p[len(p)-1]
+		if remote {
+			_, after, _ := strings.Cut(dst, ":")
+			dstPath = arg{s: after, static: dstPath.static}
+		}
+		if t := pathTier(dstPath); t.lvl >= LevelCritical {
+			lvl = LevelHigh
 		}
 		a.add(CatDestructiveFS, lvl, "`rsync --delete` removes files at "+quote(dst)+" that are missing from the source")
 	}
@@ -262,7 +269,12 @@ func (a *assessor) users(name string, args []arg) {
 			for _, x := range args {
 				for _, part := range strings.Split(x.s, ",") {
 					if part == g {
-						a.add(CatPrivilege, LevelHigh, "`"+name+" "+l+"` adds a user to the privileged group `"+g+"`")
+						lvl := LevelHigh
+						if g == "docker" || g == "adm" {
+							// Routine on CI runners, but docker membership is root-equivalent.
+							lvl = LevelMedium
+						}
+						a.add(CatPrivilege, lvl, "`"+name+" "+l+"` adds a user to the privileged group `"+g+"`")
 						return
 					}
 				}

@@ -20,13 +20,16 @@ func (a *assessor) disk(name string, args []arg) {
 			a.add(CatDiskDevice, LevelCritical, "`"+name+"` overwrites the disk device "+quote(devs))
 			return
 		}
-		t := target{LevelMedium, quote(joinArgs(positionals(args)))}
+		t := target{LevelLow, quote(joinArgs(positionals(args)))}
 		for _, x := range positionals(args) {
 			if tt := pathTier(x); tt.lvl > t.lvl {
 				t = tt
 			}
 		}
-		a.add(CatDestructiveFS, max(t.lvl, LevelMedium), "`"+name+"` irrecoverably overwrites "+t.desc)
+		if t.lvl > LevelLow {
+			t.lvl = max(t.lvl, LevelMedium)
+		}
+		a.add(CatDestructiveFS, t.lvl, "`"+name+"` irrecoverably overwrites "+t.desc)
 	case "umount", "swapoff", "mount", "losetup":
 		if name == "mount" || name == "losetup" {
 			if anyArg(args, func(x arg) bool { return x.s == "-o" }) && strings.Contains(l, "remount") {
@@ -137,7 +140,7 @@ func (a *assessor) fileWrite(name string, args []arg, c ctx) {
 func (a *assessor) secretArgs(name string, args []arg, c ctx) {
 	switch name {
 	case "cat", "tac", "less", "more", "head", "tail", "bat", "batcat", "nl", "od", "xxd", "hexdump", "strings", "base64", "base32",
-		"gzip", "zcat", "tar", "zip", "7z", "awk", "gawk", "sed", "grep", "egrep", "rg", "jq", "yq", "type", "gpg", "openssl", "xclip", "pbcopy", "bzip2", "xz", "sort", "uniq", "cut", "column", "fold", "curl", "wget":
+		"gzip", "zcat", "tar", "zip", "7z", "awk", "gawk", "sed", "grep", "egrep", "rg", "jq", "yq", "type", "xclip", "pbcopy", "bzip2", "xz", "sort", "uniq", "cut", "column", "fold", "curl", "wget":
 	default:
 		return
 	}
@@ -177,6 +180,7 @@ func (a *assessor) envDump(what string, c ctx) {
 	switch {
 	case c.sink != "":
 		a.add(CatExfiltration, LevelCritical, "sends every environment variable (including secrets) over the network through `"+c.sink+"`")
+	case c.quiet:
 	case c.redirOut:
 		a.add(CatSecrets, LevelMedium, "`"+what+"` writes every environment variable, including secrets, to a file")
 	default:
@@ -254,6 +258,9 @@ func (a *assessor) process(name string, args []arg) {
 		}
 	case "killall", "pkill", "killall5", "skill":
 		lvl := LevelMedium
+		if anyArg(args, func(x arg) bool { return x.s == "-HUP" || x.s == "-USR1" || x.s == "-USR2" || x.s == "-SIGHUP" || x.s == "-0" }) {
+			lvl = LevelLow
+		}
 		if name == "killall5" || anyArg(args, func(x arg) bool {
 			switch x.s {
 			case "sshd", "systemd", "init", "dockerd", "containerd", "kubelet", "-u", "root", "bash", "sh", "java", "node", "python", "postgres", "mysqld":
@@ -274,7 +281,11 @@ func (a *assessor) process(name string, args []arg) {
 		}
 	case "sysctl":
 		if hasShort(args, 'w') || anyArg(args, func(x arg) bool { return strings.Contains(x.s, "=") }) {
-			a.add(CatSystemProcess, LevelMedium, "`sysctl "+shorten(l, 40)+"` changes kernel settings at run time")
+			lvl := LevelMedium
+			if strings.Contains(l, "vm.") || strings.Contains(l, "fs.inotify") || strings.Contains(l, "fs.file-max") || strings.Contains(l, "net.core.somaxconn") {
+				lvl = LevelLow
+			}
+			a.add(CatSystemProcess, lvl, "`sysctl "+shorten(l, 40)+"` changes kernel settings at run time")
 		}
 	case "modprobe", "insmod", "rmmod":
 		a.add(CatSystemProcess, LevelHigh, "`"+name+"` loads or removes a kernel module")

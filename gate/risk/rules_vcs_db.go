@@ -21,7 +21,7 @@ func (a *assessor) git(args []arg, c ctx) {
 	case "clean":
 		if hasShort(rest, 'f') || hasFlag(rest, "--force") {
 			lvl := LevelMedium
-			if hasShort(rest, 'x') || hasShort(rest, 'd') {
+			if hasShort(rest, 'x') || hasShort(rest, 'X') {
 				lvl = LevelHigh
 			}
 			a.add(CatVCSRewrite, lvl, "`git clean "+joinArgs(rest)+"` permanently deletes untracked files")
@@ -33,7 +33,8 @@ func (a *assessor) git(args []arg, c ctx) {
 			a.add(CatVCSRewrite, LevelMedium, "`git branch -D` force-deletes a branch, including unmerged commits")
 		}
 	case "checkout", "restore":
-		if anyArg(rp, func(x arg) bool { return x.s == "." }) && (sub == "restore" || flagIndex(rest, "--") >= 0 || hasFlag(rest, "-f", "--force")) {
+		staged := hasFlag(rest, "--staged", "-S") && !hasFlag(rest, "--worktree", "-W")
+		if !staged && anyArg(rp, func(x arg) bool { return x.s == "." }) && (sub == "restore" || flagIndex(rest, "--") >= 0 || hasFlag(rest, "-f", "--force")) {
 			a.add(CatVCSRewrite, LevelMedium, "`git "+sub+" .` discards all uncommitted changes")
 		}
 	case "stash":
@@ -83,7 +84,11 @@ func (a *assessor) gitPush(rest, rp []arg) {
 	lease := hasFlag(rest, "--force-with-lease", "--force-if-includes") || anyArg(rest, func(x arg) bool { return strings.HasPrefix(x.s, "--force-with-lease") })
 	protected := ""
 	plusRef, deleteRef := false, hasShort(rest, 'd') || hasFlag(rest, "--delete", "--prune")
+	tagOnly := true
 	for i, x := range rp {
+		if i > 0 && !strings.Contains(x.s, "refs/tags/") {
+			tagOnly = false
+		}
 		if i == 0 {
 			continue
 		}
@@ -115,6 +120,9 @@ func (a *assessor) gitPush(rest, rp []arg) {
 	}
 	if deleteRef {
 		lvl := LevelHigh
+		if tagOnly && len(rp) > 1 {
+			lvl = LevelMedium
+		}
 		if protected != "" {
 			lvl = LevelCritical
 		}

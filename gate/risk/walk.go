@@ -29,6 +29,7 @@ type ctx struct {
 	redirOut bool   // output goes to a file
 	sudo     bool   // runs as another user (usually root)
 	remote   string // "on host x: " when run through ssh/kubectl exec
+	quiet    bool   // output goes into a consumer that prints nothing of it (grep -q, wc)
 }
 
 func (a *assessor) stmts(ss []*syntax.Stmt, c ctx) {
@@ -126,6 +127,7 @@ func (a *assessor) substitutions(ss []*syntax.Stmt, c ctx) {
 func (a *assessor) pipe(b *syntax.BinaryCmd, c ctx) {
 	cx := c
 	cx.piped = true
+	cx.quiet = quietConsumer(b.Y)
 	if s := sinkOf(b.Y); s != "" {
 		cx.sink = s
 	}
@@ -177,6 +179,26 @@ func echoedText(s *syntax.Stmt) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// quietConsumer reports whether s reads its input without printing it.
+func quietConsumer(s *syntax.Stmt) bool {
+	ce, ok := s.Cmd.(*syntax.CallExpr)
+	if !ok || len(ce.Args) == 0 {
+		return false
+	}
+	switch baseName(ce.Args[0].Lit()) {
+	case "wc", "md5sum", "sha256sum", "sha1sum", "true", "cksum":
+		return true
+	case "grep", "egrep", "rg":
+		for _, w := range ce.Args[1:] {
+			l := w.Lit()
+			if len(l) > 1 && l[0] == '-' && l[1] != '-' && strings.ContainsAny(l, "qc") || l == "--quiet" || l == "--count" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sinkOf names the network command at the receiving end of a pipe, if any.

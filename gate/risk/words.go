@@ -19,6 +19,7 @@ type arg struct {
 	decode bool   // a substitution inside decodes base64/hex
 	inner  string // name of the first command run by a substitution inside
 	stdin  bool   // stands for input read at run time (xargs, find {})
+	bare   bool   // a parameter expansion in it is unquoted (split and globbed)
 }
 
 // alwaysSet are variables that the runner or the shell always define, so a
@@ -26,8 +27,8 @@ type arg struct {
 func alwaysSet(name string) bool {
 	switch name {
 	case "HOME", "PWD", "RUNNER_TEMP", "RUNNER_TOOL_CACHE", "GITHUB_WORKSPACE", "TMPDIR",
-		"GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_PATH", "GITHUB_STEP_SUMMARY", "GITHUB_STATE",
-		"USER", "RUNNER_WORKSPACE", "CI_PROJECT_DIR", "0", "#", "?", "$", "!":
+		"GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_PATH", "GITHUB_STEP_SUMMARY", "GITHUB_STATE", "AGENT_TOOLSDIRECTORY", "GITHUB_ACTION_PATH",
+		"USER", "RUNNER_WORKSPACE", "CI_PROJECT_DIR", "0", "RUNNER_OS", "RUNNER_ARCH", "GITHUB_SHA", "GITHUB_REF", "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_ACTOR", "#", "?", "$", "!":
 		return true
 	}
 	return false
@@ -132,6 +133,9 @@ func (r *wordRenderer) param(x *syntax.ParamExp, first bool) {
 	}
 	if mayBeEmpty {
 		c.empty = true
+	}
+	if r.quoted == 0 {
+		c.bare = true
 	}
 	if name == "HOME" {
 		r.b.WriteString("~")
