@@ -53,12 +53,16 @@ type app struct {
 	proxy  *httptest.Server
 	tamper atomic.Bool
 	runs   atomic.Int64
+
+	bin, addr string
+	env       []string
+	logs      syncBuffer
+	serve     *exec.Cmd
 }
 
 func startApp(t testing.TB) *app {
 	t.Helper()
-	bin := binary(t)
-	a := &app{gh: ghstandin.New(ghstandin.Options{WebhookSecret: "hook-secret"})}
+	a := &app{bin: binary(t), gh: ghstandin.New(ghstandin.Options{WebhookSecret: "hook-secret"})}
 	t.Cleanup(a.gh.Close)
 	a.gh.AddRepo(ghstandin.Repo{FullName: "acme/app"})
 	a.gh.SetFile("acme/app", "", ".github/stepgate.yml", servePolicy)
@@ -73,32 +77,44 @@ func startApp(t testing.TB) *app {
 	t.Cleanup(a.iss.Close)
 	a.runs.Store(time.Now().UnixNano() % 1e9)
 
-	addr := freeAddr(t)
-	a.proxy = httptest.NewServer(a.proxyTo("http://" + addr))
+	a.addr = freeAddr(t)
+	a.proxy = httptest.NewServer(a.proxyTo("http://" + a.addr))
 	t.Cleanup(a.proxy.Close)
-	var logs syncBuffer
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(),
-		"STEPGATE_ADDR="+addr, "STEPGATE_PUBLIC_URL="+a.proxy.URL,
+	a.env = append(os.Environ(),
+		"STEPGATE_ADDR="+a.addr, "STEPGATE_PUBLIC_URL="+a.proxy.URL,
 		"STEPGATE_STORE=bolt:"+filepath.Join(t.TempDir(), "stepgate.db"),
 		fmt.Sprintf("STEPGATE_GITHUB_APP_ID=%d", a.gh.AppID()),
 		"STEPGATE_GITHUB_PRIVATE_KEY="+string(a.gh.AppPrivateKeyPEM()),
 		"STEPGATE_WEBHOOK_SECRET=hook-secret", "STEPGATE_GITHUB_API_URL="+a.gh.URL(),
 		"STEPGATE_OIDC_ISSUER="+a.iss.URL(), "STEPGATE_SWEEP_INTERVAL=200ms")
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	a.start(t)
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
+		a.stop()
 		if t.Failed() {
-			t.Logf("stepgate serve log:\n%s", logs.String())
+			t.Logf("stepgate serve log:\n%s", a.logs.String())
 		}
 	})
-	waitHealthy(t, "http://"+addr, &logs)
 	a.gh.SetWebhookTarget(a.proxy.URL + "/webhook")
 	return a
+}
+
+// start runs `stepgate serve` on the App's address and bolt file.
+func (a *app) start(t testing.TB) {
+	a.serve = exec.Command(a.bin, "serve")
+	a.serve.Env = a.env
+	a.serve.Stdout, a.serve.Stderr = &a.logs, &a.logs
+	if err := a.serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitHealthy(t, "http://"+a.addr, &a.logs)
+}
+
+func (a *app) stop() {
+	if a.serve != nil {
+		a.serve.Process.Signal(syscall.SIGTERM)
+		a.serve.Wait()
+		a.serve = nil
+	}
 }
 
 func (a *app) proxyTo(target string) http.Handler {
@@ -246,6 +262,21 @@ func TestServeFlows(t *testing.T) {
 		p.cmd.Process.Signal(syscall.SIGTERM)
 		if code := p.wait(t, 15*time.Second); code == 0 || h.runs() != 0 {
 			t.Fatalf("exit = %d, runs = %d; want non-zero and 0\n%s", code, h.runs(), p.stderr.String())
+		}
+	})
+	t.Run("restarted App loses no pending request", func(t *testing.T) {
+		h := newHarness(t)
+		p := a.gate(t, h, markCmd)
+		n++
+		cr := a.checkRun(t, p, n)
+		a.stop()
+		time.Sleep(300 * time.Millisecond) // the gate sees the App down
+		a.start(t)
+		if code, err := a.gh.ClickAction("acme/app", cr.ID, "approve", "alice"); err != nil || code >= 300 {
+			t.Fatalf("click after restart: %d %v", code, err)
+		}
+		if code := p.wait(t, 60*time.Second); code != 0 || h.runs() != 1 {
+			t.Fatalf("exit = %d, runs = %d; want 0 and 1\n%s", code, h.runs(), p.stderr.String())
 		}
 	})
 	t.Run("App down runs nothing", func(t *testing.T) {
