@@ -1,0 +1,91 @@
+package server
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stepgate/stepgate/gate"
+)
+
+func TestRejectWithReasonAndStatus(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.gh.setPerm(repoA, "maya", "write")
+	body := cmdBody("./deploy.sh")
+	body.PullRequest = 21
+	_, v := h.create(h.newRun(), body)
+	comment := func(text string) {
+		if code, _ := h.webhook("issue_comment", prCommentPayload(t, "created", repoA, repoAID, 21, "maya", text), testSecret, ""); code >= 300 {
+			t.Fatalf("comment %q: %d", text, code)
+		}
+	}
+	lastComment := func() string {
+		cs := h.gh.allComments()
+		return cs[len(cs)-1].Body
+	}
+	comment("/stepgate status")
+	if got := lastComment(); !strings.Contains(got, v.ID) {
+		t.Errorf("status reply does not list the pending request:\n%s", got)
+	}
+	comment("/stepgate reject not during the incident")
+	r := h.request(v.ID)
+	if r.Status != gate.StatusRejected || !strings.Contains(r.FinalReason, "not during the incident") || strings.Join(r.DecidedBy, ",") != "maya" {
+		t.Fatalf("after reject: %s %q by %v", r.Status, r.FinalReason, r.DecidedBy)
+	}
+	comment("/stepgate status " + v.ID)
+	if got := lastComment(); !strings.Contains(got, "rejected") {
+		t.Errorf("status reply = %q, want it to say rejected", got)
+	}
+	events, err := h.st.ListAudit(context.Background(), repoA, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rejection *gate.AuditEvent
+	for i := range events {
+		if events[i].Type == gate.EventRejection {
+			rejection = &events[i]
+		}
+	}
+	if rejection == nil || rejection.Actor != "maya" || rejection.Channel != channelPRComment || rejection.Details["comment"] != "not during the incident" {
+		t.Errorf("rejection audit event = %+v", rejection)
+	}
+	if err := gate.VerifyChain(events); err != nil {
+		t.Errorf("audit chain: %v", err)
+	}
+}
+
+// forgetfulGitHub records installations the App told it to forget.
+type forgetfulGitHub struct {
+	*fakeGitHub
+	mu        sync.Mutex
+	forgotten []int64
+}
+
+func (f *forgetfulGitHub) ForgetInstallation(id int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.forgotten = append(f.forgotten, id)
+}
+
+func TestInstallationDeletedIsForgotten(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	fg := &forgetfulGitHub{fakeGitHub: h.gh}
+	h.srv.gh = fg
+	p := example(t, "installation", "deleted", nil)
+	obj(p, "installation")["id"] = 4711
+	if code, body := h.webhook("installation", p, testSecret, ""); code != 200 {
+		t.Fatalf("installation deleted: %d %s", code, body)
+	}
+	if code, _ := h.webhook("installation", example(t, "installation", "created", nil), testSecret, ""); code != 202 {
+		t.Errorf("installation created: %d, want 202", code)
+	}
+	fg.mu.Lock()
+	defer fg.mu.Unlock()
+	if len(fg.forgotten) != 1 || fg.forgotten[0] != 4711 {
+		t.Errorf("forgotten = %v, want [4711]", fg.forgotten)
+	}
+}
