@@ -24,7 +24,7 @@ func (g *Gate) wait(ctx context.Context, o *outcome) bool {
 	for {
 		remaining := deadline.Sub(g.opts.Now())
 		if remaining <= 0 && down != nil {
-			g.fail(o, ctx, down, "waiting for the decision")
+			g.fail(ctx, o, down, "waiting for the decision")
 			return false
 		}
 		if remaining <= 0 {
@@ -45,7 +45,7 @@ func (g *Gate) wait(ctx context.Context, o *outcome) bool {
 			}
 			continue
 		case err != nil:
-			g.fail(o, ctx, err, "waiting for the decision")
+			g.fail(ctx, o, err, "waiting for the decision")
 			return false
 		}
 		down = nil

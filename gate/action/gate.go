@@ -168,11 +168,11 @@ func (g *Gate) run(ctx context.Context, o *outcome) {
 	hash := gate.CommandHash(g.cfg.Command, g.cfg.Shell, g.cfg.WorkingDirectory)
 	view, err := g.api.create(ctx, g.createRequest(o, hash, secrets))
 	if err != nil {
-		g.fail(o, ctx, err, "asking the App for approval")
+		g.fail(ctx, o, err, "asking the App for approval")
 		return
 	}
 	if view.ID == "" || view.Status == "" {
-		g.fail(o, ctx, fmt.Errorf("the App's answer has no request id or status"), "asking the App for approval")
+		g.fail(ctx, o, fmt.Errorf("the App's answer has no request id or status"), "asking the App for approval")
 		return
 	}
 	o.view, o.status = view, view.Status
@@ -188,7 +188,9 @@ func (g *Gate) run(ctx context.Context, o *outcome) {
 		return
 	}
 	if o.view.CommandSHA256 != hash {
-		o.gateExit = ExitMismatch
+		// "error", not the App's status: later steps keyed on
+		// status == approved must not take this for a green light.
+		o.gateExit, o.status = ExitMismatch, "error"
 		o.failReason = fmt.Sprintf("decision is bound to different bytes: the App's decision covers command hash %s, but this step would run %s. Nothing was run", short(o.view.CommandSHA256), short(hash))
 		g.log.errorf("%s", o.failReason)
 		return
@@ -215,7 +217,7 @@ func short(h string) string {
 }
 
 // fail turns an error before a decision into the fail-closed exit.
-func (g *Gate) fail(o *outcome, ctx context.Context, err error, doing string) {
+func (g *Gate) fail(ctx context.Context, o *outcome, err error, doing string) {
 	var nt *errNoToken
 	var ue *unreachableError
 	var ae *apiError

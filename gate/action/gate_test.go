@@ -122,7 +122,7 @@ func TestNothingRuns(t *testing.T) {
 				v.Status, v.CommandSHA256 = gate.StatusAllowed, gate.CommandHash("echo harmless", "bash", "")
 				return 201
 			})
-		}, ExitMismatch, "decision is bound to different bytes", "allowed"},
+		}, ExitMismatch, "decision is bound to different bytes", "error"},
 		{"App down", func(h *harness, cfg *Config) { cfg.Server = closedURL(t) }, ExitUnreachable,
 			"cannot reach the stepgate App at http://127.0.0.1:", "error"},
 		{"App keeps failing", func(h *harness, _ *Config) {
