@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # The stepgate container action: one static binary plus the shells that
 # wrapped commands run under (bash for the default `shell: bash`, sh for
 # `shell: sh`), CA certificates to reach the App over HTTPS, and git and curl
@@ -13,7 +11,11 @@
 # the default Docker user (root)".)
 #
 # Build args: GO_VERSION pins the toolchain; VERSION is stamped into
-# `stepgate version`. TARGETOS/TARGETARCH come from buildx for multi-arch.
+# `stepgate version`. BUILDPLATFORM/TARGETOS/TARGETARCH come from BuildKit
+# (buildx in the release workflow cross-compiles instead of emulating; the
+# runner's own `docker build` of this file builds for its own platform). No
+# cache mounts or syntax directive: the runner builds this in a fresh job
+# each time, and the file should build with any BuildKit frontend.
 
 ARG GO_VERSION=1.26
 FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS build
@@ -22,10 +24,9 @@ ARG TARGETARCH
 ARG VERSION=dev
 WORKDIR /src
 COPY go.mod go.sum ./
-RUN --mount=type=cache,target=/go/pkg/mod go mod download
+RUN go mod download
 COPY . .
-RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
+RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
     go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/stepgate ./cmd/stepgate
 
 FROM debian:bookworm-slim
