@@ -172,7 +172,11 @@ func (a *assessor) sudo(name string, args []arg, c *ctx) []arg {
 	}
 	// A plain "sudo apt-get install" is routine on runners; the wrapped
 	// command's own findings carry the real risk.
-	a.add(CatPrivilege, LevelLow, "runs "+quote(rest[0].s)+" as root with `"+name+"`")
+	who := "root"
+	if u := flagValue(args[:i], "-u", "--user"); u != "" {
+		who = "user " + quote(u)
+	}
+	a.add(CatPrivilege, LevelLow, "runs "+quote(rest[0].s)+" as "+who+" with `"+name+"`")
 	return rest
 }
 

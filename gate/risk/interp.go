@@ -279,6 +279,9 @@ func (a *assessor) code(name, code string, c ctx) {
 	if has("format-volume", "clear-disk", "stop-computer", "restart-computer") {
 		a.add(CatDiskDevice, LevelCritical, "PowerShell code formats disks or shuts the machine down")
 	}
+	if has("pty.spawn") {
+		a.add(CatDynamicEval, LevelMedium, "`"+name+"` code spawns an interactive shell on a pseudo-terminal")
+	}
 	if has("os.setuid(0", "setuid(0", "posix.setuid(0") {
 		a.add(CatPrivilege, LevelHigh, "`"+name+"` code switches to the root user")
 	}

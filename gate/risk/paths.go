@@ -204,6 +204,9 @@ func secretTier(p string) (Level, string) {
 	if strings.HasSuffix(l, "/.ssh") || l == "~/.ssh" || l == "~/.aws" || strings.HasSuffix(l, "/.aws") {
 		return LevelHigh, quote(p)
 	}
+	if l == "/etc/passwd" || l == "/etc/sudoers" {
+		return LevelMedium, quote(p)
+	}
 	if base == ".env" || strings.HasPrefix(base, ".env.") || strings.HasSuffix(base, ".pem") || strings.HasSuffix(base, ".key") ||
 		strings.HasSuffix(base, ".p12") || strings.HasSuffix(base, ".pfx") || strings.HasSuffix(base, ".jks") || strings.HasSuffix(base, ".keystore") ||
 		strings.HasPrefix(base, "terraform.tfstate") || base == "secrets.yaml" || base == "secrets.yml" || base == "secrets.json" ||

@@ -219,6 +219,8 @@ func (a *assessor) docker(name string, args []arg, c ctx) {
 			cc.depth++
 			a.exec(q[1:], cc)
 		}
+	case "system reset":
+		a.add(CatContainers, LevelHigh, "`"+name+" system reset` deletes every container, image and volume")
 	case "system prune", "volume prune", "image prune", "container prune", "builder prune", "network prune", "volume rm", "buildx prune":
 		lvl := LevelMedium
 		switch {

@@ -25,8 +25,10 @@ func (a *assessor) rules3(name string, args []arg, c ctx) bool {
 		a.az(args)
 	case "docker", "podman", "nerdctl", "docker-compose", "finch":
 		a.docker(name, args, c)
-	case "psql", "mysql", "mariadb", "sqlite3", "sqlcmd", "clickhouse-client", "clickhouse", "mongo", "mongosh", "redis-cli", "cqlsh", "duckdb", "cockroach", "snowsql", "bq", "trino", "presto", "vsql", "isql", "valkey-cli", "keydb-cli", "influx", "osql":
+	case "psql", "mysql", "mariadb", "sqlite3", "sqlcmd", "clickhouse-client", "clickhouse", "mongo", "mongosh", "redis-cli", "cqlsh", "duckdb", "cockroach", "snowsql", "bq", "trino", "presto", "vsql", "isql", "valkey-cli", "keydb-cli", "osql":
 		a.sqlClient(name, args, c)
+	case "influx":
+		a.dataStore(name, args)
 	case "dropdb", "dropuser", "mysqladmin", "mongorestore", "pg_restore", "pg_dropcluster":
 		a.dbAdmin(name, args)
 	case "rails", "rake", "manage.py", "django-admin", "artisan", "prisma", "flyway", "liquibase", "alembic", "knex", "sequelize", "sequelize-cli", "typeorm",
@@ -44,6 +46,14 @@ func (a *assessor) rules3(name string, args []arg, c ctx) bool {
 	case "make", "gmake", "just", "task", "mage", "invoke", "nx", "turbo", "lerna", "gradle", "gradlew", "mvn", "mvnw", "sbt", "npm", "yarn", "pnpm", "bun", "rimraf":
 		a.buildTool(name, args)
 	case "dig", "nslookup", "host", "ping", "traceroute":
+	case "Remove-Item", "ri", "del", "erase", "rd", "Clear-Disk", "Format-Volume", "Stop-Computer", "Restart-Computer":
+		a.windows(name, args)
+	case "unset":
+		if anyArg(args, func(x arg) bool { return x.s == "HISTFILE" }) {
+			a.add(CatSystemProcess, LevelMedium, "`unset HISTFILE` disables shell history, which hides what was run")
+		}
+	case "etcdctl", "kafka-topics", "kafka-topics.sh", "kafka-consumer-groups", "nodetool":
+		a.dataStore(name, args)
 	case "crictl", "ctr", "nomad", "consul", "vagrant", "virsh", "lxc", "multipass", "packer", "vboxmanage", "qm", "pct":
 		a.otherInfra(name, args)
 	default:
@@ -257,13 +267,13 @@ func positionalsFirst(args []arg, valued []string) string {
 func (a *assessor) kubeDelete(name, kind string, p, args []arg, all bool) {
 	what := strings.Join(firstN(p[1:], 2), " ")
 	switch {
-	case kind == "ns" || kind == "namespace" || kind == "namespaces" || strings.HasPrefix(kind, "namespace/") || strings.HasPrefix(kind, "ns/"):
+	case kind == "ns" || kind == "namespace" || kind == "namespaces" || strings.HasPrefix(kind, "namespace/") || strings.HasPrefix(kind, "ns/") || kind == "project" || strings.HasPrefix(kind, "project/"):
 		a.add(CatInfraTeardown, LevelCritical, "`"+name+" delete "+what+"` deletes a namespace and everything in it")
 	case all || kind == "all" || strings.HasPrefix(kind, "crd") || strings.Contains(kind, "customresourcedefinition") || kind == "node" || kind == "nodes" || strings.HasPrefix(kind, "pv"):
 		a.add(CatInfraTeardown, LevelCritical, "`"+name+" delete "+what+"` deletes cluster resources in bulk or persistent data")
 	case hasFlag(args, "-f", "--filename", "-k", "--kustomize"):
 		a.add(CatInfraTeardown, LevelHigh, "`"+name+" delete -f` deletes every resource in the given manifests")
-	case strings.HasPrefix(kind, "job") || strings.HasPrefix(kind, "cronjob") == false && strings.HasPrefix(kind, "job/"):
+	case strings.HasPrefix(kind, "job"):
 		a.add(CatInfraTeardown, LevelLow, "`"+name+" delete "+what+"` deletes a job")
 	case strings.HasPrefix(kind, "pod") || strings.HasPrefix(kind, "po/"):
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" delete "+what+"` deletes pods or jobs")

@@ -174,7 +174,7 @@ func (a *assessor) buildTool(name string, args []arg) {
 			if hasShort(args, 'g') || hasFlag(args, "--global", "global") || p[0].s == "global" {
 				a.add(CatPackageInstall, LevelLow, "`"+name+" "+p[0].s+" -g` installs packages globally from the network")
 			}
-			if p[0].s == "add" && len(p) > 1 && strings.Contains(p[1].s, "://") {
+			if len(p) > 1 && strings.Contains(p[1].s, "://") {
 				a.add(CatPackageInstall, LevelMedium, "`"+name+" add` installs a package straight from a URL")
 			}
 		case "global":
@@ -207,6 +207,54 @@ func (a *assessor) buildTool(name string, args []arg) {
 		if strings.Contains(l, "deploy") || strings.Contains(l, "release") || strings.Contains(l, "migrate") || strings.Contains(l, "publish") || strings.Contains(l, "prod") || strings.Contains(l, "apply") || strings.Contains(l, "rollback") {
 			a.add(CatOpaqueScript, LevelLow, "`"+name+" "+t.s+"` runs a build target whose recipe is not visible here")
 			return
+		}
+	}
+}
+
+// windows handles PowerShell and cmd.exe deletions and power commands.
+func (a *assessor) windows(name string, args []arg) {
+	l := strings.ToLower(joinArgs(args))
+	switch name {
+	case "Clear-Disk", "Format-Volume":
+		a.add(CatDiskDevice, LevelCritical, "`"+name+"` erases a disk or volume")
+		return
+	case "Stop-Computer", "Restart-Computer":
+		a.add(CatSystemProcess, LevelCritical, "`"+name+"` shuts down or restarts the machine")
+		return
+	}
+	recursive := strings.Contains(l, "-recurse") || strings.Contains(l, "-r ") || strings.Contains(l, "/s")
+	if !recursive {
+		return
+	}
+	lvl := LevelMedium
+	for _, x := range args {
+		s := strings.ToLower(strings.Trim(x.s, `"'`))
+		if len(s) >= 2 && s[1] == ':' && len(strings.Trim(s[2:], `\/*`)) == 0 || s == "/" || s == "~" || strings.HasPrefix(s, "$env:userprofile") || strings.HasPrefix(s, "$home") || strings.HasPrefix(s, `c:\windows`) || strings.HasPrefix(s, `c:\users`) {
+			lvl = LevelCritical
+		}
+	}
+	a.add(CatDestructiveFS, lvl, "`"+name+"` recursively deletes "+quote(l))
+}
+
+// dataStore handles key-value stores and brokers whose CLIs delete data.
+func (a *assessor) dataStore(name string, args []arg) {
+	l := strings.ToLower(joinArgs(args))
+	switch {
+	case name == "etcdctl" && (strings.HasPrefix(l, "del") || strings.Contains(l, " del ")):
+		lvl := LevelHigh
+		if strings.Contains(l, "--prefix") || strings.Contains(l, "--from-key") {
+			lvl = LevelCritical
+		}
+		a.add(CatDatabase, lvl, "`etcdctl del` deletes keys from etcd (cluster state)")
+	case strings.HasPrefix(name, "kafka") && strings.Contains(l, "--delete"):
+		a.add(CatDatabase, LevelHigh, "`"+name+" --delete` deletes Kafka topics or consumer groups with their data")
+	case name == "influx" && strings.Contains(l, "delete"):
+		a.add(CatDatabase, LevelHigh, "`influx "+shorten(l, 40)+"` deletes time-series data")
+	case name == "nodetool" && (strings.Contains(l, "decommission") || strings.Contains(l, "removenode") || strings.Contains(l, "clearsnapshot")):
+		a.add(CatDatabase, LevelHigh, "`nodetool "+l+"` removes a Cassandra node or its data")
+	case name == "cqlsh":
+		if v := flagValue(args, "-e", "--execute"); v != "" {
+			a.sql(name, v)
 		}
 	}
 }

@@ -89,6 +89,26 @@ func (a *assessor) fetch(name string, args []arg, c ctx) {
 		a.add(CatPackageInstall, LevelLow, "`"+name+"` downloads a binary into "+quote(out))
 	}
 	a.upload(name, args, c)
+	method := strings.ToUpper(flagValue(args, "-X", "--request", "--method", "-Method"))
+	for _, x := range args {
+		if strings.HasPrefix(x.s, "-XDELETE") || strings.HasPrefix(x.s, "-X") && strings.EqualFold(x.s[2:], "DELETE") {
+			method = "DELETE"
+		}
+	}
+	for _, p := range positionals(args, "-X", "--request", "-H", "--header", "-d", "--data", "-o", "-u", "--user", "-A", "-e", "-F", "-T", "--data-binary", "--data-raw", "-b", "--cookie", "-w", "-m", "--retry", "-Method", "-Uri") {
+		if p.param != "" && secretVar(p.param) && strings.Contains(p.s, "://") && !strings.HasPrefix(p.s, "$") && !strings.Contains(p.s, "github.com") && !strings.Contains(p.s, "@") {
+			a.add(CatExfiltration, LevelHigh, "`"+name+"` puts the secret "+quote("$"+p.param)+" into a URL, where proxies and logs record it")
+		}
+		if method == "DELETE" && strings.Contains(p.s, "/") {
+			lvl := LevelMedium
+			if strings.Contains(p.s, "_all") || strings.HasSuffix(p.s, "/*") || strings.Contains(p.s, ":9200/*") {
+				lvl = LevelCritical
+			} else if strings.Contains(p.s, ":9200") || strings.Contains(p.s, "elastic") || strings.Contains(p.s, "opensearch") {
+				lvl = LevelHigh
+			}
+			a.add(CatDatabase, lvl, "`"+name+" -X DELETE` deletes the remote resource "+quote(p.s))
+		}
+	}
 	if hasShort(args, 'k') && name == "curl" || hasFlag(args, "--insecure", "--no-check-certificate") {
 		a.add(CatNetworkExposure, LevelLow, "`"+name+"` disables TLS certificate checks")
 	}
@@ -289,6 +309,14 @@ func (a *assessor) users(name string, args []arg) {
 			return
 		}
 		a.add(CatPrivilege, LevelMedium, "`"+name+" "+l+"` changes a user account")
+	case "passwd":
+		if hasShort(args, 'd') || anyArg(args, func(x arg) bool { return x.s == "root" }) {
+			a.add(CatPrivilege, LevelHigh, "`passwd "+l+"` changes or removes the root password or deletes a password")
+			return
+		}
+		a.add(CatPrivilege, LevelMedium, "`passwd` changes a password")
+	case "chpasswd":
+		a.add(CatPrivilege, LevelHigh, "`chpasswd` sets account passwords in bulk")
 	case "setcap":
 		a.add(CatPrivilege, LevelHigh, "`setcap` grants Linux capabilities to a binary ("+quote(l)+")")
 	case "visudo", "sudoedit", "vipw":

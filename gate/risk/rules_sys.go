@@ -153,7 +153,7 @@ func (a *assessor) secretArgs(name string, args []arg, c ctx) {
 		if lvl == LevelNone {
 			if c.sink != "" && x.static && name != "curl" && name != "wget" && (strings.HasPrefix(s, "/") || strings.HasPrefix(s, "~")) {
 				lvl := LevelMedium
-				if strings.HasPrefix(s, "/etc/") || strings.HasPrefix(s, "/var/log") || strings.HasPrefix(s, "~") {
+				if strings.HasPrefix(s, "/etc") || strings.HasPrefix(s, "/var/log") || strings.HasPrefix(s, "~") || strings.HasPrefix(s, "/home") || strings.HasPrefix(s, "/root") {
 					lvl = LevelHigh
 				}
 				a.add(CatExfiltration, lvl, "sends the file "+quote(s)+" over the network through `"+c.sink+"`")
@@ -170,7 +170,7 @@ func (a *assessor) secretArgs(name string, args []arg, c ctx) {
 		case c.piped:
 			a.add(CatSecrets, max(LevelLow, lvl-1), "`"+name+"` reads the credentials "+d+" and pipes them on")
 		default:
-			a.add(CatSecrets, lvl, "`"+name+"` prints the credentials "+d+" into the log")
+			a.add(CatSecrets, lvl, "`"+name+"` prints the sensitive file "+d+" (credentials or account data) into the log")
 		}
 	}
 }

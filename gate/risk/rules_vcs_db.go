@@ -150,6 +150,20 @@ func (a *assessor) gh(args []arg) {
 // sqlClient handles database shells: the SQL may come from -c/-e, a
 // here-document, a pipe or a file.
 func (a *assessor) sqlClient(name string, args []arg, c ctx) {
+	if name == "bq" {
+		p := positionals(args, "--project_id", "--location", "--format", "--dataset_id")
+		switch {
+		case len(p) > 0 && p[0].s == "rm":
+			lvl := LevelHigh
+			if hasShort(args, 'r') || hasFlag(args, "--recursive") {
+				lvl = LevelCritical
+			}
+			a.add(CatDatabase, lvl, "`bq rm` deletes BigQuery datasets or tables")
+		case len(p) > 1 && p[0].s == "query":
+			a.sql(name, joinArgs(p[1:]))
+		}
+		return
+	}
 	var sql string
 	found := false
 	for i, x := range args {
