@@ -234,6 +234,10 @@ func firstLine(err error) string {
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
 		msg = msg[:i]
 	}
+	// ".github/stepgate.yml:4: rules[0].then: …" reads "line 4: …" here.
+	if rest, ok := strings.CutPrefix(msg, PolicyPath+":"); ok {
+		msg = "line " + rest
+	}
 	return msg
 }
 

@@ -121,6 +121,13 @@ func (v *tokenVerifier) get(ctx context.Context) (*oidc.IDTokenVerifier, error) 
 	dctx, cancel := context.WithTimeout(pctx, 10*time.Second)
 	defer cancel()
 	p, err := oidc.NewProvider(dctx, v.issuer)
+	var mismatch *oidc.IssuerMismatchError
+	if errors.As(err, &mismatch) && strings.TrimRight(mismatch.Discovered, "/") == strings.TrimRight(v.issuer, "/") {
+		// Configured with or without a trailing slash, unlike the issuer's
+		// own spelling: use the issuer's, which its tokens carry.
+		v.issuer = mismatch.Discovered
+		p, err = oidc.NewProvider(dctx, v.issuer)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errIssuerUnavailable, err)
 	}

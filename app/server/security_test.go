@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -227,7 +228,7 @@ func TestInvalidPolicyFailsClosed(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.gh.setFile(repoA, PolicyPath, "version: 1\nrules:\n  - name: x\n    then: maybe\n")
 	code, v := h.create(h.newRun(), cmdBody("kubectl get pods"))
-	if code != 201 || v.Status != gate.StatusRejected || !strings.Contains(v.Reason, "is invalid") {
+	if code != 201 || v.Status != gate.StatusRejected || !strings.HasPrefix(v.Reason, "policy .github/stepgate.yml is invalid: line 4: ") {
 		t.Fatalf("create = %d %s %q, want rejected naming the invalid policy", code, v.Status, v.Reason)
 	}
 }
@@ -389,5 +390,22 @@ func TestCachedTokenStillExpires(t *testing.T) {
 	h.advance(11 * time.Minute)
 	if code, _ := h.get(tok, id, ""); code != 401 {
 		t.Errorf("expired cached token = %d, want 401", code)
+	}
+}
+
+// An issuer configured with a trailing slash still verifies its tokens.
+func TestIssuerTrailingSlash(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	srv, err := New(Config{Store: h.st, GitHub: h.gh, PublicURL: publicURL, OIDCIssuer: h.iss.URL() + "/",
+		WebhookSecrets: []string{testSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	other := &harness{t: t, http: hs}
+	if code, _ := other.create(h.newRun(), cmdBody("./x.sh")); code != 201 {
+		t.Errorf("create = %d, want 201", code)
 	}
 }
