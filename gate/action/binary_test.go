@@ -154,7 +154,10 @@ func TestBinaryActionApproved(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.app.setPoll(approveAfter(2))
-	p := h.start(t, []string{"action"}, inputs(h.app.srv.URL, markCmd+"echo out; exit 4", "INPUT_APPROVERS", "user:alice"))
+	os.Mkdir(filepath.Join(h.env["GITHUB_WORKSPACE"], "sub"), 0o755)
+	// The runner keeps the hyphen of an input's name: INPUT_WORKING-DIRECTORY.
+	p := h.start(t, []string{"action"}, inputs(h.app.srv.URL, "echo ran >> ../marker; echo out; exit 4",
+		"INPUT_APPROVERS", "user:alice", "INPUT_WORKING-DIRECTORY", "sub"))
 	if code := p.wait(t, 30*time.Second); code != 4 {
 		t.Fatalf("exit = %d, want the command's 4\n%s", code, p.stderr.String())
 	}
@@ -178,8 +181,8 @@ func TestBinaryActionApproved(t *testing.T) {
 	if len(rec.results) != 1 || rec.results[0].ExitCode != 4 {
 		t.Errorf("results = %+v", rec.results)
 	}
-	if got := rec.created[0].Approvers; len(got) != 1 || got[0] != "user:alice" {
-		t.Errorf("approvers sent = %v", got)
+	if got := rec.created[0]; len(got.Approvers) != 1 || got.Approvers[0] != "user:alice" || got.WorkingDirectory != "sub" {
+		t.Errorf("approvers, working directory sent = %v, %q", got.Approvers, got.WorkingDirectory)
 	}
 }
 
