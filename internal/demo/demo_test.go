@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stepgate/stepgate/internal/ghstandin"
 )
 
 // syncBuffer is a bytes.Buffer safe for the demo's concurrent writers.
@@ -117,6 +120,35 @@ func TestTerminalReviewer(t *testing.T) {
 	for _, want := range []string{"type a, m or r", "= approved by bob", "= rejected", "clicks \"remember\"", "= allowed; exit 0"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestCheckReportsDifferences: --auto must fail on each kind of wrong outcome.
+func TestCheckReportsDifferences(t *testing.T) {
+	t.Parallel()
+	ran := stepResult{exit: 0, firstOut: time.Now(), outputs: map[string]string{"status": "allowed", "exit-code": "0"}}
+	tests := []struct {
+		name    string
+		want    expect
+		res     stepResult
+		calls   []ghstandin.Call
+		newRuns int
+		wantBad int
+	}{
+		{"all right", expect{status: "allowed", ran: true, noGitHub: true}, ran, nil, 0, 0},
+		{"wrong status", expect{status: "approved", ran: true}, ran, nil, 0, 1},
+		{"ran but should not", expect{status: "allowed", exit: 3, ran: false}, ran, nil, 0, 2},
+		{"GitHub call on the fast path", expect{status: "allowed", ran: true, noGitHub: true}, ran, []ghstandin.Call{{Method: "GET", Route: "/x"}}, 0, 1},
+		{"unexpected check run", expect{status: "allowed", ran: true}, ran, nil, 1, 1},
+		{"missing check run", expect{status: "allowed", ran: true, checkRun: true}, ran, nil, 0, 1},
+		{"wrong approver", expect{status: "allowed", ran: true, approvedBy: "bob"}, ran, nil, 0, 1},
+	}
+	for _, tc := range tests {
+		s := &session{out: &console{w: io.Discard}, auto: true}
+		got := s.check(scenario{step: step{n: 1, command: "x"}, want: tc.want}, tc.res, tc.calls, tc.newRuns)
+		if len(got) != tc.wantBad {
+			t.Errorf("%s: %d failures %q, want %d", tc.name, len(got), got, tc.wantBad)
 		}
 	}
 }

@@ -36,6 +36,9 @@ type scenario struct {
 	settle bool // wait for the App's GitHub traffic to stop first
 }
 
+// autoStepTimeout bounds one step in --auto mode.
+const autoStepTimeout = 60 * time.Second
+
 // session is one scripted workflow run.
 type session struct {
 	w       *world
@@ -109,14 +112,26 @@ func (s *session) playOne(ctx context.Context, sc scenario) []string {
 	}
 	before := len(s.w.standin.CheckRuns(repoName))
 	start := time.Now()
+	// The scripted reviewer decides within milliseconds; if something
+	// breaks, give up on the step (the gate cancels its request and exits
+	// 5, which the checks report) rather than wait the full timeout.
+	stepCtx, cancel := ctx, context.CancelFunc(func() {})
+	if s.auto {
+		stepCtx, cancel = context.WithTimeout(ctx, autoStepTimeout)
+	}
+	defer cancel()
 	done := make(chan stepResult, 1)
-	go func() { done <- s.w.runStep(ctx, sc.step, s.runID, s.out) }()
+	go func() { done <- s.w.runStep(stepCtx, sc.step, s.runID, s.out) }()
 
 	var decided time.Time
 	var res stepResult
 	if sc.review != nil {
 		var finished bool
-		decided, res, finished = s.decide(ctx, sc, before, done)
+		var reviewErr error
+		decided, res, finished, reviewErr = s.decide(stepCtx, sc, before, done)
+		if reviewErr != nil {
+			cancel() // nobody else will decide: end the gate now
+		}
 		if !finished {
 			res = <-done
 		}
@@ -134,10 +149,10 @@ func (s *session) playOne(ctx context.Context, sc scenario) []string {
 
 // decide waits for the step's check run, then lets the reviewer act. It
 // returns early (finished) if the gate ends first.
-func (s *session) decide(ctx context.Context, sc scenario, before int, done <-chan stepResult) (decided time.Time, res stepResult, finished bool) {
+func (s *session) decide(ctx context.Context, sc scenario, before int, done <-chan stepResult) (decided time.Time, res stepResult, finished bool, err error) {
 	cr, res, finished := s.waitCheckRun(ctx, before, done)
 	if finished || cr == nil {
-		return time.Time{}, res, finished
+		return time.Time{}, res, finished, nil
 	}
 	s.out.printf("    ? check run #%d %q is waiting on PR #%d; reviewer page: %s\n", cr.ID, cr.Name, prNumber, s.w.pageURL())
 	if s.auto {
@@ -145,22 +160,22 @@ func (s *session) decide(ctx context.Context, sc scenario, before int, done <-ch
 		if err != nil {
 			s.out.printf("    ! the scripted reviewer failed: %v\n", err)
 		}
-		return at, res, false
+		return at, res, false, err
 	}
 	s.out.printf("    ? you decide: %s\n", sc.review.hint)
 	for {
 		select {
 		case res = <-done:
-			return time.Time{}, res, true
+			return time.Time{}, res, true, nil
 		case <-ctx.Done():
-			return time.Time{}, res, false
+			return time.Time{}, res, false, nil
 		case a, ok := <-s.answers:
 			if !ok {
 				s.answers = nil // stdin closed: only the page can decide now
 				continue
 			}
 			if at, acted := s.terminalAnswer(a, cr.ID); acted {
-				return at, res, false
+				return at, res, false, nil
 			}
 		}
 	}

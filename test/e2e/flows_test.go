@@ -127,10 +127,15 @@ func flowButton(t *testing.T, c *cluster) {
 	if cr.HeadSHA != headSHA {
 		t.Errorf("check run on %s, want the PR's head %s", cr.HeadSHA, headSHA)
 	}
-	click(t, c, repo, cr.ID, "approve", "rita")
+	click(t, c, repo, cr.ID, "approve", "rita") // webhook to replica 2
 	out := expectOutcome(t, g, 0, "approved", 1)
 	if out["approved-by"] != "rita" || out["exit-code"] != "0" {
 		t.Errorf("outputs %v, want approved-by rita, exit-code 0", out)
+	}
+	// Replica 1 is up, so the proxy sent every gate connection to it: the
+	// decision recorded by replica 2 reached the gate through the table.
+	if r1, r2 := c.proxy.served[0].Load(), c.proxy.served[1].Load(); r1 == 0 || r2 != 0 {
+		t.Errorf("gate connections: replica 1 %d, replica 2 %d; want all on replica 1", r1, r2)
 	}
 }
 
