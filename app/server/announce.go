@@ -57,7 +57,7 @@ func (s *Server) checkRun(r *gate.Request, note string) CheckRun {
 // stays pending and a repeated create retries.
 func (s *Server) openOnGitHub(ctx context.Context, r *gate.Request) *gate.Request {
 	if r.HeadSHA == "" {
-		s.log.WarnContext(ctx, "request has no head SHA; no check run", "request_id", r.ID)
+		s.logger(ctx).WarnContext(ctx, "request has no head SHA; no check run", "request_id", r.ID)
 		return r
 	}
 	cr := s.checkRun(r, "")
@@ -65,7 +65,7 @@ func (s *Server) openOnGitHub(ctx context.Context, r *gate.Request) *gate.Reques
 	id, url, err := s.gh.CreateCheckRun(ctx, r.Repo, cr)
 	s.countGitHub("create_check_run", err)
 	if err != nil {
-		s.log.ErrorContext(ctx, "creating check run", "request_id", r.ID, "repo", r.Repo, "err", err)
+		s.logger(ctx).ErrorContext(ctx, "creating check run", "request_id", r.ID, "repo", r.Repo, "err", err)
 		return r
 	}
 	upd := *r
@@ -79,11 +79,11 @@ func (s *Server) openOnGitHub(ctx context.Context, r *gate.Request) *gate.Reques
 		s.countGitHub("create_commit_comment", err)
 	}
 	if err != nil {
-		s.log.WarnContext(ctx, "creating approval comment", "request_id", r.ID, "err", err)
+		s.logger(ctx).WarnContext(ctx, "creating approval comment", "request_id", r.ID, "err", err)
 	}
 	if err := s.store.UpdateRequest(ctx, &upd); err != nil {
 		s.metrics.storeErrors.WithLabelValues("update_request").Inc()
-		s.log.ErrorContext(ctx, "recording check run", "request_id", r.ID, "err", err)
+		s.logger(ctx).ErrorContext(ctx, "recording check run", "request_id", r.ID, "err", err)
 	}
 	return &upd
 }
@@ -94,7 +94,7 @@ func (s *Server) refreshOnGitHub(ctx context.Context, r *gate.Request, note stri
 		err := s.gh.UpdateCheckRun(ctx, r.Repo, r.CheckRunID, s.checkRun(r, note))
 		s.countGitHub("update_check_run", err)
 		if err != nil {
-			s.log.WarnContext(ctx, "updating check run", "request_id", r.ID, "err", err)
+			s.logger(ctx).WarnContext(ctx, "updating check run", "request_id", r.ID, "err", err)
 		}
 	}
 	if !comment || r.CommentID == 0 {
@@ -110,7 +110,7 @@ func (s *Server) refreshOnGitHub(ctx context.Context, r *gate.Request, note stri
 		s.countGitHub("update_commit_comment", err)
 	}
 	if err != nil {
-		s.log.WarnContext(ctx, "updating comment", "request_id", r.ID, "err", err)
+		s.logger(ctx).WarnContext(ctx, "updating comment", "request_id", r.ID, "err", err)
 	}
 }
 
@@ -135,7 +135,7 @@ func (s *Server) reply(ctx context.Context, at where, body string) {
 		return
 	}
 	if err != nil {
-		s.log.WarnContext(ctx, "replying", "repo", at.repo, "err", err)
+		s.logger(ctx).WarnContext(ctx, "replying", "repo", at.repo, "err", err)
 	}
 }
 

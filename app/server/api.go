@@ -100,7 +100,7 @@ func (s *Server) expire(ctx context.Context, r *gate.Request) *gate.Request {
 	if err != nil {
 		if !errors.Is(err, store.ErrConflict) {
 			s.metrics.storeErrors.WithLabelValues("finalize").Inc()
-			s.log.WarnContext(ctx, "expiring request", "request_id", r.ID, "err", err)
+			s.logger(ctx).WarnContext(ctx, "expiring request", "request_id", r.ID, "err", err)
 		}
 		if cur, gerr := s.store.GetRequest(ctx, r.ID); gerr == nil {
 			return cur

@@ -46,9 +46,9 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, id *Identi
 		}
 		env = id.Environment
 	}
-	ctx := r.Context()
 	key := gate.IdempotencyKey(id.RepoID, id.RunID, id.RunAttempt, body.Job, body.Step, body.CommandSHA256)
 	reqID := gate.RequestID(key)
+	ctx := withLog(r.Context(), s.log.With("request_id", reqID, "repo", id.Repo, "run_id", id.RunID))
 	if existing, err := s.store.GetRequest(ctx, reqID); err == nil {
 		return s.answerExisting(ctx, w, existing)
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -151,7 +151,7 @@ func (s *Server) decide(ctx context.Context, req *gate.Request, body *gate.Creat
 		return final(gate.StatusRejected, "invalid-policy", "policy "+PolicyPath+" is invalid: "+firstLine(err))
 	}
 	if err != nil {
-		s.log.WarnContext(ctx, "reading policy", "repo", req.Repo, "err", err)
+		s.logger(ctx).WarnContext(ctx, "reading policy", "repo", req.Repo, "err", err)
 		return errorf(http.StatusServiceUnavailable, "cannot read the repository's policy from GitHub, retry later")
 	}
 	m := pol.Evaluate(policy.Facts{Command: body.Command, Environment: req.Environment, Branch: req.Ref,
@@ -195,7 +195,7 @@ func (s *Server) pendingSpec(ctx context.Context, req *gate.Request, body *gate.
 	if paths := require.CodeownersPaths(); len(paths) > 0 {
 		rs, err := s.loadCodeowners(ctx, req.Repo)
 		if err != nil {
-			s.log.WarnContext(ctx, "reading CODEOWNERS", "repo", req.Repo, "err", err)
+			s.logger(ctx).WarnContext(ctx, "reading CODEOWNERS", "repo", req.Repo, "err", err)
 			return errorf(http.StatusServiceUnavailable, "cannot read CODEOWNERS from GitHub, retry later")
 		}
 		for _, p := range paths {

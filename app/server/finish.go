@@ -28,7 +28,7 @@ func (s *Server) finish(ctx context.Context, r *gate.Request, actor string) {
 		s.forgetLearned(ctx, r)
 	}
 	s.refreshOnGitHub(ctx, r, "", true)
-	s.log.InfoContext(ctx, "request decided", "request_id", r.ID, "repo", r.Repo, "status", r.Status)
+	s.logger(ctx).InfoContext(ctx, "request decided", "request_id", r.ID, "repo", r.Repo, "status", r.Status)
 }
 
 // rememberApproved stores the command on the allowlist when a reviewer
@@ -51,7 +51,7 @@ func (s *Server) rememberApproved(ctx context.Context, r *gate.Request) {
 	n, err := s.store.CountApproval(ctx, r.Repo, r.Environment, r.NormalizedSHA256, false, learnTTL(sp), now)
 	if err != nil {
 		s.metrics.storeErrors.WithLabelValues("count_approval").Inc()
-		s.log.WarnContext(ctx, "counting approval", "request_id", r.ID, "err", err)
+		s.logger(ctx).WarnContext(ctx, "counting approval", "request_id", r.ID, "err", err)
 		return
 	}
 	if n >= sp.Learn.After {
@@ -74,7 +74,7 @@ func (s *Server) remember(ctx context.Context, r *gate.Request, source string, t
 	}
 	if err := s.store.Remember(ctx, e); err != nil {
 		s.metrics.storeErrors.WithLabelValues("remember").Inc()
-		s.log.WarnContext(ctx, "remembering command", "request_id", r.ID, "err", err)
+		s.logger(ctx).WarnContext(ctx, "remembering command", "request_id", r.ID, "err", err)
 	}
 }
 
@@ -86,7 +86,7 @@ func (s *Server) forgetLearned(ctx context.Context, r *gate.Request) {
 	}
 	if _, err := s.store.CountApproval(ctx, r.Repo, r.Environment, r.NormalizedSHA256, true, learnTTL(sp), s.now()); err != nil {
 		s.metrics.storeErrors.WithLabelValues("count_approval").Inc()
-		s.log.WarnContext(ctx, "resetting learn count", "request_id", r.ID, "err", err)
+		s.logger(ctx).WarnContext(ctx, "resetting learn count", "request_id", r.ID, "err", err)
 	}
 }
 
@@ -96,7 +96,7 @@ func (s *Server) audit(ctx context.Context, r *gate.Request, typ, actor, channel
 	e := gate.AuditEvent{Repo: r.Repo, At: s.now(), Type: typ, RequestID: r.ID, Actor: actor, Channel: channel, Details: details}
 	if _, err := s.store.AppendAudit(ctx, e); err != nil {
 		s.metrics.storeErrors.WithLabelValues("append_audit").Inc()
-		s.log.ErrorContext(ctx, "appending audit event", "request_id", r.ID, "type", typ, "err", err)
+		s.logger(ctx).ErrorContext(ctx, "appending audit event", "request_id", r.ID, "type", typ, "err", err)
 	}
 }
 

@@ -88,7 +88,7 @@ func (s *Server) pollDecided(ctx context.Context) {
 		if err != nil {
 			if ctx.Err() == nil {
 				s.metrics.storeErrors.WithLabelValues("list_decided").Inc()
-				s.log.WarnContext(ctx, "polling decided requests", "err", err)
+				s.logger(ctx).WarnContext(ctx, "polling decided requests", "err", err)
 			}
 			continue
 		}

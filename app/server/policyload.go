@@ -92,7 +92,7 @@ func (s *Server) loadCodeowners(ctx context.Context, repo string) (codeowners.Ru
 		if err != nil {
 			// GitHub ignores lines it cannot parse; an unreadable file
 			// routes to nobody rather than to everyone.
-			s.log.WarnContext(ctx, "CODEOWNERS does not parse", "repo", repo, "path", path, "err", err)
+			s.logger(ctx).WarnContext(ctx, "CODEOWNERS does not parse", "repo", repo, "path", path, "err", err)
 			rs = codeowners.Ruleset{}
 		}
 		c.mu.Lock()

@@ -30,7 +30,7 @@ func (s *Server) SweepOnce(ctx context.Context) int {
 	if err != nil {
 		if ctx.Err() == nil {
 			s.metrics.storeErrors.WithLabelValues("list_expired").Inc()
-			s.log.WarnContext(ctx, "listing expired requests", "err", err)
+			s.logger(ctx).WarnContext(ctx, "listing expired requests", "err", err)
 		}
 		return 0
 	}

@@ -51,6 +51,7 @@ func (s *Server) castVote(ctx context.Context, log *slog.Logger, reqID string, b
 			return "", fmt.Errorf("reading request: %w", err)
 		}
 		log := log.With("request_id", req.ID)
+		ctx := withLog(ctx, log)
 		if out, done := s.notVotable(ctx, req, b); done {
 			return out, nil
 		}
@@ -207,7 +208,7 @@ func (s *Server) tell(ctx context.Context, req *gate.Request, b ballot, msg stri
 	err := s.gh.UpdateCheckRun(ctx, req.Repo, req.CheckRunID, s.checkRun(req, "@"+b.voter.Login+": "+msg))
 	s.countGitHub("update_check_run", err)
 	if err != nil {
-		s.log.WarnContext(ctx, "updating check run", "request_id", req.ID, "err", err)
+		s.logger(ctx).WarnContext(ctx, "updating check run", "request_id", req.ID, "err", err)
 	}
 }
 

@@ -52,7 +52,7 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusAccepted, map[string]string{"status": "ignored"})
 		return
 	}
-	ctx := r.Context()
+	ctx := withLog(r.Context(), log)
 	if delivery != "" {
 		first, err := s.store.MarkDelivery(ctx, delivery, s.cfg.DeliveryTTL, s.now())
 		if err != nil {
