@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -131,6 +133,10 @@ func flowButton(t *testing.T, c *cluster) {
 	out := expectOutcome(t, g, 0, "approved", 1)
 	if out["approved-by"] != "rita" || out["exit-code"] != "0" {
 		t.Errorf("outputs %v, want approved-by rita, exit-code 0", out)
+	}
+	summary, err := os.ReadFile(filepath.Join(g.dir, "summary.md"))
+	if err != nil || !strings.Contains(string(summary), "rita") || !strings.Contains(string(summary), "echo deploy") {
+		t.Errorf("job summary does not show the command and the approver (%v):\n%s", err, summary)
 	}
 	// Replica 1 is up, so the proxy sent every gate connection to it: the
 	// decision recorded by replica 2 reached the gate through the table.
