@@ -116,6 +116,7 @@ type assessor struct {
 	// code from the network.
 	downloaded []string
 	budget     int
+	arena      []arg
 }
 
 // script parses src and assesses it. top marks the user's own command,

@@ -19,11 +19,15 @@ func (a *assessor) call(ce *syntax.CallExpr, c ctx) {
 			a.nodeSubsts(as.Array, c)
 		}
 	}
-	var buf [8]arg
-	args := buf[:0]
+	// Args live in a per-assessment arena: nested commands append after
+	// them and the slice is capped, so a callee's append copies instead of
+	// overwriting, and the space is reused once this call returns.
+	mark := len(a.arena)
 	for _, w := range ce.Args {
-		args = append(args, r.render(w))
+		a.arena = append(a.arena, r.render(w))
 	}
+	args := a.arena[mark:len(a.arena):len(a.arena)]
+	defer func() { a.arena = a.arena[:mark] }()
 	cs := c
 	if len(args) > 0 {
 		name := a.exec(args, c)

@@ -29,7 +29,9 @@ func (a *assessor) rules(name string, args []arg, c ctx) bool {
 	case "chown", "chgrp":
 		a.chown(name, args)
 	case "chattr", "setfacl":
-		if anyArg(args, func(x arg) bool { return strings.Contains(x.s, "i") && (x.s[0] == '+' || x.s[0] == '-') && len(x.s) <= 3 }) || name == "setfacl" {
+		if anyArg(args, func(x arg) bool {
+			return strings.Contains(x.s, "i") && (x.s[0] == '+' || x.s[0] == '-') && len(x.s) <= 3
+		}) || name == "setfacl" {
 			a.add(CatPermissions, LevelMedium, "`"+name+"` changes file attributes or ACLs ("+quote(joinArgs(args))+")")
 		}
 	case "dd":

@@ -258,7 +258,9 @@ func (a *assessor) process(name string, args []arg) {
 		}
 	case "killall", "pkill", "killall5", "skill":
 		lvl := LevelMedium
-		if anyArg(args, func(x arg) bool { return x.s == "-HUP" || x.s == "-USR1" || x.s == "-USR2" || x.s == "-SIGHUP" || x.s == "-0" }) {
+		if anyArg(args, func(x arg) bool {
+			return x.s == "-HUP" || x.s == "-USR1" || x.s == "-USR2" || x.s == "-SIGHUP" || x.s == "-0"
+		}) {
 			lvl = LevelLow
 		}
 		if name == "killall5" || anyArg(args, func(x arg) bool {

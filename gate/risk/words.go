@@ -333,7 +333,7 @@ func flagValue(args []arg, names ...string) string {
 // positionals returns the arguments that are not options. valued lists the
 // options that take a separate value, which is skipped too.
 func positionals(args []arg, valued ...string) []arg {
-	var out []arg
+	out := make([]arg, 0, len(args))
 	for i := 0; i < len(args); i++ {
 		s := args[i].s
 		if s == "--" {
