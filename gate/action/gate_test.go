@@ -329,3 +329,25 @@ func TestSecretsAreMaskedAndRedacted(t *testing.T) {
 		t.Errorf("secret printed outside add-mask:\n%s", log)
 	}
 }
+
+func TestAppTextCannotInjectWorkflowCommands(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.app.setPoll(func(_ int, v *gate.RequestView) int {
+		v.Status, v.ApprovedBy = gate.StatusRejected, []string{"mallory\n::add-mask::stepgate"}
+		v.Reason = "no\n::stop-commands::x\r\n::warning::fake"
+		return 200
+	})
+	h.app.setCreate(func(_ int, _ gate.CreateRequest, v *gate.RequestView) int {
+		v.Requirement, v.AskedUsers = "x\n::error::injected", []string{"a\n::group::g"}
+		return 201
+	})
+	h.run(context.Background(), h.config(markCmd))
+	for _, line := range strings.Split(h.stderr.String(), "\n") {
+		for _, bad := range []string{"::add-mask::stepgate", "::stop-commands::", "::warning::fake", "::error::injected", "::group::g"} {
+			if strings.HasPrefix(line, bad) {
+				t.Errorf("the App's text started a workflow command: %q", line)
+			}
+		}
+	}
+}

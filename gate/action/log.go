@@ -9,6 +9,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/gate/redact"
 )
 
 // logger writes the gate's progress. On a runner (GITHUB_ACTIONS=true) it
@@ -21,16 +22,23 @@ type logger struct {
 	inGroup bool
 }
 
+// infof prints one line. Text from the App (reasons, requirement names,
+// logins) is folded onto that line: a newline in a rejection reason must not
+// start a line the runner would take for a workflow command (::…::).
 func (l *logger) infof(format string, args ...any) {
-	fmt.Fprintf(l.w, "stepgate: "+format+"\n", args...)
+	fmt.Fprintf(l.w, "stepgate: %s\n", oneLine(fmt.Sprintf(format, args...)))
 }
 
 func (l *logger) warnf(format string, args ...any) {
 	if l.actions {
-		l.gh.Warningf("stepgate: "+format, args...)
+		l.gh.Warningf("stepgate: %s", oneLine(fmt.Sprintf(format, args...)))
 		return
 	}
-	fmt.Fprintf(l.w, "stepgate: warning: "+format+"\n", args...)
+	fmt.Fprintf(l.w, "stepgate: warning: %s\n", oneLine(fmt.Sprintf(format, args...)))
+}
+
+func oneLine(s string) string {
+	return redact.Visible(strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s))
 }
 
 // errorf closes an open group first: the reason a step failed must not be
@@ -38,10 +46,10 @@ func (l *logger) warnf(format string, args ...any) {
 func (l *logger) errorf(format string, args ...any) {
 	l.endGroup()
 	if l.actions {
-		l.gh.Errorf("stepgate: "+format, args...)
+		l.gh.Errorf("stepgate: %s", oneLine(fmt.Sprintf(format, args...)))
 		return
 	}
-	fmt.Fprintf(l.w, "stepgate: error: "+format+"\n", args...)
+	fmt.Fprintf(l.w, "stepgate: error: %s\n", oneLine(fmt.Sprintf(format, args...)))
 }
 
 // mask registers secret values with the runner, line by line: the runner
@@ -76,8 +84,10 @@ func (l *logger) endGroup() {
 func (l *logger) intro(cfg Config, o *outcome) {
 	where := orDefault(cfg.WorkingDirectory, "the workspace")
 	l.infof("gating a command (shell %s, in %s, environment %s):", cfg.Shell, where, orDefault(cfg.Environment, "(none)"))
+	// "| " first: the runner trims leading blanks before it looks for
+	// workflow commands, so a script line starting with :: would run as one.
 	for _, line := range strings.Split(strings.TrimRight(o.command, "\n"), "\n") {
-		fmt.Fprintf(l.w, "    %s\n", line)
+		fmt.Fprintf(l.w, "  | %s\n", redact.Visible(line))
 	}
 	if o.risk.Level != "" {
 		l.infof("local risk assessment: %s (score %d)%s", o.risk.Level, o.risk.Score, reasonsText(o.risk.Reasons))
