@@ -154,6 +154,10 @@ func (s *session) decide(ctx context.Context, sc scenario, before int, done <-ch
 	if finished || cr == nil {
 		return time.Time{}, res, finished, nil
 	}
+	// Let the gate print who is asked before the reviewer's lines.
+	if err := sleepCtx(ctx, 150*time.Millisecond); err != nil {
+		return time.Time{}, res, false, nil
+	}
 	s.out.printf("    ? check run #%d %q is waiting on PR #%d; reviewer page: %s\n", cr.ID, cr.Name, prNumber, s.w.pageURL())
 	if s.auto {
 		at, err := sc.review.auto(ctx, s, cr.ID)
