@@ -30,7 +30,8 @@ func (g *Gate) wait(ctx context.Context, o *outcome) bool {
 		if remaining <= 0 {
 			return g.timedOut(ctx, o)
 		}
-		v, err := g.api.poll(ctx, o.view.ID, min(g.opts.PollWait, remaining))
+		asked, began := min(g.opts.PollWait, remaining), g.opts.Now()
+		v, err := g.api.poll(ctx, o.view.ID, asked)
 		var ue *unreachableError
 		switch {
 		case err != nil && ctx.Err() != nil:
@@ -54,6 +55,14 @@ func (g *Gate) wait(ctx context.Context, o *outcome) bool {
 			return true
 		}
 		g.log.progress(g.opts.Now().Sub(o.started), v)
+		// An App that answers "pending" at once instead of holding the
+		// long-poll must not be hammered: at most one round per second.
+		if took := g.opts.Now().Sub(began); asked >= time.Second && took < time.Second {
+			if g.opts.Sleep(ctx, time.Second-took) != nil {
+				g.cancelRequest(ctx, o, "the workflow run was cancelled while waiting for approval")
+				return false
+			}
+		}
 	}
 }
 
