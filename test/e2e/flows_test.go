@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +86,7 @@ func TestFlows(t *testing.T) {
 		{"approve-by-button-on-other-replica", flowButton},
 		{"approve-by-pr-comment", flowPRComment},
 		{"approve-by-commit-comment", flowCommitComment},
+		{"host-mode", flowHostMode},
 		{"reject", flowReject},
 		{"forged-webhook", flowForgedWebhook},
 		{"expire", flowExpire},
@@ -142,6 +144,20 @@ func flowButton(t *testing.T, c *cluster) {
 	// decision recorded by replica 2 reached the gate through the table.
 	if r1, r2 := c.proxy.served[0].Load(), c.proxy.served[1].Load(); r1 == 0 || r2 != 0 {
 		t.Errorf("gate connections: replica 1 %d, replica 2 %d; want all on replica 1", r1, r2)
+	}
+}
+
+// flowHostMode: `stepgate run` (flags, STEPGATE_SERVER) gates like the action.
+func flowHostMode(t *testing.T, c *cluster) {
+	repo, id := c.repo("hostmode")
+	g := c.startGate(t, gateSpec{repo: repo, repoID: id, command: marked("echo host"), host: true,
+		inputs: map[string]string{"environment": "minrole", "reason": "host mode"}})
+	cr := c.waitCheckRun(repo, 1, g)
+	click(t, c, repo, cr.ID, "approve", "max1")
+	click(t, c, repo, cr.ID, "approve", "max2")
+	out := expectOutcome(t, g, 0, "approved", 1)
+	if got := approvers(out); !slices.Equal(sorted(got), []string{"max1", "max2"}) {
+		t.Errorf("approved-by %v, want max1 and max2", got)
 	}
 }
 

@@ -26,6 +26,9 @@ type gateSpec struct {
 	pr      int               // pull_request run of this PR (default 1)
 	sha     string            // head commit (default headSHA)
 	actor   string            // default "octo-actor"
+	// host runs `stepgate run --command …` (host mode) with the inputs as
+	// flags and STEPGATE_SERVER, instead of the container entrypoint.
+	host bool
 }
 
 const (
@@ -63,11 +66,23 @@ func (c *cluster) startGate(t *testing.T, g gateSpec) *gateRun {
 		t.Fatal(err)
 	}
 	env := append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, gateEnv(c, g, run, dir, ws)...)
+	if !g.host {
+		env = append(env, "INPUT_RUN="+g.command, "INPUT_SERVER="+c.publicURL())
+	}
+	args := []string{"action"}
+	if g.host {
+		env = append(env, "STEPGATE_SERVER="+c.publicURL())
+		args = []string{"run", "--command", g.command}
+	}
 	for k, v := range g.inputs {
-		env = append(env, "INPUT_"+strings.ToUpper(k)+"="+v)
+		if g.host {
+			args = append(args, "--"+k, v)
+		} else {
+			env = append(env, "INPUT_"+strings.ToUpper(k)+"="+v)
+		}
 	}
 	gr := &gateRun{t: t, dir: dir, done: make(chan struct{}), output: &lockedBuffer{}}
-	gr.cmd = exec.Command(suite.bin, "action")
+	gr.cmd = exec.Command(suite.bin, args...)
 	gr.cmd.Env = env
 	gr.cmd.Dir = ws
 	gr.cmd.Stdout, gr.cmd.Stderr = gr.output, gr.output
@@ -109,7 +124,6 @@ func gateEnv(c *cluster, g gateSpec, run int64, dir, ws string) []string {
 	b, _ := json.Marshal(ev)
 	_ = os.WriteFile(evPath, b, 0o644)
 	return []string{
-		"INPUT_RUN=" + g.command, "INPUT_SERVER=" + "http://" + c.proxy.ln.Addr().String(),
 		"GITHUB_ACTIONS=true", "CI=true",
 		"GITHUB_REPOSITORY=" + g.repo, "GITHUB_REPOSITORY_ID=" + strconv.FormatInt(g.repoID, 10),
 		"GITHUB_RUN_ID=" + strconv.FormatInt(run, 10), "GITHUB_RUN_ATTEMPT=1",
@@ -121,6 +135,9 @@ func gateEnv(c *cluster, g gateSpec, run int64, dir, ws string) []string {
 		"MARKER=" + filepath.Join(ws, "marker"),
 	}
 }
+
+// publicURL is where gates reach the App: the failover proxy.
+func (c *cluster) publicURL() string { return "http://" + c.proxy.ln.Addr().String() }
 
 func exitStatus(cmd *exec.Cmd, err error) int {
 	if cmd.ProcessState != nil {
