@@ -55,7 +55,7 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, id *Identity)
 		// Wake for the decision, the request's own expiry, or a periodic
 		// re-read (the fallback should a cross-replica wake-up be missed).
 		left = min(left, s.cfg.RecheckInterval, req.ExpiresAt.Sub(s.now())+10*time.Millisecond)
-		ch, release := s.hub.wait(req.ID)
+		ch, decided, release := s.hub.wait(req.ID)
 		wctx, cancel := context.WithTimeout(ctx, left)
 		select {
 		case <-ch:
@@ -65,6 +65,10 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, id *Identity)
 		release()
 		if ctx.Err() != nil {
 			return nil // the gate went away
+		}
+		if d := decided(); d != nil && d.ID == req.ID {
+			req = d // the same request, already bound to the caller
+			continue
 		}
 		if req, err = s.load(ctx, req.ID, id, false); err != nil {
 			return err
@@ -107,7 +111,7 @@ func (s *Server) expire(ctx context.Context, r *gate.Request) *gate.Request {
 		}
 		return r
 	}
-	s.finish(ctx, done, "")
+	s.finish(ctx, done, "", false)
 	return done
 }
 
@@ -168,7 +172,7 @@ func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request, id *Identi
 		done, err := s.store.Finalize(ctx, req.ID, store.Decide{Status: gate.StatusCancelled, Reason: reason}, s.now())
 		switch {
 		case err == nil:
-			s.finish(ctx, done, id.Actor)
+			s.finish(ctx, done, id.Actor, false)
 			req = done
 		case errors.Is(err, store.ErrConflict):
 			if req, err = s.load(ctx, req.ID, id, true); err != nil {

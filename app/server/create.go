@@ -49,11 +49,8 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, id *Identi
 	key := gate.IdempotencyKey(id.RepoID, id.RunID, id.RunAttempt, body.Job, body.Step, body.CommandSHA256)
 	reqID := gate.RequestID(key)
 	ctx := withLog(r.Context(), s.log.With("request_id", reqID, "repo", id.Repo, "run_id", id.RunID))
-	if existing, err := s.store.GetRequest(ctx, reqID); err == nil {
-		return s.answerExisting(ctx, w, existing)
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return s.storeErr("get_request", err)
-	}
+	// No read first: a repeated create (rare) re-evaluates and then finds
+	// the stored request, which CreateRequest returns unchanged.
 	req := s.newRequest(id, &body, env, key, reqID)
 	if err := s.decide(ctx, req, &body); err != nil {
 		return err
@@ -171,7 +168,9 @@ func (s *Server) decide(ctx context.Context, req *gate.Request, body *gate.Creat
 	if require == nil {
 		return final(gate.StatusAllowed, m.Rule, "allowed by rule "+m.Rule)
 	}
-	if len(body.Approvers) == 0 {
+	// Only a rule that lets reviewers remember (or learns) honours
+	// remembered commands: tightening the rule revokes them at once.
+	if len(body.Approvers) == 0 && (m.Remember > 0 || m.Learn != nil) {
 		if hit, err := s.store.LookupRemembered(ctx, req.Repo, req.Environment, req.NormalizedSHA256, now); err == nil {
 			s.metrics.allowlistHits.Inc()
 			return final(gate.StatusAllowed, m.Rule, fmt.Sprintf("remembered command (%s, by %s)", hit.Source, strings.Join(hit.By, ", ")))

@@ -11,16 +11,20 @@ import (
 
 // finish does everything that follows a final decision stored by this
 // replica: wake the waiting gate first (latency), then audit, remember or
-// learn, metrics, and update GitHub.
-func (s *Server) finish(ctx context.Context, r *gate.Request, actor string) {
-	s.hub.notify(r.ID)
+// learn, metrics, and update GitHub. A decision made by a vote is recorded
+// in that vote's audit event (with its outcome), so no second event is
+// written for it.
+func (s *Server) finish(ctx context.Context, r *gate.Request, actor string, byVote bool) {
+	s.hub.notify(r.ID, r)
 	s.locks.Delete(r.ID)
 	s.metrics.requests.WithLabelValues(string(r.Status)).Inc()
 	s.metrics.pending.Dec()
 	if !r.CreatedAt.IsZero() && !r.DecidedAt.IsZero() {
 		s.metrics.latency.Observe(r.DecidedAt.Sub(r.CreatedAt).Seconds())
 	}
-	s.auditFinal(ctx, r, actor)
+	if !byVote {
+		s.auditFinal(ctx, r, actor)
+	}
 	switch r.Status {
 	case gate.StatusApproved:
 		s.rememberApproved(ctx, r)

@@ -67,7 +67,7 @@ func (s *Server) rejectPending(ctx context.Context, repo string, repoID int64, r
 			s.metrics.storeErrors.WithLabelValues("finalize").Inc()
 			return n, fmt.Errorf("rejecting %s: %w", r.ID, err)
 		}
-		s.finish(ctx, done, by)
+		s.finish(ctx, done, by, false)
 		n++
 	}
 	return n, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/stepgate/stepgate/gate"
 )
 
 // hub wakes long-polling gates when their request is decided. Waiters on
@@ -17,15 +19,18 @@ type hub struct {
 }
 
 type waitEntry struct {
-	ch chan struct{}
-	n  int
+	ch  chan struct{}
+	n   int
+	req *gate.Request // the decided request, set before ch is closed
 }
 
 func newHub() *hub { return &hub{waiters: map[string]*waitEntry{}} }
 
 // wait registers interest in id. The channel is closed when notify(id) is
-// called; release must be called when the waiter leaves.
-func (h *hub) wait(id string) (<-chan struct{}, func()) {
+// called; decided then returns the request notify was given (nil if none),
+// which spares the waiter a store read. release must be called when the
+// waiter leaves.
+func (h *hub) wait(id string) (ch <-chan struct{}, decided func() *gate.Request, release func()) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	e := h.waiters[id]
@@ -36,24 +41,34 @@ func (h *hub) wait(id string) (<-chan struct{}, func()) {
 	e.n++
 	h.total++
 	var once sync.Once
-	return e.ch, func() {
-		once.Do(func() {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			h.total--
-			e.n--
-			if e.n == 0 && h.waiters[id] == e {
-				delete(h.waiters, id)
+	return e.ch, func() *gate.Request {
+			select {
+			case <-e.ch:
+				return e.req
+			default:
+				return nil
 			}
-		})
-	}
+		}, func() {
+			once.Do(func() {
+				h.mu.Lock()
+				defer h.mu.Unlock()
+				h.total--
+				e.n--
+				if e.n == 0 && h.waiters[id] == e {
+					delete(h.waiters, id)
+				}
+			})
+		}
 }
 
-// notify wakes every waiter of id.
-func (h *hub) notify(id string) {
+// notify wakes every waiter of id, handing them r when it is final.
+func (h *hub) notify(id string, r *gate.Request) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if e := h.waiters[id]; e != nil {
+		if r != nil && r.Status.Final() {
+			e.req = r
+		}
 		close(e.ch)
 		delete(h.waiters, id)
 	}
@@ -93,7 +108,7 @@ func (s *Server) pollDecided(ctx context.Context) {
 			continue
 		}
 		for _, r := range reqs {
-			s.hub.notify(r.ID)
+			s.hub.notify(r.ID, r)
 		}
 	}
 }

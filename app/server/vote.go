@@ -118,7 +118,7 @@ func (s *Server) tryVote(ctx context.Context, log *slog.Logger, req *gate.Reques
 	}
 	s.recordVote(ctx, done, v)
 	if done.Status.Final() {
-		s.finish(ctx, done, login)
+		s.finish(ctx, done, login, true)
 		return string(done.Status), false, nil
 	}
 	s.refreshOnGitHub(ctx, done, "", true)
@@ -186,6 +186,15 @@ func (s *Server) recordVote(ctx context.Context, r *gate.Request, v gate.Vote) {
 		typ = gate.EventRejection
 	}
 	d := map[string]string{"satisfied": strings.Join(v.Satisfied, "; ")}
+	if r.Status.Final() {
+		// This vote decided the request: its event records the outcome.
+		d["decision"] = string(r.Status)
+		d["reason"] = r.FinalReason
+		d["decided_by"] = strings.Join(r.DecidedBy, ",")
+		if r.Remembered {
+			d["remembered"] = "true"
+		}
+	}
 	if v.Comment != "" {
 		d["comment"] = v.Comment
 	}
