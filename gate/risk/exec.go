@@ -73,6 +73,8 @@ func (a *assessor) dynamicCommand(a0 arg, args []arg, c ctx) {
 	switch {
 	case a0.fetch:
 		a.add(CatRemoteCode, LevelCritical, "runs a command whose name is downloaded from the network at run time")
+	case a0.decode:
+		a.add(CatDynamicEval, LevelCritical, "runs a command decoded from base64/hex at run time, hiding what it does")
 	case a0.subst:
 		a.add(CatDynamicEval, LevelMedium, "runs a command whose name is the output of another command ("+quote(a0.s)+")")
 	case a0.param == "@" || a0.param == "*" || a0.param == "1":
@@ -112,8 +114,17 @@ func (a *assessor) wrapper(name string, args []arg, c *ctx) ([]arg, bool) {
 		return a.xargs(args), true
 	case "watch", "flock", "runuser", "gosu", "su-exec", "chroot", "retry", "script":
 		return a.runWith(name, args, c), true
-	case "npx", "bunx", "pnpx":
-		return skipOpts(args, "-p", "--package", "-c"), true
+	case "npx", "bunx", "pnpx", "uvx", "pipx":
+		rest := skipOpts(args, "-p", "--package", "-c", "--spec")
+		if name == "pipx" && len(rest) > 0 && rest[0].s == "run" {
+			rest = skipOpts(rest[1:], "--spec")
+		} else if name == "pipx" {
+			return nil, false
+		}
+		if len(rest) > 0 && !knownTool(rest[0].s) && !localTool(rest[0].s) {
+			a.add(CatPackageInstall, LevelLow, "`"+name+" "+rest[0].s+"` downloads and runs a package from the registry")
+		}
+		return rest, true
 	case "bundle", "poetry", "pipenv", "uv", "pdm", "hatch", "rye", "mise", "asdf", "rbenv", "pyenv",
 		"conda", "mamba", "micromamba", "aws-vault", "op", "doppler", "dotenv", "dotenvx", "infisical",
 		"chamber", "direnv", "devbox", "pnpm", "yarn", "npm", "bun", "nix", "nix-shell", "pixi", "rtx":
@@ -293,6 +304,18 @@ func (a *assessor) toolRun(name string, args []arg, c *ctx) ([]arg, bool) {
 func (a *assessor) packageScript(tool, script string) []arg {
 	a.opaque(tool+" run "+script, script)
 	return nil
+}
+
+// localTool lists packages usually pinned in the project that npx merely
+// runs from node_modules.
+func localTool(s string) bool {
+	switch s {
+	case "eslint", "prettier", "tsc", "jest", "vitest", "mocha", "playwright", "cypress", "webpack", "vite", "next", "nx", "turbo", "lerna",
+		"semantic-release", "changeset", "ts-node", "tsx", "rollup", "esbuild", "stylelint", "husky", "lint-staged", "commitlint", "cdk", "serverless", "sls",
+		"prisma", "knex", "sequelize", "sequelize-cli", "typeorm", "drizzle-kit", "firebase", "vercel", "netlify", "wrangler", "ng", "nuxt", "astro", "storybook", "tailwindcss", "pytest", "ruff", "black":
+		return true
+	}
+	return false
 }
 
 // knownTool lists tools that yarn/pnpm often run directly and that have rules.

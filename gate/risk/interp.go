@@ -279,6 +279,15 @@ func (a *assessor) code(name, code string, c ctx) {
 	if has("format-volume", "clear-disk", "stop-computer", "restart-computer") {
 		a.add(CatDiskDevice, LevelCritical, "PowerShell code formats disks or shuts the machine down")
 	}
+	switch {
+	case has("drop_table", "dropdatabase", "drop database", "drop table", "truncate table", "objects.all().delete()", ".delete_all", ".destroy_all", "flushall", "flushdb"):
+		a.add(CatDatabase, LevelCritical, "`"+name+"` code drops tables or deletes every record")
+	case has(".delete()", "delete from", ".destroy(", "remove_column"):
+		a.add(CatDatabase, LevelMedium, "`"+name+"` code deletes database records")
+	}
+	if has("requests.post", "requests.put", "urlopen(", "http.client", "fetch(", "net::http.post", "invoke-restmethod", "uploadfile") && has("open(", "os.environ", "process.env", "read_text", "readfilesync", "file.read", "get-content", "$env:") {
+		a.add(CatExfiltration, LevelHigh, "`"+name+"` code reads local files or the environment and sends them over the network")
+	}
 	if has("pty.spawn") {
 		a.add(CatDynamicEval, LevelMedium, "`"+name+"` code spawns an interactive shell on a pseudo-terminal")
 	}

@@ -108,6 +108,9 @@ func staticTier(p string) target {
 	case ".git", "./.git":
 		return target{LevelHigh, "the repository's history " + q}
 	}
+	if strings.Trim(strings.ReplaceAll(clean, "..", ""), "/*") == "" && strings.Contains(clean, "..") {
+		return target{LevelHigh, "everything in a parent directory (" + q + ")"}
+	}
 	if strings.HasSuffix(clean, "/.git") {
 		return target{LevelHigh, "the repository's history " + q}
 	}
@@ -201,7 +204,7 @@ func secretTier(p string) (Level, string) {
 			return LevelHigh, quote(p)
 		}
 	}
-	if strings.HasSuffix(l, "/.ssh") || l == "~/.ssh" || l == "~/.aws" || strings.HasSuffix(l, "/.aws") {
+	if strings.HasSuffix(l, "/.ssh") || l == "~/.ssh" || l == "~/.aws" || strings.HasSuffix(l, "/.aws") || strings.Contains(l, "/.ssh/") && strings.ContainsAny(base, "*?") {
 		return LevelHigh, quote(p)
 	}
 	if l == "/etc/passwd" || l == "/etc/sudoers" {

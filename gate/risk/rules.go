@@ -37,10 +37,15 @@ func (a *assessor) rules(name string, args []arg, c ctx) bool {
 	case "dd":
 		a.dd(args)
 	case "shred", "wipe", "wipefs", "blkdiscard", "sgdisk", "fdisk", "sfdisk", "gdisk", "cfdisk", "parted", "hdparm",
-		"nvme", "cryptsetup", "lvremove", "vgremove", "pvremove", "zpool", "zfs", "mdadm", "badblocks", "diskutil", "format", "losetup", "umount", "mount", "swapoff":
+		"nvme", "cryptsetup", "lvremove", "vgremove", "pvremove", "pvcreate", "vgcreate", "zpool", "zfs", "mdadm", "badblocks", "diskutil", "format", "losetup", "umount", "mount", "swapoff":
 		a.disk(name, args)
 	case "cp", "mv", "install", "ln", "tee", "rsync", "sed", "truncate", "cat", "perl-i":
 		a.fileWrite(name, args, c)
+	case "awk", "gawk", "mawk", "nawk":
+		if p := positionals(args, "-F", "-v", "-f"); len(p) > 0 {
+			a.code(name, p[0].s, c)
+		}
+		a.secretArgs(name, args, c)
 	case "eval", "source", ".":
 		a.evalCmd(name, args, c)
 	case "iex", "Invoke-Expression":

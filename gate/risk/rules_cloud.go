@@ -18,7 +18,7 @@ func (a *assessor) aws(args []arg, c ctx) {
 	switch {
 	case svc == "secretsmanager" && op == "get-secret-value", svc == "ssm" && strings.HasPrefix(op, "get-parameter") && hasFlag(args, "--with-decryption"),
 		svc == "iam" && op == "create-access-key", svc == "sts" && op == "get-session-token" && !c.piped, svc == "configure" && (op == "export-credentials" || op == "get" && len(p) > 2 && strings.Contains(p[2].s, "secret")),
-		svc == "kms" && op == "decrypt", svc == "lightsail" && op == "download-default-key-pair", svc == "ec2" && op == "get-password-data":
+		svc == "kms" && op == "decrypt", svc == "sts" && op == "assume-role" && !c.piped && !c.redirOut, svc == "ecr" && op == "get-login-password" && !c.piped && !c.redirOut, svc == "lightsail" && op == "download-default-key-pair", svc == "ec2" && op == "get-password-data":
 		lvl := LevelHigh
 		if c.piped || c.redirOut {
 			lvl = LevelMedium
@@ -125,6 +125,12 @@ func (a *assessor) gcloud(name string, args []arg, c ctx) {
 			a.add(CatCloud, lvl, "`gsutil rm "+joinArgs(p[1:])+"` deletes Cloud Storage objects")
 		case "rb":
 			a.add(CatCloud, LevelHigh, "`gsutil rb` deletes a bucket")
+		case "cp", "mv":
+			for _, src := range p[1:] {
+				if lvl, d := secretTier(src.s); lvl > LevelNone {
+					a.add(CatExfiltration, LevelCritical, "`gsutil "+p[0].s+"` uploads the credentials "+d)
+				}
+			}
 		case "rsync":
 			if hasShort(args, 'd') {
 				a.add(CatCloud, LevelMedium, "`gsutil rsync -d` deletes objects missing from the source")
@@ -145,8 +151,10 @@ func (a *assessor) gcloud(name string, args []arg, c ctx) {
 	switch {
 	case strings.Contains(ps, "secrets versions access") || strings.Contains(ps, "print-access-token") || strings.Contains(ps, "print-identity-token") || strings.Contains(ps, "keys create"):
 		lvl := LevelHigh
-		if c.piped || c.redirOut || strings.Contains(ps, "print-") {
+		if c.piped || c.redirOut {
 			lvl = LevelLow
+		} else if strings.Contains(ps, "print-") {
+			lvl = LevelMedium
 		}
 		a.add(CatSecrets, lvl, "`gcloud "+ps+"` reveals secret values or credentials")
 	case strings.Contains(ps, "firewall-rules") && strings.Contains(l, "0.0.0.0/0"):
@@ -214,6 +222,9 @@ func (a *assessor) docker(name string, args []arg, c ctx) {
 	case "exec", "container exec":
 		q := skipOpts(rest, "-e", "--env", "-u", "--user", "-w", "--workdir", "--env-file", "--detach-keys")
 		a.add(CatContainers, LevelLow, "runs a command inside a container with `"+name+" exec`")
+		if hasFlag(rest[:len(rest)-len(q)], "--privileged") {
+			a.add(CatContainers, LevelHigh, "`"+name+" exec --privileged` runs with full access to the host")
+		}
 		if len(q) > 1 {
 			cc := c
 			cc.depth++
@@ -275,6 +286,7 @@ func (a *assessor) dockerRun(name string, rest []arg) {
 		switch s {
 		case "--privileged":
 			a.add(CatContainers, LevelHigh, "`"+name+" run --privileged` gives the container full access to the host")
+			a.add(CatPrivilege, LevelHigh, "a privileged container can take over the host as root")
 		case "--pid", "--net", "--network", "--ipc", "--userns", "--uts", "--cgroupns":
 			if v == "host" {
 				a.add(CatContainers, LevelHigh, "`"+name+" run "+s+"=host` shares the host's "+strings.TrimPrefix(s, "--")+" namespace with the container")
@@ -309,6 +321,7 @@ func (a *assessor) dockerMount(name, v string) {
 	switch {
 	case src == "/" || src == "/etc" || src == "/root" || src == "/boot" || src == "/var" || src == "/usr" || src == "/proc" || src == "/sys" || src == "/dev" || src == "/home" || src == "~" || src == "$HOME":
 		a.add(CatContainers, LevelCritical, "`"+name+" run -v "+v+"` mounts the host's "+quote(src)+" into the container")
+		a.add(CatPrivilege, LevelHigh, "the container gets root write access to the host's "+quote(src))
 	case strings.Contains(src, "docker.sock") || strings.Contains(src, "containerd.sock"):
 		a.add(CatContainers, LevelHigh, "`"+name+" run` mounts the container engine socket, which gives root on the host")
 	case strings.Contains(src, ".ssh") || strings.Contains(src, ".aws") || strings.Contains(src, ".kube"):

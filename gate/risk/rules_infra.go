@@ -31,14 +31,14 @@ func (a *assessor) rules3(name string, args []arg, c ctx) bool {
 		a.dataStore(name, args)
 	case "dropdb", "dropuser", "mysqladmin", "mongorestore", "pg_restore", "pg_dropcluster":
 		a.dbAdmin(name, args)
-	case "rails", "rake", "manage.py", "django-admin", "artisan", "prisma", "flyway", "liquibase", "alembic", "knex", "sequelize", "sequelize-cli", "typeorm",
+	case "rails", "rake", "manage.py", "django-admin", "artisan", "rails-runner", "prisma", "flyway", "liquibase", "alembic", "knex", "sequelize", "sequelize-cli", "typeorm",
 		"goose", "migrate", "dbmate", "sqlx", "diesel", "atlas", "drizzle-kit", "db-migrate", "node-pg-migrate", "mix", "sqitch", "skeema", "refinery", "ef", "dotnet-ef", "flask", "console":
 		a.migrations(name, args)
 	case "apt", "apt-get", "aptitude", "yum", "dnf", "microdnf", "apk", "zypper", "pacman", "yay", "brew", "port", "snap", "flatpak", "choco", "winget", "scoop",
 		"pip", "pip3", "pipx", "conda", "mamba", "micromamba", "gem", "cargo", "go", "dpkg", "rpm", "nix-env", "emerge", "pkg", "opkg", "luarocks", "cpan", "cpanm", "composer":
 		a.pkg(name, args)
 	case "heroku", "fly", "flyctl", "doctl", "vercel", "netlify", "firebase", "hcloud", "linode-cli", "railway", "render", "wrangler", "oci", "ibmcloud", "scw", "exo", "upctl":
-		a.paas(name, args)
+		a.paas(name, args, c)
 	case "vault", "sops", "ansible-vault", "op", "doppler", "infisical", "bw", "lpass", "security", "gopass", "pass", "chamber", "berglas", "age", "kubeseal":
 		a.secretTool(name, args, c)
 	case "ansible", "ansible-playbook", "salt", "pssh", "parallel-ssh", "clush", "pdsh":
@@ -48,13 +48,35 @@ func (a *assessor) rules3(name string, args []arg, c ctx) bool {
 	case "dig", "nslookup", "host", "ping", "traceroute":
 	case "Remove-Item", "ri", "del", "erase", "rd", "Clear-Disk", "Format-Volume", "Stop-Computer", "Restart-Computer":
 		a.windows(name, args)
+	case "umask":
+		if len(args) > 0 && (args[0].s == "000" || args[0].s == "0000" || args[0].s == "0" || args[0].s == "002" && false) {
+			a.add(CatPermissions, LevelMedium, "`umask "+args[0].s+"` makes every file created afterwards writable by all users")
+		}
+	case "at", "batch":
+		a.add(CatSystemProcess, LevelLow, "`"+name+"` schedules commands to run later")
+		if c.stdin == stdinText {
+			cc := c
+			cc.depth++
+			cc.stdin, cc.hdoc = stdinTerminal, ""
+			a.script(c.hdoc, cc, false)
+		}
+	case "netsh", "Set-NetFirewallProfile":
+		if l := strings.ToLower(joinArgs(args)); strings.Contains(l, "state off") || strings.Contains(l, "-enabled false") {
+			a.add(CatNetworkExposure, LevelHigh, "`"+name+"` turns the Windows firewall off")
+		}
+	case "gpg", "gpg2":
+		if hasFlag(args, "--export-secret-keys", "--export-secret-subkeys") {
+			a.add(CatSecrets, LevelHigh, "`gpg --export-secret-keys` prints private signing keys")
+		}
+	case "bfg", "git-filter-repo":
+		a.add(CatVCSRewrite, LevelHigh, "`"+name+"` rewrites the repository's history")
 	case "unset":
 		if anyArg(args, func(x arg) bool { return x.s == "HISTFILE" }) {
 			a.add(CatSystemProcess, LevelMedium, "`unset HISTFILE` disables shell history, which hides what was run")
 		}
 	case "etcdctl", "kafka-topics", "kafka-topics.sh", "kafka-consumer-groups", "nodetool":
 		a.dataStore(name, args)
-	case "crictl", "ctr", "nomad", "consul", "vagrant", "virsh", "lxc", "multipass", "packer", "vboxmanage", "qm", "pct":
+	case "crictl", "ctr", "nomad", "consul", "vagrant", "virsh", "lxc", "multipass", "packer", "vboxmanage", "qm", "pct", "openstack", "incus":
 		a.otherInfra(name, args)
 	default:
 		a.secretArgs(name, args, c)
@@ -78,8 +100,8 @@ func (a *assessor) terraform(name string, args []arg) {
 	}
 	auto := hasFlag(args, "-auto-approve", "--auto-approve", "-auto-approve=true", "--terragrunt-non-interactive", "--non-interactive")
 	switch sub {
-	case "destroy":
-		a.add(CatInfraTeardown, LevelCritical, "`"+name+" destroy` deletes every resource the configuration manages")
+	case "destroy", "destroy-all":
+		a.add(CatInfraTeardown, LevelCritical, "`"+name+" "+sub+"` deletes every resource the configuration manages")
 	case "apply":
 		switch {
 		case hasFlag(args, "-destroy", "--destroy"):
@@ -153,15 +175,14 @@ func (a *assessor) iac(name string, args []arg) {
 		return
 	}
 	verb := p[0].s
+	if len(p) > 1 && (p[1].s == "delete" || p[1].s == "destroy" || p[1].s == "remove") && (name == "copilot" || name == "eksctl" || name == "kops" || name == "amplify") {
+		verb = p[1].s
+	}
 	switch {
 	case (verb == "delete" || verb == "destroy") && (name == "kind" || name == "k3d" || name == "minikube"):
 		a.add(CatInfraTeardown, LevelLow, "`"+name+" "+verb+"` removes a local development cluster")
 	case verb == "destroy" || verb == "remove" || verb == "delete" || verb == "teardown":
-		target := ""
-		if len(p) > 1 {
-			target = " " + p[1].s
-		}
-		a.add(CatInfraTeardown, LevelCritical, "`"+name+" "+verb+target+"` deletes the deployed infrastructure")
+		a.add(CatInfraTeardown, LevelCritical, "`"+name+" "+strings.Join(firstN(p, 2), " ")+"` deletes the deployed infrastructure")
 	case verb == "deploy" && anyArg(args, func(x arg) bool { return x.s == "never" }):
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" deploy --require-approval never` skips review of security-relevant changes")
 	case verb == "deploy" || verb == "up" || verb == "create" || verb == "apply":
@@ -290,8 +311,10 @@ func (a *assessor) kubeChange(name, verb, kind string, args []arg) {
 		a.add(CatPrivilege, LevelHigh, "`"+name+" "+verb+"` grants the cluster-admin role")
 	case verb == "replace" && hasFlag(args, "--force"):
 		a.add(CatInfraTeardown, LevelHigh, "`"+name+" replace --force` deletes and recreates resources")
+	case verb == "expose" && (strings.Contains(l, "LoadBalancer") || strings.Contains(l, "NodePort")):
+		a.add(CatNetworkExposure, LevelMedium, "`"+name+" expose` publishes a service outside the cluster")
 	case verb == "apply" && hasFlag(args, "--prune"):
-		a.add(CatInfraTeardown, LevelMedium, "`"+name+" apply --prune` deletes resources missing from the manifests")
+		a.add(CatInfraTeardown, LevelHigh, "`"+name+" apply --prune` deletes resources missing from the manifests")
 	case verb == "rollout" && kind == "undo":
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" rollout undo` reverts a deployment")
 	case verb == "run" && strings.Contains(l, "privileged"):

@@ -81,15 +81,24 @@ func (a *assessor) pkg(name string, args []arg) {
 	}
 }
 
-func (a *assessor) paas(name string, args []arg) {
+func (a *assessor) paas(name string, args []arg, c ctx) {
 	p := positionals(args, "-a", "--app", "-r", "--remote", "-c", "--config", "--project", "--token", "-t", "--scope", "--region", "-s")
+	if len(p) > 1 && (p[0].s == "run" || p[0].s == "run:detached") && (name == "heroku" || name == "railway" || name == "render") {
+		cc := c
+		cc.depth++
+		a.add(CatRemoteCode, LevelLow, "runs a one-off command on the `"+name+"` app")
+		a.exec(p[1:], cc)
+		return
+	}
 	l := strings.ToLower(strings.Join(firstN(p, 4), " "))
 	switch {
 	case strings.Contains(l, "destroy") || strings.Contains(l, "pg:reset") || strings.Contains(l, "projects:delete") || strings.Contains(l, "firestore:delete") && hasFlag(args, "--all-collections", "-r", "--recursive") || strings.Contains(l, "database:remove") || strings.Contains(l, "apps delete") || strings.Contains(l, "apps:delete"):
 		a.add(CatCloud, LevelCritical, "`"+name+" "+l+"` destroys an application, project or database")
-	case strings.Contains(l, "delete") || strings.Contains(l, "remove") || strings.Contains(l, " rm") || strings.HasPrefix(l, "rm") || strings.Contains(l, "firestore:delete"):
+	case strings.Contains(l, "delete") || strings.Contains(l, "remove") || strings.Contains(l, " rm") || strings.HasPrefix(l, "rm") || strings.Contains(l, "firestore:delete") || strings.Contains(l, "terminate"):
 		a.add(CatCloud, LevelHigh, "`"+name+" "+l+"` deletes cloud resources")
-	case strings.Contains(l, "config") && (strings.Contains(l, "get") || l == "config") && name == "heroku", strings.Contains(l, "secrets list") || strings.Contains(l, "auth token") || strings.Contains(l, "auth:token"):
+	case strings.HasPrefix(l, "config") && name == "heroku" && !strings.Contains(l, "config:set") && !strings.Contains(l, "config:unset"):
+		a.add(CatSecrets, LevelHigh, "`heroku "+l+"` prints the app's configuration, which holds its secrets")
+	case strings.Contains(l, "secrets list") || strings.Contains(l, "auth token") || strings.Contains(l, "auth:token"):
 		a.add(CatSecrets, LevelMedium, "`"+name+" "+l+"` prints application configuration or tokens")
 	case strings.Contains(l, "scale") && strings.Contains(l, "=0"), strings.Contains(l, "maintenance:on"), strings.Contains(l, "ps:stop"), strings.Contains(l, "scale count 0"):
 		a.add(CatCloud, LevelHigh, "`"+name+" "+l+"` takes the application offline")
@@ -263,10 +272,14 @@ func (a *assessor) otherInfra(name string, args []arg) {
 	p := positionals(args, "-n", "--namespace", "-address", "-token", "-r", "--runtime-endpoint")
 	l := strings.ToLower(strings.Join(firstN(p, 3), " "))
 	switch {
+	case name == "consul" && strings.Contains(l, "delete") && hasFlag(args, "-recurse"):
+		a.add(CatInfraTeardown, LevelHigh, "`consul kv delete -recurse` deletes a whole key tree")
 	case name == "vagrant" && strings.Contains(l, "destroy"):
 		a.add(CatInfraTeardown, LevelMedium, "`vagrant destroy` deletes local virtual machines")
 	case strings.Contains(l, "destroy") || strings.Contains(l, "undefine") || strings.Contains(l, "purge") || strings.HasPrefix(l, "job stop") && hasFlag(args, "-purge"):
 		a.add(CatInfraTeardown, LevelHigh, "`"+name+" "+l+"` destroys virtual machines or jobs")
+	case name == "openstack" && strings.Contains(l, "delete"):
+		a.add(CatCloud, LevelHigh, "`openstack "+l+"` deletes cloud resources")
 	case strings.Contains(l, "delete") || strings.HasPrefix(l, "rm") || strings.Contains(l, " rm") || strings.Contains(l, "stop"):
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" "+l+"` stops or deletes workloads")
 	case strings.Contains(l, "kv get") || strings.Contains(l, "acl token"):

@@ -151,9 +151,37 @@ func (a *assessor) upload(name string, args []arg, c ctx) {
 		case file == "/etc/passwd" || file == "/etc/hosts" || strings.HasPrefix(file, "/etc/") || strings.HasPrefix(file, "/var/log"):
 			a.add(CatExfiltration, LevelHigh, "`"+name+"` uploads the system file "+quote(file))
 		case file != "" && file != "-":
+			if dest := dropSite(args); dest != "" {
+				a.add(CatExfiltration, LevelHigh, "`"+name+"` uploads "+quote(file)+" to "+quote(dest)+", a file-drop or bare-IP host")
+				continue
+			}
 			a.add(CatExfiltration, LevelLow, "`"+name+"` uploads the file "+quote(file))
 		}
 	}
+}
+
+// dropSite returns a URL argument that points at an anonymous file-drop
+// service or a bare IP address, where uploads are rarely legitimate.
+func dropSite(args []arg) string {
+	for _, x := range args {
+		u := strings.ToLower(x.s)
+		if !strings.Contains(u, "://") {
+			continue
+		}
+		host := u[strings.Index(u, "://")+3:]
+		if i := strings.IndexAny(host, "/:?"); i >= 0 {
+			host = host[:i]
+		}
+		for _, d := range []string{"transfer.sh", "pastebin.com", "paste.ee", "0x0.st", "file.io", "webhook.site", "requestbin", "pipedream.net", "ngrok", "hastebin", "termbin.com", "oast", "interact.sh", "burpcollaborator", "anonfiles", "temp.sh", "bashupload"} {
+			if strings.Contains(host, d) {
+				return x.s
+			}
+		}
+		if host != "" && strings.Trim(host, "0123456789.") == "" && host != "127.0.0.1" && !strings.HasPrefix(host, "10.") && !strings.HasPrefix(host, "192.168.") {
+			return x.s
+		}
+	}
+	return ""
 }
 
 func (a *assessor) netcat(name string, args []arg, c ctx) {
@@ -300,7 +328,7 @@ func (a *assessor) users(name string, args []arg) {
 				}
 			}
 		}
-		if hasFlag(args, "-o") && anyArg(args, func(x arg) bool { return x.s == "0" }) || anyArg(args, func(x arg) bool { return x.s == "-u0" || x.s == "--uid=0" }) {
+		if flagValue(args, "-u", "--uid") == "0" || hasFlag(args, "-o") && anyArg(args, func(x arg) bool { return x.s == "0" }) || anyArg(args, func(x arg) bool { return x.s == "-u0" || x.s == "--uid=0" }) {
 			a.add(CatPrivilege, LevelCritical, "`"+name+"` creates a second root account (uid 0)")
 			return
 		}

@@ -42,8 +42,8 @@ func (a *assessor) disk(name string, args []arg) {
 		} else if name == "swapoff" || name == "umount" && strings.Contains(l, "-l") {
 			a.add(CatSystemProcess, LevelMedium, "`"+name+" "+l+"` detaches storage in use")
 		}
-	case "zpool", "zfs", "lvremove", "vgremove", "pvremove", "mdadm", "cryptsetup", "nvme", "diskutil", "hdparm":
-		for _, bad := range []string{"destroy", "lvremove", "vgremove", "pvremove", "--zero-superblock", "luksformat", "erase", "format", "--security-erase", "reformat", "partitiondisk", "secureerase", "--stop", "--fail", "luksremovekey"} {
+	case "zpool", "zfs", "lvremove", "vgremove", "pvremove", "pvcreate", "vgcreate", "mdadm", "cryptsetup", "nvme", "diskutil", "hdparm":
+		for _, bad := range []string{"destroy", "pvcreate", "vgcreate", "--create", "zpool create", "labelclear", "lvremove", "vgremove", "pvremove", "--zero-superblock", "luksformat", "erase", "format", "--security-erase", "reformat", "partitiondisk", "secureerase", "--stop", "--fail", "luksremovekey"} {
 			if strings.Contains(strings.ToLower(name+" "+l), bad) {
 				a.add(CatDiskDevice, LevelCritical, "`"+name+" "+shorten(l, 50)+"` destroys a disk, volume or its data")
 				return

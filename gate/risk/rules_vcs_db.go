@@ -26,6 +26,10 @@ func (a *assessor) git(args []arg, c ctx) {
 			}
 			a.add(CatVCSRewrite, lvl, "`git clean "+joinArgs(rest)+"` permanently deletes untracked files")
 		}
+	case "lfs":
+		if len(rp) > 1 && rp[0].s == "migrate" && rp[1].s == "import" {
+			a.add(CatVCSRewrite, LevelHigh, "`git lfs migrate import` rewrites the repository's history")
+		}
 	case "filter-branch", "filter-repo":
 		a.add(CatVCSRewrite, LevelHigh, "`git "+sub+"` rewrites the repository's history")
 	case "branch":
@@ -34,7 +38,7 @@ func (a *assessor) git(args []arg, c ctx) {
 		}
 	case "checkout", "restore":
 		staged := hasFlag(rest, "--staged", "-S") && !hasFlag(rest, "--worktree", "-W")
-		if !staged && anyArg(rp, func(x arg) bool { return x.s == "." }) && (sub == "restore" || flagIndex(rest, "--") >= 0 || hasFlag(rest, "-f", "--force")) {
+		if !staged && anyArg(rp, func(x arg) bool { return x.s == "." || x.s == "*" }) {
 			a.add(CatVCSRewrite, LevelMedium, "`git "+sub+" .` discards all uncommitted changes")
 		}
 	case "stash":
@@ -136,6 +140,8 @@ func (a *assessor) gh(args []arg) {
 	switch {
 	case strings.HasPrefix(l, "repo delete"):
 		a.add(CatVCSRewrite, LevelCritical, "`gh repo delete` deletes a GitHub repository")
+	case strings.HasPrefix(l, "repo edit") && strings.Contains(joinArgs(args), "public"):
+		a.add(CatNetworkExposure, LevelHigh, "`gh repo edit --visibility public` publishes the repository")
 	case strings.HasPrefix(l, "repo archive"), strings.HasPrefix(l, "release delete"), strings.HasPrefix(l, "secret delete"):
 		a.add(CatVCSRewrite, LevelMedium, "`gh "+l+"` removes GitHub data")
 	case strings.HasPrefix(l, "auth token"):
@@ -205,13 +211,24 @@ func (a *assessor) sqlClient(name string, args []arg, c ctx) {
 	}
 	switch c.stdin {
 	case stdinFile:
-		a.add(CatDatabase, LevelLow, "`"+name+"` runs the SQL file "+quote(c.hdoc)+", whose content is not visible here")
+		a.add(CatDatabase, sqlFileLevel(c.hdoc), "`"+name+"` runs the SQL file "+quote(c.hdoc)+", whose content is not visible here")
 	case stdinPipe, stdinNet, stdinDecoded:
 		a.add(CatDatabase, LevelMedium, "`"+name+"` runs SQL produced by "+quote(c.from)+", which is not visible here")
 	}
 	if f := flagValue(args, "-f", "--file", "-i", "--input"); f != "" && name != "redis-cli" {
-		a.add(CatDatabase, LevelLow, "`"+name+"` runs the SQL file "+quote(f)+", whose content is not visible here")
+		a.add(CatDatabase, sqlFileLevel(f), "`"+name+"` runs the SQL file "+quote(f)+", whose content is not visible here")
 	}
+}
+
+// sqlFileLevel judges an unseen SQL file by its name.
+func sqlFileLevel(f string) Level {
+	l := strings.ToLower(baseName(f))
+	for _, w := range []string{"drop", "truncate", "reset", "wipe", "destroy", "purge", "delete", "cleanup", "down"} {
+		if strings.Contains(l, w) {
+			return LevelMedium
+		}
+	}
+	return LevelLow
 }
 
 // sql rates SQL (or Redis/Mongo) statements.
@@ -262,7 +279,9 @@ func sqlStatement(st string) (Level, string) {
 		return LevelHigh, "runs a program on the database server"
 	case has("INTO OUTFILE") || has("INTO DUMPFILE"):
 		return LevelMedium, "writes query results to a file on the server"
-	case strings.HasPrefix(st, "DEL ") || strings.HasPrefix(st, "UNLINK ") || strings.HasPrefix(st, "CONFIG SET") || strings.HasPrefix(st, "SHUTDOWN") || strings.HasPrefix(st, "DEBUG"):
+	case strings.HasPrefix(st, "CONFIG SET") || strings.HasPrefix(st, "SLAVEOF") || strings.HasPrefix(st, "REPLICAOF") || strings.HasPrefix(st, "MODULE LOAD"):
+		return LevelHigh, "reconfigures the server (a common way to plant files or take over the host)"
+	case strings.HasPrefix(st, "DEL ") || strings.HasPrefix(st, "UNLINK ") || strings.HasPrefix(st, "SHUTDOWN") || strings.HasPrefix(st, "DEBUG"):
 		return LevelMedium, "deletes keys or reconfigures the server"
 	case strings.HasPrefix(st, "ALTER") || strings.HasPrefix(st, "REVOKE"):
 		return LevelMedium, "changes the schema or privileges"
@@ -275,6 +294,14 @@ func sqlStatement(st string) (Level, string) {
 // migrations rates schema-migration and framework database commands.
 func (a *assessor) migrations(tool string, args []arg) {
 	l := strings.ToLower(joinArgs(args))
+	if p := positionals(args, "-e", "--environment", "--settings"); len(p) > 1 && (p[0].s == "runner" || p[0].s == "r" || p[0].s == "shell" || p[0].s == "tinker" || p[0].s == "eval" || p[0].s == "rpc") {
+		code := p[1].s
+		if v := flagValue(args, "-c", "--command", "--execute"); v != "" {
+			code = v
+		}
+		a.code(tool, code, ctx{})
+		return
+	}
 	type rule struct {
 		words []string
 		lvl   Level
