@@ -76,3 +76,28 @@ func reportLatency(b *testing.B, lat []time.Duration) {
 	b.ReportMetric(ms(lat[len(lat)/2]), "median-ms")
 	b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
 }
+
+// BenchmarkAllowedFastPathServeInProcess splits the figure above: the gate
+// flow in this process (no binary start) against the real `stepgate serve`.
+//
+//	go test -run '^$' -bench AllowedFastPathServeInProcess -benchtime 100x ./gate/action
+func BenchmarkAllowedFastPathServeInProcess(b *testing.B) {
+	a := startApp(b)
+	h := newHarness(b)
+	cfg := Config{Command: "echo safe", Server: a.proxy.URL, Shell: "bash", Timeout: time.Minute, Environment: "production"}
+	var lat []time.Duration
+	for b.Loop() {
+		a.newRun(h)
+		out := &firstWrite{}
+		opts := h.options()
+		opts.Stdout = out
+		opts.HTTPClient = &http.Client{Transport: &http.Transport{}}
+		start := time.Now()
+		if code := New(cfg, opts).Run(context.Background()); code != 0 {
+			b.Fatalf("exit %d: %s", code, h.stderr.String())
+		}
+		lat = append(lat, out.at.Sub(start))
+		opts.HTTPClient.CloseIdleConnections()
+	}
+	reportLatency(b, lat)
+}
