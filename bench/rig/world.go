@@ -84,7 +84,7 @@ func NewWorld(dir string) (*World, error) {
 	s.SetFile(Repo, "", ".github/stepgate.yml", Policy)
 	s.AddPullRequest(Repo, ghstandin.PullRequest{Number: PR, Title: "bench", HeadSHA: HeadSHA,
 		HeadRef: "feature", BaseRef: "main", Author: Actor})
-	if w.RepoID, err = repoID(s); err != nil {
+	if w.RepoID, err = repoID(s, Repo); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -146,8 +146,31 @@ func (w *World) CheckRun(ctx context.Context, id string) (int64, error) {
 	}
 }
 
-func repoID(s *ghstandin.Server) (int64, error) {
-	p, err := s.InstallationPayload("created", Repo, Actor)
+// AddRepo adds another repository of the acme organisation with the same
+// people and the given policy ("" = none) and returns its id.
+func (w *World) AddRepo(name, policy string) (int64, error) {
+	s := w.Standin
+	s.AddRepo(ghstandin.Repo{FullName: name, DefaultBranch: "main"})
+	s.SetPermission(name, Actor, "write")
+	s.SetPermission(name, Reviewer, "write")
+	s.SetPermission(name, Second, "maintain")
+	if policy != "" {
+		s.SetFile(name, "", ".github/stepgate.yml", policy)
+	}
+	s.AddPullRequest(name, ghstandin.PullRequest{Number: PR, Title: "bench", HeadSHA: HeadSHA,
+		HeadRef: "feature", BaseRef: "main", Author: Actor})
+	return repoID(s, name)
+}
+
+// TokenFor mints a gate token for run runID of repository name (id).
+func (w *World) TokenFor(name string, id, runID int64, appURL string) (string, error) {
+	c := w.Claims(runID)
+	c["repository"], c["repository_id"] = name, strconv.FormatInt(id, 10)
+	return w.Issuer.Mint(c, appURL, time.Hour)
+}
+
+func repoID(s *ghstandin.Server, name string) (int64, error) {
+	p, err := s.InstallationPayload("created", name, Actor)
 	if err != nil {
 		return 0, err
 	}
@@ -162,9 +185,9 @@ func repoID(s *ghstandin.Server) (int64, error) {
 		return 0, err
 	}
 	for _, r := range v.Repositories {
-		if r.FullName == Repo {
+		if r.FullName == name {
 			return r.ID, nil
 		}
 	}
-	return 0, fmt.Errorf("repository id of %s not in the installation payload", Repo)
+	return 0, fmt.Errorf("repository id of %s not in the installation payload", name)
 }

@@ -1,0 +1,99 @@
+// Package hostile feeds the App (a child process wired like `stepgate
+// serve`, on loopback) hostile input: oversized and malformed bodies, wrong
+// content types, huge, NUL-laden, bidi and homoglyph commands and comments,
+// markdown/HTML breakout attempts, malformed and huge policy files, deeply
+// nested shells. Each must get a clear answer, and the App must go on
+// serving everyone else.
+package hostile
+
+import (
+	"context"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepgate/stepgate/gate"
+
+	"github.com/stepgate/stepgate/bench/rig"
+)
+
+func TestMain(m *testing.M) {
+	rig.RunChildIfRequested()
+	os.Exit(m.Run())
+}
+
+// ctxFor bounds a test's waits well inside the CI budget.
+func ctxFor(t *testing.T, d time.Duration) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func newWorld(t *testing.T) *rig.World {
+	t.Helper()
+	w, err := rig.NewWorld(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	return w
+}
+
+// childLog is where App children write: the test log with
+// STEPGATE_TEST_LOG=1, else nowhere.
+func childLog(t *testing.T) io.Writer {
+	if os.Getenv("STEPGATE_TEST_LOG") == "" {
+		return nil
+	}
+	return tWriter{t}
+}
+
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func startApp(t *testing.T, ctx context.Context, cfg rig.AppConfig) *rig.App {
+	t.Helper()
+	if cfg.Log == nil {
+		cfg.Log = childLog(t)
+	}
+	app, err := rig.StartApp(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(app.Stop)
+	return app
+}
+
+// stillServes proves the App is healthy after hostile input: a normal
+// request is created, approved by a click and seen approved.
+func stillServes(t *testing.T, ctx context.Context, w *rig.World, app *rig.App, runID int64) {
+	t.Helper()
+	api := rig.NewAPI(app.URL)
+	tok, err := w.Token(runID, app.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, v, err := api.JSON(ctx, "POST", "/api/v1/requests", tok, rig.CreateBody("./deploy.sh --after-hostile-input", "after"))
+	if err != nil || code != 201 {
+		t.Fatalf("App no longer serves: create = %d %v", code, err)
+	}
+	cr, err := w.CheckRun(ctx, v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Standin.SetWebhookTarget(app.URL + "/webhook")
+	if st, err := w.Standin.ClickAction(rig.Repo, cr, "approve", rig.Reviewer); err != nil || st >= 300 {
+		t.Fatalf("App no longer serves webhooks: %d %v", st, err)
+	}
+	code, v, err = api.JSON(ctx, "GET", "/api/v1/requests/"+v.ID, tok, nil)
+	if err != nil || code != 200 || v.Status != gate.StatusApproved {
+		t.Fatalf("App no longer decides: GET = %d %q %v", code, v.Status, err)
+	}
+}
