@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -51,5 +52,33 @@ func TestDecisionReachesOtherReplica(t *testing.T) {
 		t.Errorf("replica A's waiter woke %v after the webhook on B, want well under the 10s re-read", d)
 	} else {
 		t.Logf("cross-replica propagation: %v", d)
+	}
+}
+
+// Two reviewers approve at the same moment on two replicas: whichever
+// write comes last sees both votes and settles the request, every time.
+func TestConcurrentVotesOnTwoReplicas(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.gh.setFile(repoA, PolicyPath, "version: 1\nrules:\n  - name: two\n    require: { role: write, count: 2 }\n")
+	h.gh.setPerm(repoA, "bob", "write")
+	h.gh.setPerm(repoA, "carol", "write")
+	b, err := New(Config{Store: h.st, GitHub: h.gh, PublicURL: publicURL, OIDCIssuer: h.iss.URL(),
+		WebhookSecrets: []string{testSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bHTTP := httptest.NewServer(b.Handler())
+	t.Cleanup(bHTTP.Close)
+	onB := &harness{t: t, http: bHTTP}
+	for round := range 15 {
+		id, cr := h.pendingRequest(h.newRun(), "./deploy.sh")
+		var wg sync.WaitGroup
+		wg.Go(func() { h.webhook("check_run", clickPayload(t, repoA, repoAID, id, cr, "approve", "bob", "User"), testSecret, fmt.Sprintf("bob-%d", round)) })
+		wg.Go(func() { onB.webhook("check_run", clickPayload(t, repoA, repoAID, id, cr, "approve", "carol", "User"), testSecret, fmt.Sprintf("carol-%d", round)) })
+		wg.Wait()
+		if r := h.request(id); r.Status != gate.StatusApproved || len(r.DecidedBy) != 2 {
+			t.Fatalf("round %d: %s decided by %v with %d votes, want approved by both", round, r.Status, r.DecidedBy, len(r.Votes))
+		}
 	}
 }

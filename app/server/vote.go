@@ -102,7 +102,7 @@ func (s *Server) tryVote(ctx context.Context, log *slog.Logger, req *gate.Reques
 	prog := policy.Check(sp.Require, votes, req.SelfApproval)
 	v := gate.Vote{Login: login, Approve: b.approve, Remember: b.remember && req.RememberTTL > 0,
 		Channel: b.channel, Satisfied: prog.Counted[login], Comment: b.comment, At: s.now().UTC()}
-	done, err := s.store.Vote(ctx, req.ID, v, decision(req, v, prog))
+	done, err := s.store.Vote(ctx, req.ID, v, decision(append(append([]gate.Vote(nil), req.Votes...), v), req.RememberTTL, prog))
 	if errors.Is(err, store.ErrConflict) {
 		for _, old := range req.Votes {
 			if strings.EqualFold(old.Login, login) {
@@ -121,8 +121,41 @@ func (s *Server) tryVote(ctx context.Context, log *slog.Logger, req *gate.Reques
 		s.finish(ctx, done, login, true)
 		return string(done.Status), false, nil
 	}
+	if len(done.Votes) > len(req.Votes)+1 {
+		// Others voted between our read and our write (another replica):
+		// the last writer sees every vote and settles the outcome.
+		if final, ok := s.settle(ctx, done, sp, login); ok {
+			return string(final.Status), false, nil
+		}
+	}
 	s.refreshOnGitHub(ctx, done, "", true)
 	return "vote", false, nil
+}
+
+// settle recomputes progress over all votes a request holds and, when they
+// decide it, finalizes it. It returns false when the request stays pending
+// or someone else finalized it first.
+func (s *Server) settle(ctx context.Context, r *gate.Request, sp *spec, actor string) (*gate.Request, bool) {
+	votes, err := s.priorVotes(ctx, r, sp)
+	if err != nil {
+		s.logger(ctx).WarnContext(ctx, "recomputing progress", "err", err)
+		return nil, false
+	}
+	prog := policy.Check(sp.Require, votes, r.SelfApproval)
+	d := decision(r.Votes, r.RememberTTL, prog)
+	if !d.Status.Final() {
+		return nil, false
+	}
+	final, err := s.store.Finalize(ctx, r.ID, d, s.now())
+	if err != nil {
+		if !errors.Is(err, store.ErrConflict) {
+			s.metrics.storeErrors.WithLabelValues("finalize").Inc()
+			s.logger(ctx).WarnContext(ctx, "finalizing after concurrent votes", "err", err)
+		}
+		return nil, false
+	}
+	s.finish(ctx, final, actor, false)
+	return final, true
 }
 
 // priorVotes rebuilds the facts of everyone who voted before, from the
@@ -143,41 +176,31 @@ func (s *Server) priorVotes(ctx context.Context, req *gate.Request, sp *spec) ([
 	return out, nil
 }
 
-// decision turns progress into the Decide stored with the vote.
-func decision(req *gate.Request, v gate.Vote, prog policy.Progress) store.Decide {
+// decision turns progress over votes into the Decide to store.
+func decision(votes []gate.Vote, rememberTTL int64, prog policy.Progress) store.Decide {
 	switch {
 	case prog.Rejected:
 		reason := "rejected by " + prog.RejectedBy
-		if c := rejectComment(req, v, prog.RejectedBy); c != "" {
-			reason += ": " + c
+		for _, v := range votes {
+			if !v.Approve && strings.EqualFold(v.Login, prog.RejectedBy) && v.Comment != "" {
+				reason += ": " + v.Comment
+			}
 		}
 		return store.Decide{Status: gate.StatusRejected, DecidedBy: []string{prog.RejectedBy}, Reason: reason}
 	case prog.Met:
 		d := store.Decide{Status: gate.StatusApproved}
 		remember := false
-		for _, old := range append(append([]gate.Vote(nil), req.Votes...), v) {
-			if old.Approve && len(prog.Counted[old.Login]) > 0 {
-				d.DecidedBy = append(d.DecidedBy, old.Login)
-				remember = remember || old.Remember
+		for _, v := range votes {
+			if v.Approve && len(prog.Counted[v.Login]) > 0 {
+				d.DecidedBy = append(d.DecidedBy, v.Login)
+				remember = remember || v.Remember
 			}
 		}
-		d.Remember = remember && req.RememberTTL > 0
+		d.Remember = remember && rememberTTL > 0
 		d.Reason = "approved by " + strings.Join(d.DecidedBy, ", ")
 		return d
 	}
 	return store.Decide{Status: gate.StatusPending}
-}
-
-func rejectComment(req *gate.Request, v gate.Vote, by string) string {
-	if strings.EqualFold(v.Login, by) {
-		return v.Comment
-	}
-	for _, old := range req.Votes {
-		if strings.EqualFold(old.Login, by) {
-			return old.Comment
-		}
-	}
-	return ""
 }
 
 func (s *Server) recordVote(ctx context.Context, r *gate.Request, v gate.Vote) {
