@@ -1,0 +1,111 @@
+package hostile
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepgate/stepgate/bench/rig"
+	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/ghstandin"
+)
+
+// Hostile deliveries on POST /webhook: oversized, unsigned, mis-signed,
+// not JSON, form-encoded; and signed comments that look like commands but
+// are not (homoglyphs, bidi controls, NULs, a megabyte of text). None may
+// decide the pending request, none may cause a 5xx, and the App keeps
+// serving.
+func TestHostileWebhooksDecideNothing(t *testing.T) {
+	t.Parallel()
+	ctx := ctxFor(t, 2*time.Minute)
+	w := newWorld(t)
+	app := startApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
+	w.Standin.SetWebhookTarget(app.URL + "/webhook")
+	api := rig.NewAPI(app.URL)
+	tok, err := w.Token(1, app.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, v, err := api.JSON(ctx, "POST", "/api/v1/requests", tok, rig.CreateBody("./migrate.sh --env prod", "s1"))
+	if err != nil || code != 201 {
+		t.Fatalf("create = %d %v", code, err)
+	}
+	if _, err := w.CheckRun(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	signed := func(b []byte) string { return ghstandin.Sign(w.Secret, b) }
+	big := append([]byte(`{"action":"created","x":"`), bytes.Repeat([]byte("a"), 6<<20)...)
+	big = append(big, `"}`...)
+	for _, tc := range []struct {
+		name, event, ct, sig string
+		body                 []byte
+		want                 int // 0: any non-5xx
+	}{
+		{"over the size limit", "issue_comment", "application/json", signed(big), big, 413},
+		{"no signature", "check_run", "application/json", "", []byte(`{}`), 401},
+		{"wrong secret", "check_run", "application/json", ghstandin.Sign("not-the-secret", []byte(`{}`)), []byte(`{}`), 401},
+		{"sha1 signature", "check_run", "application/json", "sha1=" + strings.Repeat("0", 40), []byte(`{}`), 401},
+		{"signature not hex", "check_run", "application/json", "sha256=zz" + strings.Repeat("0", 62), []byte(`{}`), 401},
+		{"signed, not JSON", "check_run", "application/json", signed([]byte("{not json")), []byte("{not json"), 0},
+		{"signed, form-encoded", "issue_comment", "application/x-www-form-urlencoded", signed([]byte("payload=%7B%7D")), []byte("payload=%7B%7D"), 0},
+		{"signed, JSON of the wrong shape", "issue_comment", "application/json", signed([]byte(`[1,2,3]`)), []byte(`[1,2,3]`), 0},
+		{"signed, deeply nested", "check_run", "application/json", signed([]byte(strings.Repeat("[", 50000))), []byte(strings.Repeat("[", 50000)), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(ctx, "POST", app.URL+"/webhook", bytes.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", tc.ct)
+			req.Header.Set("X-GitHub-Event", tc.event)
+			req.Header.Set("X-GitHub-Delivery", "hostile-"+strings.ReplaceAll(tc.name, " ", "-"))
+			if tc.sig != "" {
+				req.Header.Set("X-Hub-Signature-256", tc.sig)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if tc.want != 0 && resp.StatusCode != tc.want {
+				t.Errorf("status %d, want %d", resp.StatusCode, tc.want)
+			}
+			if resp.StatusCode >= 500 {
+				t.Errorf("status %d: hostile input must not be a server error", resp.StatusCode)
+			}
+		})
+	}
+	for _, body := range []string{
+		"/st\u0435pgate approve " + v.ID,      // Cyrillic е
+		"/stepgate\u202e approve " + v.ID,     // bidi override
+		"/stepgate appr\u200bove " + v.ID,     // zero-width space
+		"/stepgate approve\x00 " + v.ID,       // NUL
+		"／stepgate approve " + v.ID,           // fullwidth solidus
+		strings.Repeat("lorem ipsum ", 90000), // ~1 MB, no command
+	} {
+		st, err := w.Standin.PostIssueComment(rig.Repo, rig.PR, rig.Reviewer, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st >= 500 {
+			t.Errorf("comment %q: status %d", truncate([]byte(body)), st)
+		}
+	}
+	code, got, err := api.JSON(ctx, "GET", "/api/v1/requests/"+v.ID, tok, nil)
+	if err != nil || code != 200 {
+		t.Fatalf("GET = %d %v", code, err)
+	}
+	if got.Status != gate.StatusPending || len(got.Approvals) != 0 {
+		t.Errorf("after hostile comments: status %q with approvals %v, want pending with none", got.Status, got.Approvals)
+	}
+	// The genuine command still works, so the refusals above are meaningful.
+	if st, err := w.Standin.PostIssueComment(rig.Repo, rig.PR, rig.Reviewer, "/stepgate approve "+v.ID); err != nil || st >= 300 {
+		t.Fatalf("genuine comment: %d %v", st, err)
+	}
+	if _, got, _ = api.JSON(ctx, "GET", "/api/v1/requests/"+v.ID, tok, nil); got.Status != gate.StatusApproved {
+		t.Errorf("genuine /stepgate approve: status %q, want approved", got.Status)
+	}
+	stillServes(t, ctx, w, app, 2)
+}
