@@ -485,6 +485,10 @@ var dangerous = []corpusCase{
 	{"netsh advfirewall set allprofiles state off", H, C, CatNetworkExposure},
 	{"oci compute instance terminate --instance-id x --force", H, C, CatCloud},
 	{"npx some-random-package", L, M, CatPackageInstall},
+	{"rm -rf /{bin,etc}", C, C, CatDestructiveFS},
+	{"rm -rf /usr/../", C, C, CatDestructiveFS},
+	{"rm -rf ~root", C, C, CatDestructiveFS},
+	{"rm -rf /*/*", C, C, CatDestructiveFS},
 	// unparseable
 	{`echo "unterminated`, H, H, CatUnparseable},
 	{"if then fi (", H, H, CatUnparseable},

@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"path"
 	"strings"
 )
 
@@ -93,7 +94,29 @@ func prefixBeforeVar(s string) string {
 var topDirs = []string{"bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "opt", "proc", "root", "sbin", "srv", "sys", "usr", "var", "Users", "System", "Library", "Applications", "mnt", "media", "snap"}
 
 func staticTier(p string) target {
+	if alts := braceAlternatives(p); alts != nil {
+		var worst target
+		for _, alt := range alts {
+			if t := staticTier(alt); t.lvl > worst.lvl || worst.desc == "" {
+				worst = t
+			}
+		}
+		return worst
+	}
 	q := quote(p)
+	if strings.HasPrefix(p, "/") && strings.Contains(p, "/.") {
+		// /usr/../ and /./ are the root filesystem in disguise.
+		p = path.Clean(p)
+	}
+	if strings.HasPrefix(p, "~") && !strings.HasPrefix(p, "~/") && len(p) > 1 {
+		user, rest, _ := strings.Cut(p[1:], "/")
+		if user == "root" {
+			p = "/root/" + rest
+		} else {
+			p = "/home/" + user + "/" + rest
+		}
+		p = strings.TrimSuffix(p, "/")
+	}
 	clean := strings.TrimRight(p, "/")
 	clean = strings.TrimSuffix(clean, "/.")
 	switch clean {
@@ -126,6 +149,20 @@ func staticTier(p string) target {
 	return absTier(clean, q)
 }
 
+// braceAlternatives expands the first {a,b} group of p, or returns nil.
+func braceAlternatives(p string) []string {
+	i := strings.IndexByte(p, '{')
+	j := strings.IndexByte(p, '}')
+	if i < 0 || j < i || !strings.Contains(p[i:j], ",") {
+		return nil
+	}
+	var out []string
+	for _, alt := range strings.Split(p[i+1:j], ",") {
+		out = append(out, p[:i]+alt+p[j+1:])
+	}
+	return out
+}
+
 func homeTier(rel, q string) target {
 	for _, c := range []string{".cache", ".npm", ".m2/repository", ".gradle/caches", "go/pkg", ".cargo/registry", ".yarn", ".pnpm-store", ".nuget/packages", ".local/share/virtualenvs", ".pyenv/versions", ".nvm/versions", ".rustup/toolchains", ".bundle", ".gem", ".android/build-cache", ".ivy2/cache", ".sbt", ".terraform.d/plugin-cache", "tmp", "work/_temp"} {
 		if rel == c || strings.HasPrefix(rel, c+"/") {
@@ -147,6 +184,9 @@ func absTier(clean, q string) target {
 			isTop = true
 			break
 		}
+	}
+	if strings.Contains(top, "*") {
+		return target{LevelCritical, "every top-level directory (" + q + ")"}
 	}
 	if isTop && (len(parts) == 1 || len(parts) == 2 && (parts[1] == "*" || parts[1] == ".*")) {
 		return target{LevelCritical, "the system directory " + q}
