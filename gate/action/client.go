@@ -27,7 +27,9 @@ type RetryPolicy struct {
 
 // DefaultRetry tries 5 times over about 15 s of back-off (plus the time the
 // attempts themselves take), then gives up and runs nothing.
-var DefaultRetry = RetryPolicy{Attempts: 5, Initial: time.Second, Max: 8 * time.Second}
+func DefaultRetry() RetryPolicy {
+	return RetryPolicy{Attempts: 5, Initial: time.Second, Max: 8 * time.Second}
+}
 
 func (p RetryPolicy) delay(attempt int) time.Duration {
 	d := p.Initial

@@ -47,7 +47,7 @@ type Options struct {
 	HTTPClient *http.Client
 	Now        func() time.Time
 	Sleep      func(context.Context, time.Duration) error
-	Retry      RetryPolicy   // default DefaultRetry
+	Retry      RetryPolicy   // default DefaultRetry()
 	PollWait   time.Duration // long-poll wait per round; default 30s
 	KillGrace  time.Duration // SIGTERM → SIGKILL; default 10s
 	// Signals, when set, are forwarded to the running command's process
@@ -84,7 +84,7 @@ func (o Options) withDefaults() Options {
 		o.Sleep = sleepCtx
 	}
 	if o.Retry.Attempts <= 0 {
-		o.Retry = DefaultRetry
+		o.Retry = DefaultRetry()
 	}
 	if o.PollWait <= 0 {
 		o.PollWait = 30 * time.Second
