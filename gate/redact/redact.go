@@ -12,36 +12,50 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Mask replaces every secret.
 const Mask = "***"
 
-// knownFormats are token formats with a recognisable shape. Each pattern's
-// first group, when present, is kept (a key name or URL user) and the rest
-// replaced.
-var knownFormats = []*regexp.Regexp{
-	regexp.MustCompile(`\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}\b`),
-	regexp.MustCompile(`\bgithub_pat_[A-Za-z0-9_]{22,255}\b`),
-	regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b`),
-	regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}\b`),
-	regexp.MustCompile(`\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}\b`),
-	regexp.MustCompile(`\bAIza[0-9A-Za-z_\-]{35}\b`),
-	regexp.MustCompile(`\bglpat-[A-Za-z0-9_\-]{20,}\b`),
-	regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`),
-	regexp.MustCompile(`\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b`),
-	regexp.MustCompile(`\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}`),
-	regexp.MustCompile(`(?s)-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)`),
+// patterns holds token formats with a recognisable shape (known) and the
+// keyed patterns below, whose first group (a key name or URL user) is kept.
+// They are compiled on first use, not at start-up: every stepgate process
+// imports this package, and most subcommands never redact.
+var patterns = sync.OnceValue(func() *compiled {
+	return &compiled{
+		known: []*regexp.Regexp{
+			regexp.MustCompile(`\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}\b`),
+			regexp.MustCompile(`\bgithub_pat_[A-Za-z0-9_]{22,255}\b`),
+			regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b`),
+			regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}\b`),
+			regexp.MustCompile(`\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}\b`),
+			regexp.MustCompile(`\bAIza[0-9A-Za-z_\-]{35}\b`),
+			regexp.MustCompile(`\bglpat-[A-Za-z0-9_\-]{20,}\b`),
+			regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`),
+			regexp.MustCompile(`\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b`),
+			regexp.MustCompile(`\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}`),
+			regexp.MustCompile(`(?s)-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)`),
+		},
+		keyed:     regexp.MustCompile(keyedPattern),
+		keyedFlag: regexp.MustCompile(keyedFlagPattern),
+		urlCreds:  regexp.MustCompile(urlCredsPattern),
+	}
+})
+
+type compiled struct {
+	known                      []*regexp.Regexp
+	keyed, keyedFlag, urlCreds *regexp.Regexp
 }
 
 // keyed finds values after a name that says "secret" (DB_PASSWORD=…,
 // api_key: …); keyedFlag the value of flags such as --token. Short flags
 // like -p'…' are left alone: too ambiguous.
-var keyed = regexp.MustCompile(`(?i)((?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret|auth[_-]?token)[A-Za-z0-9_]*(?:=|:\s*)["']?)([^\s"'&;|]{6,})`)
-var keyedFlag = regexp.MustCompile(`(?i)(--(?:password|passwd|secret|token|api-key|access-key|client-secret|auth-token)[=\s]["']?)([^\s"'&;|]{4,})`)
+const keyedPattern = `(?i)((?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret|auth[_-]?token)[A-Za-z0-9_]*(?:=|:\s*)["']?)([^\s"'&;|]{6,})`
+const keyedFlagPattern = `(?i)(--(?:password|passwd|secret|token|api-key|access-key|client-secret|auth-token)[=\s]["']?)([^\s"'&;|]{4,})`
 
 // urlCreds finds user:password@ in URLs.
-var urlCreds = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@]+:)([^/\s@]+)@`)
+const urlCredsPattern = `([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@]+:)([^/\s@]+)@`
 
 // String returns s with secrets replaced by Mask: each of the given secret
 // values (values shorter than 4 characters are ignored, as masking them
@@ -56,12 +70,13 @@ func String(s string, secrets ...string) string {
 			s = strings.ReplaceAll(s, v, Mask)
 		}
 	}
-	for _, re := range knownFormats {
+	p := patterns()
+	for _, re := range p.known {
 		s = re.ReplaceAllString(s, Mask)
 	}
-	s = urlCreds.ReplaceAllString(s, "${1}"+Mask+"@")
-	s = keyedFlag.ReplaceAllStringFunc(s, maskSecondGroup(keyedFlag))
-	s = keyed.ReplaceAllStringFunc(s, maskSecondGroup(keyed))
+	s = p.urlCreds.ReplaceAllString(s, "${1}"+Mask+"@")
+	s = p.keyedFlag.ReplaceAllStringFunc(s, maskSecondGroup(p.keyedFlag))
+	s = p.keyed.ReplaceAllStringFunc(s, maskSecondGroup(p.keyed))
 	return highEntropy(s)
 }
 
