@@ -14,10 +14,32 @@ func (a *assessor) dispatch(name string, a0 arg, args []arg, c ctx) {
 		a.opaque(joinArgs(append([]arg{a0}, args...)), a0.s)
 		return
 	}
+	a.exposureFlags(name, args)
 	if a.rules(name, args, c) {
 		return
 	}
 	a.secretArgs(name, args, c)
+}
+
+// exposureFlags catches servers started without authentication or bound
+// to every interface, whatever the program.
+func (a *assessor) exposureFlags(name string, args []arg) {
+	for i, x := range args {
+		s := x.s
+		next := ""
+		if i+1 < len(args) {
+			next = args[i+1].s
+		}
+		switch {
+		case s == "--protected-mode" && next == "no", s == "--auth=false", s == "--no-auth", s == "--disable-auth", s == "--noauth", strings.HasPrefix(s, "--NotebookApp.token=") && len(s) == len("--NotebookApp.token=''")-2,
+			strings.Contains(s, "tcp://0.0.0.0:2375"), strings.HasPrefix(s, "--authentication-token-webhook=false"), s == "--anonymous-auth=true":
+			a.add(CatNetworkExposure, LevelHigh, "`"+name+" "+s+"` serves without authentication")
+			return
+		case s == "--bind_ip_all", s == "--ip=0.0.0.0", s == "--bind" && next == "0.0.0.0", s == "--bind=0.0.0.0", s == "--listen-address=0.0.0.0":
+			a.add(CatNetworkExposure, LevelMedium, "`"+name+"` listens on every network interface")
+			return
+		}
+	}
 }
 
 // frameworkScript lists project-local entry points that have rules of

@@ -267,6 +267,10 @@ func (a *assessor) docker(name string, args []arg, c ctx) {
 		if flagValue(rest, "-p", "--password") != "" {
 			a.add(CatSecrets, LevelLow, "`"+name+" login -p` passes a password on the command line")
 		}
+	case "inspect", "container inspect":
+		if strings.Contains(joinArgs(rest), "Env") {
+			a.add(CatSecrets, LevelMedium, "`"+name+" inspect` prints the container's environment, which often holds secrets")
+		}
 	case "push", "container cp", "cp", "save", "export":
 		a.add(CatContainers, LevelLow, "`"+name+" "+sub+"` moves images or files out of the local engine")
 	}
@@ -322,6 +326,8 @@ func (a *assessor) dockerMount(name, v string) {
 	case src == "/" || src == "/etc" || src == "/root" || src == "/boot" || src == "/var" || src == "/usr" || src == "/proc" || src == "/sys" || src == "/dev" || src == "/home" || src == "~" || src == "$HOME":
 		a.add(CatContainers, LevelCritical, "`"+name+" run -v "+v+"` mounts the host's "+quote(src)+" into the container")
 		a.add(CatPrivilege, LevelHigh, "the container gets root write access to the host's "+quote(src))
+	case strings.HasPrefix(src, "/etc/") || strings.HasPrefix(src, "/root/") || strings.HasPrefix(src, "/boot/") || strings.HasPrefix(src, "/var/lib/") || strings.HasPrefix(src, "/proc/") || strings.HasPrefix(src, "/sys/") || strings.HasPrefix(src, "/dev/"):
+		a.add(CatContainers, LevelHigh, "`"+name+" run -v "+v+"` mounts the sensitive host path "+quote(src)+" into the container")
 	case strings.Contains(src, "docker.sock") || strings.Contains(src, "containerd.sock"):
 		a.add(CatContainers, LevelHigh, "`"+name+" run` mounts the container engine socket, which gives root on the host")
 	case strings.Contains(src, ".ssh") || strings.Contains(src, ".aws") || strings.Contains(src, ".kube"):

@@ -64,6 +64,12 @@ func (a *assessor) rules3(name string, args []arg, c ctx) bool {
 		if l := strings.ToLower(joinArgs(args)); strings.Contains(l, "state off") || strings.Contains(l, "-enabled false") {
 			a.add(CatNetworkExposure, LevelHigh, "`"+name+"` turns the Windows firewall off")
 		}
+	case "tcpdump", "tshark", "dumpcap", "ettercap", "bettercap", "mitmproxy", "mitmdump":
+		a.add(CatSecrets, LevelMedium, "`"+name+"` captures network traffic, which can include credentials")
+	case "john", "hashcat", "hydra", "medusa", "mimikatz", "lazagne", "secretsdump.py", "crackmapexec", "responder":
+		a.add(CatSecrets, LevelHigh, "`"+name+"` is a credential-cracking or credential-theft tool")
+	case "nmap", "masscan", "zmap", "nikto", "sqlmap", "gobuster", "nuclei":
+		a.add(CatNetworkExposure, LevelMedium, "`"+name+"` scans or attacks network hosts")
 	case "gpg", "gpg2":
 		if hasFlag(args, "--export-secret-keys", "--export-secret-subkeys") {
 			a.add(CatSecrets, LevelHigh, "`gpg --export-secret-keys` prints private signing keys")
@@ -206,6 +212,9 @@ func (a *assessor) helm(name string, args []arg) {
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" rollback` reverts a release to an older version")
 	case "upgrade", "install", "apply", "sync":
 		lvl := LevelLow
+		if l := joinArgs(args); strings.Contains(l, "privileged=true") || strings.Contains(l, "hostNetwork=true") || strings.Contains(l, "hostPID=true") {
+			a.add(CatContainers, LevelHigh, "`"+name+" "+p[0].s+"` deploys privileged or host-namespace pods")
+		}
 		if hasFlag(args, "--force") {
 			lvl = LevelMedium
 		}
@@ -317,7 +326,7 @@ func (a *assessor) kubeChange(name, verb, kind string, args []arg) {
 		a.add(CatInfraTeardown, LevelHigh, "`"+name+" apply --prune` deletes resources missing from the manifests")
 	case verb == "rollout" && kind == "undo":
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" rollout undo` reverts a deployment")
-	case verb == "run" && strings.Contains(l, "privileged"):
+	case verb == "run" && (strings.Contains(l, "privileged") || strings.Contains(l, "hostPID") || strings.Contains(l, "hostNetwork") || strings.Contains(l, "hostPath")):
 		a.add(CatContainers, LevelHigh, "`"+name+" run` starts a privileged pod")
 	case verb == "taint" || verb == "patch" && strings.Contains(l, "replicas\":0"):
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" "+verb+"` changes where or whether pods run")

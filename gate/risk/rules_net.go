@@ -145,6 +145,12 @@ func (a *assessor) upload(name string, args []arg, c ctx) {
 			a.add(CatExfiltration, LevelMedium, "`"+name+"` sends the secret "+quote("$"+x.param)+" in a request body")
 			continue
 		}
+		if file == "-" && c.stdin == stdinFile {
+			if lvl, d := secretTier(c.hdoc); lvl > LevelNone {
+				a.add(CatExfiltration, LevelCritical, "uploads the credentials "+d+" with `"+name+"`")
+				continue
+			}
+		}
 		switch {
 		case file == "-" && c.stdin == stdinPipe:
 			a.add(CatExfiltration, LevelMedium, "`"+name+"` uploads the output of "+quote(c.from))
@@ -189,6 +195,8 @@ func (a *assessor) netcat(name string, args []arg, c ctx) {
 	switch {
 	case hasShort(args, 'e') || hasShort(args, 'c') || hasFlag(args, "--exec", "--sh-exec", "--lua-exec") || strings.Contains(strings.ToLower(l), "exec:") || strings.Contains(l, "system:"):
 		a.add(CatRemoteCode, LevelCritical, "`"+name+"` attaches a shell to a network connection (a reverse or bind shell)")
+	case name == "socat" && strings.Contains(strings.ToLower(l), "file:") && strings.Contains(strings.ToLower(l), "tcp"):
+		a.add(CatExfiltration, LevelHigh, "`socat` connects a local file to a network socket ("+quote(l)+")")
 	case c.stdin == stdinNet && c.from == "":
 		a.add(CatRemoteCode, LevelHigh, "`"+name+"` reads from a network socket")
 	case hasShort(args, 'l') || hasFlag(args, "--listen") || strings.Contains(strings.ToUpper(l), "LISTEN"):
@@ -277,6 +285,11 @@ func (a *assessor) ssh(name string, args []arg, c ctx) {
 		return
 	}
 	rest := p[1:]
+	if c.stdin == stdinFile {
+		if lvl, d := secretTier(c.hdoc); lvl > LevelNone {
+			a.add(CatExfiltration, LevelCritical, "sends the credentials "+d+" to the remote host "+quote(p[0].s))
+		}
+	}
 	cc := c
 	cc.depth++
 	cc.remote = p[0].s

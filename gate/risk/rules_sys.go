@@ -253,7 +253,9 @@ func (a *assessor) process(name string, args []arg) {
 			a.add(CatSystemProcess, LevelCritical, "`kill "+l+"` signals every process, taking the machine down")
 			return
 		}
-		if anyArg(args, func(x arg) bool { return x.subst }) {
+		if anyArg(args, func(x arg) bool { return x.subst && (x.inner == "ps" || x.inner == "ls") }) {
+			a.add(CatSystemProcess, LevelHigh, "`kill` signals every process listed by `ps`, which can take the machine down")
+		} else if anyArg(args, func(x arg) bool { return x.subst }) {
 			a.add(CatSystemProcess, LevelLow, "`kill` stops processes selected at run time")
 		}
 	case "killall", "pkill", "killall5", "skill":

@@ -294,6 +294,10 @@ func sqlStatement(st string) (Level, string) {
 // migrations rates schema-migration and framework database commands.
 func (a *assessor) migrations(tool string, args []arg) {
 	l := strings.ToLower(joinArgs(args))
+	if p := positionals(args, "-e", "--environment"); len(p) > 0 && (p[0].s == "credentials:show" || p[0].s == "credentials:edit" && false || p[0].s == "secret" && tool == "rails") {
+		a.add(CatSecrets, LevelHigh, "`"+tool+" "+p[0].s+"` prints the application's encrypted secrets in clear text")
+		return
+	}
 	if p := positionals(args, "-e", "--environment", "--settings"); len(p) > 1 && (p[0].s == "runner" || p[0].s == "r" || p[0].s == "shell" || p[0].s == "tinker" || p[0].s == "eval" || p[0].s == "rpc") {
 		code := p[1].s
 		if v := flagValue(args, "-c", "--command", "--execute"); v != "" {

@@ -46,6 +46,13 @@ func (a *assessor) stmt(s *syntax.Stmt, c ctx) {
 	for _, rd := range s.Redirs {
 		a.redirect(&r, rd, &c)
 	}
+	if ce, ok := s.Cmd.(*syntax.CallExpr); ok && c.redirOut && isFetcher(effectiveName(ce.Args)) {
+		for _, rd := range s.Redirs {
+			if (rd.Op == syntax.RdrOut || rd.Op == syntax.AppOut) && rd.Word != nil && (rd.N == nil || rd.N.Value == "1") {
+				a.remember(rd.Word.Lit())
+			}
+		}
+	}
 	a.command(s.Cmd, c)
 	a.substitutions(r.substs, c)
 	if s.Background && c.depth == 0 {
