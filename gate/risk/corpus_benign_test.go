@@ -234,4 +234,7 @@ var benign = []corpusCase{
 	{"kubectl exec deploy/api -- python manage.py migrate", N, L, ""},
 	{"awk '{print $1}' access.log | sort | uniq -c | sort -rn | head", N, N, ""},
 	{"npx eslint . --ext .ts", N, N, ""},
+	{"echo \"build dist\" | xargs rm -rf", N, L, ""},
+	{"ssh host < script.sh", L, M, CatOpaqueScript},
+	{"rm -rf \"$BUILD_DIR/dist\"", N, M, ""},
 }

@@ -505,6 +505,8 @@ var dangerous = []corpusCase{
 	{"redis-server --protected-mode no", H, C, CatNetworkExposure},
 	{"dockerd -H tcp://0.0.0.0:2375", H, C, CatNetworkExposure},
 	{"mongod --bind_ip_all", M, C, CatNetworkExposure},
+	{"echo / | xargs rm -rf", C, C, CatDestructiveFS},
+	{"rm -rf $BUILD_DIR/dist", H, C, CatDestructiveFS},
 	// unparseable
 	{`echo "unterminated`, H, H, CatUnparseable},
 	{"if then fi (", H, H, CatUnparseable},

@@ -111,7 +111,7 @@ func (a *assessor) wrapper(name string, args []arg, c *ctx) ([]arg, bool) {
 		}
 		return rest, true
 	case "xargs":
-		return a.xargs(args), true
+		return a.xargs(args, *c), true
 	case "watch", "flock", "runuser", "gosu", "su-exec", "chroot", "retry", "script":
 		return a.runWith(name, args, c), true
 	case "npx", "bunx", "pnpx", "uvx", "pipx":
@@ -222,19 +222,35 @@ func (a *assessor) env(args []arg, c *ctx) ([]arg, bool) {
 	return nil, true
 }
 
-func (a *assessor) xargs(args []arg) []arg {
+func (a *assessor) xargs(args []arg, c ctx) []arg {
 	rest := skipOpts(args, "-I", "-n", "-P", "-L", "-l", "-d", "-E", "-e", "-s", "-a", "--max-args", "--max-procs", "--delimiter", "--arg-file", "--replace")
 	if len(rest) == 0 {
 		return nil
 	}
-	out := make([]arg, 0, len(rest)+1)
+	// With "echo / | xargs rm -rf" the input is visible: use its words.
+	input := []arg{{s: "{input}", stdin: true}}
+	if c.stdin == stdinText {
+		if f := strings.Fields(c.hdoc); len(f) > 0 && len(f) <= 16 {
+			input = input[:0]
+			for _, w := range f {
+				input = append(input, arg{s: w, static: true})
+			}
+		}
+	}
+	out := make([]arg, 0, len(rest)+len(input))
+	replaced := false
 	for _, r := range rest {
 		if r.s == "{}" || r.s == "%" || r.s == "_" {
-			r = arg{s: "{input}", stdin: true}
+			out = append(out, input...)
+			replaced = true
+			continue
 		}
 		out = append(out, r)
 	}
-	return append(out, arg{s: "{input}", stdin: true})
+	if replaced {
+		return out
+	}
+	return append(out, input...)
 }
 
 // runWith handles wrappers whose wrapped command follows a fixed argument

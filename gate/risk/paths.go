@@ -64,7 +64,10 @@ func dynamicTier(w arg) target {
 		return target{LevelCritical, "a path built from " + v + ", which may be empty, so it can expand to " + quote(rest)}
 	}
 	t := staticTier(prefixBeforeVar(rest))
-	t.lvl = max(t.lvl, LevelHigh)
+	t.lvl = max(t.lvl, LevelMedium)
+	if w.bare {
+		t.lvl = max(t.lvl, LevelHigh)
+	}
 	t.desc = "a path built from " + v + ", which may be empty, so it can expand to " + quote(rest)
 	return t
 }

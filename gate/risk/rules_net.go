@@ -294,8 +294,11 @@ func (a *assessor) ssh(name string, args []arg, c ctx) {
 	cc.depth++
 	cc.remote = p[0].s
 	if len(rest) == 0 {
-		if c.stdin == stdinText || c.stdin == stdinNet || c.stdin == stdinDecoded {
+		switch c.stdin {
+		case stdinText, stdinNet, stdinDecoded:
 			a.stdinCode("bash", cc, true)
+		case stdinFile:
+			a.opaque("ssh "+p[0].s+" < "+c.hdoc, c.hdoc)
 		}
 		return
 	}
