@@ -2,9 +2,11 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -78,28 +80,72 @@ const waitGate = 60 * time.Second
 func TestFlows(t *testing.T) {
 	c := newCluster(t)
 	t.Cleanup(c.dumpLogs)
-	for _, tc := range []struct {
-		name string
-		run  func(t *testing.T, c *cluster)
-	}{
-		{"allowed-by-policy", flowAllowed},
-		{"approve-by-button-on-other-replica", flowButton},
-		{"approve-by-pr-comment", flowPRComment},
-		{"approve-by-commit-comment", flowCommitComment},
-		{"host-mode", flowHostMode},
-		{"reject", flowReject},
-		{"forged-webhook", flowForgedWebhook},
-		{"expire", flowExpire},
-		{"all-of", flowAllOf},
-		{"min-role", flowMinRole},
-		{"codeowners-routing", flowRouting},
-		{"remember", flowRemember},
-		{"freeze", flowFreeze},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tc.run(t, c)
-		})
+	t.Run("flows", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			run  func(t *testing.T, c *cluster)
+		}{
+			{"allowed-by-policy", flowAllowed},
+			{"approve-by-button-on-other-replica", flowButton},
+			{"approve-by-pr-comment", flowPRComment},
+			{"approve-by-commit-comment", flowCommitComment},
+			{"host-mode", flowHostMode},
+			{"reject", flowReject},
+			{"forged-webhook", flowForgedWebhook},
+			{"expire", flowExpire},
+			{"all-of", flowAllOf},
+			{"min-role", flowMinRole},
+			{"codeowners-routing", flowRouting},
+			{"remember", flowRemember},
+			{"freeze", flowFreeze},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				tc.run(t, c)
+			})
+		}
+	})
+	// Both replicas appended to the same repositories' hash chains at once;
+	// the real export must find every chain intact.
+	t.Run("audit-export-verify", func(t *testing.T) { c.verifyAudit(t) })
+}
+
+// verifyAudit runs `stepgate audit export --verify` on the shared table and
+// checks that a decided request left its whole story.
+func (c *cluster) verifyAudit(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, suite.bin, "audit", "export", "--verify", "--repo", "e2e/button")
+	cmd.Env = c.baseEnv()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("stepgate audit export --verify: %v\n%s", err, stderr.String())
+	}
+	// A vote that decides records the outcome in its own "approval" event.
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var ev struct {
+			Type  string `json:"type"`
+			Actor string `json:"actor"`
+		}
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("export line %q: %v", line, err)
+		}
+		got = append(got, ev.Type+":"+ev.Actor)
+	}
+	want := []string{"requested:octo-actor", "approval:rita", "executed:"}
+	for _, w := range want {
+		ok := slices.ContainsFunc(got, func(g string) bool { return strings.HasPrefix(g, w) })
+		if !ok {
+			t.Errorf("audit trail of e2e/button is %v, missing %q", got, w)
+		}
+	}
+	all := exec.CommandContext(ctx, suite.bin, "audit", "export", "--verify")
+	all.Env = c.baseEnv()
+	if out, err := all.CombinedOutput(); err != nil {
+		t.Errorf("stepgate audit export --verify (all repositories): %v\n%s", err, tail(string(out), 20))
 	}
 }
 
