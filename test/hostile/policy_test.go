@@ -72,7 +72,7 @@ func TestHostilePolicyFilesFailClosed(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("%s: %d in %s: %s", tc.name, code, took.Round(time.Millisecond), truncate(body))
-			if took > 10*time.Second {
+			if took > 30*time.Second { // generous: -race on a loaded 2-core CI machine
 				t.Errorf("the App took %s to answer", took)
 			}
 			if code >= 500 && code != 503 {
