@@ -72,6 +72,8 @@ const (
 	// maxFindings keeps huge inputs from producing huge reports; past it
 	// only findings that raise the level replace the weakest ones.
 	maxFindings = 32
+	// maxParses bounds how many strings one assessment parses.
+	maxParses = 256
 )
 
 // parsers are reused because a syntax.Parser carries two 1 KiB buffers;
@@ -126,7 +128,12 @@ func (a *assessor) script(src string, c ctx, top bool) bool {
 		a.add(CatUnparseable, LevelHigh, "commands are nested more than 8 levels deep (bash -c, eval, ssh …), too deep to analyse")
 		return false
 	}
-	a.budget++
+	// Every nested parse costs at most the length of its string, but
+	// shell-outs inside code can fan out; cap the total work.
+	if a.budget++; a.budget > maxParses {
+		a.add(CatUnparseable, LevelHigh, "the command nests too many commands (bash -c, eval, code shell-outs) to analyse completely")
+		return false
+	}
 	p := parsers.Get().(*syntax.Parser)
 	f, err := p.Parse(strings.NewReader(src), "")
 	parsers.Put(p)

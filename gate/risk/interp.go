@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -343,7 +344,7 @@ func shellOuts(code string) []string {
 				continue
 			}
 			q := s[0]
-			if j := strings.IndexByte(s[1:], q); j >= 0 {
+			if j := strings.IndexByte(s[1:], q); j >= 0 && !slices.Contains(out, s[1:1+j]) {
 				out = append(out, s[1:1+j])
 			}
 		}

@@ -97,15 +97,21 @@ func prefixBeforeVar(s string) string {
 var topDirs = []string{"bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "opt", "proc", "root", "sbin", "srv", "sys", "usr", "var", "Users", "System", "Library", "Applications", "mnt", "media", "snap"}
 
 func staticTier(p string) target {
+	// Only the first {a,b} group is expanded: expanding every group
+	// would be exponential in their number.
 	if alts := braceAlternatives(p); alts != nil {
 		var worst target
 		for _, alt := range alts {
-			if t := staticTier(alt); t.lvl > worst.lvl || worst.desc == "" {
+			if t := plainTier(alt); t.lvl > worst.lvl || worst.desc == "" {
 				worst = t
 			}
 		}
 		return worst
 	}
+	return plainTier(p)
+}
+
+func plainTier(p string) target {
 	q := quote(p)
 	if strings.HasPrefix(p, "/") && strings.Contains(p, "/.") {
 		// /usr/../ and /./ are the root filesystem in disguise.
@@ -159,8 +165,12 @@ func braceAlternatives(p string) []string {
 	if i < 0 || j < i || !strings.Contains(p[i:j], ",") {
 		return nil
 	}
-	var out []string
-	for _, alt := range strings.Split(p[i+1:j], ",") {
+	alts := strings.Split(p[i+1:j], ",")
+	if len(alts) > 16 {
+		alts = alts[:16]
+	}
+	out := make([]string, 0, len(alts))
+	for _, alt := range alts {
 		out = append(out, p[:i]+alt+p[j+1:])
 	}
 	return out
