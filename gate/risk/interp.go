@@ -16,6 +16,13 @@ func (a *assessor) dispatch(name string, a0 arg, args []arg, c ctx) {
 		return
 	}
 	a.exposureFlags(name, args)
+	if anyArg(args, func(x arg) bool { return x.s == "/etc/shadow" || x.s == "/etc/gshadow" }) {
+		switch name {
+		case "chmod", "chown", "chgrp", "ls", "stat", "test", "[", "touch", "chattr", "getfacl", "lsattr", "cat", "less", "more", "head", "tail", "base64", "grep", "cp", "mv", "rm":
+		default:
+			a.add(CatSecrets, LevelHigh, "`"+name+"` reads the password hashes in `/etc/shadow`")
+		}
+	}
 	if a.rules(name, args, c) {
 		return
 	}

@@ -59,7 +59,7 @@ func dynamicTier(w arg) target {
 			case tempName(w.param):
 				return target{LevelLow, "the temporary path " + v}
 			}
-			return target{LevelMedium, "a path taken from " + v + ", which is not visible here"}
+			return target{LevelHigh, "a path taken from " + v + ", which is not visible here and may be empty"}
 		}
 		return target{LevelCritical, "a path built from " + v + ", which may be empty, so it can expand to " + quote(rest)}
 	}
@@ -311,8 +311,11 @@ func (a *assessor) writeTarget(t arg, appendMode bool, verb string, c ctx) {
 		a.add(CatNetworkExposure, LevelHigh, verb+" to "+quote(p)+", changing how the machine accepts logins")
 	case p == "/etc/hosts" || p == "/etc/resolv.conf" || strings.HasPrefix(p, "/etc/iptables") || strings.HasPrefix(p, "/etc/nftables"):
 		lvl := LevelMedium
-		if appendMode && p == "/etc/hosts" {
+		switch {
+		case appendMode && p == "/etc/hosts":
 			lvl = LevelLow
+		case !appendMode && p == "/etc/resolv.conf":
+			lvl = LevelHigh
 		}
 		a.add(CatNetworkExposure, lvl, verb+" to "+quote(p)+", changing name resolution or firewall rules")
 	case strings.HasPrefix(p, "/etc/apt/") || strings.HasPrefix(p, "/etc/yum.repos.d/") || strings.HasPrefix(p, "/etc/zypp/") || strings.HasPrefix(p, "/etc/apk/"):

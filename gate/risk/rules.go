@@ -67,6 +67,11 @@ func (a *assessor) rules(name string, args []arg, c ctx) bool {
 }
 
 func (a *assessor) rm(name string, args []arg, c ctx) {
+	for _, t := range positionals(args) {
+		if strings.HasSuffix(t.s, "_history") || strings.HasSuffix(t.s, "/wtmp") || strings.HasSuffix(t.s, "/btmp") || strings.HasSuffix(t.s, "/lastlog") || t.s == "/var/log/auth.log" || t.s == "/var/log/secure" {
+			a.add(CatSystemProcess, LevelHigh, "`"+name+"` deletes "+quote(t.s)+", erasing the record of what was run")
+		}
+	}
 	recursive := hasShort(args, 'r') || hasShort(args, 'R') || hasFlag(args, "--recursive") || name == "rimraf" || name == "del-cli" || name == "rmdir" && hasShort(args, 'p')
 	if hasFlag(args, "--no-preserve-root") {
 		a.add(CatDestructiveFS, LevelCritical, "`rm --no-preserve-root` explicitly allows deleting the root filesystem")
@@ -143,7 +148,7 @@ func (a *assessor) find(name string, args []arg, c ctx) {
 		case roots[0].static && !strings.HasPrefix(roots[0].s, "/") && !strings.HasPrefix(roots[0].s, "~"):
 			lvl = LevelLow
 		default:
-			lvl = min(lvl, LevelMedium)
+			lvl = min(lvl, LevelHigh)
 		}
 		a.add(CatDestructiveFS, lvl, "`find -delete` removes files under "+worst.desc)
 	}

@@ -64,6 +64,8 @@ func (a *assessor) rules3(name string, args []arg, c ctx) bool {
 		if l := strings.ToLower(joinArgs(args)); strings.Contains(l, "state off") || strings.Contains(l, "-enabled false") {
 			a.add(CatNetworkExposure, LevelHigh, "`"+name+"` turns the Windows firewall off")
 		}
+	case "xmrig", "minerd", "cpuminer", "ethminer", "t-rex", "nbminer", "cgminer", "bfgminer", "lolminer", "phoenixminer", "nanominer":
+		a.add(CatSystemProcess, LevelHigh, "`"+name+"` is a cryptocurrency miner")
 	case "tcpdump", "tshark", "dumpcap", "ettercap", "bettercap", "mitmproxy", "mitmdump":
 		a.add(CatSecrets, LevelMedium, "`"+name+"` captures network traffic, which can include credentials")
 	case "john", "hashcat", "hydra", "medusa", "mimikatz", "lazagne", "secretsdump.py", "crackmapexec", "responder":

@@ -68,6 +68,12 @@ func (a *assessor) pkg(name string, args []arg) {
 		}) && name != "go" {
 			lvl, why = LevelMedium, "installs a package straight from a URL or local archive"
 		}
+		for _, x := range p[1:] {
+			switch x.s {
+			case "netcat", "netcat-traditional", "netcat-openbsd", "ncat", "nmap", "hydra", "john", "hashcat", "masscan", "tor", "proxychains", "proxychains4", "socat", "sqlmap", "nikto", "aircrack-ng", "tcpdump", "wireshark", "tshark", "ettercap":
+				lvl, why = max(lvl, LevelMedium), "installs "+quote(x.s)+", a network or offensive tool"
+			}
+		}
 		a.add(CatPackageInstall, lvl, "`"+name+" "+shorten(strings.Join(firstN(p, 4), " "), 50)+"` "+why)
 	case "remove", "purge", "erase", "uninstall", "autoremove", "-R", "-Rns", "-e", "del", "-r":
 		lvl := LevelLow

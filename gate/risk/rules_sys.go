@@ -265,6 +265,10 @@ func (a *assessor) process(name string, args []arg) {
 		}) {
 			lvl = LevelLow
 		}
+		if flagValue(args, "-u", "--user") == "root" && (name == "killall" || name == "pkill") {
+			a.add(CatSystemProcess, LevelCritical, "`"+name+" "+shorten(l, 40)+"` kills every process of root, taking the machine down")
+			return
+		}
 		if name == "killall5" || anyArg(args, func(x arg) bool {
 			switch x.s {
 			case "sshd", "systemd", "init", "dockerd", "containerd", "kubelet", "-u", "root", "bash", "sh", "java", "node", "python", "postgres", "mysqld":

@@ -46,6 +46,9 @@ func (a *assessor) stmt(s *syntax.Stmt, c ctx) {
 	for _, rd := range s.Redirs {
 		a.redirect(&r, rd, &c)
 	}
+	if c.redirOut {
+		a.rcImplant(s)
+	}
 	if ce, ok := s.Cmd.(*syntax.CallExpr); ok && c.redirOut && isFetcher(effectiveName(ce.Args)) {
 		for _, rd := range s.Redirs {
 			if (rd.Op == syntax.RdrOut || rd.Op == syntax.AppOut) && rd.Word != nil && (rd.N == nil || rd.N.Value == "1") {
@@ -186,6 +189,32 @@ func echoedText(s *syntax.Stmt) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// rcImplant reports echo/printf text appended to shell startup files that
+// hijacks commands or runs code on every login.
+func (a *assessor) rcImplant(s *syntax.Stmt) {
+	text, ok := echoedText(s)
+	if !ok {
+		return
+	}
+	for _, rd := range s.Redirs {
+		if rd.Word == nil || rd.Op != syntax.AppOut && rd.Op != syntax.RdrOut {
+			continue
+		}
+		t := rd.Word.Lit()
+		b := baseName(t)
+		if b != ".bashrc" && b != ".profile" && b != ".bash_profile" && b != ".zshrc" && b != ".zprofile" && b != "bash.bashrc" && !strings.HasPrefix(t, "/etc/profile") {
+			continue
+		}
+		l := strings.ToLower(text)
+		for _, bad := range []string{"alias sudo", "alias su", "alias ssh", "ld_preload", "curl ", "wget ", "/dev/tcp", "nc ", "base64 -d", "sudo -s"} {
+			if strings.Contains(l, bad) {
+				a.add(CatPrivilege, LevelHigh, "plants "+quote(text)+" in the shell startup file "+quote(t)+", which runs at every login")
+				return
+			}
+		}
+	}
 }
 
 // quietConsumer reports whether s reads its input without printing it.
