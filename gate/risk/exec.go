@@ -360,9 +360,8 @@ func (a *assessor) reparse(w arg, c ctx, via string) {
 	case !w.static && w.param != "":
 		a.add(CatDynamicEval, LevelHigh, via+" runs shell code taken from "+quote("$"+w.param)+", which is not visible here")
 	}
-	if c.stdin == stdinText {
-		c.stdin, c.hdoc = stdinTerminal, ""
-	}
+	// The string's commands inherit the statement's stdin: the heredoc of
+	// "ssh host bash -s <<EOF" is what the remote bash runs.
 	if strings.HasPrefix(strings.TrimSpace(w.s), "$") {
 		return
 	}
