@@ -45,6 +45,10 @@ func (a *assessor) rules3(name string, args []arg, c ctx) bool {
 		a.fleet(name, args, c)
 	case "make", "gmake", "just", "task", "mage", "invoke", "nx", "turbo", "lerna", "gradle", "gradlew", "mvn", "mvnw", "sbt", "npm", "yarn", "pnpm", "bun", "rimraf":
 		a.buildTool(name, args)
+	case "dotnet":
+		if len(args) > 1 && args[0].s == "ef" {
+			a.migrations("dotnet ef", args[1:])
+		}
 	case "dig", "nslookup", "host", "ping", "traceroute":
 	case "Remove-Item", "ri", "del", "erase", "rd", "Clear-Disk", "Format-Volume", "Stop-Computer", "Restart-Computer":
 		a.windows(name, args)
