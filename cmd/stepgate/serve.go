@@ -79,6 +79,9 @@ Every flag has an environment variable; the flag wins when both are set.
                                                                  served from memory before asking GitHub
                                                                  again (default 0: always revalidate)
 
+The Go runtime's own GOMEMLIMIT (e.g. GOMEMLIMIT=120MiB) bounds the heap the
+App lets grow before collecting; useful with thousands of gates long-polling.
+
 Missing or bad configuration exits with status 2 and names the variable.
 `
 
