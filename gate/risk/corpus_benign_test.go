@@ -236,5 +236,11 @@ var benign = []corpusCase{
 	{"npx eslint . --ext .ts", N, N, ""},
 	{"echo \"build dist\" | xargs rm -rf", N, L, ""},
 	{"ssh host < script.sh", L, M, CatOpaqueScript},
+	{"docker stack deploy -c docker-compose.yml app", N, L, ""},
+	{"docker service update --image ghcr.io/org/api:$TAG api", N, L, ""},
+	{"terraform apply -auto-approve tfplan", L, L, ""},
+	{"sam deploy --no-confirm-changeset", L, L, ""},
+	{"git push heroku main", N, L, ""},
+	{"dotnet ef database update", L, L, ""},
 	{"rm -rf \"$BUILD_DIR/dist\"", N, M, ""},
 }

@@ -212,7 +212,7 @@ func (a *assessor) docker(name string, args []arg, c ctx) {
 		a.compose(name, p, args, c)
 		return
 	}
-	if (sub == "container" || sub == "image" || sub == "volume" || sub == "network" || sub == "system" || sub == "builder" || sub == "buildx") && len(p) > 1 {
+	if (sub == "container" || sub == "image" || sub == "volume" || sub == "network" || sub == "system" || sub == "builder" || sub == "buildx" || sub == "stack" || sub == "service" || sub == "swarm" || sub == "node") && len(p) > 1 {
 		sub = sub + " " + p[1].s
 		rest = args[indexOf(args, p[1])+1:]
 	}
@@ -261,7 +261,7 @@ func (a *assessor) docker(name string, args []arg, c ctx) {
 			lvl = max(lvl, LevelMedium)
 		}
 		a.add(CatContainers, lvl, "`"+name+" "+sub+" "+shorten(joinArgs(rest), 40)+"` removes or stops containers")
-	case "swarm leave", "node rm", "service rm", "stack rm", "stack":
+	case "swarm leave", "node rm", "service rm", "stack rm", "stack down", "swarm init --force-new-cluster":
 		a.add(CatInfraTeardown, LevelHigh, "`"+name+" "+sub+"` removes swarm services or nodes")
 	case "login":
 		if flagValue(rest, "-p", "--password") != "" {
