@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -16,7 +17,7 @@ type metrics struct {
 	latency       prometheus.Histogram   // created -> decided, for requests that waited
 	webhooks      *prometheus.CounterVec // by event and outcome
 	storeErrors   *prometheus.CounterVec // by operation
-	pending       prometheus.Gauge       // requests this replica saw open and not yet close
+	pending       *pendingCount          // requests this replica opened and has not seen decided
 	github        *prometheus.CounterVec // GitHub calls the server made, by op and outcome
 }
 
@@ -41,19 +42,48 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "stepgate_store_errors_total", Help: "Store operations that failed (not lost races), by operation.",
 		}, []string{"op"}),
-		pending: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "stepgate_pending_requests", Help: "Pending requests opened by this replica and not yet decided (approximate across replicas).",
-		}),
+		pending: &pendingCount{},
 		github: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "stepgate_server_github_calls_total", Help: "GitHub calls made by the server, by operation and outcome.",
 		}, []string{"op", "outcome"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.allowlistHits, m.api, m.latency, m.webhooks, m.storeErrors, m.pending, m.github} {
+	for _, c := range []prometheus.Collector{m.requests, m.allowlistHits, m.api, m.latency, m.webhooks, m.storeErrors, m.github,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "stepgate_pending_requests",
+			Help: "Pending requests this replica opened and has not seen decided (with several replicas, sum them; decisions made elsewhere are not subtracted here).",
+		}, m.pending.value)} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
 	}
 	return m, nil
+}
+
+// pendingCount tracks pending requests per replica. It never goes below
+// zero: a request opened on another replica may be decided here.
+type pendingCount struct {
+	mu sync.Mutex
+	n  int64
+}
+
+// Inc counts a new pending request.
+func (p *pendingCount) Inc() {
+	p.mu.Lock()
+	p.n++
+	p.mu.Unlock()
+}
+
+// Dec counts a decision.
+func (p *pendingCount) Dec() {
+	p.mu.Lock()
+	p.n = max(0, p.n-1)
+	p.mu.Unlock()
+}
+
+func (p *pendingCount) value() float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return float64(p.n)
 }
 
 // registerWaiting exposes the number of gates long-polling this replica.
