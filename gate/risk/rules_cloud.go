@@ -112,34 +112,7 @@ func nth(p []arg, i int) string {
 
 func (a *assessor) gcloud(name string, args []arg, c ctx) {
 	if name == "gsutil" {
-		p := positionals(args, "-h", "-o", "-u")
-		if len(p) == 0 {
-			return
-		}
-		switch p[0].s {
-		case "rm":
-			lvl := LevelMedium
-			if hasShort(args, 'r') || hasShort(args, 'R') || hasShort(args, 'a') || anyArg(p, func(x arg) bool { return strings.HasSuffix(x.s, "/**") || strings.HasSuffix(x.s, "/*") }) {
-				lvl = LevelCritical
-			}
-			a.add(CatCloud, lvl, "`gsutil rm "+joinArgs(p[1:])+"` deletes Cloud Storage objects")
-		case "rb":
-			a.add(CatCloud, LevelHigh, "`gsutil rb` deletes a bucket")
-		case "cp", "mv":
-			for _, src := range p[1:] {
-				if lvl, d := secretTier(src.s); lvl > LevelNone {
-					a.add(CatExfiltration, LevelCritical, "`gsutil "+p[0].s+"` uploads the credentials "+d)
-				}
-			}
-		case "rsync":
-			if hasShort(args, 'd') {
-				a.add(CatCloud, LevelMedium, "`gsutil rsync -d` deletes objects missing from the source")
-			}
-		case "iam", "acl":
-			if strings.Contains(joinArgs(args), "allUsers") {
-				a.add(CatNetworkExposure, LevelHigh, "`gsutil "+p[0].s+"` makes data public (allUsers)")
-			}
-		}
+		a.gsutil(args)
 		return
 	}
 	p := positionals(args, "--project", "--zone", "--region", "--format", "--member", "--role", "--source-ranges", "--allow", "--rules", "--command", "--filter", "--image", "--account", "--configuration")
@@ -171,6 +144,37 @@ func (a *assessor) gcloud(name string, args []arg, c ctx) {
 		a.add(CatCloud, LevelMedium, "`gcloud "+ps+"` stops or resizes cloud resources")
 	case anyPos(p, "create") || anyPos(p, "deploy") || anyPos(p, "update") || anyPos(p, "set-iam-policy") || anyPos(p, "add-iam-policy-binding"):
 		a.add(CatCloud, LevelLow, "`gcloud "+ps+"` creates or changes cloud resources")
+	}
+}
+
+func (a *assessor) gsutil(args []arg) {
+	p := positionals(args, "-h", "-o", "-u")
+	if len(p) == 0 {
+		return
+	}
+	switch p[0].s {
+	case "rm":
+		lvl := LevelMedium
+		if hasShort(args, 'r') || hasShort(args, 'R') || hasShort(args, 'a') || anyArg(p, func(x arg) bool { return strings.HasSuffix(x.s, "/**") || strings.HasSuffix(x.s, "/*") }) {
+			lvl = LevelCritical
+		}
+		a.add(CatCloud, lvl, "`gsutil rm "+joinArgs(p[1:])+"` deletes Cloud Storage objects")
+	case "rb":
+		a.add(CatCloud, LevelHigh, "`gsutil rb` deletes a bucket")
+	case "cp", "mv":
+		for _, src := range p[1:] {
+			if lvl, d := secretTier(src.s); lvl > LevelNone {
+				a.add(CatExfiltration, LevelCritical, "`gsutil "+p[0].s+"` uploads the credentials "+d)
+			}
+		}
+	case "rsync":
+		if hasShort(args, 'd') {
+			a.add(CatCloud, LevelMedium, "`gsutil rsync -d` deletes objects missing from the source")
+		}
+	case "iam", "acl":
+		if strings.Contains(joinArgs(args), "allUsers") {
+			a.add(CatNetworkExposure, LevelHigh, "`gsutil "+p[0].s+"` makes data public (allUsers)")
+		}
 	}
 }
 
@@ -230,6 +234,27 @@ func (a *assessor) docker(name string, args []arg, c ctx) {
 			cc.depth++
 			a.exec(q[1:], cc)
 		}
+	case "system reset", "system prune", "volume prune", "image prune", "container prune", "builder prune", "network prune", "volume rm", "buildx prune",
+		"rm", "rmi", "container rm", "image rm", "kill", "stop", "container stop", "container kill":
+		a.dockerRemove(name, sub, rest)
+	case "swarm leave", "node rm", "service rm", "stack rm", "stack down", "swarm init --force-new-cluster":
+		a.add(CatInfraTeardown, LevelHigh, "`"+name+" "+sub+"` removes swarm services or nodes")
+	case "login":
+		if flagValue(rest, "-p", "--password") != "" {
+			a.add(CatSecrets, LevelLow, "`"+name+" login -p` passes a password on the command line")
+		}
+	case "inspect", "container inspect":
+		if strings.Contains(joinArgs(rest), "Env") {
+			a.add(CatSecrets, LevelMedium, "`"+name+" inspect` prints the container's environment, which often holds secrets")
+		}
+	case "push", "container cp", "cp", "save", "export":
+		a.add(CatContainers, LevelLow, "`"+name+" "+sub+"` moves images or files out of the local engine")
+	}
+}
+
+// dockerRemove rates prune, rm, rmi, kill and stop.
+func (a *assessor) dockerRemove(name, sub string, rest []arg) {
+	switch sub {
 	case "system reset":
 		a.add(CatContainers, LevelHigh, "`"+name+" system reset` deletes every container, image and volume")
 	case "system prune", "volume prune", "image prune", "container prune", "builder prune", "network prune", "volume rm", "buildx prune":
@@ -261,18 +286,6 @@ func (a *assessor) docker(name string, args []arg, c ctx) {
 			lvl = max(lvl, LevelMedium)
 		}
 		a.add(CatContainers, lvl, "`"+name+" "+sub+" "+shorten(joinArgs(rest), 40)+"` removes or stops containers")
-	case "swarm leave", "node rm", "service rm", "stack rm", "stack down", "swarm init --force-new-cluster":
-		a.add(CatInfraTeardown, LevelHigh, "`"+name+" "+sub+"` removes swarm services or nodes")
-	case "login":
-		if flagValue(rest, "-p", "--password") != "" {
-			a.add(CatSecrets, LevelLow, "`"+name+" login -p` passes a password on the command line")
-		}
-	case "inspect", "container inspect":
-		if strings.Contains(joinArgs(rest), "Env") {
-			a.add(CatSecrets, LevelMedium, "`"+name+" inspect` prints the container's environment, which often holds secrets")
-		}
-	case "push", "container cp", "cp", "save", "export":
-		a.add(CatContainers, LevelLow, "`"+name+" "+sub+"` moves images or files out of the local engine")
 	}
 }
 

@@ -52,6 +52,22 @@ func (a *assessor) rules3(name string, args []arg, c ctx) bool {
 	case "dig", "nslookup", "host", "ping", "traceroute":
 	case "Remove-Item", "ri", "del", "erase", "rd", "Clear-Disk", "Format-Volume", "Stop-Computer", "Restart-Computer":
 		a.windows(name, args)
+	case "crictl", "ctr", "nomad", "consul", "vagrant", "virsh", "lxc", "multipass", "packer", "vboxmanage", "qm", "pct", "openstack", "incus":
+		a.otherInfra(name, args)
+	default:
+		if a.miscTools(name, args, c) {
+			return true
+		}
+		a.secretArgs(name, args, c)
+		return false
+	}
+	return true
+}
+
+// miscTools covers single-purpose tools: schedulers, miners, sniffers,
+// crackers, Windows and history commands.
+func (a *assessor) miscTools(name string, args []arg, c ctx) bool {
+	switch name {
 	case "umask":
 		if len(args) > 0 && (args[0].s == "000" || args[0].s == "0000" || args[0].s == "0" || args[0].s == "002" && false) {
 			a.add(CatPermissions, LevelMedium, "`umask "+args[0].s+"` makes every file created afterwards writable by all users")
@@ -88,10 +104,7 @@ func (a *assessor) rules3(name string, args []arg, c ctx) bool {
 		}
 	case "etcdctl", "kafka-topics", "kafka-topics.sh", "kafka-consumer-groups", "nodetool":
 		a.dataStore(name, args)
-	case "crictl", "ctr", "nomad", "consul", "vagrant", "virsh", "lxc", "multipass", "packer", "vboxmanage", "qm", "pct", "openstack", "incus":
-		a.otherInfra(name, args)
 	default:
-		a.secretArgs(name, args, c)
 		return false
 	}
 	return true

@@ -243,21 +243,7 @@ func (a *assessor) process(name string, args []arg) {
 			a.add(CatSystemProcess, LevelCritical, "`"+name+" "+l+"` halts, reboots or drops the machine to single-user mode")
 		}
 	case "kill":
-		for _, x := range positionals(args) {
-			if x.s == "-1" || x.s == "1" {
-				a.add(CatSystemProcess, LevelCritical, "`kill "+l+"` signals every process (or init), taking the machine down")
-				return
-			}
-		}
-		if anyArg(args, func(x arg) bool { return x.s == "-1" }) && (hasShort(args, '9') || hasFlag(args, "-KILL", "-SIGKILL", "-s")) {
-			a.add(CatSystemProcess, LevelCritical, "`kill "+l+"` signals every process, taking the machine down")
-			return
-		}
-		if anyArg(args, func(x arg) bool { return x.subst && (x.inner == "ps" || x.inner == "ls") }) {
-			a.add(CatSystemProcess, LevelHigh, "`kill` signals every process listed by `ps`, which can take the machine down")
-		} else if anyArg(args, func(x arg) bool { return x.subst }) {
-			a.add(CatSystemProcess, LevelLow, "`kill` stops processes selected at run time")
-		}
+		a.kill(args)
 	case "killall", "pkill", "killall5", "skill":
 		lvl := LevelMedium
 		if anyArg(args, func(x arg) bool {
@@ -305,6 +291,26 @@ func (a *assessor) process(name string, args []arg) {
 		if hasShort(args, 'c') || hasShort(args, 'w') && false {
 			a.add(CatSystemProcess, LevelMedium, "`history -c` erases the shell history, hiding what was run")
 		}
+	}
+}
+
+// kill rates signals sent to every process or to init.
+func (a *assessor) kill(args []arg) {
+	l := joinArgs(args)
+	for _, x := range positionals(args) {
+		if x.s == "-1" || x.s == "1" {
+			a.add(CatSystemProcess, LevelCritical, "`kill "+l+"` signals every process (or init), taking the machine down")
+			return
+		}
+	}
+	if anyArg(args, func(x arg) bool { return x.s == "-1" }) && (hasShort(args, '9') || hasFlag(args, "-KILL", "-SIGKILL", "-s")) {
+		a.add(CatSystemProcess, LevelCritical, "`kill "+l+"` signals every process, taking the machine down")
+		return
+	}
+	if anyArg(args, func(x arg) bool { return x.subst && (x.inner == "ps" || x.inner == "ls") }) {
+		a.add(CatSystemProcess, LevelHigh, "`kill` signals every process listed by `ps`, which can take the machine down")
+	} else if anyArg(args, func(x arg) bool { return x.subst }) {
+		a.add(CatSystemProcess, LevelLow, "`kill` stops processes selected at run time")
 	}
 }
 
