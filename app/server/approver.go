@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -21,8 +22,7 @@ func (s *Server) approver(ctx context.Context, r *gate.Request, sp *spec, login 
 	if bot {
 		return a, nil // never counts; no need to ask GitHub
 	}
-	perm, err := s.gh.Permission(ctx, r.Repo, login)
-	s.countGitHub("permission", err)
+	perm, err := s.permission(ctx, r.Repo, login)
 	if err != nil {
 		return a, fmt.Errorf("reading permission of %s: %w", login, err)
 	}
@@ -42,6 +42,9 @@ func (s *Server) approver(ctx context.Context, r *gate.Request, sp *spec, login 
 		}
 		m, err := s.gh.TeamMember(ctx, org, slug, login)
 		s.countGitHub("team_member", err)
+		if errors.Is(err, ErrGitHubNotFound) {
+			m, err = false, nil // no such team or member: not a member
+		}
 		if err != nil {
 			return false, fmt.Errorf("reading membership of %s in %s: %w", login, team, err)
 		}
@@ -63,6 +66,17 @@ func (s *Server) approver(ctx context.Context, r *gate.Request, sp *spec, login 
 	}
 	a.Owns = func(p string) bool { return owned[p] }
 	return a, nil
+}
+
+// permission is login's repository permission; someone GitHub does not
+// know on the repository has none.
+func (s *Server) permission(ctx context.Context, repo, login string) (string, error) {
+	perm, err := s.gh.Permission(ctx, repo, login)
+	s.countGitHub("permission", err)
+	if errors.Is(err, ErrGitHubNotFound) {
+		return "none", nil
+	}
+	return perm, err
 }
 
 // ownedPaths reports, for each CODEOWNERS path the requirement names,

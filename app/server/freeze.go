@@ -16,8 +16,7 @@ import (
 // pending request of the repository and every new one until unfrozen.
 func (s *Server) onFreeze(ctx context.Context, log *slog.Logger, cmd Command, c commentCtx) (string, error) {
 	login, repo := c.sender.Login, c.repo.FullName
-	perm, err := s.gh.Permission(ctx, repo, login)
-	s.countGitHub("permission", err)
+	perm, err := s.permission(ctx, repo, login)
 	if err != nil {
 		return "", fmt.Errorf("reading permission of %s: %w", login, err)
 	}
