@@ -71,9 +71,9 @@ func (e *env) close() {
 func (e *env) nextRun() int64 { return e.runID.Add(1) }
 
 // startBolt starts an App child on a fresh bolt file (fsync on: as shipped).
-func (e *env) startBolt(ctx context.Context, name string, procs int) (*rig.App, error) {
+func (e *env) startBolt(ctx context.Context, name string, procs int, extraEnv ...string) (*rig.App, error) {
 	cfg := e.world.AppConfig("bolt:" + filepath.Join(e.dir, name+".db"))
-	cfg.MaxProcs, cfg.Log = procs, logWriter(e.verbose)
+	cfg.MaxProcs, cfg.Log, cfg.Env = procs, logWriter(e.verbose), extraEnv
 	app, err := rig.StartApp(ctx, cfg)
 	if err != nil {
 		return nil, err

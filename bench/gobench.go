@@ -111,14 +111,22 @@ func benchRisk(ctx context.Context, e *env) ([]row, error) {
 			Measured: "no Benchmark functions in gate/risk yet", Verdict: "info", Command: line})
 	}
 	for _, b := range res {
-		ns := b.metrics["ns/op"]
-		if ns == 0 {
+		if mbs, ok := b.metrics["MB/s"]; ok {
+			rows = append(rows, row{Figure: "risk assessment: " + b.name, Target: "(no target: one 1 MB script, linear time)",
+				Measured: fmt.Sprintf("%.0f ms per 1 MB script (%.1f MB/s)", b.metrics["ns/op"]/1e6, mbs), Verdict: "info", Command: line})
 			continue
 		}
-		r := 1e9 / ns
-		rows = append(rows, row{Figure: "risk assessment: " + b.name, Target: "≥ 50,000 commands/s",
-			Measured: fmt.Sprintf("%.0f ns/op = %.0f commands/s", ns, r), Verdict: verdict(r >= 50000), Command: line,
-			Notes: "ns/op per command as the benchmark defines it"})
+		rate, ok := b.metrics["commands/s"]
+		if !ok && b.metrics["ns/op"] > 0 {
+			rate = 1e9 / b.metrics["ns/op"]
+		}
+		m := fmt.Sprintf("%.0f commands/s", rate)
+		if cpu, ok := b.metrics["commands/cpu-s"]; ok {
+			m += fmt.Sprintf(" (%.0f per CPU-second)", cpu)
+		}
+		rows = append(rows, row{Figure: "risk assessment: " + b.name + " (the package's test corpus)", Target: "≥ 50,000 commands/s",
+			Measured: m, Verdict: verdict(rate >= 50000), Command: line,
+			Notes: "gate/risk's own benchmark, -cpu 1, cycling through its benign and dangerous test commands"})
 	}
 	return rows, nil
 }

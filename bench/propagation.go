@@ -68,16 +68,23 @@ func measureDecisions(ctx context.Context, e *env, gateApp *rig.App, hookURL str
 	return out, nil
 }
 
+// propagationRows judges DESIGN.md's definition — from the webhook
+// accepted (its 200 returned) to the command's start — and also reports
+// the stricter measure from the moment the webhook is sent, which adds the
+// App's whole processing of the vote.
 func propagationRows(label string, d *decisionRun, cmd string) row {
-	med, p99 := quantile(d.lat, 0.5), quantile(d.lat, 0.99)
+	med, p99 := quantile(d.latAcc, 0.5), quantile(d.latAcc, 0.99)
+	smed, sp99 := quantile(d.lat, 0.5), quantile(d.lat, 0.99)
 	return row{
 		Figure: "decision propagation, " + label, Target: "median ≤ 100 ms, p99 ≤ 500 ms",
-		Measured: fmt.Sprintf("median %s, p99 %s (n=%d)", ms(med), ms(p99), len(d.lat)),
-		Verdict:  verdict(med <= 100*time.Millisecond && p99 <= 500*time.Millisecond),
-		Command:  cmd,
-		Notes: fmt.Sprintf("measured from the moment the signed webhook is sent (so it includes the App's vote processing); "+
-			"from the webhook's answer: median %s, p99 %s (negative: the command started before the answer arrived); webhook answers %v; max %s",
-			ms(quantile(d.latAcc, 0.5)), ms(quantile(d.latAcc, 0.99)), d.hookStatus, ms(quantile(d.lat, 1))),
+		Measured: fmt.Sprintf("webhook accepted → command: median %s, p99 %s; webhook sent → command: median %s, p99 %s (n=%d)",
+			ms(med), ms(p99), ms(smed), ms(sp99), len(d.lat)),
+		Verdict: verdict(med <= 100*time.Millisecond && p99 <= 500*time.Millisecond),
+		Command: cmd,
+		Notes: fmt.Sprintf("judged on DESIGN.md's definition (from the webhook's 200 to the command's first output; negative: the command "+
+			"started before the answer reached the sender); the stricter 'sent' measure includes the App's approver re-check against GitHub "+
+			"and the store write (%s against the target: %s); webhook answers %v; max from sent %s",
+			"median ≤ 100 ms, p99 ≤ 500 ms", verdict(smed <= 100*time.Millisecond && sp99 <= 500*time.Millisecond), d.hookStatus, ms(quantile(d.lat, 1))),
 	}
 }
 

@@ -35,6 +35,7 @@ type AppConfig struct {
 	SweepInterval  time.Duration // (0: the App's default)
 	MaxProcs       int           // GOMAXPROCS of the child (0: inherit)
 	NoSync         bool          // bolt without fsync (never for measurements)
+	Env            []string      // extra environment (e.g. GOMEMLIMIT=100MiB)
 	Log            io.Writer     // the child's stderr (nil: discarded)
 }
 
@@ -86,6 +87,7 @@ func StartApp(ctx context.Context, cfg AppConfig) (*App, error) {
 		"RIG_KEY_FILE="+keyFile.Name(), "RIG_SECRET="+cfg.WebhookSecret, "RIG_ISSUER="+cfg.Issuer,
 		"RIG_POLL="+cfg.PollInterval.String(), "RIG_SWEEP="+cfg.SweepInterval.String(),
 		"RIG_NOSYNC="+strconv.FormatBool(cfg.NoSync))
+	cmd.Env = append(cmd.Env, cfg.Env...)
 	if cfg.MaxProcs > 0 {
 		cmd.Env = append(cmd.Env, "GOMAXPROCS="+strconv.Itoa(cfg.MaxProcs))
 	}
@@ -228,4 +230,24 @@ func (a *App) CPU() (time.Duration, error) {
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(ut+st) * 10 * time.Millisecond, nil
+}
+
+const rigMemPath = "/_rig/memstats"
+
+// MemStats is the part of the child's runtime.MemStats the bench reports.
+type MemStats struct {
+	HeapInuse, StackInuse, Sys uint64
+	Goroutines                 int
+	NumGC                      uint32
+}
+
+// MemStats reads the child's Go memory statistics.
+func (a *App) MemStats() (MemStats, error) {
+	var m MemStats
+	resp, err := http.Get(a.URL + rigMemPath)
+	if err != nil {
+		return m, err
+	}
+	defer resp.Body.Close()
+	return m, json.NewDecoder(resp.Body).Decode(&m)
 }

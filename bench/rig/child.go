@@ -9,6 +9,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -71,6 +72,12 @@ func runChild() error {
 	mux.Handle("/", app.Handler())
 	mux.HandleFunc("GET "+rigStatsPath, func(w http.ResponseWriter, _ *http.Request) {
 		_ = json.NewEncoder(w).Encode(ops.snapshot())
+	})
+	mux.HandleFunc("GET "+rigMemPath, func(w http.ResponseWriter, _ *http.Request) {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		_ = json.NewEncoder(w).Encode(MemStats{HeapInuse: m.HeapInuse, StackInuse: m.StackInuse, Sys: m.Sys,
+			Goroutines: runtime.NumGoroutine(), NumGC: m.NumGC})
 	})
 	// Profiles of the App under the bench's load, for the report's analysis.
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
