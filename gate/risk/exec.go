@@ -350,6 +350,7 @@ func (a *assessor) reparse(w arg, c ctx, via string) {
 	switch {
 	case w.fetch:
 		a.add(CatRemoteCode, LevelCritical, via+" runs shell code downloaded from the network ("+quote(w.s)+")")
+		a.add(CatDynamicEval, LevelHigh, via+" evaluates a string built at run time")
 	case w.decode:
 		a.add(CatDynamicEval, LevelCritical, via+" runs shell code decoded from base64/hex at run time, hiding what it does")
 	case w.subst && !w.static:

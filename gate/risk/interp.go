@@ -386,6 +386,7 @@ func (a *assessor) evalCmd(name string, args []arg, c ctx) {
 	switch {
 	case f.fetch:
 		a.add(CatRemoteCode, LevelCritical, "`"+name+"` runs shell code downloaded from the network ("+quote(f.s)+")")
+		a.add(CatDynamicEval, LevelHigh, "`"+name+"` evaluates code produced at run time")
 	case f.decode:
 		a.add(CatDynamicEval, LevelCritical, "`"+name+"` runs shell code decoded from base64/hex")
 	case f.subst && !emitsShellEnv(f.inner):

@@ -298,6 +298,7 @@ func (a *assessor) writeTarget(t arg, appendMode bool, verb string, c ctx) {
 	switch {
 	case isDevice(p):
 		a.add(CatDiskDevice, LevelCritical, verb+" straight to the disk device "+quote(p)+", destroying its data")
+		a.add(CatDestructiveFS, LevelCritical, "every filesystem on "+quote(p)+" is overwritten")
 	case strings.HasPrefix(p, "/dev/tcp/") || strings.HasPrefix(p, "/dev/udp/"):
 		a.add(CatExfiltration, LevelHigh, verb+" to a raw network socket "+quote(p))
 	case strings.HasPrefix(p, "/dev/"):

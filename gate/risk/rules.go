@@ -200,6 +200,7 @@ func (a *assessor) chmod(args []arg) {
 	}
 	if setuid(mode) {
 		a.add(CatPrivilege, LevelHigh, "`chmod "+mode+"` sets the setuid/setgid bit on "+worst.desc+", letting anyone run it with its owner's rights")
+		a.add(CatPermissions, LevelHigh, "a setuid/setgid file is a standing privilege-escalation path")
 	}
 	anyone := worldWritable(mode)
 	docker := anyArg(targets, func(x arg) bool { return strings.HasSuffix(x.s, "docker.sock") })

@@ -127,6 +127,7 @@ func (a *assessor) terraform(name string, args []arg) {
 	switch sub {
 	case "destroy", "destroy-all":
 		a.add(CatInfraTeardown, LevelCritical, "`"+name+" "+sub+"` deletes every resource the configuration manages")
+		a.add(CatCloud, LevelHigh, "the destroyed resources (servers, databases, buckets) and their data are gone")
 	case "apply":
 		switch {
 		case hasFlag(args, "-destroy", "--destroy"):
@@ -177,6 +178,7 @@ func (a *assessor) pulumi(args []arg) {
 	switch p[0].s {
 	case "destroy", "down":
 		a.add(CatInfraTeardown, LevelCritical, "`pulumi destroy` deletes every resource in the stack")
+		a.add(CatCloud, LevelHigh, "the destroyed resources (servers, databases, buckets) and their data are gone")
 	case "up", "update":
 		if yes {
 			a.add(CatInfraTeardown, LevelHigh, "`pulumi up --yes` changes infrastructure without a reviewed preview")
@@ -227,6 +229,7 @@ func (a *assessor) helm(name string, args []arg) {
 			rel = " " + p[1].s
 		}
 		a.add(CatInfraTeardown, LevelHigh, "`"+name+" "+p[0].s+rel+"` removes a release and its Kubernetes resources")
+		a.add(CatContainers, LevelMedium, "the release's pods, services and volumes are deleted from the cluster")
 	case "rollback":
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" rollback` reverts a release to an older version")
 	case "upgrade", "install", "apply", "sync":
@@ -270,11 +273,14 @@ func (a *assessor) kubectl(name string, args []arg, c ctx) {
 		a.kubeDelete(name, kind, p, args, all)
 	case "drain":
 		a.add(CatInfraTeardown, LevelHigh, "`"+name+" drain` evicts every pod from the node")
+		a.add(CatContainers, LevelMedium, "workloads on the node are interrupted")
 	case "cordon":
 		a.add(CatInfraTeardown, LevelHigh, "`"+name+" cordon` stops scheduling on the node")
+		a.add(CatContainers, LevelMedium, "no new pods can start on the node")
 	case "scale":
 		if r := flagValue(args, "--replicas"); r == "0" {
 			a.add(CatInfraTeardown, LevelHigh, "`"+name+" scale --replicas=0` stops every pod of the workload")
+			a.add(CatContainers, LevelMedium, "the service has no running pods until scaled up again")
 		} else {
 			a.add(CatContainers, LevelLow, "`"+name+" scale` changes the number of replicas")
 		}

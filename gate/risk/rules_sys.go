@@ -354,6 +354,9 @@ func (a *assessor) service(name string, args []arg) {
 			cat = CatNetworkExposure
 		}
 		a.add(cat, lvl, "`"+name+" "+verb+" "+unit+"` stops a system service")
+		if cat != CatSystemProcess {
+			a.add(CatSystemProcess, lvl, "the stopped service no longer protects or serves the machine")
+		}
 	case "restart", "reload", "try-restart", "reload-or-restart", "start", "enable":
 		if critical && (verb == "restart" || verb == "start") {
 			a.add(CatSystemProcess, LevelLow, "`"+name+" "+verb+" "+unit+"` restarts a system service")
@@ -369,6 +372,7 @@ func (a *assessor) firewall(name string, args []arg) {
 		switch {
 		case hasShort(args, 'F') || hasFlag(args, "--flush", "-X", "--delete-chain"):
 			a.add(CatNetworkExposure, LevelHigh, "`"+name+" "+l+"` flushes the firewall rules, opening the machine to all traffic")
+			a.add(CatSystemProcess, LevelHigh, "changes the host's packet filtering at run time")
 		case hasShort(args, 'P') && strings.Contains(l, "ACCEPT"):
 			a.add(CatNetworkExposure, LevelHigh, "`"+name+" "+l+"` sets the default firewall policy to ACCEPT")
 		case strings.Contains(l, "ACCEPT") && (hasShort(args, 'A') || hasShort(args, 'I')):
@@ -387,6 +391,7 @@ func (a *assessor) firewall(name string, args []arg) {
 		switch {
 		case strings.Contains(l, "disable") || strings.Contains(l, "reset"):
 			a.add(CatNetworkExposure, LevelHigh, "`ufw "+l+"` turns the firewall off")
+			a.add(CatSystemProcess, LevelHigh, "changes the host's packet filtering at run time")
 		case strings.Contains(l, "allow"):
 			a.add(CatNetworkExposure, LevelMedium, "`ufw "+l+"` opens a port")
 		}

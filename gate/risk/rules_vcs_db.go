@@ -25,6 +25,7 @@ func (a *assessor) git(args []arg, c ctx) {
 				lvl = LevelHigh
 			}
 			a.add(CatVCSRewrite, lvl, "`git clean "+joinArgs(rest)+"` permanently deletes untracked files")
+			a.add(CatDestructiveFS, lvl, "untracked and ignored files are not in Git and cannot be recovered")
 		}
 	case "lfs":
 		if len(rp) > 1 && rp[0].s == "migrate" && rp[1].s == "import" {
