@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -87,5 +88,23 @@ func TestInstallationDeletedIsForgotten(t *testing.T) {
 	defer fg.mu.Unlock()
 	if len(fg.forgotten) != 1 || fg.forgotten[0] != 4711 {
 		t.Errorf("forgotten = %v, want [4711]", fg.forgotten)
+	}
+}
+
+func TestGitHubErrorDuringVoteIsExplained(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	id, cr := h.pendingRequest(h.newRun(), "./deploy.sh")
+	h.gh.mu.Lock()
+	h.gh.failPerm = errors.New("502 bad gateway")
+	h.gh.mu.Unlock()
+	if code, _ := h.webhook("check_run", clickPayload(t, repoA, repoAID, id, cr, "approve", "alice", "User"), testSecret, ""); code != 500 {
+		t.Errorf("webhook = %d, want 500", code)
+	}
+	if got := h.gh.checkRun(cr); !strings.Contains(got.Summary, "try again") || got.Conclusion != "action_required" {
+		t.Errorf("check run does not ask to try again:\n%s", got.Summary)
+	}
+	if r := h.request(id); r.Status != gate.StatusPending || len(r.Votes) != 0 {
+		t.Errorf("request %s with %d votes, want pending with none", r.Status, len(r.Votes))
 	}
 }

@@ -85,6 +85,9 @@ func (s *Server) tryVote(ctx context.Context, log *slog.Logger, req *gate.Reques
 	login := b.voter.Login
 	a, err := s.approver(ctx, req, sp, login, s.isBot(b.voter))
 	if err != nil {
+		// The delivery is already marked as seen: say so, so the person
+		// can simply try again.
+		s.tell(ctx, req, b, "stepgate could not check your permissions with GitHub just now; nothing changed, please try again")
 		return "", false, err
 	}
 	if ok, why := policy.Eligible(sp.Require, a, req.SelfApproval); !ok {
