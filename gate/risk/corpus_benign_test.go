@@ -242,5 +242,7 @@ var benign = []corpusCase{
 	{"sam deploy --no-confirm-changeset", L, L, ""},
 	{"git push heroku main", N, L, ""},
 	{"dotnet ef database update", L, L, ""},
+	{"kubectl delete secret regcred --ignore-not-found && kubectl create secret docker-registry regcred --docker-server=ghcr.io", N, L, ""},
+	{"kubectl delete pods --field-selector=status.phase=Failed -A", N, L, ""},
 	{"rm -rf \"$BUILD_DIR/dist\"", N, M, ""},
 }

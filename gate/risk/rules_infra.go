@@ -321,7 +321,19 @@ func positionalsFirst(args []arg, valued []string) string {
 
 func (a *assessor) kubeDelete(name, kind string, p, args []arg, all bool) {
 	what := strings.Join(firstN(p[1:], 2), " ")
+	recreated := false
+	for _, k := range []string{"secret", "configmap", "cm", "job", "pod", "po", "service", "svc", "ingress", "cronjob"} {
+		if kind == k || kind == k+"s" || strings.HasPrefix(kind, k+"/") {
+			recreated = true
+		}
+	}
+	selected := hasFlag(args, "--field-selector")
 	switch {
+	case recreated && (hasFlag(args, "--ignore-not-found", "--ignore-not-found=true") || selected && !hasFlag(args, "--all")):
+		// delete-then-create of a secret or job, or cleanup of failed
+		// pods by selector, is how idempotent CI scripts are written.
+		a.add(CatInfraTeardown, LevelLow, "`"+name+" delete "+what+"` deletes "+kind+" objects (usually recreated right after)")
+		return
 	case kind == "ns" || kind == "namespace" || kind == "namespaces" || strings.HasPrefix(kind, "namespace/") || strings.HasPrefix(kind, "ns/") || kind == "project" || strings.HasPrefix(kind, "project/"):
 		a.add(CatInfraTeardown, LevelCritical, "`"+name+" delete "+what+"` deletes a namespace and everything in it")
 	case all || kind == "all" || strings.HasPrefix(kind, "crd") || strings.Contains(kind, "customresourcedefinition") || kind == "node" || kind == "nodes" || strings.HasPrefix(kind, "pv"):
