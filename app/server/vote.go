@@ -83,6 +83,10 @@ func (s *Server) tryVote(ctx context.Context, log *slog.Logger, req *gate.Reques
 		return "", false, err
 	}
 	login := b.voter.Login
+	if votedBefore(req, login) {
+		s.tell(ctx, req, b, "you already voted on "+req.ID+"; each person counts once")
+		return "duplicate_vote", false, nil
+	}
 	a, err := s.approver(ctx, req, sp, login, s.isBot(b.voter))
 	if err != nil {
 		// The delivery is already marked as seen: say so, so the person
@@ -107,13 +111,7 @@ func (s *Server) tryVote(ctx context.Context, log *slog.Logger, req *gate.Reques
 		Channel: b.channel, Satisfied: prog.Counted[login], Comment: b.comment, At: s.now().UTC()}
 	done, err := s.store.Vote(ctx, req.ID, v, decision(append(append([]gate.Vote(nil), req.Votes...), v), req.RememberTTL, prog))
 	if errors.Is(err, store.ErrConflict) {
-		for _, old := range req.Votes {
-			if strings.EqualFold(old.Login, login) {
-				s.tell(ctx, req, b, "you already voted on "+req.ID+"; each person counts once")
-				return "duplicate_vote", false, nil
-			}
-		}
-		return "", true, nil
+		return "", true, nil // re-read: decided, expired, or this login voted meanwhile
 	}
 	if err != nil {
 		s.metrics.storeErrors.WithLabelValues("vote").Inc()
@@ -159,6 +157,15 @@ func (s *Server) settle(ctx context.Context, r *gate.Request, sp *spec, actor st
 	}
 	s.finish(ctx, final, actor, false)
 	return final, true
+}
+
+func votedBefore(r *gate.Request, login string) bool {
+	for _, v := range r.Votes {
+		if strings.EqualFold(v.Login, login) {
+			return true
+		}
+	}
+	return false
 }
 
 // priorVotes rebuilds the facts of everyone who voted before, from the
