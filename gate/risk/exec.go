@@ -29,13 +29,20 @@ func (a *assessor) call(ce *syntax.CallExpr, c ctx) {
 	args := a.arena[mark:len(a.arena):len(a.arena)]
 	defer func() { a.arena = a.arena[:mark] }()
 	cs := c
+	printed := false
 	if len(args) > 0 {
 		name := a.exec(args, c)
 		if isNetSender(name) {
 			cs.sink = name
 		}
+		// echo "$(cat key)" prints what the substitution produced.
+		printed = (name == "echo" || name == "printf") && !c.piped && !c.redirOut
 	}
 	a.substitutions(r.substs, cs)
+	if printed {
+		cs.piped = false
+		a.printedSubsts(r.substs, cs)
+	}
 }
 
 func isNetSender(name string) bool {

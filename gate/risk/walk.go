@@ -133,6 +133,23 @@ func (a *assessor) substitutions(ss []*syntax.Stmt, c ctx) {
 	a.stmts(ss, c)
 }
 
+// printedSubsts re-checks substitutions whose output is printed to the log
+// (echo "$(cat key)"); only credential reads change by it.
+func (a *assessor) printedSubsts(ss []*syntax.Stmt, c ctx) {
+	for _, s := range ss {
+		ce, ok := s.Cmd.(*syntax.CallExpr)
+		if !ok || len(ce.Args) == 0 {
+			continue
+		}
+		var r wordRenderer
+		args := make([]arg, 0, len(ce.Args))
+		for _, w := range ce.Args {
+			args = append(args, r.render(w))
+		}
+		a.secretArgs(baseName(args[0].s), args[1:], c)
+	}
+}
+
 // pipe assesses "x | y": y reads what x prints, and x prints into y.
 func (a *assessor) pipe(b *syntax.BinaryCmd, c ctx) {
 	cx := c
