@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stepgate/stepgate/app/store"
@@ -49,8 +50,15 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, id *Identi
 	key := gate.IdempotencyKey(id.RepoID, id.RunID, id.RunAttempt, body.Job, body.Step, body.CommandSHA256)
 	reqID := gate.RequestID(key)
 	ctx := withLog(r.Context(), s.log.With("request_id", reqID, "repo", id.Repo, "run_id", id.RunID))
-	// No read first: a repeated create (rare) re-evaluates and then finds
-	// the stored request, which CreateRequest returns unchanged.
+	// A first create costs no read. A repeat that reaches the replica which
+	// created the request is answered from the store without asking GitHub
+	// again; elsewhere it re-evaluates and CreateRequest returns the
+	// stored request unchanged.
+	if s.recent.has(reqID) {
+		if existing, err := s.store.GetRequest(ctx, reqID); err == nil {
+			return s.answerExisting(ctx, w, existing)
+		}
+	}
 	req := s.newRequest(id, &body, env, key, reqID)
 	if err := s.decide(ctx, req, &body); err != nil {
 		return err
@@ -59,6 +67,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, id *Identi
 	if err != nil {
 		return s.storeErr("create_request", err)
 	}
+	s.recent.add(reqID)
 	if !created {
 		return s.answerExisting(ctx, w, stored)
 	}
@@ -249,4 +258,37 @@ func freezeReason(f gate.Freeze) string {
 		msg += ": " + f.Reason
 	}
 	return msg
+}
+
+// recentIDs remembers the ids of requests this replica created lately
+// (bounded, oldest forgotten first).
+type recentIDs struct {
+	mu   sync.Mutex
+	set  map[string]bool
+	ring []string
+	next int
+}
+
+func newRecentIDs(n int) *recentIDs {
+	return &recentIDs{set: make(map[string]bool, n), ring: make([]string, n)}
+}
+
+func (r *recentIDs) add(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.set[id] {
+		return
+	}
+	if old := r.ring[r.next]; old != "" {
+		delete(r.set, old)
+	}
+	r.ring[r.next] = id
+	r.set[id] = true
+	r.next = (r.next + 1) % len(r.ring)
+}
+
+func (r *recentIDs) has(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.set[id]
 }

@@ -61,6 +61,9 @@ func TestCreateIsIdempotent(t *testing.T) {
 	if got := h.gh.callsOf("create_check_run"); got != 1 {
 		t.Errorf("check runs created = %d, want 1", got)
 	}
+	if got := h.gh.callsOf("file"); got != 1 {
+		t.Errorf("policy reads = %d, want 1 (the repeat answered from the store)", got)
+	}
 }
 
 func TestApproveByButtonWakesLongPoll(t *testing.T) {

@@ -69,6 +69,7 @@ type Server struct {
 	verifier *tokenVerifier
 	policies *policyCache
 	facts    *factsCache
+	recent   *recentIDs
 	secrets  [][]byte
 	audience string
 	mux      *http.ServeMux
@@ -102,6 +103,7 @@ func New(cfg Config) (*Server, error) {
 		audience: strings.TrimRight(cfg.PublicURL, "/"),
 		policies: newPolicyCache(),
 		facts:    newFactsCache(time.Minute),
+		recent:   newRecentIDs(10000),
 	}
 	for _, sec := range cfg.WebhookSecrets {
 		if sec == "" {
