@@ -150,31 +150,64 @@ func (a *assessor) printedSubsts(ss []*syntax.Stmt, c ctx) {
 	}
 }
 
-// pipe assesses "x | y": y reads what x prints, and x prints into y.
+// pipe assesses a pipeline. Each stage reads what the stages before it
+// print and prints into the next one. The pipeline is flattened first
+// (bash nests "a | b | c" to the left), so long pipelines cost linear time.
 func (a *assessor) pipe(b *syntax.BinaryCmd, c ctx) {
-	cx := c
-	cx.piped = true
-	cx.quiet = quietConsumer(b.Y)
-	if s := sinkOf(b.Y); s != "" {
-		cx.sink = s
-	}
-	a.stmt(b.X, cx)
-
-	cy := c
-	cy.from = firstName(b.X)
-	cy.hdoc = ""
-	switch {
-	case fetches(b.X) || c.stdin == stdinNet:
-		cy.stdin = stdinNet
-	case decodes(b.X) || c.stdin == stdinDecoded:
-		cy.stdin = stdinDecoded
-	default:
-		cy.stdin = stdinPipe
-		if t, ok := echoedText(b.X); ok {
-			cy.stdin, cy.hdoc = stdinText, t
+	stages := flattenPipe(b, nil)
+	sinks := make([]string, len(stages))
+	sink := c.sink
+	for i := len(stages) - 1; i >= 0; i-- {
+		sinks[i] = sink
+		if s := sinkOf(stages[i]); s != "" {
+			sink = s
 		}
 	}
-	a.stmt(b.Y, cy)
+	in := c
+	for i, st := range stages {
+		cs := in
+		cs.sink = sinks[i]
+		if i < len(stages)-1 {
+			cs.piped = true
+			cs.quiet = quietConsumer(stages[i+1])
+		} else {
+			cs.piped, cs.quiet = c.piped, c.quiet
+		}
+		a.stmt(st, cs)
+		// What the next stage reads.
+		next := c
+		next.from, next.hdoc = firstName(st), ""
+		switch {
+		case in.stdin == stdinNet || fetches(st):
+			next.stdin = stdinNet
+		case in.stdin == stdinDecoded || decodes(st):
+			next.stdin = stdinDecoded
+		default:
+			next.stdin = stdinPipe
+			if t, ok := echoedText(st); ok {
+				next.stdin, next.hdoc = stdinText, t
+			}
+		}
+		in = next
+	}
+}
+
+// flattenPipe lists the stages of a pipeline from left to right.
+func flattenPipe(b *syntax.BinaryCmd, out []*syntax.Stmt) []*syntax.Stmt {
+	var left []*syntax.Stmt
+	for {
+		left = append(left, b.Y)
+		x, ok := b.X.Cmd.(*syntax.BinaryCmd)
+		if !ok || (x.Op != syntax.Pipe && x.Op != syntax.PipeAll) || len(b.X.Redirs) > 0 || b.X.Negated {
+			left = append(left, b.X)
+			break
+		}
+		b = x
+	}
+	for i := len(left) - 1; i >= 0; i-- {
+		out = append(out, left[i])
+	}
+	return out
 }
 
 // echoedText returns the text that "echo 'x'", "printf 'x'" or
