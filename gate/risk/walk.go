@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"slices"
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
@@ -154,8 +155,14 @@ func (a *assessor) printedSubsts(ss []*syntax.Stmt, c ctx) {
 // print and prints into the next one. The pipeline is flattened first
 // (bash nests "a | b | c" to the left), so long pipelines cost linear time.
 func (a *assessor) pipe(b *syntax.BinaryCmd, c ctx) {
-	stages := flattenPipe(b, nil)
-	sinks := make([]string, len(stages))
+	var stageBuf [8]*syntax.Stmt
+	var sinkBuf [8]string
+	stages := flattenPipe(b, stageBuf[:0])
+	sinks := sinkBuf[:0]
+	if len(stages) > len(sinkBuf) {
+		sinks = make([]string, 0, len(stages))
+	}
+	sinks = sinks[:len(stages)]
 	sink := c.sink
 	for i := len(stages) - 1; i >= 0; i-- {
 		sinks[i] = sink
@@ -194,19 +201,16 @@ func (a *assessor) pipe(b *syntax.BinaryCmd, c ctx) {
 
 // flattenPipe lists the stages of a pipeline from left to right.
 func flattenPipe(b *syntax.BinaryCmd, out []*syntax.Stmt) []*syntax.Stmt {
-	var left []*syntax.Stmt
 	for {
-		left = append(left, b.Y)
+		out = append(out, b.Y)
 		x, ok := b.X.Cmd.(*syntax.BinaryCmd)
 		if !ok || (x.Op != syntax.Pipe && x.Op != syntax.PipeAll) || len(b.X.Redirs) > 0 || b.X.Negated {
-			left = append(left, b.X)
+			out = append(out, b.X)
 			break
 		}
 		b = x
 	}
-	for i := len(left) - 1; i >= 0; i-- {
-		out = append(out, left[i])
-	}
+	slices.Reverse(out)
 	return out
 }
 
