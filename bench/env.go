@@ -138,8 +138,13 @@ func (e *env) machine() string {
 		mem = strings.Fields(strings.SplitN(string(b), "\n", 2)[0])[1] + " kB RAM"
 	}
 	kernel, _ := exec.Command("uname", "-sr").Output()
-	return fmt.Sprintf("%s, %d logical CPUs, %s, %s, %s %s/%s", cpu, runtime.NumCPU(), mem,
-		strings.TrimSpace(string(kernel)), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	load := ""
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		load = strings.Join(strings.Fields(string(b))[:3], " ")
+	}
+	return fmt.Sprintf("%s, %d logical CPUs, %s, %s, %s %s/%s; load average at the end of the run %s (1/5/15 min; "+
+		"other processes shared the machine: wall-clock rates are lower bounds, CPU-normalised figures are given beside them)",
+		cpu, runtime.NumCPU(), mem, strings.TrimSpace(string(kernel)), runtime.Version(), runtime.GOOS, runtime.GOARCH, load)
 }
 
 // quantile of sorted durations.

@@ -136,7 +136,7 @@ func gateAPILoad(ctx context.Context, e *env, app *rig.App) ([]row, error) {
 	return []row{{
 		Figure: "App throughput, gate API (GOMAXPROCS=2, bolt)", Target: "≥ 2,000 calls/s",
 		Measured: res.String("calls/s"),
-		Verdict:  verdict(max(res.rate, res.capacity()) >= 2000 && res.errs == 0), Command: "go run ./bench -only throughput",
+		Verdict:  cpuVerdict(res, 2000), Command: "go run ./bench -only throughput",
 		Notes: "64 concurrent clients, keep-alive; 3 of 4 calls GET /api/v1/requests/{id} (no wait), 1 of 4 a repeated create (idempotent → 200); " +
 			"every call verifies an RS256 OIDC token; the load generator shares the machine's 2 cores with the App",
 	}}, nil
@@ -202,4 +202,19 @@ func webhookLoad(ctx context.Context, e *env, app *rig.App) ([]row, error) {
 		rows = append(rows, r)
 	}
 	return rows, nil
+}
+
+// cpuVerdict passes on the observed rate, or — when other processes share
+// the machine — on the rate the App's measured CPU cost per call allows on
+// two dedicated cores, saying so.
+func cpuVerdict(r loadResult, target float64) string {
+	switch {
+	case r.errs > 0:
+		return "miss"
+	case r.rate >= target:
+		return "pass"
+	case r.capacity() >= target:
+		return "pass-cpu"
+	}
+	return "miss"
 }
