@@ -104,7 +104,7 @@ func benchRisk(ctx context.Context, e *env) ([]row, error) {
 	rows = append(rows, row{Figure: "risk assessment, one core (20-command deployment corpus)", Target: "≥ 50,000 commands/s",
 		Measured: fmt.Sprintf("%.0f commands per CPU-second (%.0f/s wall clock)", perCPU, rate), Verdict: verdict(perCPU >= 50000),
 		Command: "go run ./bench -only risk",
-		Notes: "risk.Assess in a loop with GOMAXPROCS=1, GC included; judged per CPU-second (what one dedicated core does), since other processes shared the machine"})
+		Notes:   "risk.Assess in a loop with GOMAXPROCS=1, GC included; judged per CPU-second (what one dedicated core does), since other processes shared the machine"})
 	res, line, err := runGoBench(ctx, "./gate/risk/", ".", "-cpu", "1")
 	if err != nil {
 		return rows, err
