@@ -78,7 +78,7 @@ func (a *assessor) s3(op string, p, args []arg, c ctx) {
 			}
 			a.add(CatCloud, lvl, "`aws s3 rm --recursive` deletes every object under "+quote(nth(p, 2)))
 		} else {
-			a.add(CatCloud, LevelMedium, "`aws s3 rm` deletes "+quote(nth(p, 2)))
+			a.add(CatCloud, LevelLow, "`aws s3 rm` deletes the object "+quote(nth(p, 2)))
 		}
 	case "rb":
 		lvl := LevelHigh
@@ -154,7 +154,7 @@ func (a *assessor) gsutil(args []arg) {
 	}
 	switch p[0].s {
 	case "rm":
-		lvl := LevelMedium
+		lvl := LevelLow
 		if hasShort(args, 'r') || hasShort(args, 'R') || hasShort(args, 'a') || anyArg(p, func(x arg) bool { return strings.HasSuffix(x.s, "/**") || strings.HasSuffix(x.s, "/*") }) {
 			lvl = LevelCritical
 		}

@@ -335,18 +335,25 @@ func (a *assessor) service(name string, args []arg) {
 	if len(p) > 1 {
 		unit = p[1].s
 	}
-	critical := false
-	for _, u := range []string{"ssh", "sshd", "docker", "containerd", "kubelet", "network", "networking", "NetworkManager", "systemd-networkd", "firewalld", "ufw", "iptables", "auditd", "postgresql", "mysql", "mariadb", "mongod", "redis", "nginx", "apache2", "httpd", "cron", "crond", "sssd", "rsyslog", "falcon-sensor", "osqueryd", "wazuh-agent", "apparmor", "fail2ban"} {
+	critical, data := false, false
+	for _, u := range []string{"ssh", "sshd", "docker", "containerd", "kubelet", "network", "networking", "NetworkManager", "systemd-networkd", "systemd-resolved", "firewalld", "ufw", "iptables", "nftables", "auditd", "cron", "crond", "sssd", "rsyslog", "systemd-journald", "falcon-sensor", "osqueryd", "wazuh-agent", "apparmor", "fail2ban", "clamav", "amazon-ssm-agent", "google-guest-agent", "walinuxagent"} {
 		if strings.HasPrefix(unit, u) {
 			critical = true
+		}
+	}
+	for _, u := range []string{"postgresql", "mysql", "mariadb", "mongod", "redis", "nginx", "apache2", "httpd", "elasticsearch", "rabbitmq", "kafka", "memcached", "haproxy", "php", "tomcat"} {
+		if strings.HasPrefix(unit, u) {
+			data = true
 		}
 	}
 	switch verb {
 	case "reboot", "poweroff", "halt", "kexec", "emergency", "rescue", "suspend", "hibernate":
 		a.add(CatSystemProcess, LevelCritical, "`"+name+" "+verb+"` takes the machine down")
 	case "stop", "disable", "mask", "kill", "unload", "bootout", "isolate":
+		// Stopping access, security or data services is what takes a
+		// machine or an application down; other units are medium.
 		lvl := LevelMedium
-		if critical {
+		if critical || data {
 			lvl = LevelHigh
 		}
 		cat := CatSystemProcess
