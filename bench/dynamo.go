@@ -115,7 +115,7 @@ func lifecycle(ctx context.Context, e *env, app *rig.App, c *apiClient, i int) (
 		last = now
 		return err
 	}
-	code, v, err := c.do(ctx, "POST", "/api/v1/requests", tok, createBody(fmt.Sprintf("./migrate.sh --life %d", i), "life"))
+	code, v, err := c.do(ctx, "POST", "/api/v1/requests", tok, rig.CreateBody(fmt.Sprintf("./migrate.sh --life %d", i), "life"))
 	if err != nil || code != http.StatusCreated {
 		return nil, fmt.Errorf("lifecycle create: %d %v", code, err)
 	}

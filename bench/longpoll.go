@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stepgate/stepgate/bench/rig"
 	"github.com/stepgate/stepgate/gate"
 )
 
@@ -119,7 +120,7 @@ func createPending(ctx context.Context, e *env, c *apiClient, n int) (ids, toks 
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			code, v, cerr := c.do(ctx, "POST", "/api/v1/requests", toks[i], createBody(fmt.Sprintf("./migrate.sh --tenant %d", i), fmt.Sprintf("lp-%d", i)))
+			code, v, cerr := c.do(ctx, "POST", "/api/v1/requests", toks[i], rig.CreateBody(fmt.Sprintf("./migrate.sh --tenant %d", i), fmt.Sprintf("lp-%d", i)))
 			mu.Lock()
 			defer mu.Unlock()
 			if cerr != nil || code != http.StatusCreated {

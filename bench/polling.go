@@ -46,11 +46,6 @@ func (c *apiClient) do(ctx context.Context, method, path, token string, body any
 	return resp.StatusCode, v, nil
 }
 
-func createBody(cmd, step string) gate.CreateRequest {
-	return gate.CreateRequest{Command: cmd, CommandSHA256: gate.CommandHash(cmd, "bash", ""), Shell: "bash",
-		Job: "deploy", Step: step, HeadSHA: rig.HeadSHA, PullRequest: rig.PR, TimeoutSeconds: 600}
-}
-
 // benchPollingBaseline measures what DESIGN.md's reference point costs:
 // 12 clients that poll every 10 s (random phase, as real runners start at
 // random times) instead of long-polling. Each waits for its own request,
@@ -71,7 +66,7 @@ func benchPollingBaseline(ctx context.Context, e *env) ([]row, error) {
 	}
 	ids, crs := make([]string, k), make([]int64, k)
 	for i := range k {
-		code, v, err := c.do(ctx, "POST", "/api/v1/requests", tok, createBody(fmt.Sprintf("echo polled %d", i), fmt.Sprintf("poll-%d", i)))
+		code, v, err := c.do(ctx, "POST", "/api/v1/requests", tok, rig.CreateBody(fmt.Sprintf("echo polled %d", i), fmt.Sprintf("poll-%d", i)))
 		if err != nil || code != http.StatusCreated {
 			return nil, fmt.Errorf("creating request %d: %d %v", i, code, err)
 		}

@@ -117,7 +117,7 @@ func gateAPILoad(ctx context.Context, e *env, app *rig.App) ([]row, error) {
 		if err != nil {
 			return nil, err
 		}
-		body := createBody(fmt.Sprintf("./deploy.sh --shard %d", i), "load")
+		body := rig.CreateBody(fmt.Sprintf("./deploy.sh --shard %d", i), "load")
 		code, v, err := c.do(ctx, "POST", "/api/v1/requests", tok, body)
 		if err != nil || code != http.StatusCreated {
 			return nil, fmt.Errorf("creating load request: %d %v", code, err)
