@@ -83,23 +83,7 @@ func benchPollingBaseline(ctx context.Context, e *env) ([]row, error) {
 	var wg sync.WaitGroup
 	for i := range k {
 		phase := time.Duration(rand.Int64N(int64(interval)))
-		wg.Go(func() {
-			t := time.NewTimer(phase)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-				}
-				_, v, err := c.do(ctx, "GET", "/api/v1/requests/"+ids[i], tok, nil)
-				if err == nil && v.Status == gate.StatusApproved {
-					seen[i] = time.Now()
-					return
-				}
-				t.Reset(interval)
-			}
-		})
+		wg.Go(func() { seen[i] = pollUntilApproved(ctx, c, ids[i], tok, phase, interval) })
 	}
 	accepted := make([]time.Time, k)
 	for i := range k {
@@ -124,4 +108,23 @@ func benchPollingBaseline(ctx context.Context, e *env) ([]row, error) {
 		Verdict:  "info", Command: "go run ./bench -only polling",
 		Notes: "12 concurrent pollers with random phase against the same App; a GitHub-polling action also spends ~360 API calls per waiting hour, stepgate 0",
 	}}, nil
+}
+
+// pollUntilApproved GETs the request every interval, starting after phase,
+// and returns when it first saw it approved (zero if ctx ended first).
+func pollUntilApproved(ctx context.Context, c *apiClient, id, tok string, phase, interval time.Duration) time.Time {
+	t := time.NewTimer(phase)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return time.Time{}
+		case <-t.C:
+		}
+		_, v, err := c.do(ctx, "GET", "/api/v1/requests/"+id, tok, nil)
+		if err == nil && v.Status == gate.StatusApproved {
+			return time.Now()
+		}
+		t.Reset(interval)
+	}
 }
