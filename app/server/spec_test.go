@@ -1,0 +1,73 @@
+package server
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/gate/policy"
+)
+
+func TestPendingFromVotes(t *testing.T) {
+	t.Parallel()
+	dba := &policy.Requirement{Team: "acme/dba"}
+	owner := &policy.Requirement{Codeowners: "db/"}
+	two := &policy.Requirement{Role: policy.PermMaintain, Count: 2}
+	alice := &policy.Requirement{Users: []string{"alice"}}
+	allOf := &policy.Requirement{AllOf: []*policy.Requirement{dba, owner}}
+	anyOf := &policy.Requirement{AnyOf: []*policy.Requirement{two, alice}}
+	approve := func(leaves ...string) gate.Vote { return gate.Vote{Approve: true, Satisfied: leaves} }
+	tests := []struct {
+		name  string
+		req   *policy.Requirement
+		votes []gate.Vote
+		want  []string
+	}{
+		{"all_of, nothing yet", allOf, nil, []string{"1 more: team acme/dba", "1 more: an owner of db/"}},
+		{"all_of, team done", allOf, []gate.Vote{approve(dba.String())}, []string{"1 more: an owner of db/"}},
+		{"any_of, one of two", anyOf, []gate.Vote{approve(two.String())}, []string{"1 more: " + two.String(), "1 more: alice"}},
+		{"any_of met", anyOf, []gate.Vote{approve(alice.String())}, nil},
+		{"rejections do not count", allOf, []gate.Vote{{Approve: false, Satisfied: []string{dba.String()}}}, []string{"1 more: team acme/dba", "1 more: an owner of db/"}},
+	}
+	for _, tt := range tests {
+		got := pendingFromVotes(tt.req, tt.votes)
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
+
+func TestHubHandsOverTheDecision(t *testing.T) {
+	t.Parallel()
+	h := newHub()
+	ch1, decided1, release1 := h.wait("a")
+	ch2, decided2, release2 := h.wait("a")
+	if h.waiting() != 2 {
+		t.Fatalf("waiting = %d, want 2", h.waiting())
+	}
+	h.notify("b", nil) // nobody waits: nothing happens
+	r := &gate.Request{ID: "a", Status: gate.StatusApproved}
+	h.notify("a", r)
+	for i, ch := range []<-chan struct{}{ch1, ch2} {
+		select {
+		case <-ch:
+		default:
+			t.Fatalf("waiter %d not woken", i)
+		}
+	}
+	if decided1() != r || decided2() != r {
+		t.Errorf("waiters did not get the decided request")
+	}
+	release1()
+	release2()
+	release2() // releasing twice is harmless
+	if h.waiting() != 0 {
+		t.Errorf("waiting = %d after release, want 0", h.waiting())
+	}
+	_, decided3, release3 := h.wait("a")
+	defer release3()
+	if decided3() != nil {
+		t.Errorf("a new waiter sees an old decision")
+	}
+}
