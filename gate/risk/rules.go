@@ -211,11 +211,28 @@ func (a *assessor) chmod(args []arg) {
 		a.add(CatPermissions, max(LevelHigh, worst.lvl), "`chmod -R "+mode+"` makes "+worst.desc+" writable by every user")
 	case anyone:
 		a.add(CatPermissions, max(LevelMedium, min(worst.lvl, LevelHigh)), "`chmod "+mode+"` makes "+worst.desc+" writable by every user")
-	case recursive && worst.lvl >= LevelHigh:
+	case recursive && (worst.lvl == LevelCritical || worst.lvl == LevelHigh && systemTree(targets)):
 		a.add(CatPermissions, worst.lvl, "`chmod -R "+mode+"` changes permissions of "+worst.desc)
 	case mode == "000" || mode == "0000" || strings.HasSuffix(mode, "-rwx"):
 		a.add(CatPermissions, max(LevelMedium, worst.lvl), "`chmod "+mode+"` removes all access to "+worst.desc)
 	}
+}
+
+// systemTree reports whether a target lies in a tree the system itself
+// depends on, where changing owners or modes breaks logins, sudo or boot.
+func systemTree(targets []arg) bool {
+	for _, t := range targets {
+		p := expandKnown(t.s)
+		for _, d := range []string{"/etc", "/usr", "/bin", "/sbin", "/lib", "/boot", "/root", "/var/lib", "/var/run", "/run", "/dev", "/proc", "/sys", "~/.ssh", "/home"} {
+			if p == d || strings.HasPrefix(p, d+"/") {
+				return true
+			}
+		}
+		if !t.static && t.lead {
+			return true
+		}
+	}
+	return false
 }
 
 func setuid(mode string) bool {
@@ -260,9 +277,9 @@ func (a *assessor) chown(name string, args []arg) {
 	for _, t := range p[1:] {
 		tt := pathTier(t)
 		switch {
-		case recursive && tt.lvl >= LevelHigh:
+		case recursive && (tt.lvl == LevelCritical || tt.lvl == LevelHigh && systemTree([]arg{t})):
 			a.add(CatPermissions, tt.lvl, "`"+name+" -R` changes the owner of "+tt.desc)
-		case recursive && tt.lvl == LevelMedium:
+		case recursive && tt.lvl >= LevelMedium:
 			a.add(CatPermissions, LevelLow, "`"+name+" -R` changes the owner of "+tt.desc)
 		case !recursive && t.static && (strings.HasPrefix(t.s, "/etc/") || strings.HasPrefix(t.s, "/bin/") || strings.HasPrefix(t.s, "/usr/bin/")):
 			a.add(CatPermissions, LevelHigh, "`"+name+"` changes the owner of the system file "+quote(t.s))
