@@ -86,7 +86,9 @@ func TestServeEndToEnd(t *testing.T) {
 	if len(runs) != 1 {
 		t.Fatalf("check runs = %d", len(runs))
 	}
+	clicked := make(chan struct{})
 	go func() {
+		defer close(clicked)
 		time.Sleep(200 * time.Millisecond)
 		gs.ClickAction(repoName, runs[0].ID, "approve", "carol")
 	}()
@@ -104,6 +106,9 @@ func TestServeEndToEnd(t *testing.T) {
 	if code := call(t, "GET", base+"/api/v1/requests/"+view.ID, otherKey, nil, nil); code != 401 {
 		t.Errorf("token signed with an unpublished key = %d, want 401", code)
 	}
+	// The long-poll can return before the webhook handler has finished (and
+	// counted its outcome): wait for the delivery before reading metrics.
+	<-clicked
 	for _, path := range []string{"/healthz", "/metrics"} {
 		resp, err := http.Get(base + path)
 		if err != nil || resp.StatusCode != 200 {
