@@ -11,23 +11,27 @@ import (
 // target on the reference machine, keyed by a prefix of the figure. The
 // report prints them under every missed row, so a miss is never silent.
 var explanations = map[string]string{
-	"5,000 gates long-polling at once": `**Reason.** Each waiting gate costs the App one HTTP connection, and Go's
-net/http keeps two goroutines per such connection (the handler and the
-connection's background reader), 4 KiB read and write buffers, the request's
-context and timer, and the request loaded from the store. The mid-wait Go
-runtime figures in the notes (≈10,000 goroutines, tens of MB of stacks, ~100 MB
-of heap in use) add up to most of the RSS; the peak comes when the 5,000 polls
-arrive (5,000 token verifications at once) and the garbage collector, at the
-default GOGC=100, lets the heap grow to twice the live set before it collects.
-The GOMEMLIMIT row shows how much of the peak is uncollected garbage.
+	"5,000 gates long-polling at once": `**Reason.** A heap profile of the App mid-wait (pprof from the bench's App
+child) shows ~55 MB of live heap, of which ~30 MB are net/http's 4 KiB read and
+write buffers of the 5,000 open connections, the rest parsed request headers,
+contexts and timers, and the requests read from the store; plus ~50 MB of
+goroutine stacks, because net/http runs two goroutines per waiting connection
+(the handler and the connection's background reader): ~10,000 in all. That is
+a floor of roughly 105 MB for 5,000 parked polls. Above it is garbage the
+collector has not yet reclaimed: at the default GOGC=100 the heap may grow to
+twice the live set, and the peak comes when the 5,000 polls arrive together
+(5,000 token verifications) or return together (5,000 JSON answers). The
+GOMEMLIMIT=100MiB row shows the effect of a soft limit: lower, not yet under
+150 MB, because the live floor is close to it.
 
-**Plan.** (1) ` + "`stepgate serve`" + ` sets a soft memory limit unless the operator
-sets GOMEMLIMIT (owner: cmd/stepgate); (2) a waiting handler keeps only the
-request id and deadline while parked, not the decoded request and token
-claims (owner: app/server, handleGet); (3) if that is still above 150 MB,
-answer long polls from the hub instead of parking a handler goroutine per gate
-(http.ResponseController + hijack-free flush), which removes most of the
-per-connection state. No errors were seen: memory, not correctness, is the miss.`,
+**Plan.** (1) ` + "`stepgate serve`" + ` sets a soft memory limit (GOMEMLIMIT ≈ 120 MiB)
+unless the operator sets one (owner: cmd/stepgate); (2) a parked handler keeps
+only the request id and deadline, dropping the decoded request, token claims
+and view before it waits (owner: app/server, handleGet); (3) answer the poll
+from the hub's goroutine and let the handler return early is not possible with
+net/http, so if (1)+(2) stay above target, cap the long-poll concurrency per
+replica (answer "still pending" at once beyond N, the gate re-polls) or run
+more replicas. No errors were seen: memory, not correctness, is the miss.`,
 	"DynamoDB calls per request lifecycle": `**Reason.** The per-phase breakdown in the notes shows where the writes go:
 the request item (create, check run id, decision, result), the webhook's
 delivery record, and the audit trail's events (requested, the deciding vote,
