@@ -100,6 +100,9 @@ func (a *assessor) rm(name string, args []arg, c ctx) {
 		worst.lvl = min(worst.lvl, LevelLow)
 	}
 	a.add(CatDestructiveFS, worst.lvl, verb+" deletes "+worst.desc)
+	if strings.Contains(worst.desc, "repository's history") {
+		a.add(CatVCSRewrite, worst.lvl, "every local commit, branch and stash that was not pushed is lost")
+	}
 }
 
 // fileTier lowers the tier of a non-recursive delete: it removes files, not trees.
@@ -207,6 +210,7 @@ func (a *assessor) chmod(args []arg) {
 	switch {
 	case docker && (anyone || strings.Contains(mode, "6")):
 		a.add(CatPermissions, LevelHigh, "`chmod "+mode+"` opens the Docker socket to every user, which equals root access")
+		a.add(CatPrivilege, LevelHigh, "any local user can start a root container through the socket")
 	case anyone && recursive:
 		a.add(CatPermissions, max(LevelHigh, worst.lvl), "`chmod -R "+mode+"` makes "+worst.desc+" writable by every user")
 	case anyone:

@@ -26,10 +26,12 @@ func (a *assessor) aws(args []arg, c ctx) {
 		a.add(CatSecrets, lvl, "`aws "+svc+" "+op+"` reveals secret values or credentials")
 	case op == "authorize-security-group-ingress" && (strings.Contains(l, "0.0.0.0/0") || strings.Contains(l, "::/0")):
 		a.add(CatNetworkExposure, LevelHigh, "`aws ec2 "+op+"` opens a port to the whole internet (0.0.0.0/0)")
+		a.add(CatCloud, LevelMedium, "changes a security group in the cloud account")
 	case strings.Contains(op, "public-access-block") && strings.HasPrefix(op, "delete") || strings.Contains(l, "public-read") || op == "put-bucket-policy" && strings.Contains(l, "\"*\""):
 		a.add(CatNetworkExposure, LevelHigh, "`aws "+svc+" "+op+"` makes data public")
 	case svc == "iam" && (strings.Contains(l, "AdministratorAccess") || strings.Contains(l, "\"Action\":\"*\"") || strings.Contains(l, "iam:PassRole")):
 		a.add(CatPrivilege, LevelHigh, "`aws iam "+op+"` grants administrator rights")
+		a.add(CatCloud, LevelMedium, "changes IAM permissions in the cloud account")
 	case isDeleteVerb(op):
 		a.add(CatCloud, awsDeleteLevel(svc, op, l), "`aws "+svc+" "+op+"` deletes or terminates cloud resources")
 		if svc == "cloudformation" || svc == "eks" || svc == "ecs" && strings.Contains(op, "cluster") {
@@ -132,8 +134,10 @@ func (a *assessor) gcloud(name string, args []arg, c ctx) {
 		a.add(CatSecrets, lvl, "`gcloud "+ps+"` reveals secret values or credentials")
 	case strings.Contains(ps, "firewall-rules") && strings.Contains(l, "0.0.0.0/0"):
 		a.add(CatNetworkExposure, LevelHigh, "`gcloud "+ps+"` opens a firewall rule to the whole internet")
+		a.add(CatCloud, LevelMedium, "changes firewall rules in the cloud project")
 	case strings.Contains(ps, "add-iam-policy-binding") && (strings.Contains(l, "roles/owner") || strings.Contains(l, "roles/editor") || strings.Contains(l, "allUsers") || strings.Contains(l, "admin")):
 		a.add(CatPrivilege, LevelHigh, "`gcloud "+ps+"` grants owner/editor/admin or public access")
+		a.add(CatCloud, LevelMedium, "changes IAM policy in the cloud project")
 	case anyPos(p, "delete") || anyPos(p, "rm") && strings.Contains(ps, "storage"):
 		lvl := LevelHigh
 		if anyPos(p, "projects") || anyPos(p, "clusters") || anyPos(p, "instances") && anyPos(p, "sql") || anyPos(p, "buckets") || hasFlag(args, "--recursive", "-r") || anyPos(p, "databases") {
@@ -193,8 +197,10 @@ func (a *assessor) az(args []arg) {
 		a.add(CatSecrets, LevelHigh, "`az "+ps+"` reveals secret values or credentials")
 	case strings.Contains(ps, "role assignment create") && (strings.Contains(l, "Owner") || strings.Contains(l, "Contributor") || strings.Contains(l, "Administrator")):
 		a.add(CatPrivilege, LevelHigh, "`az role assignment create` grants Owner/Contributor rights")
+		a.add(CatCloud, LevelMedium, "changes role assignments in the Azure subscription")
 	case strings.Contains(ps, "nsg rule") && (strings.Contains(l, "'*'") || strings.Contains(l, " * ") || strings.Contains(l, "0.0.0.0/0") || strings.Contains(l, "Internet")):
 		a.add(CatNetworkExposure, LevelHigh, "`az "+ps+"` opens a network security group to the internet")
+		a.add(CatCloud, LevelMedium, "changes network rules in the Azure subscription")
 	case anyPos(p, "delete") || anyPos(p, "purge"):
 		a.add(CatCloud, LevelHigh, "`az "+ps+"` deletes cloud resources")
 	case anyPos(p, "stop") || anyPos(p, "deallocate") || anyPos(p, "restart"):
@@ -343,6 +349,7 @@ func (a *assessor) dockerMount(name, v string) {
 		a.add(CatContainers, LevelHigh, "`"+name+" run -v "+v+"` mounts the sensitive host path "+quote(src)+" into the container")
 	case strings.Contains(src, "docker.sock") || strings.Contains(src, "containerd.sock"):
 		a.add(CatContainers, LevelHigh, "`"+name+" run` mounts the container engine socket, which gives root on the host")
+		a.add(CatPrivilege, LevelHigh, "the container can start privileged containers on the host")
 	case strings.Contains(src, ".ssh") || strings.Contains(src, ".aws") || strings.Contains(src, ".kube"):
 		a.add(CatSecrets, LevelMedium, "`"+name+" run` mounts credentials "+quote(src)+" into the container")
 	}

@@ -355,6 +355,7 @@ func (a *assessor) kubeChange(name, verb, kind string, args []arg) {
 	switch {
 	case strings.Contains(l, "cluster-admin") && (strings.Contains(kind, "binding") || verb == "create"):
 		a.add(CatPrivilege, LevelHigh, "`"+name+" "+verb+"` grants the cluster-admin role")
+		a.add(CatContainers, LevelMedium, "changes RBAC in the Kubernetes cluster")
 	case verb == "replace" && hasFlag(args, "--force"):
 		a.add(CatInfraTeardown, LevelHigh, "`"+name+" replace --force` deletes and recreates resources")
 	case verb == "expose" && (strings.Contains(l, "LoadBalancer") || strings.Contains(l, "NodePort")):
