@@ -27,11 +27,10 @@ GOMEMLIMIT=100MiB row shows the effect of a soft limit: lower, not yet under
 **Plan.** (1) ` + "`stepgate serve`" + ` sets a soft memory limit (GOMEMLIMIT ≈ 120 MiB)
 unless the operator sets one (owner: cmd/stepgate); (2) a parked handler keeps
 only the request id and deadline, dropping the decoded request, token claims
-and view before it waits (owner: app/server, handleGet); (3) answer the poll
-from the hub's goroutine and let the handler return early is not possible with
-net/http, so if (1)+(2) stay above target, cap the long-poll concurrency per
-replica (answer "still pending" at once beyond N, the gate re-polls) or run
-more replicas. No errors were seen: memory, not correctness, is the miss.`,
+and view before it waits (owner: app/server, handleGet); (3) if (1) and (2)
+stay above target, cap the parked polls per replica (beyond N, answer "still
+pending" at once and let the gate poll again after a short pause) or run more
+replicas. No errors were seen: memory, not correctness, is the miss.`,
 	"DynamoDB calls per request lifecycle": `**Reason.** The per-phase breakdown in the notes shows where the writes go:
 the request item (create, check run id, decision, result), the webhook's
 delivery record, and the audit trail's events (requested, the deciding vote,
