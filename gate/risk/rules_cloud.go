@@ -279,7 +279,7 @@ func (a *assessor) dockerRemove(name, sub string, rest []arg) {
 		if anyArg(rest, func(x arg) bool { return x.subst }) {
 			switch {
 			case sub == "rmi" || sub == "image rm":
-				if !strings.Contains(joinArgs(rest), "dangling") {
+				if !anyArg(rest, func(x arg) bool { return strings.Contains(x.innerS, "dangling") }) {
 					lvl = LevelMedium
 				}
 			case sub == "stop" || sub == "kill" || sub == "container stop" || sub == "container kill":

@@ -18,6 +18,7 @@ type arg struct {
 	fetch  bool   // a substitution inside downloads from the network
 	decode bool   // a substitution inside decodes base64/hex
 	inner  string // name of the first command run by a substitution inside
+	innerS string // that command's literal words, for rules that need its flags
 	stdin  bool   // stands for input read at run time (xargs, find {})
 	bare   bool   // a parameter expansion in it is unquoted (split and globbed)
 }
@@ -176,9 +177,42 @@ func (r *wordRenderer) subst(stmts []*syntax.Stmt, first bool, text string) {
 		}
 		if c.inner == "" {
 			c.inner = firstName(s)
+			if ce, ok := s.Cmd.(*syntax.CallExpr); ok {
+				c.innerS = literalWords(ce.Args, 200)
+			} else if b, ok := s.Cmd.(*syntax.BinaryCmd); ok {
+				if ce, ok := b.X.Cmd.(*syntax.CallExpr); ok {
+					c.innerS = literalWords(ce.Args, 200)
+				}
+			}
 		}
 	}
 	r.b.WriteString(text)
+}
+
+// literalWords joins the literal parts of words, up to n bytes.
+func literalWords(ws []*syntax.Word, n int) string {
+	var b strings.Builder
+	for _, w := range ws {
+		if b.Len() > n {
+			break
+		}
+		for _, p := range w.Parts {
+			switch x := p.(type) {
+			case *syntax.Lit:
+				b.WriteString(x.Value)
+			case *syntax.SglQuoted:
+				b.WriteString(x.Value)
+			case *syntax.DblQuoted:
+				for _, q := range x.Parts {
+					if l, ok := q.(*syntax.Lit); ok {
+						b.WriteString(l.Value)
+					}
+				}
+			}
+		}
+		b.WriteByte(' ')
+	}
+	return b.String()
 }
 
 // firstName is the name of the first simple command a statement runs, after
