@@ -325,7 +325,7 @@ func (a *assessor) toolRun(name string, args []arg, c *ctx) ([]arg, bool) {
 
 // packageScript reports a package.json script, which is not visible here.
 func (a *assessor) packageScript(tool, script string) []arg {
-	a.opaque(tool+" run "+script, script)
+	a.opaque(tool + " run " + script)
 	return nil
 }
 
@@ -395,7 +395,7 @@ func emitsShellEnv(name string) bool {
 }
 
 // opaque records that a script runs whose content cannot be seen.
-func (a *assessor) opaque(what, name string) {
+func (a *assessor) opaque(what string) {
 	lvl := LevelLow
 	l := strings.ToLower(what)
 	for _, w := range []string{"destroy", "drop", "delete", "wipe", "purge", "nuke", "teardown", "tear-down", "reset", "rollback", "truncate", "erase", "format", "clean-all", "kill"} {
@@ -405,5 +405,4 @@ func (a *assessor) opaque(what, name string) {
 		}
 	}
 	a.add(CatOpaqueScript, lvl, "runs "+quote(what)+"; the script's content is not visible here, so its effect cannot be assessed")
-	_ = name
 }

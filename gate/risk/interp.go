@@ -12,7 +12,7 @@ func (a *assessor) dispatch(name string, a0 arg, args []arg, c ctx) {
 			a.add(CatRemoteCode, LevelHigh, "runs "+quote(a0.s)+", which was downloaded from the network earlier in this command")
 			return
 		}
-		a.opaque(joinArgs(append([]arg{a0}, args...)), a0.s)
+		a.opaque(joinArgs(append([]arg{a0}, args...)))
 		return
 	}
 	a.exposureFlags(name, args)
@@ -146,7 +146,7 @@ func (a *assessor) scriptFile(name string, f arg, rest []arg, c ctx) {
 	case a.isDownloaded(f.s):
 		a.add(CatRemoteCode, LevelHigh, "`"+name+"` runs "+quote(f.s)+", which was downloaded from the network earlier in this command")
 	default:
-		a.opaque(joinArgs(append([]arg{{s: name}, f}, rest...)), f.s)
+		a.opaque(joinArgs(append([]arg{{s: name}, f}, rest...)))
 	}
 }
 
@@ -175,7 +175,7 @@ func (a *assessor) stdinCode(name string, c ctx, explicit bool) {
 	case stdinPipe:
 		a.add(CatDynamicEval, LevelMedium, "runs the output of "+quote(c.from)+" as `"+name+"` code")
 	case stdinFile:
-		a.opaque(name+" < "+c.hdoc, c.hdoc)
+		a.opaque(name + " < " + c.hdoc)
 	default:
 		if c.sink != "" {
 			a.add(CatRemoteCode, LevelCritical, "connects a `"+name+"` shell to the network through `"+c.sink+"` (a reverse shell)")
@@ -184,7 +184,6 @@ func (a *assessor) stdinCode(name string, c ctx, explicit bool) {
 		if c.sudo && isShell(name) {
 			a.add(CatPrivilege, LevelHigh, "opens an interactive root shell (`"+name+"` under sudo)")
 		}
-		_ = explicit
 	}
 }
 

@@ -142,7 +142,7 @@ func (a *assessor) find(name string, args []arg, c ctx) {
 			worst = t
 		}
 	}
-	if hasFlag(args, "-delete") || name == "fd" && hasFlag(args, "-X", "--exec-batch", "-x", "--exec") && false {
+	if hasFlag(args, "-delete") {
 		lvl := worst.lvl
 		switch {
 		case !filtered:

@@ -69,7 +69,7 @@ func (a *assessor) rules3(name string, args []arg, c ctx) bool {
 func (a *assessor) miscTools(name string, args []arg, c ctx) bool {
 	switch name {
 	case "umask":
-		if len(args) > 0 && (args[0].s == "000" || args[0].s == "0000" || args[0].s == "0" || args[0].s == "002" && false) {
+		if len(args) > 0 && (args[0].s == "000" || args[0].s == "0000" || args[0].s == "0") {
 			a.add(CatPermissions, LevelMedium, "`umask "+args[0].s+"` makes every file created afterwards writable by all users")
 		}
 	case "at", "batch":
@@ -287,7 +287,7 @@ func (a *assessor) kubectl(name string, args []arg, c ctx) {
 	case "apply", "create", "replace", "patch", "set", "rollout", "annotate", "label", "edit", "autoscale", "expose", "run", "taint":
 		a.kubeChange(name, verb, kind, args)
 	case "get", "describe":
-		if strings.HasPrefix(kind, "secret") && (strings.HasPrefix(out, "json") || strings.HasPrefix(out, "yaml") || strings.HasPrefix(out, "jsonpath") || strings.HasPrefix(out, "go-template") || verb == "describe" && false) {
+		if strings.HasPrefix(kind, "secret") && (strings.HasPrefix(out, "json") || strings.HasPrefix(out, "yaml") || strings.HasPrefix(out, "jsonpath") || strings.HasPrefix(out, "go-template")) {
 			a.add(CatSecrets, LevelHigh, "`"+name+" get secret -o "+out+"` prints Kubernetes secret values")
 		}
 	case "config":

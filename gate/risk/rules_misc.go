@@ -120,7 +120,7 @@ func (a *assessor) secretTool(name string, args []arg, c ctx) {
 	switch name {
 	case "vault":
 		switch {
-		case strings.HasPrefix(l, "read") || strings.HasPrefix(l, "kv get") || strings.HasPrefix(l, "kv list") && false || strings.HasPrefix(l, "token create") || strings.HasPrefix(l, "print token"):
+		case strings.HasPrefix(l, "read") || strings.HasPrefix(l, "kv get") || strings.HasPrefix(l, "token create") || strings.HasPrefix(l, "print token"):
 			lvl = LevelHigh
 		case strings.HasPrefix(l, "kv delete") || strings.HasPrefix(l, "kv destroy") || strings.HasPrefix(l, "delete") || strings.HasPrefix(l, "kv metadata delete") || strings.HasPrefix(l, "secrets disable"):
 			a.add(CatCloud, LevelHigh, "`vault "+l+"` deletes secrets")
@@ -162,7 +162,7 @@ func (a *assessor) fleet(name string, args []arg, c ctx) {
 		return
 	}
 	if name == "ansible-playbook" {
-		a.opaque(name+" "+joinArgs(args), "playbook")
+		a.opaque(name + " " + joinArgs(args))
 		return
 	}
 	if strings.HasPrefix(name, "p") || name == "clush" {

@@ -298,7 +298,7 @@ func (a *assessor) ssh(name string, args []arg, c ctx) {
 		case stdinText, stdinNet, stdinDecoded:
 			a.stdinCode("bash", cc, true)
 		case stdinFile:
-			a.opaque("ssh "+p[0].s+" < "+c.hdoc, c.hdoc)
+			a.opaque("ssh " + p[0].s + " < " + c.hdoc)
 		}
 		return
 	}

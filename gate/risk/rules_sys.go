@@ -288,7 +288,7 @@ func (a *assessor) process(name string, args []arg) {
 			a.add(CatSystemProcess, LevelHigh, "`setenforce 0` disables SELinux enforcement")
 		}
 	case "history":
-		if hasShort(args, 'c') || hasShort(args, 'w') && false {
+		if hasShort(args, 'c') {
 			a.add(CatSystemProcess, LevelMedium, "`history -c` erases the shell history, hiding what was run")
 		}
 	}

@@ -192,7 +192,7 @@ func (a *assessor) sqlClient(name string, args []arg, c ctx) {
 			}
 		}
 	}
-	if name == "sqlite3" || name == "duckdb" || name == "redis-cli" || name == "cqlsh" && false {
+	if name == "sqlite3" || name == "duckdb" || name == "redis-cli" {
 		p := positionals(args, "-h", "-p", "-a", "-n", "-u", "--user", "--pass", "-cmd")
 		if len(p) > 1 && name != "redis-cli" {
 			sql += joinArgs(p[1:]) + ";"
@@ -295,7 +295,7 @@ func sqlStatement(st string) (Level, string) {
 // migrations rates schema-migration and framework database commands.
 func (a *assessor) migrations(tool string, args []arg) {
 	l := strings.ToLower(joinArgs(args))
-	if p := positionals(args, "-e", "--environment"); len(p) > 0 && (p[0].s == "credentials:show" || p[0].s == "credentials:edit" && false || p[0].s == "secret" && tool == "rails") {
+	if p := positionals(args, "-e", "--environment"); len(p) > 0 && (p[0].s == "credentials:show" || p[0].s == "secret" && tool == "rails") {
 		a.add(CatSecrets, LevelHigh, "`"+tool+" "+p[0].s+"` prints the application's encrypted secrets in clear text")
 		return
 	}
