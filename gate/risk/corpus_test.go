@@ -587,6 +587,15 @@ var dangerous = []corpusCase{
 	{"docker stack rm app", H, C, CatInfraTeardown},
 	{"dotnet ef database drop --force", C, C, CatDatabase},
 	{`echo "$(cat ~/.ssh/id_rsa)"`, H, C, CatSecrets},
+	// shell escapes and credential hunting
+	{`sudo find . -exec /bin/sh \; -quit`, H, C, ""},
+	{`sudo vim -c ":!/bin/sh"`, H, C, ""},
+	{`sudo awk 'BEGIN {system("/bin/sh")}'`, H, C, ""},
+	{`sudo tar -cf /dev/null /dev/null --checkpoint=1 --checkpoint-action=exec=/bin/sh`, H, C, ""},
+	{`grep -ri password /etc/`, M, C, ""},
+	{`find / -name "*.pem" 2>/dev/null`, M, C, ""},
+	{`sudo python3 -c 'import os; os.system("/bin/sh")'`, H, C, ""},
+	{`sudo env /bin/sh`, H, C, ""},
 	// unparseable
 	{`echo "unterminated`, H, H, CatUnparseable},
 	{"if then fi (", H, H, CatUnparseable},

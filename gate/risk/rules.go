@@ -142,6 +142,11 @@ func (a *assessor) find(name string, args []arg, c ctx) {
 			worst = t
 		}
 	}
+	if n := flagValue(args, "-name", "-iname"); n != "" && (worst.lvl >= LevelHigh || strings.HasPrefix(roots[0].s, "/")) {
+		if lvl, _ := secretTier(strings.Trim(n, "*")); lvl > LevelNone || strings.Contains(n, "id_rsa") || strings.Contains(n, ".pem") || strings.Contains(n, ".key") || strings.Contains(n, "credentials") || strings.Contains(n, ".env") {
+			a.add(CatSecrets, LevelMedium, "`find "+roots[0].s+" -name "+n+"` hunts for credential files")
+		}
+	}
 	if hasFlag(args, "-delete") {
 		lvl := worst.lvl
 		switch {

@@ -84,6 +84,21 @@ func (a *assessor) miscTools(name string, args []arg, c ctx) bool {
 		if l := strings.ToLower(joinArgs(args)); strings.Contains(l, "state off") || strings.Contains(l, "-enabled false") {
 			a.add(CatNetworkExposure, LevelHigh, "`"+name+"` turns the Windows firewall off")
 		}
+	case "vim", "vi", "nvim", "ex", "view", "less", "more", "man", "ed":
+		for i, x := range args {
+			v := x.s
+			if (v == "-c" || v == "+") && i+1 < len(args) {
+				v = args[i+1].s
+			}
+			if strings.Contains(v, ":!") || strings.Contains(v, ":shell") || strings.HasPrefix(v, "!") || strings.Contains(v, "system(") {
+				lvl := LevelMedium
+				if c.sudo {
+					lvl = LevelHigh
+				}
+				a.add(CatPrivilege, lvl, "`"+name+"` escapes to a shell ("+quote(v)+")")
+				return true
+			}
+		}
 	case "xmrig", "minerd", "cpuminer", "ethminer", "t-rex", "nbminer", "cgminer", "bfgminer", "lolminer", "phoenixminer", "nanominer":
 		a.add(CatSystemProcess, LevelHigh, "`"+name+"` is a cryptocurrency miner")
 	case "tcpdump", "tshark", "dumpcap", "ettercap", "bettercap", "mitmproxy", "mitmdump":

@@ -144,6 +144,12 @@ func (a *assessor) secretArgs(name string, args []arg, c ctx) {
 	default:
 		return
 	}
+	if name == "tar" && anyArg(args, func(x arg) bool { return strings.Contains(x.s, "--checkpoint-action=exec") || strings.Contains(x.s, "--to-command") }) {
+		a.add(CatPrivilege, LevelHigh, "`tar --checkpoint-action=exec` runs an arbitrary command (a known shell escape)")
+	}
+	if (name == "grep" || name == "egrep" || name == "rg") && huntsSecrets(args) {
+		a.add(CatSecrets, LevelMedium, "`"+name+"` searches system or home directories for passwords, tokens or keys")
+	}
 	for _, x := range args {
 		s := strings.TrimPrefix(x.s, "@")
 		if i := strings.Index(s, "=@"); i >= 0 {
@@ -173,6 +179,24 @@ func (a *assessor) secretArgs(name string, args []arg, c ctx) {
 			a.add(CatSecrets, lvl, "`"+name+"` prints the sensitive file "+d+" (credentials or account data) into the log")
 		}
 	}
+}
+
+// huntsSecrets reports a search for credential words in system or home
+// directories (searching a project's own source is routine).
+func huntsSecrets(args []arg) bool {
+	pattern, where := false, false
+	for _, x := range args {
+		l := strings.ToLower(x.s)
+		for _, w := range []string{"password", "passwd", "secret", "token", "api_key", "apikey", "aws_secret", "private key", "begin rsa"} {
+			if strings.Contains(l, w) {
+				pattern = true
+			}
+		}
+		if x.s == "/" || x.s == "~" || strings.HasPrefix(x.s, "~/") || strings.HasPrefix(x.s, "/etc") || strings.HasPrefix(x.s, "/home") || strings.HasPrefix(x.s, "/root") || strings.HasPrefix(x.s, "/var") {
+			where = true
+		}
+	}
+	return pattern && where
 }
 
 // envDump reports commands that print every environment variable.
