@@ -245,6 +245,7 @@ var benign = []corpusCase{
 	{"sudo chown -R www-data:www-data /var/www", L, L, ""},
 	{"sudo chmod -R 755 /var/www/html", L, L, ""},
 	{"aws s3 rm s3://my-site/old-bundle.js", L, L, ""},
+	{"sudo tar -C /usr/local -xzf go1.22.linux-amd64.tar.gz", L, L, ""},
 	{"docker rmi $(docker images -f \"dangling=true\" -q)", L, L, ""},
 	{"kubectl delete secret regcred --ignore-not-found && kubectl create secret docker-registry regcred --docker-server=ghcr.io", N, L, ""},
 	{"kubectl delete pods --field-selector=status.phase=Failed -A", N, L, ""},

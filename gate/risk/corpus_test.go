@@ -596,6 +596,9 @@ var dangerous = []corpusCase{
 	{`find / -name "*.pem" 2>/dev/null`, M, C, ""},
 	{`sudo python3 -c 'import os; os.system("/bin/sh")'`, H, C, ""},
 	{`sudo env /bin/sh`, H, C, ""},
+	{"tar -xzf rootfs.tgz -C /", H, C, CatDestructiveFS},
+	{"unzip -o payload.zip -d /", H, C, CatDestructiveFS},
+	{"kill -9 4242", L, C, CatSystemProcess},
 	// unparseable
 	{`echo "unterminated`, H, H, CatUnparseable},
 	{"if then fi (", H, H, CatUnparseable},

@@ -140,12 +140,17 @@ func (a *assessor) fileWrite(name string, args []arg, c ctx) {
 func (a *assessor) secretArgs(name string, args []arg, c ctx) {
 	switch name {
 	case "cat", "tac", "less", "more", "head", "tail", "bat", "batcat", "nl", "od", "xxd", "hexdump", "strings", "base64", "base32",
-		"gzip", "zcat", "tar", "zip", "7z", "awk", "gawk", "sed", "grep", "egrep", "rg", "jq", "yq", "type", "xclip", "pbcopy", "bzip2", "xz", "sort", "uniq", "cut", "column", "fold", "curl", "wget":
+		"gzip", "zcat", "tar", "zip", "unzip", "7z", "awk", "gawk", "sed", "grep", "egrep", "rg", "jq", "yq", "type", "xclip", "pbcopy", "bzip2", "xz", "sort", "uniq", "cut", "column", "fold", "curl", "wget":
 	default:
 		return
 	}
 	if name == "tar" && anyArg(args, func(x arg) bool { return strings.Contains(x.s, "--checkpoint-action=exec") || strings.Contains(x.s, "--to-command") }) {
 		a.add(CatPrivilege, LevelHigh, "`tar --checkpoint-action=exec` runs an arbitrary command (a known shell escape)")
+	}
+	if name == "tar" || name == "unzip" || name == "7z" {
+		if d := flagValue(args, "-C", "--directory", "-d", "-o"); d == "/" || d == "/etc" || d == "/usr" || d == "/bin" || d == "/boot" || d == "/lib" {
+			a.add(CatDestructiveFS, LevelHigh, "`"+name+"` extracts an archive into "+quote(d)+", overwriting system files")
+		}
 	}
 	if (name == "grep" || name == "egrep" || name == "rg") && huntsSecrets(args) {
 		a.add(CatSecrets, LevelMedium, "`"+name+"` searches system or home directories for passwords, tokens or keys")
@@ -335,6 +340,8 @@ func (a *assessor) kill(args []arg) {
 		a.add(CatSystemProcess, LevelHigh, "`kill` signals every process listed by `ps`, which can take the machine down")
 	} else if anyArg(args, func(x arg) bool { return x.subst }) {
 		a.add(CatSystemProcess, LevelLow, "`kill` stops processes selected at run time")
+	} else if hasShort(args, '9') || hasFlag(args, "-KILL", "-SIGKILL") {
+		a.add(CatSystemProcess, LevelLow, "`kill "+l+"` force-kills a process without letting it clean up")
 	}
 }
 
@@ -389,7 +396,7 @@ func (a *assessor) service(name string, args []arg) {
 			a.add(CatSystemProcess, lvl, "the stopped service no longer protects or serves the machine")
 		}
 	case "restart", "reload", "try-restart", "reload-or-restart", "start", "enable":
-		if critical && (verb == "restart" || verb == "start") {
+		if (critical || data) && (verb == "restart" || verb == "start") {
 			a.add(CatSystemProcess, LevelLow, "`"+name+" "+verb+" "+unit+"` restarts a system service")
 		}
 	}
