@@ -148,7 +148,13 @@ func (a *assessor) secretArgs(name string, args []arg, c ctx) {
 		a.add(CatPrivilege, LevelHigh, "`tar --checkpoint-action=exec` runs an arbitrary command (a known shell escape)")
 	}
 	if name == "tar" || name == "unzip" || name == "7z" {
-		if d := flagValue(args, "-C", "--directory", "-d", "-o"); d == "/" || d == "/etc" || d == "/usr" || d == "/bin" || d == "/boot" || d == "/lib" {
+		d := flagValue(args, "-C", "--directory", "-d")
+		for _, x := range args {
+			if name == "7z" && strings.HasPrefix(x.s, "-o") {
+				d = x.s[2:]
+			}
+		}
+		if d == "/" || d == "/etc" || d == "/usr" || d == "/bin" || d == "/boot" || d == "/lib" {
 			a.add(CatDestructiveFS, LevelHigh, "`"+name+"` extracts an archive into "+quote(d)+", overwriting system files")
 		}
 	}
