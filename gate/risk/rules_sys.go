@@ -144,7 +144,9 @@ func (a *assessor) secretArgs(name string, args []arg, c ctx) {
 	default:
 		return
 	}
-	if name == "tar" && anyArg(args, func(x arg) bool { return strings.Contains(x.s, "--checkpoint-action=exec") || strings.Contains(x.s, "--to-command") }) {
+	if name == "tar" && anyArg(args, func(x arg) bool {
+		return strings.Contains(x.s, "--checkpoint-action=exec") || strings.Contains(x.s, "--to-command")
+	}) {
 		a.add(CatPrivilege, LevelHigh, "`tar --checkpoint-action=exec` runs an arbitrary command (a known shell escape)")
 	}
 	if name == "tar" || name == "unzip" || name == "7z" {
