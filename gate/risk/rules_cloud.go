@@ -43,6 +43,8 @@ func (a *assessor) aws(args []arg, c ctx) {
 		a.add(CatCloud, LevelMedium, "`aws "+svc+" "+op+"` changes or stops cloud resources")
 	case svc == "ssm" && op == "send-command", svc == "ecs" && op == "execute-command":
 		a.add(CatRemoteCode, LevelMedium, "`aws "+svc+" "+op+"` runs or replaces code on remote machines")
+	case svc == "iam" && (strings.HasPrefix(op, "create-") || strings.HasPrefix(op, "put-") || strings.HasPrefix(op, "update-") || strings.HasPrefix(op, "attach-") || strings.HasPrefix(op, "add-")):
+		a.add(CatCloud, LevelMedium, "`aws iam "+op+"` changes who may do what in the cloud account")
 	case strings.HasPrefix(op, "create-") || strings.HasPrefix(op, "put-") || strings.HasPrefix(op, "update-") || strings.HasPrefix(op, "run-") || strings.HasPrefix(op, "attach-") || strings.HasPrefix(op, "start-") || op == "deploy" || strings.HasPrefix(op, "register-") || strings.HasPrefix(op, "tag-") || op == "invoke":
 		a.add(CatCloud, LevelLow, "`aws "+svc+" "+op+"` creates or changes cloud resources")
 	}

@@ -261,6 +261,9 @@ func (a *assessor) transfer(name string, args []arg, c ctx) {
 			worst, desc = LevelMedium, quote(src.s)
 		}
 	}
+	if worst < LevelMedium && dropSite([]arg{{s: "ssh://" + strings.TrimPrefix(dst[strings.IndexByte(dst, '@')+1:], "//")}}) != "" {
+		worst = LevelMedium
+	}
 	a.add(CatExfiltration, worst, "`"+name+"` copies "+desc+" to the remote host "+quote(dst))
 }
 
