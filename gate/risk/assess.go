@@ -182,8 +182,8 @@ var (
 // leaves that level's band, so score and level always agree.
 func summarize(fs []Finding) Assessment {
 	out := Assessment{Categories: []string{}, Reasons: []string{}, Findings: []Finding{}}
-	// Low-value findings (a plain sudo, an opaque script) are dropped when
-	// something more specific explains the risk, so reviewers read the
+	// Findings are ordered from the most to the least severe (stable, so
+	// equal levels keep the order they were found in): reviewers read the
 	// reason that matters first.
 	slices.SortStableFunc(fs, func(x, y Finding) int { return int(y.Level) - int(x.Level) })
 	for _, f := range fs {
