@@ -242,7 +242,7 @@ var dangerous = []corpusCase{
 	{"docker volume prune -f", H, C, CatContainers},
 	{"docker rm -f $(docker ps -aq)", H, C, CatContainers},
 	{"docker rmi -f $(docker images -q)", M, C, CatContainers},
-	{"docker compose down -v", H, C, CatContainers},
+	{"docker compose down -v", M, C, CatContainers},
 	{"podman run --privileged quay.io/x/y", H, C, CatContainers},
 	{"kubectl run shell --image=alpine --overrides='{\"spec\":{\"hostPID\":true,\"containers\":[{\"securityContext\":{\"privileged\":true}}]}}'", H, C, CatContainers},
 	{"kubectl debug node/worker-1 -it --image=busybox", H, C, CatPrivilege},

@@ -92,7 +92,7 @@ func (a *assessor) s3(op string, p, args []arg, c ctx) {
 		a.add(CatCloud, lvl, "`aws s3 rb` deletes the bucket "+quote(nth(p, 2)))
 	case "sync", "cp", "mv":
 		if op == "sync" && hasFlag(args, "--delete") {
-			a.add(CatCloud, LevelMedium, "`aws s3 sync --delete` deletes objects at the destination that are missing from the source")
+			a.add(CatCloud, LevelLow, "`aws s3 sync --delete` deletes objects at the destination that are missing from the source")
 		}
 		if hasFlag(args, "--acl") && strings.Contains(flagValue(args, "--acl"), "public") {
 			a.add(CatNetworkExposure, LevelHigh, "`aws s3 "+op+" --acl public-read` makes the uploaded files public")
