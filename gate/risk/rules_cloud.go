@@ -175,7 +175,7 @@ func (a *assessor) gsutil(args []arg) {
 		}
 	case "rsync":
 		if hasShort(args, 'd') {
-			a.add(CatCloud, LevelMedium, "`gsutil rsync -d` deletes objects missing from the source")
+			a.add(CatCloud, LevelLow, "`gsutil rsync -d` deletes objects missing from the source")
 		}
 	case "iam", "acl":
 		if strings.Contains(joinArgs(args), "allUsers") {
@@ -367,7 +367,7 @@ func (a *assessor) compose(name string, p, args []arg, c ctx) {
 	switch p[0].s {
 	case "down", "rm":
 		if hasShort(args, 'v') || hasFlag(args, "--volumes", "--rmi") {
-			a.add(CatContainers, LevelHigh, "`"+name+" compose down -v` deletes the project's volumes and their data")
+			a.add(CatContainers, LevelMedium, "`"+name+" compose down -v` deletes the project's volumes and their data")
 		} else {
 			a.add(CatContainers, LevelLow, "`"+name+" compose "+p[0].s+"` stops and removes the project's containers")
 		}
