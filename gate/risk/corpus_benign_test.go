@@ -88,7 +88,7 @@ var benign = []corpusCase{
 	{"serverless deploy --stage dev", N, L, ""},
 	{"aws s3 ls", N, N, ""},
 	{"aws s3 cp dist/ s3://my-site/ --recursive", N, L, ""},
-	{"aws s3 sync ./build s3://my-site --delete", N, M, ""},
+	{"aws s3 sync ./build s3://my-site --delete", N, L, ""},
 	{"aws sts get-caller-identity", N, N, ""},
 	{"aws ecs update-service --cluster prod --service api --force-new-deployment", N, L, ""},
 	{"aws cloudfront create-invalidation --distribution-id E123 --paths '/*'", N, L, ""},
