@@ -132,8 +132,9 @@ type waitingCalls struct {
 	window          time.Duration
 }
 
-// measureWaitingCalls holds 5 requests pending for 5 s and counts the GitHub
-// calls the App makes meanwhile, then approves them.
+// measureWaitingCalls holds 5 requests pending for 12 s — longer than the
+// App's 10 s re-check of a waiting request — and counts the GitHub calls the
+// App makes meanwhile, then approves them.
 func measureWaitingCalls(ctx context.Context, e *env, app *rig.App) (waitingCalls, error) {
 	w := e.world
 	const k = 5
@@ -152,7 +153,7 @@ func measureWaitingCalls(ctx context.Context, e *env, app *rig.App) (waitingCall
 	}
 	time.Sleep(time.Second)
 	from := time.Now()
-	time.Sleep(5 * time.Second)
+	time.Sleep(12 * time.Second)
 	calls := len(w.Standin.CallsSince(from))
 	window := time.Since(from)
 	for _, cr := range crs {

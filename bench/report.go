@@ -158,4 +158,22 @@ const method = `
 - **DynamoDB**: a counting wrapper around the SDK client inside the App child
   counts every call by operation (Query by index); reads are GetItem and
   Query, writes PutItem, UpdateItem and DeleteItem.
+
+## Reliability tests (not timed; run in CI by scripts/test.sh)
+
+- ` + "`go test ./test/faults`" + `: the App SIGKILLed mid-wait and restarted on the same
+  bolt file and port (decision delivered, command run once); the store
+  (dynalite in its on-disk mode) stopped and restarted (503 with a JSON error,
+  the gate fails closed, nothing lost); GitHub answering 502, 403 rate limits,
+  429 and secondary limits (retried with back-off honouring retry-after, and
+  a request whose check run could not be opened is kept and opened later);
+  one click redelivered 100× at once (processed once); two reviewers
+  approving at once on two replicas sharing one DynamoDB table.
+- ` + "`go test ./test/hostile`" + `: oversized, malformed, mis-typed gate API bodies;
+  bidi, homoglyph, NUL, markdown/HTML-breakout and deeply nested commands;
+  malformed, huge and alias-bomb policy files; hostile webhook deliveries and
+  look-alike comment commands — each answered clearly, and the App serves
+  normally afterwards.
+- ` + "`go test -fuzz FuzzGateAPI ./app/server`" + `, ` + "`-fuzz FuzzWebhook`" + `: the gate API decoder
+  and the webhook handler under arbitrary input.
 `
