@@ -46,8 +46,9 @@ type RequestView struct {
 	AskedUsers       []string  `json:"asked_users,omitempty"`
 	AskedTeams       []string  `json:"asked_teams,omitempty"`
 	Approvals        []Vote    `json:"approvals,omitempty"`
-	ApprovedBy       []string  `json:"approved_by,omitempty"`
-	Reason           string    `json:"reason,omitempty"` // why it was rejected, expired, cancelled or allowed
+	ApprovedBy       []string  `json:"approved_by,omitempty"` // approvers whose approvals counted (approved only)
+	RejectedBy       []string  `json:"rejected_by,omitempty"` // the eligible reviewer who rejected (rejected by a person only)
+	Reason           string    `json:"reason,omitempty"`      // why it was rejected, expired, cancelled or allowed
 	CheckRunURL      string    `json:"check_run_url,omitempty"`
 	CommentURL       string    `json:"comment_url,omitempty"`
 	CreatedAt        time.Time `json:"created_at"`

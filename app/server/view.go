@@ -19,8 +19,11 @@ func (s *Server) view(r *gate.Request) gate.RequestView {
 			v.Approvals = append(v.Approvals, vt)
 		}
 	}
-	if r.Status == gate.StatusApproved {
+	switch r.Status {
+	case gate.StatusApproved:
 		v.ApprovedBy = r.DecidedBy
+	case gate.StatusRejected:
+		v.RejectedBy = r.DecidedBy
 	}
 	if sp, err := decodeSpec(r); err == nil && sp.Require != nil {
 		v.Requirement = sp.Require.String()

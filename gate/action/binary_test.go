@@ -213,7 +213,7 @@ func TestBinaryNothingRuns(t *testing.T) {
 	}{
 		{"rejected", func(h *harness) string {
 			h.app.setPoll(func(_ int, v *gate.RequestView) int {
-				v.Status, v.ApprovedBy, v.Reason = gate.StatusRejected, []string{"bob"}, "no"
+				v.Status, v.RejectedBy, v.Reason = gate.StatusRejected, []string{"bob"}, "no"
 				return 200
 			})
 			return h.app.srv.URL

@@ -254,7 +254,7 @@ func (g *Gate) refuse(o *outcome) {
 	switch o.status {
 	case gate.StatusRejected:
 		o.gateExit = ExitRejected
-		by := strings.Join(v.ApprovedBy, ", ")
+		by := strings.Join(v.RejectedBy, ", ")
 		if by == "" {
 			by = "policy rule " + orDefault(v.Rule, "(unnamed)")
 		}

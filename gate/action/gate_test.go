@@ -98,7 +98,7 @@ func TestNothingRuns(t *testing.T) {
 	}{
 		{"rejected", func(h *harness, _ *Config) {
 			h.app.setPoll(func(i int, v *gate.RequestView) int {
-				v.Status, v.ApprovedBy, v.Reason = gate.StatusRejected, []string{"bob"}, "not on a Friday"
+				v.Status, v.RejectedBy, v.Reason = gate.StatusRejected, []string{"bob"}, "not on a Friday"
 				return 200
 			})
 		}, ExitRejected, "rejected by bob: not on a Friday", "rejected"},
@@ -334,7 +334,7 @@ func TestAppTextCannotInjectWorkflowCommands(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.app.setPoll(func(_ int, v *gate.RequestView) int {
-		v.Status, v.ApprovedBy = gate.StatusRejected, []string{"mallory\n::add-mask::stepgate"}
+		v.Status, v.RejectedBy = gate.StatusRejected, []string{"mallory\n::add-mask::stepgate"}
 		v.Reason = "no\n::stop-commands::x\r\n::warning::fake"
 		return 200
 	})

@@ -100,11 +100,11 @@ func renderSummary(o *outcome) string {
 	}
 	row("Rule", cell(o.view.Rule))
 	row("Environment", cell(o.view.Environment))
-	by := "Approved by"
 	if o.status == gate.StatusRejected {
-		by = "Rejected by"
+		row("Rejected by", cell(strings.Join(o.view.RejectedBy, ", ")))
+	} else {
+		row("Approved by", cell(strings.Join(o.view.ApprovedBy, ", ")))
 	}
-	row(by, cell(strings.Join(o.view.ApprovedBy, ", ")))
 	row("Wait", cell(roundDur(o.waited)))
 	if o.ran {
 		row("Exit code", strconv.Itoa(o.exitCode))

@@ -41,7 +41,7 @@ func TestSummaryGolden(t *testing.T) {
 		}},
 		{"rejected", outcome{
 			view: with(base, func(v *gate.RequestView) {
-				v.Status, v.ApprovedBy = gate.StatusRejected, []string{"carol"}
+				v.Status, v.RejectedBy = gate.StatusRejected, []string{"carol"}
 			}),
 			status: gate.StatusRejected, command: "terraform destroy -auto-approve", waited: 45 * time.Second,
 			failReason: "rejected by carol: not during the freeze. Nothing was run",
@@ -109,9 +109,9 @@ func TestSummaryTableCannotBeBroken(t *testing.T) {
 
 func TestOutputsWhenNothingRan(t *testing.T) {
 	t.Parallel()
-	o := outcome{status: gate.StatusRejected, view: gate.RequestView{ID: "sg_x", ApprovedBy: []string{"bob"}}, risk: Risk{Level: "low"}}
+	o := outcome{status: gate.StatusRejected, view: gate.RequestView{ID: "sg_x", RejectedBy: []string{"bob"}}, risk: Risk{Level: "low"}}
 	got := outputs(&o)
-	want := [][2]string{{"status", "rejected"}, {"request-id", "sg_x"}, {"approved-by", "bob"}, {"exit-code", ""}, {"risk-level", "low"}}
+	want := [][2]string{{"status", "rejected"}, {"request-id", "sg_x"}, {"approved-by", ""}, {"exit-code", ""}, {"risk-level", "low"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("outputs (-want +got):\n%s", diff)
 	}
