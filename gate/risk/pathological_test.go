@@ -7,7 +7,9 @@ import (
 )
 
 // TestPathologicalInputs feeds inputs built to trigger exponential work in
-// naive analysers; each must finish quickly.
+// naive analysers; each must finish. The bound only catches blow-ups (an
+// exponential case would not end at all); speed is BenchmarkAssess's job, and
+// under -race on a loaded 2-core CI machine the largest input takes seconds.
 func TestPathologicalInputs(t *testing.T) {
 	t.Parallel()
 	inputs := map[string]string{
@@ -22,7 +24,7 @@ func TestPathologicalInputs(t *testing.T) {
 	for name, in := range inputs {
 		start := time.Now()
 		got := Assess(in)
-		if d := time.Since(start); d > 2*time.Second {
+		if d := time.Since(start); d > 30*time.Second {
 			t.Errorf("%s: took %v", name, d)
 		}
 		if got.Level < LevelNone || got.Level > LevelCritical {
