@@ -31,7 +31,8 @@ func (s *Server) load(ctx context.Context, reqID string, id *Identity, run bool)
 
 // handleGet is GET /api/v1/requests/{id}?wait=30s: it answers at once when
 // the request is decided, else waits up to wait (at most MaxWait) for the
-// decision. Waiting costs no GitHub call and no per-waiter goroutine.
+// decision. Waiting costs no GitHub call; on HTTP/1.x it costs no goroutine
+// either: the connection is parked in the hub (parkpoll.go).
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, id *Identity) error {
 	wait, err := parseWait(r.URL.Query().Get("wait"), s.cfg.MaxWait)
 	if err != nil {
@@ -54,6 +55,9 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, id *Identity)
 		}
 		// Wake for the decision, the request's own expiry, or a periodic
 		// re-read (the fallback should a cross-replica wake-up be missed).
+		if s.park(w, r, req, deadline) {
+			return nil // answered from the hub (parkpoll.go)
+		}
 		left = min(left, s.cfg.RecheckInterval, req.ExpiresAt.Sub(s.now())+10*time.Millisecond)
 		ch, decided, release := s.hub.wait(req.ID)
 		wctx, cancel := context.WithTimeout(ctx, left)

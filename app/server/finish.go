@@ -15,7 +15,7 @@ import (
 // in that vote's audit event (with its outcome), so no second event is
 // written for it.
 func (s *Server) finish(ctx context.Context, r *gate.Request, actor string, byVote bool) {
-	s.hub.notify(r.ID, r)
+	s.notify(r.ID, r)
 	s.locks.Delete(r.ID)
 	s.metrics.requests.WithLabelValues(string(r.Status)).Inc()
 	s.metrics.pending.Dec()

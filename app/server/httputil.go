@@ -1,10 +1,12 @@
 package server
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 
@@ -43,8 +45,21 @@ func errorf(code int, msg string) *apiError { return &apiError{code: code, msg: 
 // statusRecorder remembers the status code for the metrics.
 type statusRecorder struct {
 	http.ResponseWriter
-	code int
+	code     int
+	hijacked bool // a parked poll: counted when it is answered
 }
+
+// Hijack takes the connection for a parked poll.
+func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, b, err := http.NewResponseController(r.ResponseWriter).Hijack()
+	if err == nil {
+		r.hijacked = true
+	}
+	return c, b, err
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	if r.code == 0 {
@@ -65,7 +80,11 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 func (s *Server) api(route string, h func(w http.ResponseWriter, r *http.Request, id *Identity) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w}
-		defer func() { s.metrics.api.WithLabelValues(route, strconv.Itoa(rec.code)).Inc() }()
+		defer func() {
+			if !rec.hijacked {
+				s.metrics.api.WithLabelValues(route, strconv.Itoa(rec.code)).Inc()
+			}
+		}()
 		id, err := s.verifier.verify(r)
 		if err != nil {
 			if errors.Is(err, errIssuerUnavailable) {

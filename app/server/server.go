@@ -55,6 +55,11 @@ type Config struct {
 	RecheckInterval time.Duration // a waiting gate re-reads its request (default 10s)
 	MaxWait         time.Duration // longest long-poll (default 60s)
 	DeliveryTTL     time.Duration // how long delivery ids are remembered (default 72h)
+	// NoParking keeps every long-poll on its handler goroutine instead of
+	// parking HTTP/1.x connections in the hub (see parkpoll.go): ~30 KiB
+	// more per waiting gate, for setups where hijacking connections is
+	// unwelcome (e.g. middleware that must see every response).
+	NoParking bool
 }
 
 // Server serves the gate API and webhooks.
@@ -161,12 +166,17 @@ func setDefault(d *time.Duration, v time.Duration) {
 // Handler returns the HTTP handler of every route.
 func (s *Server) Handler() http.Handler { return s.mux }
 
-// Run runs the background work (the sweeper and the cross-replica decision
-// poller) until ctx is done.
+// Run runs the background work (the sweeper, the cross-replica decision
+// poller and the dispatcher of parked long-polls) until ctx is done. Polls
+// park only while Run runs; when ctx is done the parked ones are answered
+// 503 (retry) before Run returns.
 func (s *Server) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.sweep(ctx) })
 	wg.Go(func() { s.pollDecided(ctx) })
+	if !s.cfg.NoParking {
+		wg.Go(func() { s.runParked(ctx) })
+	}
 	wg.Wait()
 	return nil
 }
