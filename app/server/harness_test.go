@@ -65,6 +65,8 @@ type harness struct {
 type harnessOpts struct {
 	secrets []string
 	clock   bool // use a controllable clock
+	// noParking keeps long-polls on their handler goroutines.
+	noParking bool
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -81,7 +83,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	}
 	cfg := Config{Store: st, GitHub: h.gh, PublicURL: publicURL + "/", OIDCIssuer: h.iss.URL(),
 		WebhookSecrets: o.secrets, BotLogin: "stepgate[bot]", PollInterval: 20 * time.Millisecond,
-		SweepInterval: time.Hour, MaxWait: 5 * time.Second}
+		SweepInterval: time.Hour, MaxWait: 5 * time.Second, NoParking: o.noParking}
 	if os.Getenv("STEPGATE_TEST_LOG") != "" {
 		cfg.Logger = testLogger(t)
 	}

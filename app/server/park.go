@@ -132,3 +132,10 @@ func (h *hub) stopParking() []*parkedPoll {
 	}
 	return all
 }
+
+// parkedCount is how many polls are parked right now.
+func (h *hub) parkedCount() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.due)
+}
