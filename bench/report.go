@@ -11,26 +11,19 @@ import (
 // target on the reference machine, keyed by a prefix of the figure. The
 // report prints them under every missed row, so a miss is never silent.
 var explanations = map[string]string{
-	"5,000 gates long-polling at once": `**Reason.** A heap profile of the App mid-wait (pprof from the bench's App
-child) shows ~55 MB of live heap, of which ~30 MB are net/http's 4 KiB read and
-write buffers of the 5,000 open connections, the rest parsed request headers,
-contexts and timers, and the requests read from the store; plus ~50 MB of
-goroutine stacks, because net/http runs two goroutines per waiting connection
-(the handler and the connection's background reader): ~10,000 in all. That is
-a floor of roughly 105 MB for 5,000 parked polls. Above it is garbage the
-collector has not yet reclaimed: at the default GOGC=100 the heap may grow to
-twice the live set, and the peak comes when the 5,000 polls arrive together
-(5,000 token verifications) or return together (5,000 JSON answers). The
-GOMEMLIMIT=100MiB row shows the effect of a soft limit: lower, not yet under
-150 MB, because the live floor is close to it.
+	"5,000 gates long-polling at once": `**Reason.** Read the mid-wait Go runtime figures in the notes. The App parks
+a waiting poll by hijacking its HTTP/1.x connection and answering it from the
+hub, so 5,000 waiting gates should cost a few goroutines and a small heap; a
+goroutine count near 5,000 or more means polls are not being parked (HTTP/2,
+or parking turned off), and each then holds a handler goroutine, net/http's
+background reader and 8 KiB of buffers (measured before parking existed: 300 MB
+peak, 10,000 goroutines, 50 MB of stacks). A large heap with few goroutines
+points at what a parked poll retains; take a heap profile of the bench's App
+child with BENCH_HEAP_PROFILE=FILE.
 
-**Plan.** (1) ` + "`stepgate serve`" + ` sets a soft memory limit (GOMEMLIMIT ≈ 120 MiB)
-unless the operator sets one (owner: cmd/stepgate); (2) a parked handler keeps
-only the request id and deadline, dropping the decoded request, token claims
-and view before it waits (owner: app/server, handleGet); (3) if (1) and (2)
-stay above target, cap the parked polls per replica (beyond N, answer "still
-pending" at once and let the gate poll again after a short pause) or run more
-replicas. No errors were seen: memory, not correctness, is the miss.`,
+**Plan.** Owner app/server (handleGet, hub): keep only the request id, deadline
+and connection per parked poll; ` + "`stepgate serve`" + ` may set a soft memory
+limit (GOMEMLIMIT) unless the operator sets one.`,
 	"DynamoDB calls per request lifecycle": `**Reason.** The per-phase breakdown in the notes shows where the writes go:
 the request item (create, check run id, decision, result), the webhook's
 delivery record, and the audit trail's events (requested, the deciding vote,
