@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -163,41 +162,12 @@ func (w *world) seed() error {
 		Number: prNumber, Title: "Release 1.4.2: orders table migration", HeadSHA: headSHA,
 		HeadRef: "release-1.4.2", BaseRef: "main", Author: actor,
 	})
-	id, err := repoIDOf(s, repoName)
-	if err != nil {
-		return err
+	// The App binds requests to the repository's id, so the runner's OIDC
+	// token must carry the same one.
+	if w.repoID = s.RepoID(repoName); w.repoID == 0 {
+		return fmt.Errorf("repository id of %s: unknown to the stand-in", repoName)
 	}
-	w.repoID = id
 	return nil
-}
-
-// repoIDOf reads a repository's id from the installation payload the
-// stand-in would send: the App binds requests to it, so the runner's OIDC
-// token must carry the same id.
-func repoIDOf(s *ghstandin.Server, name string) (int64, error) {
-	p, err := s.InstallationPayload("created", name, actor)
-	if err != nil {
-		return 0, fmt.Errorf("repository id of %s: %w", name, err)
-	}
-	b, err := json.Marshal(p)
-	if err != nil {
-		return 0, err
-	}
-	var v struct {
-		Repositories []struct {
-			ID       int64  `json:"id"`
-			FullName string `json:"full_name"`
-		} `json:"repositories"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return 0, err
-	}
-	for _, r := range v.Repositories {
-		if r.FullName == name {
-			return r.ID, nil
-		}
-	}
-	return 0, fmt.Errorf("repository id of %s: not in the installation", name)
 }
 
 func (w *world) close() {

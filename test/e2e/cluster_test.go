@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -264,27 +263,11 @@ func (c *cluster) addRepo(name, policy, codeowners string) int64 {
 	if codeowners != "" {
 		c.gh.SetFile(name, "", ".github/CODEOWNERS", codeowners)
 	}
-	p, err := c.gh.InstallationPayload("created", name, "octocat")
-	if err != nil {
-		c.t.Fatal(err)
+	id := c.gh.RepoID(name)
+	if id == 0 {
+		c.t.Fatalf("no id for %s", name)
 	}
-	b, _ := json.Marshal(p)
-	var v struct {
-		Repositories []struct {
-			ID       int64  `json:"id"`
-			FullName string `json:"full_name"`
-		} `json:"repositories"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		c.t.Fatal(err)
-	}
-	for _, r := range v.Repositories {
-		if r.FullName == name {
-			return r.ID
-		}
-	}
-	c.t.Fatalf("no id for %s", name)
-	return 0
+	return id
 }
 
 // waitCheckRun waits until repo has n check runs and returns the n-th.
