@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/bench/rig"
+	"github.com/stepgate/stepgate/bench/rig/rigtest"
 	"github.com/stepgate/stepgate/gate"
 )
 
@@ -18,9 +19,9 @@ import (
 // approval counts once — on a two-approval rule the request stays pending.
 func TestRedeliveryStormProcessedOnce(t *testing.T) {
 	t.Parallel()
-	ctx := ctxFor(t, 2*time.Minute)
-	w := newWorld(t)
-	app := startApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
+	ctx := rigtest.Context(t, 2*time.Minute)
+	w := rigtest.NewWorld(t)
+	app := rigtest.StartApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
 	w.Standin.SetWebhookTarget(app.URL + "/webhook")
 	api := rig.NewAPI(app.URL)
 	tok, err := w.Token(1, app.URL)
@@ -84,14 +85,14 @@ func TestRedeliveryStormProcessedOnce(t *testing.T) {
 // reviewer clicking on both replicas at once counts once.
 func TestTwoReviewersAtOnceOnTwoReplicas(t *testing.T) {
 	t.Parallel()
-	ctx := ctxFor(t, 2*time.Minute)
-	w := newWorld(t)
-	table, ep := uniqueTable(t), dynamoEndpoint(t)
+	ctx := rigtest.Context(t, 2*time.Minute)
+	w := rigtest.NewWorld(t)
+	table, ep := uniqueTable(t), rigtest.DynamoEndpoint(t)
 	var apps [2]*rig.App
 	for i := range apps {
 		cfg := w.AppConfig("dynamodb:" + table)
 		cfg.DynamoEndpoint = ep
-		apps[i] = startApp(t, ctx, cfg)
+		apps[i] = rigtest.StartApp(t, ctx, cfg)
 	}
 	w.Standin.SetWebhookTarget(apps[0].URL + "/webhook")
 	api := rig.NewAPI(apps[0].URL)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/bench/rig"
+	"github.com/stepgate/stepgate/bench/rig/rigtest"
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/internal/ghstandin"
 )
@@ -20,9 +21,9 @@ const routeCheckRuns = "/repos/{owner}/{repo}/check-runs"
 // lost nor decided wrongly.
 func TestGitHubErrorsAreRetriedWithBackoff(t *testing.T) {
 	t.Parallel()
-	ctx := ctxFor(t, 2*time.Minute)
-	w := newWorld(t)
-	app := startApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
+	ctx := rigtest.Context(t, 2*time.Minute)
+	w := rigtest.NewWorld(t)
+	app := rigtest.StartApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
 	w.Standin.SetWebhookTarget(app.URL + "/webhook")
 	s := w.Standin
 	// Warm the installation token and the policy file, so the faults hit
@@ -81,9 +82,9 @@ func TestGitHubErrorsAreRetriedWithBackoff(t *testing.T) {
 // once GitHub is back.
 func TestGitHubDownKeepsTheRequest(t *testing.T) {
 	t.Parallel()
-	ctx := ctxFor(t, 2*time.Minute)
-	w := newWorld(t)
-	app := startApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
+	ctx := rigtest.Context(t, 2*time.Minute)
+	w := rigtest.NewWorld(t)
+	app := rigtest.StartApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
 	w.Standin.SetWebhookTarget(app.URL + "/webhook")
 	w.Standin.InjectFault("POST", routeCheckRuns, 20, ghstandin.ServerError(http.StatusBadGateway))
 	api := rig.NewAPI(app.URL)
@@ -115,7 +116,7 @@ func TestGitHubDownKeepsTheRequest(t *testing.T) {
 			break
 		}
 	}
-	if _, err := w.CheckRun(ctxFor(t, 10*time.Second), v.ID); err != nil {
+	if _, err := w.CheckRun(rigtest.Context(t, 10*time.Second), v.ID); err != nil {
 		t.Fatalf("the check run was never opened after GitHub recovered: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/bench/rig"
+	"github.com/stepgate/stepgate/bench/rig/rigtest"
 	"github.com/stepgate/stepgate/gate"
 )
 
@@ -17,14 +18,14 @@ import (
 // runs exactly once.
 func TestAppKilledMidWaitLosesNothing(t *testing.T) {
 	t.Parallel()
-	ctx := ctxFor(t, 2*time.Minute)
-	w := newWorld(t)
+	ctx := rigtest.Context(t, 2*time.Minute)
+	w := rigtest.NewWorld(t)
 	cfg := w.AppConfig("bolt:" + filepath.Join(t.TempDir(), "stepgate.db"))
 	addr, err := rig.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Addr, cfg.Log = addr, childLog(t)
+	cfg.Addr, cfg.Log = addr, rigtest.ChildLog(t)
 	first, err := rig.StartApp(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +44,7 @@ func TestAppKilledMidWaitLosesNothing(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // the gate is in its long poll
 
 	first.Kill()
-	second := startApp(t, ctx, cfg) // same file, same port
+	second := rigtest.StartApp(t, ctx, cfg) // same file, same port
 	tok, err := w.Token(1, second.URL)
 	if err != nil {
 		t.Fatal(err)

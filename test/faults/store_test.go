@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/bench/rig"
+	"github.com/stepgate/stepgate/bench/rig/rigtest"
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/gate/action"
 )
@@ -19,12 +20,12 @@ import (
 // resumes.
 func TestStoreUnreachableFailsClosedAndResumes(t *testing.T) {
 	t.Parallel()
-	ctx := ctxFor(t, 3*time.Minute)
-	w := newWorld(t)
-	d := startDynalite(t, filepath.Join(t.TempDir(), "dynalite"))
+	ctx := rigtest.Context(t, 3*time.Minute)
+	w := rigtest.NewWorld(t)
+	d := rigtest.StartDynalite(t, filepath.Join(t.TempDir(), "dynalite"))
 	cfg := w.AppConfig("dynamodb:" + uniqueTable(t))
 	cfg.DynamoEndpoint = d.Endpoint()
-	app := startApp(t, ctx, cfg)
+	app := rigtest.StartApp(t, ctx, cfg)
 	w.Standin.SetWebhookTarget(app.URL + "/webhook")
 	api := rig.NewAPI(app.URL)
 	tok, err := w.Token(1, app.URL)

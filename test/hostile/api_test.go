@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/bench/rig"
+	"github.com/stepgate/stepgate/bench/rig/rigtest"
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/gate/risk"
 )
@@ -27,9 +28,9 @@ func createJSON(t *testing.T, cmd string) []byte {
 // App still creates, decides and answers.
 func TestGateAPIRefusesHostileBodies(t *testing.T) {
 	t.Parallel()
-	ctx := ctxFor(t, 2*time.Minute)
-	w := newWorld(t)
-	app := startApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
+	ctx := rigtest.Context(t, 2*time.Minute)
+	w := rigtest.NewWorld(t)
+	app := rigtest.StartApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
 	api := rig.NewAPI(app.URL)
 	tok, err := w.Token(1, app.URL)
 	if err != nil {
@@ -109,9 +110,9 @@ func truncate(b []byte) string {
 // the check run inside a code block it cannot leave.
 func TestHostileCommandsAreAssessedAndRenderedSafely(t *testing.T) {
 	t.Parallel()
-	ctx := ctxFor(t, 2*time.Minute)
-	w := newWorld(t)
-	app := startApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
+	ctx := rigtest.Context(t, 2*time.Minute)
+	w := rigtest.NewWorld(t)
+	app := rigtest.StartApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
 	api := rig.NewAPI(app.URL)
 	// Quoting grows about threefold per level, so 9 levels is ~40 KB.
 	nested := "rm -rf /srv/data"

@@ -8,67 +8,16 @@ package hostile
 
 import (
 	"context"
-	"io"
 	"os"
-	"strings"
 	"testing"
-	"time"
-
-	"github.com/stepgate/stepgate/gate"
 
 	"github.com/stepgate/stepgate/bench/rig"
+	"github.com/stepgate/stepgate/gate"
 )
 
 func TestMain(m *testing.M) {
 	rig.RunChildIfRequested()
 	os.Exit(m.Run())
-}
-
-// ctxFor bounds a test's waits well inside the CI budget.
-func ctxFor(t *testing.T, d time.Duration) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func newWorld(t *testing.T) *rig.World {
-	t.Helper()
-	w, err := rig.NewWorld(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Close)
-	return w
-}
-
-// childLog is where App children write: the test log with
-// STEPGATE_TEST_LOG=1, else nowhere.
-func childLog(t *testing.T) io.Writer {
-	if os.Getenv("STEPGATE_TEST_LOG") == "" {
-		return nil
-	}
-	return tWriter{t}
-}
-
-type tWriter struct{ t *testing.T }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
-func startApp(t *testing.T, ctx context.Context, cfg rig.AppConfig) *rig.App {
-	t.Helper()
-	if cfg.Log == nil {
-		cfg.Log = childLog(t)
-	}
-	app, err := rig.StartApp(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(app.Stop)
-	return app
 }
 
 // stillServes proves the App is healthy after hostile input: a normal

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/bench/rig"
+	"github.com/stepgate/stepgate/bench/rig/rigtest"
 	"github.com/stepgate/stepgate/gate"
 )
 
@@ -41,9 +42,9 @@ func deepRequire(depth int) string {
 // the policy problem, quickly; other repositories are unaffected.
 func TestHostilePolicyFilesFailClosed(t *testing.T) {
 	t.Parallel()
-	ctx := ctxFor(t, 2*time.Minute)
-	w := newWorld(t)
-	app := startApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
+	ctx := rigtest.Context(t, 2*time.Minute)
+	w := rigtest.NewWorld(t)
+	app := rigtest.StartApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
 	api := rig.NewAPI(app.URL)
 	for i, tc := range []struct{ name, policy string }{
 		{"not YAML", "version: 1\nrules: [\n  - name: x\n"},

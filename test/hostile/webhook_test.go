@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/bench/rig"
+	"github.com/stepgate/stepgate/bench/rig/rigtest"
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/internal/ghstandin"
 )
@@ -19,9 +20,9 @@ import (
 // serving.
 func TestHostileWebhooksDecideNothing(t *testing.T) {
 	t.Parallel()
-	ctx := ctxFor(t, 2*time.Minute)
-	w := newWorld(t)
-	app := startApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
+	ctx := rigtest.Context(t, 2*time.Minute)
+	w := rigtest.NewWorld(t)
+	app := rigtest.StartApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
 	w.Standin.SetWebhookTarget(app.URL + "/webhook")
 	api := rig.NewAPI(app.URL)
 	tok, err := w.Token(1, app.URL)
