@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -89,22 +88,6 @@ func TestCancelStopsEverything(t *testing.T) {
 	if n := runtime.NumGoroutine(); n > before+2 {
 		buf := make([]byte, 1<<20)
 		t.Errorf("%d goroutines before, %d after:\n%s", before, n, buf[:runtime.Stack(buf, true)])
-	}
-}
-
-func TestReadOutputs(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(t.TempDir(), "out")
-	data := "status=approved\napproved-by<<EOF_1\nbob\nEOF_1\nexit-code=0\n"
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	got := readOutputs(path)
-	want := map[string]string{"status": "approved", "approved-by": "bob", "exit-code": "0"}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s = %q, want %q", k, got[k], v)
-		}
 	}
 }
 

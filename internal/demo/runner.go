@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"github.com/stepgate/stepgate/gate/redact"
 	"github.com/stepgate/stepgate/gate/risk"
 	"github.com/stepgate/stepgate/internal/oidcissuer"
+	"github.com/stepgate/stepgate/internal/stepoutput"
 )
 
 // fakeTools are stand-ins for the deployment tools the scripted workflow
@@ -139,38 +139,11 @@ func (w *world) runStep(ctx context.Context, s step, runID int64, out *console) 
 	res.exit = g.Run(ctx)
 	res.ended = time.Now()
 	res.firstOut, res.stdout = cmdOut.first(), cmdOut.text()
-	res.outputs = readOutputs(env["GITHUB_OUTPUT"])
+	res.outputs = stepoutput.Read(env["GITHUB_OUTPUT"])
 	if b, err := os.ReadFile(env["GITHUB_STEP_SUMMARY"]); err == nil {
 		res.summaryLen = len(b)
 	}
 	return res
-}
-
-// readOutputs parses a GITHUB_OUTPUT file (name=value lines and
-// name<<DELIM heredocs).
-func readOutputs(path string) map[string]string {
-	out := map[string]string{}
-	f, err := os.Open(path)
-	if err != nil {
-		return out
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if name, delim, ok := strings.Cut(line, "<<"); ok && !strings.Contains(name, "=") {
-			var val []string
-			for sc.Scan() && sc.Text() != delim {
-				val = append(val, sc.Text())
-			}
-			out[name] = strings.Join(val, "\n")
-			continue
-		}
-		if k, v, ok := strings.Cut(line, "="); ok {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // stampWriter remembers when the command first wrote, which is when it

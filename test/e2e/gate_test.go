@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/internal/oidcissuer"
+	"github.com/stepgate/stepgate/internal/stepoutput"
 )
 
 // gateSpec is one workflow step using the action.
@@ -166,7 +166,7 @@ func (g *gateRun) wait(d time.Duration) (int, map[string]string) {
 	case <-time.After(d):
 		g.t.Fatalf("the gate did not end within %s:\n%s", d, g.output.String())
 	}
-	return g.exit, readOutputs(filepath.Join(g.dir, "output"))
+	return g.exit, stepoutput.Read(filepath.Join(g.dir, "output"))
 }
 
 // stillWaiting fails the test if the gate ends within d.
@@ -190,30 +190,4 @@ func (g *gateRun) marker() int {
 
 func (g *gateRun) describe() string {
 	return fmt.Sprintf("exit %d\n%s", g.exit, g.output.String())
-}
-
-// readOutputs parses GITHUB_OUTPUT (name=value and name<<DELIM blocks).
-func readOutputs(path string) map[string]string {
-	out := map[string]string{}
-	f, err := os.Open(path)
-	if err != nil {
-		return out
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if name, delim, ok := strings.Cut(line, "<<"); ok && !strings.Contains(name, "=") {
-			var val []string
-			for sc.Scan() && sc.Text() != delim {
-				val = append(val, sc.Text())
-			}
-			out[name] = strings.Join(val, "\n")
-			continue
-		}
-		if k, v, ok := strings.Cut(line, "="); ok {
-			out[k] = v
-		}
-	}
-	return out
 }
