@@ -23,19 +23,8 @@ func TestRedeliveryStormProcessedOnce(t *testing.T) {
 	w := rigtest.NewWorld(t)
 	app := rigtest.StartApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
 	w.Standin.SetWebhookTarget(app.URL + "/webhook")
-	api := rig.NewAPI(app.URL)
-	tok, err := w.Token(1, app.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, v, err := api.JSON(ctx, "POST", "/api/v1/requests", tok, rig.CreateBody("echo two-person storm", "s1"))
-	if err != nil || code != 201 {
-		t.Fatalf("create = %d %v", code, err)
-	}
-	cr, err := w.CheckRun(ctx, v.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pending := rigtest.CreatePending(t, ctx, w, app, "echo two-person storm", "s1")
+	api, tok, v, cr := pending.API, pending.Token, pending.Request, pending.CheckRun
 	p, err := w.Standin.CheckRunRequestedActionPayload(rig.Repo, cr, "approve", rig.Reviewer)
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +59,7 @@ func TestRedeliveryStormProcessedOnce(t *testing.T) {
 	if counts["duplicate"] != n-1 {
 		t.Errorf("answers = %v, want %d duplicates and one processed", counts, n-1)
 	}
-	code, v, err = api.JSON(ctx, "GET", "/api/v1/requests/"+v.ID, tok, nil)
+	code, v, err := api.JSON(ctx, "GET", "/api/v1/requests/"+v.ID, tok, nil)
 	if err != nil || code != 200 {
 		t.Fatalf("GET = %d %v", code, err)
 	}

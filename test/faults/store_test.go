@@ -27,19 +27,8 @@ func TestStoreUnreachableFailsClosedAndResumes(t *testing.T) {
 	cfg.DynamoEndpoint = d.Endpoint()
 	app := rigtest.StartApp(t, ctx, cfg)
 	w.Standin.SetWebhookTarget(app.URL + "/webhook")
-	api := rig.NewAPI(app.URL)
-	tok, err := w.Token(1, app.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, pending, err := api.JSON(ctx, "POST", "/api/v1/requests", tok, rig.CreateBody("./migrate.sh --env prod", "s1"))
-	if err != nil || code != 201 || pending.Status != gate.StatusPending {
-		t.Fatalf("create = %d %q %v, want 201 pending", code, pending.Status, err)
-	}
-	cr, err := w.CheckRun(ctx, pending.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := rigtest.CreatePending(t, ctx, w, app, "./migrate.sh --env prod", "s1")
+	api, tok, pending, cr := p.API, p.Token, p.Request, p.CheckRun
 
 	d.Stop()
 	start := time.Now()

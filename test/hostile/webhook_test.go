@@ -24,18 +24,8 @@ func TestHostileWebhooksDecideNothing(t *testing.T) {
 	w := rigtest.NewWorld(t)
 	app := rigtest.StartApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
 	w.Standin.SetWebhookTarget(app.URL + "/webhook")
-	api := rig.NewAPI(app.URL)
-	tok, err := w.Token(1, app.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, v, err := api.JSON(ctx, "POST", "/api/v1/requests", tok, rig.CreateBody("./migrate.sh --env prod", "s1"))
-	if err != nil || code != 201 {
-		t.Fatalf("create = %d %v", code, err)
-	}
-	if _, err := w.CheckRun(ctx, v.ID); err != nil {
-		t.Fatal(err)
-	}
+	pending := rigtest.CreatePending(t, ctx, w, app, "./migrate.sh --env prod", "s1")
+	api, tok, v := pending.API, pending.Token, pending.Request
 	signed := func(b []byte) string { return ghstandin.Sign(w.Secret, b) }
 	big := append([]byte(`{"action":"created","x":"`), bytes.Repeat([]byte("a"), 6<<20)...)
 	big = append(big, `"}`...)
