@@ -4,7 +4,10 @@
 //
 // The server is stateless: every fact lives in the store, so any number of
 // replicas can share one (DynamoDB) store. Waiting gates are woken in-process
-// through a hub, and across replicas by polling store.ListDecided.
+// through a hub, and across replicas by polling store.ListDecided. A gate
+// long-polling over HTTP/1.x costs no goroutine while it waits: its
+// connection is taken from net/http and parked in the hub until the
+// decision or the end of the wait (parkpoll.go).
 package server
 
 import (
