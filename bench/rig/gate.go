@@ -14,6 +14,7 @@ import (
 	"github.com/stepgate/stepgate/gate/action"
 	"github.com/stepgate/stepgate/gate/redact"
 	"github.com/stepgate/stepgate/gate/risk"
+	"github.com/stepgate/stepgate/internal/testutil"
 )
 
 // GateSpec is one gated step.
@@ -73,7 +74,7 @@ func (w *World) RunGate(ctx context.Context, g GateSpec) GateResult {
 		"PATH": os.Getenv("PATH"), "HOME": w.Dir,
 	}
 	out := &stampWriter{}
-	var errBuf syncBuffer
+	var errBuf testutil.SyncBuffer
 	cfg := action.Config{Command: g.Command, Server: g.Server, Timeout: g.Timeout, Shell: "bash"}
 	gt := action.New(cfg, action.Options{
 		Getenv: func(k string) string { return env[k] },
@@ -120,21 +121,4 @@ func (s *stampWriter) first() (time.Time, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.at, s.b.String()
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,42 +1,23 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stepgate/stepgate/internal/ghstandin"
+	"github.com/stepgate/stepgate/internal/testutil"
 )
-
-// syncBuffer is a bytes.Buffer safe for the demo's concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestAutoPlaysEveryScenario(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
-	var out syncBuffer
+	var out testutil.SyncBuffer
 	start := time.Now()
 	err := Run(t.Context(), Options{Auto: true, Stdout: &out, TempRoot: root})
 	if err != nil {
@@ -59,7 +40,7 @@ func TestCancelStopsEverything(t *testing.T) {
 	root := t.TempDir()
 	before := runtime.NumGoroutine()
 	ctx, cancel := context.WithCancel(t.Context())
-	var out syncBuffer
+	var out testutil.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, Options{Stdout: &out, TempRoot: root}) }()
 	deadline := time.Now().Add(30 * time.Second)
@@ -95,7 +76,7 @@ func TestCancelStopsEverything(t *testing.T) {
 // would when each step waits.
 func TestTerminalReviewer(t *testing.T) {
 	t.Parallel()
-	var out syncBuffer
+	var out testutil.SyncBuffer
 	err := Run(t.Context(), Options{Stdout: &out, Stdin: strings.NewReader("x\na\nr\nm\n"), TempRoot: t.TempDir()})
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, out.String())

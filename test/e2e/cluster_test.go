@@ -23,6 +23,7 @@ import (
 	"github.com/stepgate/stepgate/internal/ghstandin"
 	"github.com/stepgate/stepgate/internal/ghstandin/standintest"
 	"github.com/stepgate/stepgate/internal/oidcissuer"
+	"github.com/stepgate/stepgate/internal/testutil"
 )
 
 // cluster is one deployment: the stand-in, the issuer, a DynamoDB table,
@@ -50,7 +51,7 @@ type replica struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{}
-	logs *lockedBuffer
+	logs *testutil.SyncBuffer
 }
 
 func (r *replica) url() string { return "http://" + r.addr }
@@ -188,7 +189,7 @@ func (c *cluster) storeInit() {
 func (c *cluster) start(r *replica) {
 	c.t.Helper()
 	r.mu.Lock()
-	r.logs = &lockedBuffer{}
+	r.logs = &testutil.SyncBuffer{}
 	cmd := exec.Command(suite.bin, "serve")
 	cmd.Env = r.env
 	cmd.Stdout, cmd.Stderr = r.logs, r.logs
@@ -311,23 +312,6 @@ func randomHex(t *testing.T, n int) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(b)
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func tail(s string, n int) string {

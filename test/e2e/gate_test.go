@@ -14,6 +14,7 @@ import (
 
 	"github.com/stepgate/stepgate/internal/oidcissuer"
 	"github.com/stepgate/stepgate/internal/stepoutput"
+	"github.com/stepgate/stepgate/internal/testutil"
 )
 
 // gateSpec is one workflow step using the action.
@@ -42,7 +43,7 @@ type gateRun struct {
 	dir    string
 	cmd    *exec.Cmd
 	done   chan struct{}
-	output *lockedBuffer
+	output *testutil.SyncBuffer
 	exit   int
 }
 
@@ -81,7 +82,7 @@ func (c *cluster) startGate(t *testing.T, g gateSpec) *gateRun {
 			env = append(env, "INPUT_"+strings.ToUpper(k)+"="+v)
 		}
 	}
-	gr := &gateRun{t: t, dir: dir, done: make(chan struct{}), output: &lockedBuffer{}}
+	gr := &gateRun{t: t, dir: dir, done: make(chan struct{}), output: &testutil.SyncBuffer{}}
 	gr.cmd = exec.Command(suite.bin, args...)
 	gr.cmd.Env = env
 	gr.cmd.Dir = ws
