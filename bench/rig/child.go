@@ -22,6 +22,7 @@ import (
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/app/store/boltstore"
 	"github.com/stepgate/stepgate/app/store/dynamo"
+	"github.com/stepgate/stepgate/internal/memlimit"
 )
 
 // RunChildIfRequested runs the App and exits when this process was started
@@ -41,6 +42,13 @@ func RunChildIfRequested() {
 func runChild() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The same soft memory limit as `stepgate serve`, read the same way
+	// (STEPGATE_MEMORY_LIMIT, GOMEMLIMIT wins), so the bench measures it.
+	limit, err := memlimit.Parse(os.Getenv("STEPGATE_MEMORY_LIMIT"))
+	if err != nil {
+		return fmt.Errorf("STEPGATE_MEMORY_LIMIT: %w", err)
+	}
+	memlimit.Apply(limit, os.Getenv)
 	key, err := os.ReadFile(os.Getenv("RIG_KEY_FILE"))
 	if err != nil {
 		return err

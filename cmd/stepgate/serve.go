@@ -24,6 +24,7 @@ import (
 	"github.com/stepgate/stepgate/app/ghclient"
 	"github.com/stepgate/stepgate/app/server"
 	"github.com/stepgate/stepgate/app/stores"
+	"github.com/stepgate/stepgate/internal/memlimit"
 )
 
 // serveConfig is `stepgate serve`'s configuration, parsed once from flags
@@ -43,6 +44,8 @@ type serveConfig struct {
 	PollInterval   time.Duration
 	MaxWait        time.Duration
 	FileCacheTTL   time.Duration
+	MemoryLimit    int64 // bytes; 0: none (applied only without GOMEMLIMIT)
+	NoParking      bool
 }
 
 const serveUsage = `Usage: stepgate serve [flags]
@@ -79,8 +82,24 @@ Every flag has an environment variable; the flag wins when both are set.
                                                                  served from memory before asking GitHub
                                                                  again (default 0: always revalidate)
 
-The Go runtime's own GOMEMLIMIT (e.g. GOMEMLIMIT=120MiB) bounds the heap the
-App lets grow before collecting; useful with thousands of gates long-polling.
+  --memory-limit              STEPGATE_MEMORY_LIMIT              soft memory limit of the Go runtime, e.g.
+                                                                 256MiB or 1GiB; off disables it (default
+                                                                 128MiB; ignored when GOMEMLIMIT is set)
+  --no-parking                STEPGATE_NO_PARKING                keep each waiting long-poll on its own
+                                                                 goroutine instead of parking it (true/false;
+                                                                 default false)
+
+Memory: the Go GC sizes its heap goal from the live heap plus goroutine
+stacks, so a burst of gates connecting at once (a goroutine and buffers
+each until their poll is parked) inflates the goal and the resident set
+stays high afterwards. The default soft limit makes the GC work harder near
+128 MiB instead. Set GOMEMLIMIT (the runtime's own) or --memory-limit to
+match your container's memory, a little below it; off restores Go's default.
+
+Parking: a waiting GET …?wait= on HTTP/1.1 is handed from its handler to a
+shared hub (its connection hijacked) and costs no goroutine while it waits;
+the answer closes the connection. HTTP/2 polls are not parked. On shutdown
+parked polls are answered 503 with Retry-After: 1, so gates retry.
 
 Missing or bad configuration exits with status 2 and names the variable.
 `
@@ -108,7 +127,22 @@ var serveFlags = []serveFlag{
 	{"poll-interval", "STEPGATE_POLL_INTERVAL", "100ms"},
 	{"max-wait", "STEPGATE_MAX_WAIT", "60s"},
 	{"github-file-cache-ttl", "STEPGATE_GITHUB_FILE_CACHE_TTL", "0s"},
+	{"memory-limit", "STEPGATE_MEMORY_LIMIT", ""},
+	{"no-parking", "STEPGATE_NO_PARKING", "false"},
 }
+
+// boolFlag is a string flag that may be given bare (--no-parking), so a
+// boolean flag can still lose to nothing and win over its variable.
+type boolFlag struct{ v *string }
+
+func (b boolFlag) String() string {
+	if b.v == nil {
+		return ""
+	}
+	return *b.v
+}
+func (b boolFlag) Set(s string) error { *b.v = s; return nil }
+func (b boolFlag) IsBoolFlag() bool   { return true }
 
 // parseServeConfig reads flags over the environment. It returns
 // flag.ErrHelp for --help.
@@ -118,6 +152,11 @@ func parseServeConfig(args []string, getenv func(string) string, readFile func(s
 	fs.Usage = func() { fmt.Fprint(stderr, serveUsage) }
 	vals := map[string]*string{}
 	for _, f := range serveFlags {
+		if f.flag == "no-parking" {
+			vals[f.env] = new(string)
+			fs.Var(boolFlag{vals[f.env]}, f.flag, f.env)
+			continue
+		}
 		vals[f.env] = fs.String(f.flag, "", f.env)
 	}
 	if err := fs.Parse(args); err != nil {
@@ -195,7 +234,20 @@ func buildServeConfig(get func(string) string, readFile func(string) ([]byte, er
 		}
 		*d.dst = v
 	}
-	return c, nil
+	return c, buildRuntimeConfig(&c, get)
+}
+
+// buildRuntimeConfig reads the settings about how the App holds waiting
+// gates: its memory limit and whether polls are parked.
+func buildRuntimeConfig(c *serveConfig, get func(string) string) error {
+	var err error
+	if c.MemoryLimit, err = memlimit.Parse(get("STEPGATE_MEMORY_LIMIT")); err != nil {
+		return &configError{"STEPGATE_MEMORY_LIMIT", err.Error()}
+	}
+	if c.NoParking, err = strconv.ParseBool(get("STEPGATE_NO_PARKING")); err != nil {
+		return &configError{"STEPGATE_NO_PARKING", fmt.Sprintf("%q: want true or false", get("STEPGATE_NO_PARKING"))}
+	}
+	return nil
 }
 
 func requiredURL(get func(string) string, env string) (string, error) {
@@ -251,6 +303,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	ml := memlimit.Apply(cfg.MemoryLimit, os.Getenv)
+	log.Info("memory limit", "bytes", ml.Limit, "source", ml.Source)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "stepgate serve: listening on %s: %v\n", cfg.Addr, err)
@@ -290,7 +344,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ln net.Listen
 	}
 	srv, err := server.New(server.Config{Store: st, GitHub: gh, PublicURL: cfg.PublicURL, OIDCIssuer: cfg.OIDCIssuer,
 		WebhookSecrets: cfg.WebhookSecrets, BotLogin: bot, Registerer: reg, Gatherer: reg, Logger: log,
-		SweepInterval: cfg.SweepInterval, PollInterval: cfg.PollInterval, MaxWait: cfg.MaxWait})
+		SweepInterval: cfg.SweepInterval, PollInterval: cfg.PollInterval, MaxWait: cfg.MaxWait,
+		NoParking: cfg.NoParking})
 	if err != nil {
 		return err
 	}

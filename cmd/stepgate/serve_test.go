@@ -12,6 +12,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/stepgate/stepgate/internal/memlimit"
 )
 
 func testKeyPEM(t *testing.T) string {
@@ -98,5 +100,59 @@ func TestServeExitsTwoOnBadConfig(t *testing.T) {
 	_, err := parseServeConfig([]string{"--help"}, func(string) string { return "" }, os.ReadFile, &out)
 	if !errors.Is(err, flag.ErrHelp) || !strings.Contains(out.String(), "STEPGATE_WEBHOOK_SECRET") {
 		t.Errorf("--help: %v %q", err, out.String())
+	}
+}
+
+// TestParseServeRuntimeSettings covers the memory limit and parking
+// settings: defaults, the variable, the flag winning over it, bad values.
+func TestParseServeRuntimeSettings(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{
+		"STEPGATE_PUBLIC_URL":         "https://stepgate.example.com/",
+		"STEPGATE_GITHUB_APP_ID":      "42",
+		"STEPGATE_GITHUB_PRIVATE_KEY": testKeyPEM(t),
+		"STEPGATE_WEBHOOK_SECRET":     "s",
+	}
+	tests := []struct {
+		name          string
+		env           map[string]string
+		args          []string
+		wantLimit     int64
+		wantNoParking bool
+		wantErr       string // the variable named, "" for success
+	}{
+		{name: "defaults", wantLimit: memlimit.Default},
+		{name: "variable size", env: map[string]string{"STEPGATE_MEMORY_LIMIT": "256MiB"}, wantLimit: 256 << 20},
+		{name: "flag size", args: []string{"--memory-limit", "1GiB"}, wantLimit: 1 << 30},
+		{name: "flag wins", env: map[string]string{"STEPGATE_MEMORY_LIMIT": "256MiB"}, args: []string{"--memory-limit=off"}, wantLimit: 0},
+		{name: "off", env: map[string]string{"STEPGATE_MEMORY_LIMIT": "off"}, wantLimit: 0},
+		{name: "bad size", env: map[string]string{"STEPGATE_MEMORY_LIMIT": "lots"}, wantErr: "STEPGATE_MEMORY_LIMIT"},
+		{name: "too small", args: []string{"--memory-limit", "1MiB"}, wantErr: "STEPGATE_MEMORY_LIMIT"},
+		{name: "no parking variable", env: map[string]string{"STEPGATE_NO_PARKING": "true"}, wantLimit: memlimit.Default, wantNoParking: true},
+		{name: "no parking bare flag", args: []string{"--no-parking"}, wantLimit: memlimit.Default, wantNoParking: true},
+		{name: "flag turns parking back on", env: map[string]string{"STEPGATE_NO_PARKING": "1"}, args: []string{"--no-parking=false"}, wantLimit: memlimit.Default},
+		{name: "bad no parking", env: map[string]string{"STEPGATE_NO_PARKING": "sometimes"}, wantErr: "STEPGATE_NO_PARKING"},
+	}
+	for _, tt := range tests {
+		getenv := func(k string) string {
+			if v, ok := tt.env[k]; ok {
+				return v
+			}
+			return base[k]
+		}
+		got, err := parseServeConfig(tt.args, getenv, os.ReadFile, &bytes.Buffer{})
+		if tt.wantErr != "" {
+			if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr+":") {
+				t.Errorf("%s: err = %v, want one naming %s", tt.name, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if got.MemoryLimit != tt.wantLimit || got.NoParking != tt.wantNoParking {
+			t.Errorf("%s: MemoryLimit %d, NoParking %v; want %d, %v", tt.name, got.MemoryLimit, got.NoParking, tt.wantLimit, tt.wantNoParking)
+		}
 	}
 }
