@@ -11,19 +11,26 @@ import (
 // target on the reference machine, keyed by a prefix of the figure. The
 // report prints them under every missed row, so a miss is never silent.
 var explanations = map[string]string{
-	"5,000 gates long-polling at once": `**Reason.** Read the mid-wait Go runtime figures in the notes. The App parks
-a waiting poll by hijacking its HTTP/1.x connection and answering it from the
-hub, so 5,000 waiting gates should cost a few goroutines and a small heap; a
-goroutine count near 5,000 or more means polls are not being parked (HTTP/2,
-or parking turned off), and each then holds a handler goroutine, net/http's
-background reader and 8 KiB of buffers (measured before parking existed: 300 MB
-peak, 10,000 goroutines, 50 MB of stacks). A large heap with few goroutines
-points at what a parked poll retains; take a heap profile of the bench's App
+	"5,000 gates long-polling at once": `**Reason.** The App parks a waiting poll: it hijacks the HTTP/1.1
+connection and hands it to one hub, which answers it (decision, pending at
+the wait's end, or 503 at shutdown) and closes it. While 5,000 gates wait
+that costs no goroutine per gate and a few KiB of heap each (see the mid-wait
+Go runtime figures in the notes: a goroutine count near 5,000 or more means
+polls are not being parked: HTTP/2, or STEPGATE_NO_PARKING). The peak resident
+set is not the wait but the burst before it: 5,000 connections arriving at
+once each hold a net/http goroutine (stack) and read/write buffers until the
+handler parks them, and the GC counts those stacks toward its heap goal, so
+the heap is allowed to grow and the pages stay resident. ` + "`stepgate serve`" + `
+and the bench's App child therefore set a soft memory limit (memlimit.Default,
+128 MiB) unless GOMEMLIMIT or STEPGATE_MEMORY_LIMIT says otherwise; the info
+row runs the same bench with the limit off. A large heap with few goroutines
+points at what a parked poll retains: take a heap profile of the bench's App
 child with BENCH_HEAP_PROFILE=FILE.
 
-**Plan.** Owner app/server (handleGet, hub): keep only the request id, deadline
-and connection per parked poll; ` + "`stepgate serve`" + ` may set a soft memory
-limit (GOMEMLIMIT) unless the operator sets one.`,
+**Plan.** Owner app/server: shrink the burst (parse the poll and park it
+before net/http's buffered writer is allocated, or serve GETs ?wait= from a
+small accept loop), and keep only the request id, deadline and connection
+per parked poll.`,
 	"DynamoDB calls per request lifecycle": `**Reason.** The per-phase breakdown in the notes shows where the writes go:
 the request item (create, check run id, decision, result), the webhook's
 delivery record, and the audit trail's events (requested, the deciding vote,
