@@ -52,13 +52,29 @@ func (s *Server) checkRun(r *gate.Request, note string) CheckRun {
 	return cr
 }
 
-// openOnGitHub opens the check run (and the PR or commit comment) that asks
-// for approval, and records their ids. Failures are logged: the request
-// stays pending and a repeated create retries.
+// openOnGitHub opens the check run (and the PR or commit comment) of a
+// stored request that has none yet, and records their ids. Failures are
+// logged: the request stays pending and a repeated create retries.
 func (s *Server) openOnGitHub(ctx context.Context, r *gate.Request) *gate.Request {
+	upd := *r
+	if !s.announce(ctx, &upd) {
+		return r
+	}
+	if err := s.store.UpdateRequest(ctx, &upd); err != nil {
+		s.metrics.storeErrors.WithLabelValues("update_request").Inc()
+		s.logger(ctx).ErrorContext(ctx, "recording check run", "request_id", r.ID, "err", err)
+	}
+	return &upd
+}
+
+// announce opens the check run and the comment that ask for approval of
+// r and sets their ids and URLs on r, without storing them: a new request
+// carries them in the write that creates it, which spares one store write
+// per request. It reports whether the check run was opened.
+func (s *Server) announce(ctx context.Context, r *gate.Request) bool {
 	if r.HeadSHA == "" {
 		s.logger(ctx).WarnContext(ctx, "request has no head SHA; no check run", "request_id", r.ID)
-		return r
+		return false
 	}
 	cr := s.checkRun(r, "")
 	cr.HeadSHA = r.HeadSHA
@@ -66,26 +82,49 @@ func (s *Server) openOnGitHub(ctx context.Context, r *gate.Request) *gate.Reques
 	s.countGitHub("create_check_run", err)
 	if err != nil {
 		s.logger(ctx).ErrorContext(ctx, "creating check run", "request_id", r.ID, "repo", r.Repo, "err", err)
-		return r
+		return false
 	}
-	upd := *r
-	upd.CheckRunID, upd.CheckRunURL = id, url
+	r.CheckRunID, r.CheckRunURL = id, url
 	body := render.Comment(s.renderGate(r, ""))
 	if r.PRNumber > 0 {
-		upd.CommentID, upd.CommentURL, err = s.gh.CreateIssueComment(ctx, r.Repo, r.PRNumber, body)
+		r.CommentID, r.CommentURL, err = s.gh.CreateIssueComment(ctx, r.Repo, r.PRNumber, body)
 		s.countGitHub("create_issue_comment", err)
 	} else {
-		upd.CommentID, upd.CommentURL, err = s.gh.CreateCommitComment(ctx, r.Repo, r.HeadSHA, body)
+		r.CommentID, r.CommentURL, err = s.gh.CreateCommitComment(ctx, r.Repo, r.HeadSHA, body)
 		s.countGitHub("create_commit_comment", err)
 	}
 	if err != nil {
 		s.logger(ctx).WarnContext(ctx, "creating approval comment", "request_id", r.ID, "err", err)
 	}
-	if err := s.store.UpdateRequest(ctx, &upd); err != nil {
-		s.metrics.storeErrors.WithLabelValues("update_request").Inc()
-		s.logger(ctx).ErrorContext(ctx, "recording check run", "request_id", r.ID, "err", err)
+	return true
+}
+
+// withdraw closes a check run and comment that announce opened but no
+// stored request records (the store write failed, or another replica
+// created the request first), so no orphan keeps showing buttons that
+// nothing would act on.
+func (s *Server) withdraw(ctx context.Context, r *gate.Request, note string) {
+	cr := s.checkRun(r, note)
+	cr.Status, cr.Conclusion, cr.Actions = "completed", "neutral", nil
+	err := s.gh.UpdateCheckRun(ctx, r.Repo, r.CheckRunID, cr)
+	s.countGitHub("update_check_run", err)
+	if err != nil {
+		s.logger(ctx).WarnContext(ctx, "withdrawing check run", "request_id", r.ID, "err", err)
 	}
-	return &upd
+	if r.CommentID == 0 {
+		return
+	}
+	body := "stepgate: " + note
+	if r.PRNumber > 0 {
+		err = s.gh.UpdateIssueComment(ctx, r.Repo, r.CommentID, body)
+		s.countGitHub("update_issue_comment", err)
+	} else {
+		err = s.gh.UpdateCommitComment(ctx, r.Repo, r.CommentID, body)
+		s.countGitHub("update_commit_comment", err)
+	}
+	if err != nil {
+		s.logger(ctx).WarnContext(ctx, "withdrawing comment", "request_id", r.ID, "err", err)
+	}
 }
 
 // refreshOnGitHub updates the check run and the comment to r's state.

@@ -63,9 +63,9 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, id *Identi
 	if err := s.decide(ctx, req, &body); err != nil {
 		return err
 	}
-	stored, created, err := s.store.CreateRequest(ctx, req)
+	stored, created, err := s.createAnnounced(ctx, req)
 	if err != nil {
-		return s.storeErr("create_request", err)
+		return err
 	}
 	s.recent.add(reqID)
 	if !created {
@@ -84,6 +84,43 @@ func (s *Server) answerExisting(ctx context.Context, w http.ResponseWriter, r *g
 	}
 	writeJSON(w, http.StatusOK, s.view(r))
 	return nil
+}
+
+// createAnnounced opens a pending request's check run and comment first
+// and stores the request with their ids in the one write that creates it
+// (no follow-up update). What announce opened but the store does not
+// record is withdrawn: after a failed write (the gate fails closed and may
+// retry), or when another replica created the request first (a retried
+// create), which adopts them only if it has no check run of its own.
+func (s *Server) createAnnounced(ctx context.Context, req *gate.Request) (*gate.Request, bool, error) {
+	opened := req.Status == gate.StatusPending && s.announce(ctx, req)
+	stored, created, err := s.store.CreateRequest(ctx, req)
+	if err != nil {
+		if opened {
+			s.withdraw(ctx, req, "stepgate could not record this request; nothing will run from it. The step fails and can be re-run.")
+		}
+		return nil, false, s.storeErr("create_request", err)
+	}
+	if !opened || created {
+		return stored, created, nil
+	}
+	if stored.Status != gate.StatusPending || stored.CheckRunID != 0 {
+		note := "duplicate of an earlier check run for request " + stored.ID + "; use that one"
+		if stored.CheckRunURL != "" {
+			note += ": " + stored.CheckRunURL
+		}
+		s.withdraw(ctx, req, note)
+		return stored, false, nil
+	}
+	adopt := *stored
+	adopt.CheckRunID, adopt.CheckRunURL, adopt.CommentID, adopt.CommentURL = req.CheckRunID, req.CheckRunURL, req.CommentID, req.CommentURL
+	if err := s.store.UpdateRequest(ctx, &adopt); err != nil {
+		s.metrics.storeErrors.WithLabelValues("update_request").Inc()
+		s.logger(ctx).ErrorContext(ctx, "recording check run", "request_id", req.ID, "err", err)
+		s.withdraw(ctx, req, "stepgate could not record this check run; re-run the step")
+		return stored, false, nil
+	}
+	return &adopt, false, nil
 }
 
 func validateCreate(b *gate.CreateRequest) error {
@@ -232,8 +269,9 @@ func (s *Server) afterCreate(ctx context.Context, r *gate.Request) {
 		s.auditFinal(ctx, r, "")
 		return
 	}
+	// The check run and comment were opened before the write (see
+	// createAnnounced); if that failed, a repeated create retries.
 	s.metrics.pending.Inc()
-	s.openOnGitHub(ctx, r)
 }
 
 func firstLine(err error) string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/stepgate/stepgate/app/render"
 	"github.com/stepgate/stepgate/app/store"
@@ -42,7 +43,7 @@ func (s *Server) castVote(ctx context.Context, log *slog.Logger, reqID string, b
 	unlock := s.lockRequest(reqID)
 	defer unlock()
 	for range maxVoteRetries {
-		req, err := s.store.GetRequest(ctx, reqID)
+		req, err := s.readForVote(ctx, reqID, b)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && req.RepoID != b.repoID) {
 			s.tell(ctx, nil, b, "there is no stepgate request "+reqID+" in this repository")
 			return "unknown_request", nil
@@ -61,6 +62,27 @@ func (s *Server) castVote(ctx context.Context, log *slog.Logger, reqID string, b
 		}
 	}
 	return "", fmt.Errorf("vote on %s: still conflicting after %d tries", reqID, maxVoteRetries)
+}
+
+// readForVote reads the request a vote targets. A button click can only
+// come from a check run the App opened, and a new request's check run is
+// opened just before the request is written (createAnnounced), so a click
+// that finds no request waits briefly for that write before it is answered
+// as unknown.
+func (s *Server) readForVote(ctx context.Context, id string, b ballot) (*gate.Request, error) {
+	req, err := s.store.GetRequest(ctx, id)
+	if b.channel != channelCheckRun {
+		return req, err
+	}
+	for wait := 50 * time.Millisecond; errors.Is(err, store.ErrNotFound) && wait <= 800*time.Millisecond; wait *= 2 {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		req, err = s.store.GetRequest(ctx, id)
+	}
+	return req, err
 }
 
 // notVotable answers votes on decided or expired requests.
