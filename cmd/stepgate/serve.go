@@ -81,7 +81,6 @@ Every flag has an environment variable; the flag wins when both are set.
   --github-file-cache-ttl     STEPGATE_GITHUB_FILE_CACHE_TTL     how long the policy and CODEOWNERS files are
                                                                  served from memory before asking GitHub
                                                                  again (default 0: always revalidate)
-
   --memory-limit              STEPGATE_MEMORY_LIMIT              soft memory limit of the Go runtime, e.g.
                                                                  256MiB or 1GiB; off disables it (default
                                                                  128MiB; ignored when GOMEMLIMIT is set)
