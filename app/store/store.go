@@ -59,8 +59,15 @@ type Store interface {
 	// the updated request, or ErrConflict (already final, expired, or this
 	// login already voted) or ErrNotFound. Logins compare case-insensitively
 	// (GitHub's rule). A final d sets DecidedAt to v.At; d.Status expired is
-	// ErrInvalid (expiry goes through Finalize).
-	Vote(ctx context.Context, id string, v gate.Vote, d Decide) (*gate.Request, error)
+	// ErrInvalid (expiry goes through Finalize). A non-empty delivery (the
+	// webhook delivery that carried the vote) is recorded on the request in
+	// the same write, and a Vote whose delivery is already recorded there
+	// is ErrConflict: a redelivered vote applies once without a separate
+	// MarkDelivery record (one write less per decided request).
+	Vote(ctx context.Context, id string, v gate.Vote, d Decide, delivery string) (*gate.Request, error)
+	// VoteDelivered reports whether a Vote carrying delivery was recorded on
+	// the request id (false for an unknown id or an empty delivery).
+	VoteDelivered(ctx context.Context, id, delivery string) (bool, error)
 	// Finalize moves a pending request to a final status (allowed, expired,
 	// cancelled, or rejected/approved outside a vote). ErrConflict if it is
 	// already final. Expiring is allowed only once ExpiresAt has passed at;

@@ -34,6 +34,7 @@ var (
 	bucketAudit      = []byte("audit")
 	bucketDeliveries = []byte("deliveries")
 	bucketDlvExpiry  = []byte("idx_delivery_expiry")
+	bucketVoteDlv    = []byte("vote_deliveries") // request id, 0, delivery id
 	bucketRemembered = []byte("remembered")
 	bucketLearn      = []byte("learn")
 	bucketFreeze     = []byte("freeze")
@@ -41,7 +42,7 @@ var (
 	allBuckets = [][]byte{
 		bucketRequests, bucketPendingPR, bucketPendingSHA, bucketPendingRep,
 		bucketPendingExp, bucketDecided, bucketAudit, bucketDeliveries, bucketDlvExpiry,
-		bucketRemembered, bucketLearn, bucketFreeze,
+		bucketRemembered, bucketLearn, bucketFreeze, bucketVoteDlv,
 	}
 )
 

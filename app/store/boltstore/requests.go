@@ -73,11 +73,41 @@ func (s *Store) UpdateRequest(ctx context.Context, u *gate.Request) error {
 }
 
 // Vote records v and applies d in one transaction.
-func (s *Store) Vote(ctx context.Context, id string, v gate.Vote, d store.Decide) (*gate.Request, error) {
+func (s *Store) Vote(ctx context.Context, id string, v gate.Vote, d store.Decide, delivery string) (*gate.Request, error) {
 	if err := store.CheckDecide(d, false); err != nil {
 		return nil, err
 	}
-	return s.mutate(ctx, id, func(r *gate.Request) error { return store.ApplyVote(r, v, d) })
+	return s.mutateTx(ctx, id, func(tx *bolt.Tx, r *gate.Request) error {
+		if delivery == "" {
+			return store.ApplyVote(r, v, d)
+		}
+		k := voteDeliveryKey(id, delivery)
+		b := tx.Bucket(bucketVoteDlv)
+		if b.Get(k) != nil {
+			return fmt.Errorf("vote %s: delivery %s already recorded: %w", id, delivery, store.ErrConflict)
+		}
+		if err := store.ApplyVote(r, v, d); err != nil {
+			return err
+		}
+		return b.Put(k, []byte{})
+	})
+}
+
+// VoteDelivered looks the delivery up among the request's votes.
+func (s *Store) VoteDelivered(ctx context.Context, id, delivery string) (bool, error) {
+	if delivery == "" {
+		return false, nil
+	}
+	seen := false
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		seen = tx.Bucket(bucketVoteDlv).Get(voteDeliveryKey(id, delivery)) != nil
+		return nil
+	})
+	return seen, err
+}
+
+func voteDeliveryKey(id, delivery string) []byte {
+	return cat([]byte(id), []byte{0}, []byte(delivery))
 }
 
 // Finalize moves a pending request to a final status.
@@ -96,6 +126,11 @@ func (s *Store) SetResult(ctx context.Context, id string, exitCode int, duration
 // mutate loads a request, applies fn and writes it back with its index
 // entries moved, all in one transaction; fn's error aborts everything.
 func (s *Store) mutate(ctx context.Context, id string, fn func(r *gate.Request) error) (*gate.Request, error) {
+	return s.mutateTx(ctx, id, func(_ *bolt.Tx, r *gate.Request) error { return fn(r) })
+}
+
+// mutateTx is mutate with fn also given the transaction.
+func (s *Store) mutateTx(ctx context.Context, id string, fn func(tx *bolt.Tx, r *gate.Request) error) (*gate.Request, error) {
 	var out *gate.Request
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		out = nil
@@ -106,7 +141,7 @@ func (s *Store) mutate(ctx context.Context, id string, fn func(r *gate.Request) 
 		if err := indexDel(tx, r); err != nil {
 			return err
 		}
-		if err := fn(r); err != nil {
+		if err := fn(tx, r); err != nil {
 			return err
 		}
 		if err := putRequest(tx, r); err != nil {
@@ -313,6 +348,26 @@ func purgeDecided(tx *bolt.Tx, cutoff time.Time) error {
 			return err
 		}
 		if err := tx.Bucket(bucketRequests).Delete([]byte(id)); err != nil {
+			return err
+		}
+		if err := purgeVoteDeliveries(tx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// purgeVoteDeliveries drops the vote delivery ids of a purged request.
+func purgeVoteDeliveries(tx *bolt.Tx, id string) error {
+	b := tx.Bucket(bucketVoteDlv)
+	pre := cat([]byte(id), []byte{0})
+	var dead [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, _ = c.Next() {
+		dead = append(dead, append([]byte(nil), k...))
+	}
+	for _, k := range dead {
+		if err := b.Delete(k); err != nil {
 			return err
 		}
 	}

@@ -251,7 +251,7 @@ func TestTwoReplicasVote(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			v := gate.Vote{Login: fmt.Sprintf("u%d", i), Approve: true, Channel: "check_run", At: time.Now()}
-			_, err := replicas[i%2].Vote(ctx, r.ID, v, store.Decide{Status: gate.StatusApproved, DecidedBy: []string{v.Login}})
+			_, err := replicas[i%2].Vote(ctx, r.ID, v, store.Decide{Status: gate.StatusApproved, DecidedBy: []string{v.Login}}, "")
 			mu.Lock()
 			defer mu.Unlock()
 			if err == nil {

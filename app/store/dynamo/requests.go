@@ -109,7 +109,7 @@ func (s *Store) UpdateRequest(ctx context.Context, u *gate.Request) error {
 // Vote is one UpdateItem: append the vote and add the login to the voter
 // set, conditional on pending, unexpired and not yet voted; a final d sets
 // the status and moves the index entries in the same write.
-func (s *Store) Vote(ctx context.Context, id string, v gate.Vote, d store.Decide) (*gate.Request, error) {
+func (s *Store) Vote(ctx context.Context, id string, v gate.Vote, d store.Decide, delivery string) (*gate.Request, error) {
 	if err := store.CheckDecide(d, false); err != nil {
 		return nil, err
 	}
@@ -124,10 +124,49 @@ func (s *Store) Vote(ctx context.Context, id string, v gate.Vote, d store.Decide
 		expression.ListAppend(expression.IfNotExists(expression.Name("votes"), expression.Value(emptyList{})),
 			expression.Value([]string{string(vb)}))).
 		Add(expression.Name("voters"), expression.Value(stringSet{store.VoterKey(v.Login)}))
+	if delivery != "" {
+		// The delivery id rides on the request item (a string set), so the
+		// redelivery check costs no write of its own.
+		cond = cond.And(expression.Not(expression.Name(attrDeliveries).Contains(delivery)))
+		upd = upd.Add(expression.Name(attrDeliveries), expression.Value(stringSet{delivery}))
+	}
 	if d.Status.Final() {
 		upd = decideUpdate(upd, id, d, v.At)
 	}
 	return s.updateRequest(ctx, "vote", id, upd, cond, func(r *gate.Request) error { return store.ApplyVote(r, v, d) })
+}
+
+// attrDeliveries holds the webhook delivery ids of a request's votes.
+const attrDeliveries = "vote_deliveries"
+
+// VoteDelivered is one consistent GetItem of the request's delivery set.
+func (s *Store) VoteDelivered(ctx context.Context, id, delivery string) (bool, error) {
+	if delivery == "" || !store.ValidID(id) {
+		return false, nil
+	}
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      requestKey(id),
+		ConsistentRead:           aws.Bool(true),
+		ProjectionExpression:     aws.String("#d"),
+		ExpressionAttributeNames: map[string]string{"#d": attrDeliveries},
+		ReturnConsumedCapacity:   types.ReturnConsumedCapacityTotal,
+	})
+	if err != nil {
+		s.countRead(nil, 1)
+		return false, fail("vote delivered", err)
+	}
+	s.countRead(out.ConsumedCapacity, 1)
+	ss, ok := out.Item[attrDeliveries].(*types.AttributeValueMemberSS)
+	if !ok {
+		return false, nil
+	}
+	for _, d := range ss.Value {
+		if d == delivery {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // Finalize is one UpdateItem conditional on pending and, for expiring,

@@ -68,7 +68,7 @@ func lifecycle(ctx context.Context, next func() store.Store, key string, now tim
 		return err
 	}
 	v := gate.Vote{Login: "alice", Approve: true, Channel: "check_run", Satisfied: []string{"team:acme/dba"}, At: now.Add(time.Second)}
-	if _, err := next().Vote(ctx, r.ID, v, store.Decide{Status: gate.StatusApproved, DecidedBy: []string{"alice"}}); err != nil {
+	if _, err := next().Vote(ctx, r.ID, v, store.Decide{Status: gate.StatusApproved, DecidedBy: []string{"alice"}}, ""); err != nil {
 		return err
 	}
 	if err := audit(gate.EventApproved, "alice", map[string]string{"channel": "check_run"}); err != nil {

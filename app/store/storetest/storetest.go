@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AuditConcurrent", testAuditConcurrent},
 		{"AuditListing", testAuditListing},
 		{"MarkDelivery", testMarkDelivery},
+		{"VoteDelivery", testVoteDelivery},
 		{"Freeze", testFreeze},
 	}
 	for _, tc := range tests {
@@ -142,7 +143,7 @@ func testCreateIdempotent(t *testing.T, s store.Store) {
 	for _, bad := range []string{"", "../etc/passwd", "sg_" + strings.Repeat("a", 5000)} {
 		_, err = s.GetRequest(ctx, bad)
 		wantErr(t, "GetRequest(malformed id)", err, store.ErrNotFound)
-		_, err = s.Vote(ctx, bad, vote("alice", true, base), pending)
+		_, err = s.Vote(ctx, bad, vote("alice", true, base), pending, "")
 		wantErr(t, "Vote(malformed id)", err, store.ErrNotFound)
 	}
 	bad := NewRequest("k2", "acme/api", 0, "abc", base, time.Minute)

@@ -22,19 +22,19 @@ var pending = store.Decide{Status: gate.StatusPending}
 func testVoteRules(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	r := create(t, s, NewRequest("v1", "acme/api", 1, "abc", base, time.Hour))
-	got, err := s.Vote(ctx, r.ID, vote("alice", true, base.Add(time.Minute)), pending)
+	got, err := s.Vote(ctx, r.ID, vote("alice", true, base.Add(time.Minute)), pending, "")
 	if err != nil {
 		t.Fatalf("first vote: %v", err)
 	}
 	if got.Status != gate.StatusPending || len(got.Votes) != 1 || got.Votes[0].Login != "alice" {
 		t.Fatalf("after a recording vote: status %s votes %+v", got.Status, got.Votes)
 	}
-	_, err = s.Vote(ctx, r.ID, vote("ALICE", true, base.Add(2*time.Minute)), pending)
+	_, err = s.Vote(ctx, r.ID, vote("ALICE", true, base.Add(2*time.Minute)), pending, "")
 	wantErr(t, "second vote of the same login (other case)", err, store.ErrConflict)
 
 	d := store.Decide{Status: gate.StatusApproved, DecidedBy: []string{"alice", "bob"}, Reason: "2 approvals", Remember: true}
 	at := base.Add(3 * time.Minute)
-	got, err = s.Vote(ctx, r.ID, vote("bob", true, at), d)
+	got, err = s.Vote(ctx, r.ID, vote("bob", true, at), d, "")
 	if err != nil {
 		t.Fatalf("deciding vote: %v", err)
 	}
@@ -42,24 +42,58 @@ func testVoteRules(t *testing.T, s store.Store) {
 		got.FinalReason != "2 approvals" || !got.Remembered || len(got.Votes) != 2 || !got.Votes[1].At.Equal(at) {
 		t.Fatalf("after deciding vote: %+v", got)
 	}
-	_, err = s.Vote(ctx, r.ID, vote("carol", false, base.Add(4*time.Minute)), store.Decide{Status: gate.StatusRejected})
+	_, err = s.Vote(ctx, r.ID, vote("carol", false, base.Add(4*time.Minute)), store.Decide{Status: gate.StatusRejected}, "")
 	wantErr(t, "vote on a decided request", err, store.ErrConflict)
 	read, err := s.GetRequest(ctx, r.ID)
 	if err != nil || read.Status != gate.StatusApproved || len(read.Votes) != 2 {
 		t.Fatalf("GetRequest after conflicting vote = %+v, %v", read, err)
 	}
-	_, err = s.Vote(ctx, gate.RequestID("missing"), vote("alice", true, base), pending)
+	_, err = s.Vote(ctx, gate.RequestID("missing"), vote("alice", true, base), pending, "")
 	wantErr(t, "vote on unknown request", err, store.ErrNotFound)
+}
+
+// testVoteDelivery: a vote's webhook delivery id is recorded with it, and
+// the same delivery cannot vote again on that request, even for another
+// login or once the first vote decided nothing.
+func testVoteDelivery(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	r := create(t, s, NewRequest("vd", "acme/api", 1, "abc", base, time.Hour))
+	other := create(t, s, NewRequest("vd2", "acme/api", 1, "abc", base, time.Hour))
+	seen := func(id, d string, want bool) {
+		t.Helper()
+		got, err := s.VoteDelivered(ctx, id, d)
+		if err != nil || got != want {
+			t.Fatalf("VoteDelivered(%s, %q) = %v, %v; want %v", id, d, got, err, want)
+		}
+	}
+	seen(r.ID, "d-1", false)
+	seen(gate.RequestID("missing"), "d-1", false)
+	if _, err := s.Vote(ctx, r.ID, vote("alice", true, base.Add(time.Minute)), pending, "d-1"); err != nil {
+		t.Fatalf("vote with delivery: %v", err)
+	}
+	seen(r.ID, "d-1", true)
+	seen(r.ID, "", false)
+	seen(other.ID, "d-1", false)
+	_, err := s.Vote(ctx, r.ID, vote("bob", true, base.Add(2*time.Minute)), pending, "d-1")
+	wantErr(t, "same delivery, other login", err, store.ErrConflict)
+	got, err := s.Vote(ctx, r.ID, vote("bob", true, base.Add(3*time.Minute)), store.Decide{Status: gate.StatusApproved, DecidedBy: []string{"alice", "bob"}}, "d-2")
+	if err != nil || got.Status != gate.StatusApproved || len(got.Votes) != 2 {
+		t.Fatalf("deciding vote with a new delivery = %+v, %v", got, err)
+	}
+	seen(r.ID, "d-2", true)
+	if _, err := s.Vote(ctx, other.ID, vote("alice", true, base.Add(time.Minute)), pending, "d-1"); err != nil {
+		t.Fatalf("a delivery id is per request: %v", err)
+	}
 }
 
 func testVoteExpiry(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	r := create(t, s, NewRequest("ve", "acme/api", 1, "abc", base, time.Minute))
 	for _, at := range []time.Time{r.ExpiresAt, r.ExpiresAt.Add(time.Millisecond), r.ExpiresAt.Add(time.Hour)} {
-		_, err := s.Vote(ctx, r.ID, vote("late", true, at), store.Decide{Status: gate.StatusApproved})
+		_, err := s.Vote(ctx, r.ID, vote("late", true, at), store.Decide{Status: gate.StatusApproved}, "")
 		wantErr(t, fmt.Sprintf("vote at expires_at+%v", at.Sub(r.ExpiresAt)), err, store.ErrConflict)
 	}
-	got, err := s.Vote(ctx, r.ID, vote("early", true, r.ExpiresAt.Add(-time.Millisecond)), store.Decide{Status: gate.StatusApproved})
+	got, err := s.Vote(ctx, r.ID, vote("early", true, r.ExpiresAt.Add(-time.Millisecond)), store.Decide{Status: gate.StatusApproved}, "")
 	if err != nil || got.Status != gate.StatusApproved {
 		t.Fatalf("vote just before expiry = %v, %v; want approved", got, err)
 	}
@@ -112,7 +146,7 @@ func testVotesConcurrent(t *testing.T, s store.Store) {
 	r := create(t, s, NewRequest("vc", "acme/api", 1, "abc", base, time.Hour))
 	// Phase 1: 25 logins each vote twice at once; only the vote is recorded.
 	ok, conflicts := race(t, 50, func(i int) error {
-		_, err := s.Vote(ctx, r.ID, vote(fmt.Sprintf("user%d", i%25), true, base.Add(time.Second)), pending)
+		_, err := s.Vote(ctx, r.ID, vote(fmt.Sprintf("user%d", i%25), true, base.Add(time.Second)), pending, "")
 		return err
 	})
 	if ok != 25 || conflicts != 25 {
@@ -128,7 +162,7 @@ func testVotesConcurrent(t *testing.T, s store.Store) {
 		if approve {
 			d.Status = gate.StatusApproved
 		}
-		got, err := s.Vote(ctx, r.ID, vote(fmt.Sprintf("racer%d", i), approve, base.Add(2*time.Second)), d)
+		got, err := s.Vote(ctx, r.ID, vote(fmt.Sprintf("racer%d", i), approve, base.Add(2*time.Second)), d, "")
 		if err == nil {
 			mu.Lock()
 			winner = got
