@@ -45,6 +45,9 @@ func (s *Server) castVote(ctx context.Context, log *slog.Logger, reqID string, b
 	for range maxVoteRetries {
 		req, err := s.readForVote(ctx, reqID, b)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && req.RepoID != b.repoID) {
+			if first, err := s.once(ctx, ""); !first || err != nil {
+				return "duplicate", err
+			}
 			s.tell(ctx, nil, b, "there is no stepgate request "+reqID+" in this repository")
 			return "unknown_request", nil
 		}
@@ -53,8 +56,8 @@ func (s *Server) castVote(ctx context.Context, log *slog.Logger, reqID string, b
 		}
 		log := log.With("request_id", req.ID)
 		ctx := withLog(ctx, log)
-		if out, done := s.notVotable(ctx, req, b); done {
-			return out, nil
+		if out, done, err := s.notVotable(ctx, req, b); done {
+			return out, err
 		}
 		outcome, retry, err := s.tryVote(ctx, log, req, b)
 		if !retry {
@@ -86,15 +89,18 @@ func (s *Server) readForVote(ctx context.Context, id string, b ballot) (*gate.Re
 }
 
 // notVotable answers votes on decided or expired requests.
-func (s *Server) notVotable(ctx context.Context, req *gate.Request, b ballot) (string, bool) {
+func (s *Server) notVotable(ctx context.Context, req *gate.Request, b ballot) (string, bool, error) {
 	if req.ExpiredAt(s.now()) {
 		req = s.expire(ctx, req)
 	}
-	if req.Status.Final() {
-		s.tell(ctx, req, b, fmt.Sprintf("request %s is already %s; nothing changed", req.ID, req.Status))
-		return "already_decided", true
+	if !req.Status.Final() {
+		return "", false, nil
 	}
-	return "", false
+	if first, err := s.once(ctx, req.ID); !first || err != nil {
+		return "duplicate", true, err
+	}
+	s.tell(ctx, req, b, fmt.Sprintf("request %s is already %s; nothing changed", req.ID, req.Status))
+	return "already_decided", true, nil
 }
 
 // tryVote makes one attempt; retry is true when the store write lost a race
@@ -106,17 +112,26 @@ func (s *Server) tryVote(ctx context.Context, log *slog.Logger, req *gate.Reques
 	}
 	login := b.voter.Login
 	if votedBefore(req, login) {
+		if first, err := s.once(ctx, req.ID); !first || err != nil {
+			return "duplicate", false, err
+		}
 		s.tell(ctx, req, b, "you already voted on "+req.ID+"; each person counts once")
 		return "duplicate_vote", false, nil
 	}
 	a, err := s.approver(ctx, req, sp, login, s.isBot(b.voter))
 	if err != nil {
+		if first, merr := s.once(ctx, req.ID); !first || merr != nil {
+			return "duplicate", false, merr
+		}
 		// The delivery is already marked as seen: say so, so the person
 		// can simply try again.
 		s.tell(ctx, req, b, "stepgate could not check your permissions with GitHub just now; nothing changed, please try again")
 		return "", false, err
 	}
 	if ok, why := policy.Eligible(sp.Require, a, req.SelfApproval); !ok {
+		if first, err := s.once(ctx, req.ID); !first || err != nil {
+			return "duplicate", false, err
+		}
 		s.audit(ctx, req, gate.EventIgnored, login, b.channel, map[string]string{"why": why, "approve": fmt.Sprint(b.approve)})
 		log.InfoContext(ctx, "vote ignored", "login", login, "why", why)
 		s.tell(ctx, req, b, "your "+verbOf(b)+" does not count: "+why+". Nothing changed.")
@@ -131,7 +146,7 @@ func (s *Server) tryVote(ctx context.Context, log *slog.Logger, req *gate.Reques
 	prog := policy.Check(sp.Require, votes, req.SelfApproval)
 	v := gate.Vote{Login: login, Approve: b.approve, Remember: b.remember && req.RememberTTL > 0,
 		Channel: b.channel, Satisfied: prog.Counted[login], Comment: b.comment, At: s.now().UTC()}
-	done, err := s.store.Vote(ctx, req.ID, v, decision(append(append([]gate.Vote(nil), req.Votes...), v), req.RememberTTL, prog))
+	done, err := s.store.Vote(ctx, req.ID, v, decision(append(append([]gate.Vote(nil), req.Votes...), v), req.RememberTTL, prog), voteDelivery(ctx))
 	if errors.Is(err, store.ErrConflict) {
 		return "", true, nil // re-read: decided, expired, or this login voted meanwhile
 	}

@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+
+	"github.com/stepgate/stepgate/app/store"
 )
 
 // maxWebhookBody is the largest delivery accepted. GitHub caps payloads at
@@ -53,7 +55,9 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := withLog(r.Context(), log)
-	if delivery != "" {
+	if delivery != "" && event == "check_run" {
+		ctx = withLazyDelivery(ctx, delivery) // see delivery.go
+	} else if delivery != "" {
 		first, err := s.store.MarkDelivery(ctx, delivery, s.cfg.DeliveryTTL, s.now())
 		if err != nil {
 			s.metrics.storeErrors.WithLabelValues("mark_delivery").Inc()
@@ -69,6 +73,12 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	outcome, err := h(ctx, log, body)
+	if errors.Is(err, store.ErrUnavailable) {
+		count("store_error")
+		log.ErrorContext(ctx, "processing webhook", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "store unavailable")
+		return
+	}
 	if err != nil {
 		count("error")
 		log.ErrorContext(ctx, "processing webhook", "err", err)
