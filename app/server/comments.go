@@ -48,12 +48,18 @@ func (s *Server) onCommand(ctx context.Context, log *slog.Logger, cmd Command, c
 // onlyPending finds the one pending request of the PR or commit a command
 // without an id refers to; with none or several it replies and returns false.
 func (s *Server) onlyPending(ctx context.Context, c commentCtx) (string, bool, error) {
-	reqs, err := s.store.ListPending(ctx, c.repo.FullName, c.at.pr, c.at.sha)
+	// A command right after the App's comment appeared may precede the
+	// request's store write (createAnnounced): an empty list waits briefly.
+	var reqs []*gate.Request
+	err := awaitCreate(ctx, func() (bool, error) {
+		all, err := s.store.ListPending(ctx, c.repo.FullName, c.at.pr, c.at.sha)
+		reqs = s.sameRepo(all, c.repo.ID)
+		return len(reqs) > 0, err
+	})
 	if err != nil {
 		s.metrics.storeErrors.WithLabelValues("list_pending").Inc()
 		return "", false, fmt.Errorf("listing pending requests: %w", err)
 	}
-	reqs = s.sameRepo(reqs, c.repo.ID)
 	switch len(reqs) {
 	case 0:
 		s.reply(ctx, c.at, render.Reply(c.sender.Login, "there is no pending stepgate request here."))
