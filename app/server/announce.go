@@ -105,7 +105,10 @@ func (s *Server) announce(ctx context.Context, r *gate.Request) bool {
 // nothing would act on.
 func (s *Server) withdraw(ctx context.Context, r *gate.Request, note string) {
 	cr := s.checkRun(r, note)
+	// Not the pending rendering: a withdrawn run must not invite approval.
 	cr.Status, cr.Conclusion, cr.Actions = "completed", "neutral", nil
+	cr.Title = "Withdrawn: nothing will run from this check run"
+	cr.Summary, cr.Text = render.Escape(note), ""
 	err := s.gh.UpdateCheckRun(ctx, r.Repo, r.CheckRunID, cr)
 	s.countGitHub("update_check_run", err)
 	if err != nil {

@@ -91,7 +91,8 @@ func (s *Server) answerExisting(ctx context.Context, w http.ResponseWriter, r *g
 // (no follow-up update). What announce opened but the store does not
 // record is withdrawn: after a failed write (the gate fails closed and may
 // retry), or when another replica created the request first (a retried
-// create), which adopts them only if it has no check run of its own.
+// create), which adopts them only if it has no check run of its own; if
+// recording the adoption fails, that answers like a failed write.
 func (s *Server) createAnnounced(ctx context.Context, req *gate.Request) (*gate.Request, bool, error) {
 	opened := req.Status == gate.StatusPending && s.announce(ctx, req)
 	stored, created, err := s.store.CreateRequest(ctx, req)
@@ -118,7 +119,10 @@ func (s *Server) createAnnounced(ctx context.Context, req *gate.Request) (*gate.
 		s.metrics.storeErrors.WithLabelValues("update_request").Inc()
 		s.logger(ctx).ErrorContext(ctx, "recording check run", "request_id", req.ID, "err", err)
 		s.withdraw(ctx, req, "stepgate could not record this check run; re-run the step")
-		return stored, false, nil
+		// Answer as a failed write: the gate retries its create (or fails
+		// closed), instead of answerExisting opening yet another check run
+		// that the store cannot record either.
+		return nil, false, s.storeErr("update_request", err)
 	}
 	return &adopt, false, nil
 }
