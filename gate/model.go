@@ -29,6 +29,13 @@ func (s Status) Final() bool { return s != StatusPending && s != "" }
 // Runnable reports whether the gate may run the command under this status.
 func (s Status) Runnable() bool { return s == StatusAllowed || s == StatusApproved }
 
+// Where a request comes from (Request.Source). An empty Source is a step.
+const (
+	SourceStep       = "step"       // the action or `stepgate run`
+	SourceAgent      = "agent"      // `stepgate hook`: a shell command an AI agent wants to run
+	SourceDeployment = "deployment" // a job-level gate: GitHub's deployment_protection_rule webhook
+)
+
 // CommandHash binds a decision to the exact bytes the gate will run: the
 // command, the shell it runs under and the working directory. Each field is
 // length-prefixed so no two different triples share an encoding.
@@ -92,6 +99,10 @@ func itoa(n int64) string {
 type Request struct {
 	ID             string `json:"id"`
 	IdempotencyKey string `json:"idempotency_key"`
+	// Source is SourceStep (or ""), SourceAgent or SourceDeployment. A
+	// deployment's request is answered to GitHub's deployment protection
+	// rule review endpoint instead of a waiting gate.
+	Source string `json:"source,omitempty"`
 
 	// Who and where, taken from the verified OIDC token (never the client's word).
 	Repo           string `json:"repo"` // owner/name
