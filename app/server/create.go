@@ -14,6 +14,7 @@ import (
 
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/gate/decide"
 	"github.com/stepgate/stepgate/gate/policy"
 	"github.com/stepgate/stepgate/gate/redact"
 	"github.com/stepgate/stepgate/gate/risk"
@@ -177,11 +178,10 @@ func (s *Server) newRequest(id *Identity, b *gate.CreateRequest, env, key, reqID
 
 // decide fills the policy outcome of a new request: frozen, invalid policy,
 // deny and allow end it at once; a remembered command is allowed; anything
-// else stays pending with its requirement.
+// else stays pending with its requirement. The decision itself is
+// gate/decide's, the same code `stepgate policy test` runs.
 func (s *Server) decide(ctx context.Context, req *gate.Request, body *gate.CreateRequest) error {
 	now := req.CreatedAt
-	a := risk.Assess(req.Command)
-	req.RiskLevel, req.RiskScore, req.RiskReasons = a.Level.String(), a.Score, a.Reasons
 	final := func(st gate.Status, rule, reason string) error {
 		req.Status, req.Rule, req.FinalReason, req.DecidedAt, req.ExpiresAt = st, rule, reason, now, now
 		return nil
@@ -190,33 +190,38 @@ func (s *Server) decide(ctx context.Context, req *gate.Request, body *gate.Creat
 	if err != nil {
 		return s.storeErr("get_freeze", err)
 	}
-	if fr.Frozen {
-		return final(gate.StatusRejected, "freeze", freezeReason(fr))
+	var pol *policy.Policy
+	var polErr error
+	if !fr.Frozen { // rejected either way; no policy read for it
+		pol, polErr = s.loadPolicy(ctx, req.Repo)
 	}
-	pol, err := s.loadPolicy(ctx, req.Repo)
-	if errors.Is(err, errPolicyInvalid) {
-		return final(gate.StatusRejected, "invalid-policy", "policy "+PolicyPath+" is invalid: "+firstLine(err))
-	}
-	if err != nil {
-		s.logger(ctx).WarnContext(ctx, "reading policy", "repo", req.Repo, "err", err)
+	if polErr != nil && !errors.Is(polErr, errPolicyInvalid) {
+		s.logger(ctx).WarnContext(ctx, "reading policy", "repo", req.Repo, "err", polErr)
 		return errorf(http.StatusServiceUnavailable, "cannot read the repository's policy from GitHub, retry later")
 	}
-	m := pol.Evaluate(policy.Facts{Command: body.Command, Environment: req.Environment, Branch: req.Ref,
-		Actor: req.Actor, Risk: a.Level, Time: now})
-	req.Rule, req.SelfApproval = m.Rule, m.SelfApproval
-	if m.Decision == policy.Deny {
-		return final(gate.StatusRejected, m.Rule, "denied by rule "+m.Rule)
-	}
-	base := m.Require
-	if m.Decision == policy.Allow {
-		base = nil
-	}
-	require, err := policy.Tighten(base, body.Approvers)
+	out, err := decide.Evaluate(pol, decide.Input{
+		Command: body.Command, Shell: body.Shell, WorkingDirectory: body.WorkingDirectory,
+		Environment: req.Environment, Branch: req.Ref, Actor: req.Actor, Source: "step",
+		Time: now, Approvers: body.Approvers,
+	})
 	if err != nil {
-		return errorf(http.StatusBadRequest, "approvers: "+err.Error())
+		return errorf(http.StatusBadRequest, strings.TrimPrefix(err.Error(), decide.ErrInput.Error()+": "))
 	}
-	if require == nil {
-		return final(gate.StatusAllowed, m.Rule, "allowed by rule "+m.Rule)
+	req.RiskLevel, req.RiskScore, req.RiskReasons = out.Risk.Level.String(), out.Risk.Score, out.Risk.Reasons
+	req.Shell = out.Shell.Name
+	switch {
+	case fr.Frozen:
+		return final(gate.StatusRejected, "freeze", freezeReason(fr))
+	case polErr != nil:
+		return final(gate.StatusRejected, "invalid-policy", "policy "+PolicyPath+" is invalid: "+firstLine(polErr))
+	}
+	m := out.Match
+	req.Rule, req.SelfApproval = m.Rule, m.SelfApproval
+	switch out.Decision {
+	case policy.Deny:
+		return final(gate.StatusRejected, m.Rule, out.Reason)
+	case policy.Allow:
+		return final(gate.StatusAllowed, m.Rule, out.Reason)
 	}
 	// Only a rule that lets reviewers remember (or learns) honours
 	// remembered commands: tightening the rule revokes them at once.
@@ -228,7 +233,7 @@ func (s *Server) decide(ctx context.Context, req *gate.Request, body *gate.Creat
 			return s.storeErr("lookup_remembered", err)
 		}
 	}
-	return s.pendingSpec(ctx, req, body, m, require)
+	return s.pendingSpec(ctx, req, body, m, out.Require)
 }
 
 // pendingSpec sets what a pending request requires, its timeout and whom

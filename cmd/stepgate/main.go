@@ -13,7 +13,6 @@ import (
 	"sort"
 	"syscall"
 
-	"github.com/stepgate/stepgate/gate/risk"
 )
 
 // command is one subcommand. run returns the process exit status.
@@ -29,7 +28,7 @@ func commands() map[string]command {
 		"run":    {"gate a command from any shell step (host mode)", runRun},
 		"risk":   {"print the risk assessment of a shell command", runRisk},
 		"policy": {"check a policy file, or test which rule matches a command", func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-			return runPolicy(ctx, args, stdout, stderr, func(c string) risk.Level { return risk.Assess(c).Level })
+			return runPolicy(ctx, args, stdout, stderr, nil) // gate/decide assesses, as the App does
 		}},
 		"audit": {"export (and verify) the audit trail", runAudit},
 		"store": {"manage the store (create the DynamoDB table)", runStore},

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepgate/stepgate/gate/decide"
 	"github.com/stepgate/stepgate/gate/policy"
 	"github.com/stepgate/stepgate/gate/risk"
 )
@@ -91,6 +92,7 @@ func loadPolicy(file string) (*policy.Policy, error) {
 
 type policyTestFlags struct {
 	command, environment, actor, branch, risk, time string
+	shell, workingDirectory                         string
 	json                                            bool
 }
 
@@ -102,6 +104,8 @@ func (f *policyTestFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.branch, "branch", "", "the run's `BRANCH`, main or refs/heads/main (matched by if: branch)")
 	fs.StringVar(&f.risk, "risk", "", "risk `LEVEL`: none, low, medium, high or critical (default: assessed from --command)")
 	fs.StringVar(&f.time, "time", "", "request `TIME` in RFC 3339, e.g. 2026-03-30T02:00:00+02:00, for if: outside_hours (default: now)")
+	fs.StringVar(&f.shell, "shell", "", "the action's `SHELL` input: bash (default), sh, python, pwsh, or a custom template such as \"perl {0}\" (allowed only if the policy lists it in defaults.custom_shells)")
+	fs.StringVar(&f.workingDirectory, "working-directory", "", "the action's working-directory `DIR` input")
 	fs.BoolVar(&f.json, "json", false, `print {"rule","decision","require",...} as JSON instead of text`)
 }
 
@@ -144,7 +148,19 @@ func policyTest(args []string, stdout, stderr io.Writer, assess func(string) ris
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	m := p.Evaluate(facts)
+	in := decide.Input{Command: facts.Command, Shell: fl.shell, WorkingDirectory: fl.workingDirectory,
+		Environment: facts.Environment, Branch: facts.Branch, Actor: facts.Actor, Source: "step", Time: facts.Time}
+	if riskSource != "assessed" || assess != nil {
+		in.Risk = &facts.Risk
+	}
+	out, err := decide.Evaluate(p, in)
+	if err != nil {
+		fmt.Fprintf(stderr, "stepgate policy test: %v\n", err)
+		return 2
+	}
+	facts.Risk = out.Risk.Level
+	m := out.Match
+	m.Decision, m.Require = out.Decision, out.Require
 	if fl.json {
 		return writeMatchJSON(stdout, stderr, m, facts)
 	}
@@ -172,7 +188,7 @@ func (f *policyTestFlags) facts(pos []string, assess func(string) risk.Level) (p
 	case assess != nil:
 		facts.Risk, source = assess(f.command), "assessed"
 	default:
-		source = "not assessed"
+		source = "assessed" // by gate/decide, as the App does
 	}
 	if f.time != "" {
 		t, err := time.Parse(time.RFC3339, f.time)

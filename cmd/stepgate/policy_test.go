@@ -108,7 +108,7 @@ func TestPolicyTestJSON(t *testing.T) {
 			name: "deny, flags before file",
 			args: []string{"test", "--json", "--command=rm -rf /etc", file},
 			want: map[string]any{"rule": "never", "decision": "deny", "require": nil, "remember": "", "timeout": "30m0s",
-				"self_approval": false, "learn": nil, "risk": "none", "command": "rm -rf /etc"},
+				"self_approval": false, "learn": nil, "risk": "critical", "command": "rm -rf /etc"},
 		},
 		{
 			name:   "require with assessed risk",

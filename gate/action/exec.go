@@ -126,11 +126,11 @@ func writeScript(dir string, sh shellSpec, command string) (string, error) {
 	if dir == "" {
 		dir = os.TempDir()
 	}
-	f, err := os.CreateTemp(dir, "stepgate-*"+sh.ext)
+	f, err := os.CreateTemp(dir, "stepgate-*"+sh.Ext)
 	if err != nil {
 		return "", fmt.Errorf("writing the script file: %w", err)
 	}
-	content := sh.prelude + command + sh.suffix
+	content := sh.Prelude + command + sh.Suffix
 	if _, err := f.WriteString(content); err != nil {
 		f.Close()
 		os.Remove(f.Name())

@@ -4,51 +4,30 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/stepgate/stepgate/gate"
 )
 
-// shellSpec is how a shell name becomes a process, mirroring GitHub's own
-// `run:` steps: the script goes to a file and {0} is its path.
-type shellSpec struct {
-	template string // e.g. "bash --noprofile --norc -eo pipefail {0}"
-	ext      string // script file extension
-	prelude  string // added before the script (pwsh: stop on errors)
-	suffix   string // added after the script (pwsh: propagate $LASTEXITCODE)
-}
+// shellSpec is how a shell name becomes a process (gate.ResolveShell: the
+// App resolves the same input to the same template).
+type shellSpec struct{ gate.Shell }
 
 // shellTemplate resolves the shell input: a known name, or a custom
 // template that must contain {0}.
 func shellTemplate(shell string) (shellSpec, error) {
-	const pwshPrelude = "$ErrorActionPreference = 'stop'\n"
-	const pwshSuffix = "\nif ((Test-Path -LiteralPath variable:\\LASTEXITCODE)) { exit $LASTEXITCODE }\n"
-	switch shell {
-	case "", "bash":
-		return shellSpec{template: "bash --noprofile --norc -eo pipefail {0}", ext: ".sh"}, nil
-	case "sh":
-		return shellSpec{template: "sh -e {0}", ext: ".sh"}, nil
-	case "python":
-		return shellSpec{template: "python {0}", ext: ".py"}, nil
-	case "pwsh":
-		return shellSpec{template: "pwsh -command \". '{0}'\"", ext: ".ps1", prelude: pwshPrelude, suffix: pwshSuffix}, nil
-	case "powershell":
-		return shellSpec{template: "powershell -command \". '{0}'\"", ext: ".ps1", prelude: pwshPrelude, suffix: pwshSuffix}, nil
-	case "cmd":
-		return shellSpec{}, errors.New("input `shell`: cmd is only available on Windows runners; stepgate runs on Linux and macOS")
-	}
-	if !strings.Contains(shell, "{0}") {
-		return shellSpec{}, fmt.Errorf("input `shell`: %q is not bash, sh, python or pwsh, and a custom shell must contain {0} (the script path), e.g. \"perl {0}\"", shell)
-	}
-	return shellSpec{template: shell}, nil
+	sh, err := gate.ResolveShell(shell)
+	return shellSpec{sh}, err
 }
 
 // argv expands the template for a script path, splitting it into words the
 // way a shell would (single and double quotes, backslash in double quotes).
 func (s shellSpec) argv(script string) ([]string, error) {
-	words, err := splitWords(s.template)
+	words, err := splitWords(s.Template)
 	if err != nil {
-		return nil, fmt.Errorf("shell template %q: %w", s.template, err)
+		return nil, fmt.Errorf("shell template %q: %w", s.Template, err)
 	}
 	if len(words) == 0 {
-		return nil, fmt.Errorf("shell template %q is empty", s.template)
+		return nil, fmt.Errorf("shell template %q is empty", s.Template)
 	}
 	for i, w := range words {
 		words[i] = strings.ReplaceAll(w, "{0}", script)
