@@ -12,7 +12,6 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
-
 )
 
 // command is one subcommand. run returns the process exit status.
