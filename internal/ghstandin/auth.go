@@ -68,7 +68,7 @@ func (s *Server) authenticate(r *http.Request, rt route) (auth, *reply) {
 // the App id, issued at most a minute ahead, expiring in the future and at
 // most 10 minutes after issue.
 func (s *Server) verifyJWT(raw string) error {
-	sig, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+	sig, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		return err
 	}
