@@ -16,7 +16,7 @@ const (
 )
 
 var (
-	topFields  = []string{"version", "defaults", "rules"}
+	topFields  = []string{"version", "defaults", "rules", "deployments"}
 	defFields  = []string{"timeout", "self_approval", "learn"}
 	ruleFields = []string{"name", "description", "if", "then", "require", "remember", "learn", "timeout", "self_approval"}
 	ifFields   = []string{"command", "environment", "branch", "actor", "risk", "outside_hours"}
@@ -40,6 +40,7 @@ func (d *decoder) policy(n *yaml.Node) *Policy {
 	if v := f["defaults"].val; v != nil {
 		d.defaults(v, &p.Defaults)
 	}
+	p.Deployments = d.deployments(f["deployments"].val) // parse_deployments.go
 	v := f["rules"].val
 	if v == nil {
 		d.errorf(n, "rules", "required: a list of rules (it may be empty: rules: [])")

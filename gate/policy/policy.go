@@ -70,6 +70,9 @@ type Policy struct {
 	Version  int
 	Defaults Defaults
 	Rules    []*Rule
+	// Deployments are the job-level gates (top-level `deployments:`), see
+	// EvaluateDeployment.
+	Deployments []*DeploymentRule
 
 	index *ruleIndex // built by Parse and Default
 }
