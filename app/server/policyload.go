@@ -40,24 +40,64 @@ func newPolicyCache() *policyCache {
 // change rarely, so this only matters with very many repositories).
 const maxCached = 4096
 
-// loadPolicy returns repo's policy from its default branch, the default
-// policy when there is no file, or an error wrapping errPolicyInvalid.
+// OrgPolicyRepo is the repository, in each owner's account, whose
+// .github/stepgate.yml is the default for the owner's repositories that have
+// none of their own (as GitHub does for community health files).
+const OrgPolicyRepo = ".github"
+
+// loadPolicy returns repo's policy, or an error wrapping errPolicyInvalid.
 func (s *Server) loadPolicy(ctx context.Context, repo string) (*policy.Policy, error) {
-	data, sha, err := s.ghFile(ctx, repo, PolicyPath)
-	if errors.Is(err, ErrGitHubNotFound) {
-		return policy.Default(), nil
+	p, _, err := s.resolvePolicy(ctx, repo)
+	return p, err
+}
+
+// resolvePolicy returns the policy that decides repo's requests and the file
+// it came from ("owner/name:.github/stepgate.yml"; "" for the built-in
+// default): the repository's own file on its default branch; when it has
+// none, the one on the default branch of its owner's .github repository;
+// when neither exists, policy.Default(). Only "not found" falls through: a
+// file that does not parse, or GitHub failing to answer, is an error, so a
+// broken or unreachable policy never silently becomes a looser one. The
+// owner's file is a default, not a floor: a repository's own file replaces
+// it entirely (both are reviewed, merged code on a default branch).
+func (s *Server) resolvePolicy(ctx context.Context, repo string) (*policy.Policy, string, error) {
+	p, err := s.policyFile(ctx, repo)
+	if !errors.Is(err, ErrGitHubNotFound) {
+		return p, repo + ":" + PolicyPath, err
 	}
+	owner, _, _ := strings.Cut(repo, "/")
+	if org := owner + "/" + OrgPolicyRepo; org != repo {
+		p, err = s.policyFile(ctx, org)
+		if !errors.Is(err, ErrGitHubNotFound) {
+			return p, org + ":" + PolicyPath, err
+		}
+		// Also what an App not installed on the .github repository sees.
+		s.logger(ctx).DebugContext(ctx, "no policy in the repository or its owner's .github repository; using the default", "repo", repo)
+	}
+	return policy.Default(), "", nil
+}
+
+// policyFile reads and parses .github/stepgate.yml of repo's default
+// branch, parsing each content once (cached by repository and blob SHA: the
+// parsed policy names its file in errors).
+func (s *Server) policyFile(ctx context.Context, repo string) (*policy.Policy, error) {
+	data, sha, err := s.ghFile(ctx, repo, PolicyPath)
 	if err != nil {
 		return nil, err
 	}
+	key := repo + "\x00" + sha
 	c := s.policies
 	c.mu.Lock()
-	p, ok := c.policies[sha]
+	p, ok := c.policies[key]
 	c.mu.Unlock()
 	if ok {
 		return p, nil
 	}
-	p, err = policy.Parse(PolicyPath, data)
+	name := PolicyPath
+	if _, n, _ := strings.Cut(repo, "/"); n == OrgPolicyRepo {
+		name = repo + ":" + PolicyPath // say whose file is broken
+	}
+	p, err = policy.Parse(name, data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errPolicyInvalid, err)
 	}
@@ -65,7 +105,7 @@ func (s *Server) loadPolicy(ctx context.Context, repo string) (*policy.Policy, e
 	if len(c.policies) >= maxCached {
 		clear(c.policies)
 	}
-	c.policies[sha] = p
+	c.policies[key] = p
 	c.mu.Unlock()
 	return p, nil
 }

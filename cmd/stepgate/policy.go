@@ -21,8 +21,12 @@ const policyUsage = `Usage:
       Validate policy files (.github/stepgate.yml). Prints "FILE: ok (N rules)"
       or every problem with its line and field; exits 1 if any file is invalid.
 
-  stepgate policy test FILE --command C [flags]
-      Show which rule matches a request and what it requires.
+  stepgate policy test FILE --command C [--org-policy ORGFILE] [flags]
+      Show which rule matches a request and what it requires. With
+      --org-policy (the .github/stepgate.yml of the owner's .github
+      repository), a FILE that does not exist falls back to ORGFILE, and then
+      to the built-in default, as the App does; the output names the file
+      that decided.
 `
 
 // runPolicy implements `stepgate policy`. assess computes a command's risk
@@ -93,6 +97,7 @@ func loadPolicy(file string) (*policy.Policy, error) {
 type policyTestFlags struct {
 	command, environment, actor, branch, risk, time string
 	shell, workingDirectory                         string
+	orgPolicy                                       string
 	json                                            bool
 }
 
@@ -106,6 +111,7 @@ func (f *policyTestFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.time, "time", "", "request `TIME` in RFC 3339, e.g. 2026-03-30T02:00:00+02:00, for if: outside_hours (default: now)")
 	fs.StringVar(&f.shell, "shell", "", "the action's `SHELL` input: bash (default), sh, python, pwsh, or a custom template such as \"perl {0}\" (allowed only if the policy lists it in defaults.custom_shells)")
 	fs.StringVar(&f.workingDirectory, "working-directory", "", "the action's working-directory `DIR` input")
+	fs.StringVar(&f.orgPolicy, "org-policy", "", "the owner's org-wide policy `ORGFILE` (.github/stepgate.yml of the owner's .github repository): used when FILE does not exist, as the App does")
 	fs.BoolVar(&f.json, "json", false, `print {"rule","decision","require",...} as JSON instead of text`)
 }
 
@@ -130,7 +136,7 @@ func policyTest(args []string, stdout, stderr io.Writer, assess func(string) ris
 	var fl policyTestFlags
 	fl.register(fs)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: stepgate policy test FILE --command C [--environment E --actor A --branch B --risk LEVEL --time RFC3339] [--json]\n\nShow which rule of FILE matches the request and what it requires.\n\nFlags:\n")
+		fmt.Fprint(fs.Output(), "Usage: stepgate policy test FILE --command C [--org-policy ORGFILE] [--environment E --actor A --branch B --risk LEVEL --time RFC3339] [--json]\n\nShow which rule of FILE matches the request and what it requires.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterspersed(fs, args)
@@ -143,7 +149,7 @@ func policyTest(args []string, stdout, stderr io.Writer, assess func(string) ris
 		fs.Usage()
 		return 2
 	}
-	p, err := loadPolicy(pos[0])
+	p, from, err := resolvePolicyFile(pos[0], fl.orgPolicy)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -162,10 +168,35 @@ func policyTest(args []string, stdout, stderr io.Writer, assess func(string) ris
 	m := out.Match
 	m.Decision, m.Require = out.Decision, out.Require
 	if fl.json {
-		return writeMatchJSON(stdout, stderr, m, facts)
+		if fl.orgPolicy == "" {
+			from = "" // the field is there only when a fallback was possible
+		}
+		return writeMatchJSON(stdout, stderr, m, facts, from)
 	}
+	fmt.Fprintf(stdout, "%-14s %s\n", "policy:", from)
 	writeMatchText(stdout, m, facts, riskSource)
 	return 0
+}
+
+// resolvePolicyFile loads file, or, when org is given and file does not
+// exist, org, or when neither exists the built-in default — the App's order
+// (app/server policyload.go). It returns which one decided.
+func resolvePolicyFile(file, org string) (*policy.Policy, string, error) {
+	if org == "" {
+		p, err := loadPolicy(file)
+		return p, file, err
+	}
+	for _, f := range []string{file, org} {
+		if _, err := os.Stat(f); errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		p, err := loadPolicy(f)
+		if f == org {
+			f += " (org-wide default: " + file + " does not exist)"
+		}
+		return p, f, err
+	}
+	return policy.Default(), "built-in default (neither " + file + " nor " + org + " exists)", nil
 }
 
 // facts validates the flags and turns them into policy facts.
@@ -217,10 +248,11 @@ type matchJSON struct {
 	Learn        *learnJSON          `json:"learn"`
 	Risk         risk.Level          `json:"risk"`
 	Command      string              `json:"command"` // normalised, as globs see it
+	PolicyFile   string              `json:"policy_file,omitempty"`
 }
 
-func writeMatchJSON(stdout, stderr io.Writer, m policy.Match, f policy.Facts) int {
-	out := matchJSON{
+func writeMatchJSON(stdout, stderr io.Writer, m policy.Match, f policy.Facts, from string) int {
+	out := matchJSON{PolicyFile: from,
 		Rule: m.Rule, Decision: m.Decision, Require: m.Require, Timeout: m.Timeout.String(),
 		SelfApproval: m.SelfApproval, Risk: f.Risk, Command: policy.NormalizeCommand(f.Command),
 	}
