@@ -10,7 +10,6 @@ package redact
 import (
 	"math"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 )
@@ -35,24 +34,38 @@ var patterns = sync.OnceValue(func() *compiled {
 			regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`),
 			regexp.MustCompile(`\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b`),
 			regexp.MustCompile(`\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}`),
-			regexp.MustCompile(`(?s)-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)`),
+			// A private key masks up to its END line, or to the end of the
+			// text it is in (a word, a comment, a here-document body).
+			regexp.MustCompile(`(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)`),
+			regexp.MustCompile(`\bsk-(?:proj|svcacct|admin|ant-api\d\d)-[A-Za-z0-9_\-]{20,}`),
+			regexp.MustCompile(`\bdckr_(?:pat|oat)_[A-Za-z0-9_\-]{20,}`),
 		},
-		keyed:     regexp.MustCompile(keyedPattern),
-		keyedFlag: regexp.MustCompile(keyedFlagPattern),
-		urlCreds:  regexp.MustCompile(urlCredsPattern),
+		keyed:      regexp.MustCompile(keyedPattern),
+		keyedFlag:  regexp.MustCompile(keyedFlagPattern),
+		urlCreds:   regexp.MustCompile(urlCredsPattern),
+		authHeader: regexp.MustCompile(authHeaderPattern),
+		slackHook:  regexp.MustCompile(`(https://hooks\.slack\.com/(?:services|workflows|triggers)/)([A-Za-z0-9+/_\-]{20,})`),
 	}
 })
 
 type compiled struct {
-	known                      []*regexp.Regexp
-	keyed, keyedFlag, urlCreds *regexp.Regexp
+	known                                             []*regexp.Regexp
+	keyed, keyedFlag, urlCreds, authHeader, slackHook *regexp.Regexp
 }
 
 // keyed finds values after a name that says "secret" (DB_PASSWORD=…,
 // api_key: …); keyedFlag the value of flags such as --token. Short flags
 // like -p'…' are left alone: too ambiguous.
-const keyedPattern = `(?i)((?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret|auth[_-]?token)[A-Za-z0-9_]*(?:=|:\s*)["']?)([^\s"'&;|]{6,})`
+const keyedPattern = `(?i)((?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret|auth[_-]?token)[A-Za-z0-9_]*(?:=|:\s*)["']?)([^\s"'&;|\x60]{6,})`
 const keyedFlagPattern = `(?i)(--(?:password|passwd|secret|token|api-key|access-key|client-secret|auth-token)[=\s]["']?)([^\s"'&;|]{4,})`
+
+// authHeader finds the credentials of an Authorization header, after its
+// scheme (Bearer, Basic, token …).
+const authHeaderPattern = `(?i)\b(?:proxy-)?authorization\s*:\s*(?:(?:bearer|basic|token|bot|digest|negotiate|apikey)\s+)?([^\s"'\x60]{4,})`
+
+// authSchemes are the words after "Authorization:" that are not themselves
+// credentials: "Authorization: Bearer $TOKEN" has none to mask.
+var authSchemes = map[string]bool{"bearer": true, "basic": true, "token": true, "bot": true, "digest": true, "negotiate": true, "apikey": true}
 
 // urlCreds finds user:password@ in URLs.
 const urlCredsPattern = `([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@]+:)([^/\s@]+)@`
@@ -61,66 +74,93 @@ const urlCredsPattern = `([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@]+:)([^/\s@]+)@`
 // values (values shorter than 4 characters are ignored, as masking them
 // would garble ordinary text), known token formats, credentials in URLs,
 // values of password/token-like keys, and long high-entropy strings.
+//
+// String treats s as plain text (a reason, a comment). A shell command goes
+// through Command, which masks only inside literal words.
 func String(s string, secrets ...string) string {
-	// Longest first, so a secret that contains another is masked whole.
-	sorted := append([]string(nil), secrets...)
-	sort.Slice(sorted, func(i, j int) bool { return len(sorted[i]) > len(sorted[j]) })
-	for _, v := range sorted {
-		if len(v) >= 4 {
-			s = strings.ReplaceAll(s, v, Mask)
-		}
+	rs := detect(s, secrets)
+	if len(rs) == 0 {
+		return s
 	}
-	p := patterns()
-	for _, re := range p.known {
-		s = re.ReplaceAllString(s, Mask)
+	spans := make([]span, len(rs))
+	for i, r := range rs {
+		spans[i] = span{start: r[0], end: r[1]}
 	}
-	s = p.urlCreds.ReplaceAllString(s, "${1}"+Mask+"@")
-	s = p.keyedFlag.ReplaceAllStringFunc(s, maskSecondGroup(p.keyedFlag))
-	s = p.keyed.ReplaceAllStringFunc(s, maskSecondGroup(p.keyed))
-	return highEntropy(s)
+	return applySpansText(s, spans)
 }
 
-func maskSecondGroup(re *regexp.Regexp) func(string) string {
-	return func(m string) string {
-		sub := re.FindStringSubmatch(m)
-		if len(sub) < 3 || sub[2] == Mask || strings.HasPrefix(sub[2], "$") {
-			return m // a variable reference is not a secret value
+// applySpansText replaces every maximal masked run with Mask.
+func applySpansText(s string, spans []span) string {
+	masked := make([]bool, len(s))
+	for _, sp := range spans {
+		for i := sp.start; i < sp.end; i++ {
+			masked[i] = true
 		}
-		return sub[1] + Mask
 	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if !masked[i] {
+			b.WriteByte(s[i])
+			i++
+			continue
+		}
+		for i < len(s) && masked[i] {
+			i++
+		}
+		b.WriteString(Mask)
+	}
+	return b.String()
+}
+
+// findPatterns returns the ranges of t that known formats and keyed
+// patterns mark as secret. For keyed patterns only the value is a secret:
+// the key name, the URL's user, the header's scheme stay visible.
+func findPatterns(t string) [][2]int {
+	p := patterns()
+	var out [][2]int
+	for _, re := range p.known {
+		for _, m := range re.FindAllStringIndex(t, -1) {
+			out = append(out, [2]int{m[0], m[1]})
+		}
+	}
+	for _, re := range []*regexp.Regexp{p.urlCreds, p.keyedFlag, p.keyed, p.authHeader, p.slackHook} {
+		for _, m := range re.FindAllStringSubmatchIndex(t, -1) {
+			g := len(m)/2 - 1 // the last group is the value
+			s, e := m[2*g], m[2*g+1]
+			if s < 0 {
+				continue
+			}
+			v := t[s:e]
+			if v == Mask || strings.HasPrefix(v, "$") || authSchemes[strings.ToLower(v)] {
+				continue // a variable reference is not a secret value
+			}
+			out = append(out, [2]int{s, e})
+		}
+	}
+	out = append(out, gitleaksFind(t)...)
+	return append(out, highEntropy(t)...)
 }
 
 // highEntropy masks tokens that look random: at least 24 characters from a
 // base64/url-safe alphabet, mixing upper, lower and digits, with high Shannon
 // entropy. Pure hex (commit SHAs, digests) is deliberately kept: reviewers
 // need to see which commit or image digest a command names.
-func highEntropy(s string) string {
-	var b strings.Builder
+func highEntropy(s string) [][2]int {
+	var out [][2]int
 	start := -1
-	flush := func(end int) {
-		if start < 0 {
-			return
-		}
-		tok := s[start:end]
-		if looksRandom(tok) {
-			b.WriteString(Mask)
-		} else {
-			b.WriteString(tok)
-		}
-		start = -1
-	}
-	for i := 0; i < len(s); i++ {
-		if isTokenByte(s[i]) {
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && isTokenByte(s[i]) {
 			if start < 0 {
 				start = i
 			}
 			continue
 		}
-		flush(i)
-		b.WriteByte(s[i])
+		if start >= 0 && looksRandom(s[start:i]) {
+			out = append(out, [2]int{start, i})
+		}
+		start = -1
 	}
-	flush(len(s))
-	return b.String()
+	return out
 }
 
 func isTokenByte(c byte) bool {

@@ -1,0 +1,3 @@
+package redact
+
+func gitleaksFind(t string) [][2]int { return nil }
