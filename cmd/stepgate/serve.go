@@ -66,7 +66,9 @@ Every flag has an environment variable; the flag wins when both are set.
   --github-private-key        STEPGATE_GITHUB_PRIVATE_KEY        the App's private key, PEM (or use the _FILE form)
   --github-private-key-file   STEPGATE_GITHUB_PRIVATE_KEY_FILE   path of the App's private key PEM file
   --webhook-secret            STEPGATE_WEBHOOK_SECRET            webhook secret; several comma-separated
-                                                                 during a rotation (required)
+                                                                 during a rotation (required, or the _FILE form)
+  --webhook-secret-file       STEPGATE_WEBHOOK_SECRET_FILE       path of a file holding the webhook secret(s)
+                                                                 (what "stepgate app create" writes)
   --github-api-url            STEPGATE_GITHUB_API_URL            REST API base (default https://api.github.com;
                                                                  GHES: https://HOST/api/v3)
   --oidc-issuer               STEPGATE_OIDC_ISSUER               issuer of gate tokens (default
@@ -118,6 +120,7 @@ var serveFlags = []serveFlag{
 	{"github-private-key", "STEPGATE_GITHUB_PRIVATE_KEY", ""},
 	{"github-private-key-file", "STEPGATE_GITHUB_PRIVATE_KEY_FILE", ""},
 	{"webhook-secret", "STEPGATE_WEBHOOK_SECRET", ""},
+	{"webhook-secret-file", "STEPGATE_WEBHOOK_SECRET_FILE", ""},
 	{"github-api-url", "STEPGATE_GITHUB_API_URL", ""},
 	{"oidc-issuer", "STEPGATE_OIDC_ISSUER", "https://token.actions.githubusercontent.com"},
 	{"github-app-slug", "STEPGATE_GITHUB_APP_SLUG", ""},
@@ -200,13 +203,21 @@ func buildServeConfig(get func(string) string, readFile func(string) ([]byte, er
 	if c.PrivateKey, err = privateKey(get, readFile); err != nil {
 		return c, err
 	}
-	for _, s := range strings.Split(get("STEPGATE_WEBHOOK_SECRET"), ",") {
+	secrets := get("STEPGATE_WEBHOOK_SECRET")
+	if path := get("STEPGATE_WEBHOOK_SECRET_FILE"); secrets == "" && path != "" {
+		b, err := readFile(path)
+		if err != nil {
+			return c, &configError{"STEPGATE_WEBHOOK_SECRET_FILE", fmt.Sprintf("cannot read %s: %v", path, errors.Unwrap(err))}
+		}
+		secrets = strings.ReplaceAll(strings.TrimSpace(string(b)), "\n", ",")
+	}
+	for _, s := range strings.Split(secrets, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			c.WebhookSecrets = append(c.WebhookSecrets, s)
 		}
 	}
 	if len(c.WebhookSecrets) == 0 {
-		return c, &configError{"STEPGATE_WEBHOOK_SECRET", "required: the App's webhook secret (comma-separated during a rotation)"}
+		return c, &configError{"STEPGATE_WEBHOOK_SECRET", "required (or STEPGATE_WEBHOOK_SECRET_FILE): the App's webhook secret (comma-separated during a rotation)"}
 	}
 	if get("STEPGATE_GITHUB_API_URL") != "" {
 		if c.APIURL, err = requiredURL(get, "STEPGATE_GITHUB_API_URL"); err != nil {
