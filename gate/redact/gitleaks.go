@@ -1,3 +1,250 @@
 package redact
 
-func gitleaksFind(t string) [][2]int { return nil }
+import (
+	_ "embed"
+	"math"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/BurntSushi/toml"
+)
+
+// The secret formats come from gitleaks' maintained rule set: its published
+// configuration (config/gitleaks.toml of gitleaks v8.30.1, MIT licence, in
+// gitleaks/), embedded as is. We apply it with the same semantics as
+// gitleaks' detector (keywords, secret group, entropy, allowlists) rather
+// than importing gitleaks' Go package: that package pulls viper, an archive
+// reader, a WebAssembly runtime and ~60 modules into every stepgate binary,
+// for ~200 regular expressions. To update: copy the file from the new
+// release, regenerate gitleaks/examples.json (see gen_examples.go) and run
+// this package's tests.
+//
+//go:embed gitleaks/gitleaks.toml
+var gitleaksTOML string
+
+// GitleaksVersion is the gitleaks release whose rules are embedded.
+const GitleaksVersion = "v8.30.1"
+
+type glAllowlist struct {
+	Condition   string   `toml:"condition"`
+	RegexTarget string   `toml:"regexTarget"`
+	Regexes     []string `toml:"regexes"`
+	StopWords   []string `toml:"stopwords"`
+	Paths       []string `toml:"paths"`
+	Commits     []string `toml:"commits"`
+
+	regexes []*regexp.Regexp
+}
+
+type glRule struct {
+	ID          string        `toml:"id"`
+	Regex       string        `toml:"regex"`
+	Path        string        `toml:"path"`
+	SecretGroup int           `toml:"secretGroup"`
+	Entropy     float64       `toml:"entropy"`
+	Keywords    []string      `toml:"keywords"`
+	Allowlists  []glAllowlist `toml:"allowlists"`
+
+	re *regexp.Regexp
+}
+
+type glConfig struct {
+	Allowlist glAllowlist `toml:"allowlist"`
+	Rules     []glRule    `toml:"rules"`
+}
+
+// rules are parsed and compiled on first use: most stepgate subcommands
+// never redact.
+var gitleaksRules = sync.OnceValues(loadGitleaks)
+
+func loadGitleaks() (*glConfig, error) {
+	var c glConfig
+	if _, err := toml.Decode(gitleaksTOML, &c); err != nil {
+		return nil, err
+	}
+	if err := c.Allowlist.compile(); err != nil {
+		return nil, err
+	}
+	kept := c.Rules[:0]
+	for _, r := range c.Rules {
+		// Rules that need a file path (or have no content pattern) do not
+		// apply to a command line.
+		if r.Regex == "" || r.Path != "" {
+			continue
+		}
+		re, err := regexp.Compile(r.Regex)
+		if err != nil {
+			return nil, err
+		}
+		r.re = re
+		for i := range r.Keywords {
+			r.Keywords[i] = strings.ToLower(r.Keywords[i])
+		}
+		for i := range r.Allowlists {
+			if err := r.Allowlists[i].compile(); err != nil {
+				return nil, err
+			}
+		}
+		kept = append(kept, r)
+	}
+	c.Rules = kept
+	return &c, nil
+}
+
+func (a *glAllowlist) compile() error {
+	for _, s := range a.Regexes {
+		re, err := regexp.Compile(s)
+		if err != nil {
+			return err
+		}
+		a.regexes = append(a.regexes, re)
+	}
+	for i := range a.StopWords {
+		a.StopWords[i] = strings.ToLower(a.StopWords[i])
+	}
+	return nil
+}
+
+// allows reports whether the allowlist lets a finding through as not a
+// secret. A command has no file path or commit, so an AND condition that
+// needs one never holds.
+func (a *glAllowlist) allows(secret, match, line string) bool {
+	target := secret
+	switch a.RegexTarget {
+	case "match":
+		target = match
+	case "line":
+		target = line
+	}
+	regex := false
+	for _, re := range a.regexes {
+		if re.MatchString(target) {
+			regex = true
+			break
+		}
+	}
+	stop := false
+	low := strings.ToLower(secret)
+	for _, w := range a.StopWords {
+		if strings.Contains(low, w) {
+			stop = true
+			break
+		}
+	}
+	if strings.EqualFold(a.Condition, "AND") {
+		if len(a.Paths) > 0 || len(a.Commits) > 0 {
+			return false
+		}
+		return (len(a.regexes) == 0 || regex) && (len(a.StopWords) == 0 || stop) && (len(a.regexes) > 0 || len(a.StopWords) > 0)
+	}
+	return regex || stop
+}
+
+// gitleaksFind returns the ranges of t holding secrets by gitleaks' rules:
+// only the secret itself (the rule's secret group), not the key name the
+// rule matched around it.
+func gitleaksFind(t string) [][2]int {
+	c, err := gitleaksRules()
+	if err != nil {
+		// The embedded file is tested; a broken one must not stop redaction
+		// by the other detectors.
+		return nil
+	}
+	var out [][2]int
+	low := strings.ToLower(t)
+	for i := range c.Rules {
+		out = append(out, c.Rules[i].find(c, t, low)...)
+	}
+	return out
+}
+
+func (r *glRule) find(c *glConfig, t, low string) [][2]int {
+	if len(r.Keywords) > 0 {
+		hit := false
+		for _, k := range r.Keywords {
+			if strings.Contains(low, k) {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			return nil
+		}
+	}
+	var out [][2]int
+	for _, m := range r.re.FindAllStringSubmatchIndex(t, -1) {
+		s, e := m[0], m[1]
+		// gitleaks trims newlines off the match (a pattern may end in \n).
+		for s < e && t[s] == '\n' {
+			s++
+		}
+		for e > s && t[e-1] == '\n' {
+			e--
+		}
+		match := t[s:e]
+		ss, se := s, e
+		if groups := len(m) / 2; groups > 1 {
+			if r.SecretGroup > 0 {
+				if r.SecretGroup >= groups || m[2*r.SecretGroup] < 0 {
+					continue
+				}
+				ss, se = m[2*r.SecretGroup], m[2*r.SecretGroup+1]
+			} else {
+				for g := 1; g < groups; g++ {
+					if m[2*g] >= 0 && m[2*g+1] > m[2*g] {
+						ss, se = m[2*g], m[2*g+1]
+						break
+					}
+				}
+			}
+		}
+		secret := t[ss:se]
+		if secret == "" || strings.Contains(secret, Mask) {
+			continue
+		}
+		if r.Entropy != 0 && shannon(secret) <= r.Entropy {
+			continue
+		}
+		line := lineAround(t, s, e)
+		if c.Allowlist.allows(secret, match, line) {
+			continue
+		}
+		allowed := false
+		for i := range r.Allowlists {
+			if r.Allowlists[i].allows(secret, match, line) {
+				allowed = true
+				break
+			}
+		}
+		if !allowed {
+			out = append(out, [2]int{ss, se})
+		}
+	}
+	return out
+}
+
+func lineAround(t string, s, e int) string {
+	ls := strings.LastIndexByte(t[:s], '\n') + 1
+	le := strings.IndexByte(t[e:], '\n')
+	if le < 0 {
+		return t[ls:]
+	}
+	return t[ls : e+le]
+}
+
+func shannon(s string) float64 {
+	var counts [256]int
+	for i := 0; i < len(s); i++ {
+		counts[s[i]]++
+	}
+	var h float64
+	n := float64(len(s))
+	for _, c := range counts {
+		if c > 0 {
+			p := float64(c) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h
+}
