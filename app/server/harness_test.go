@@ -67,6 +67,8 @@ type harnessOpts struct {
 	clock   bool // use a controllable clock
 	// noParking keeps long-polls on their handler goroutines.
 	noParking bool
+	// config edits the server's configuration before New.
+	config func(*Config)
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -91,6 +93,9 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		n := time.Now()
 		h.now.Store(&n)
 		cfg.Now = func() time.Time { return *h.now.Load() }
+	}
+	if o.config != nil {
+		o.config(&cfg)
 	}
 	h.srv, err = New(cfg)
 	if err != nil {

@@ -87,9 +87,13 @@ func (s *Server) api(route string, h func(w http.ResponseWriter, r *http.Request
 		}()
 		id, err := s.verifier.verify(r)
 		if err != nil {
-			if errors.Is(err, errIssuerUnavailable) {
-				s.log.WarnContext(r.Context(), "token issuer unavailable", "err", err)
-				writeError(rec, http.StatusServiceUnavailable, "token issuer unavailable, retry later")
+			if r.ContentLength != 0 {
+				// Refused before its body was read: close rather than drain it.
+				rec.Header().Set("Connection", "close")
+			}
+			if errors.Is(err, errIssuerUnavailable) || (errors.Is(err, errUnauthorized) && s.issuer.down()) {
+				s.log.WarnContext(r.Context(), "token issuer unavailable", "issuer", s.cfg.OIDCIssuer, "err", err)
+				writeError(rec, http.StatusServiceUnavailable, "the App cannot reach the OIDC token issuer ("+s.cfg.OIDCIssuer+") to verify the token, retry later")
 				return
 			}
 			s.log.InfoContext(r.Context(), "gate token refused", "route", route, "err", err)

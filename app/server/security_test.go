@@ -60,7 +60,7 @@ func TestWebhookSignatures(t *testing.T) {
 		t.Errorf("tampered body: %v %v, want 401", resp.StatusCode, err)
 	}
 	// Oversize bodies are refused before anything else.
-	big := map[string]any{"pad": strings.Repeat("x", maxWebhookBody)}
+	big := map[string]any{"pad": strings.Repeat("x", maxBufferedBody)}
 	if code, _ := h.webhook("check_run", big, testSecret, ""); code != 413 {
 		t.Errorf("oversize body: code = %d, want 413", code)
 	}

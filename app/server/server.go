@@ -63,6 +63,15 @@ type Config struct {
 	// more per waiting gate, for setups where hijacking connections is
 	// unwelcome (e.g. middleware that must see every response).
 	NoParking bool
+
+	// Limits on unsigned webhook reads (unsigned.go): at most
+	// MaxUnsignedReads bodies (default 1024) and MaxUnsignedBytes buffered
+	// bytes (default 32 MiB) in flight, the oldest dropped when a newcomer
+	// does not fit; a body must arrive within WebhookReadTimeout (default
+	// 10s) plus a second per 256 KiB.
+	MaxUnsignedReads   int
+	MaxUnsignedBytes   int64
+	WebhookReadTimeout time.Duration
 }
 
 // Server serves the gate API and webhooks.
@@ -78,6 +87,8 @@ type Server struct {
 	policies *policyCache
 	facts    *factsCache
 	recent   *recentIDs
+	unsigned *readGovernor
+	issuer   *issuerTransport
 	secrets  [][]byte
 	audience string
 	mux      *http.ServeMux
@@ -112,6 +123,7 @@ func New(cfg Config) (*Server, error) {
 		policies: newPolicyCache(),
 		facts:    newFactsCache(time.Minute),
 		recent:   newRecentIDs(10000),
+		unsigned: newReadGovernor(cfg.MaxUnsignedReads, cfg.MaxUnsignedBytes, defaultLargeReads),
 	}
 	for _, sec := range cfg.WebhookSecrets {
 		if sec == "" {
@@ -126,7 +138,9 @@ func New(cfg Config) (*Server, error) {
 	s.metrics = m
 	s.hub = newHub()
 	m.registerWaiting(cfg.Registerer, s.hub)
-	s.verifier = newTokenVerifier(cfg.OIDCIssuer, s.audience, cfg.OIDCClient, cfg.Now)
+	oidcClient, it := newIssuerClient(cfg.OIDCClient)
+	s.issuer = it
+	s.verifier = newTokenVerifier(cfg.OIDCIssuer, s.audience, oidcClient, cfg.Now)
 	s.mux = s.routes()
 	return s, nil
 }
@@ -157,6 +171,14 @@ func (cfg Config) withDefaults() Config {
 	setDefault(&cfg.RecheckInterval, 10*time.Second)
 	setDefault(&cfg.MaxWait, 60*time.Second)
 	setDefault(&cfg.DeliveryTTL, 72*time.Hour)
+	setDefault(&cfg.WebhookReadTimeout, defaultWebhookRead)
+	if cfg.MaxUnsignedReads <= 0 {
+		cfg.MaxUnsignedReads = defaultMaxUnsignedReads
+	}
+	if cfg.MaxUnsignedBytes <= 0 {
+		cfg.MaxUnsignedBytes = defaultMaxUnsignedBytes
+	}
+	cfg.MaxUnsignedBytes = max(cfg.MaxUnsignedBytes, maxBufferedBody)
 	return cfg
 }
 

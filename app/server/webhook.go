@@ -7,17 +7,17 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"hash"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/stepgate/stepgate/app/store"
 )
-
-// maxWebhookBody is the largest delivery accepted. GitHub caps payloads at
-// 25 MB, but the events the App acts on are small.
-const maxWebhookBody = 5 << 20
 
 // webhookHandler processes one verified, first-time delivery and returns a
 // short outcome for logs and metrics ("vote", "ignored", …).
@@ -41,6 +41,11 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	count := func(outcome string) { s.metrics.webhooks.WithLabelValues(metricEvent(event), outcome).Inc() }
 	body, ok := s.verifiedBody(w, r, log, count)
 	if !ok {
+		return
+	}
+	if body == nil && event != "ping" {
+		count("ignored") // signed, of an event the App does not act on
+		writeJSON(w, http.StatusAccepted, map[string]string{"status": "ignored"})
 		return
 	}
 	if event == "ping" {
@@ -118,33 +123,118 @@ func wanted(event string, body []byte) bool {
 	return false
 }
 
-// verifiedBody reads a bounded body and checks its signature; on failure
-// it has answered (413, 400 or 401).
+// verifiedBody reads the body within the unsigned-read limits (unsigned.go)
+// and checks its signature while it streams; on failure it has answered
+// (411, 413, 503, 400 or 401). For an event the App does not act on the
+// body is hashed and dropped, and nil is returned with ok true.
 func (s *Server) verifiedBody(w http.ResponseWriter, r *http.Request, log *slog.Logger, count func(string)) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+	n := r.ContentLength
+	switch {
+	case n < 0: // GitHub always sends Content-Length
+		count("no_length")
+		refuse(w, http.StatusLengthRequired, "Content-Length required")
+		return nil, false
+	case n > maxWebhookBody:
+		count("too_large")
+		refuse(w, http.StatusRequestEntityTooLarge, "payload too large")
+		return nil, false
+	}
+	_, acted := s.webhookHandlers()[r.Header.Get("X-GitHub-Event")]
+	acted = acted || r.Header.Get("X-GitHub-Event") == "ping"
+	buffer := acted && n <= maxBufferedBody
+	weight := min(n, streamChunk)
+	if buffer {
+		weight = n
+	}
+	if n > largeBody {
+		free, ok := s.unsigned.largeSlot(r.Context(), largeSlotWait)
+		if !ok {
+			count("busy")
+			refuse(w, http.StatusServiceUnavailable, "busy, retry later")
+			return nil, false
+		}
+		defer free()
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(bodyDeadline(s.cfg.WebhookReadTimeout, n)))
+	rd, ok := s.unsigned.admit(weight, func() { _ = rc.SetReadDeadline(time.Now()) })
+	if !ok {
+		count("busy")
+		refuse(w, http.StatusServiceUnavailable, "busy, retry later")
+		return nil, false
+	}
+	macs := s.macs()
+	body, err := readSigned(r.Body, n, buffer, macs)
+	dropped := s.unsigned.release(rd)
+	_ = rc.SetReadDeadline(time.Time{})
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			count("too_large")
-			writeError(w, http.StatusRequestEntityTooLarge, "payload too large")
+		if dropped || errors.Is(err, os.ErrDeadlineExceeded) {
+			count("slow")
+			refuse(w, http.StatusRequestTimeout, "body too slow")
 			return nil, false
 		}
 		count("bad_body")
-		writeError(w, http.StatusBadRequest, "reading body failed")
+		refuse(w, http.StatusBadRequest, "reading body failed")
 		return nil, false
 	}
-	if !s.validSignature(r.Header.Get("X-Hub-Signature-256"), body) {
+	if !validSignature(r.Header.Get("X-Hub-Signature-256"), macs) {
 		count("bad_signature")
 		log.WarnContext(r.Context(), "webhook signature invalid or missing")
 		writeError(w, http.StatusUnauthorized, "invalid signature")
 		return nil, false
 	}
+	if acted && !buffer {
+		count("too_large")
+		log.WarnContext(r.Context(), "signed webhook larger than the App acts on", "bytes", n)
+		writeError(w, http.StatusRequestEntityTooLarge, "payload too large for the events the App acts on")
+		return nil, false
+	}
 	return body, true
 }
 
-// validSignature checks "sha256=<hex>" against every configured secret in
-// constant time.
-func (s *Server) validSignature(header string, body []byte) bool {
+// macs starts one HMAC-SHA256 per configured secret.
+func (s *Server) macs() []hash.Hash {
+	m := make([]hash.Hash, len(s.secrets))
+	for i, sec := range s.secrets {
+		m[i] = hmac.New(sha256.New, sec)
+	}
+	return m
+}
+
+// readSigned reads exactly n bytes into every mac, keeping them when keep
+// is set. The buffer grows with what arrives, never to a length only
+// declared, so a trickled body costs what it has sent.
+func readSigned(body io.Reader, n int64, keep bool, macs []hash.Hash) ([]byte, error) {
+	size := int(min(n, streamChunk))
+	buf := make([]byte, 0, size)
+	var got int64
+	for got < n {
+		if !keep {
+			buf = buf[:0]
+		} else if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, int(min(int64(cap(buf)), n-int64(len(buf)))))
+		}
+		k, err := body.Read(buf[len(buf):min(cap(buf), len(buf)+int(n-got))])
+		for _, m := range macs {
+			m.Write(buf[len(buf) : len(buf)+k])
+		}
+		buf, got = buf[:len(buf)+k], got+int64(k)
+		if err == io.EOF && got < n {
+			return nil, io.ErrUnexpectedEOF
+		}
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+	}
+	if !keep {
+		return nil, nil
+	}
+	return buf, nil
+}
+
+// validSignature checks "sha256=<hex>" against every configured secret's
+// MAC in constant time.
+func validSignature(header string, macs []hash.Hash) bool {
 	hexSig, ok := strings.CutPrefix(header, "sha256=")
 	if !ok {
 		return false
@@ -154,9 +244,7 @@ func (s *Server) validSignature(header string, body []byte) bool {
 		return false
 	}
 	valid := false
-	for _, secret := range s.secrets {
-		mac := hmac.New(sha256.New, secret)
-		mac.Write(body)
+	for _, mac := range macs {
 		if hmac.Equal(got, mac.Sum(nil)) {
 			valid = true // keep going: the time taken does not say which secret matched
 		}
