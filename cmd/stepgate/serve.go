@@ -20,6 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/stepgate/stepgate/app/ghclient"
 	"github.com/stepgate/stepgate/app/server"
@@ -31,6 +32,7 @@ import (
 // and STEPGATE_* variables (a flag wins over its variable).
 type serveConfig struct {
 	Addr           string
+	MetricsAddr    string // "" serves /metrics on Addr
 	PublicURL      string
 	Store          string
 	AppID          int64
@@ -57,6 +59,9 @@ POST …/cancel), GET /healthz and GET /metrics.
 Every flag has an environment variable; the flag wins when both are set.
 
   --addr                      STEPGATE_ADDR                      listen address (default :8080)
+  --metrics-addr              STEPGATE_METRICS_ADDR              serve GET /metrics on this address (e.g.
+                                                                 127.0.0.1:9090) instead of the public
+                                                                 listener, which then answers it 404
   --public-url                STEPGATE_PUBLIC_URL                the App's external URL; gate tokens must
                                                                  carry it as audience (required)
   --store                     STEPGATE_STORE                     bolt:PATH (default bolt:stepgate.db) or
@@ -114,6 +119,7 @@ type serveFlag struct{ flag, env, def string }
 
 var serveFlags = []serveFlag{
 	{"addr", "STEPGATE_ADDR", ":8080"},
+	{"metrics-addr", "STEPGATE_METRICS_ADDR", ""},
 	{"public-url", "STEPGATE_PUBLIC_URL", ""},
 	{"store", "STEPGATE_STORE", stores.Default},
 	{"github-app-id", "STEPGATE_GITHUB_APP_ID", ""},
@@ -188,6 +194,11 @@ func buildServeConfig(get func(string) string, readFile func(string) ([]byte, er
 	c := serveConfig{Addr: get("STEPGATE_ADDR"), Store: get("STEPGATE_STORE"), AppSlug: get("STEPGATE_GITHUB_APP_SLUG")}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return c, &configError{"STEPGATE_ADDR", fmt.Sprintf("%q is not host:port (e.g. :8080)", c.Addr)}
+	}
+	if c.MetricsAddr = get("STEPGATE_METRICS_ADDR"); c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return c, &configError{"STEPGATE_METRICS_ADDR", fmt.Sprintf("%q is not host:port (e.g. 127.0.0.1:9090)", c.MetricsAddr)}
+		}
 	}
 	var err error
 	if c.PublicURL, err = requiredURL(get, "STEPGATE_PUBLIC_URL"); err != nil {
@@ -320,7 +331,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "stepgate serve: listening on %s: %v\n", cfg.Addr, err)
 		return 1
 	}
-	if err := serve(ctx, cfg, log, ln); err != nil {
+	var mln net.Listener
+	if cfg.MetricsAddr != "" {
+		if mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			ln.Close()
+			fmt.Fprintf(stderr, "stepgate serve: listening on %s (STEPGATE_METRICS_ADDR): %v\n", cfg.MetricsAddr, err)
+			return 1
+		}
+	}
+	if err := serve(ctx, cfg, log, ln, mln); err != nil {
 		log.Error("stepgate serve stopped", "err", err)
 		fmt.Fprintf(stderr, "stepgate serve: %v\n", err)
 		return 1
@@ -329,9 +348,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 // serve wires the store, the GitHub client and the server, and serves
-// HTTP on ln until ctx is cancelled.
-func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ln net.Listener) error {
+// HTTP on ln (and /metrics on mln when it is not nil) until ctx is cancelled.
+func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ln, mln net.Listener) error {
 	defer ln.Close()
+	if mln != nil {
+		defer mln.Close()
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	st, err := stores.Open(ctx, cfg.Store)
@@ -353,18 +375,27 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ln net.Listen
 		bot = cfg.AppSlug + "[bot]"
 	}
 	srv, err := server.New(server.Config{Store: st, GitHub: gh, PublicURL: cfg.PublicURL, OIDCIssuer: cfg.OIDCIssuer,
-		WebhookSecrets: cfg.WebhookSecrets, BotLogin: bot, Registerer: reg, Gatherer: reg, Logger: log,
+		WebhookSecrets: cfg.WebhookSecrets, BotLogin: bot, Registerer: reg, Gatherer: publicGatherer(reg, mln), Logger: log,
 		SweepInterval: cfg.SweepInterval, PollInterval: cfg.PollInterval, MaxWait: cfg.MaxWait,
 		NoParking: cfg.NoParking})
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: cfg.MaxWait + 30*time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	bgCtx, stopBG := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = srv.Run(bgCtx) })
+	if mln != nil {
+		ms := metricsServer(reg, log)
+		wg.Go(func() { _ = ms.Serve(mln) })
+		wg.Go(func() {
+			<-ctx.Done()
+			_ = ms.Close()
+		})
+		log.Info("stepgate serve metrics listening", "addr", mln.Addr().String())
+	}
 	wg.Go(func() {
 		<-ctx.Done()
 		// Long-polls end with the shutdown deadline; gates retry elsewhere.
@@ -380,6 +411,27 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ln net.Listen
 		return nil
 	}
 	return err
+}
+
+// publicGatherer is what the public listener serves at /metrics: nothing
+// (404) when a separate metrics listener is configured.
+func publicGatherer(reg *prometheus.Registry, mln net.Listener) prometheus.Gatherer {
+	if mln != nil {
+		return nil
+	}
+	return reg
+}
+
+// metricsServer serves GET /metrics (and /healthz) on the metrics listener.
+func metricsServer(reg *prometheus.Registry, log *slog.Logger) *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	return &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 }
 
 func storeKind(spec string) string {

@@ -57,7 +57,7 @@ func TestServeEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var serveErr error
-	wg.Go(func() { serveErr = serve(ctx, cfg, slog.New(slog.DiscardHandler), ln) })
+	wg.Go(func() { serveErr = serve(ctx, cfg, slog.New(slog.DiscardHandler), ln, nil) })
 	t.Cleanup(func() {
 		cancel()
 		wg.Wait()
