@@ -37,6 +37,10 @@ const (
 	CatNetworkExposure = "network_exposure"
 	CatOpaqueScript    = "opaque_script"
 	CatUnparseable     = "unparseable"
+	CatBackup          = "backup_destructive"
+	CatCICD            = "ci_cd_platform"
+	CatMessaging       = "messaging_destructive"
+	CatGeneric         = "destructive_operation"
 )
 
 // Categories lists every category id Assess can report, for usage texts and docs.
@@ -45,7 +49,7 @@ func Categories() []string {
 		CatDestructiveFS, CatDiskDevice, CatPermissions, CatPrivilege, CatRemoteCode,
 		CatDynamicEval, CatVCSRewrite, CatDatabase, CatInfraTeardown, CatCloud,
 		CatContainers, CatPackageInstall, CatSecrets, CatExfiltration, CatSystemProcess,
-		CatNetworkExposure, CatOpaqueScript, CatUnparseable,
+		CatNetworkExposure, CatOpaqueScript, CatUnparseable, CatBackup, CatCICD, CatMessaging, CatGeneric,
 	}
 }
 
@@ -88,7 +92,7 @@ func Assess(command string) (out Assessment) {
 			out = summarize([]Finding{{CatUnparseable, LevelHigh, "the command could not be analysed (internal error), so it is treated as high risk"}})
 		}
 	}()
-	a := &assessor{}
+	a := &assessor{reg: rulesRegistry}
 	a.script(ghaExpressions(command), ctx{}, true)
 	return summarize(a.findings)
 }
@@ -112,6 +116,7 @@ func Normalize(command string) string {
 
 // assessor collects findings for one Assess call.
 type assessor struct {
+	reg      *registry
 	findings []Finding
 	// downloaded holds files fetched earlier in the same command
 	// (curl -o x.sh), so a later "bash x.sh" is recognised as running

@@ -1,8 +1,13 @@
 package risk
 
+import "slices"
+
 // benign holds everyday CI, Makefile and runbook commands; they must stay at
 // or below max (usually low).
-var benign = []corpusCase{
+var benign = slices.Concat(coreBenign, backupBenign, cicdBenign, brokerBenign, genericBenign)
+
+// coreBenign holds everyday CI, Makefile and runbook commands.
+var coreBenign = []corpusCase{
 	{"ls -la", N, N, ""},
 	{"echo hello", N, N, ""},
 	{"echo 'Deploying version' $GITHUB_SHA", N, N, ""},

@@ -1,5 +1,7 @@
 package risk
 
+import "slices"
+
 // corpusCase is one real-world command with the level range a reviewer would
 // expect and the category that must be reported (empty: none required).
 type corpusCase struct {
@@ -16,9 +18,13 @@ const (
 	C = LevelCritical
 )
 
-// dangerous holds commands gathered from incident reports, runbooks and CI
-// logs; each must score at least min.
-var dangerous = []corpusCase{
+// dangerous is every dangerous corpus command; each must score at least
+// min. The families live in corpus_*_test.go files.
+var dangerous = slices.Concat(coreDangerous, backupCases, cicdCases, brokerCases, genericCases)
+
+// coreDangerous holds commands gathered from incident reports, runbooks and
+// CI logs for the filesystem, disks, Git, databases, cloud and shells.
+var coreDangerous = []corpusCase{
 	// destructive filesystem
 	{"rm -rf /", C, C, CatDestructiveFS},
 	{"rm -rf /*", C, C, CatDestructiveFS},
@@ -144,7 +150,7 @@ var dangerous = []corpusCase{
 	{"git filter-repo --path secrets.txt --invert-paths", H, C, CatVCSRewrite},
 	{"git clean -fdx", H, C, CatVCSRewrite},
 	{"git reflog expire --expire=now --all && git gc --prune=now --aggressive", H, C, CatVCSRewrite},
-	{"gh repo delete org/repo --yes", C, C, CatVCSRewrite},
+	{"gh repo delete org/repo --yes", C, C, CatCICD},
 	{"git -C /srv/app push -f origin HEAD:master", C, C, CatVCSRewrite},
 	// database
 	{`psql -c "DROP TABLE users"`, H, C, CatDatabase},
@@ -433,7 +439,7 @@ var dangerous = []corpusCase{
 	{`del /s /q C:\`, C, C, CatDestructiveFS},
 	{"unset HISTFILE", M, C, CatSystemProcess},
 	{`etcdctl del "" --prefix`, C, C, CatDatabase},
-	{"kafka-topics --bootstrap-server b:9092 --delete --topic orders", H, C, CatDatabase},
+	{"kafka-topics --bootstrap-server b:9092 --delete --topic orders", H, C, CatMessaging},
 	{"curl -XDELETE 'http://localhost:9200/_all'", C, C, CatDatabase},
 	{"oc delete project staging", C, C, CatInfraTeardown},
 	{"podman system reset -f", H, C, CatContainers},

@@ -7,7 +7,7 @@ import (
 
 // dispatch applies the rules for one command.
 func (a *assessor) dispatch(name string, a0 arg, args []arg, c ctx) {
-	if strings.Contains(a0.s, "/") && !systemBin(a0.s) && !frameworkScript(name) {
+	if strings.Contains(a0.s, "/") && !systemBin(a0.s) && !frameworkScript(name) && !(strings.HasSuffix(name, ".sh") && a.reg.lookup(name) != nil) {
 		if a.isDownloaded(a0.s) {
 			a.add(CatRemoteCode, LevelHigh, "runs "+quote(a0.s)+", which was downloaded from the network earlier in this command")
 			return

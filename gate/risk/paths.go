@@ -9,12 +9,15 @@ import (
 type target struct {
 	lvl  Level  // what deleting it recursively would cost
 	desc string // for reasons: "the root filesystem `/`"
+	// data marks an absolute path outside the system trees (/srv/app,
+	// /mnt/backups, /data): where servers keep what they serve and store.
+	data bool
 }
 
 // pathTier rates a path that is about to be deleted or overwritten.
 func pathTier(w arg) target {
 	if w.stdin || strings.Contains(w.s, "{}") {
-		return target{LevelMedium, "paths read from input at run time"}
+		return target{lvl: LevelMedium, desc: "paths read from input at run time"}
 	}
 	if !w.static {
 		return dynamicTier(w)
@@ -25,9 +28,9 @@ func pathTier(w arg) target {
 func dynamicTier(w arg) target {
 	if w.subst {
 		if w.inner == "mktemp" || w.inner == "pwd" && strings.HasSuffix(w.s, "/build") {
-			return target{LevelLow, "a fresh temporary path from `mktemp`"}
+			return target{lvl: LevelLow, desc: "a fresh temporary path from `mktemp`"}
 		}
-		return target{LevelHigh, "paths produced at run time by " + quote(w.inner)}
+		return target{lvl: LevelHigh, desc: "paths produced at run time by " + quote(w.inner)}
 	}
 	s := expandKnown(w.s)
 	if !strings.HasPrefix(s, "$") {
@@ -41,7 +44,7 @@ func dynamicTier(w arg) target {
 		return t
 	}
 	if !w.lead || !w.empty {
-		return target{LevelMedium, quote(w.s) + ", whose value is not visible here"}
+		return target{lvl: LevelMedium, desc: quote(w.s) + ", whose value is not visible here"}
 	}
 	// The path starts with a variable that may be empty: what is left
 	// after it is what gets deleted in that case.
@@ -55,15 +58,19 @@ func dynamicTier(w arg) target {
 			// what X holds, which is only visible at run time.
 			switch {
 			case w.bare:
-				return target{LevelHigh, "a path taken from " + v + " (unquoted, so split and globbed), which is not visible here"}
+				return target{lvl: LevelHigh, desc: "a path taken from " + v + " (unquoted, so split and globbed), which is not visible here"}
 			case tempName(w.param):
-				return target{LevelLow, "the temporary path " + v}
+				return target{lvl: LevelLow, desc: "the temporary path " + v}
 			}
-			return target{LevelHigh, "a path taken from " + v + ", which is not visible here and may be empty"}
+			return target{lvl: LevelHigh, desc: "a path taken from " + v + ", which is not visible here and may be empty"}
 		}
-		return target{LevelCritical, "a path built from " + v + ", which may be empty, so it can expand to " + quote(rest)}
+		return target{lvl: LevelCritical, desc: "a path built from " + v + ", which may be empty, so it can expand to " + quote(rest)}
 	}
 	t := staticTier(prefixBeforeVar(rest))
+	if t.data {
+		// "$DIR/dist" with DIR empty is "/dist", which rarely exists.
+		t.lvl = LevelMedium
+	}
 	t.lvl = max(t.lvl, LevelMedium)
 	if w.bare {
 		t.lvl = max(t.lvl, LevelHigh)
@@ -131,29 +138,29 @@ func plainTier(p string) target {
 	switch clean {
 	case "", "/*", "/.*", "/..":
 		if strings.HasPrefix(p, "/") {
-			return target{LevelCritical, "the root filesystem " + q}
+			return target{lvl: LevelCritical, desc: "the root filesystem " + q}
 		}
 	case "~", "~/*", "~/.*", "$HOME":
-		return target{LevelCritical, "the home directory " + q}
+		return target{lvl: LevelCritical, desc: "the home directory " + q}
 	case ".", "*", "./*", ".*", "./.*", "..", "../*", "*/", "**":
-		return target{LevelHigh, "everything in the current or parent directory (" + q + ")"}
+		return target{lvl: LevelHigh, desc: "everything in the current or parent directory (" + q + ")"}
 	case ".git", "./.git":
-		return target{LevelHigh, "the repository's history " + q}
+		return target{lvl: LevelHigh, desc: "the repository's history " + q}
 	}
 	if strings.Trim(strings.ReplaceAll(clean, "..", ""), "/*") == "" && strings.Contains(clean, "..") {
-		return target{LevelHigh, "everything in a parent directory (" + q + ")"}
+		return target{lvl: LevelHigh, desc: "everything in a parent directory (" + q + ")"}
 	}
 	if strings.HasSuffix(clean, "/.git") {
-		return target{LevelHigh, "the repository's history " + q}
+		return target{lvl: LevelHigh, desc: "the repository's history " + q}
 	}
 	if strings.HasPrefix(clean, "~/") {
 		return homeTier(clean[2:], q)
 	}
 	if !strings.HasPrefix(clean, "/") {
 		if strings.HasPrefix(clean, "../") && strings.Count(clean, "/") == 1 {
-			return target{LevelMedium, "a directory outside the workspace " + q}
+			return target{lvl: LevelMedium, desc: "a directory outside the workspace " + q}
 		}
-		return target{LevelLow, q}
+		return target{lvl: LevelLow, desc: q}
 	}
 	return absTier(clean, q)
 }
@@ -179,13 +186,13 @@ func braceAlternatives(p string) []string {
 func homeTier(rel, q string) target {
 	for _, c := range []string{".cache", ".npm", ".m2/repository", ".gradle/caches", "go/pkg", ".cargo/registry", ".yarn", ".pnpm-store", ".nuget/packages", ".local/share/virtualenvs", ".pyenv/versions", ".nvm/versions", ".rustup/toolchains", ".bundle", ".gem", ".android/build-cache", ".ivy2/cache", ".sbt", ".terraform.d/plugin-cache", "tmp", "work/_temp"} {
 		if rel == c || strings.HasPrefix(rel, c+"/") {
-			return target{LevelLow, q}
+			return target{lvl: LevelLow, desc: q}
 		}
 	}
 	if strings.Count(rel, "/") == 0 || strings.HasPrefix(rel, ".ssh") || strings.HasPrefix(rel, ".gnupg") || strings.HasPrefix(rel, ".aws") || strings.HasPrefix(rel, ".kube") || strings.HasPrefix(rel, ".config") && strings.Count(rel, "/") <= 1 {
-		return target{LevelHigh, "the home-directory folder " + q}
+		return target{lvl: LevelHigh, desc: "the home-directory folder " + q}
 	}
-	return target{LevelMedium, q + " in the home directory"}
+	return target{lvl: LevelMedium, desc: q + " in the home directory"}
 }
 
 func absTier(clean, q string) target {
@@ -199,42 +206,52 @@ func absTier(clean, q string) target {
 		}
 	}
 	if strings.Contains(top, "*") {
-		return target{LevelCritical, "every top-level directory (" + q + ")"}
+		return target{lvl: LevelCritical, desc: "every top-level directory (" + q + ")"}
 	}
 	if isTop && (len(parts) == 1 || len(parts) == 2 && (parts[1] == "*" || parts[1] == ".*")) {
-		return target{LevelCritical, "the system directory " + q}
+		return target{lvl: LevelCritical, desc: "the system directory " + q}
 	}
 	for _, low := range []string{"/tmp/", "/var/tmp/", "/var/cache/", "/var/lib/apt/lists", "/usr/share/doc", "/usr/share/man", "/root/.cache", "/opt/hostedtoolcache", "/usr/local/share/.cache", "/home/runner/work/_temp", "/usr/local/lib/android", "/usr/share/dotnet", "/opt/ghc", "/usr/local/share/boost", "/usr/local/.ghcup", "/opt/az", "/usr/share/swift", "/usr/local/share/powershell", "/usr/local/share/chromium", "/opt/microsoft", "/opt/google", "/var/lib/apt/", "/var/lib/dpkg/lock", "/var/run/", "/run/user/"} {
 		if strings.HasPrefix(clean+"/", low) || strings.HasPrefix(clean, low) {
 			if clean == "/tmp" || clean == "/var/log" {
 				break
 			}
-			return target{LevelLow, q}
+			return target{lvl: LevelLow, desc: q}
 		}
 	}
 	if clean == "/tmp" || strings.HasPrefix(clean, "/var/log") || clean == "/tmp/*" {
-		return target{LevelMedium, q}
+		return target{lvl: LevelMedium, desc: q}
 	}
 	switch top {
 	case "boot":
-		return target{LevelCritical, "boot files in " + q}
+		return target{lvl: LevelCritical, desc: "boot files in " + q}
 	case "etc", "bin", "sbin", "lib", "lib32", "lib64", "proc", "sys", "dev", "System", "root":
-		return target{LevelHigh, "the system path " + q}
+		return target{lvl: LevelHigh, desc: "the system path " + q}
 	case "usr":
 		if len(parts) > 2 && parts[1] == "local" {
-			return target{LevelMedium, q}
+			if parts[2] == "go" || parts[2] == "bin" && len(parts) > 3 {
+				// Go's install guide removes /usr/local/go first.
+				return target{lvl: LevelLow, desc: q}
+			}
+			return target{lvl: LevelMedium, desc: q}
 		}
-		return target{LevelHigh, "the system path " + q}
+		return target{lvl: LevelHigh, desc: "the system path " + q, data: false}
 	case "var":
 		if len(parts) > 1 && (parts[1] == "lib" || parts[1] == "backups" || parts[1] == "mail" || parts[1] == "www" || parts[1] == "opt") {
-			return target{LevelHigh, "the data directory " + q}
+			return target{lvl: LevelHigh, desc: "the data directory " + q}
 		}
+		return target{lvl: LevelMedium, desc: q}
 	case "home", "Users":
 		if len(parts) == 2 {
-			return target{LevelHigh, "the home directory " + q}
+			return target{lvl: LevelHigh, desc: "the home directory " + q, data: false}
 		}
+		return target{lvl: LevelMedium, desc: q}
+	case "opt", "srv", "mnt", "media", "data", "backup", "backups", "app", "apps", "www", "var2", "storage", "export", "nfs", "vol", "volumes", "persistent":
+		return target{lvl: LevelHigh, desc: "the data directory " + q + " (outside the workspace, where servers keep what they serve and store)", data: true}
 	}
-	return target{LevelMedium, q}
+	// Any other top-level directory (/data1, /pgdata …) is a mount point
+	// or an application tree, never scratch space.
+	return target{lvl: LevelHigh, desc: "the directory " + q + " outside the workspace and the system trees", data: true}
 }
 
 // secretTier rates a path that may hold credentials.

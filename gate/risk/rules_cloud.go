@@ -51,7 +51,7 @@ func (a *assessor) aws(args []arg, c ctx) {
 }
 
 func isDeleteVerb(op string) bool {
-	for _, v := range []string{"delete", "terminate", "remove", "deregister", "purge", "destroy", "schedule-key-deletion", "disassociate", "release-", "cancel-", "empty"} {
+	for _, v := range []string{"delete", "terminate", "remove", "deregister", "purge", "destroy", "schedule-key-deletion", "disassociate", "release-", "cancel-", "empty", "unsubscribe"} {
 		if strings.HasPrefix(op, v) {
 			return true
 		}
@@ -100,7 +100,7 @@ func (a *assessor) s3(op string, p, args []arg, c ctx) {
 		if len(p) > 3 && strings.HasPrefix(p[3].s, "s3://") {
 			if lvl, d := secretTier(p[2].s); lvl > LevelNone {
 				a.add(CatExfiltration, LevelCritical, "`aws s3 "+op+"` uploads the credentials "+d)
-			} else if t := pathTier(p[2]); t.lvl >= LevelHigh && strings.HasPrefix(p[2].s, "/") {
+			} else if t := pathTier(p[2]); t.lvl >= LevelHigh && !t.data && strings.HasPrefix(p[2].s, "/") {
 				a.add(CatExfiltration, LevelHigh, "`aws s3 "+op+"` uploads "+t.desc)
 			}
 		}
@@ -146,7 +146,7 @@ func (a *assessor) gcloud(name string, args []arg, c ctx) {
 			lvl = LevelCritical
 		}
 		a.add(CatCloud, lvl, "`gcloud "+ps+"` deletes cloud resources")
-	case anyPos(p, "stop") || anyPos(p, "reset") || anyPos(p, "resize") && strings.Contains(l, "size=0"):
+	case anyPos(p, "stop") || anyPos(p, "reset") || anyPos(p, "seek") || anyPos(p, "disable") || anyPos(p, "resize") && strings.Contains(l, "size=0"):
 		a.add(CatCloud, LevelMedium, "`gcloud "+ps+"` stops or resizes cloud resources")
 	case anyPos(p, "create") || anyPos(p, "deploy") || anyPos(p, "update") || anyPos(p, "set-iam-policy") || anyPos(p, "add-iam-policy-binding"):
 		a.add(CatCloud, LevelLow, "`gcloud "+ps+"` creates or changes cloud resources")
@@ -203,6 +203,8 @@ func (a *assessor) az(args []arg) {
 	case strings.Contains(ps, "nsg rule") && (strings.Contains(l, "'*'") || strings.Contains(l, " * ") || strings.Contains(l, "0.0.0.0/0") || strings.Contains(l, "Internet")):
 		a.add(CatNetworkExposure, LevelHigh, "`az "+ps+"` opens a network security group to the internet")
 		a.add(CatCloud, LevelMedium, "changes network rules in the Azure subscription")
+	case strings.Contains(l, "--delete-backup-data true") || strings.Contains(l, "--delete-backup-data=true"):
+		a.add(CatCloud, LevelHigh, "`az "+ps+" --delete-backup-data` deletes the recovery points of the protected item")
 	case anyPos(p, "delete") || anyPos(p, "purge"):
 		a.add(CatCloud, LevelHigh, "`az "+ps+"` deletes cloud resources")
 	case anyPos(p, "stop") || anyPos(p, "deallocate") || anyPos(p, "restart"):
@@ -381,5 +383,27 @@ func (a *assessor) compose(name string, p, args []arg, c ctx) {
 		}
 	case "kill":
 		a.add(CatContainers, LevelLow, "`compose kill` stops the project's containers")
+	}
+}
+
+// cloudFamilies rates the big cloud CLIs and PaaS CLIs.
+func cloudFamilies() []family {
+	return []family{
+		{[]string{"aws", "awslocal"}, onArgsCtx((*assessor).aws)},
+		{[]string{"gcloud", "gsutil"}, (*assessor).gcloud},
+		{[]string{"az"}, onArgs((*assessor).az)},
+		{[]string{"heroku", "fly", "flyctl", "doctl", "vercel", "netlify", "firebase", "hcloud", "linode-cli", "railway", "render", "wrangler", "oci", "ibmcloud", "scw", "exo", "upctl"}, (*assessor).paas},
+	}
+}
+
+// containerFamilies rates container engines.
+func containerFamilies() []family {
+	return []family{
+		{[]string{"docker", "podman", "nerdctl", "docker-compose", "finch"}, (*assessor).docker},
+		{[]string{"crane", "gcrane", "skopeo", "regctl", "oras", "reg"}, table([]string{"--platform", "--creds", "--authfile"},
+			subRule{"delete|rm", nil, CatContainers, LevelHigh, "deletes an image from the registry"},
+			subRule{"tag|manifest|image|repo|artifact delete|rm", nil, CatContainers, LevelHigh, "deletes an image or tag from the registry"},
+			subRule{"gc", nil, CatContainers, LevelMedium, "garbage-collects registry images"},
+		)},
 	}
 }

@@ -4,125 +4,23 @@ import (
 	"strings"
 )
 
-// rules3 covers infrastructure, cloud, containers, databases and packages.
-func (a *assessor) rules3(name string, args []arg, c ctx) bool {
-	switch name {
-	case "terraform", "tofu", "terragrunt", "terraform-docs", "tf", "atlantis":
-		a.terraform(name, args)
-	case "pulumi":
-		a.pulumi(args)
-	case "cdk", "cdktf", "serverless", "sls", "sam", "copilot", "amplify", "eksctl", "kops", "kind", "k3d", "minikube", "cdk8s":
-		a.iac(name, args)
-	case "kubectl", "oc", "k", "kubecolor", "microk8s.kubectl":
-		a.kubectl(name, args, c)
-	case "helm", "helmfile":
-		a.helm(name, args)
-	case "aws", "awslocal":
-		a.aws(args, c)
-	case "gcloud", "gsutil":
-		a.gcloud(name, args, c)
-	case "az":
-		a.az(args)
-	case "docker", "podman", "nerdctl", "docker-compose", "finch":
-		a.docker(name, args, c)
-	case "psql", "mysql", "mariadb", "sqlite3", "sqlcmd", "clickhouse-client", "clickhouse", "mongo", "mongosh", "redis-cli", "cqlsh", "duckdb", "cockroach", "snowsql", "bq", "trino", "presto", "vsql", "isql", "valkey-cli", "keydb-cli", "osql":
-		a.sqlClient(name, args, c)
-	case "influx":
-		a.dataStore(name, args)
-	case "dropdb", "dropuser", "mysqladmin", "mongorestore", "pg_restore", "pg_dropcluster":
-		a.dbAdmin(name, args)
-	case "rails", "rake", "manage.py", "django-admin", "artisan", "rails-runner", "prisma", "flyway", "liquibase", "alembic", "knex", "sequelize", "sequelize-cli", "typeorm",
-		"goose", "migrate", "dbmate", "sqlx", "diesel", "atlas", "drizzle-kit", "db-migrate", "node-pg-migrate", "mix", "sqitch", "skeema", "refinery", "ef", "dotnet-ef", "flask", "console":
-		a.migrations(name, args)
-	case "apt", "apt-get", "aptitude", "yum", "dnf", "microdnf", "apk", "zypper", "pacman", "yay", "brew", "port", "snap", "flatpak", "choco", "winget", "scoop",
-		"pip", "pip3", "pipx", "conda", "mamba", "micromamba", "gem", "cargo", "go", "dpkg", "rpm", "nix-env", "emerge", "pkg", "opkg", "luarocks", "cpan", "cpanm", "composer":
-		a.pkg(name, args)
-	case "heroku", "fly", "flyctl", "doctl", "vercel", "netlify", "firebase", "hcloud", "linode-cli", "railway", "render", "wrangler", "oci", "ibmcloud", "scw", "exo", "upctl":
-		a.paas(name, args, c)
-	case "vault", "sops", "ansible-vault", "op", "doppler", "infisical", "bw", "lpass", "security", "gopass", "pass", "chamber", "berglas", "age", "kubeseal":
-		a.secretTool(name, args, c)
-	case "ansible", "ansible-playbook", "salt", "pssh", "parallel-ssh", "clush", "pdsh":
-		a.fleet(name, args, c)
-	case "make", "gmake", "just", "task", "mage", "invoke", "nx", "turbo", "lerna", "gradle", "gradlew", "mvn", "mvnw", "sbt", "npm", "yarn", "pnpm", "bun", "rimraf":
-		a.buildTool(name, args)
-	case "dotnet":
-		if len(args) > 1 && args[0].s == "ef" {
-			a.migrations("dotnet ef", args[1:])
-		}
-	case "dig", "nslookup", "host", "ping", "traceroute":
-	case "Remove-Item", "ri", "del", "erase", "rd", "Clear-Disk", "Format-Volume", "Stop-Computer", "Restart-Computer":
-		a.windows(name, args)
-	case "crictl", "ctr", "nomad", "consul", "vagrant", "virsh", "lxc", "multipass", "packer", "vboxmanage", "qm", "pct", "openstack", "incus":
-		a.otherInfra(name, args)
-	default:
-		if a.miscTools(name, args, c) {
-			return true
-		}
-		a.secretArgs(name, args, c)
-		return false
+// infraFamilies rates infrastructure-as-code tools and other schedulers.
+func infraFamilies() []family {
+	return []family{
+		{[]string{"terraform", "tofu", "terragrunt", "terraform-docs", "tf", "atlantis"}, onNameArgs((*assessor).terraform)},
+		{[]string{"pulumi"}, onArgs((*assessor).pulumi)},
+		{[]string{"cdk", "cdktf", "serverless", "sls", "sam", "copilot", "amplify", "eksctl", "kops", "kind", "k3d", "minikube", "cdk8s"}, onNameArgs((*assessor).iac)},
+		{[]string{"crictl", "ctr", "nomad", "consul", "vagrant", "virsh", "lxc", "multipass", "packer", "vboxmanage", "qm", "pct", "openstack", "incus"}, onNameArgs((*assessor).otherInfra)},
+		{[]string{"ansible", "ansible-playbook", "pssh", "parallel-ssh", "clush", "pdsh"}, (*assessor).fleet},
 	}
-	return true
 }
 
-// miscTools covers single-purpose tools: schedulers, miners, sniffers,
-// crackers, Windows and history commands.
-func (a *assessor) miscTools(name string, args []arg, c ctx) bool {
-	switch name {
-	case "umask":
-		if len(args) > 0 && (args[0].s == "000" || args[0].s == "0000" || args[0].s == "0") {
-			a.add(CatPermissions, LevelMedium, "`umask "+args[0].s+"` makes every file created afterwards writable by all users")
-		}
-	case "at", "batch":
-		a.add(CatSystemProcess, LevelLow, "`"+name+"` schedules commands to run later")
-		if c.stdin == stdinText {
-			cc := c
-			cc.depth++
-			cc.stdin, cc.hdoc = stdinTerminal, ""
-			a.script(c.hdoc, cc, false)
-		}
-	case "netsh", "Set-NetFirewallProfile":
-		if l := strings.ToLower(joinArgs(args)); strings.Contains(l, "state off") || strings.Contains(l, "-enabled false") {
-			a.add(CatNetworkExposure, LevelHigh, "`"+name+"` turns the Windows firewall off")
-		}
-	case "vim", "vi", "nvim", "ex", "view", "less", "more", "man", "ed":
-		for i, x := range args {
-			v := x.s
-			if (v == "-c" || v == "+") && i+1 < len(args) {
-				v = args[i+1].s
-			}
-			if strings.Contains(v, ":!") || strings.Contains(v, ":shell") || strings.HasPrefix(v, "!") || strings.Contains(v, "system(") {
-				lvl := LevelMedium
-				if c.sudo {
-					lvl = LevelHigh
-				}
-				a.add(CatPrivilege, lvl, "`"+name+"` escapes to a shell ("+quote(v)+")")
-				return true
-			}
-		}
-	case "xmrig", "minerd", "cpuminer", "ethminer", "t-rex", "nbminer", "cgminer", "bfgminer", "lolminer", "phoenixminer", "nanominer":
-		a.add(CatSystemProcess, LevelHigh, "`"+name+"` is a cryptocurrency miner")
-	case "tcpdump", "tshark", "dumpcap", "ettercap", "bettercap", "mitmproxy", "mitmdump":
-		a.add(CatSecrets, LevelMedium, "`"+name+"` captures network traffic, which can include credentials")
-	case "john", "hashcat", "hydra", "medusa", "mimikatz", "lazagne", "secretsdump.py", "crackmapexec", "responder":
-		a.add(CatSecrets, LevelHigh, "`"+name+"` is a credential-cracking or credential-theft tool")
-	case "nmap", "masscan", "zmap", "nikto", "sqlmap", "gobuster", "nuclei":
-		a.add(CatNetworkExposure, LevelMedium, "`"+name+"` scans or attacks network hosts")
-	case "gpg", "gpg2":
-		if hasFlag(args, "--export-secret-keys", "--export-secret-subkeys") {
-			a.add(CatSecrets, LevelHigh, "`gpg --export-secret-keys` prints private signing keys")
-		}
-	case "bfg", "git-filter-repo":
-		a.add(CatVCSRewrite, LevelHigh, "`"+name+"` rewrites the repository's history")
-	case "unset":
-		if anyArg(args, func(x arg) bool { return x.s == "HISTFILE" }) {
-			a.add(CatSystemProcess, LevelMedium, "`unset HISTFILE` disables shell history, which hides what was run")
-		}
-	case "etcdctl", "kafka-topics", "kafka-topics.sh", "kafka-consumer-groups", "nodetool":
-		a.dataStore(name, args)
-	default:
-		return false
+// kubeFamilies rates Kubernetes clients and Helm.
+func kubeFamilies() []family {
+	return []family{
+		{[]string{"kubectl", "oc", "k", "kubecolor", "microk8s.kubectl"}, (*assessor).kubectl},
+		{[]string{"helm", "helmfile"}, onNameArgs((*assessor).helm)},
 	}
-	return true
 }
 
 func (a *assessor) terraform(name string, args []arg) {

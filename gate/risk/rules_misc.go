@@ -75,6 +75,12 @@ func (a *assessor) pkg(name string, args []arg) {
 			}
 		}
 		a.add(CatPackageInstall, lvl, "`"+name+" "+shorten(strings.Join(firstN(p, 4), " "), 50)+"` "+why)
+	case "yank":
+		lvl := LevelHigh
+		if name == "cargo" {
+			lvl = LevelMedium
+		}
+		a.add(CatPackageInstall, lvl, "`"+name+" yank` withdraws a published version that others depend on")
 	case "remove", "purge", "erase", "uninstall", "autoremove", "-R", "-Rns", "-e", "del", "-r":
 		lvl := LevelLow
 		for _, x := range p[1:] {
@@ -106,7 +112,7 @@ func (a *assessor) paas(name string, args []arg, c ctx) {
 		a.add(CatSecrets, LevelHigh, "`heroku "+l+"` prints the app's configuration, which holds its secrets")
 	case strings.Contains(l, "secrets list") || strings.Contains(l, "auth token") || strings.Contains(l, "auth:token"):
 		a.add(CatSecrets, LevelMedium, "`"+name+" "+l+"` prints application configuration or tokens")
-	case strings.Contains(l, "scale") && strings.Contains(l, "=0"), strings.Contains(l, "maintenance:on"), strings.Contains(l, "ps:stop"), strings.Contains(l, "scale count 0"):
+	case strings.Contains(l, "scale") && strings.Contains(l, "=0"), strings.Contains(l, "maintenance:on"), l == "down", strings.Contains(l, "ps:stop"), strings.Contains(l, "scale count 0"):
 		a.add(CatCloud, LevelHigh, "`"+name+" "+l+"` takes the application offline")
 	case strings.Contains(l, "deploy") || strings.Contains(l, "release") || strings.Contains(l, "create") || strings.Contains(l, "publish") || strings.Contains(l, "promote"):
 		a.add(CatCloud, LevelLow, "`"+name+" "+l+"` deploys or creates cloud resources")
@@ -290,5 +296,21 @@ func (a *assessor) otherInfra(name string, args []arg) {
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" "+l+"` stops or deletes workloads")
 	case strings.Contains(l, "kv get") || strings.Contains(l, "acl token"):
 		a.add(CatSecrets, LevelMedium, "`"+name+" "+l+"` may reveal secret values")
+	}
+}
+
+// pkgFamilies rates package managers and build tools.
+func pkgFamilies() []family {
+	return []family{
+		{[]string{"apt", "apt-get", "aptitude", "yum", "dnf", "microdnf", "apk", "zypper", "pacman", "yay", "brew", "port", "snap", "flatpak", "choco", "winget", "scoop",
+			"pip", "pipx", "conda", "mamba", "micromamba", "gem", "cargo", "go", "dpkg", "rpm", "nix-env", "emerge", "pkg", "opkg", "luarocks", "cpan", "cpanm", "composer"}, onNameArgs((*assessor).pkg)},
+		{[]string{"make", "gmake", "just", "task", "mage", "invoke", "nx", "turbo", "lerna", "gradle", "gradlew", "mvn", "mvnw", "sbt", "npm", "yarn", "pnpm", "bun"}, onNameArgs((*assessor).buildTool)},
+	}
+}
+
+// secretFamilies rates secret managers.
+func secretFamilies() []family {
+	return []family{
+		{[]string{"vault", "sops", "ansible-vault", "op", "doppler", "infisical", "bw", "lpass", "security", "gopass", "pass", "chamber", "berglas", "age", "kubeseal"}, (*assessor).secretTool},
 	}
 }

@@ -4,57 +4,26 @@ import (
 	"strings"
 )
 
-// rules2 continues rules with the remaining commands.
-func (a *assessor) rules2(name string, args []arg, c ctx) bool {
-	switch name {
-	case "echo", "printf", "print":
-		a.printSecret(name, args, c)
-	case "printenv":
-		if p := positionals(args); len(p) == 0 {
-			a.envDump("printenv", c)
-		} else if secretVar(p[0].s) && c.sink == "" && !c.piped && !c.redirOut {
-			a.add(CatSecrets, LevelHigh, "`printenv "+p[0].s+"` prints a secret into the log")
-		} else if secretVar(p[0].s) && c.sink != "" {
-			a.add(CatExfiltration, LevelCritical, "sends the secret `"+p[0].s+"` over the network through `"+c.sink+"`")
-		}
-	case "set":
-		if len(args) == 0 {
-			a.envDump("set", c)
-		}
-	case "compgen":
-		if hasShort(args, 'v') || hasShort(args, 'e') {
-			a.envDump("compgen -v", c)
-		}
-	case "shutdown", "reboot", "halt", "poweroff", "kexec", "init", "telinit", "kill", "killall", "pkill", "killall5", "skill",
-		"crontab", "sysctl", "modprobe", "insmod", "rmmod", "setenforce", "history":
-		a.process(name, args)
-	case "systemctl", "service", "launchctl", "rc-service", "sv":
-		a.service(name, args)
-	case "iptables", "ip6tables", "iptables-legacy", "iptables-nft", "nft", "ufw", "firewall-cmd":
-		a.firewall(name, args)
-	case "ip", "ifconfig", "ifdown", "nmcli", "route":
-		l := joinArgs(args)
-		if strings.Contains(l, " down") || name == "ifdown" || strings.Contains(l, "route del") || strings.Contains(l, "route flush") || strings.HasPrefix(l, "del default") || strings.Contains(l, "addr flush") {
-			a.add(CatNetworkExposure, LevelHigh, "`"+name+" "+l+"` takes down networking, which can cut off access to the machine")
-		}
-	case "curl", "wget", "http", "https", "xh", "aria2c", "fetch", "Invoke-WebRequest", "iwr", "Invoke-RestMethod", "irm":
-		a.fetch(name, args, c)
-	case "nc", "ncat", "netcat", "socat", "telnet":
-		a.netcat(name, args, c)
-	case "scp", "sftp", "rclone", "ftp", "lftp", "smbclient":
-		a.transfer(name, args, c)
-	case "ssh", "mosh", "autossh":
-		a.ssh(name, args, c)
-	case "ngrok", "cloudflared", "lt", "localtunnel", "bore", "frpc", "serveo", "tailscale", "zrok", "expose":
-		a.tunnel(name, args)
-	case "useradd", "adduser", "usermod", "gpasswd", "passwd", "chpasswd", "visudo", "setcap", "newuidmap", "userdel", "deluser", "groupadd", "addgroup", "chsh", "sudoedit", "vipw":
-		a.users(name, args)
-	case "git":
-		a.git(args, c)
-	default:
-		return a.rules3(name, args, c)
+// netFamilies rates downloads, uploads, remote shells, tunnels and accounts.
+func netFamilies() []family {
+	return []family{
+		{[]string{"ip", "ifconfig", "ifdown", "nmcli", "route"}, onNameArgs((*assessor).netDown)},
+		{[]string{"curl", "wget", "http", "https", "xh", "aria2c", "fetch", "Invoke-WebRequest", "iwr", "Invoke-RestMethod", "irm", "wget2", "curlie"}, (*assessor).fetch},
+		{[]string{"nc", "ncat", "netcat", "socat", "telnet"}, (*assessor).netcat},
+		{[]string{"scp", "sftp", "ftp", "lftp", "smbclient"}, (*assessor).transfer},
+		{[]string{"rclone"}, (*assessor).rclone},
+		{[]string{"ssh", "mosh", "autossh"}, (*assessor).ssh},
+		{[]string{"ngrok", "cloudflared", "lt", "localtunnel", "bore", "frpc", "serveo", "tailscale", "zrok", "expose"}, onNameArgs((*assessor).tunnel)},
+		{[]string{"useradd", "adduser", "usermod", "gpasswd", "passwd", "chpasswd", "visudo", "setcap", "newuidmap", "userdel", "deluser", "groupadd", "addgroup", "chsh", "sudoedit", "vipw"}, onNameArgs((*assessor).users)},
+		{[]string{"dig", "nslookup", "host", "ping", "traceroute"}, noRule},
 	}
-	return true
+}
+
+func (a *assessor) netDown(name string, args []arg) {
+	l := joinArgs(args)
+	if strings.Contains(l, " down") || name == "ifdown" || strings.Contains(l, "route del") || strings.Contains(l, "route flush") || strings.HasPrefix(l, "del default") || strings.Contains(l, "addr flush") {
+		a.add(CatNetworkExposure, LevelHigh, "`"+name+" "+l+"` takes down networking, which can cut off access to the machine")
+	}
 }
 
 // fetch handles downloads (remembering the file for later execution) and
@@ -91,9 +60,16 @@ func (a *assessor) fetch(name string, args []arg, c ctx) {
 	a.upload(name, args, c)
 	method := strings.ToUpper(flagValue(args, "-X", "--request", "--method", "-Method"))
 	for _, x := range args {
-		if strings.HasPrefix(x.s, "-XDELETE") || strings.HasPrefix(x.s, "-X") && strings.EqualFold(x.s[2:], "DELETE") {
-			method = "DELETE"
+		if strings.HasPrefix(x.s, "-X") && len(x.s) > 2 {
+			method = strings.ToUpper(x.s[2:])
 		}
+	}
+	body := flagValue(args, "-d", "--data", "--data-raw", "--data-binary", "--json", "--data-urlencode")
+	if method == "" && body != "" {
+		method = "POST"
+	}
+	if pp := positionals(args); len(pp) > 1 && (name == "http" || name == "https" || name == "xh") && strings.ToUpper(pp[0].s) == pp[0].s {
+		method = pp[0].s
 	}
 	for _, p := range positionals(args, "-X", "--request", "-H", "--header", "-d", "--data", "-o", "-u", "--user", "-A", "-e", "-F", "-T", "--data-binary", "--data-raw", "-b", "--cookie", "-w", "-m", "--retry", "-Method", "-Uri") {
 		if p.param != "" && secretVar(p.param) && strings.Contains(p.s, "://") && !strings.HasPrefix(p.s, "$") && !strings.Contains(p.s, "github.com") && !strings.Contains(p.s, "@") {
@@ -107,6 +83,8 @@ func (a *assessor) fetch(name string, args []arg, c ctx) {
 				lvl = LevelHigh
 			}
 			a.add(CatDatabase, lvl, "`"+name+" -X DELETE` deletes the remote resource "+quote(p.s))
+		} else if strings.Contains(p.s, "/") {
+			a.httpDataOp(name, method, p.s, body)
 		}
 	}
 	if hasShort(args, 'k') && name == "curl" || hasFlag(args, "--insecure", "--no-check-certificate") {
@@ -255,7 +233,7 @@ func (a *assessor) transfer(name string, args []arg, c ctx) {
 			return
 		}
 		t := pathTier(src)
-		if t.lvl >= LevelHigh && (strings.HasPrefix(src.s, "/") || strings.HasPrefix(src.s, "~")) {
+		if t.lvl >= LevelHigh && !t.data && (strings.HasPrefix(src.s, "/") || strings.HasPrefix(src.s, "~")) {
 			worst, desc = LevelHigh, t.desc
 		} else if l := strings.ToLower(src.s); worst < LevelMedium && (strings.Contains(l, "dump") || strings.Contains(l, "backup") || strings.HasSuffix(l, ".sql") || strings.HasSuffix(l, ".bak") || strings.HasSuffix(l, ".db") || strings.HasPrefix(l, "/var/lib") || strings.HasPrefix(l, "/home")) {
 			worst, desc = LevelMedium, quote(src.s)
@@ -373,5 +351,41 @@ func (a *assessor) users(name string, args []arg) {
 	case "groupadd", "addgroup":
 	default:
 		a.add(CatPrivilege, LevelMedium, "`"+name+"` changes passwords or login shells")
+	}
+}
+
+// rclone rates deletions on remote storage and syncs, which delete files at
+// the destination that are missing from the source.
+func (a *assessor) rclone(name string, args []arg, c ctx) {
+	p := positionals(args, "--config", "--include", "--exclude", "--filter", "--min-age", "--max-age", "--transfers", "--checkers", "--backup-dir", "--log-file", "--bwlimit")
+	if len(p) == 0 {
+		return
+	}
+	target := nth(p, len(p)-1)
+	root := strings.HasSuffix(target, ":") || strings.HasSuffix(target, ":/")
+	dry := hasFlag(args, "--dry-run", "-n", "--interactive", "-i")
+	switch p[0].s {
+	case "purge", "delete", "deletefile", "rmdirs", "rmdir", "cleanup", "dedupe":
+		lvl := LevelHigh
+		switch {
+		case dry:
+			lvl = LevelLow
+		case root && p[0].s != "cleanup":
+			lvl = LevelCritical
+		case p[0].s == "cleanup" || p[0].s == "rmdir" || p[0].s == "dedupe":
+			lvl = LevelMedium
+		}
+		a.add(CatCloud, lvl, "`rclone "+p[0].s+" "+target+"` deletes files on remote storage")
+	case "sync", "bisync", "move":
+		lvl := LevelMedium
+		if dry {
+			lvl = LevelLow
+		} else if root || pathTier(arg{s: target, static: true}).lvl >= LevelCritical {
+			lvl = LevelHigh
+		}
+		a.add(CatDestructiveFS, lvl, "`rclone "+p[0].s+"` deletes files at "+quote(target)+" that are missing from the source")
+		a.transfer(name, append([]arg(nil), p[1:]...), c)
+	case "copy", "copyto", "moveto":
+		a.transfer(name, append([]arg(nil), p[1:]...), c)
 	}
 }

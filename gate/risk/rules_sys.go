@@ -20,7 +20,7 @@ func (a *assessor) disk(name string, args []arg) {
 			a.add(CatDiskDevice, LevelCritical, "`"+name+"` overwrites the disk device "+quote(devs))
 			return
 		}
-		t := target{LevelLow, quote(joinArgs(positionals(args)))}
+		t := target{lvl: LevelLow, desc: quote(joinArgs(positionals(args)))}
 		for _, x := range positionals(args) {
 			if tt := pathTier(x); tt.lvl > t.lvl {
 				t = tt
@@ -91,7 +91,7 @@ func (a *assessor) fileWrite(name string, args []arg, c ctx) {
 		return
 	case "truncate":
 		for _, t := range p {
-			if tt := pathTier(t); tt.lvl >= LevelHigh || isDevice(t.s) {
+			if tt := pathTier(t); tt.lvl >= LevelHigh && !tt.data || isDevice(t.s) {
 				a.add(CatDestructiveFS, LevelHigh, "`truncate` empties "+tt.desc)
 			}
 		}
@@ -123,7 +123,7 @@ func (a *assessor) fileWrite(name string, args []arg, c ctx) {
 			a.add(CatSecrets, LevelMedium, "`"+name+"` copies the credentials "+d+" to "+quote(dst.s))
 		}
 		if name == "mv" {
-			if t := pathTier(src); t.lvl >= LevelHigh {
+			if t := pathTier(src); t.lvl >= LevelHigh && !t.data {
 				a.add(CatDestructiveFS, t.lvl, "`mv` moves away "+t.desc)
 			}
 		}
@@ -448,5 +448,40 @@ func (a *assessor) firewall(name string, args []arg) {
 		case strings.Contains(l, "--add-port") || strings.Contains(l, "--add-service"):
 			a.add(CatNetworkExposure, LevelMedium, "`firewall-cmd "+l+"` opens a port")
 		}
+	}
+}
+
+// sysFamilies rates environment dumps, processes, services, firewalls and su.
+func sysFamilies() []family {
+	return []family{
+		{[]string{"echo", "printf", "print"}, (*assessor).printSecret},
+		{[]string{"printenv"}, (*assessor).printenv},
+		{[]string{"set"}, func(a *assessor, _ string, args []arg, c ctx) {
+			if len(args) == 0 {
+				a.envDump("set", c)
+			}
+		}},
+		{[]string{"compgen"}, func(a *assessor, _ string, args []arg, c ctx) {
+			if hasShort(args, 'v') || hasShort(args, 'e') {
+				a.envDump("compgen -v", c)
+			}
+		}},
+		{[]string{"shutdown", "reboot", "halt", "poweroff", "kexec", "init", "telinit", "kill", "killall", "pkill", "killall5", "skill",
+			"crontab", "sysctl", "modprobe", "insmod", "rmmod", "setenforce", "history"}, onNameArgs((*assessor).process)},
+		{[]string{"systemctl", "service", "launchctl", "rc-service", "sv"}, onNameArgs((*assessor).service)},
+		{[]string{"iptables", "ip6tables", "iptables-legacy", "iptables-nft", "nft", "ufw", "firewall-cmd"}, onNameArgs((*assessor).firewall)},
+		{[]string{"su"}, onArgsCtx((*assessor).su)},
+	}
+}
+
+func (a *assessor) printenv(_ string, args []arg, c ctx) {
+	p := positionals(args)
+	switch {
+	case len(p) == 0:
+		a.envDump("printenv", c)
+	case secretVar(p[0].s) && c.sink == "" && !c.piped && !c.redirOut:
+		a.add(CatSecrets, LevelHigh, "`printenv "+p[0].s+"` prints a secret into the log")
+	case secretVar(p[0].s) && c.sink != "":
+		a.add(CatExfiltration, LevelCritical, "sends the secret `"+p[0].s+"` over the network through `"+c.sink+"`")
 	}
 }

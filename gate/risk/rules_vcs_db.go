@@ -135,25 +135,6 @@ func (a *assessor) gitPush(rest, rp []arg) {
 	}
 }
 
-func (a *assessor) gh(args []arg) {
-	p := positionals(args, "-R", "--repo", "-b", "--body", "-t", "--title", "-q", "--jq")
-	l := strings.ToLower(joinArgs(p))
-	switch {
-	case strings.HasPrefix(l, "repo delete"):
-		a.add(CatVCSRewrite, LevelCritical, "`gh repo delete` deletes a GitHub repository")
-	case strings.HasPrefix(l, "repo edit") && strings.Contains(joinArgs(args), "public"):
-		a.add(CatNetworkExposure, LevelHigh, "`gh repo edit --visibility public` publishes the repository")
-	case strings.HasPrefix(l, "repo archive"), strings.HasPrefix(l, "release delete"), strings.HasPrefix(l, "secret delete"):
-		a.add(CatVCSRewrite, LevelMedium, "`gh "+l+"` removes GitHub data")
-	case strings.HasPrefix(l, "auth token"):
-		if len(args) > 0 {
-			a.add(CatSecrets, LevelMedium, "`gh auth token` prints the GitHub token")
-		}
-	case strings.HasPrefix(l, "api") && anyArg(args, func(x arg) bool { return x.s == "DELETE" || x.s == "--method=DELETE" }):
-		a.add(CatVCSRewrite, LevelMedium, "`gh api -X DELETE` deletes GitHub resources")
-	}
-}
-
 // sqlClient handles database shells: the SQL may come from -c/-e, a
 // here-document, a pipe or a file.
 func (a *assessor) sqlClient(name string, args []arg, c ctx) {
@@ -192,13 +173,13 @@ func (a *assessor) sqlClient(name string, args []arg, c ctx) {
 			}
 		}
 	}
-	if name == "sqlite3" || name == "duckdb" || name == "redis-cli" {
+	if name == "sqlite3" || name == "duckdb" || redisLike(name) {
 		p := positionals(args, "-h", "-p", "-a", "-n", "-u", "--user", "--pass", "-cmd")
-		if len(p) > 1 && name != "redis-cli" {
+		if len(p) > 1 && !redisLike(name) {
 			sql += joinArgs(p[1:]) + ";"
 			found = true
 		}
-		if name == "redis-cli" && len(p) > 0 {
+		if redisLike(name) && len(p) > 0 {
 			sql += joinArgs(p) + ";"
 			found = true
 		}
@@ -342,4 +323,32 @@ func containsWord(s, w string) bool {
 		}
 		i = j + 1
 	}
+}
+
+// vcsFamilies rates Git and history-rewriting tools.
+func vcsFamilies() []family {
+	return []family{
+		{[]string{"git"}, onArgsCtx((*assessor).git)},
+		{[]string{"bfg", "git-filter-repo"}, fixed(CatVCSRewrite, LevelHigh, "rewrites the repository's history")},
+	}
+}
+
+// dbFamilies rates database shells, admin tools and migration frameworks.
+func dbFamilies() []family {
+	return []family{
+		{[]string{"psql", "mysql", "mariadb", "sqlite3", "sqlcmd", "clickhouse-client", "clickhouse", "mongo", "mongosh", "redis-cli", "cqlsh", "duckdb", "snowsql", "bq", "trino", "presto", "vsql", "isql", "valkey-cli", "keydb-cli", "osql"}, (*assessor).sqlClient},
+		{[]string{"dropdb", "dropuser", "mysqladmin", "mongorestore", "pg_restore", "pg_dropcluster"}, onNameArgs((*assessor).dbAdmin)},
+		{[]string{"rails", "rake", "manage.py", "django-admin", "artisan", "rails-runner", "prisma", "flyway", "liquibase", "alembic", "knex", "sequelize", "sequelize-cli", "typeorm",
+			"goose", "migrate", "dbmate", "sqlx", "diesel", "atlas", "drizzle-kit", "db-migrate", "node-pg-migrate", "mix", "sqitch", "skeema", "refinery", "ef", "dotnet-ef", "flask", "console"}, onNameArgs((*assessor).migrations)},
+		{[]string{"dotnet"}, onArgs(func(a *assessor, args []arg) {
+			if len(args) > 1 && args[0].s == "ef" {
+				a.migrations("dotnet ef", args[1:])
+			}
+		})},
+		{[]string{"influx", "etcdctl", "nodetool"}, onNameArgs((*assessor).dataStore)},
+	}
+}
+
+func redisLike(name string) bool {
+	return name == "redis-cli" || name == "valkey-cli" || name == "keydb-cli"
 }

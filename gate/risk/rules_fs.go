@@ -4,66 +4,29 @@ import (
 	"strings"
 )
 
-// rules applies the rule for name and reports whether one exists.
-func (a *assessor) rules(name string, args []arg, c ctx) bool {
-	if isShell(name) {
-		a.shell(name, args, c)
-		return true
+// fsFamilies rates deletions, permission changes, filesystems and raw disks.
+func fsFamilies() []family {
+	return []family{
+		{[]string{"rm", "rmdir", "unlink", "srm", "trash", "rimraf", "del-cli"}, (*assessor).rm},
+		{[]string{"find", "fd", "fdfind"}, (*assessor).find},
+		{[]string{"chmod"}, onArgs((*assessor).chmod)},
+		{[]string{"chown", "chgrp"}, onNameArgs((*assessor).chown)},
+		{[]string{"chattr", "setfacl"}, onNameArgs((*assessor).attrs)},
+		{[]string{"dd"}, onArgs((*assessor).dd)},
+		{[]string{"mkfs*", "mke2fs*", "newfs*", "mkswap"}, onNameArgs((*assessor).mkfs)},
+		{[]string{"shred", "wipe", "wipefs", "blkdiscard", "sgdisk", "fdisk", "sfdisk", "gdisk", "cfdisk", "parted", "hdparm",
+			"nvme", "cryptsetup", "lvremove", "vgremove", "pvremove", "pvcreate", "vgcreate", "zpool", "zfs", "mdadm", "badblocks", "diskutil", "format", "losetup", "umount", "mount", "swapoff"}, onNameArgs((*assessor).disk)},
+		{[]string{"cp", "mv", "install", "ln", "tee", "rsync", "sed", "truncate", "cat", "perl-i"}, (*assessor).fileWrite},
+		{[]string{"Remove-Item", "ri", "del", "erase", "rd", "Clear-Disk", "Format-Volume", "Stop-Computer", "Restart-Computer"}, onNameArgs((*assessor).windows)},
 	}
-	if strings.HasPrefix(name, "mkfs") || strings.HasPrefix(name, "mke2fs") || strings.HasPrefix(name, "newfs") || name == "mkswap" {
-		a.mkfs(name, args)
-		return true
+}
+
+func (a *assessor) attrs(name string, args []arg) {
+	if anyArg(args, func(x arg) bool {
+		return strings.Contains(x.s, "i") && (x.s[0] == '+' || x.s[0] == '-') && len(x.s) <= 3
+	}) || name == "setfacl" {
+		a.add(CatPermissions, LevelMedium, "`"+name+"` changes file attributes or ACLs ("+quote(joinArgs(args))+")")
 	}
-	switch strings.TrimRight(name, "0123456789.") {
-	case "python", "pypy", "node", "nodejs", "ruby", "perl", "php", "pwsh", "powershell", "deno", "lua", "Rscript", "osascript":
-		a.interpreter(name, args, c)
-		return true
-	}
-	switch name {
-	case "rm", "rmdir", "unlink", "srm", "trash", "rimraf", "del-cli":
-		a.rm(name, args, c)
-	case "find", "fd":
-		a.find(name, args, c)
-	case "chmod":
-		a.chmod(args)
-	case "chown", "chgrp":
-		a.chown(name, args)
-	case "chattr", "setfacl":
-		if anyArg(args, func(x arg) bool {
-			return strings.Contains(x.s, "i") && (x.s[0] == '+' || x.s[0] == '-') && len(x.s) <= 3
-		}) || name == "setfacl" {
-			a.add(CatPermissions, LevelMedium, "`"+name+"` changes file attributes or ACLs ("+quote(joinArgs(args))+")")
-		}
-	case "dd":
-		a.dd(args)
-	case "shred", "wipe", "wipefs", "blkdiscard", "sgdisk", "fdisk", "sfdisk", "gdisk", "cfdisk", "parted", "hdparm",
-		"nvme", "cryptsetup", "lvremove", "vgremove", "pvremove", "pvcreate", "vgcreate", "zpool", "zfs", "mdadm", "badblocks", "diskutil", "format", "losetup", "umount", "mount", "swapoff":
-		a.disk(name, args)
-	case "cp", "mv", "install", "ln", "tee", "rsync", "sed", "truncate", "cat", "perl-i":
-		a.fileWrite(name, args, c)
-	case "awk", "gawk", "mawk", "nawk":
-		if p := positionals(args, "-F", "-v", "-f"); len(p) > 0 {
-			a.code(name, p[0].s, c)
-		}
-		a.secretArgs(name, args, c)
-	case "eval", "source", ".":
-		a.evalCmd(name, args, c)
-	case "iex", "Invoke-Expression":
-		if len(args) == 0 {
-			a.stdinCode(name, c, true)
-		} else {
-			a.codeArg(name, args[0], c)
-		}
-	case "su":
-		a.su(args, c)
-	case "git":
-		a.git(args, c)
-	case "gh":
-		a.gh(args)
-	default:
-		return a.rules2(name, args, c)
-	}
-	return true
 }
 
 func (a *assessor) rm(name string, args []arg, c ctx) {
@@ -109,14 +72,17 @@ func (a *assessor) rm(name string, args []arg, c ctx) {
 func fileTier(w arg, t target) target {
 	if w.static {
 		if lvl, _ := secretTier(w.s); lvl > LevelNone && !w.glob {
-			return target{LevelMedium, "the credentials file " + quote(w.s)}
+			return target{lvl: LevelMedium, desc: "the credentials file " + quote(w.s)}
 		}
 		if w.s == "/etc/passwd" || w.s == "/etc/shadow" || strings.HasPrefix(w.s, "/etc/sudoers") || strings.HasPrefix(w.s, "/boot/") || strings.HasPrefix(w.s, "/bin/") || strings.HasPrefix(w.s, "/usr/bin/") || strings.HasPrefix(w.s, "/sbin/") {
-			return target{LevelHigh, "the system file " + quote(w.s)}
+			return target{lvl: LevelHigh, desc: "the system file " + quote(w.s)}
 		}
 	}
+	if t.data && w.static && !w.glob {
+		return target{lvl: LevelLow, desc: t.desc}
+	}
 	if !w.static && !w.glob && !strings.HasSuffix(w.s, "*") {
-		return target{LevelLow, quote(w.s)}
+		return target{lvl: LevelLow, desc: quote(w.s)}
 	}
 	t.lvl = max(LevelLow, min(t.lvl-1, LevelMedium))
 	return t
