@@ -29,6 +29,18 @@ type GitHub interface {
 	UpdateIssueComment(ctx context.Context, repo string, id int64, body string) error
 	CreateCommitComment(ctx context.Context, repo, sha, body string) (id int64, htmlURL string, err error)
 	UpdateCommitComment(ctx context.Context, repo string, id int64, body string) error
+
+	// Job-level gates (deployment.go).
+
+	// WorkflowRun returns the facts of a workflow run of repo.
+	WorkflowRun(ctx context.Context, repo string, runID int64) (WorkflowRun, error)
+	// FileSHA returns the blob SHA of a file at ref (a commit SHA), or
+	// ErrGitHubNotFound when the file is not there.
+	FileSHA(ctx context.Context, repo, path, ref string) (string, error)
+	// ReviewDeployment answers the App's custom deployment protection rule
+	// for environment in a run: state "approved" or "rejected", or "" to
+	// only leave comment on the waiting deployment.
+	ReviewDeployment(ctx context.Context, repo string, runID int64, environment, state, comment string) error
 }
 
 // CheckRun is the part of a GitHub check run the App writes.

@@ -20,7 +20,7 @@ type route struct {
 }
 
 func (s *Server) apiRoutes() []route {
-	return []route{
+	return append([]route{
 		{"GET", "/app", "/app", authJWT, s.getApp},
 		{"POST", "/app/installations/{installation_id}/access_tokens", "/app/installations/{installation_id}/access_tokens", authJWT, s.createToken},
 		{"GET", "/repos/{owner}/{repo}/installation", "/repos/{owner}/{repo}/installation", authJWT, s.repoInstallation},
@@ -35,7 +35,7 @@ func (s *Server) apiRoutes() []route {
 		{"PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}", "/repos/{owner}/{repo}/issues/comments/{comment_id}", authToken, s.updateIssueComment},
 		{"POST", "/repos/{owner}/{repo}/commits/{commit_sha}/comments", "/repos/{owner}/{repo}/commits/{commit_sha}/comments", authToken, s.createCommitComment},
 		{"PATCH", "/repos/{owner}/{repo}/comments/{comment_id}", "/repos/{owner}/{repo}/comments/{comment_id}", authToken, s.updateCommitComment},
-	}
+	}, s.actionsRoutes()...) // actions.go
 }
 
 // Routes lists the templated paths the stand-in serves (for validators

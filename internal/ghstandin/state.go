@@ -21,6 +21,7 @@ type state struct {
 	checkRuns      map[int64]*CheckRun
 	issueComments  map[int64]*Comment
 	commitComments map[int64]*Comment
+	actions        *actionsState // workflow runs and deployment reviews (actions.go), made on first use
 }
 
 func newState() state {

@@ -1,0 +1,51 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// The fake's job-level gate calls. Runs and files at commits live in the
+// fake's file table under keys no real path has ("\x01run\x00…",
+// "path@ref"), so fakes_test.go needs no new fields.
+
+func (f *fakeGitHub) setRun(repo string, run WorkflowRun) {
+	b, _ := json.Marshal(run)
+	f.setFile(repo, fmt.Sprintf("\x01run\x00%d", run.ID), string(b))
+}
+
+func (f *fakeGitHub) setFileAt(repo, ref, path, content string) {
+	f.setFile(repo, path+"@"+ref, content)
+}
+
+func (f *fakeGitHub) WorkflowRun(_ context.Context, repo string, runID int64) (WorkflowRun, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("workflow_run")
+	raw, ok := f.files[repo+"\x00"+fmt.Sprintf("\x01run\x00%d", runID)]
+	if !ok {
+		return WorkflowRun{}, fmt.Errorf("run %d: %w", runID, ErrGitHubNotFound)
+	}
+	var run WorkflowRun
+	err := json.Unmarshal([]byte(raw), &run)
+	return run, err
+}
+
+func (f *fakeGitHub) FileSHA(_ context.Context, repo, path, ref string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("file_sha")
+	c, ok := f.files[repo+"\x00"+path+"@"+ref]
+	if !ok {
+		return "", fmt.Errorf("%s@%s: %w", path, ref, ErrGitHubNotFound)
+	}
+	return fmt.Sprintf("blob-%x", len(c)) + fmt.Sprint(hashString(c)), nil
+}
+
+func (f *fakeGitHub) ReviewDeployment(_ context.Context, repo string, runID int64, environment, state, comment string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("review_deployment:" + state)
+	return nil
+}
