@@ -49,6 +49,7 @@ func (s *Server) checkRun(r *gate.Request, note string) CheckRun {
 	case gate.StatusCancelled:
 		cr.Conclusion = "cancelled"
 	}
+	decorateDeployment(&cr, r) // job-level gates (deployment_render.go)
 	return cr
 }
 
@@ -85,7 +86,7 @@ func (s *Server) announce(ctx context.Context, r *gate.Request) bool {
 		return false
 	}
 	r.CheckRunID, r.CheckRunURL = id, url
-	body := render.Comment(s.renderGate(r, ""))
+	body := s.commentBody(r)
 	if r.PRNumber > 0 {
 		r.CommentID, r.CommentURL, err = s.gh.CreateIssueComment(ctx, r.Repo, r.PRNumber, body)
 		s.countGitHub("create_issue_comment", err)
@@ -142,7 +143,7 @@ func (s *Server) refreshOnGitHub(ctx context.Context, r *gate.Request, note stri
 	if !comment || r.CommentID == 0 {
 		return
 	}
-	body := render.Comment(s.renderGate(r, ""))
+	body := s.commentBody(r)
 	var err error
 	if r.PRNumber > 0 {
 		err = s.gh.UpdateIssueComment(ctx, r.Repo, r.CommentID, body)

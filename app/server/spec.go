@@ -17,6 +17,9 @@ type spec struct {
 	Require *policy.Requirement `json:"require,omitempty"`
 	Learn   *policy.Learn       `json:"learn,omitempty"`
 	Owners  []string            `json:"owners,omitempty"`
+	// Deployment is what a job-level gate found about the run's workflow
+	// files (deployment_workflow.go); nil for steps.
+	Deployment *deploymentInfo `json:"deployment,omitempty"`
 }
 
 func (sp *spec) encode() (string, error) {

@@ -29,6 +29,8 @@ func (s *Server) webhookHandlers() map[string]webhookHandler {
 		"issue_comment":  s.onIssueComment,
 		"commit_comment": s.onCommitComment,
 		"installation":   s.onInstallation,
+		// Job-level gates (deployment.go).
+		"deployment_protection_rule": s.onDeploymentProtectionRule,
 	}
 }
 
@@ -60,7 +62,7 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := withLog(r.Context(), log)
-	if delivery != "" && event == "check_run" {
+	if delivery != "" && (event == "check_run" || event == "deployment_protection_rule") {
 		ctx = withLazyDelivery(ctx, delivery) // see delivery.go
 	} else if delivery != "" {
 		first, err := s.store.MarkDelivery(ctx, delivery, s.cfg.DeliveryTTL, s.now())
@@ -117,6 +119,8 @@ func wanted(event string, body []byte) bool {
 		return p.Action == "requested_action"
 	case "issue_comment", "commit_comment":
 		return p.Action == "created"
+	case "deployment_protection_rule":
+		return p.Action == "requested"
 	case "installation":
 		return p.Action == "deleted" || p.Action == "suspend" || p.Action == "unsuspend" || p.Action == "new_permissions_accepted"
 	}
@@ -257,7 +261,7 @@ func validSignature(header string, macs []hash.Hash) bool {
 func metricEvent(e string) string {
 	switch e {
 	case "check_run", "issue_comment", "commit_comment", "installation", "ping",
-		"installation_repositories", "check_suite", "pull_request", "push":
+		"installation_repositories", "check_suite", "pull_request", "push", "deployment_protection_rule":
 		return e
 	}
 	return "other"

@@ -1,0 +1,269 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	neturl "net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/stepgate/stepgate/app/store"
+	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/gate/policy"
+)
+
+// Job-level gates: the App as a GitHub custom deployment protection rule.
+// A job that targets an environment where the App is enabled waits on
+// GitHub's side (no runner, no environment secrets) while GitHub sends
+// deployment_protection_rule (action requested). The App decides it with
+// the policy's `deployments:` rules; a rule that requires approval opens a
+// request of Source "deployment" that lives exactly like a step's (check
+// run, comment, votes with the same re-checks, expiry, freeze, audit,
+// remember), and its final status is answered to GitHub (deployment_answer.go).
+
+// deploymentEvent is the part of the deployment_protection_rule payload the
+// App reads. Everything in it is GitHub's word (the payload is signed).
+type deploymentEvent struct {
+	Action      string `json:"action"`
+	Environment string `json:"environment"`
+	Event       string `json:"event"`
+	CallbackURL string `json:"deployment_callback_url"`
+	Deployment  *struct {
+		ID  int64  `json:"id"`
+		SHA string `json:"sha"`
+		Ref string `json:"ref"`
+	} `json:"deployment"`
+	PullRequests []struct {
+		Number int    `json:"number"`
+		User   ghUser `json:"user"`
+	} `json:"pull_requests"`
+	Repository struct {
+		ghRepo
+		DefaultBranch string `json:"default_branch"`
+		HTMLURL       string `json:"html_url"`
+	} `json:"repository"`
+	Installation ghInstallation `json:"installation"`
+	Sender       ghUser         `json:"sender"`
+}
+
+// callbackRE is the path of a deployment_callback_url (optionally below
+// GitHub Enterprise Server's /api/v3).
+var callbackRE = regexp.MustCompile(`^(?:/api/v3)?/repos/([^/]+)/([^/]+)/actions/runs/([0-9]{1,19})/deployment_protection_rule$`)
+
+// callbackRun returns the run id the callback URL names, if it names a run
+// of repo. The URL itself is never called: the review goes through the
+// configured GitHub API, so the installation token goes nowhere else.
+func callbackRun(raw, repo string) (int64, bool) {
+	u, err := neturl.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		return 0, false
+	}
+	m := callbackRE.FindStringSubmatch(u.EscapedPath())
+	if m == nil || !strings.EqualFold(m[1]+"/"+m[2], repo) {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(m[3], 10, 64)
+	return id, err == nil && id > 0
+}
+
+// onDeploymentProtectionRule handles deployment_protection_rule requested.
+// Its delivery is marked as seen only once it has been processed (like a
+// click), so a delivery that failed here can be redelivered from GitHub.
+func (s *Server) onDeploymentProtectionRule(ctx context.Context, log *slog.Logger, payload []byte) (string, error) {
+	var e deploymentEvent
+	if err := decodePayload(payload, &e); err != nil {
+		return "bad_payload", nil
+	}
+	if e.Action != "requested" {
+		return "ignored", nil
+	}
+	repo := e.Repository.FullName
+	runID, ok := callbackRun(e.CallbackURL, repo)
+	env := strings.TrimSpace(e.Environment)
+	if !ok || env == "" || len(env) > 255 || e.Repository.ID <= 0 {
+		return "bad_payload", nil
+	}
+	run, err := s.gh.WorkflowRun(ctx, repo, runID)
+	s.countGitHub("workflow_run", err)
+	if err != nil {
+		return "", fmt.Errorf("reading the workflow run: %w", err)
+	}
+	key := deploymentKey(e.Repository.ID, runID, run.Attempt, env)
+	reqID := gate.RequestID(key)
+	log = log.With("request_id", reqID, "repo", repo, "run_id", runID, "environment", env)
+	ctx = withLog(ctx, log)
+	if s.recent.has(reqID) {
+		if existing, err := s.store.GetRequest(ctx, reqID); err == nil {
+			return s.repeatedDeployment(ctx, existing)
+		}
+	}
+	req := s.newDeploymentRequest(&e, run, env, key, reqID)
+	if err := s.decideDeployment(ctx, req, &e, run); err != nil {
+		return "", err
+	}
+	stored, created, err := s.createAnnounced(ctx, req)
+	if err != nil {
+		return "", fmt.Errorf("creating the request: %w", err)
+	}
+	s.recent.add(reqID)
+	if !created {
+		return s.repeatedDeployment(ctx, stored)
+	}
+	s.afterCreate(ctx, stored)
+	if stored.Status.Final() {
+		s.answerDeployment(ctx, stored)
+	} else {
+		s.noteDeploymentPending(ctx, stored)
+	}
+	if _, err := s.once(ctx, ""); err != nil {
+		log.WarnContext(ctx, "recording delivery", "err", err)
+	}
+	return "deployment_" + string(stored.Status), nil
+}
+
+// repeatedDeployment answers a deployment_protection_rule whose request
+// exists: a redelivery changes nothing. Another delivery for the same run
+// attempt and environment (a second job deploying there) is answered again
+// with the stored decision, so that job does not wait for nothing.
+func (s *Server) repeatedDeployment(ctx context.Context, r *gate.Request) (string, error) {
+	first, err := s.once(ctx, r.ID)
+	if err != nil || !first {
+		return "duplicate", err
+	}
+	if r.ExpiredAt(s.now()) {
+		r = s.expire(ctx, r) // answers GitHub through finish
+		return "deployment_" + string(r.Status), nil
+	}
+	if r.Status.Final() {
+		s.answerDeployment(ctx, r)
+		return "deployment_answered_again", nil
+	}
+	if r.CheckRunID == 0 {
+		s.openOnGitHub(ctx, r)
+	}
+	return "deployment_pending", nil
+}
+
+// deploymentKey identifies one deployment gate: a run attempt and an
+// environment (GitHub's review covers every job of the attempt waiting on
+// that environment). Environment names ignore case on GitHub.
+func deploymentKey(repoID, runID int64, attempt int, env string) string {
+	return strings.Join([]string{"deployment", strconv.FormatInt(repoID, 10), strconv.FormatInt(runID, 10),
+		strconv.Itoa(attempt), strings.ToLower(env)}, "\x1f")
+}
+
+func (s *Server) newDeploymentRequest(e *deploymentEvent, run WorkflowRun, env, key, reqID string) *gate.Request {
+	pr := 0
+	if len(run.PullRequests) > 0 {
+		pr = run.PullRequests[0]
+	} else if len(e.PullRequests) > 0 {
+		pr = e.PullRequests[0].Number
+	}
+	workflow := workflowPath(run.Path, e.Repository.FullName)
+	display := fmt.Sprintf("deploy to environment %q\nworkflow: %s\nrun: %d (attempt %d), event %s", env, workflow, run.ID, run.Attempt, run.Event)
+	sum := sha256.Sum256([]byte(key))
+	return &gate.Request{
+		ID: reqID, IdempotencyKey: key, Source: gate.SourceDeployment,
+		Repo: e.Repository.FullName, RepoID: e.Repository.ID, InstallationID: e.Installation.ID,
+		RunID: run.ID, RunAttempt: run.Attempt, Workflow: workflow,
+		Step: "deployment to " + env, Actor: run.Actor, Ref: deploymentBranch(run, e.Repository.FullName, pr),
+		EventName: run.Event, HeadSHA: run.HeadSHA, PRNumber: pr, Environment: env,
+		Command: display, CommandSHA256: hex.EncodeToString(sum[:]),
+		CreatedAt: s.now().UTC(), Status: gate.StatusPending,
+	}
+}
+
+// deploymentBranch is the branch the `branch` key matches. A branch name
+// is only trusted when the run's head is a branch of this repository and
+// the run is not a pull request's: a PR (from a fork above all) may call
+// its branch "main", so pull request runs match as refs/pull/N/merge, like
+// their OIDC token's ref, and runs of another repository's head as nothing.
+func deploymentBranch(run WorkflowRun, repo string, pr int) string {
+	switch {
+	case strings.HasPrefix(run.Event, "pull_request"):
+		return "refs/pull/" + strconv.Itoa(pr) + "/merge"
+	case run.HeadRepo != "" && !strings.EqualFold(run.HeadRepo, repo):
+		return ""
+	case run.HeadBranch == "":
+		return ""
+	}
+	return "refs/heads/" + run.HeadBranch
+}
+
+// decideDeployment fills the policy outcome: frozen, invalid policy and
+// deny reject at once, allow and a remembered deployment approve at once,
+// anything else stays pending with its requirement.
+func (s *Server) decideDeployment(ctx context.Context, req *gate.Request, e *deploymentEvent, run WorkflowRun) error {
+	now := req.CreatedAt
+	final := func(st gate.Status, rule, reason string) error {
+		req.Status, req.Rule, req.FinalReason, req.DecidedAt, req.ExpiresAt = st, rule, reason, now, now
+		return nil
+	}
+	fr, err := s.store.GetFreeze(ctx, req.Repo)
+	if err != nil {
+		return fmt.Errorf("reading the freeze flag: %w", err)
+	}
+	if fr.Frozen {
+		return final(gate.StatusRejected, "freeze", freezeReason(fr))
+	}
+	pol, err := s.loadPolicy(ctx, req.Repo)
+	if errors.Is(err, errPolicyInvalid) {
+		return final(gate.StatusRejected, "invalid-policy", "policy "+PolicyPath+" is invalid: "+firstLine(err))
+	}
+	if err != nil {
+		return fmt.Errorf("reading the policy: %w", err)
+	}
+	wf, err := s.checkWorkflow(ctx, req.Repo, run, e.Repository.DefaultBranch, e.Repository.HTMLURL)
+	if err != nil {
+		return err
+	}
+	req.RiskLevel, req.RiskScore, req.RiskReasons = wf.risk()
+	req.NormalizedSHA256 = wf.rememberKey(req.Environment, req.Ref)
+	m := pol.EvaluateDeployment(policy.DeploymentFacts{Environment: req.Environment, Branch: req.Ref,
+		Actor: req.Actor, Time: now, WorkflowChanged: wf.Changed})
+	req.Rule, req.SelfApproval = m.Rule, m.SelfApproval
+	sp := &spec{Deployment: wf}
+	if m.Decision == policy.Deny {
+		req.Requirement, _ = sp.encode()
+		return final(gate.StatusRejected, m.Rule, "denied by deployment rule "+m.Rule)
+	}
+	if m.Decision == policy.Allow {
+		req.Requirement, _ = sp.encode()
+		return final(gate.StatusAllowed, m.Rule, "allowed by deployment rule "+m.Rule)
+	}
+	if m.Remember > 0 {
+		hit, err := s.store.LookupRemembered(ctx, req.Repo, req.Environment, req.NormalizedSHA256, now)
+		if err == nil {
+			s.metrics.allowlistHits.Inc()
+			req.Requirement, _ = sp.encode()
+			return final(gate.StatusAllowed, m.Rule, fmt.Sprintf("remembered deployment (%s, by %s)", hit.Source, strings.Join(hit.By, ", ")))
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("looking up remembered deployments: %w", err)
+		}
+	}
+	req.ExpiresAt = now.Add(min(m.Timeout, maxTimeout))
+	req.RememberTTL = int64(m.Remember.Seconds())
+	sp.Require = m.Require
+	if paths := m.Require.CodeownersPaths(); len(paths) > 0 {
+		rs, err := s.loadCodeowners(ctx, req.Repo)
+		if err != nil {
+			return fmt.Errorf("reading CODEOWNERS: %w", err)
+		}
+		for _, p := range paths {
+			sp.Owners = append(sp.Owners, ownersOf(rs, p)...)
+		}
+		sp.Owners = dedupeFold(sp.Owners)
+	}
+	enc, err := sp.encode()
+	if err != nil {
+		return err
+	}
+	req.Requirement = enc
+	return nil
+}

@@ -1,0 +1,462 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stepgate/stepgate/app/ghclient"
+	"github.com/stepgate/stepgate/app/server"
+	"github.com/stepgate/stepgate/app/store"
+	"github.com/stepgate/stepgate/app/store/boltstore"
+	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/ghstandin"
+	"github.com/stepgate/stepgate/internal/ghstandin/standintest"
+	"github.com/stepgate/stepgate/internal/webhookschema"
+)
+
+// Job-level gates end to end: the real GitHub client against the GitHub
+// stand-in (every API call checked against GitHub's OpenAPI description),
+// deployment_protection_rule payloads checked against GitHub's webhook
+// schemas before they are delivered, signed, to the App.
+
+const (
+	deployRepo  = "acme/shop"
+	deployFile  = ".github/workflows/deploy.yml"
+	workflowYML = "name: deploy\non: push\njobs:\n  deploy:\n    environment: production\n    runs-on: ubuntu-latest\n    steps: [ { run: ./deploy.sh } ]\n"
+)
+
+type deployHarness struct {
+	t      *testing.T
+	gs     *ghstandin.Server
+	st     store.Store
+	srv    *server.Server
+	schema *webhookschema.Set
+	hook   string // the App's webhook URL
+	now    atomic.Pointer[time.Time]
+	head   atomic.Int64
+}
+
+func newDeployHarness(t *testing.T, policy string) *deployHarness {
+	t.Helper()
+	h := &deployHarness{t: t, schema: webhookschema.ForTest(t)}
+	h.gs = standintest.New(t, ghstandin.Options{WebhookSecret: testSecret})
+	h.gs.AddRepo(ghstandin.Repo{FullName: deployRepo})
+	h.gs.SetFile(deployRepo, "", deployFile, workflowYML)
+	if policy != "" {
+		h.gs.SetFile(deployRepo, "", server.PolicyPath, policy)
+	}
+	gh, err := ghclient.New(ghclient.Config{AppID: h.gs.AppID(), PrivateKey: h.gs.AppPrivateKeyPEM(), APIURL: h.gs.URL(), FileCacheTTL: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.st, err = boltstore.Open(boltstore.Options{Path: filepath.Join(t.TempDir(), "stepgate.db"), NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.st.Close() })
+	n := time.Now()
+	h.now.Store(&n)
+	h.srv, err = server.New(server.Config{Store: h.st, GitHub: gh, PublicURL: publicURL, WebhookSecrets: []string{testSecret},
+		BotLogin: h.gs.BotLogin(), PollInterval: 20 * time.Millisecond, SweepInterval: time.Hour,
+		Now: func() time.Time { return *h.now.Load() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(h.srv.Handler())
+	t.Cleanup(hs.Close)
+	h.hook = hs.URL + "/webhook"
+	h.gs.SetWebhookTarget(h.hook)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = h.srv.Run(ctx) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return h
+}
+
+func (h *deployHarness) advance(d time.Duration) {
+	n := h.now.Load().Add(d)
+	h.now.Store(&n)
+}
+
+// newRun registers a run of deploy.yml at a fresh head commit holding the
+// default branch's workflow file unless edit changes it.
+func (h *deployHarness) newRun(run ghstandin.WorkflowRun) ghstandin.WorkflowRun {
+	h.t.Helper()
+	run.Repo = deployRepo
+	if run.HeadSHA == "" {
+		run.HeadSHA = fmt.Sprintf("%040x", 0xdead0000+h.head.Add(1))
+	}
+	if run.Actor == "" {
+		run.Actor = "dev"
+	}
+	h.gs.SetFile(deployRepo, run.HeadSHA, deployFile, workflowYML)
+	run.ID = h.gs.AddWorkflowRun(run)
+	return run
+}
+
+// deploy plays GitHub reaching a job of run that targets env: the payload
+// is checked against GitHub's webhook schema, then delivered. delivery ""
+// is a fresh delivery id.
+func (h *deployHarness) deploy(run ghstandin.WorkflowRun, env, delivery string) (int, string) {
+	h.t.Helper()
+	p, err := h.gs.DeploymentProtectionRulePayload(deployRepo, run.ID, env)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.schema.Validate("deployment_protection_rule", "requested", p); err != nil {
+		h.t.Fatalf("the stand-in's payload is not one GitHub could send: %v", err)
+	}
+	body, _ := json.Marshal(p)
+	if delivery == "" {
+		delivery = fmt.Sprintf("dpr-%d-%d", run.ID, time.Now().UnixNano())
+	}
+	resp, err := h.gs.SendRawWebhook(context.Background(), h.hook, "deployment_protection_rule", delivery, body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// reviews returns the review calls answered 204 (state set) for run.
+func (h *deployHarness) reviews(runID int64) []ghstandin.DeploymentReview {
+	var out []ghstandin.DeploymentReview
+	for _, r := range h.gs.DeploymentReviews(deployRepo) {
+		if r.RunID == runID && r.State != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// waitReview waits for the run's review decision to reach GitHub.
+func (h *deployHarness) waitReview(runID int64) ghstandin.DeploymentReview {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if rs := h.reviews(runID); len(rs) > 0 {
+			return rs[0]
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.t.Fatalf("no review of run %d reached GitHub; all reviews: %+v", runID, h.gs.DeploymentReviews(""))
+	return ghstandin.DeploymentReview{}
+}
+
+// pending returns the one pending deployment request of the repository.
+func (h *deployHarness) pending() *gate.Request {
+	h.t.Helper()
+	rs, err := h.st.ListPendingRepo(context.Background(), deployRepo)
+	if err != nil || len(rs) != 1 {
+		h.t.Fatalf("pending requests = %d (%v), want 1", len(rs), err)
+	}
+	return rs[0]
+}
+
+func (h *deployHarness) checkRun(r *gate.Request) ghstandin.CheckRun {
+	h.t.Helper()
+	cr, ok := h.gs.GetCheckRun(r.CheckRunID)
+	if !ok {
+		h.t.Fatalf("request %s has no check run", r.ID)
+	}
+	return cr
+}
+
+func (h *deployHarness) audit() []string {
+	h.t.Helper()
+	evs, err := h.st.ListAudit(context.Background(), deployRepo, time.Time{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.Type)
+	}
+	return out
+}
+
+const deployPolicy = `version: 1
+rules: []
+deployments:
+  - name: staging
+    if: { environment: staging }
+    then: allow
+  - name: no-prod-from-forks
+    if: { environment: production, actor: mallory }
+    then: deny
+  - name: changed-workflow
+    if: { environment: production, workflow_changed: true }
+    require:
+      all_of:
+        - team: acme/sre
+        - codeowners: .github/workflows/
+  - name: prod
+    if: { environment: production, branch: main }
+    require: { team: acme/sre }
+    remember: 12h
+    timeout: 30m
+`
+
+func TestDeploymentAllowAndDeny(t *testing.T) {
+	t.Parallel()
+	h := newDeployHarness(t, deployPolicy)
+	run := h.newRun(ghstandin.WorkflowRun{})
+	if code, body := h.deploy(run, "staging", ""); code != 200 || !strings.Contains(body, "deployment_allowed") {
+		t.Fatalf("staging: %d %s", code, body)
+	}
+	rv := h.waitReview(run.ID)
+	if rv.State != "approved" || rv.Environment != "staging" || rv.Status != 204 || !strings.Contains(rv.Comment, "rule staging") {
+		t.Errorf("staging review = %+v", rv)
+	}
+	bad := h.newRun(ghstandin.WorkflowRun{Actor: "mallory"})
+	if code, body := h.deploy(bad, "production", ""); code != 200 || !strings.Contains(body, "deployment_rejected") {
+		t.Fatalf("mallory: %d %s", code, body)
+	}
+	if rv := h.waitReview(bad.ID); rv.State != "rejected" || !strings.Contains(rv.Comment, "no-prod-from-forks") {
+		t.Errorf("deny review = %+v", rv)
+	}
+	if n := len(h.gs.CheckRuns(deployRepo)); n != 0 {
+		t.Errorf("%d check runs for decisions made at once, want 0", n)
+	}
+	got := strings.Join(h.audit(), ",")
+	for _, want := range []string{"requested,allowed,deployment_answered", "requested,rejected,deployment_answered"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("audit %s lacks %s", got, want)
+		}
+	}
+}
+
+// AllOf across a team and CODEOWNERS on a changed workflow: the stricter
+// rule applies, the run's actor cannot approve, and only both approvals
+// answer GitHub.
+func TestDeploymentChangedWorkflowAllOfCodeowners(t *testing.T) {
+	t.Parallel()
+	h := newDeployHarness(t, deployPolicy)
+	h.gs.SetFile(deployRepo, "", ".github/CODEOWNERS", "/.github/workflows/ @owen\n")
+	h.gs.SetTeamMember("acme", "sre", "sam", "active")
+	h.gs.SetTeamMember("acme", "sre", "dev", "active")
+	for _, u := range []string{"sam", "owen", "dev"} {
+		h.gs.SetPermission(deployRepo, u, "write")
+	}
+	run := h.newRun(ghstandin.WorkflowRun{})
+	// The run's commit drops the gate from the workflow.
+	h.gs.SetFile(deployRepo, run.HeadSHA, deployFile, strings.Replace(workflowYML, "environment: production", "environment: production # no gate", 1))
+	if code, body := h.deploy(run, "production", ""); code != 200 || !strings.Contains(body, "deployment_pending") {
+		t.Fatalf("deploy: %d %s", code, body)
+	}
+	req := h.pending()
+	if req.Rule != "changed-workflow" || req.Source != gate.SourceDeployment || req.RiskLevel != "high" {
+		t.Fatalf("request: rule %s source %s risk %s", req.Rule, req.Source, req.RiskLevel)
+	}
+	cr := h.checkRun(req)
+	if cr.HeadSHA != run.HeadSHA || cr.Conclusion != "action_required" || !strings.Contains(cr.Summary, "/compare/main..."+run.HeadSHA) ||
+		!strings.Contains(cr.Title, "Deployment to production") {
+		t.Fatalf("check run: head %s conclusion %s title %q summary:\n%s", cr.HeadSHA, cr.Conclusion, cr.Title, cr.Summary)
+	}
+	if cs := h.gs.CommitComments(deployRepo, run.HeadSHA); len(cs) != 1 || !strings.Contains(cs[0].Body, "@owen") {
+		t.Fatalf("commit comments = %+v", cs)
+	}
+	// The waiting deployment got a comment saying where to approve.
+	if all := h.gs.DeploymentReviews(deployRepo); len(all) != 1 || all[0].State != "" || !strings.Contains(all[0].Comment, req.ID) {
+		t.Fatalf("reviews after the request = %+v, want one comment naming %s", all, req.ID)
+	}
+	for _, who := range []string{"dev", "sam"} { // dev is the run's actor: does not count
+		if code, err := h.gs.ClickAction(deployRepo, cr.ID, "approve", who); err != nil || code != 200 {
+			t.Fatalf("%s's click: %d %v", who, code, err)
+		}
+	}
+	if r, _ := h.st.GetRequest(context.Background(), req.ID); r.Status != gate.StatusPending || len(r.Votes) != 1 {
+		t.Fatalf("after dev and sam: %s with %d votes, want pending with sam's", r.Status, len(r.Votes))
+	}
+	if len(h.reviews(run.ID)) != 0 {
+		t.Fatal("GitHub was answered before the requirement was met")
+	}
+	if code, err := h.gs.ClickAction(deployRepo, cr.ID, "approve", "owen"); err != nil || code != 200 {
+		t.Fatalf("owen's click: %d %v", code, err)
+	}
+	rv := h.waitReview(run.ID)
+	if rv.State != "approved" || !strings.Contains(rv.Comment, "sam") || !strings.Contains(rv.Comment, "owen") {
+		t.Errorf("review = %+v", rv)
+	}
+	if h.gs.WaitingDeployments(run.ID, "production") != 0 {
+		t.Error("the job still waits on GitHub's side")
+	}
+	if final, _ := h.gs.GetCheckRun(cr.ID); final.Conclusion != "success" {
+		t.Errorf("check run conclusion %s", final.Conclusion)
+	}
+}
+
+// A reusable workflow of the same repository that differs also counts.
+func TestDeploymentReusableWorkflowChanged(t *testing.T) {
+	t.Parallel()
+	h := newDeployHarness(t, deployPolicy)
+	const reusable = ".github/workflows/rollout.yml"
+	h.gs.SetFile(deployRepo, "", reusable, "on: workflow_call\n")
+	run := h.newRun(ghstandin.WorkflowRun{Referenced: []ghstandin.ReferencedWorkflow{
+		{Path: deployRepo + "/" + reusable + "@main", SHA: ""},
+		{Path: "other/lib/.github/workflows/x.yml@v1", SHA: strings.Repeat("c", 40), Ref: "refs/tags/v1"},
+	}})
+	h.gs.SetFile(deployRepo, run.HeadSHA, reusable, "on: workflow_call\n# changed\n")
+	if code, body := h.deploy(run, "production", ""); code != 200 {
+		t.Fatalf("deploy: %d %s", code, body)
+	}
+	req := h.pending()
+	if req.Rule != "changed-workflow" {
+		t.Fatalf("rule %s, want changed-workflow (the reusable workflow differs)", req.Rule)
+	}
+	if s := h.checkRun(req).Summary; !strings.Contains(s, "rollout.yml") || !strings.Contains(s, "other/lib/.github/workflows/x.yml@v1") {
+		t.Errorf("summary does not list the reusable workflows:\n%s", s)
+	}
+}
+
+func TestDeploymentRejectByCommentOnPR(t *testing.T) {
+	t.Parallel()
+	h := newDeployHarness(t, deployPolicy)
+	h.gs.SetTeamMember("acme", "sre", "sam", "active")
+	h.gs.SetPermission(deployRepo, "sam", "write")
+	run := h.newRun(ghstandin.WorkflowRun{Event: "pull_request", HeadBranch: "main", PullRequests: []int{7}})
+	h.gs.AddPullRequest(deployRepo, ghstandin.PullRequest{Number: 7, HeadSHA: run.HeadSHA, HeadRef: "main", Author: "dev"})
+	if code, body := h.deploy(run, "production", ""); code != 200 {
+		t.Fatalf("deploy: %d %s", code, body)
+	}
+	req := h.pending()
+	// A PR's branch named "main" is not the branch main: the prod rule
+	// does not apply, the default requirement does.
+	if req.Rule != "default" || req.PRNumber != 7 || req.Ref != "refs/pull/7/merge" {
+		t.Fatalf("request: rule %s pr %d ref %s", req.Rule, req.PRNumber, req.Ref)
+	}
+	if cs := h.gs.IssueComments(deployRepo, 7); len(cs) != 1 {
+		t.Fatalf("PR comments = %d, want 1", len(cs))
+	}
+	if code, err := h.gs.PostIssueComment(deployRepo, 7, "sam", "/stepgate reject "+req.ID+" not during the sale"); err != nil || code != 200 {
+		t.Fatalf("comment: %d %v", code, err)
+	}
+	rv := h.waitReview(run.ID)
+	if rv.State != "rejected" || !strings.Contains(rv.Comment, "sam") || !strings.Contains(rv.Comment, "not during the sale") {
+		t.Errorf("review = %+v", rv)
+	}
+}
+
+func TestDeploymentExpiresAndFreezeRejects(t *testing.T) {
+	t.Parallel()
+	h := newDeployHarness(t, deployPolicy)
+	h.gs.SetPermission(deployRepo, "ada", "admin")
+	run := h.newRun(ghstandin.WorkflowRun{})
+	h.deploy(run, "production", "")
+	req := h.pending()
+	if req.Rule != "prod" || req.ExpiresAt.Sub(req.CreatedAt) != 30*time.Minute {
+		t.Fatalf("rule %s timeout %s", req.Rule, req.ExpiresAt.Sub(req.CreatedAt))
+	}
+	h.advance(31 * time.Minute)
+	if n := h.srv.SweepOnce(context.Background()); n != 1 {
+		t.Fatalf("swept %d", n)
+	}
+	if rv := h.waitReview(run.ID); rv.State != "rejected" || !strings.Contains(rv.Comment, "expired") {
+		t.Errorf("expiry review = %+v", rv)
+	}
+
+	run2 := h.newRun(ghstandin.WorkflowRun{})
+	h.deploy(run2, "production", "")
+	h.pending()
+	if code, err := h.gs.PostCommitComment(deployRepo, run2.HeadSHA, "ada", "/stepgate freeze incident 42"); err != nil || code != 200 {
+		t.Fatalf("freeze: %d %v", code, err)
+	}
+	if rv := h.waitReview(run2.ID); rv.State != "rejected" || !strings.Contains(rv.Comment, "frozen") {
+		t.Errorf("freeze review = %+v", rv)
+	}
+	run3 := h.newRun(ghstandin.WorkflowRun{})
+	if code, body := h.deploy(run3, "staging", ""); code != 200 || !strings.Contains(body, "deployment_rejected") {
+		t.Fatalf("deploy while frozen: %d %s (even an allow rule must not pass)", code, body)
+	}
+	if rv := h.waitReview(run3.ID); rv.State != "rejected" {
+		t.Errorf("review while frozen = %+v", rv)
+	}
+}
+
+// A redelivered webhook is answered once; another job of the same run
+// reaching the same environment gets the stored decision again; a waiting
+// deployment costs no GitHub call.
+func TestDeploymentRedeliveryAndWaiting(t *testing.T) {
+	t.Parallel()
+	h := newDeployHarness(t, deployPolicy)
+	h.gs.SetTeamMember("acme", "sre", "sam", "active")
+	h.gs.SetPermission(deployRepo, "sam", "write")
+	run := h.newRun(ghstandin.WorkflowRun{})
+	if code, _ := h.deploy(run, "production", "delivery-1"); code != 200 {
+		t.Fatalf("first delivery: %d", code)
+	}
+	code, body := h.deploy(run, "production", "delivery-1")
+	if code != 200 || !strings.Contains(body, "duplicate") {
+		t.Fatalf("redelivery: %d %s", code, body)
+	}
+	req := h.pending()
+	if n := len(h.gs.CheckRuns(deployRepo)); n != 1 {
+		t.Fatalf("check runs = %d, want 1", n)
+	}
+	start := time.Now()
+	time.Sleep(300 * time.Millisecond)
+	h.srv.SweepOnce(context.Background())
+	if n := apiCalls(h.gs.CallsSince(start)); n != 0 {
+		t.Errorf("GitHub calls while the deployment waited = %d, want 0", n)
+	}
+	if code, err := h.gs.ClickAction(deployRepo, req.CheckRunID, "approve", "sam"); err != nil || code != 200 {
+		t.Fatalf("click: %d %v", code, err)
+	}
+	h.waitReview(run.ID)
+	// GitHub redelivers the first delivery (same id): nothing more.
+	if code, body := h.deploy(run, "production", "delivery-1"); code != 200 || !strings.Contains(body, "duplicate") {
+		t.Fatalf("late redelivery: %d %s", code, body)
+	}
+	// A second job of the run reaches production: answered again at once.
+	if code, body := h.deploy(run, "production", "delivery-2"); code != 200 || !strings.Contains(body, "answered_again") {
+		t.Fatalf("second job: %d %s", code, body)
+	}
+	rs := h.reviews(run.ID)
+	if len(rs) != 2 || rs[0].State != "approved" || rs[1].State != "approved" {
+		t.Fatalf("reviews = %+v, want two approvals (one per waiting job)", rs)
+	}
+	for _, r := range h.gs.DeploymentReviews(deployRepo) {
+		if r.Status != 204 {
+			t.Errorf("a review GitHub would refuse: %+v", r)
+		}
+	}
+}
+
+// Approve & remember lets the same environment, branch and workflow pass
+// next time; an edited workflow file needs a fresh approval.
+func TestDeploymentRemember(t *testing.T) {
+	t.Parallel()
+	h := newDeployHarness(t, deployPolicy)
+	h.gs.SetTeamMember("acme", "sre", "sam", "active")
+	h.gs.SetPermission(deployRepo, "sam", "write")
+	run := h.newRun(ghstandin.WorkflowRun{})
+	h.deploy(run, "production", "")
+	req := h.pending()
+	if code, err := h.gs.ClickAction(deployRepo, req.CheckRunID, "remember", "sam"); err != nil || code != 200 {
+		t.Fatalf("click: %d %v", code, err)
+	}
+	if rv := h.waitReview(run.ID); rv.State != "approved" {
+		t.Fatalf("review %+v", rv)
+	}
+	again := h.newRun(ghstandin.WorkflowRun{})
+	if code, body := h.deploy(again, "production", ""); !strings.Contains(body, "deployment_allowed") {
+		t.Fatalf("remembered deployment: %d %s", code, body)
+	}
+	if rv := h.waitReview(again.ID); rv.State != "approved" || !strings.Contains(rv.Comment, "remembered") {
+		t.Errorf("remembered review = %+v", rv)
+	}
+	other := h.newRun(ghstandin.WorkflowRun{HeadBranch: "release"})
+	if _, body := h.deploy(other, "production", ""); strings.Contains(body, "deployment_allowed") {
+		t.Errorf("another branch passed on the remembered approval: %s", body)
+	}
+}
