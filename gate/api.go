@@ -26,7 +26,18 @@ type CreateRequest struct {
 	PullRequest int    `json:"pull_request,omitempty"`
 	// ClientRisk is the runner's own assessment, for display comparisons only.
 	ClientRisk string `json:"client_risk,omitempty"`
+
+	// Source is who asks: SourceStep (default) for the action and
+	// `stepgate run`, SourceAgent for `stepgate hook`. The caller's word:
+	// policy may only be stricter for agents (a step claiming to be an
+	// agent only tightens what applies to it). Agent, AgentSession and
+	// ToolCallID say which agent, session and tool call (agent only).
+	Source       string `json:"source,omitempty"`
+	Agent        string `json:"agent,omitempty"`
+	AgentSession string `json:"agent_session,omitempty"`
+	ToolCallID   string `json:"tool_call_id,omitempty"`
 }
+
 
 // RequestView is what the App returns for a request: on create, and on
 // GET /api/v1/requests/{id}?wait=30s.
@@ -54,6 +65,11 @@ type RequestView struct {
 	CreatedAt        time.Time `json:"created_at"`
 	ExpiresAt        time.Time `json:"expires_at"`
 	DecidedAt        time.Time `json:"decided_at,omitzero"`
+
+	Source       string `json:"source,omitempty"`
+	Agent        string `json:"agent,omitempty"`
+	AgentSession string `json:"agent_session,omitempty"`
+	ToolCallID   string `json:"tool_call_id,omitempty"`
 }
 
 // RiskView is the server's risk assessment of the (redacted) command.

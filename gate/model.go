@@ -159,6 +159,11 @@ type Request struct {
 	// Execution, reported by the gate once.
 	ExitCode   *int  `json:"exit_code,omitempty"`
 	DurationMS int64 `json:"duration_ms,omitempty"`
+
+	// For agents (Source SourceAgent): which agent, session and tool call.
+	Agent        string `json:"agent,omitempty"`
+	AgentSession string `json:"agent_session,omitempty"`
+	ToolCallID   string `json:"tool_call_id,omitempty"`
 }
 
 // ExpiredAt reports whether a pending request has run out of time. The

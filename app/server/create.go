@@ -61,6 +61,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, id *Identi
 		}
 	}
 	req := s.newRequest(id, &body, env, key, reqID)
+	setOrigin(req, &body)
 	if err := s.decide(ctx, req, &body); err != nil {
 		return err
 	}
@@ -150,7 +151,7 @@ func validateCreate(b *gate.CreateRequest) error {
 	if b.Shell == "" {
 		b.Shell = "bash"
 	}
-	return nil
+	return validateOrigin(b)
 }
 
 func (s *Server) newRequest(id *Identity, b *gate.CreateRequest, env, key, reqID string) *gate.Request {
@@ -201,7 +202,7 @@ func (s *Server) decide(ctx context.Context, req *gate.Request, body *gate.Creat
 	}
 	out, err := decide.Evaluate(pol, decide.Input{
 		Command: body.Command, Shell: body.Shell, WorkingDirectory: body.WorkingDirectory,
-		Environment: req.Environment, Branch: req.Ref, Actor: req.Actor, Source: "step",
+		Environment: req.Environment, Branch: req.Ref, Actor: req.Actor, Source: req.Source,
 		Time: now, Approvers: body.Approvers,
 	})
 	if err != nil {
@@ -214,6 +215,12 @@ func (s *Server) decide(ctx context.Context, req *gate.Request, body *gate.Creat
 		return final(gate.StatusRejected, "freeze", freezeReason(fr))
 	case polErr != nil:
 		return final(gate.StatusRejected, "invalid-policy", "policy "+PolicyPath+" is invalid: "+firstLine(polErr))
+	}
+	if why, err := s.overVelocity(ctx, req, pol); err != nil || why != "" {
+		if err != nil {
+			return err
+		}
+		return final(gate.StatusRejected, velocityRule, why)
 	}
 	m := out.Match
 	req.Rule, req.SelfApproval = m.Rule, m.SelfApproval
@@ -268,6 +275,7 @@ func (s *Server) pendingSpec(ctx context.Context, req *gate.Request, body *gate.
 // afterCreate records and announces a new request.
 func (s *Server) afterCreate(ctx context.Context, r *gate.Request) {
 	s.metrics.requests.WithLabelValues(string(r.Status)).Inc()
+	s.countAgent(r)
 	details := map[string]string{"command": r.Command, "risk": r.RiskLevel, "rule": r.Rule,
 		"environment": r.Environment, "command_sha256": r.CommandSHA256, "run_id": fmt.Sprint(r.RunID)}
 	if sp, err := decodeSpec(r); err == nil && sp.Require != nil {

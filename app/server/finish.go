@@ -98,7 +98,7 @@ func (s *Server) forgetLearned(ctx context.Context, r *gate.Request) {
 // audit appends an event; a failure is logged and counted, never fatal to
 // the decision (which the store already holds).
 func (s *Server) audit(ctx context.Context, r *gate.Request, typ, actor, channel string, details map[string]string) {
-	e := gate.AuditEvent{Repo: r.Repo, At: s.now(), Type: typ, RequestID: r.ID, Actor: actor, Channel: channel, Details: details}
+	e := gate.AuditEvent{Repo: r.Repo, At: s.now(), Type: typ, RequestID: r.ID, Actor: actor, Channel: channel, Details: originDetails(r, details)}
 	if _, err := s.store.AppendAudit(ctx, e); err != nil {
 		s.metrics.storeErrors.WithLabelValues("append_audit").Inc()
 		s.logger(ctx).ErrorContext(ctx, "appending audit event", "request_id", r.ID, "type", typ, "err", err)

@@ -19,6 +19,7 @@ type metrics struct {
 	storeErrors   *prometheus.CounterVec // by operation
 	pending       *pendingCount          // requests this replica opened and has not seen decided
 	github        *prometheus.CounterVec // GitHub calls the server made, by op and outcome
+	agentCommands *prometheus.CounterVec // agent (stepgate hook) requests by agent and first status
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -42,12 +43,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "stepgate_store_errors_total", Help: "Store operations that failed (not lost races), by operation.",
 		}, []string{"op"}),
+		agentCommands: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stepgate_agent_commands_total", Help: "Shell commands of AI coding agents (stepgate hook) by agent and first status: allowed ones pass silently, pending ones ask reviewers.",
+		}, []string{"agent", "status"}),
 		pending: &pendingCount{},
 		github: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "stepgate_server_github_calls_total", Help: "GitHub calls made by the server, by operation and outcome.",
 		}, []string{"op", "outcome"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.allowlistHits, m.api, m.latency, m.webhooks, m.storeErrors, m.github,
+	for _, c := range []prometheus.Collector{m.requests, m.allowlistHits, m.api, m.latency, m.webhooks, m.storeErrors, m.github, m.agentCommands,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "stepgate_pending_requests",
 			Help: "Pending requests this replica opened and has not seen decided (with several replicas, sum them; decisions made elsewhere are not subtracted here).",

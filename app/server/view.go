@@ -13,6 +13,7 @@ func (s *Server) view(r *gate.Request) gate.RequestView {
 		Risk: gate.RiskView{Level: r.RiskLevel, Score: r.RiskScore, Reasons: r.RiskReasons},
 		Rule: r.Rule, Reason: r.FinalReason, CheckRunURL: r.CheckRunURL, CommentURL: r.CommentURL,
 		CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt, DecidedAt: r.DecidedAt,
+		Source: r.Source, Agent: r.Agent, AgentSession: r.AgentSession, ToolCallID: r.ToolCallID,
 	}
 	for _, vt := range r.Votes {
 		if vt.Approve {

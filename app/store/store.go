@@ -107,6 +107,14 @@ type Store interface {
 	// (reset=true clears the count after a rejection) and returns the count.
 	CountApproval(ctx context.Context, repo, environment, normalizedSHA256 string, reset bool, ttl time.Duration, now time.Time) (int, error)
 
+	// AgentCommand counts one command of an AI agent session (key) in a
+	// sliding window: if fewer than limit commands were counted in
+	// (now-window, now], it counts this one and returns ok with the count
+	// including it; otherwise it counts nothing and returns the count
+	// found. One item per key, changed with conditional writes, so
+	// replicas sharing a store count together.
+	AgentCommand(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (count int, ok bool, err error)
+
 	// AppendAudit seals e onto the repository's hash chain (assigning Seq,
 	// PrevHash and Hash) and stores it. Safe under concurrent appends.
 	AppendAudit(ctx context.Context, e gate.AuditEvent) (gate.AuditEvent, error)

@@ -17,7 +17,7 @@ const (
 
 var (
 	topFields  = []string{"version", "defaults", "rules", "deployments"}
-	defFields  = []string{"timeout", "self_approval", "learn"}
+	defFields  = []string{"timeout", "self_approval", "learn", "agent"}
 	ruleFields = []string{"name", "description", "if", "then", "require", "remember", "learn", "timeout", "self_approval"}
 	ifFields   = []string{"command", "environment", "branch", "actor", "risk", "outside_hours"}
 	reqFields  = []string{"users", "team", "role", "codeowners", "count", "all_of", "any_of"}
@@ -89,6 +89,9 @@ func (d *decoder) defaults(n *yaml.Node, def *Defaults) {
 	}
 	if v := f["learn"].val; v != nil {
 		def.Learn, _ = d.learn(v, "defaults.learn")
+	}
+	if v := f["agent"].val; v != nil {
+		def.Agent = d.agent(v, "defaults.agent")
 	}
 }
 

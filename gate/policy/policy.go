@@ -48,6 +48,7 @@ type Defaults struct {
 	Timeout      time.Duration
 	SelfApproval bool
 	Learn        *Learn
+	Agent        *AgentDefaults // defaults.agent; nil: no agent limits
 }
 
 // Rule is one entry of the policy's rules list.

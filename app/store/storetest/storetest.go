@@ -40,6 +40,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"MarkDelivery", testMarkDelivery},
 		{"VoteDelivery", testVoteDelivery},
 		{"Freeze", testFreeze},
+		{"AgentCommand", testAgentCommand},
+		{"AgentCommandConcurrent", testAgentCommandConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

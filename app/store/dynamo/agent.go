@@ -1,0 +1,97 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/stepgate/stepgate/app/store"
+)
+
+// agentRateAttempts bounds the optimistic retries of one AgentCommand when
+// other replicas count the same session at the same moment.
+const agentRateAttempts = 10
+
+// AgentCommand counts an agent session's command in a sliding window kept
+// in one item: a consistent read, then a put conditional on the version
+// read (compare-and-swap), retried when another replica won.
+func (s *Store) AgentCommand(ctx context.Context, session string, limit int, window time.Duration, now time.Time) (int, bool, error) {
+	if session == "" || limit < 1 || window <= 0 {
+		return 0, false, fmt.Errorf("agent command: empty key, limit or window: %w", store.ErrInvalid)
+	}
+	k := key("AGENTRATE#"+session, "RATE")
+	for attempt := range agentRateAttempts {
+		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName: aws.String(s.table), Key: k, ConsistentRead: aws.Bool(true),
+			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+		})
+		if err != nil {
+			s.countRead(nil, 1)
+			return 0, false, fail("agent command", err)
+		}
+		s.countRead(out.ConsumedCapacity, 1)
+		stamps, version, err := decodeRate(out.Item)
+		if err != nil {
+			return 0, false, err
+		}
+		stamps, ok := store.SlideWindow(stamps, limit, window, now)
+		if !ok {
+			return len(stamps), false, nil
+		}
+		stamps = append(stamps, now.UnixNano())
+		data, err := json.Marshal(stamps)
+		if err != nil {
+			return 0, false, err
+		}
+		item := key("AGENTRATE#"+session, "RATE")
+		item["stamps"] = &types.AttributeValueMemberS{Value: string(data)}
+		item["v"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(version+1, 10)}
+		item["ttl"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(s.ttlAfter(now.Add(window)), 10)}
+		cond := expression.Name(attrPK).AttributeNotExists()
+		if version > 0 {
+			cond = expression.Name("v").Equal(expression.Value(version))
+		}
+		err = s.put(ctx, "agent command", item, &cond)
+		if err == nil {
+			return len(stamps), true, nil
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			return 0, false, err
+		}
+		// Another replica counted first: read again, after a short pause
+		// that grows so a burst spreads out.
+		t := time.NewTimer(time.Duration(attempt+1) * 5 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return 0, false, fail("agent command", ctx.Err())
+		case <-t.C:
+		}
+	}
+	return 0, false, fmt.Errorf("agent command: %d concurrent writers kept winning: %w", agentRateAttempts, store.ErrUnavailable)
+}
+
+func decodeRate(it map[string]types.AttributeValue) (stamps []int64, version int64, err error) {
+	if it == nil {
+		return nil, 0, nil
+	}
+	if v, ok := it["v"].(*types.AttributeValueMemberN); ok {
+		if version, err = strconv.ParseInt(v.Value, 10, 64); err != nil {
+			return nil, 0, fmt.Errorf("decoding agent command count: %w", err)
+		}
+	}
+	if s, ok := it["stamps"].(*types.AttributeValueMemberS); ok {
+		if err := json.Unmarshal([]byte(s.Value), &stamps); err != nil {
+			return nil, 0, fmt.Errorf("decoding agent command count: %w", err)
+		}
+	}
+	return stamps, version, nil
+}
