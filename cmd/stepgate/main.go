@@ -32,6 +32,7 @@ func commands() map[string]command {
 		"audit": {"export (and verify) the audit trail", runAudit},
 		"store": {"manage the store (create the DynamoDB table)", runStore},
 		"demo":  {"the whole flow on this machine, with a local GitHub stand-in", runDemo},
+		"hook":  {"gate an AI coding agent's shell commands (its pre-tool-use hook)", runHook},
 	}
 }
 
