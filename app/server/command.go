@@ -3,6 +3,10 @@ package server
 import (
 	"regexp"
 	"strings"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/text"
 )
 
 // Comment command verbs.
@@ -27,26 +31,93 @@ var requestIDRE = regexp.MustCompile(`^sg_[a-z2-7]{1,64}$`)
 // maxReason bounds a reason taken from a comment.
 const maxReason = 500
 
-// ParseCommand finds the first line of a comment that is a stepgate
-// command: it must start with "/stepgate" (after leading spaces), so quoted
-// replies ("> /stepgate approve") and prose never count. Lines inside
-// fenced code blocks are skipped.
+// ParseCommand finds the first stepgate command in a comment. The comment
+// is parsed as CommonMark (goldmark), the way GitHub renders it, and a
+// command counts only as text standing alone in a top-level paragraph: the
+// paragraph is one line, plain text (no code span, link, emphasis or inline
+// HTML), starting with "/stepgate" (security invariant 11). Commands in
+// fenced or indented code, block quotes, lists, headings, HTML blocks or
+// HTML comments (invisible once rendered) never count, nor does a command
+// on the same paragraph as prose ("LGTM\n/stepgate approve": put it in its
+// own paragraph).
 func ParseCommand(body string) (Command, bool) {
-	inFence := false
-	for line := range strings.Lines(body) {
-		t := strings.TrimSpace(line)
-		if strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~") {
-			inFence = !inFence
+	if !strings.Contains(body, "/stepgate") {
+		return Command{}, false // most comments: spare the parse
+	}
+	src := []byte(body)
+	doc := goldmark.DefaultParser().Parse(text.NewReader(src))
+	depth := 0 // HTML elements open around this block (<details>, <div hidden>)
+	for n := doc.FirstChild(); n != nil; n = n.NextSibling() {
+		p, ok := n.(*ast.Paragraph)
+		if !ok {
+			if h, ok := n.(*ast.HTMLBlock); ok {
+				depth = htmlDepth(depth, blockText(h, src))
+			}
 			continue
 		}
-		if inFence {
+		for c := p.FirstChild(); c != nil; c = c.NextSibling() {
+			if r, ok := c.(*ast.RawHTML); ok {
+				var b strings.Builder
+				for i := range r.Segments.Len() {
+					seg := r.Segments.At(i)
+					b.Write(seg.Value(src))
+				}
+				depth = htmlDepth(depth, b.String())
+			}
+		}
+		if depth > 0 || p.Lines().Len() != 1 || !plainText(p) {
 			continue
 		}
-		if c, ok := parseLine(t); ok {
+		seg := p.Lines().At(0)
+		if c, ok := parseLine(strings.TrimSpace(string(seg.Value(src)))); ok {
 			return c, true
 		}
 	}
 	return Command{}, false
+}
+
+func blockText(n ast.Node, src []byte) string {
+	var b strings.Builder
+	for i := range n.Lines().Len() {
+		seg := n.Lines().At(i)
+		b.Write(seg.Value(src))
+	}
+	if h, ok := n.(*ast.HTMLBlock); ok && h.HasClosure() {
+		b.Write(h.ClosureLine.Value(src))
+	}
+	return b.String()
+}
+
+var (
+	htmlCommentRE = regexp.MustCompile(`(?s)<!--.*?(?:-->|$)`)
+	htmlTagRE     = regexp.MustCompile(`<(/?)([A-Za-z][A-Za-z0-9-]*)\b[^>]*?(/?)>`)
+	voidElements  = map[string]bool{"area": true, "base": true, "br": true, "col": true, "embed": true, "hr": true, "img": true, "input": true, "link": true, "meta": true, "param": true, "source": true, "track": true, "wbr": true}
+)
+
+// htmlDepth follows how many HTML elements are open after html, so text
+// rendered inside <details> or <div hidden> does not count as a command.
+func htmlDepth(depth int, html string) int {
+	html = htmlCommentRE.ReplaceAllString(html, "")
+	for _, m := range htmlTagRE.FindAllStringSubmatch(html, -1) {
+		switch name := strings.ToLower(m[2]); {
+		case voidElements[name] || m[3] == "/":
+		case m[1] == "/":
+			depth = max(0, depth-1)
+		default:
+			depth++
+		}
+	}
+	return depth
+}
+
+// plainText reports whether a paragraph holds nothing but text.
+func plainText(p *ast.Paragraph) bool {
+	for c := p.FirstChild(); c != nil; c = c.NextSibling() {
+		if _, ok := c.(*ast.Text); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func parseLine(t string) (Command, bool) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/stepgate/stepgate/app/render"
 	"github.com/stepgate/stepgate/app/store"
@@ -18,6 +19,8 @@ type commentCtx struct {
 	sender  ghUser
 	at      where
 	channel string
+	id      int64     // the comment's id
+	written time.Time // when GitHub says the comment was created
 }
 
 // onCommand runs a comment command. Bots (the App's own replies included)
@@ -25,6 +28,9 @@ type commentCtx struct {
 func (s *Server) onCommand(ctx context.Context, log *slog.Logger, cmd Command, c commentCtx) (string, error) {
 	if s.isBot(c.sender) {
 		return "ignored_bot", nil
+	}
+	if first, err := s.commentOnce(ctx, c); err != nil || !first {
+		return "duplicate_comment", err
 	}
 	switch cmd.Verb {
 	case verbFreeze, verbUnfreeze:
@@ -41,8 +47,49 @@ func (s *Server) onCommand(ctx context.Context, log *slog.Logger, cmd Command, c
 		}
 	}
 	b := ballot{repoID: c.repo.ID, voter: c.sender, approve: cmd.Verb == verbApprove,
-		remember: cmd.Remember, channel: c.channel, comment: cmd.Reason, at: c.at}
+		remember: cmd.Remember, channel: c.channel, comment: cmd.Reason, at: c.at, written: c.written}
 	return s.castVote(ctx, log, id, b)
+}
+
+// commentOnce reports whether this is the first time the App sees the
+// comment: a comment counts once by its id (security invariant 11), so the
+// same signed body delivered again under a new delivery id changes nothing.
+// The mark shares the delivery records (and their retention, which outlasts
+// any request's timeout).
+func (s *Server) commentOnce(ctx context.Context, c commentCtx) (bool, error) {
+	if c.id == 0 {
+		return false, nil // GitHub always sends one; a body without is not a comment
+	}
+	key := fmt.Sprintf("comment:%s:%d:%d", c.channel, c.repo.ID, c.id)
+	first, err := s.store.MarkDelivery(ctx, key, s.cfg.DeliveryTTL, s.now())
+	if err != nil {
+		s.metrics.storeErrors.WithLabelValues("mark_delivery").Inc()
+		return false, err
+	}
+	return first, nil
+}
+
+// commentMisplaced answers a comment vote that may not count for req: one
+// written before the request was made (a replayed or old approval), or one
+// on another pull request or commit than the request's own.
+func (s *Server) commentMisplaced(ctx context.Context, req *gate.Request, b ballot) (string, bool, error) {
+	var outcome, msg string
+	switch {
+	case b.at.pr != 0 && b.at.pr != req.PRNumber, b.at.pr == 0 && (b.at.sha == "" || !strings.EqualFold(b.at.sha, req.HeadSHA)):
+		outcome = "wrong_target"
+		msg = "request " + req.ID + " belongs to another pull request or commit; a comment counts only on the request's own. Nothing changed."
+	case b.written.IsZero() || b.written.Before(req.CreatedAt.Truncate(time.Second)):
+		outcome = "stale_comment"
+		msg = "this comment was written before request " + req.ID + " was made, so it does not count. Comment again. Nothing changed."
+	default:
+		return "", false, nil
+	}
+	if first, err := s.once(ctx, req.ID); !first || err != nil {
+		return "duplicate", true, err
+	}
+	s.audit(ctx, req, gate.EventIgnored, b.voter.Login, b.channel, map[string]string{"why": outcome, "approve": fmt.Sprint(b.approve)})
+	s.tell(ctx, req, b, msg)
+	return outcome, true, nil
 }
 
 // onlyPending finds the one pending request of the PR or commit a command

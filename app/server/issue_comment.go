@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"log/slog"
+	"time"
 )
 
 // issueCommentEvent is the part of an issue_comment webhook the App reads.
@@ -13,9 +14,10 @@ type issueCommentEvent struct {
 		PullRequest *struct{} `json:"pull_request"`
 	} `json:"issue"`
 	Comment struct {
-		ID   int64  `json:"id"`
-		Body string `json:"body"`
-		User ghUser `json:"user"`
+		ID        int64     `json:"id"`
+		Body      string    `json:"body"`
+		User      ghUser    `json:"user"`
+		CreatedAt time.Time `json:"created_at"`
 	} `json:"comment"`
 	Repository ghRepo `json:"repository"`
 	Sender     ghUser `json:"sender"`
@@ -23,7 +25,8 @@ type issueCommentEvent struct {
 
 // onIssueComment handles `/stepgate …` comments on pull requests. Only
 // newly created comments count: editing an old comment into an approval
-// must not approve anything (security invariant 3).
+// must not approve anything (security invariant 3); and a comment counts
+// once, on its own PR's requests made before it (onCommand, castVote).
 func (s *Server) onIssueComment(ctx context.Context, log *slog.Logger, payload []byte) (string, error) {
 	var e issueCommentEvent
 	if err := decodePayload(payload, &e); err != nil {
@@ -39,5 +42,6 @@ func (s *Server) onIssueComment(ctx context.Context, log *slog.Logger, payload [
 	at := where{repo: e.Repository.FullName, pr: e.Issue.Number}
 	return s.onCommand(ctx, log.With("login", e.Sender.Login), cmd, commentCtx{
 		repo: e.Repository, sender: e.Sender, at: at, channel: channelPRComment,
+		id: e.Comment.ID, written: e.Comment.CreatedAt,
 	})
 }

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stepgate/stepgate/internal/webhookex"
 )
@@ -21,6 +23,16 @@ func obj(m map[string]any, key string) map[string]any {
 		m[key] = v
 	}
 	return v
+}
+
+var commentIDs atomic.Int64
+
+// freshComment makes c a new comment, as GitHub sends it: its own id and
+// written now (GitHub's timestamps have whole seconds). A comment counts
+// once by its id and only if written after the request.
+func freshComment(c map[string]any) {
+	c["id"] = 7_000_000 + commentIDs.Add(1)
+	c["created_at"] = time.Now().UTC().Truncate(time.Second).Format(time.RFC3339)
 }
 
 func setRepo(p map[string]any, repo string, id int64) {
@@ -54,6 +66,7 @@ func prCommentPayload(t *testing.T, action, repo string, repoID int64, pr int, l
 	}
 	c := obj(p, "comment")
 	c["body"] = body
+	freshComment(c)
 	u := obj(c, "user")
 	u["login"], u["type"] = login, "User"
 	setRepo(p, repo, repoID)
@@ -66,6 +79,7 @@ func commitCommentPayload(t *testing.T, repo string, repoID int64, sha, login, b
 	p := example(t, "commit_comment", "created", nil)
 	c := obj(p, "comment")
 	c["body"], c["commit_id"] = body, sha
+	freshComment(c)
 	u := obj(c, "user")
 	u["login"], u["type"] = login, "User"
 	setRepo(p, repo, repoID)

@@ -203,7 +203,7 @@ func TestEditedCommentDoesNotCount(t *testing.T) {
 	if r := h.request(v.ID); r.Status != gate.StatusPending || len(r.Votes) != 0 {
 		t.Fatalf("after edited comment: %s with %d votes, want pending with none", r.Status, len(r.Votes))
 	}
-	p = prCommentPayload(t, "created", repoA, repoAID, 7, "alice", "Looks fine.\n/stepgate approve")
+	p = prCommentPayload(t, "created", repoA, repoAID, 7, "alice", "Looks fine.\n\n/stepgate approve")
 	if code, resp := h.webhook("issue_comment", p, testSecret, ""); code != 200 || !strings.Contains(resp, "approved") {
 		t.Errorf("new comment: %d %s, want approved", code, resp)
 	}

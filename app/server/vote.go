@@ -28,8 +28,9 @@ type ballot struct {
 	approve  bool
 	remember bool
 	channel  string
-	comment  string // rejection reason
-	at       where  // where to answer a comment; zero for buttons
+	comment  string    // rejection reason
+	at       where     // where to answer a comment; zero for buttons
+	written  time.Time // when the comment was created; zero for buttons
 }
 
 // maxVoteRetries bounds re-reading after a lost conditional write.
@@ -56,6 +57,11 @@ func (s *Server) castVote(ctx context.Context, log *slog.Logger, reqID string, b
 		}
 		log := log.With("request_id", req.ID)
 		ctx := withLog(ctx, log)
+		if b.channel != channelCheckRun {
+			if out, done, err := s.commentMisplaced(ctx, req, b); done {
+				return out, err
+			}
+		}
 		if out, done, err := s.notVotable(ctx, req, b); done {
 			return out, err
 		}
