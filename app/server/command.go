@@ -65,7 +65,7 @@ func ParseCommand(body string) (Command, bool) {
 				depth = htmlDepth(depth, b.String())
 			}
 		}
-		if depth > 0 || p.Lines().Len() != 1 || !plainText(p) {
+		if depth > 0 || p.Lines().Len() != 1 || !textOnly(p) {
 			continue
 		}
 		seg := p.Lines().At(0)
@@ -110,8 +110,8 @@ func htmlDepth(depth int, html string) int {
 	return depth
 }
 
-// plainText reports whether a paragraph holds nothing but text.
-func plainText(p *ast.Paragraph) bool {
+// textOnly reports whether a paragraph holds nothing but text.
+func textOnly(p *ast.Paragraph) bool {
 	for c := p.FirstChild(); c != nil; c = c.NextSibling() {
 		if _, ok := c.(*ast.Text); !ok {
 			return false
