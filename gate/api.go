@@ -38,7 +38,6 @@ type CreateRequest struct {
 	ToolCallID   string `json:"tool_call_id,omitempty"`
 }
 
-
 // RequestView is what the App returns for a request: on create, and on
 // GET /api/v1/requests/{id}?wait=30s.
 type RequestView struct {
