@@ -27,6 +27,10 @@ const policyUsage = `Usage:
       repository), a FILE that does not exist falls back to ORGFILE, and then
       to the built-in default, as the App does; the output names the file
       that decided.
+
+  stepgate policy test FILE --deployment --environment E [--branch B --actor A --workflow-changed] [--json]
+      Show which deployments: rule matches a job deploying to environment E
+      (a job-level gate: the App as a custom deployment protection rule).
 `
 
 // runPolicy implements `stepgate policy`. assess computes a command's risk
@@ -68,6 +72,10 @@ func policyCheck(args []string, stdout, stderr io.Writer) int {
 			code = 1
 			continue
 		}
+		if len(p.Deployments) > 0 {
+			fmt.Fprintf(stdout, "%s: ok (%d rules, %d deployment rules)\n", file, len(p.Rules), len(p.Deployments))
+			continue
+		}
 		fmt.Fprintf(stdout, "%s: ok (%d rules)\n", file, len(p.Rules))
 	}
 	return code
@@ -99,6 +107,7 @@ type policyTestFlags struct {
 	shell, workingDirectory                         string
 	orgPolicy                                       string
 	json                                            bool
+	deployment, workflowChanged                     bool // job-level gates (policy_deploy.go)
 }
 
 func (f *policyTestFlags) register(fs *flag.FlagSet) {
@@ -113,6 +122,7 @@ func (f *policyTestFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.workingDirectory, "working-directory", "", "the action's working-directory `DIR` input")
 	fs.StringVar(&f.orgPolicy, "org-policy", "", "the owner's org-wide policy `ORGFILE` (.github/stepgate.yml of the owner's .github repository): used when FILE does not exist, as the App does")
 	fs.BoolVar(&f.json, "json", false, `print {"rule","decision","require",...} as JSON instead of text`)
+	f.registerDeployment(fs)
 }
 
 // parseInterspersed lets FILE come before or after the flags.
@@ -136,12 +146,15 @@ func policyTest(args []string, stdout, stderr io.Writer, assess func(string) ris
 	var fl policyTestFlags
 	fl.register(fs)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: stepgate policy test FILE --command C [--org-policy ORGFILE] [--environment E --actor A --branch B --risk LEVEL --time RFC3339] [--json]\n\nShow which rule of FILE matches the request and what it requires.\n\nFlags:\n")
+		fmt.Fprint(fs.Output(), "Usage: stepgate policy test FILE --command C [--org-policy ORGFILE] [--environment E --actor A --branch B --risk LEVEL --time RFC3339] [--json]\n       stepgate policy test FILE --deployment --environment E [--branch B --actor A --time RFC3339 --workflow-changed] [--json]\n\nShow which rule of FILE matches the request and what it requires.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagExit(err)
+	}
+	if fl.deployment || fl.workflowChanged {
+		return deploymentTest(pos, &fl, stdout, stderr, fs.Usage)
 	}
 	facts, riskSource, err := fl.facts(pos, assess)
 	if err != nil {
