@@ -44,6 +44,7 @@ func figures() []figure {
 		{"risk", benchRisk},
 		{"policy", benchPolicy},
 		{"dynamo", benchDynamo},
+		{"deployment", benchDeployment},
 	}
 }
 

@@ -122,7 +122,7 @@ the real GitHub client against the GitHub stand-in, OIDC against a local
 issuer; bolt with fsync on, or DynamoDB via dynalite), and gates are driven by
 gate/action, the code behind ` + "`stepgate action`" + ` and ` + "`stepgate run`" + `. Rerun one
 figure with ` + "`go run ./bench -only NAME`" + ` (names: propagation, replicas, polling,
-fastpath, throughput, longpoll, risk, policy, dynamo), all of them with
+fastpath, throughput, longpoll, risk, policy, dynamo, deployment), all of them with
 ` + "`go run ./bench -write BENCHMARKS.md`" + `. DynamoDB figures use
 ` + "`STEPGATE_TEST_DYNAMODB_ENDPOINT`" + ` when set, else start ` + "`node_modules/.bin/dynalite`" + `
 (` + "`npm ci`" + ` first).

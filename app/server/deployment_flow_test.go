@@ -35,7 +35,7 @@ const (
 )
 
 type deployHarness struct {
-	t      *testing.T
+	t      testing.TB
 	gs     *ghstandin.Server
 	st     store.Store
 	srv    *server.Server
@@ -45,7 +45,7 @@ type deployHarness struct {
 	head   atomic.Int64
 }
 
-func newDeployHarness(t *testing.T, policy string) *deployHarness {
+func newDeployHarness(t testing.TB, policy string) *deployHarness {
 	t.Helper()
 	h := &deployHarness{t: t, schema: webhookschema.ForTest(t)}
 	h.gs = standintest.New(t, ghstandin.Options{WebhookSecret: testSecret})
