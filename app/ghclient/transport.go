@@ -231,6 +231,8 @@ var routes = []string{
 	"/repos/{owner}/{repo}/issues/comments/{comment_id}",
 	"/repos/{owner}/{repo}/commits/{commit_sha}/comments",
 	"/repos/{owner}/{repo}/comments/{comment_id}",
+	"/repos/{owner}/{repo}/actions/runs/{run_id}",
+	"/repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule",
 }
 
 // routeOf maps a request path (with or without a GHES /api/v3 prefix) to
