@@ -33,6 +33,7 @@ func commands() map[string]command {
 		"store": {"manage the store (create the DynamoDB table)", runStore},
 		"demo":  {"the whole flow on this machine, with a local GitHub stand-in", runDemo},
 		"hook":  {"gate an AI coding agent's shell commands (its pre-tool-use hook)", runHook},
+		"app":   {"create the GitHub App (manifest flow from a local page)", runApp},
 	}
 }
 

@@ -22,6 +22,7 @@ type route struct {
 func (s *Server) apiRoutes() []route {
 	return append([]route{
 		{"GET", "/app", "/app", authJWT, s.getApp},
+		{"POST", "/app-manifests/{code}/conversions", "/app-manifests/{code}/conversions", authNone, s.convertManifest},
 		{"POST", "/app/installations/{installation_id}/access_tokens", "/app/installations/{installation_id}/access_tokens", authJWT, s.createToken},
 		{"GET", "/repos/{owner}/{repo}/installation", "/repos/{owner}/{repo}/installation", authJWT, s.repoInstallation},
 		{"GET", "/orgs/{org}/installation", "/orgs/{org}/installation", authJWT, s.orgInstallation},

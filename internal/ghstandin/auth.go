@@ -20,6 +20,7 @@ type authKind int
 const (
 	authJWT   authKind = iota // the App's JWT (Bearer)
 	authToken                 // an installation token ("token" or "Bearer")
+	authNone                  // no credentials (the manifest code is the secret)
 )
 
 // auth is the caller a request authenticated as.
@@ -38,6 +39,9 @@ func (s *Server) authenticate(r *http.Request, rt route) (auth, *reply) {
 	h := r.Header.Get("Authorization")
 	scheme, cred, _ := strings.Cut(h, " ")
 	scheme = strings.ToLower(scheme)
+	if rt.auth == authNone {
+		return auth{}, nil
+	}
 	if rt.auth == authJWT {
 		if scheme != "bearer" {
 			rep := errReply(http.StatusUnauthorized, "A JSON web token could not be decoded")

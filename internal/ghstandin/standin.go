@@ -87,6 +87,7 @@ type Server struct {
 	target     string
 	hookID     int64
 	async      sync.WaitGroup // deliveries of the App's own comments
+	flow       manifestFlow   // GitHub App manifest flow (manifestflow.go)
 }
 
 // Call is one API request the stand-in answered.
@@ -154,6 +155,7 @@ func newUnstarted(opts Options) *Server {
 	}
 	s.mux.HandleFunc("/", s.notFound)
 	s.registerUI(s.mux)
+	s.registerManifestFlow(s.mux)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic("ghstandin: listening on 127.0.0.1: " + err.Error())
