@@ -96,13 +96,15 @@ func TestEveryCallIsDeclared(t *testing.T) {
 	gs.AddRepo(ghstandin.Repo{FullName: repo})
 	gs.SetFile(repo, "main", ".github/stepgate.yml", "version: 1\n")
 	gs.SetPermission(repo, "carol", "write")
+	const sha = "0123456789abcdef0123456789abcdef01234567"
+	gs.SetFile(repo, sha, ".github/workflows/deploy.yml", "on: push\n")
+	runID := gs.AddWorkflowRun(ghstandin.WorkflowRun{Repo: repo, HeadSHA: sha, Actor: "dev"})
 	gh, err := ghclient.New(ghclient.Config{AppID: gs.AppID(), PrivateKey: gs.AppPrivateKeyPEM(), APIURL: gs.URL(), FileCacheTTL: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var g server.GitHub = gh
 	ctx := context.Background()
-	const sha = "0123456789abcdef0123456789abcdef01234567"
 	exercised := map[string]func() error{
 		"DefaultBranchFile": func() error { _, _, err := g.DefaultBranchFile(ctx, repo, ".github/stepgate.yml"); return err },
 		"Permission":        func() error { _, err := g.Permission(ctx, repo, "carol"); return err },
@@ -126,6 +128,17 @@ func TestEveryCallIsDeclared(t *testing.T) {
 			return err
 		},
 		"UpdateCommitComment": func() error { return g.UpdateCommitComment(ctx, repo, gs.CommitComments(repo, sha)[0].ID, "edited") },
+		"WorkflowRun": func() error {
+			_, err := g.WorkflowRun(ctx, repo, runID)
+			return err
+		},
+		"FileSHA": func() error { _, err := g.FileSHA(ctx, repo, ".github/workflows/deploy.yml", sha); return err },
+		"ReviewDeployment": func() error {
+			if _, err := gs.DeploymentProtectionRulePayload(repo, runID, "production"); err != nil { // the job now waits
+				return err
+			}
+			return g.ReviewDeployment(ctx, repo, runID, "production", "approved", "approved by carol")
+		},
 	}
 	it := reflect.TypeOf((*server.GitHub)(nil)).Elem()
 	var methods []string
