@@ -28,8 +28,12 @@ type Gate struct {
 	Teams       []string // org/slug teams that can approve (mentioned)
 	Owners      []string // CODEOWNERS owners of the routed paths (mentioned)
 	Roles       []string // minimum permissions that qualify ("write")
-	Remember    bool     // the rule lets reviewers approve and remember
-	Note        string   // a line about the latest event, e.g. why a click did not count
+	// Extra are approvers that only the workflow's `approvers` input names
+	// (untrusted: anyone who can edit a workflow writes it). They are
+	// shown, never @-mentioned, so the input cannot ping whole teams.
+	Extra    []string
+	Remember bool   // the rule lets reviewers approve and remember
+	Note     string // a line about the latest event, e.g. why a click did not count
 }
 
 // Output is a check run's output.
@@ -92,7 +96,7 @@ func List(intro string, reqs []*gate.Request) string {
 	var b strings.Builder
 	b.WriteString(Escape(intro) + "\n\n")
 	for _, r := range reqs {
-		fmt.Fprintf(&b, "- `%s` %s (%s risk, rule %s)\n", safeID(r.ID), redact.InlineCode(redact.String(r.Command), 80),
+		fmt.Fprintf(&b, "- `%s` %s (%s risk, rule %s)\n", safeID(r.ID), redact.InlineCode(redact.Shown(r.Command), 80),
 			Escape(r.RiskLevel), Escape(r.Rule))
 	}
 	return b.String()
@@ -141,7 +145,7 @@ func statusLine(r *gate.Request) string {
 
 func commandSection(r *gate.Request) string {
 	var b strings.Builder
-	b.WriteString(redact.CodeBlock(redact.String(r.Command)) + "\n\n")
+	b.WriteString(redact.CodeBlock(redact.Shown(r.Command)) + "\n\n")
 	if r.Reason != "" {
 		b.WriteString("Reason given: " + redact.InlineCode(redact.String(r.Reason), 200) + "\n\n")
 	}
@@ -224,6 +228,9 @@ func whoCanApprove(g Gate) string {
 	for _, r := range g.Roles {
 		add("anyone with " + Escape(r) + " permission or higher")
 	}
+	for _, e := range g.Extra {
+		add(redact.InlineCode(strings.TrimPrefix(e, "@"), 100) + " (asked by the workflow, not notified)")
+	}
 	return strings.Join(parts, ", ")
 }
 
@@ -260,30 +267,56 @@ func approvals(votes []gate.Vote) string {
 	return b.String()
 }
 
+// Table is a two-column details table. Rows with an empty value are left
+// out. Keys are trusted text; values are escaped by the helpers below, for
+// a table cell (a '|' in a value would otherwise end its cell).
+type Table struct{ b strings.Builder }
+
+// Row adds a row whose value is already markdown for a cell (TextCell,
+// CodeCell or trusted text without '|' or newlines).
+func (t *Table) Row(key, cell string) {
+	if cell == "" {
+		return
+	}
+	if t.b.Len() == 0 {
+		t.b.WriteString("| | |\n|---|---|\n")
+	}
+	t.b.WriteString("| " + key + " | " + cell + " |\n")
+}
+
+// String is the table's markdown ("" without rows).
+func (t *Table) String() string { return t.b.String() }
+
+// CodeCell renders untrusted raw text as inline code inside a table cell,
+// redacted, on one line, cut to maxRunes. GFM splits table cells on '|'
+// even inside code spans unless it is escaped; the backslash is removed
+// by the table parser, so the code shows the '|' as written.
+func CodeCell(raw string, maxRunes int) string {
+	if raw == "" {
+		return ""
+	}
+	return strings.ReplaceAll(redact.InlineCode(redact.String(raw), maxRunes), "|", "\\|")
+}
+
+// TextCell renders untrusted text as escaped plain text inside a cell.
+func TextCell(raw string) string { return Escape(raw) }
+
 func detailsText(r *gate.Request) string {
-	var b strings.Builder
-	b.WriteString("| | |\n|---|---|\n")
-	row := func(k, v string) {
-		if v != "" {
-			b.WriteString("| " + k + " | " + v + " |\n")
-		}
+	var t Table
+	t.Row("Request", "`"+safeID(r.ID)+"`")
+	t.Row("Repository", TextCell(r.Repo))
+	t.Row("Workflow", CodeCell(r.Workflow, 100))
+	if r.Job != "" || r.Step != "" {
+		t.Row("Job / step", CodeCell(r.Job+" / "+r.Step, 100))
 	}
-	code := func(k, raw string) {
-		if raw != "" {
-			row(k, redact.InlineCode(redact.String(raw), 100))
-		}
-	}
-	row("Request", "`"+safeID(r.ID)+"`")
-	row("Repository", Escape(r.Repo))
-	code("Workflow", r.Workflow)
-	code("Job / step", r.Job+" / "+r.Step)
-	row("Run", fmt.Sprintf("%d (attempt %d)", r.RunID, r.RunAttempt))
-	row("Actor", plainLogin(r.Actor))
-	code("Ref", r.Ref)
-	code("Shell", r.Shell)
-	code("Working directory", r.WorkingDirectory)
-	row("Command SHA-256", "`"+safeHex(r.CommandSHA256)+"`")
-	return b.String()
+	t.Row("Run", fmt.Sprintf("%d (attempt %d)", r.RunID, r.RunAttempt))
+	t.Row("Actor", CodeCell(r.Actor, 60))
+	t.Row("Ref", CodeCell(r.Ref, 100))
+	t.Row("Environment", CodeCell(r.Environment, 100))
+	t.Row("Shell", CodeCell(r.Shell, 100))
+	t.Row("Working directory", CodeCell(r.WorkingDirectory, 100))
+	t.Row("Command SHA-256", "`"+safeHex(r.CommandSHA256)+"`")
+	return t.String()
 }
 
 var (

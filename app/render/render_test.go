@@ -192,3 +192,59 @@ func TestEscape(t *testing.T) {
 		}
 	}
 }
+
+// evilLink is what issue 13 rendered as a live link from a '|' in the shell.
+const evilLink = "[Approved by security](https://evil.example)"
+
+// hostileEverywhere puts hostile text in every field a workflow, a PR
+// author or a commenter controls.
+func hostileEverywhere(status gate.Status) Gate {
+	h := func(field string) string {
+		return field + " | " + evilLink + " <img src=x onerror=alert(1)> @acme/everyone `x` ** _y_ \n| --- |\n"
+	}
+	r := request(status, "bash -c 'x' | "+evilLink+" @octocat")
+	r.Shell = "bash -e {0} | " + evilLink
+	r.WorkingDirectory = "./app|" + evilLink
+	r.Environment = h("env")
+	r.Reason = h("reason")
+	r.Workflow, r.Job, r.Step = h("wf"), h("job"), h("step")
+	r.Actor = "dev|" + evilLink
+	r.Ref = h("refs/heads/x")
+	r.Repo = "acme/app|" + evilLink
+	r.Rule = h("rule")
+	r.RiskLevel = h("high")
+	r.RiskReasons = []string{h("reason1")}
+	r.FinalReason = h("final")
+	r.DecidedBy = []string{"alice|" + evilLink}
+	r.Votes = []gate.Vote{{Login: "mallory|" + evilLink, Channel: h("channel"), Satisfied: []string{h("leaf")}, Comment: h("comment"), At: created}}
+	return Gate{
+		Request: r, Requirement: h("requirement"), Pending: []string{h("pending")},
+		Users: []string{"alice", "evil|x"}, Teams: []string{"acme/dba", "acme/x|y"},
+		Extra: []string{"team:acme/everyone", "@everyone", h("extra")}, Roles: []string{h("role")},
+		Note: h("note"), Remember: true,
+	}
+}
+
+func TestGoldenHostileEverywhere(t *testing.T) {
+	t.Parallel()
+	for _, st := range []gate.Status{gate.StatusPending, gate.StatusApproved} {
+		g := hostileEverywhere(st)
+		out := CheckRun(g)
+		golden(t, "hostile_"+string(st)+"_checkrun", "# title\n"+out.Title+"\n# summary\n"+out.Summary+"\n# text\n"+out.Text)
+		golden(t, "hostile_"+string(st)+"_comment", Comment(g))
+	}
+}
+
+// Rendered as GitHub renders it (CommonMark + GFM tables), nothing from a
+// hostile field becomes a link, an image, HTML or a table cell of its own,
+// and only the policy's people and teams are mentioned.
+func TestHostileFieldsRenderInert(t *testing.T) {
+	t.Parallel()
+	for _, st := range []gate.Status{gate.StatusPending, gate.StatusApproved} {
+		g := hostileEverywhere(st)
+		out := CheckRun(g)
+		for name, md := range map[string]string{"summary": out.Summary, "text": out.Text, "comment": Comment(g)} {
+			checkInert(t, string(st)+" "+name, md, []string{"@alice", "@acme/dba"})
+		}
+	}
+}

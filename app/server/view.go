@@ -1,8 +1,11 @@
 package server
 
 import (
+	"strings"
+
 	"github.com/stepgate/stepgate/app/render"
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/gate/policy"
 )
 
 // view is what the gate API answers about a request.
@@ -45,12 +48,48 @@ func (s *Server) renderGate(r *gate.Request, note string) render.Gate {
 		return g
 	}
 	g.Requirement = sp.Require.String()
-	g.Users = sp.Require.UserLogins()
-	g.Teams = sp.Require.Teams()
+	g.Users, g.Teams, g.Extra = mentionable(sp.Require, r.Approvers)
 	g.Owners = sp.Owners
 	g.Roles = sp.roles()
 	if r.Status == gate.StatusPending {
 		g.Pending = pendingFromVotes(sp.Require, r.Votes)
 	}
 	return g
+}
+
+// mentionable splits whom the requirement names into the people and teams
+// the App may @-mention (named by the policy, which comes from the default
+// branch) and those only the workflow's approvers input names: anyone who
+// can edit a workflow writes that input, so it is shown without pinging
+// (issue 13: `team:acme/everyone` must not ping a whole organisation). A
+// name both give is treated as the input's.
+func mentionable(req *policy.Requirement, approvers []string) (users, teams, extra []string) {
+	fromInput := map[string]bool{}
+	for _, a := range approvers {
+		if strings.TrimSpace(a) == "" {
+			continue
+		}
+		extra = append(extra, a)
+		r, err := policy.ParseApprover(a)
+		if err != nil {
+			continue
+		}
+		for _, u := range r.UserLogins() {
+			fromInput["user:"+strings.ToLower(u)] = true
+		}
+		for _, t := range r.Teams() {
+			fromInput["team:"+strings.ToLower(t)] = true
+		}
+	}
+	for _, u := range req.UserLogins() {
+		if !fromInput["user:"+strings.ToLower(u)] {
+			users = append(users, u)
+		}
+	}
+	for _, t := range req.Teams() {
+		if !fromInput["team:"+strings.ToLower(t)] {
+			teams = append(teams, t)
+		}
+	}
+	return users, teams, extra
 }

@@ -546,3 +546,18 @@ func detect(t string, secrets []string) [][2]int {
 	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
 	return out
 }
+
+// Shown is cmd as the App shows it: Command's structure-preserving
+// redaction, or — for text that does not parse as a shell script (a
+// script for another shell, a legacy record) — String applied line by
+// line, so a mask never hides a line after the one it starts in.
+func Shown(cmd string) string {
+	if out, err := Command(cmd, nil); err == nil {
+		return out
+	}
+	lines := strings.SplitAfter(cmd, "\n")
+	for i, l := range lines {
+		lines[i] = String(l)
+	}
+	return strings.Join(lines, "")
+}

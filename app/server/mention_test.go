@@ -1,0 +1,55 @@
+package server
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stepgate/stepgate/gate/policy"
+)
+
+// Issue 13: the approvers input made the App @-mention anyone it named.
+func TestApproversInputIsShownNotMentioned(t *testing.T) {
+	t.Parallel()
+	base, err := policy.ParseApprover("team:acme/dba")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := policy.Tighten(base, []string{"team:acme/everyone", "user:mallory"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, teams, extra := mentionable(req, []string{"team:acme/everyone", "user:mallory"})
+	if strings.Join(teams, ",") != "acme/dba" || len(users) != 0 {
+		t.Errorf("mentioned users %v teams %v, want only the policy's team acme/dba", users, teams)
+	}
+	if strings.Join(extra, ",") != "team:acme/everyone,user:mallory" {
+		t.Errorf("extra = %v, want the input's approvers shown", extra)
+	}
+}
+
+func TestApproversInputDoesNotPingThroughTheApp(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	body := cmdBody("./deploy.sh")
+	body.PullRequest = 41
+	body.Approvers = []string{"team:acme/everyone"}
+	_, v := h.create(h.newRun(), body)
+	if v.Status != "pending" {
+		t.Fatalf("status %s, want pending", v.Status)
+	}
+	cs := h.gh.allComments()
+	if len(cs) == 0 {
+		t.Fatal("no comment")
+	}
+	c := cs[len(cs)-1].Body
+	if strings.Contains(c, "@acme/everyone") {
+		t.Errorf("comment pings the input's team:\n%s", c)
+	}
+	if !strings.Contains(c, "acme/everyone") {
+		t.Errorf("comment does not show the input's team:\n%s", c)
+	}
+	out := h.gh.checkRun(h.request(v.ID).CheckRunID)
+	if strings.Contains(out.Summary, "@acme/everyone") {
+		t.Errorf("check run pings the input's team:\n%s", out.Summary)
+	}
+}
