@@ -299,11 +299,15 @@ func (a *assessor) code(name, code string, c ctx) {
 		a.add(CatDynamicEval, LevelMedium, "PowerShell code uses `Invoke-Expression` on a constructed string")
 	}
 	if has("shutil.rmtree", "rmsync(", "rmdirsync(", "remove-item", "fileutils.rm_rf", "rmtree(", "os.removedirs") {
-		lvl := LevelMedium
+		lvl, what := LevelMedium, "directory trees"
+		if p, ok := codeDeletePath(code); ok {
+			t := staticTier(p)
+			lvl, what = max(LevelLow, t.lvl), t.desc
+		}
 		if has("('/')", "(\"/\")", "expanduser('~')", "(\"~\")", "-recurse c:\\", "-recurse -force /", "os.environ") {
 			lvl = LevelCritical
 		}
-		a.add(CatDestructiveFS, lvl, "`"+name+"` code deletes directory trees")
+		a.add(CatDestructiveFS, lvl, "`"+name+"` code deletes "+what)
 	}
 	if has("format-volume", "clear-disk", "stop-computer", "restart-computer") {
 		a.add(CatDiskDevice, LevelCritical, "PowerShell code formats disks or shuts the machine down")
@@ -394,5 +398,40 @@ func (a *assessor) evalCmd(name string, args []arg, c ctx) {
 		a.stdinCode(name, c, true)
 	case a.isDownloaded(f.s):
 		a.add(CatRemoteCode, LevelHigh, "`"+name+"` runs "+quote(f.s)+", which was downloaded from the network earlier in this command")
+	case f.subst:
+		// source <(kubectl completion bash) and friends set up the shell.
+	case !sourcedEnv(f.s):
+		// source ./deploy.sh runs the file like bash deploy.sh, in this shell.
+		a.scriptFile(name, f, args[1:], c)
 	}
+}
+
+// sourcedEnv lists files sourced to set up a toolchain's environment,
+// which CI jobs do all the time (venv activate, nvm.sh, cargo env).
+func sourcedEnv(p string) bool {
+	b := baseName(p)
+	switch b {
+	case "activate", "activate.fish", "nvm.sh", "env", ".env", "env.sh", "setup.bash", "setup.sh", "setup.zsh", ".bashrc", ".profile", ".bash_profile", ".zshrc", "bashrc", "sdkman-init.sh", "asdf.sh", "conda.sh", "oneapi-vars.sh", "setvars.sh", "vcvars.sh", "emsdk_env.sh", "rvm", "os-release", "lsb-release", "ros_entrypoint.sh":
+		return true
+	}
+	return strings.HasPrefix(p, "/opt/ros/") || strings.HasPrefix(p, "/etc/profile") || strings.Contains(p, "/bin/activate") || strings.HasSuffix(p, "/env")
+}
+
+// codeDeletePath returns the literal path given to the first tree-deleting
+// call in code (shutil.rmtree('/srv/app'), fs.rmSync("dist", …)), if any.
+func codeDeletePath(code string) (string, bool) {
+	for _, m := range []string{"rmtree(", "rmSync(", "rmdirSync(", "rm_rf(", "removedirs(", "rm_r(", "remove_dir_all("} {
+		i := strings.Index(code, m)
+		if i < 0 {
+			continue
+		}
+		s := strings.TrimLeft(code[i+len(m):], " ")
+		if s == "" || s[0] != '"' && s[0] != '\'' {
+			return "", false
+		}
+		if j := strings.IndexByte(s[1:], s[0]); j >= 0 {
+			return s[1 : 1+j], true
+		}
+	}
+	return "", false
 }

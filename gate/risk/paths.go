@@ -43,6 +43,11 @@ func dynamicTier(w arg) target {
 		}
 		return t
 	}
+	// TMPDIR is set on macOS but not on Linux runners, where
+	// "$TMPDIR/*" is "/*".
+	if w.lead && w.param == "TMPDIR" {
+		w.empty = true
+	}
 	if !w.lead || !w.empty {
 		return target{lvl: LevelMedium, desc: quote(w.s) + ", whose value is not visible here"}
 	}
@@ -86,7 +91,7 @@ func tempName(v string) bool {
 
 // expandKnown replaces variables that are always set by what they mean.
 func expandKnown(s string) string {
-	for _, p := range [...][2]string{{"$PWD", "."}, {"$GITHUB_WORKSPACE", "."}, {"$CI_PROJECT_DIR", "."}, {"$RUNNER_TEMP", "/tmp"}, {"$TMPDIR", "/tmp"}, {"$RUNNER_TOOL_CACHE", "/opt/hostedtoolcache"}, {"$AGENT_TOOLSDIRECTORY", "/opt/hostedtoolcache"}} {
+	for _, p := range [...][2]string{{"$PWD", "."}, {"$GITHUB_WORKSPACE", "."}, {"$CI_PROJECT_DIR", "."}, {"$RUNNER_TEMP", "/tmp"}, {"$RUNNER_TOOL_CACHE", "/opt/hostedtoolcache"}, {"$AGENT_TOOLSDIRECTORY", "/opt/hostedtoolcache"}} {
 		if strings.HasPrefix(s, p[0]) && (len(s) == len(p[0]) || s[len(p[0])] == '/') {
 			return p[1] + s[len(p[0]):]
 		}
@@ -323,6 +328,16 @@ func (a *assessor) writeTarget(t arg, appendMode bool, verb string, c ctx) {
 		a.add(CatPrivilege, LevelCritical, verb+" to "+quote(p)+", changing who can log in or become root")
 	case strings.HasSuffix(p, "/authorized_keys") || strings.HasSuffix(p, "/authorized_keys2"):
 		a.add(CatPrivilege, LevelHigh, verb+" to "+quote(p)+", granting SSH login to whoever holds that key")
+	case strings.HasPrefix(p, "/var/log/") && !appendMode && (strings.HasPrefix(verb, "redirects") || strings.HasPrefix(verb, "`tee`") || strings.HasPrefix(verb, "`cp`") || strings.HasPrefix(verb, "`truncate`")):
+		a.add(CatSystemProcess, LevelHigh, verb+" over the log "+quote(p)+", erasing the record of what happened")
+	case rcFile(p):
+		lvl := LevelMedium
+		if appendMode {
+			// export PATH=… >> ~/.bashrc is routine setup; what is
+			// appended is checked separately.
+			lvl = LevelLow
+		}
+		a.add(CatPrivilege, lvl, verb+" to the shell startup file "+quote(p)+", which runs at every login")
 	case strings.HasPrefix(p, "/etc/cron") || strings.HasPrefix(p, "/var/spool/cron") || strings.HasPrefix(p, "/etc/anacrontab"):
 		a.add(CatSystemProcess, LevelHigh, verb+" to "+quote(p)+", scheduling commands that keep running later")
 	case strings.HasPrefix(p, "/etc/ssh/sshd_config") || strings.HasPrefix(p, "/etc/pam.d/"):
@@ -354,4 +369,14 @@ func (a *assessor) writeTarget(t arg, appendMode bool, verb string, c ctx) {
 	case strings.HasPrefix(p, "/bin/") || strings.HasPrefix(p, "/sbin/") || strings.HasPrefix(p, "/usr/bin/") || strings.HasPrefix(p, "/usr/sbin/") || strings.HasPrefix(p, "/lib") || strings.HasPrefix(p, "/usr/lib/"):
 		a.add(CatDestructiveFS, LevelHigh, verb+" to the system binary or library "+quote(p))
 	}
+}
+
+// rcFile reports shell startup files: what is written there runs in every
+// later shell of the user (or of everyone, for /etc/profile).
+func rcFile(p string) bool {
+	switch baseName(p) {
+	case ".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshrc", ".zshenv", ".zprofile", ".zlogin", ".kshrc", ".cshrc", ".tcshrc", "config.fish", "bash.bashrc", "zshrc", "zshenv", ".bash_logout", ".inputrc":
+		return baseName(p) != "config.fish" || strings.Contains(p, "fish/")
+	}
+	return p == "/etc/profile" || p == "/etc/environment" || strings.HasPrefix(p, "/etc/profile.d/")
 }

@@ -92,7 +92,11 @@ func (a *assessor) s3(op string, p, args []arg, c ctx) {
 		a.add(CatCloud, lvl, "`aws s3 rb` deletes the bucket "+quote(nth(p, 2)))
 	case "sync", "cp", "mv":
 		if op == "sync" && hasFlag(args, "--delete") {
-			a.add(CatCloud, LevelLow, "`aws s3 sync --delete` deletes objects at the destination that are missing from the source")
+			lvl := LevelMedium
+			if hasFlag(args, "--dryrun") {
+				lvl = LevelLow
+			}
+			a.add(CatCloud, lvl, "`aws s3 sync --delete` deletes objects at the destination that are missing from the source")
 		}
 		if hasFlag(args, "--acl") && strings.Contains(flagValue(args, "--acl"), "public") {
 			a.add(CatNetworkExposure, LevelHigh, "`aws s3 "+op+" --acl public-read` makes the uploaded files public")
@@ -175,7 +179,7 @@ func (a *assessor) gsutil(args []arg) {
 		}
 	case "rsync":
 		if hasShort(args, 'd') {
-			a.add(CatCloud, LevelLow, "`gsutil rsync -d` deletes objects missing from the source")
+			a.add(CatCloud, LevelMedium, "`gsutil rsync -d` deletes objects at the destination that are missing from the source")
 		}
 	case "iam", "acl":
 		if strings.Contains(joinArgs(args), "allUsers") {

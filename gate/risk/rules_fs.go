@@ -113,7 +113,7 @@ func (a *assessor) find(name string, args []arg, c ctx) {
 			a.add(CatSecrets, LevelMedium, "`find "+roots[0].s+" -name "+n+"` hunts for credential files")
 		}
 	}
-	if hasFlag(args, "-delete") {
+	if hasFlag(findExpression(args), "-delete") {
 		lvl := worst.lvl
 		switch {
 		case !filtered:
@@ -290,4 +290,20 @@ func (a *assessor) dd(args []arg) {
 	if out != "" && !isDevice(out) && !strings.HasPrefix(out, "/dev/") && !strings.HasPrefix(out, "/") && strings.HasPrefix(out, "$") {
 		a.add(CatDiskDevice, LevelHigh, "`dd` writes to "+quote(out)+", which is not visible here and may be a disk device")
 	}
+}
+
+// findExpression drops the commands given to -exec/-execdir/-ok (up to their
+// ";" or "+"), so "find . -exec echo -delete \;" does not read as -delete.
+func findExpression(args []arg) []arg {
+	out := make([]arg, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		switch args[i].s {
+		case "-exec", "-execdir", "-ok", "-okdir":
+			for i++; i < len(args) && args[i].s != ";" && args[i].s != "+" && args[i].s != "\\;"; i++ {
+			}
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
 }

@@ -200,6 +200,9 @@ func (a *assessor) kubectl(name string, args []arg, c ctx) {
 	case "apply", "create", "replace", "patch", "set", "rollout", "annotate", "label", "edit", "autoscale", "expose", "run", "taint":
 		a.kubeChange(name, verb, kind, args)
 	case "get", "describe":
+		if raw := flagValue(args, "--raw"); strings.Contains(raw, "/secrets") || strings.Contains(raw, "/configmaps") && strings.Contains(raw, "kube-system") {
+			a.add(CatSecrets, LevelHigh, "`"+name+" get --raw "+shorten(raw, 50)+"` prints Kubernetes secret values straight from the API")
+		}
 		if strings.HasPrefix(kind, "secret") && (strings.HasPrefix(out, "json") || strings.HasPrefix(out, "yaml") || strings.HasPrefix(out, "jsonpath") || strings.HasPrefix(out, "go-template")) {
 			a.add(CatSecrets, LevelHigh, "`"+name+" get secret -o "+out+"` prints Kubernetes secret values")
 		}

@@ -122,6 +122,9 @@ func (a *assessor) paas(name string, args []arg, c ctx) {
 func (a *assessor) secretTool(name string, args []arg, c ctx) {
 	p := positionals(args, "-field", "-format", "-mount", "-address", "--vault", "--account", "-p", "--project", "-c", "--config", "-s", "-a", "--env", "-e", "--output-type", "--input-type", "-o", "--output", "-r", "--recipient", "-i", "--identity")
 	l := strings.ToLower(strings.Join(firstN(p, 3), " "))
+	if a.secretDelete(name, l, args) {
+		return
+	}
 	lvl := LevelNone
 	switch name {
 	case "vault":
@@ -197,6 +200,10 @@ func (a *assessor) buildTool(name string, args []arg) {
 			}
 			if len(p) > 1 && strings.Contains(p[1].s, "://") {
 				a.add(CatPackageInstall, LevelMedium, "`"+name+" add` installs a package straight from a URL")
+			} else if len(p) > 1 && p[0].s != "ci" {
+				// Like pip install x: a named package and its install
+				// scripts come from the registry.
+				a.add(CatPackageInstall, LevelLow, "`"+name+" "+p[0].s+" "+shorten(strings.Join(firstN(p[1:], 3), " "), 40)+"` installs packages from the registry")
 			}
 		case "global":
 			a.add(CatPackageInstall, LevelLow, "`"+name+" global` installs packages globally from the network")
@@ -313,4 +320,49 @@ func secretFamilies() []family {
 	return []family{
 		{[]string{"vault", "sops", "ansible-vault", "op", "doppler", "infisical", "bw", "lpass", "security", "gopass", "pass", "chamber", "berglas", "age", "kubeseal"}, (*assessor).secretTool},
 	}
+}
+
+// secretDelete rates secret managers deleting secrets, vaults or keys:
+// whatever depended on them stops working and may not be recoverable.
+func (a *assessor) secretDelete(name, l string, args []arg) bool {
+	words := strings.Fields(l)
+	verb := ""
+	for i, w := range words {
+		if i > 2 {
+			break
+		}
+		switch w {
+		case "delete", "rm", "remove", "destroy", "purge", "revoke", "disable", "del", "archive":
+			verb = w
+		}
+		if verb != "" {
+			words = words[:i]
+			break
+		}
+	}
+	if verb == "" || name == "sops" || name == "age" || name == "security" {
+		return false
+	}
+	what := strings.Join(words, " ")
+	lvl := LevelHigh
+	switch {
+	case name == "vault" && (what == "secrets" && verb == "disable" || what == "kv" && verb == "destroy" || what == "kv metadata" && verb == "delete"):
+		lvl = LevelCritical
+		if what != "secrets" {
+			lvl = LevelHigh
+		}
+	case name == "vault" && what == "token" && verb == "revoke", name == "vault" && what == "lease" && verb == "revoke" && !hasFlag(args, "-prefix", "-force"):
+		lvl = LevelMedium
+	case what == "vault" || what == "project" || what == "projects" || what == "environments" || what == "environment" || what == "secrets disable" || what == "org":
+		lvl = LevelCritical
+	case name == "op" && (what == "item" || what == "document") && verb == "archive":
+		lvl = LevelMedium
+	case verb == "archive":
+		return false
+	}
+	if name == "vault" && (what == "" || what == "kv") && verb == "delete" {
+		lvl = LevelHigh
+	}
+	a.add(CatCloud, lvl, "`"+strings.TrimSpace(name+" "+what+" "+verb)+"` deletes secrets or the access that depends on them")
+	return true
 }

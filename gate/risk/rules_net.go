@@ -204,16 +204,19 @@ func (a *assessor) transfer(name string, args []arg, c ctx) {
 		remote = strings.Contains(dst, ":")
 	}
 	if name == "rsync" && hasFlag(args, "--delete", "--delete-before", "--delete-after", "--delete-during", "--del", "--delete-excluded") {
-		// Mirroring a build into a deploy directory is what --delete is
-		// for; it only matters when the destination is a whole system tree.
-		lvl := LevelLow
+		// Mirroring deletes whatever the destination has that the source
+		// lacks: a wrong or empty source wipes the destination.
+		lvl := LevelMedium
 		dstPath := p[len(p)-1]
 		if remote {
 			_, after, _ := strings.Cut(dst, ":")
 			dstPath = arg{s: after, static: dstPath.static}
 		}
-		if t := pathTier(dstPath); t.lvl >= LevelCritical {
+		if t := pathTier(dstPath); t.lvl >= LevelCritical || t.lvl >= LevelHigh && !t.data && strings.HasPrefix(dstPath.s, "/") {
 			lvl = LevelHigh
+		}
+		if hasFlag(args, "--dry-run", "-n") || hasShort(args, 'n') {
+			lvl = LevelLow
 		}
 		a.add(CatDestructiveFS, lvl, "`rsync --delete` removes files at "+quote(dst)+" that are missing from the source")
 	}

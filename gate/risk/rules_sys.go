@@ -91,6 +91,10 @@ func (a *assessor) fileWrite(name string, args []arg, c ctx) {
 		return
 	case "truncate":
 		for _, t := range p {
+			if strings.HasPrefix(t.s, "/var/log/") {
+				a.add(CatSystemProcess, LevelHigh, "`truncate` empties the log "+quote(t.s)+", erasing the record of what happened")
+				continue
+			}
 			if tt := pathTier(t); tt.lvl >= LevelHigh && !tt.data || isDevice(t.s) {
 				a.add(CatDestructiveFS, LevelHigh, "`truncate` empties "+tt.desc)
 			}

@@ -18,6 +18,22 @@ func miscFamilies() []family {
 		{[]string{"nmap", "masscan", "zmap", "nikto", "sqlmap", "gobuster", "nuclei"}, fixed(CatNetworkExposure, LevelMedium, "scans or attacks network hosts")},
 		{[]string{"gpg"}, onArgs((*assessor).gpg)},
 		{[]string{"unset"}, onArgs((*assessor).unset)},
+		{[]string{"journalctl"}, table(nil,
+			subRule{"", []string{"--vacuum-time=1s", "--vacuum-size=1", "--vacuum-size=1K", "--vacuum-size=1M", "--vacuum-files=1"}, CatSystemProcess, LevelHigh, "deletes the system journal, erasing the record of what happened"},
+			subRule{"", []string{"--vacuum-time*", "--vacuum-size*", "--vacuum-files*"}, CatSystemProcess, LevelMedium, "deletes old journal files"},
+			subRule{"", []string{"--flush", "--rotate", "-f", "-u", "-n", "--since", "-b", "--no-pager"}, CatSystemProcess, LevelNone, ""},
+		)},
+		{[]string{"wevtutil"}, table(nil,
+			subRule{"cl|clear-log", nil, CatSystemProcess, LevelHigh, "clears a Windows event log, erasing the record of what happened"},
+		)},
+		{[]string{"Clear-EventLog", "Remove-EventLog"}, fixed(CatSystemProcess, LevelHigh, "clears Windows event logs, erasing the record of what happened")},
+		{[]string{"auditctl"}, table(nil,
+			subRule{"", []string{"-D"}, CatSystemProcess, LevelHigh, "deletes every audit rule"},
+			subRule{"", []string{"-e"}, CatSystemProcess, LevelMedium, "changes whether the kernel audits at all"},
+		)},
+		{[]string{"logrotate"}, table(nil,
+			subRule{"", []string{"-f", "--force"}, CatSystemProcess, LevelLow, "rotates logs now"},
+		)},
 	}
 }
 

@@ -9,8 +9,15 @@ func (a *assessor) git(args []arg, c ctx) {
 	if len(p) == 0 {
 		return
 	}
+	for i, x := range args[:indexOf(args, p[0])] {
+		if x.s == "-c" && i+1 < len(args) {
+			a.gitConfigCode(args[i+1].s, c, "git -c")
+		}
+	}
 	sub, rest := p[0].s, args[indexOf(args, p[0])+1:]
-	rp := positionals(rest, "-o", "--push-option", "--repo", "-m", "-b", "-B", "--exec", "--receive-pack")
+	rest = expandGitLong(sub, rest)
+	rp := positionals(rest, "-o", "--push-option", "--repo", "-m", "-b", "-B", "--exec", "--receive-pack", "-x", "--upload-pack", "-u")
+	a.gitRunsCode(sub, rest, rp, c)
 	switch sub {
 	case "push":
 		a.gitPush(rest, rp)
@@ -18,15 +25,8 @@ func (a *assessor) git(args []arg, c ctx) {
 		if hasFlag(rest, "--hard", "--merge", "--keep") {
 			a.add(CatVCSRewrite, LevelHigh, "`git reset --hard` discards uncommitted changes and moves the branch, losing work")
 		}
-	case "clean":
-		if hasShort(rest, 'f') || hasFlag(rest, "--force") {
-			lvl := LevelMedium
-			if hasShort(rest, 'x') || hasShort(rest, 'X') {
-				lvl = LevelHigh
-			}
-			a.add(CatVCSRewrite, lvl, "`git clean "+joinArgs(rest)+"` permanently deletes untracked files")
-			a.add(CatDestructiveFS, lvl, "untracked and ignored files are not in Git and cannot be recovered")
-		}
+	case "clean", "checkout", "restore":
+		a.gitDiscard(sub, rest, rp)
 	case "lfs":
 		if len(rp) > 1 && rp[0].s == "migrate" && rp[1].s == "import" {
 			a.add(CatVCSRewrite, LevelHigh, "`git lfs migrate import` rewrites the repository's history")
@@ -36,11 +36,6 @@ func (a *assessor) git(args []arg, c ctx) {
 	case "branch":
 		if hasFlag(rest, "-D") || hasShort(rest, 'D') || hasShort(rest, 'd') && hasShort(rest, 'f') {
 			a.add(CatVCSRewrite, LevelMedium, "`git branch -D` force-deletes a branch, including unmerged commits")
-		}
-	case "checkout", "restore":
-		staged := hasFlag(rest, "--staged", "-S") && !hasFlag(rest, "--worktree", "-W")
-		if !staged && anyArg(rp, func(x arg) bool { return x.s == "." || x.s == "*" }) {
-			a.add(CatVCSRewrite, LevelMedium, "`git "+sub+" .` discards all uncommitted changes")
 		}
 	case "stash":
 		if len(rp) > 0 && (rp[0].s == "clear" || rp[0].s == "drop") {
