@@ -70,7 +70,6 @@ var genericBenign = []corpusCase{
 	{"cosign verify --key cosign.pub ghcr.io/acme/api:1", N, L, ""},
 	{"hugo --minify --cleanDestinationDir", N, L, ""},
 	{"mkdocs gh-deploy --force", N, L, ""},
-	{"pre-commit run --all-files", N, L, ""},
 	{"tool --force", N, L, ""},
 	{"tool --all", N, L, ""},
 	{"acmectl sync --yes", N, L, ""},

@@ -144,7 +144,7 @@ func (a *assessor) gcloud(name string, args []arg, c ctx) {
 	case strings.Contains(ps, "add-iam-policy-binding") && (strings.Contains(l, "roles/owner") || strings.Contains(l, "roles/editor") || strings.Contains(l, "allUsers") || strings.Contains(l, "admin")):
 		a.add(CatPrivilege, LevelHigh, "`gcloud "+ps+"` grants owner/editor/admin or public access")
 		a.add(CatCloud, LevelMedium, "changes IAM policy in the cloud project")
-	case anyPos(p, "delete") || anyPos(p, "rm") && strings.Contains(ps, "storage"):
+	case anyPos(p, "delete") || anyPos(p, "destroy") || anyPos(p, "rm") && strings.Contains(ps, "storage"):
 		lvl := LevelHigh
 		if anyPos(p, "projects") || anyPos(p, "clusters") || anyPos(p, "instances") && anyPos(p, "sql") || anyPos(p, "buckets") || hasFlag(args, "--recursive", "-r") || anyPos(p, "databases") {
 			lvl = LevelCritical

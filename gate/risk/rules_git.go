@@ -198,7 +198,7 @@ func (a *assessor) gitRunsCode(sub string, rest, rp []arg, c ctx) {
 		}
 	case "bisect":
 		if len(rp) > 1 && rp[0].s == "run" {
-			a.exec(rp[1:], cc)
+			a.exec(rest[indexOf(rest, rp[0])+1:], cc)
 		}
 	case "submodule":
 		if len(rp) > 1 && rp[0].s == "foreach" {

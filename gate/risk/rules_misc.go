@@ -141,7 +141,7 @@ func (a *assessor) secretTool(name string, args []arg, c ctx) {
 			lvl = LevelMedium
 		}
 	case "op", "bw", "lpass", "gopass", "pass", "chamber", "berglas", "doppler", "infisical":
-		if strings.HasPrefix(l, "read") || strings.HasPrefix(l, "item get") || strings.HasPrefix(l, "get") || strings.HasPrefix(l, "show") || strings.HasPrefix(l, "export") || strings.HasPrefix(l, "secrets") || strings.HasPrefix(l, "access") || strings.HasPrefix(l, "list") && name == "chamber" || name == "pass" && len(p) > 0 && !strings.HasPrefix(l, "insert") && !strings.HasPrefix(l, "init") {
+		if strings.HasPrefix(l, "read") || strings.HasPrefix(l, "item get") || strings.HasPrefix(l, "get") || strings.HasPrefix(l, "show") || strings.HasPrefix(l, "export") || l == "secrets" || strings.HasPrefix(l, "secrets get") || strings.HasPrefix(l, "secrets download") || strings.HasPrefix(l, "access") || strings.HasPrefix(l, "list") && name == "chamber" || name == "pass" && len(p) > 0 && !strings.HasPrefix(l, "insert") && !strings.HasPrefix(l, "init") {
 			lvl = LevelHigh
 		}
 	case "security":
