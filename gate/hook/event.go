@@ -61,6 +61,8 @@ type Event struct {
 	// from the event's bytes, prefixed "sha256:".
 	Session    string
 	ToolCallID string
+	// Writes are the files a file-writing (non-shell) tool call names.
+	Writes []string
 }
 
 var errNoCommand = errors.New("the shell tool call has no command string")
@@ -178,6 +180,7 @@ func (e *Event) fromPreToolUse(ev *rawEvent, who string) error {
 	case "PowerShell": // Claude Code's Windows shell tool
 		e.ShellName = "pwsh"
 	default:
+		e.setWrites(ev.ToolInput)
 		return nil
 	}
 	e.Shell = true
@@ -204,6 +207,7 @@ func (e *Event) fromCopilot(ev *rawEvent, data []byte) error {
 	case "powershell":
 		e.ShellName = "pwsh"
 	default:
+		e.setWrites(args)
 		return nil
 	}
 	e.Shell = true
@@ -228,6 +232,7 @@ func (e *Event) fromGemini(ev *rawEvent, data []byte) error {
 	e.Tool, e.Session, e.Cwd = *ev.ToolName, deref(ev.SessionID), deref(ev.Cwd)
 	e.ToolCallID = derivedID(data)
 	if e.Tool != "run_shell_command" {
+		e.setWrites(ev.ToolInput)
 		return nil
 	}
 	e.Shell, e.ShellName = true, "bash"
@@ -251,6 +256,12 @@ func (e *Event) fromGemini(ev *rawEvent, data []byte) error {
 		}
 	}
 	return nil
+}
+
+func (e *Event) setWrites(args json.RawMessage) {
+	if writeTools[e.Tool] {
+		e.Writes = writtenPaths(args)
+	}
 }
 
 // readCommand takes the command string out of a shell tool's arguments.

@@ -60,6 +60,11 @@ func Run(ctx context.Context, cfg Config, opts Options) int {
 		return deny(fmt.Sprintf("stepgate: %v; denied (stepgate hook fails closed)", err)).Write(agent, opts.Stdout, opts.Stderr)
 	}
 	if !ev.Shell {
+		for _, p := range ev.Writes {
+			if protectedPath(p) {
+				return deny(fmt.Sprintf("stepgate: %s may not write %s: it holds the agent's hook settings, and changing them could switch stepgate off; denied", ev.Tool, p)).Write(agent, opts.Stdout, opts.Stderr)
+			}
+		}
 		// Not a command: file edits, reads, searches and MCP tools are
 		// left to the agent's own permissions (README "Agent hooks").
 		return Answer{Verdict: Pass}.Write(agent, opts.Stdout, opts.Stderr)

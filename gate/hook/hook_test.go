@@ -317,3 +317,52 @@ func TestDeadline(t *testing.T) {
 		}
 	}
 }
+
+// TestHookSettingsAreProtected: a file write into an agent's hook settings
+// is denied (it could switch the hook off); other writes pass through.
+func TestHookSettingsAreProtected(t *testing.T) {
+	t.Parallel()
+	asked := func(context.Context, Event, time.Duration) Answer {
+		t.Error("the App was asked about a non-shell tool")
+		return Answer{Verdict: Deny}
+	}
+	edit := func(file string, change func(map[string]any)) []byte {
+		var ev map[string]any
+		if err := json.Unmarshal(fixture(t, file), &ev); err != nil {
+			t.Fatal(err)
+		}
+		change(ev)
+		b, _ := json.Marshal(ev)
+		return b
+	}
+	cases := []struct {
+		agent Agent
+		event []byte
+	}{
+		{Claude, edit("claude/write.event", func(ev map[string]any) {
+			ev["tool_input"].(map[string]any)["file_path"] = "/home/runner/.claude/settings.json"
+		})},
+		{Claude, edit("claude/write.event", func(ev map[string]any) {
+			ev["tool_name"] = "Edit"
+			ev["tool_input"] = map[string]any{"file_path": "/home/runner/work/app/app/.claude/settings.local.json", "old_string": "a", "new_string": "b"}
+		})},
+		{Codex, edit("codex/apply_patch.event", func(ev map[string]any) {
+			ev["tool_input"] = map[string]any{"command": "*** Begin Patch\n*** Update File: .codex/hooks.json\n@@\n-x\n+y\n*** End Patch\n"}
+		})},
+		{Copilot, edit("copilot/edit.event", func(ev map[string]any) {
+			ev["toolArgs"] = `{"path":".github/hooks/stepgate.json","old_str":"a","new_str":"b"}`
+		})},
+		{Gemini, edit("gemini/read_file.event", func(ev map[string]any) {
+			ev["tool_name"] = "write_file"
+			ev["tool_input"] = map[string]any{"file_path": "/home/runner/work/app/app/.gemini/settings.json", "content": "{}"}
+		})},
+	}
+	for _, tc := range cases {
+		wantDeny(t, tc.agent, runHook(t, Config{}, asked, tc.event), "hook settings")
+	}
+	for agent, file := range map[Agent]string{Claude: "claude/write.event", Codex: "codex/apply_patch.event", Copilot: "copilot/edit.event"} {
+		if r := runHook(t, Config{}, asked, fixture(t, file)); r.code != 0 {
+			t.Errorf("%s: an ordinary write: exit %d %s", agent, r.code, r.stderr)
+		}
+	}
+}

@@ -33,7 +33,7 @@ defaults:
   agent: { max_commands_per_minute: 30 }
 rules:
   - name: read-only
-    if: { command: ["ls**", "git status**"] }
+    if: { command: ["ls", "ls *", "git status"] }
     then: allow
   - name: default
     require: { users: [alice] }
