@@ -8,7 +8,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/stepgate/stepgate/gate/redact"
 )
+
+func redactString(s string, secrets ...string) string { return redact.String(s, secrets...) }
 
 func TestConfigFromInputs(t *testing.T) {
 	t.Parallel()
@@ -160,6 +164,44 @@ func TestSecretValues(t *testing.T) {
 	got := secretValues(environ, redact)
 	want := []string{"ghp_0123456789abcdefghijABCDEFGHIJ0123456789", "npm_abcdefabcdefabcdefabcdefabcdefabcdef",
 		"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "hunter2hunter2", "glued-secret-1"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("secrets (-want +got):\n%s", diff)
+	}
+}
+
+// Issue 13: masking judged names only, so any variable whose name held CERT
+// blanked its path (/etc/ssl/certs/ca-certificates.crt) in the log and in
+// the command reviewers see. Values are judged now.
+func TestSecretValuesJudgeValuesNotJustNames(t *testing.T) {
+	t.Parallel()
+	environ := []string{
+		"SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
+		"NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt",
+		"TLS_CERT=-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----",
+		"GIT_ASKPASS=/usr/lib/git-core/git-gui--askpass",
+		"DB_PASSWORD_FILE=/run/secrets/db_password",
+		"DB_PASSWORD=/run/secrets/db_password_too",
+		"SECRET_NAME=prod-database",
+		"SESSION_TIMEOUT=3600000",
+		"SSH_KEY_PATH=deploy/keys/id_ed25519",
+		"SORT_KEY=created_at_desc",
+		"AUTH_URL=https://login.example.com/oauth",
+		"TMPDIR_RANDOM=/tmp/tmp.Xk29dkLq83jdkfLQz9d0Qp",
+		// secrets, whatever their names
+		"API_KEY=abcd1234efgh5678",
+		"TLS_KEY=-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----",
+		"DATABASE_URL=postgres://app:s3cr3tpass@db.internal/app",
+		"AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE",
+		"SLACK=https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/abcdefghijklmnopqrstuvwx",
+		"DB_PASSWORD=1234567890",
+	}
+	got := secretValues(environ, redactString)
+	want := []string{
+		"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----",
+		"https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/abcdefghijklmnopqrstuvwx",
+		"postgres://app:s3cr3tpass@db.internal/app",
+		"AKIAIOSFODNN7EXAMPLE", "abcd1234efgh5678", "1234567890",
+	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("secrets (-want +got):\n%s", diff)
 	}

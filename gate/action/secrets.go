@@ -6,12 +6,29 @@ import (
 )
 
 // secretNameParts are the words in an environment variable's name that mark
-// its value as a secret. Names are split on '_' so PATH is not a PAT.
+// its value as a secret. Names are split on '_' so PATH is not a PAT. Words
+// that only suggest a secret nearby (CERT, KEY, AUTH, SESSION) are not
+// here: SSL_CERT_FILE holds a path, SESSION_TIMEOUT a number. Their values
+// are masked when the value itself looks secret (see secretValues).
 var secretNameParts = map[string]bool{
 	"TOKEN": true, "SECRET": true, "SECRETS": true, "PASSWORD": true, "PASSWD": true,
-	"PASS": true, "KEY": true, "APIKEY": true, "CREDENTIAL": true, "CREDENTIALS": true,
-	"CREDS": true, "PAT": true, "AUTH": true, "PRIVATE": true, "SESSION": true,
-	"COOKIE": true, "DSN": true, "CERT": true, "SIGNATURE": true,
+	"PASS": true, "PASSPHRASE": true, "APIKEY": true, "CREDENTIAL": true, "CREDENTIALS": true,
+	"CREDS": true, "PAT": true, "COOKIE": true,
+}
+
+// keyQualifiers make a following KEY a secret's name (API_KEY,
+// AWS_SECRET_ACCESS_KEY, SIGNING_KEY), unlike SSH_KEY_PATH or SORT_KEY.
+var keyQualifiers = map[string]bool{
+	"API": true, "ACCESS": true, "SECRET": true, "PRIVATE": true, "SIGNING": true,
+	"ENCRYPTION": true, "MASTER": true, "LICENSE": true, "SERVICE": true, "ACCOUNT": true,
+}
+
+// notValueParts end a name that refers to a secret rather than holding it:
+// DB_PASSWORD_FILE, TOKEN_PATH, SECRET_NAME, CLIENT_SECRET_ID.
+var notValueParts = map[string]bool{
+	"FILE": true, "PATH": true, "DIR": true, "NAME": true, "ID": true, "TYPE": true, "URL": true,
+	"URI": true, "HOST": true, "PORT": true, "USER": true, "USERNAME": true, "ENDPOINT": true,
+	"REGION": true, "ARN": true, "TTL": true, "TIMEOUT": true, "LENGTH": true, "VERSION": true,
 }
 
 // secretNameSuffixes catch glued words such as APITOKEN or DBPASSWORD.
@@ -29,10 +46,13 @@ var plainName = map[string]bool{
 	"HOSTNAME": true, "LANG": true, "TERM": true, "TMPDIR": true, "LOGNAME": true,
 }
 
-// secretValues picks the values of environ that look like secrets: by the
-// variable's name, or because redact changes the value (a known token
-// format or a high-entropy string; absolute paths excepted). They are masked in the log and redacted
-// from the command shown to reviewers; the gate still runs the real bytes.
+// secretValues picks the values of environ that are secrets. It judges
+// values, not just names: a value counts when redact changes it (a known
+// token format, gitleaks' rules, credentials in a URL, a high-entropy
+// string), or when the variable's name says it holds a secret and the value
+// looks like one (not a path, nor a word such as "true"). They are
+// masked in the log and redacted from the command shown to reviewers; the
+// gate still runs the real bytes.
 func secretValues(environ []string, redact func(string, ...string) string) []string {
 	seen := map[string]bool{}
 	var out []string
@@ -41,7 +61,10 @@ func secretValues(environ []string, redact func(string, ...string) string) []str
 		if !ok || trivialValue(value) || runnerOwned(name) {
 			continue
 		}
-		if !secretName(name) && (plainName[name] || strings.HasPrefix(value, "/") || redact == nil || redact(value) == value) {
+		path := isPath(value)
+		byValue := !plainName[name] && !path && redact != nil && redact(value) != value
+		byName := secretName(name) && !path
+		if !byValue && !byName {
 			continue
 		}
 		if !seen[value] {
@@ -55,9 +78,12 @@ func secretValues(environ []string, redact func(string, ...string) string) []str
 }
 
 func secretName(name string) bool {
-	up := strings.ToUpper(name)
-	for _, part := range strings.FieldsFunc(up, func(r rune) bool { return r == '_' || r == '-' || r == '.' }) {
-		if secretNameParts[part] {
+	parts := strings.FieldsFunc(strings.ToUpper(name), func(r rune) bool { return r == '_' || r == '-' || r == '.' })
+	if len(parts) == 0 || notValueParts[parts[len(parts)-1]] {
+		return false
+	}
+	for i, part := range parts {
+		if secretNameParts[part] || part == "KEY" && i > 0 && keyQualifiers[parts[i-1]] {
 			return true
 		}
 		for _, s := range secretNameSuffixes {
@@ -67,6 +93,20 @@ func secretName(name string) bool {
 		}
 	}
 	return false
+}
+
+// isPath: a value that names a file (a secret-named variable may hold the
+// path to its secret: DB_PASSWORD=/run/secrets/db). Masking it would blank
+// that path wherever it appears in the log.
+func isPath(v string) bool {
+	v = strings.TrimSpace(v)
+	if strings.ContainsAny(v, " \n\t") {
+		return false
+	}
+	if strings.HasPrefix(v, "/") || strings.HasPrefix(v, "./") || strings.HasPrefix(v, "../") || strings.HasPrefix(v, "~/") {
+		return true
+	}
+	return len(v) > 2 && v[1] == ':' && (v[2] == '\\' || v[2] == '/') // C:\path
 }
 
 func runnerOwned(name string) bool {
