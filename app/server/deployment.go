@@ -97,10 +97,14 @@ func (s *Server) onDeploymentProtectionRule(ctx context.Context, log *slog.Logge
 	reqID := gate.RequestID(key)
 	log = log.With("request_id", reqID, "repo", repo, "run_id", runID, "environment", env)
 	ctx = withLog(ctx, log)
-	if s.recent.has(reqID) {
-		if existing, err := s.store.GetRequest(ctx, reqID); err == nil {
-			return s.repeatedDeployment(ctx, existing)
-		}
+	// One read first (deployments are rare, unlike step creates): a
+	// repeat, on whichever replica, opens no check run only to withdraw it.
+	existing, err := s.store.GetRequest(ctx, reqID)
+	switch {
+	case err == nil:
+		return s.repeatedDeployment(ctx, existing)
+	case !errors.Is(err, store.ErrNotFound):
+		return "", fmt.Errorf("reading the request: %w", err)
 	}
 	req := s.newDeploymentRequest(&e, run, env, key, reqID)
 	if err := s.decideDeployment(ctx, req, &e, run); err != nil {
@@ -110,7 +114,6 @@ func (s *Server) onDeploymentProtectionRule(ctx context.Context, log *slog.Logge
 	if err != nil {
 		return "", fmt.Errorf("creating the request: %w", err)
 	}
-	s.recent.add(reqID)
 	if !created {
 		return s.repeatedDeployment(ctx, stored)
 	}
@@ -147,6 +150,22 @@ func (s *Server) repeatedDeployment(ctx context.Context, r *gate.Request) (strin
 		s.openOnGitHub(ctx, r)
 	}
 	return "deployment_pending", nil
+}
+
+// starters lists who set the deployment going other than the run's actor:
+// the attempt's triggering actor and the authors of its pull requests.
+func starters(run WorkflowRun, e *deploymentEvent, actor string) []string {
+	var out []string
+	add := func(login string) {
+		if login != "" && !strings.EqualFold(login, actor) {
+			out = append(out, login)
+		}
+	}
+	add(run.TriggeringActor)
+	for _, pr := range e.PullRequests {
+		add(pr.User.Login)
+	}
+	return dedupeFold(out)
 }
 
 // deploymentKey identifies one deployment gate: a run attempt and an
@@ -222,6 +241,7 @@ func (s *Server) decideDeployment(ctx context.Context, req *gate.Request, e *dep
 	if err != nil {
 		return err
 	}
+	wf.Starters = starters(run, e, req.Actor)
 	req.RiskLevel, req.RiskScore, req.RiskReasons = wf.risk()
 	req.NormalizedSHA256 = wf.rememberKey(req.Environment, req.Ref)
 	m := pol.EvaluateDeployment(policy.DeploymentFacts{Environment: req.Environment, Branch: req.Ref,

@@ -460,3 +460,93 @@ func TestDeploymentRemember(t *testing.T) {
 		t.Errorf("another branch passed on the remembered approval: %s", body)
 	}
 }
+
+// Who set the deployment going cannot approve it: the run's actor, the
+// attempt's triggering actor (a re-run) and the pull request's author.
+func TestDeploymentStartersCannotApprove(t *testing.T) {
+	t.Parallel()
+	h := newDeployHarness(t, deployPolicy)
+	for _, u := range []string{"dev", "rerunner", "pat", "sam"} {
+		h.gs.SetPermission(deployRepo, u, "admin")
+	}
+	run := h.newRun(ghstandin.WorkflowRun{Event: "pull_request", Actor: "dev", TriggeringActor: "rerunner", Attempt: 2, PullRequests: []int{9}})
+	h.gs.AddPullRequest(deployRepo, ghstandin.PullRequest{Number: 9, HeadSHA: run.HeadSHA, HeadRef: "feature", Author: "pat"})
+	h.deploy(run, "production", "")
+	req := h.pending()
+	if req.RunAttempt != 2 {
+		t.Errorf("run attempt %d, want 2", req.RunAttempt)
+	}
+	for _, who := range []string{"dev", "rerunner", "pat"} {
+		if code, err := h.gs.ClickAction(deployRepo, req.CheckRunID, "approve", who); err != nil || code != 200 {
+			t.Fatalf("%s: %d %v", who, code, err)
+		}
+	}
+	if r, _ := h.st.GetRequest(context.Background(), req.ID); r.Status != gate.StatusPending || len(r.Votes) != 0 {
+		t.Fatalf("after the starters' clicks: %s with %d votes, want pending with none", r.Status, len(r.Votes))
+	}
+	if code, err := h.gs.ClickAction(deployRepo, req.CheckRunID, "approve", "sam"); err != nil || code != 200 {
+		t.Fatalf("sam: %d %v", code, err)
+	}
+	if rv := h.waitReview(run.ID); rv.State != "approved" || !strings.Contains(rv.Comment, "sam") {
+		t.Errorf("review %+v", rv)
+	}
+}
+
+// replica starts a second App on the same store and returns its webhook URL.
+func (h *deployHarness) replica() string {
+	h.t.Helper()
+	gh, err := ghclient.New(ghclient.Config{AppID: h.gs.AppID(), PrivateKey: h.gs.AppPrivateKeyPEM(), APIURL: h.gs.URL(), FileCacheTTL: -1})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{Store: h.st, GitHub: gh, PublicURL: publicURL, WebhookSecrets: []string{testSecret},
+		BotLogin: h.gs.BotLogin(), PollInterval: 20 * time.Millisecond, SweepInterval: time.Hour,
+		Now: func() time.Time { return *h.now.Load() }})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	h.t.Cleanup(hs.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = srv.Run(ctx) })
+	h.t.Cleanup(func() { cancel(); wg.Wait() })
+	return hs.URL + "/webhook"
+}
+
+// Two replicas on one store: the request opened by one is decided through
+// the other, GitHub hears the decision once, and a redelivery to either
+// replica changes nothing.
+func TestDeploymentReplicas(t *testing.T) {
+	t.Parallel()
+	h := newDeployHarness(t, deployPolicy)
+	other := h.replica()
+	h.gs.SetTeamMember("acme", "sre", "sam", "active")
+	h.gs.SetPermission(deployRepo, "sam", "write")
+	run := h.newRun(ghstandin.WorkflowRun{})
+	if code, _ := h.deploy(run, "production", "d-1"); code != 200 {
+		t.Fatalf("deploy: %d", code)
+	}
+	first := h.hook
+	h.hook = other
+	if code, body := h.deploy(run, "production", "d-1"); code != 200 || !strings.Contains(body, "duplicate") {
+		t.Fatalf("redelivery to the other replica: %d %s", code, body)
+	}
+	req := h.pending()
+	h.gs.SetWebhookTarget(other)
+	if code, err := h.gs.ClickAction(deployRepo, req.CheckRunID, "approve", "sam"); err != nil || code != 200 {
+		t.Fatalf("click on the other replica: %d %v", code, err)
+	}
+	h.waitReview(run.ID)
+	h.hook = first
+	if code, body := h.deploy(run, "production", "d-1"); code != 200 || !strings.Contains(body, "duplicate") {
+		t.Fatalf("late redelivery: %d %s", code, body)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if rs := h.reviews(run.ID); len(rs) != 1 || rs[0].State != "approved" {
+		t.Errorf("reviews = %+v, want one approval", rs)
+	}
+	if n := len(h.gs.CheckRuns(deployRepo)); n != 1 {
+		t.Errorf("check runs = %d, want 1", n)
+	}
+}

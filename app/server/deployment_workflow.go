@@ -30,6 +30,11 @@ const maxWorkflowFiles = 50
 // deploymentInfo is what a job-level gate found about the run's workflow
 // files; it is kept in the request's spec and shown to reviewers.
 type deploymentInfo struct {
+	// Starters are who set the deployment going besides the run's actor:
+	// the attempt's triggering actor (a re-run) and the pull request's
+	// author. Like the actor they never approve it unless the rule allows
+	// self-approval.
+	Starters   []string       `json:"starters,omitempty"`
 	Workflow   string         `json:"workflow"`
 	Files      []workflowFile `json:"files,omitempty"`
 	Changed    bool           `json:"changed"`
@@ -44,6 +49,20 @@ type workflowFile struct {
 	Ref         string `json:"ref"`                    // the commit the run took it from
 	HeadBlob    string `json:"head_blob,omitempty"`    // "" when absent there
 	DefaultBlob string `json:"default_blob,omitempty"` // "" when absent on the default branch
+}
+
+// deploymentStarter reports whether login set the deployment going (see
+// deploymentInfo.Starters); false for steps.
+func (sp *spec) deploymentStarter(login string) bool {
+	if sp == nil || sp.Deployment == nil {
+		return false
+	}
+	for _, s := range sp.Deployment.Starters {
+		if strings.EqualFold(s, login) {
+			return true
+		}
+	}
+	return false
 }
 
 func (f workflowFile) changed() bool { return f.HeadBlob == "" || f.HeadBlob != f.DefaultBlob }
