@@ -317,8 +317,10 @@ func litText(src string, w *syntax.Word) (string, bool) {
 
 var (
 	// secretFlag is a long (or Java-style single-dash) option whose value
-	// is a secret: --password x, --token=x, -storepass x.
-	secretFlag = regexp.MustCompile(`(?i)^--?(?:[a-z0-9]+-)*(?:password|passwd|pass|passphrase|token|secret|api-?key|access-?key|secret-?key|client-?secret|auth-?token|storepass|keypass|srcstorepass|deststorepass)$`)
+	// is a secret: --password x, --token=x, -storepass x. A bare --secret
+	// names one more often than it holds one (gcloud --secret=db-pass,
+	// docker build --secret id=…).
+	secretFlag = regexp.MustCompile(`(?i)^--?(?:[a-z0-9]+-)*(?:password|passwd|pass|passphrase|token|api-?key|access-?key|secret-?key|secret-?access-?key|client-?secret|auth-?token|storepass|keypass|srcstorepass|deststorepass)$`)
 	// keyName is an argument naming a secret key whose value follows as
 	// the next argument: aws configure set aws_secret_access_key …,
 	// npm config set //registry/:_authToken …. A bare "secret" or "token"

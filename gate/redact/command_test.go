@@ -171,6 +171,8 @@ func TestCommandDoesNotMaskOrdinaryText(t *testing.T) {
 		"for f in *.sh; do bash \"$f\"; done",
 		"mysql -u root -p prod < dump.sql",
 		"kubectl --token=$KUBE_TOKEN get pods",
+		"gcloud secrets versions access latest --secret=db-pass",
+		"docker build --secret id=npmrc,src=$HOME/.npmrc .",
 	} {
 		got, err := Command(in, nil)
 		if err != nil {

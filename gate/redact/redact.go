@@ -57,7 +57,7 @@ type compiled struct {
 // api_key: …); keyedFlag the value of flags such as --token. Short flags
 // like -p'…' are left alone: too ambiguous.
 const keyedPattern = `(?i)((?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret|auth[_-]?token)[A-Za-z0-9_]*(?:=|:\s*)["']?)([^\s"'&;|\x60]{6,})`
-const keyedFlagPattern = `(?i)(--(?:password|passwd|secret|token|api-key|access-key|client-secret|auth-token)[=\s]["']?)([^\s"'&;|]{4,})`
+const keyedFlagPattern = `(?i)(--(?:[a-z0-9]+-)*(?:password|passwd|token|api-key|access-key|secret-key|client-secret|auth-token)[=\s]["']?)([^\s"'&;|]{4,})`
 
 // authHeader finds the credentials of an Authorization header, after its
 // scheme (Bearer, Basic, token …).
@@ -125,6 +125,9 @@ func findPatterns(t string) [][2]int {
 	}
 	for _, re := range []*regexp.Regexp{p.urlCreds, p.keyedFlag, p.keyed, p.authHeader, p.slackHook} {
 		for _, m := range re.FindAllStringSubmatchIndex(t, -1) {
+			if re == p.keyed && m[0] > 0 && t[m[0]-1] == '-' {
+				continue // an option (--secret=NAME): keyedFlag decides
+			}
 			g := len(m)/2 - 1 // the last group is the value
 			s, e := m[2*g], m[2*g+1]
 			if s < 0 {
