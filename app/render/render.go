@@ -50,6 +50,7 @@ func CheckRun(g Gate) Output {
 	var sum strings.Builder
 	sum.WriteString(statusLine(r) + "\n\n")
 	sum.WriteString(commandSection(r))
+	sum.WriteString(agentSection(r))
 	sum.WriteString(riskSection(r))
 	sum.WriteString(ruleSection(g))
 	if r.Status == gate.StatusPending {
@@ -70,6 +71,7 @@ func Comment(g Gate) string {
 	var b strings.Builder
 	b.WriteString("### stepgate: " + statusLine(r) + "\n\n")
 	b.WriteString(commandSection(r))
+	b.WriteString(agentSection(r))
 	b.WriteString(riskSection(r))
 	b.WriteString(ruleSection(g))
 	if r.Status == gate.StatusPending {
@@ -316,6 +318,7 @@ func detailsText(r *gate.Request) string {
 	t.Row("Shell", CodeCell(r.Shell, 100))
 	t.Row("Working directory", CodeCell(r.WorkingDirectory, 100))
 	t.Row("Command SHA-256", "`"+safeHex(r.CommandSHA256)+"`")
+	agentRows(&t, r)
 	return t.String()
 }
 

@@ -61,20 +61,21 @@ Flags:
 func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	started := time.Now()
 	fs := flag.NewFlagSet("stepgate hook", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// stdout and stderr are the agent's: a parse error must become one
+	// deny line, not a usage text.
+	fs.SetOutput(io.Discard)
 	agentName := fs.String("agent", "", "the agent whose protocol to speak: claude, codex, copilot or gemini (default: detect from the event)")
 	server := fs.String("server", os.Getenv("STEPGATE_SERVER"), "URL of the stepgate App (default $STEPGATE_SERVER); also the OIDC audience")
 	environment := fs.String("environment", os.Getenv("STEPGATE_ENVIRONMENT"), "deployment environment the policy matches on (default $STEPGATE_ENVIRONMENT)")
 	timeout := fs.Duration("timeout", 0, "the agent's hook timeout as configured (e.g. 600s); stepgate answers deny before it (default: the agent's documented default)")
 	logFile := fs.String("log", os.Getenv("STEPGATE_HOOK_LOG"), "append the gate's progress log to this file (default $STEPGATE_HOOK_LOG; none)")
-	fs.Usage = func() {
-		fmt.Fprint(stdout, hookUsage)
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		fmt.Fprint(stdout, hookExample)
-	}
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, hookUsage)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			fmt.Fprint(stdout, hookExample)
 			return 0
 		}
 		// A broken hook command line must still answer deny in a form the

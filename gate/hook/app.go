@@ -64,16 +64,22 @@ func AppAsker(cfg AppConfig, opts action.Options) Asker {
 	}
 }
 
-// stepKey is the request's step for its idempotency key: the workflow step
-// the agent runs in, and the tool call, so that each call is its own
-// request and a repeated hook for the same call finds the same one.
+// stepKey is the request's step, part of its idempotency key: the workflow
+// step the agent runs in and the tool call (session and id hashed), so that
+// each call is its own request and a repeated hook for the same call finds
+// the same one.
 func stepKey(getenv func(string) string, ev Event) string {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
 	step := getenv("GITHUB_ACTION")
 	sum := sha256.Sum256([]byte(string(ev.Agent) + "\x00" + ev.Session + "\x00" + ev.ToolCallID))
-	return fmt.Sprintf("%.100s/agent:%s:%s", step, ev.Agent, hex.EncodeToString(sum[:8]))
+	call := fmt.Sprintf("%s tool call %s", ev.Agent, hex.EncodeToString(sum[:6]))
+	if step == "" {
+		return call
+	}
+	// The step shows in the check run's name: "stepgate: claude · claude tool call 1a2b3c4d5e6f".
+	return fmt.Sprintf("%.100s · %s", step, call)
 }
 
 func orNone(s string) string {

@@ -203,7 +203,7 @@ func checkCreate(t *testing.T, agent Agent, req gate.CreateRequest) {
 	if req.Source != gate.SourceAgent || req.Agent != string(agent) || req.AgentSession == "" || req.ToolCallID == "" {
 		t.Errorf("source/agent/session/tool call = %q %q %q %q", req.Source, req.Agent, req.AgentSession, req.ToolCallID)
 	}
-	if !strings.Contains(req.Step, "agent:"+string(agent)) {
+	if !strings.Contains(req.Step, string(agent)+" tool call ") {
 		t.Errorf("step %q does not name the agent's tool call", req.Step)
 	}
 }
