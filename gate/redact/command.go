@@ -464,7 +464,10 @@ func shape(f *syntax.File) string {
 		case *syntax.CallExpr:
 			fmt.Fprintf(&b, " assigns=%d args=%d", len(n.Assigns), len(n.Args))
 		case *syntax.Word:
-			fmt.Fprintf(&b, " parts=%d", len(n.Parts))
+			// Brace expansion is not parsed by default, but bash expands
+			// it: a mask must not turn {a,b} into one word, or one word
+			// into several.
+			fmt.Fprintf(&b, " parts=%d braces=%s", len(n.Parts), braces(n))
 		case *syntax.DblQuoted:
 			fmt.Fprintf(&b, " parts=%d dollar=%v", len(n.Parts), n.Dollar)
 		case *syntax.SglQuoted:
@@ -513,6 +516,31 @@ func shape(f *syntax.File) string {
 		return true
 	})
 	return b.String()
+}
+
+// braces describes the brace expansions bash would find in w.
+func braces(w *syntax.Word) string {
+	cp := &syntax.Word{Parts: append([]syntax.WordPart(nil), w.Parts...)}
+	if !syntax.SplitBraces(cp) {
+		return "-"
+	}
+	var sig func(w *syntax.Word) string
+	sig = func(w *syntax.Word) string {
+		var b strings.Builder
+		for _, p := range w.Parts {
+			if be, ok := p.(*syntax.BraceExp); ok {
+				fmt.Fprintf(&b, "{seq=%v", be.Sequence)
+				for _, e := range be.Elems {
+					b.WriteString("," + sig(e))
+				}
+				b.WriteString("}")
+				continue
+			}
+			b.WriteString("p")
+		}
+		return b.String()
+	}
+	return sig(cp)
 }
 
 // firstDifference names the first node where two shapes differ, without

@@ -219,14 +219,17 @@ func TestCommandIsIdempotentAndKeepsShape(t *testing.T) {
 // secret.
 func TestCommandRefusesSyntaxChangeWithoutNamingTheSecret(t *testing.T) {
 	t.Parallel()
-	secret := "hunter2secret"
-	for _, in := range []string{
+	for _, tt := range []struct{ in, secret string }{
 		// The masked body line would equal the here-doc's terminator and
 		// end it early: "rm -rf /" would become a command.
-		"cat <<'***'\nhunter2secret\nrm -rf /\n***\necho done",
+		{"cat <<'***'\nhunter2secret\nrm -rf /\n***\necho done", "hunter2secret"},
 		// Arithmetic has no literal text to mask.
-		"echo $((hunter2secret + 1))",
+		{"echo $((hunter2secret + 1))", "hunter2secret"},
+		// Masking across a brace expansion's commas would turn the words
+		// bash makes of it (bash -c id …) into one.
+		{"{bash,-c,id,hunter2secret}", "id,hunter2secret"},
 	} {
+		in, secret := tt.in, tt.secret
 		got, err := Command(in, []string{secret})
 		if err == nil {
 			t.Errorf("Command(%q) = %q, want an error", in, got)
