@@ -24,7 +24,7 @@ func TestAutoPlaysEveryScenario(t *testing.T) {
 		t.Fatalf("Run: %v\n%s", err, out.String())
 	}
 	t.Logf("demo --auto took %s", time.Since(start).Round(time.Millisecond))
-	for _, want := range []string{"checks passed", "= allowed", "= approved by bob", "= rejected", "the command did not run"} {
+	for _, want := range []string{"checks passed", "= allowed", "= approved by bob", "= rejected", "the command did not run", "GitHub review: approved", "GitHub review: rejected"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

@@ -93,17 +93,19 @@ func scenarios() []scenario {
 func (s *session) play(ctx context.Context) []string {
 	var failures []string
 	all := scenarios()
+	total := len(all) + len(jobScenes())
 	for i, sc := range all {
 		if ctx.Err() != nil {
 			return failures
 		}
 		sc.step.n = i + 1
 		s.runID = 9000 + int64(i) // each step in its own workflow run
-		s.out.printf("\n[%d/%d] %s\n", i+1, len(all), sc.title)
+		s.out.printf("\n[%d/%d] %s\n", i+1, total, sc.title)
 		s.out.printf("    $ %s   (environment %s)\n", sc.step.command, sc.step.environment)
 		failures = append(failures, s.playOne(ctx, sc)...)
 	}
-	return failures
+	// Job-level gates: the same App as a deployment protection rule (jobgate.go).
+	return append(failures, s.playJobGates(ctx, len(all), total)...)
 }
 
 func (s *session) playOne(ctx context.Context, sc scenario) []string {

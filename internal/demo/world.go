@@ -53,6 +53,13 @@ rules:
         - team: acme/sre
         - role: maintain
     remember: 24h
+deployments:            # job-level gates: stepgate as the environment's protection rule
+  - name: workflow-changed
+    if: { environment: production, workflow_changed: true }
+    require: { role: maintain }
+  - name: prod-job
+    if: { environment: production }
+    require: { team: acme/sre }
 `
 
 const codeownersFile = `*   @acme/sre
