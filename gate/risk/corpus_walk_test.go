@@ -38,4 +38,11 @@ var walkCases = []corpusCase{
 	{"kubectl exec -it deploy/db -- psql -c 'DROP DATABASE app'", C, C, CatDatabase},
 	{"docker exec db sh -c 'rm -rf /var/lib/postgresql/data'", H, C, CatDestructiveFS},
 	{"docker run --rm -v /:/host alpine rm -rf /host/etc", C, C, CatContainers},
+	// Rated through the generic fallback (rm with -rf) rather than by peeling the wrapper.
+	{"parallel rm -rf ::: /srv/app /data", H, C, CatGeneric},
+	{"chrt 10 rm -rf /srv/app", H, C, CatGeneric},
+	{"strace -e trace=file rm -rf /srv/app", H, C, CatGeneric},
+	{"nsenter --target 1 --mount rm -rf /var/lib/docker", H, C, CatGeneric},
+	{"systemd-run --scope rm -rf /srv/app", H, C, CatGeneric},
+	{"unshare --mount --pid --fork rm -rf /data", H, C, CatGeneric},
 }

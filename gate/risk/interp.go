@@ -32,6 +32,7 @@ func (a *assessor) dispatch(name string, a0 arg, args []arg, c ctx) {
 // exposureFlags catches servers started without authentication or bound
 // to every interface, whatever the program.
 func (a *assessor) exposureFlags(name string, args []arg) {
+	lvl, why := LevelNone, ""
 	for i, x := range args {
 		s := x.s
 		next := ""
@@ -40,13 +41,14 @@ func (a *assessor) exposureFlags(name string, args []arg) {
 		}
 		switch {
 		case s == "--protected-mode" && next == "no", s == "--auth=false", s == "--no-auth", s == "--disable-auth", s == "--noauth", strings.HasPrefix(s, "--NotebookApp.token=") && len(s) == len("--NotebookApp.token=''")-2,
-			strings.Contains(s, "tcp://0.0.0.0:2375"), strings.HasPrefix(s, "--authentication-token-webhook=false"), s == "--anonymous-auth=true":
-			a.add(CatNetworkExposure, LevelHigh, "`"+name+" "+s+"` serves without authentication")
-			return
-		case s == "--bind_ip_all", s == "--ip=0.0.0.0", s == "--bind" && next == "0.0.0.0", s == "--bind=0.0.0.0", s == "--listen-address=0.0.0.0":
-			a.add(CatNetworkExposure, LevelMedium, "`"+name+"` listens on every network interface")
-			return
+			strings.Contains(s, "tcp://0.0.0.0:2375"), strings.HasPrefix(s, "--authentication-token-webhook=false"), s == "--anonymous-auth=true", strings.HasPrefix(s, "--ServerApp.token=") && len(s) == len("--ServerApp.token="):
+			lvl, why = LevelHigh, "`"+name+" "+s+"` serves without authentication"
+		case lvl < LevelMedium && (s == "--bind_ip_all" || s == "--ip=0.0.0.0" || s == "--bind" && next == "0.0.0.0" || s == "--bind=0.0.0.0" || s == "--listen-address=0.0.0.0"):
+			lvl, why = LevelMedium, "`"+name+"` listens on every network interface"
 		}
+	}
+	if lvl > LevelNone {
+		a.add(CatNetworkExposure, lvl, why)
 	}
 }
 

@@ -279,6 +279,7 @@ func secretTier(p string) (Level, string) {
 			return LevelHigh, quote(p)
 		}
 	}
+	l = strings.TrimSuffix(l, "/")
 	if strings.HasSuffix(l, "/.ssh") || l == "~/.ssh" || l == "~/.aws" || strings.HasSuffix(l, "/.aws") || strings.Contains(l, "/.ssh/") && strings.ContainsAny(base, "*?") {
 		return LevelHigh, quote(p)
 	}

@@ -39,6 +39,8 @@ func (a *assessor) aws(args []arg, c ctx) {
 		}
 	case (op == "update-service" || op == "update-auto-scaling-group" || op == "set-desired-capacity") && (strings.Contains(l, "-count 0") || strings.Contains(l, "-capacity 0") || strings.Contains(l, "-count=0") || strings.Contains(l, "--max-size 0")):
 		a.add(CatInfraTeardown, LevelHigh, "`aws "+svc+" "+op+"` scales a service down to zero")
+	case strings.HasPrefix(op, "leave-"):
+		a.add(CatCloud, LevelMedium, "`aws "+svc+" "+op+"` leaves the organisation and its guardrails")
 	case strings.HasPrefix(op, "stop-") || strings.HasPrefix(op, "reboot-") || strings.HasPrefix(op, "disable-") || strings.HasPrefix(op, "detach-") || strings.HasPrefix(op, "revoke-") || strings.HasPrefix(op, "modify-"):
 		a.add(CatCloud, LevelMedium, "`aws "+svc+" "+op+"` changes or stops cloud resources")
 	case svc == "ssm" && op == "send-command", svc == "ecs" && op == "execute-command":
@@ -91,6 +93,9 @@ func (a *assessor) s3(op string, p, args []arg, c ctx) {
 		}
 		a.add(CatCloud, lvl, "`aws s3 rb` deletes the bucket "+quote(nth(p, 2)))
 	case "sync", "cp", "mv":
+		if op == "mv" && recursive {
+			a.add(CatCloud, LevelLow, "`aws s3 mv --recursive` moves (copies, then deletes) every object under "+quote(nth(p, 2)))
+		}
 		if op == "sync" && hasFlag(args, "--delete") {
 			lvl := LevelMedium
 			if hasFlag(args, "--dryrun") {
@@ -207,6 +212,8 @@ func (a *assessor) az(args []arg) {
 	case strings.Contains(ps, "nsg rule") && (strings.Contains(l, "'*'") || strings.Contains(l, " * ") || strings.Contains(l, "0.0.0.0/0") || strings.Contains(l, "Internet")):
 		a.add(CatNetworkExposure, LevelHigh, "`az "+ps+"` opens a network security group to the internet")
 		a.add(CatCloud, LevelMedium, "changes network rules in the Azure subscription")
+	case strings.Contains(ps, "deployment") && (strings.Contains(l, "--mode Complete") || strings.Contains(l, "--mode=Complete")):
+		a.add(CatCloud, LevelHigh, "`az "+ps+" --mode Complete` deletes every resource in the group that the template does not list")
 	case strings.Contains(l, "--delete-backup-data true") || strings.Contains(l, "--delete-backup-data=true"):
 		a.add(CatCloud, LevelHigh, "`az "+ps+" --delete-backup-data` deletes the recovery points of the protected item")
 	case anyPos(p, "delete") || anyPos(p, "purge"):
@@ -296,7 +303,7 @@ func (a *assessor) dockerRemove(name, sub string, rest []arg) {
 				lvl = LevelHigh
 			}
 		}
-		if hasFlag(rest, "-v", "--volumes") && strings.HasSuffix(sub, "rm") {
+		if (hasShort(rest, 'v') || hasFlag(rest, "--volumes")) && strings.HasSuffix(sub, "rm") {
 			lvl = max(lvl, LevelMedium)
 		}
 		a.add(CatContainers, lvl, "`"+name+" "+sub+" "+shorten(joinArgs(rest), 40)+"` removes or stops containers")
@@ -318,7 +325,12 @@ func (a *assessor) dockerRun(name string, rest []arg) {
 		case "--privileged":
 			a.add(CatContainers, LevelHigh, "`"+name+" run --privileged` gives the container full access to the host")
 			a.add(CatPrivilege, LevelHigh, "a privileged container can take over the host as root")
-		case "--pid", "--net", "--network", "--ipc", "--userns", "--uts", "--cgroupns":
+		case "--net", "--network":
+			if v == "host" {
+				// Common for service containers in CI; no host files or processes.
+				a.add(CatContainers, LevelLow, "`"+name+" run "+s+"=host` shares the host's network with the container")
+			}
+		case "--pid", "--ipc", "--userns", "--uts", "--cgroupns":
 			if v == "host" {
 				a.add(CatContainers, LevelHigh, "`"+name+" run "+s+"=host` shares the host's "+strings.TrimPrefix(s, "--")+" namespace with the container")
 			}

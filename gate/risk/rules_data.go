@@ -28,7 +28,7 @@ func dataFamilies() []family {
 		)},
 		{[]string{"turso"}, table(nil,
 			subRule{"db destroy", nil, cat, LevelCritical, "destroys a Turso database"},
-			subRule{"group destroy|org destroy", nil, cat, LevelCritical, "destroys a database group or organisation"},
+			subRule{"group|org destroy", nil, cat, LevelCritical, "destroys a database group or organisation"},
 			subRule{"db tokens create", nil, CatSecrets, LevelMedium, "creates and prints a database token"},
 		)},
 		{[]string{"mongodump", "pg_dump", "pg_dumpall", "mysqldump", "mongoexport", "redis-dump"}, noRule},

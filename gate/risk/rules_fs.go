@@ -71,11 +71,11 @@ func (a *assessor) rm(name string, args []arg, c ctx) {
 // fileTier lowers the tier of a non-recursive delete: it removes files, not trees.
 func fileTier(w arg, t target) target {
 	if w.static {
+		if w.s == "/etc/passwd" || w.s == "/etc/shadow" || w.s == "/etc/group" || strings.HasPrefix(w.s, "/etc/sudoers") || strings.HasPrefix(w.s, "/boot/") || strings.HasPrefix(w.s, "/bin/") || strings.HasPrefix(w.s, "/usr/bin/") || strings.HasPrefix(w.s, "/sbin/") {
+			return target{lvl: LevelHigh, desc: "the system file " + quote(w.s)}
+		}
 		if lvl, _ := secretTier(w.s); lvl > LevelNone && !w.glob {
 			return target{lvl: LevelMedium, desc: "the credentials file " + quote(w.s)}
-		}
-		if w.s == "/etc/passwd" || w.s == "/etc/shadow" || strings.HasPrefix(w.s, "/etc/sudoers") || strings.HasPrefix(w.s, "/boot/") || strings.HasPrefix(w.s, "/bin/") || strings.HasPrefix(w.s, "/usr/bin/") || strings.HasPrefix(w.s, "/sbin/") {
-			return target{lvl: LevelHigh, desc: "the system file " + quote(w.s)}
 		}
 	}
 	if t.data && w.static && !w.glob {

@@ -174,6 +174,9 @@ func (a *assessor) kubectl(name string, args []arg, c ctx) {
 	if len(p) == 0 {
 		return
 	}
+	if p[0].s == "adm" && len(p) > 1 {
+		p = p[1:]
+	}
 	verb := p[0].s
 	kind := ""
 	if len(p) > 1 {

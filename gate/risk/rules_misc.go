@@ -42,6 +42,15 @@ func (a *assessor) pkg(name string, args []arg) {
 		return
 	}
 	verb := p[0].s
+	if (name == "pacman" || name == "yay") && len(args) > 0 && strings.HasPrefix(args[0].s, "-") {
+		// pacman's operation is its first flag: -S installs, -R removes.
+		switch args[0].s[1] {
+		case 'S', 'U':
+			verb, p = "-S", append([]arg{{s: "-S", static: true}}, p...)
+		case 'R':
+			verb, p = "-R", append([]arg{{s: "-R", static: true}}, p...)
+		}
+	}
 	if name == "go" && verb != "install" && verb != "get" && verb != "run" {
 		return
 	}
@@ -54,7 +63,7 @@ func (a *assessor) pkg(name string, args []arg) {
 	l := joinArgs(args)
 	insecure := hasFlag(args, "--allow-unauthenticated", "--nogpgcheck", "--no-gpg-check", "--allow-untrusted", "--trusted-host", "--insecure", "--force-yes", "--no-verify", "--no-check-certificate") || strings.Contains(l, "http://")
 	switch verb {
-	case "install", "i", "add", "get", "-S", "-Sy", "-Syu", "-U", "localinstall", "reinstall", "upgrade", "dist-upgrade", "full-upgrade", "update", "-i", "-ivh", "-Uvh", "sync", "ensure":
+	case "install", "i", "add", "get", "-S", "-Sy", "-Syu", "-U", "localinstall", "reinstall", "upgrade", "dist-upgrade", "full-upgrade", "update", "-i", "-ivh", "-Uvh", "sync", "ensure", "require":
 		if (verb == "update" && name != "brew" && name != "gem" && name != "snap" && name != "conda" && name != "pip") || verb == "upgrade" && len(p) == 1 && name != "pip" {
 			return
 		}
@@ -84,6 +93,9 @@ func (a *assessor) pkg(name string, args []arg) {
 	case "remove", "purge", "erase", "uninstall", "autoremove", "-R", "-Rns", "-e", "del", "-r":
 		lvl := LevelLow
 		for _, x := range p[1:] {
+			if strings.HasPrefix(x.s, "linux-image") || strings.HasPrefix(x.s, "kernel-") {
+				lvl = LevelHigh
+			}
 			switch strings.TrimSuffix(x.s, "*") {
 			case "sudo", "openssh-server", "systemd", "libc6", "glibc", "bash", "coreutils", "apt", "dpkg", "python3", "linux-image", "grub", "grub2", "kernel", "yum", "dnf", "rpm", "openssl":
 				lvl = LevelHigh
@@ -257,7 +269,7 @@ func (a *assessor) windows(name string, args []arg) {
 	lvl := LevelMedium
 	for _, x := range args {
 		s := strings.ToLower(strings.Trim(x.s, `"'`))
-		if len(s) >= 2 && s[1] == ':' && len(strings.Trim(s[2:], `\/*`)) == 0 || s == "/" || s == "~" || strings.HasPrefix(s, "$env:userprofile") || strings.HasPrefix(s, "$home") || strings.HasPrefix(s, `c:\windows`) || strings.HasPrefix(s, `c:\users`) {
+		if len(s) >= 2 && s[1] == ':' && len(strings.Trim(s[2:], `\/*`)) == 0 || s == "/" || s == "~" || strings.HasPrefix(s, "$env:userprofile") || strings.HasPrefix(s, "$home") || strings.HasPrefix(s, `c:\windows`) || strings.HasPrefix(s, `c:\users`) || strings.HasPrefix(s, "c:windows") || strings.HasPrefix(s, "c:users") {
 			lvl = LevelCritical
 		}
 	}
@@ -295,14 +307,14 @@ func (a *assessor) otherInfra(name string, args []arg) {
 		a.add(CatInfraTeardown, LevelHigh, "`consul kv delete -recurse` deletes a whole key tree")
 	case name == "vagrant" && strings.Contains(l, "destroy"):
 		a.add(CatInfraTeardown, LevelMedium, "`vagrant destroy` deletes local virtual machines")
-	case strings.Contains(l, "destroy") || strings.Contains(l, "undefine") || strings.Contains(l, "purge") || strings.HasPrefix(l, "job stop") && hasFlag(args, "-purge"):
+	case strings.Contains(l, "destroy") || strings.Contains(l, "undefine") || strings.Contains(l, "purge") || hasFlag(args, "--purge", "-purge") || strings.HasPrefix(l, "job stop") && hasFlag(args, "-purge"):
 		a.add(CatInfraTeardown, LevelHigh, "`"+name+" "+l+"` destroys virtual machines or jobs")
 	case name == "openstack" && strings.Contains(l, "delete"):
 		a.add(CatCloud, LevelHigh, "`openstack "+l+"` deletes cloud resources")
 	case strings.Contains(l, "delete") || strings.HasPrefix(l, "rm") || strings.Contains(l, " rm") || strings.Contains(l, "stop"):
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" "+l+"` stops or deletes workloads")
 	case strings.Contains(l, "kv get") || strings.Contains(l, "acl token"):
-		a.add(CatSecrets, LevelMedium, "`"+name+" "+l+"` may reveal secret values")
+		a.add(CatSecrets, LevelLow, "`"+name+" "+l+"` may reveal secret values")
 	}
 }
 

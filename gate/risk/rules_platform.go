@@ -25,9 +25,11 @@ func platformFamilies() []family {
 			subRule{"up|apply|install", nil, CatInfraTeardown, LevelLow, "creates or changes the cluster"},
 		)},
 		{[]string{"istioctl"}, table([]string{"-n", "--namespace", "--context", "-f", "--filename", "-r", "--revision"},
-			subRule{"uninstall|x uninstall", nil, CatInfraTeardown, LevelHigh, "removes Istio from the cluster"},
+			subRule{"uninstall", nil, CatInfraTeardown, LevelHigh, "removes Istio from the cluster"},
+			subRule{"x|experimental uninstall", nil, CatInfraTeardown, LevelHigh, "removes Istio from the cluster"},
 			subRule{"tag remove", nil, CatInfraTeardown, LevelMedium, "removes a revision tag"},
-			subRule{"install|upgrade|manifest apply", nil, CatContainers, LevelLow, "installs or upgrades Istio"},
+			subRule{"install|upgrade", nil, CatContainers, LevelLow, "installs or upgrades Istio"},
+			subRule{"manifest apply", nil, CatContainers, LevelLow, "installs or upgrades Istio"},
 		)},
 		{[]string{"linkerd", "cilium", "calicoctl", "kubectl-calico"}, table([]string{"--context", "-n", "--namespace"},
 			subRule{"uninstall", nil, CatInfraTeardown, LevelHigh, "removes the mesh or network plugin from the cluster"},
@@ -62,7 +64,7 @@ func platformFamilies() []family {
 
 func (a *assessor) salt(name string, args []arg, c ctx) {
 	p := positionals(args, "-G", "--grain", "-L", "--list", "-E", "--pcre", "-C", "--compound", "-N", "--nodegroup", "-t", "--timeout", "-b", "--batch-size", "--out", "-c", "--config-dir", "--roster-file", "-i")
-	if name != "salt-call" && len(p) > 0 {
+	if name != "salt-call" && len(p) > 0 && !hasFlag(args, "-G", "--grain", "-L", "--list", "-E", "--pcre", "-C", "--compound", "-N", "--nodegroup") {
 		p = p[1:] // the target
 	}
 	if len(p) == 0 {

@@ -243,6 +243,10 @@ func secretVar(name string) bool {
 // printSecret reports echo/printf of secret-looking variables.
 func (a *assessor) printSecret(name string, args []arg, c ctx) {
 	for _, x := range args {
+		if strings.Contains(x.s, "::add-mask::") {
+			// GitHub masks the value in the log from here on.
+			return
+		}
 		if x.param == "" || !secretVar(x.param) {
 			continue
 		}
@@ -390,9 +394,15 @@ func (a *assessor) service(name string, args []arg) {
 		}
 	}
 	switch verb {
+	case "isolate":
+		if strings.HasPrefix(unit, "rescue") || strings.HasPrefix(unit, "emergency") || strings.HasPrefix(unit, "poweroff") || strings.HasPrefix(unit, "reboot") || strings.HasPrefix(unit, "halt") {
+			a.add(CatSystemProcess, LevelCritical, "`"+name+" isolate "+unit+"` stops every service and takes the machine down or to single-user mode")
+			return
+		}
+		a.add(CatSystemProcess, LevelMedium, "`"+name+" isolate "+unit+"` stops every unit the target does not need")
 	case "reboot", "poweroff", "halt", "kexec", "emergency", "rescue", "suspend", "hibernate":
 		a.add(CatSystemProcess, LevelCritical, "`"+name+" "+verb+"` takes the machine down")
-	case "stop", "disable", "mask", "kill", "unload", "bootout", "isolate":
+	case "stop", "disable", "mask", "kill", "unload", "bootout":
 		// Stopping access, security or data services is what takes a
 		// machine or an application down; other units are medium.
 		lvl := LevelMedium

@@ -312,7 +312,7 @@ func containsWord(s, w string) bool {
 		}
 		j += i
 		before := j == 0 || strings.IndexByte(" =", s[j-1]) >= 0
-		after := j+len(w) == len(s) || strings.IndexByte(" ", s[j+len(w)]) >= 0 || s[j+len(w)] == '['
+		after := j+len(w) == len(s) || strings.IndexByte(" :", s[j+len(w)]) >= 0 || s[j+len(w)] == '['
 		if before && after {
 			return true
 		}
