@@ -18,8 +18,14 @@ type CreateRequest struct {
 	Reason           string   `json:"reason,omitempty"`
 	TimeoutSeconds   int64    `json:"timeout_seconds,omitempty"`
 	Approvers        []string `json:"approvers,omitempty"`
-	Job              string   `json:"job"`
-	Step             string   `json:"step"`
+	// Env and Files complete the binding (DESIGN.md invariant 4): the
+	// variables the command reads, with their values (a secret's only as
+	// SecretHash), and the repository files it executes with their git
+	// blob ids. CommandSHA256 is the Binding's Hash over the real bytes.
+	Env   []EnvVar `json:"env,omitempty"`
+	Files []File   `json:"files,omitempty"`
+	Job   string   `json:"job"`
+	Step  string   `json:"step"`
 	// HeadSHA and PullRequest place the check run and comment: for
 	// pull_request runs the PR's head commit, not the merge commit.
 	HeadSHA     string `json:"head_sha,omitempty"`

@@ -3,8 +3,6 @@ package gate
 import (
 	"crypto/sha256"
 	"encoding/base32"
-	"encoding/binary"
-	"encoding/hex"
 	"strings"
 	"time"
 )
@@ -35,21 +33,6 @@ const (
 	SourceAgent      = "agent"      // `stepgate hook`: a shell command an AI agent wants to run
 	SourceDeployment = "deployment" // a job-level gate: GitHub's deployment_protection_rule webhook
 )
-
-// CommandHash binds a decision to the exact bytes the gate will run: the
-// command, the shell it runs under and the working directory. Each field is
-// length-prefixed so no two different triples share an encoding.
-func CommandHash(command, shell, workingDirectory string) string {
-	h := sha256.New()
-	h.Write([]byte("stepgate/v1\x00"))
-	for _, s := range []string{command, shell, workingDirectory} {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
 
 // RequestID derives a request's id from its idempotency key, so that a
 // retried create lands on the same item with a single conditional write.
@@ -117,6 +100,7 @@ type Request struct {
 	Ref            string `json:"ref,omitempty"`
 	EventName      string `json:"event_name,omitempty"`
 	HeadSHA        string `json:"head_sha"`            // commit the check run goes on
+	Commit         string `json:"commit,omitempty"`    // the run's commit (token sha claim): executed files are checked there
 	PRNumber       int    `json:"pr_number,omitempty"` // 0 when the run has no PR
 	Environment    string `json:"environment,omitempty"`
 
@@ -129,6 +113,11 @@ type Request struct {
 	WorkingDirectory string   `json:"working_directory,omitempty"`
 	Reason           string   `json:"reason,omitempty"`
 	Approvers        []string `json:"approvers,omitempty"` // action input: extra requirement
+	// Env and Files are the rest of the binding: the variables the command
+	// reads (secrets as hashes only) and the files it executes, checked by
+	// the App against the run's commit (File.InRepo).
+	Env   []EnvVar `json:"env,omitempty"`
+	Files []File   `json:"files,omitempty"`
 
 	// Assessment and policy outcome at creation.
 	RiskLevel    string   `json:"risk_level"`

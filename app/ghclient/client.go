@@ -63,6 +63,7 @@ type Client struct {
 	installations map[string]int64         // repo or "org:"+org -> installation id
 	clients       map[int64]*github.Client // installation id -> client over its cached token
 	files         map[string]cachedFile    // repo+"\x00"+path
+	blobs         map[string]string        // repo+"\x00"+commit+"\x00"+path -> blob id ("" = no such file)
 }
 
 var _ server.GitHub = (*Client)(nil)
@@ -105,7 +106,7 @@ func New(cfg Config) (*Client, error) {
 	apps.BaseURL = base.token
 	c := &Client{
 		base: base, apps: apps, rt: rt, log: cfg.Logger, fileTTL: cfg.FileCacheTTL,
-		installations: map[string]int64{}, clients: map[int64]*github.Client{}, files: map[string]cachedFile{},
+		installations: map[string]int64{}, clients: map[int64]*github.Client{}, files: map[string]cachedFile{}, blobs: map[string]string{},
 	}
 	c.appGH, err = c.newGitHub(apps)
 	if err != nil {

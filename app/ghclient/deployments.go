@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	neturl "net/url"
+	"regexp"
 	"strings"
 
 	"github.com/google/go-github/v60/github"
@@ -91,14 +92,33 @@ func deref(s *string) string {
 	return *s
 }
 
+// maxBlobCache bounds the commit-file cache; past it the cache starts over.
+const maxBlobCache = 20000
+
+var commitSHA = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
 // FileSHA implements server.GitHub: the contents API at ref (Contents:
 // read). Only the blob SHA is used; a directory or symlink is not a file.
+// At a commit SHA a file never changes, so answers (a missing file too) are
+// cached for good: a command run again on the same commit costs no call.
 func (c *Client) FileSHA(ctx context.Context, repo, path, ref string) (string, error) {
+	path = strings.Trim(path, "/")
+	key, immutable := repo+"\x00"+ref+"\x00"+path, commitSHA.MatchString(ref)
+	if immutable {
+		c.mu.Lock()
+		blob, ok := c.blobs[key]
+		c.mu.Unlock()
+		switch {
+		case ok && blob == "":
+			return "", fmt.Errorf("reading %s at %s in %s: %w", path, ref, repo, server.ErrGitHubNotFound)
+		case ok:
+			return blob, nil
+		}
+	}
 	gh, owner, name, err := c.forRepo(ctx, repo)
 	if err != nil {
 		return "", err
 	}
-	path = strings.Trim(path, "/")
 	u := fmt.Sprintf("repos/%s/%s/contents/%s?ref=%s", neturl.PathEscape(owner), neturl.PathEscape(name), escapePath(path), neturl.QueryEscape(ref))
 	req, err := gh.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
@@ -107,12 +127,30 @@ func (c *Client) FileSHA(ctx context.Context, repo, path, ref string) (string, e
 	var fc github.RepositoryContent
 	if _, err := gh.Do(ctx, req, &fc); err != nil {
 		c.forgetOnAuthError(repo, err)
+		if immutable && statusOf(err) == http.StatusNotFound {
+			c.storeBlob(key, "")
+		}
 		return "", fmt.Errorf("reading %s at %s in %s: %w", path, ref, repo, mapErr(err))
 	}
 	if fc.GetType() != "file" {
+		if immutable {
+			c.storeBlob(key, "")
+		}
 		return "", fmt.Errorf("reading %s at %s in %s: not a file: %w", path, ref, repo, server.ErrGitHubNotFound)
 	}
+	if immutable {
+		c.storeBlob(key, fc.GetSHA())
+	}
 	return fc.GetSHA(), nil
+}
+
+func (c *Client) storeBlob(key, blob string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.blobs) >= maxBlobCache {
+		c.blobs = map[string]string{}
+	}
+	c.blobs[key] = blob
 }
 
 // ReviewDeployment implements server.GitHub: POST

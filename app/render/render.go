@@ -34,6 +34,7 @@ type Gate struct {
 	Extra    []string
 	Remember bool   // the rule lets reviewers approve and remember
 	Note     string // a line about the latest event, e.g. why a click did not count
+	WebURL   string // GitHub's web root (https://github.com): links to executed files
 }
 
 // Output is a check run's output.
@@ -51,6 +52,7 @@ func CheckRun(g Gate) Output {
 	sum.WriteString(statusLine(r) + "\n\n")
 	sum.WriteString(commandSection(r))
 	sum.WriteString(agentSection(r))
+	sum.WriteString(bindingSection(g))
 	sum.WriteString(riskSection(r))
 	sum.WriteString(ruleSection(g))
 	if r.Status == gate.StatusPending {
@@ -72,6 +74,7 @@ func Comment(g Gate) string {
 	b.WriteString("### stepgate: " + statusLine(r) + "\n\n")
 	b.WriteString(commandSection(r))
 	b.WriteString(agentSection(r))
+	b.WriteString(bindingSection(g))
 	b.WriteString(riskSection(r))
 	b.WriteString(ruleSection(g))
 	if r.Status == gate.StatusPending {

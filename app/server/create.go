@@ -2,12 +2,11 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +39,9 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, id *Identi
 	if err := validateCreate(&body); err != nil {
 		return err
 	}
+	if err := validateBinding(&body); err != nil {
+		return err
+	}
 	env := body.Environment
 	if id.Environment != "" {
 		// The token's environment is GitHub's word; the body cannot pick another.
@@ -62,6 +64,9 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, id *Identi
 	}
 	req := s.newRequest(id, &body, env, key, reqID)
 	setOrigin(req, &body)
+	if err := s.verifyFiles(ctx, req.Repo, id.SHA, req.Files); err != nil {
+		return err
+	}
 	if err := s.decide(ctx, req, &body); err != nil {
 		return err
 	}
@@ -160,18 +165,18 @@ func (s *Server) newRequest(id *Identity, b *gate.CreateRequest, env, key, reqID
 	if head == "" {
 		head = id.SHA
 	}
-	norm := sha256.Sum256([]byte(risk.Normalize(b.Command)))
 	return &gate.Request{
 		ID: reqID, IdempotencyKey: key,
 		Repo: id.Repo, RepoID: id.RepoID, RunID: id.RunID, RunAttempt: id.RunAttempt,
 		Workflow: id.Workflow, Job: b.Job, Step: b.Step, Actor: id.Actor, Ref: id.Ref, EventName: id.EventName,
-		HeadSHA: head, PRNumber: b.PullRequest, Environment: env,
-		Command:          redact.String(b.Command),
-		CommandSHA256:    b.CommandSHA256,
-		NormalizedSHA256: hex.EncodeToString(norm[:]),
-		Shell:            b.Shell, WorkingDirectory: b.WorkingDirectory,
+		HeadSHA: head, Commit: strings.ToLower(id.SHA), PRNumber: b.PullRequest, Environment: env,
+		Command:       redact.String(b.Command),
+		CommandSHA256: b.CommandSHA256,
+		Shell:         b.Shell, WorkingDirectory: b.WorkingDirectory,
 		Reason:    redact.String(b.Reason),
 		Approvers: b.Approvers,
+		Env:       b.Env,
+		Files:     slices.Clone(b.Files),
 		CreatedAt: now,
 		Status:    gate.StatusPending,
 	}
@@ -209,7 +214,11 @@ func (s *Server) decide(ctx context.Context, req *gate.Request, body *gate.Creat
 		return errorf(http.StatusBadRequest, strings.TrimPrefix(err.Error(), decide.ErrInput.Error()+": "))
 	}
 	req.RiskLevel, req.RiskScore, req.RiskReasons = out.Risk.Level.String(), out.Risk.Score, out.Risk.Reasons
-	req.Shell = out.Shell.Name
+	// What reviewers see, the audit trail records and remembered commands
+	// are keyed by is exactly what was decided on (invariant 9).
+	req.Command, req.Shell = out.Command, out.Shell.Name
+	req.NormalizedSHA256 = gate.RememberKey(risk.Normalize(out.Command), gate.Binding{
+		ShellTemplate: out.Shell.Template, WorkingDirectory: req.WorkingDirectory, Env: req.Env, Files: req.Files})
 	switch {
 	case fr.Frozen:
 		return final(gate.StatusRejected, "freeze", freezeReason(fr))

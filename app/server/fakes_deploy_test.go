@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/stepgate/stepgate/gate"
 )
 
 // The fake's job-level gate calls. Runs and files at commits live in the
@@ -40,7 +41,7 @@ func (f *fakeGitHub) FileSHA(_ context.Context, repo, path, ref string) (string,
 	if !ok {
 		return "", fmt.Errorf("%s@%s: %w", path, ref, ErrGitHubNotFound)
 	}
-	return fmt.Sprintf("blob-%x", len(c)) + fmt.Sprint(hashString(c)), nil
+	return gate.GitBlobSHA([]byte(c)), nil
 }
 
 func (f *fakeGitHub) ReviewDeployment(_ context.Context, repo string, runID int64, environment, state, comment string) error {

@@ -45,6 +45,10 @@ type Config struct {
 	BotLogin string
 	// CheckRunName names the check runs the App opens (default "stepgate").
 	CheckRunName string
+	// GitHubWebURL is where repository pages live (default
+	// https://github.com; for GHES the host without /api/v3): the check run
+	// and comment link the files a command executes at the run's commit.
+	GitHubWebURL string
 	// Registerer receives the metrics; nil means a private registry.
 	Registerer prometheus.Registerer
 	// Gatherer serves /metrics; nil serves nothing there.
@@ -152,6 +156,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.OIDCClient == nil {
 		cfg.OIDCClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.GitHubWebURL == "" {
+		cfg.GitHubWebURL = "https://github.com"
 	}
 	if cfg.CheckRunName == "" {
 		cfg.CheckRunName = "stepgate"

@@ -42,7 +42,7 @@ func (s *Server) view(r *gate.Request) gate.RequestView {
 
 // renderGate gathers what render needs about r.
 func (s *Server) renderGate(r *gate.Request, note string) render.Gate {
-	g := render.Gate{Request: r, Note: note, Remember: r.RememberTTL > 0}
+	g := render.Gate{Request: r, Note: note, Remember: r.RememberTTL > 0, WebURL: s.cfg.GitHubWebURL}
 	sp, err := decodeSpec(r)
 	if err != nil || sp.Require == nil {
 		return g

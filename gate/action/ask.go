@@ -37,44 +37,11 @@ type Decision struct {
 // start anything.
 func (g *Gate) Ask(ctx context.Context, origin Origin) Decision {
 	o := &outcome{started: g.opts.Now()}
-	secrets := secretValues(g.opts.Environ(), g.opts.Redact)
-	o.command = g.opts.Redact(g.cfg.Command, secrets...)
-	if g.opts.Assess != nil {
-		o.risk = g.opts.Assess(g.cfg.Command)
-	}
-	g.log.intro(g.cfg, o)
-	hash := gate.CommandHash(g.cfg.Command, g.cfg.Shell, g.cfg.WorkingDirectory)
-	body := g.createRequest(o, hash, secrets)
-	body.Source, body.Agent, body.AgentSession, body.ToolCallID = origin.Source, origin.Agent, origin.Session, origin.ToolCallID
-	if origin.Step != "" {
-		body.Step = origin.Step
+	if !g.decided(ctx, o, &origin) {
+		return Decision{Status: o.status, Exit: o.gateExit, Reason: o.failReason, View: o.view}
 	}
 	d := func() Decision {
 		return Decision{Status: o.status, Exit: o.gateExit, Reason: o.failReason, View: o.view}
-	}
-	view, err := g.api.create(ctx, body)
-	if err != nil {
-		g.fail(ctx, o, err, "asking the App for approval")
-		return d()
-	}
-	if view.ID == "" || view.Status == "" {
-		g.fail(ctx, o, fmt.Errorf("the App's answer has no request id or status"), "asking the App for approval")
-		return d()
-	}
-	o.view, o.status = view, view.Status
-	g.log.asked(view)
-	if !view.Status.Final() && !g.wait(ctx, o) {
-		return d()
-	}
-	if !o.status.Runnable() {
-		g.refuse(o)
-		return d()
-	}
-	if o.view.CommandSHA256 != hash {
-		o.gateExit, o.status = ExitMismatch, "error"
-		o.failReason = fmt.Sprintf("decision is bound to different bytes: the App's decision covers command hash %s, not %s", short(o.view.CommandSHA256), short(hash))
-		g.log.errorf("%s", o.failReason)
-		return d()
 	}
 	out := d()
 	out.Runnable = true

@@ -118,7 +118,7 @@ func (g *Gate) execute(ctx context.Context, o *outcome) {
 	res, err := runScript(ctx, execSpec{
 		command: g.cfg.Command, shell: g.cfg.Shell, dir: dir,
 		tempDir: scriptDir(g.opts.Getenv("RUNNER_TEMP")),
-		env:     g.opts.Environ(), stdin: g.opts.Stdin,
+		env:     commandEnviron(g.opts.Environ()), stdin: g.opts.Stdin,
 		stdout: g.opts.Stdout, stderr: g.opts.Stderr,
 		grace: g.opts.KillGrace, signals: g.opts.Signals, started: g.opts.started,
 	})

@@ -13,6 +13,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/gate/decide"
 	"github.com/stepgate/stepgate/gate/redact"
 )
 
@@ -157,44 +158,10 @@ func (g *Gate) Run(ctx context.Context) int {
 }
 
 func (g *Gate) run(ctx context.Context, o *outcome) {
-	secrets := secretValues(g.opts.Environ(), g.opts.Redact)
-	g.log.mask(secrets)
-	o.command = g.opts.Redact(g.cfg.Command, secrets...)
-	if g.opts.Assess != nil {
-		o.risk = g.opts.Assess(g.cfg.Command)
-	}
-	g.log.intro(g.cfg, o)
-
-	hash := gate.CommandHash(g.cfg.Command, g.cfg.Shell, g.cfg.WorkingDirectory)
-	view, err := g.api.create(ctx, g.createRequest(o, hash, secrets))
-	if err != nil {
-		g.fail(ctx, o, err, "asking the App for approval")
+	if !g.decided(ctx, o, nil) {
 		return
-	}
-	if view.ID == "" || view.Status == "" {
-		g.fail(ctx, o, fmt.Errorf("the App's answer has no request id or status"), "asking the App for approval")
-		return
-	}
-	o.view, o.status = view, view.Status
-	g.log.asked(view)
-	if !view.Status.Final() {
-		if !g.wait(ctx, o) {
-			return
-		}
 	}
 	o.waited = g.opts.Now().Sub(o.started)
-	if !o.status.Runnable() {
-		g.refuse(o)
-		return
-	}
-	if o.view.CommandSHA256 != hash {
-		// "error", not the App's status: later steps keyed on
-		// status == approved must not take this for a green light.
-		o.gateExit, o.status = ExitMismatch, "error"
-		o.failReason = fmt.Sprintf("decision is bound to different bytes: the App's decision covers command hash %s, but this step would run %s. Nothing was run", short(o.view.CommandSHA256), short(hash))
-		g.log.errorf("%s", o.failReason)
-		return
-	}
 	if ctx.Err() != nil {
 		// Cancelled just as the decision arrived: the workflow is gone, so
 		// the command must not start.
@@ -204,6 +171,82 @@ func (g *Gate) run(ctx context.Context, o *outcome) {
 		return
 	}
 	g.execute(ctx, o)
+}
+
+// decided asks the App and waits for a final, runnable decision bound to
+// exactly what would run now: the part Run and Ask share. It returns false
+// when the gate must stop (o says why). origin is nil for a workflow step.
+func (g *Gate) decided(ctx context.Context, o *outcome, origin *Origin) bool {
+	secrets := secretValues(g.opts.Environ(), g.opts.Redact)
+	g.log.mask(secrets)
+	sh, err := gate.ResolveShell(g.cfg.Shell)
+	if err == nil {
+		// Structure-preserving: the App decides on exactly this text, so
+		// no mask may hide code (DESIGN.md invariant 9).
+		o.command, err = decide.Redact(g.cfg.Command, sh, secrets)
+	}
+	if err != nil {
+		o.command = redact.Mask
+		g.log.intro(g.cfg, o)
+		o.gateExit, o.failReason = ExitUsage, "cannot send the command for approval: "+err.Error()+". Nothing was run"
+		g.log.errorf("%s", o.failReason)
+		return false
+	}
+	if g.opts.Assess != nil {
+		o.risk = g.opts.Assess(g.cfg.Command)
+	}
+	g.log.intro(g.cfg, o)
+
+	bind, err := g.binding(secrets)
+	if err != nil {
+		o.gateExit, o.failReason = ExitUsage, "cannot gate the command: "+err.Error()+". Nothing was run"
+		g.log.errorf("%s", o.failReason)
+		return false
+	}
+	hash := bind.Hash()
+	body := g.createRequest(o, hash, secrets, bind)
+	if origin != nil {
+		body.Source, body.Agent, body.AgentSession, body.ToolCallID = origin.Source, origin.Agent, origin.Session, origin.ToolCallID
+		if origin.Step != "" {
+			body.Step = origin.Step
+		}
+	}
+	view, err := g.api.create(ctx, body)
+	if err != nil {
+		g.fail(ctx, o, err, "asking the App for approval")
+		return false
+	}
+	if view.ID == "" || view.Status == "" {
+		g.fail(ctx, o, fmt.Errorf("the App's answer has no request id or status"), "asking the App for approval")
+		return false
+	}
+	o.view, o.status = view, view.Status
+	g.log.asked(view)
+	if !view.Status.Final() && !g.wait(ctx, o) {
+		return false
+	}
+	if !o.status.Runnable() {
+		g.refuse(o)
+		return false
+	}
+	if o.view.CommandSHA256 != hash {
+		// "error", not the App's status: later steps keyed on
+		// status == approved must not take this for a green light.
+		o.gateExit, o.status = ExitMismatch, "error"
+		o.failReason = fmt.Sprintf("decision is bound to different bytes: the App's decision covers command hash %s, but this step would run %s. Nothing was run", short(o.view.CommandSHA256), short(hash))
+		g.log.errorf("%s", o.failReason)
+		return false
+	}
+	// What runs must still be what was approved: a variable or a script
+	// changed while the request waited (a concurrent process, a slow
+	// earlier step) needs its own approval.
+	if now, err := g.binding(secrets); err != nil || now.Hash() != hash {
+		o.gateExit, o.status = ExitMismatch, "error"
+		o.failReason = "what would run changed after it was approved: " + bindingChange(bind, now, err) + ". Nothing was run"
+		g.log.errorf("%s", o.failReason)
+		return false
+	}
+	return true
 }
 
 func short(h string) string {
@@ -279,7 +322,7 @@ func pendingText(v gate.RequestView) string {
 	return "still waiting for " + strings.Join(v.Pending, "; ")
 }
 
-func (g *Gate) createRequest(o *outcome, hash string, secrets []string) gate.CreateRequest {
+func (g *Gate) createRequest(o *outcome, hash string, secrets []string, bind gate.Binding) gate.CreateRequest {
 	headSHA, pr := headCommit(g.opts.Getenv)
 	approvers := g.cfg.Approvers
 	return gate.CreateRequest{
@@ -291,6 +334,8 @@ func (g *Gate) createRequest(o *outcome, hash string, secrets []string) gate.Cre
 		Reason:           g.opts.Redact(g.cfg.Reason, secrets...),
 		TimeoutSeconds:   int64(g.cfg.Timeout / time.Second),
 		Approvers:        approvers,
+		Env:              bind.Env,
+		Files:            bind.Files,
 		Job:              g.opts.Getenv("GITHUB_JOB"),
 		Step:             g.opts.Getenv("GITHUB_ACTION"),
 		HeadSHA:          headSHA,

@@ -12,10 +12,14 @@ package decide
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/gate/policy"
+	"github.com/stepgate/stepgate/gate/redact"
 	"github.com/stepgate/stepgate/gate/risk"
 )
 
@@ -74,7 +78,10 @@ func Evaluate(p *policy.Policy, in Input) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, fmt.Errorf("%w: %v", ErrInput, err)
 	}
-	cmd := in.Command
+	cmd, err := Redact(in.Command, sh, nil)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("%w: %v", ErrInput, err)
+	}
 	out := Outcome{Command: cmd, Shell: sh}
 	out.Risk = assess(cmd, sh)
 	if in.Risk != nil {
@@ -108,6 +115,24 @@ func Evaluate(p *policy.Policy, in Input) (Outcome, error) {
 	}
 	out.Decision = policy.Require
 	return out, nil
+}
+
+// Redact masks secrets (known formats, and the runner's secret values)
+// without changing what the command does: for shell code, only inside
+// literal words, with the syntax tree unchanged (redact.Command refuses
+// otherwise); for other code, whole whitespace-free tokens only. The runner
+// redacts before sending and the App again on receipt; redacting is
+// idempotent, so both see the same text.
+func Redact(cmd string, sh gate.Shell, secrets []string) (string, error) {
+	if sh.Name != "bash" && sh.Name != "sh" {
+		return redactText(cmd, secrets)
+	}
+	if _, err := syntax.NewParser().Parse(strings.NewReader(cmd), ""); err != nil {
+		// Not shell code the tree can be kept for: rated high (unparseable)
+		// and masked token by token, so still nothing hides under the mask.
+		return redactText(cmd, secrets)
+	}
+	return redact.Command(cmd, secrets)
 }
 
 // assess rates the command and, for a custom template, the template too:
@@ -175,3 +200,52 @@ func stricter(a, b policy.Match) policy.Match {
 	out.Timeout = min(a.Timeout, b.Timeout)
 	return out
 }
+
+// redactText is for code that is not POSIX shell (python, pwsh, custom
+// templates, unparseable text). Each whitespace-free token is redacted on
+// its own; what a mask replaces may hold no whitespace and no code
+// punctuation, so no code can hide under it. Where it would, the command
+// is refused rather than sent masked.
+func redactText(s string, secrets []string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && !isSpace(s[j]) {
+			j++
+		}
+		tok := s[i:j]
+		r := redact.String(tok, secrets...)
+		if r != tok {
+			p := commonPrefix(tok, r)
+			q := commonSuffix(tok[p:], r[p:])
+			if strings.ContainsAny(tok[p:len(tok)-q], ";|&()<>`$'\"{}[]") {
+				return "", errors.New("cannot redact the command without hiding part of its code: a secret-looking value is joined to code; move the secret into an environment variable")
+			}
+		}
+		b.WriteString(r)
+		for j < len(s) && isSpace(s[j]) {
+			b.WriteByte(s[j])
+			j++
+		}
+		i = j
+	}
+	return b.String(), nil
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
+func commonSuffix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[len(a)-1-n] == b[len(b)-1-n] {
+		n++
+	}
+	return n
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
