@@ -1,27 +1,26 @@
 package redact
 
 import (
-	_ "embed"
 	"math"
 	"regexp"
 	"strings"
 	"sync"
-
-	"github.com/BurntSushi/toml"
 )
 
 // The secret formats come from gitleaks' maintained rule set: its published
-// configuration (config/gitleaks.toml of gitleaks v8.30.1, MIT licence, in
-// gitleaks/), embedded as is. We apply it with the same semantics as
-// gitleaks' detector (keywords, secret group, entropy, allowlists) rather
-// than importing gitleaks' Go package: that package pulls viper, an archive
-// reader, a WebAssembly runtime and ~60 modules into every stepgate binary,
-// for ~200 regular expressions. To update: copy the file from the new
-// release, regenerate gitleaks/examples.json (see gen_examples.go) and run
-// this package's tests.
+// configuration (config/gitleaks.toml of gitleaks v8.30.1, MIT licence,
+// pinned in gitleaks/), compiled into gitleaks_rules.go. We apply it with
+// the same semantics as gitleaks' detector (keywords, secret group,
+// entropy, allowlists) rather than importing gitleaks' Go package: that
+// package pulls viper, an archive reader, a WebAssembly runtime and ~60
+// modules into every stepgate binary, for ~220 regular expressions; and the
+// table is Go code, so a process parses nothing at start.
 //
-//go:embed gitleaks/gitleaks.toml
-var gitleaksTOML string
+// To update: copy config/gitleaks.toml from the new release into
+// gitleaks/, run `go test ./gate/redact -run TestGitleaksTable
+// -update-gitleaks` (rewrites gitleaks_rules.go) and regenerate
+// gitleaks/examples.json (see gen_examples.go); then run this package's
+// tests.
 
 // GitleaksVersion is the gitleaks release whose rules are embedded.
 const GitleaksVersion = "v8.30.1"
@@ -35,6 +34,7 @@ type glAllowlist struct {
 	Commits     []string `toml:"commits"`
 
 	regexes []*regexp.Regexp
+	lower   []string // stop words, lower case
 }
 
 type glRule struct {
@@ -46,7 +46,29 @@ type glRule struct {
 	Keywords    []string      `toml:"keywords"`
 	Allowlists  []glAllowlist `toml:"allowlists"`
 
-	re *regexp.Regexp
+	// compiled on the rule's first keyword hit: compiling all ~220
+	// patterns costs ~80 ms, paid by every gate process otherwise.
+	lazy *glCompiled
+}
+
+type glCompiled struct {
+	once sync.Once
+	re   *regexp.Regexp
+	err  error
+}
+
+func (r *glRule) compile() error {
+	r.lazy.once.Do(func() {
+		if r.lazy.re, r.lazy.err = regexp.Compile(r.Regex); r.lazy.err != nil {
+			return
+		}
+		for i := range r.Allowlists {
+			if r.lazy.err = r.Allowlists[i].compile(); r.lazy.err != nil {
+				return
+			}
+		}
+	})
+	return r.lazy.err
 }
 
 type glConfig struct {
@@ -54,38 +76,34 @@ type glConfig struct {
 	Rules     []glRule    `toml:"rules"`
 }
 
-// rules are parsed and compiled on first use: most stepgate subcommands
-// never redact.
+// rules are parsed on first use (most stepgate subcommands never redact),
+// and each rule's patterns compiled on its first keyword hit.
 var gitleaksRules = sync.OnceValues(loadGitleaks)
 
 func loadGitleaks() (*glConfig, error) {
-	var c glConfig
-	if _, err := toml.Decode(gitleaksTOML, &c); err != nil {
-		return nil, err
-	}
+	return prepare(glConfig{Allowlist: gitleaksAllowlist, Rules: gitleaksTable})
+}
+
+// prepare readies a rule set for use, copying what it changes.
+func prepare(src glConfig) (*glConfig, error) {
+	c := glConfig{Allowlist: src.Allowlist}
 	if err := c.Allowlist.compile(); err != nil {
 		return nil, err
 	}
-	kept := c.Rules[:0]
-	for _, r := range c.Rules {
+	var kept []glRule
+	for _, r := range src.Rules {
 		// Rules that need a file path (or have no content pattern) do not
 		// apply to a command line.
 		if r.Regex == "" || r.Path != "" {
 			continue
 		}
-		re, err := regexp.Compile(r.Regex)
-		if err != nil {
-			return nil, err
+		kw := make([]string, len(r.Keywords))
+		for i, k := range r.Keywords {
+			kw[i] = strings.ToLower(k)
 		}
-		r.re = re
-		for i := range r.Keywords {
-			r.Keywords[i] = strings.ToLower(r.Keywords[i])
-		}
-		for i := range r.Allowlists {
-			if err := r.Allowlists[i].compile(); err != nil {
-				return nil, err
-			}
-		}
+		r.Keywords = kw
+		r.Allowlists = append([]glAllowlist(nil), r.Allowlists...)
+		r.lazy = &glCompiled{}
 		kept = append(kept, r)
 	}
 	c.Rules = kept
@@ -93,6 +111,7 @@ func loadGitleaks() (*glConfig, error) {
 }
 
 func (a *glAllowlist) compile() error {
+	a.regexes = nil
 	for _, s := range a.Regexes {
 		re, err := regexp.Compile(s)
 		if err != nil {
@@ -100,8 +119,9 @@ func (a *glAllowlist) compile() error {
 		}
 		a.regexes = append(a.regexes, re)
 	}
-	for i := range a.StopWords {
-		a.StopWords[i] = strings.ToLower(a.StopWords[i])
+	a.lower = nil
+	for _, w := range a.StopWords {
+		a.lower = append(a.lower, strings.ToLower(w))
 	}
 	return nil
 }
@@ -126,7 +146,7 @@ func (a *glAllowlist) allows(secret, match, line string) bool {
 	}
 	stop := false
 	low := strings.ToLower(secret)
-	for _, w := range a.StopWords {
+	for _, w := range a.lower {
 		if strings.Contains(low, w) {
 			stop = true
 			break
@@ -151,6 +171,10 @@ func gitleaksFind(t string) [][2]int {
 		// by the other detectors.
 		return nil
 	}
+	return c.find(t)
+}
+
+func (c *glConfig) find(t string) [][2]int {
 	var out [][2]int
 	low := strings.ToLower(t)
 	for i := range c.Rules {
@@ -172,8 +196,11 @@ func (r *glRule) find(c *glConfig, t, low string) [][2]int {
 			return nil
 		}
 	}
+	if r.compile() != nil {
+		return nil // TestGitleaksRulesLoad compiles every rule
+	}
 	var out [][2]int
-	for _, m := range r.re.FindAllStringSubmatchIndex(t, -1) {
+	for _, m := range r.lazy.re.FindAllStringSubmatchIndex(t, -1) {
 		s, e := m[0], m[1]
 		// gitleaks trims newlines off the match (a pattern may end in \n).
 		for s < e && t[s] == '\n' {

@@ -16,6 +16,11 @@ func TestGitleaksRulesLoad(t *testing.T) {
 	if len(c.Rules) < 200 {
 		t.Errorf("only %d gitleaks rules apply to commands, want the full set (>200)", len(c.Rules))
 	}
+	for i := range c.Rules {
+		if err := c.Rules[i].compile(); err != nil {
+			t.Errorf("rule %s: %v", c.Rules[i].ID, err)
+		}
+	}
 }
 
 type gitleaksExample struct {
