@@ -24,6 +24,7 @@ import (
 
 func main() {
 	rig.RunChildIfRequested()
+	runAttackerIfRequested()
 	os.Exit(run())
 }
 
@@ -41,6 +42,7 @@ func figures() []figure {
 		{"fastpath", benchFastPath},
 		{"throughput", benchThroughput},
 		{"longpoll", benchLongPoll},
+		{"hostile", benchHostile},
 		{"risk", benchRisk},
 		{"policy", benchPolicy},
 		{"dynamo", benchDynamo},

@@ -122,7 +122,7 @@ the real GitHub client against the GitHub stand-in, OIDC against a local
 issuer; bolt with fsync on, or DynamoDB via dynalite), and gates are driven by
 gate/action, the code behind ` + "`stepgate action`" + ` and ` + "`stepgate run`" + `. Rerun one
 figure with ` + "`go run ./bench -only NAME`" + ` (names: propagation, replicas, polling,
-fastpath, throughput, longpoll, risk, policy, dynamo, deployment), all of them with
+fastpath, throughput, longpoll, hostile, risk, policy, dynamo, deployment), all of them with
 ` + "`go run ./bench -write BENCHMARKS.md`" + `. DynamoDB figures use
 ` + "`STEPGATE_TEST_DYNAMODB_ENDPOINT`" + ` when set, else start ` + "`node_modules/.bin/dynalite`" + `
 (` + "`npm ci`" + ` first).
@@ -153,6 +153,15 @@ const method = `
 - **5,000 long polls**: one client process, 5,000 goroutines and
   connections; RLIMIT_NOFILE raised to the hard limit (inherited by the App).
   RSS is VmHWM/VmRSS of the App child from /proc/PID/status.
+- **Hostile load**: the App child as for throughput; a separate attacker
+  process (this executable, BENCH_ATTACK_ADDR set) runs 64 clients pushing
+  unsigned 5 MiB issue_comment bodies back to back and 8,000 connections
+  trickling 60 KB bodies (100 bytes every 500 ms, reconnecting at once when
+  dropped). After 3 s, for 20 s, a probe every 250 ms creates a request with
+  a gate token, approves it with a signed check_run click and reads the
+  decision; each call must be answered within 1 s. The same probes run for
+  5 s before the attack. RSS is the App child's VmHWM over the attack.
+  BENCH_HOSTILE_PUSHERS / BENCH_HOSTILE_TRICKLERS run one attack alone.
 - **Risk** and **policy** run the engines' own ` + "`go test -bench`" + ` benchmarks
   (command in the row), plus a corpus loop for risk.
 - **DynamoDB**: a counting wrapper around the SDK client inside the App child

@@ -92,10 +92,13 @@ type Server struct {
 	facts    *factsCache
 	recent   *recentIDs
 	unsigned *readGovernor
-	issuer   *issuerTransport
-	secrets  [][]byte
-	audience string
-	mux      *http.ServeMux
+	tarpit   *tarpit
+	// badSigLog limits the log lines of refused signatures.
+	badSigLog everySecond
+	issuer    *issuerTransport
+	secrets   [][]byte
+	audience  string
+	mux       *http.ServeMux
 
 	// locks serialises votes per request within this replica, so 50
 	// concurrent clicks do not all race the store's conditional write; the
@@ -128,6 +131,7 @@ func New(cfg Config) (*Server, error) {
 		facts:    newFactsCache(time.Minute),
 		recent:   newRecentIDs(10000),
 		unsigned: newReadGovernor(cfg.MaxUnsignedReads, cfg.MaxUnsignedBytes, defaultLargeReads),
+		tarpit:   newTarpit(tarpitHold, maxTarpit),
 	}
 	for _, sec := range cfg.WebhookSecrets {
 		if sec == "" {
@@ -206,6 +210,7 @@ func (s *Server) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.sweep(ctx) })
 	wg.Go(func() { s.pollDecided(ctx) })
+	wg.Go(func() { s.tarpit.run(ctx) })
 	if !s.cfg.NoParking {
 		wg.Go(func() { s.runParked(ctx) })
 	}

@@ -4,9 +4,12 @@ import (
 	"container/list"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,8 +24,14 @@ import (
 //     a connection trickling its body is; refusing newcomers instead would
 //     let 1,000 trickling connections lock GitHub out.
 //   - how long one may take (a read deadline from the declared length);
-//   - how many large bodies are hashed at once (CPU), waiting briefly for
-//     a slot and then refused.
+//   - how many large bodies are hashed at once, and how fast (CPU), waiting
+//     briefly for a slot and then refused.
+//
+// A read dropped to make room is not answered and closed (its client
+// would reconnect at once, and the churn of thousands of reconnecting
+// tricklers costs more CPU than their reads): its connection is taken from
+// net/http, which frees its goroutine and buffers, and held unread in a
+// tarpit for tarpitHold, then answered 408 and closed.
 //
 // Deliveries of events the App acts on are buffered (bounded); larger or
 // other ones are hashed as they stream and dropped, so they cost a small
@@ -43,13 +52,21 @@ const (
 	largeBody = 256 << 10
 	// minBodyRate is the slowest body accepted past the base read timeout.
 	minBodyRate = 256 << 10 // bytes per second
+	// largeBodyRate paces the hashing of one large body: a 25 MB delivery
+	// still takes under 2 s, and two attackers pushing at full speed cost
+	// a few percent of a core instead of all of it.
+	largeBodyRate = 16 << 20 // bytes per second
+	// tarpitHold is how long a dropped read's connection is held unread;
+	// maxTarpit bounds how many are held (the oldest is closed first).
+	tarpitHold = 30 * time.Second
+	maxTarpit  = 10000
 )
 
 // Defaults of the unsigned-read limits (Config overrides them).
 const (
 	defaultMaxUnsignedReads = 1024
 	defaultMaxUnsignedBytes = 32 << 20
-	defaultLargeReads       = 4
+	defaultLargeReads       = 2
 	defaultWebhookRead      = 10 * time.Second
 	largeSlotWait           = 2 * time.Second
 )
@@ -163,4 +180,125 @@ func refuse(w http.ResponseWriter, code int, msg string) {
 	fmt.Fprintf(brw, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n%sContent-Length: %d\r\nConnection: close\r\n\r\n%s",
 		code, http.StatusText(code), retry, len(body), body)
 	_ = brw.Flush()
+}
+
+// tarpit holds connections taken from net/http without reading them and
+// closes them (with a 408) after tarpitHold. A held connection costs its
+// descriptor and kernel buffers, no goroutine and no Go buffers.
+type tarpit struct {
+	holdFor time.Duration
+	max     int
+
+	mu      sync.Mutex
+	held    *list.List // of heldConn, oldest first (deadlines in the same order)
+	running bool
+	wake    chan struct{}
+}
+
+type heldConn struct {
+	c     net.Conn
+	until time.Time
+}
+
+func newTarpit(holdFor time.Duration, max int) *tarpit {
+	return &tarpit{holdFor: holdFor, max: max, held: list.New(), wake: make(chan struct{}, 1)}
+}
+
+// hold takes c; without a running tarpit (Run not started) c is closed.
+func (t *tarpit) hold(c net.Conn) {
+	t.mu.Lock()
+	if !t.running {
+		t.mu.Unlock()
+		closeTimedOut(c)
+		return
+	}
+	t.held.PushBack(heldConn{c: c, until: time.Now().Add(t.holdFor)})
+	var over net.Conn
+	if t.held.Len() > t.max {
+		over = t.held.Remove(t.held.Front()).(heldConn).c
+	}
+	first := t.held.Len() == 1
+	t.mu.Unlock()
+	if over != nil {
+		closeTimedOut(over)
+	}
+	if first {
+		select {
+		case t.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (t *tarpit) size() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.held.Len()
+}
+
+// run closes held connections as they come due, and all of them when ctx
+// is done.
+func (t *tarpit) run(ctx context.Context) {
+	t.mu.Lock()
+	t.running = true
+	t.mu.Unlock()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		var due []net.Conn
+		next := time.Hour
+		t.mu.Lock()
+		for t.held.Len() > 0 {
+			h := t.held.Front().Value.(heldConn)
+			if d := time.Until(h.until); d > 0 {
+				next = d
+				break
+			}
+			t.held.Remove(t.held.Front())
+			due = append(due, h.c)
+		}
+		t.mu.Unlock()
+		for _, c := range due {
+			closeTimedOut(c)
+		}
+		timer.Reset(next)
+		select {
+		case <-ctx.Done():
+			t.mu.Lock()
+			t.running = false
+			for t.held.Len() > 0 {
+				due = append(due, t.held.Remove(t.held.Front()).(heldConn).c)
+			}
+			t.mu.Unlock()
+			for _, c := range due {
+				closeTimedOut(c)
+			}
+			return
+		case <-t.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+const timedOutAnswer = "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: 25\r\nConnection: close\r\n\r\n{\"error\":\"body too slow\"}\n"
+
+func closeTimedOut(c net.Conn) {
+	_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	_, _ = io.WriteString(c, timedOutAnswer)
+	_ = c.Close()
+}
+
+// pace sleeps as long as reading got bytes since start ran ahead of rate.
+func pace(start time.Time, got int64, rate int64) {
+	if d := time.Duration(got*int64(time.Second)/rate) - time.Since(start); d > 0 {
+		time.Sleep(d)
+	}
+}
+
+// everySecond lets one event a second through (log lines anyone can cause).
+type everySecond struct{ last atomic.Int64 }
+
+func (e *everySecond) allow(now time.Time) bool {
+	last := e.last.Load()
+	return now.UnixNano()-last >= int64(time.Second) && e.last.CompareAndSwap(last, now.UnixNano())
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -135,9 +136,59 @@ func TestWebhookTricklersDoNotLockOutGitHub(t *testing.T) {
 	if n, _ := h.srv.unsigned.inFlight(); n > limit {
 		t.Errorf("%d unsigned reads in flight, limit %d", n, limit)
 	}
-	// The first tricklers were dropped to make room.
-	if code := readStatus(t, conns[0], 2*time.Second); code != http.StatusRequestTimeout && code != 0 {
-		t.Errorf("oldest trickler: code %d, want 408 or closed", code)
+	// The first tricklers were dropped to make room: their connections are
+	// held unread in the tarpit, without a goroutine.
+	if n := h.srv.tarpit.size(); n < 2*limit {
+		t.Errorf("tarpit holds %d connections, want the %d dropped tricklers", n, 2*limit)
+	}
+	_ = conns
+}
+
+// The tarpit answers 408 and closes a held connection after its hold, and
+// closes the oldest first when full.
+func TestTarpitClosesHeldConnections(t *testing.T) {
+	t.Parallel()
+	tp := newTarpit(200*time.Millisecond, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go tp.run(ctx)
+	waitUntil(t, func() bool { tp.mu.Lock(); defer tp.mu.Unlock(); return tp.running })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var clients []net.Conn
+	for range 3 {
+		a, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		b, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, a)
+		tp.hold(b)
+	}
+	start := time.Now()
+	// The first was closed at once (over the limit of 2), the others after
+	// about 200ms, each with a 408.
+	if code := readStatus(t, clients[0], 100*time.Millisecond); code != http.StatusRequestTimeout {
+		t.Errorf("connection over the limit: code %d, want 408 at once", code)
+	}
+	for i, c := range clients[1:] {
+		code := readStatus(t, c, 2*time.Second)
+		if code != http.StatusRequestTimeout {
+			t.Errorf("held connection %d: code %d, want 408", i, code)
+		}
+	}
+	if d := time.Since(start); d < 150*time.Millisecond || d > 1500*time.Millisecond {
+		t.Errorf("held for %v, want about 200ms", d)
+	}
+	if tp.size() != 0 {
+		t.Errorf("tarpit still holds %d", tp.size())
 	}
 }
 

@@ -168,10 +168,21 @@ func (s *Server) verifiedBody(w http.ResponseWriter, r *http.Request, log *slog.
 		return nil, false
 	}
 	macs := s.macs()
-	body, err := readSigned(r.Body, n, buffer, macs)
+	rate := int64(0)
+	if n > largeBody {
+		rate = largeBodyRate
+	}
+	body, err := readSigned(r.Body, n, buffer, macs, rate)
 	dropped := s.unsigned.release(rd)
 	_ = rc.SetReadDeadline(time.Time{})
 	if err != nil {
+		if dropped {
+			count("dropped")
+			if c, _, herr := rc.Hijack(); herr == nil {
+				s.tarpit.hold(c)
+				return nil, false
+			}
+		}
 		if dropped || errors.Is(err, os.ErrDeadlineExceeded) {
 			count("slow")
 			refuse(w, http.StatusRequestTimeout, "body too slow")
@@ -183,7 +194,11 @@ func (s *Server) verifiedBody(w http.ResponseWriter, r *http.Request, log *slog.
 	}
 	if !validSignature(r.Header.Get("X-Hub-Signature-256"), macs) {
 		count("bad_signature")
-		log.WarnContext(r.Context(), "webhook signature invalid or missing")
+		if s.badSigLog.allow(time.Now()) {
+			// At most one line a second: anyone can send these (the
+			// counter stepgate_webhooks_total{outcome="bad_signature"} has them all).
+			log.WarnContext(r.Context(), "webhook signature invalid or missing (logged at most once a second)")
+		}
 		writeError(w, http.StatusUnauthorized, "invalid signature")
 		return nil, false
 	}
@@ -206,14 +221,23 @@ func (s *Server) macs() []hash.Hash {
 }
 
 // readSigned reads exactly n bytes into every mac, keeping them when keep
-// is set. The buffer grows with what arrives, never to a length only
-// declared, so a trickled body costs what it has sent.
-func readSigned(body io.Reader, n int64, keep bool, macs []hash.Hash) ([]byte, error) {
-	size := int(min(n, streamChunk))
-	buf := make([]byte, 0, size)
+// is set, at most rate bytes a second (0: unpaced). The buffer grows with
+// what arrives, never to a length only declared, so a trickled body costs
+// what it has sent.
+func readSigned(body io.Reader, n int64, keep bool, macs []hash.Hash, rate int64) ([]byte, error) {
+	// Start small: a trickler that declared 60 KB and sent 100 bytes
+	// should cost 100 bytes, not a chunk.
+	buf := make([]byte, 0, min(n, 2<<10))
 	var got int64
+	start := time.Now()
 	for got < n {
+		if rate > 0 {
+			pace(start, got, rate)
+		}
 		if !keep {
+			if len(buf) == cap(buf) && cap(buf) < streamChunk {
+				buf = make([]byte, 0, min(2*cap(buf), streamChunk)) // grows only while the chunks come full
+			}
 			buf = buf[:0]
 		} else if len(buf) == cap(buf) {
 			buf = slices.Grow(buf, int(min(int64(cap(buf)), n-int64(len(buf)))))
