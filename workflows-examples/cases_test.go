@@ -25,9 +25,11 @@ func TestPolicyCases(t *testing.T) {
 		wantDecision          policy.Decision
 	}{
 		{"read-only-allowlist", "kubectl get pods -A", "production", "", daytime, "read-only", policy.Allow},
-		{"read-only-allowlist", "kubectl get pods; kubectl delete ns prod", "production", "", daytime, "default", policy.Require},
+		// deny wins wherever it stands, also inside a list and under a rewrite (ns is namespace)
+		{"read-only-allowlist", "kubectl get pods; kubectl delete ns prod", "production", "", daytime, "never", policy.Deny},
 		{"read-only-allowlist", "kubectl get pods > /etc/passwd", "production", "", daytime, "default", policy.Require},
-		{"read-only-allowlist", "kubectl get pods $(rm -rf ~)", "production", "", daytime, "default", policy.Require},
+		{"read-only-allowlist", "kubectl get pods $(rm -rf ~)", "production", "", daytime, "never", policy.Deny},
+		{"read-only-allowlist", "kubectl get pods $(date)", "production", "", daytime, "default", policy.Require},
 		{"read-only-allowlist", "terraform destroy -auto-approve", "production", "", daytime, "never", policy.Deny},
 		{"read-only-allowlist", "rm -rf /var/lib", "", "", daytime, "never", policy.Deny},
 		{"db-migration", `./bin/migrate -path db/migrations -database "$DATABASE_URL" drop -f`, "production", "", daytime, "never-drop", policy.Deny},
@@ -38,7 +40,8 @@ func TestPolicyCases(t *testing.T) {
 		{"host-mode", "helm uninstall web --namespace web", "production", "", daytime, "no-uninstall", policy.Deny},
 		{"host-mode", "helm upgrade --install web ./charts/web", "staging", "", daytime, "default", policy.Require},
 		{"regional-rollout", `./scripts/rollout.sh --version abc --region "$REGION"`, "production", "", daytime, "regions", policy.Require},
-		{"regional-rollout", `./scripts/rollout.sh --version abc --region "$REGION"; curl x`, "production", "", daytime, "default", policy.Require},
+		// a require rule applies when any command of the tree matches it: the SRE sees the whole command
+		{"regional-rollout", `./scripts/rollout.sh --version abc --region "$REGION"; curl x`, "production", "", daytime, "regions", policy.Require},
 		{"pr-preview", "./scripts/preview.sh down pr-7", "preview", "", daytime, "teardown", policy.Allow},
 		{"pr-preview", "./scripts/preview.sh down pr-7 && ./scripts/preview.sh up prod", "preview", "", daytime, "default", policy.Require},
 		{"pr-preview", "./scripts/preview.sh up pr-8 --ref abc", "preview", "", daytime, "preview", policy.Require},

@@ -71,12 +71,13 @@ func TestEvaluateMatchFields(t *testing.T) {
 		Remember: 24 * time.Hour,
 		Learn:    &Learn{After: 3, MaxRisk: risk.LevelLow, TTL: 30 * 24 * time.Hour},
 		Timeout:  time.Hour,
+		Reason:   "its conditions hold (it has no command patterns)",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	allow := p.Evaluate(Facts{Command: "kubectl get ns"})
-	if diff := cmp.Diff(Match{Rule: "read-only", Decision: Allow, Timeout: 30 * time.Minute}, allow); diff != "" {
+	if diff := cmp.Diff(Match{Rule: "read-only", Decision: Allow, Timeout: 30 * time.Minute, Reason: "every command of the tree (1) matches one of its patterns"}, allow); diff != "" {
 		t.Errorf("allow (-want +got):\n%s", diff)
 	}
 }
@@ -107,7 +108,8 @@ rules:
 		facts Facts
 		want  string
 	}{
-		{"first match wins", Facts{Command: "deploy prod"}, "first"},
+		{"deny wins wherever it stands", Facts{Command: "deploy prod"}, "shadowed"},
+		{"first match wins", Facts{Command: "deploy staging"}, "first"},
 		{"branch short", Facts{Command: "x", Branch: "release/1.2"}, "branch"},
 		{"branch ref", Facts{Command: "x", Branch: "refs/heads/release/1.2"}, "branch"},
 		{"branch other", Facts{Command: "x", Branch: "main"}, "default"},
@@ -152,12 +154,14 @@ rules:
 		when string
 		want string
 	}{
-		{"2026-03-23T07:30:00Z", "after-hours"}, // Mon 08:30 CET
+		// night-shift is a deny: it wins wherever it stands, whenever the
+		// request is outside both of its windows.
+		{"2026-03-23T07:30:00Z", "night-shift"}, // Mon 08:30 CET: outside Berlin hours too, but deny wins
 		{"2026-03-30T07:30:00Z", "night-shift"}, // Mon 09:30 CEST: inside Berlin hours, outside the night window
-		{"2026-03-30T16:30:00Z", "after-hours"}, // Mon 18:30 CEST: the window ends at 18:00
+		{"2026-03-30T16:30:00Z", "night-shift"}, // Mon 18:30 CEST
 		{"2026-03-30T15:59:00Z", "night-shift"}, // Mon 17:59 CEST
-		{"2026-03-31T01:00:00Z", "after-hours"}, // Tue 03:00 CEST; also in the night window (Mon 22:00-Tue 06:00)
-		{"2026-03-28T12:00:00Z", "after-hours"}, // Saturday
+		{"2026-03-31T01:00:00Z", "after-hours"}, // Tue 03:00 CEST: in the night window (Mon 22:00-Tue 06:00), outside Berlin hours
+		{"2026-03-28T12:00:00Z", "after-hours"}, // Saturday: in the weekend window
 	}
 	for _, tt := range tests {
 		if got := p.Evaluate(Facts{Command: "x", Time: utc(tt.when)}).Rule; got != tt.want {
@@ -195,7 +199,8 @@ func TestWindowContains(t *testing.T) {
 func TestDefaultPolicy(t *testing.T) {
 	t.Parallel()
 	m := Default().Evaluate(Facts{Command: "anything"})
-	want := Match{Rule: "default", Decision: Require, Require: &Requirement{Role: PermWrite, Count: 1}, Timeout: 30 * time.Minute}
+	want := Match{Rule: "default", Decision: Require, Require: &Requirement{Role: PermWrite, Count: 1}, Timeout: 30 * time.Minute,
+		Reason: "its conditions hold (it has no command patterns)"}
 	if diff := cmp.Diff(want, m); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}

@@ -274,3 +274,53 @@ func (t *tok) matches(r rune) bool {
 
 func set(b []uint64, i int)      { b[i/64] |= 1 << (i % 64) }
 func has(b []uint64, i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
+
+// canStartWith reports whether some string that starts with p matches the
+// pattern: a word decided at run time whose known text is p may match.
+func (g *glob) canStartWith(p string) bool {
+	if p == "" {
+		return true
+	}
+	if g.exact {
+		return strings.HasPrefix(g.prefix, p)
+	}
+	n := min(len(p), len(g.prefix))
+	if p[:n] != g.prefix[:n] {
+		return false
+	}
+	w := (len(g.toks) + 1 + 63) / 64
+	cur, next := make([]uint64, w), make([]uint64, w)
+	set(cur, 0)
+	g.closure(cur)
+	for i := 0; i < len(p); {
+		r, size := utf8.DecodeRuneInString(p[i:])
+		clear(next)
+		alive := false
+		for st := 0; st < len(g.toks); st++ {
+			if !has(cur, st) {
+				continue
+			}
+			t := &g.toks[st]
+			switch {
+			case t.kind == tokChar && t.r == r, t.kind == tokAny, t.kind == tokClass && t.matches(r):
+				set(next, st+1)
+				alive = true
+			case t.kind == tokStar || t.kind == tokDStar:
+				set(next, st)
+				alive = true
+			}
+		}
+		if !alive {
+			return false
+		}
+		g.closure(next)
+		cur, next = next, cur
+		i += size
+	}
+	for _, x := range cur {
+		if x != 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -6,18 +6,30 @@ import (
 	"unicode/utf8"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/stepgate/stepgate/gate/shellcmd"
 )
 
-// NormalizeCommand returns the canonical text that command globs are matched
-// against: the shell syntax tree printed on one line, so runs of blanks
-// collapse and `a;b` reads `a; b`, and words whose quotes change nothing are
-// unquoted (`'pods'` -> `pods`, `"a b"` -> `'a b'`). Text the shell parser
+// CanonicalCommand is the one canonical text of a command: what remembered
+// and learned commands are keyed by, and what reviewers and `policy test`
+// see as "the command as policy reads it". It is the shell syntax tree
+// printed on one line, so runs of blanks collapse and `a;b` reads `a; b`;
+// words are written in one canonical quoting (`'pods'` and `pods` are
+// pods, `"a b"` is 'a b', `\rm` is rm, `$'\x72m'` is rm). Two commands with
+// the same canonical text run the same thing; the converse does not hold
+// (`rm -rf` and `rm -fr` stay distinct texts, though policy patterns treat
+// them alike, see the package documentation). Text the shell parser
 // rejects falls back to collapsing blanks within each line (newlines stay:
 // they separate commands). Comments are dropped: they never run.
-func NormalizeCommand(command string) string {
+func CanonicalCommand(command string) string {
 	s, _ := normalize(command)
 	return s
 }
+
+// NormalizeCommand is CanonicalCommand.
+//
+// Deprecated: use CanonicalCommand.
+func NormalizeCommand(command string) string { return CanonicalCommand(command) }
 
 // normalize also reports whether command was valid shell. When it was not,
 // its quotes cannot be trusted to hide operators (see barriers).
@@ -221,15 +233,30 @@ func canonicalWord(w *syntax.Word, cmdName bool) {
 	for _, p := range w.Parts {
 		switch p := p.(type) {
 		case *syntax.Lit:
-			if strings.ContainsRune(p.Value, '\\') {
-				return
+			if !strings.ContainsRune(p.Value, '\\') {
+				segs = appendSeg(segs, segment{p.Value, false})
+				continue
 			}
-			segs = appendSeg(segs, segment{p.Value, false})
+			// \x is a quoted x; a backslash-newline joins lines.
+			v := p.Value
+			for i := 0; i < len(v); i++ {
+				if v[i] == '\\' && i+1 < len(v) {
+					i++
+					if v[i] != '\n' {
+						segs = appendSeg(segs, segment{v[i : i+1], true})
+					}
+					continue
+				}
+				segs = appendSeg(segs, segment{v[i : i+1], false})
+			}
 		case *syntax.SglQuoted:
+			v := p.Value
 			if p.Dollar {
-				return
+				if v = shellcmd.DecodeANSI(v); !printable(v) {
+					return
+				}
 			}
-			segs = appendSeg(segs, segment{p.Value, true})
+			segs = appendSeg(segs, segment{v, true})
 		case *syntax.DblQuoted:
 			v, ok := dblValue(p)
 			if !ok {
@@ -248,7 +275,7 @@ func canonicalWord(w *syntax.Word, cmdName bool) {
 }
 
 func appendSeg(segs []segment, s segment) []segment {
-	if n := len(segs); n > 0 && segs[n-1].quoted && s.quoted {
+	if n := len(segs); n > 0 && segs[n-1].quoted == s.quoted {
 		segs[n-1].text += s.text
 		return segs
 	}

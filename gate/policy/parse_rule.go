@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -17,9 +18,9 @@ const (
 
 var (
 	topFields  = []string{"version", "defaults", "rules", "deployments"}
-	defFields  = []string{"timeout", "self_approval", "learn", "agent"}
-	ruleFields = []string{"name", "description", "if", "then", "require", "remember", "learn", "timeout", "self_approval"}
-	ifFields   = []string{"command", "environment", "branch", "actor", "risk", "outside_hours"}
+	defFields  = []string{"timeout", "self_approval", "learn", "agent", "custom_shells"}
+	ruleFields = []string{"name", "description", "if", "then", "require", "remember", "learn", "timeout", "self_approval", "max_risk"}
+	ifFields   = []string{"command", "environment", "branch", "actor", "source", "risk", "outside_hours"}
 	reqFields  = []string{"users", "team", "role", "codeowners", "count", "all_of", "any_of"}
 	lrnFields  = []string{"after", "max_risk", "ttl"}
 )
@@ -93,6 +94,17 @@ func (d *decoder) defaults(n *yaml.Node, def *Defaults) {
 	if v := f["agent"].val; v != nil {
 		def.Agent = d.agent(v, "defaults.agent")
 	}
+	if v := f["custom_shells"].val; v != nil {
+		list, ok := d.strList(v, "defaults.custom_shells")
+		for i := 0; ok && i < len(list); i++ {
+			if !strings.Contains(list[i], "{0}") {
+				node, field := item(v, i, "defaults.custom_shells")
+				d.errorf(node, field, "a shell template must contain {0} (where the script's path goes), e.g. \"perl {0}\"")
+				continue
+			}
+			def.CustomShells = append(def.CustomShells, strings.Join(strings.Fields(list[i]), " "))
+		}
+	}
 }
 
 func (d *decoder) rule(n *yaml.Node, path string) *Rule {
@@ -129,6 +141,18 @@ func (d *decoder) rule(n *yaml.Node, path string) *Rule {
 	}
 	if v := f["learn"].val; v != nil {
 		r.Learn, r.NoLearn = d.learn(v, path+".learn")
+	}
+	if v := f["max_risk"].val; v != nil {
+		if s, ok := d.str(v, path+".max_risk"); ok {
+			if l, err := risk.ParseLevel(s); err != nil {
+				d.errorf(v, path+".max_risk", "%v", err)
+			} else {
+				r.MaxRisk = &l
+			}
+		}
+		if r.Then != Allow {
+			d.errorf(f["max_risk"].key, path+".max_risk", "only applies to `then: allow` rules (it caps the risk they let through)")
+		}
 	}
 	if r.Then == Allow || r.Then == Deny {
 		for _, k := range []string{"remember", "learn", "timeout", "self_approval"} {
@@ -169,7 +193,22 @@ func (d *decoder) decision(f map[string]field, n *yaml.Node, path string, r *Rul
 
 func (d *decoder) cond(n *yaml.Node, path string, c *condition) {
 	f := d.mapping(n, path, ifFields...)
-	for _, key := range []string{"command", "environment", "branch", "actor"} {
+	if v := f["command"].val; v != nil {
+		d.commands(v, path+".command", c)
+	}
+	if v := f["source"].val; v != nil {
+		list, ok := d.strList(v, path+".source")
+		for i := 0; ok && i < len(list); i++ {
+			s := strings.ToLower(list[i])
+			if s != SourceStep && s != SourceAgent {
+				node, field := item(v, i, path+".source")
+				d.errorf(node, field, "unknown source %q (want step or agent)", list[i])
+				continue
+			}
+			c.source = append(c.source, s)
+		}
+	}
+	for _, key := range []string{"environment", "branch", "actor"} {
 		v := f[key].val
 		if v == nil {
 			continue
@@ -192,8 +231,6 @@ func (d *decoder) cond(n *yaml.Node, path string, c *condition) {
 			continue
 		}
 		switch key {
-		case "command":
-			c.command = gs
 		case "environment":
 			c.environment = gs
 		case "branch":
@@ -225,6 +262,42 @@ func (d *decoder) cond(n *yaml.Node, path string, c *condition) {
 	}
 }
 
+// commands compiles the `command:` patterns of an `if`.
+func (d *decoder) commands(v *yaml.Node, path string, c *condition) {
+	list, ok := d.strList(v, path)
+	if !ok {
+		return
+	}
+	var out []*cmdPattern
+	bad := false
+	for i, pat := range list {
+		ps, err := compileCommandPattern(pat)
+		if err != nil {
+			node, field := item(v, i, path)
+			d.errorf(node, field, "bad pattern: %v", err)
+			bad = true
+			continue
+		}
+		for _, p := range ps {
+			p.line, p.field = lineOf(v, i), fieldOf(v, i, path)
+		}
+		out = append(out, ps...)
+	}
+	if !bad {
+		c.command = out
+	}
+}
+
+func lineOf(v *yaml.Node, i int) int {
+	n, _ := item(v, i, "")
+	return n.Line
+}
+
+func fieldOf(v *yaml.Node, i int, path string) string {
+	_, f := item(v, i, path)
+	return f
+}
+
 // item locates entry i of a string-or-list value for error messages.
 func item(v *yaml.Node, i int, path string) (*yaml.Node, string) {
 	if v.Kind == yaml.SequenceNode {
@@ -236,5 +309,5 @@ func item(v *yaml.Node, i int, path string) (*yaml.Node, string) {
 // always reports whether the condition has no keys at all.
 func (c *condition) always() bool {
 	return c.command == nil && c.environment == nil && c.branch == nil && c.actor == nil &&
-		c.risk == nil && c.outsideHours == nil
+		c.source == nil && c.risk == nil && c.outsideHours == nil
 }

@@ -1,16 +1,22 @@
 package policy
 
 import (
+	"fmt"
 	"math/bits"
 	"strings"
 	"time"
 
 	"github.com/stepgate/stepgate/gate/risk"
+	"github.com/stepgate/stepgate/gate/shellcmd"
 )
 
 // DefaultTimeout is how long a request waits when neither the rule nor the
 // defaults say otherwise.
 const DefaultTimeout = 30 * time.Minute
+
+// DefaultMaxRisk is the highest risk an allow rule allows unless its
+// max_risk says otherwise.
+const DefaultMaxRisk = risk.LevelMedium
 
 // DefaultRuleName names the rule that applies when nothing else matches.
 const DefaultRuleName = "default"
@@ -25,14 +31,29 @@ const (
 	Require Decision = "require"
 )
 
+// Sources of a request (the `source` key of `if`).
+const (
+	SourceStep  = "step"  // the action and `stepgate run`
+	SourceAgent = "agent" // `stepgate hook`: a command an AI agent runs
+)
+
 // Facts are everything Evaluate looks at, already extracted from GitHub.
 type Facts struct {
-	Command     string // the command as the user wrote it; normalised here
+	Command string // the command as it will run; parsed here
+	// Shell is the step's shell: "" or a built-in name (bash, sh, pwsh,
+	// python, cmd, powershell), or a custom template with {0} for the
+	// script's path ("perl {0}"). A custom template must be listed in
+	// defaults.custom_shells; its commands are part of the tree.
+	Shell       string
 	Environment string
 	Branch      string // "main" or "refs/heads/main"
 	Actor       string // the run's actor (github.actor)
+	Source      string // SourceStep or SourceAgent; "" is step
 	Risk        risk.Level
 	Time        time.Time // when the request was made; zero means now
+	// Explain fills Match.Notes with the rules that were passed over and
+	// why (for `stepgate policy test`); it costs time, so the App leaves it off.
+	Explain bool
 }
 
 // Learn lets the App remember, on its own, a command that eligible reviewers
@@ -49,6 +70,9 @@ type Defaults struct {
 	SelfApproval bool
 	Learn        *Learn
 	Agent        *AgentDefaults // defaults.agent; nil: no agent limits
+	// CustomShells are the custom shell templates (with {0}) steps may use,
+	// exactly as listed in defaults.custom_shells; see ShellAllowed.
+	CustomShells []string
 }
 
 // Rule is one entry of the policy's rules list.
@@ -62,6 +86,9 @@ type Rule struct {
 	NoLearn      bool   // `learn: false`: never learn under this rule
 	Timeout      time.Duration
 	SelfApproval *bool
+	// MaxRisk caps what an allow rule allows: a riskier command falls
+	// through to the next rule. nil means DefaultMaxRisk.
+	MaxRisk *risk.Level
 
 	cond condition
 }
@@ -98,6 +125,15 @@ type Match struct {
 	Learn        *Learn        // nil: no automatic learning (always nil unless Decision == Require)
 	Timeout      time.Duration
 	SelfApproval bool
+	// Command is the command of the tree that decided (canonical argv), for
+	// rules with a command key: the one a deny or require pattern matched.
+	Command string
+	// Pattern is the pattern it matched.
+	Pattern string
+	// Reason says in one sentence why this rule applies.
+	Reason string
+	// Notes list, with Facts.Explain, the rules passed over and why.
+	Notes []string
 }
 
 // defaultRequirement is what applies without a policy file or a matching
@@ -121,34 +157,115 @@ func Default() *Policy {
 	return p.compile()
 }
 
-// Evaluate returns what the first rule matching f says. With no match the
-// default requirement applies under the rule name "default". The command is
-// normalised once here, so callers pass it as written. A nil *Policy acts
-// as Default(). Evaluate is safe for concurrent use.
+// Evaluate decides f. A matching deny rule wins wherever it stands;
+// otherwise rules are tried in order and the first match wins; with no
+// match the default requirement applies under the rule name "default".
+// Command patterns are matched on the command's syntax tree (see
+// [CanonicalCommand] and the package documentation): allow rules need
+// every command of the tree to match, deny and require rules any. An
+// allow rule applies only up to its max_risk. A custom shell template not
+// listed in defaults.custom_shells is denied. A nil *Policy acts as
+// Default(). Evaluate is safe for concurrent use.
 func (p *Policy) Evaluate(f Facts) Match {
 	if p == nil {
 		p = Default()
 	}
+	if err := p.ShellAllowed(f.Shell); err != nil {
+		return Match{Rule: "defaults.custom_shells", Decision: Deny, Timeout: p.timeout(nil), Reason: err.Error()}
+	}
 	in := newInput(f)
+	var buf [32]uint64 // 1,024 rules without allocating
+	var cand []uint64
 	if p.index != nil && p.index.n == len(p.Rules) {
-		var buf [16]uint64 // 1,024 rules without allocating
-		for wi, word := range p.index.candidates(&in, buf[:0]) {
+		cand = p.index.candidates(&in, buf[:0])
+	}
+	each := func(fn func(r *Rule) bool) *Rule {
+		if cand == nil {
+			for _, r := range p.Rules {
+				if fn(r) {
+					return r
+				}
+			}
+			return nil
+		}
+		for wi, word := range cand {
 			for word != 0 {
 				i := wi*64 + bits.TrailingZeros64(word)
 				word &= word - 1
-				if p.Rules[i].cond.matches(&in) {
-					return p.match(p.Rules[i])
+				if fn(p.Rules[i]) {
+					return p.Rules[i]
 				}
 			}
 		}
-	} else {
-		for _, r := range p.Rules {
-			if r.cond.matches(&in) {
-				return p.match(r)
-			}
-		}
+		return nil
 	}
-	return p.match(&Rule{Name: DefaultRuleName, Then: Require, Require: defaultRequirement()})
+	// Deny wins wherever it stands.
+	if r := each(func(r *Rule) bool { return r.Then == Deny && r.cond.matches(&in, modeDeny) }); r != nil {
+		return p.decided(r, &in)
+	}
+	r := each(func(r *Rule) bool {
+		switch r.Then {
+		case Deny:
+			return false
+		case Allow:
+			if !r.cond.matches(&in, modeAllow) {
+				in.note(r, "allow: "+in.why)
+				return false
+			}
+			if max := r.maxRisk(); in.risk > max {
+				in.note(r, fmt.Sprintf("allow: the command's risk %s is above its max_risk %s", in.risk, max))
+				return false
+			}
+			return true
+		}
+		return r.cond.matches(&in, modeRequire)
+	})
+	if r != nil {
+		return p.decided(r, &in)
+	}
+	m := p.match(&Rule{Name: DefaultRuleName, Then: Require, Require: defaultRequirement()})
+	m.Reason, m.Notes = "no rule matched", in.notes
+	return m
+}
+
+func (r *Rule) maxRisk() risk.Level {
+	if r.MaxRisk != nil {
+		return *r.MaxRisk
+	}
+	return DefaultMaxRisk
+}
+
+// decided builds the Match for r with what the matcher found.
+func (p *Policy) decided(r *Rule, in *input) Match {
+	m := p.match(r)
+	m.Notes = in.notes
+	if r.cond.command == nil {
+		m.Reason = "its conditions hold (it has no command patterns)"
+		return m
+	}
+	m.Command, m.Pattern = in.hitCommand, in.hitPattern
+	switch r.Then {
+	case Deny:
+		m.Reason = fmt.Sprintf("`%s` matches the deny pattern `%s`", m.Command, m.Pattern)
+		if in.hitDynamic {
+			m.Reason += " (a word decided at run time may be anything there)"
+		}
+	case Allow:
+		m.Reason = fmt.Sprintf("every command of the tree (%d) matches one of its patterns", in.leafCount())
+	default:
+		m.Reason = fmt.Sprintf("`%s` matches the pattern `%s`", m.Command, m.Pattern)
+	}
+	return m
+}
+
+func (p *Policy) timeout(r *Rule) time.Duration {
+	if r != nil && r.Timeout != 0 {
+		return r.Timeout
+	}
+	if p.Defaults.Timeout != 0 {
+		return p.Defaults.Timeout
+	}
+	return DefaultTimeout
 }
 
 func (p *Policy) match(r *Rule) Match {
@@ -183,31 +300,54 @@ func (p *Policy) match(r *Rule) Match {
 	return m
 }
 
-// input is Facts prepared once per Evaluate: normalised, lower-cased where
-// matching ignores case, with the command's operator positions marked.
+// input is Facts prepared once per Evaluate; the command's tree is built
+// on first use.
 type input struct {
-	command  string
-	barriers []bool
-	env      string
-	branch   string
-	actor    string
-	risk     risk.Level
-	time     time.Time
+	f      *Facts
+	env    string
+	branch string
+	actor  string
+	source string
+	risk   risk.Level
+	time   time.Time
+
+	built bool
+	tree  *shellcmd.Tree
+	views []cmdView
+	// first bytes of the tree's command names (any: a dynamic name)
+	firsts   [4]uint64
+	anyFirst bool
+
+	// What the last command match found, for Match and notes.
+	hitCommand, hitPattern string
+	hitDynamic             bool
+	why                    string
+	notes                  []string
+	explain                bool
 }
 
 func newInput(f Facts) input {
 	in := input{
-		env:    strings.ToLower(strings.TrimSpace(f.Environment)),
-		branch: strings.TrimPrefix(strings.TrimSpace(f.Branch), "refs/heads/"),
-		actor:  strings.ToLower(strings.TrimSpace(f.Actor)),
-		risk:   f.Risk,
-		time:   f.Time,
+		f:       &f,
+		env:     strings.ToLower(strings.TrimSpace(f.Environment)),
+		branch:  strings.TrimPrefix(strings.TrimSpace(f.Branch), "refs/heads/"),
+		actor:   strings.ToLower(strings.TrimSpace(f.Actor)),
+		source:  strings.ToLower(strings.TrimSpace(f.Source)),
+		risk:    f.Risk,
+		time:    f.Time,
+		explain: f.Explain,
+	}
+	if in.source == "" {
+		in.source = SourceStep
 	}
 	if in.time.IsZero() {
 		in.time = time.Now()
 	}
-	var valid bool
-	in.command, valid = normalize(f.Command)
-	in.barriers = barriers(in.command, valid)
 	return in
+}
+
+func (in *input) note(r *Rule, s string) {
+	if in.explain {
+		in.notes = append(in.notes, fmt.Sprintf("rule %q (line %d) passed over: %s", r.Name, r.Line, s))
+	}
 }

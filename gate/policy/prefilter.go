@@ -1,6 +1,9 @@
 package policy
 
 import (
+	"math/bits"
+	"strings"
+
 	"github.com/stepgate/stepgate/gate/risk"
 )
 
@@ -35,12 +38,16 @@ func (c *condition) prefilter() prefilter {
 		f.cmdFirst = [4]uint64{anyBits, anyBits, anyBits, anyBits}
 	}
 	for _, g := range c.command {
-		if g.prefix == "" {
-			f.cmdFirst = [4]uint64{anyBits, anyBits, anyBits, anyBits}
-			break
+		for _, pre := range g.prefixes() {
+			if pre == "" {
+				f.cmdFirst = [4]uint64{anyBits, anyBits, anyBits, anyBits}
+				break
+			}
+			// Deny patterns ignore case: admit both.
+			for _, b := range []byte{pre[0], strings.ToLower(pre[:1])[0], strings.ToUpper(pre[:1])[0]} {
+				f.cmdFirst[b>>6] |= 1 << (b & 63)
+			}
 		}
-		b := g.prefix[0]
-		f.cmdFirst[b>>6] |= 1 << (b & 63)
 	}
 	return f
 }
@@ -140,22 +147,40 @@ func newRuleIndex(filters []prefilter) *ruleIndex {
 // reused when large enough.
 func (x *ruleIndex) candidates(in *input, buf []uint64) []uint64 {
 	w := x.words
-	var first int
-	if in.command != "" {
-		first = int(in.command[0])
+	in.build()
+	if cap(buf) < 2*w {
+		buf = make([]uint64, 2*w)
+	}
+	// Rules admitting the first byte of some command name of the tree
+	// (all of them when a name is decided at run time, or the tree is empty).
+	cmdRow := buf[w : 2*w]
+	switch {
+	case in.anyFirst || len(in.views) == 0:
+		for j := range cmdRow {
+			cmdRow[j] = anyBits
+		}
+	default:
+		clear(cmdRow)
+		for hi, bitsWord := range in.firsts {
+			for bitsWord != 0 {
+				b := hi*64 + bits.TrailingZeros64(bitsWord)
+				bitsWord &= bitsWord - 1
+				row := x.cmd[b*w : (b+1)*w]
+				for j := range cmdRow {
+					cmdRow[j] |= row[j]
+				}
+			}
+		}
 	}
 	lvl := min(max(in.risk, risk.LevelNone), risk.LevelCritical)
 	rows := [8][]uint64{
-		x.cmd[first*w : (first+1)*w],
+		cmdRow,
 		x.risk[int(lvl)*w : (int(lvl)+1)*w],
 	}
 	for k, v := range [3]string{in.env, in.actor, in.branch} {
 		f, e := int(firstIdx(v)), int(bloomIdx(v))
 		rows[2+2*k] = x.keys[k][0][f*w : (f+1)*w]
 		rows[3+2*k] = x.keys[k][1][e*w : (e+1)*w]
-	}
-	if cap(buf) < w {
-		buf = make([]uint64, w)
 	}
 	cand := buf[:w]
 	copy(cand, rows[0])

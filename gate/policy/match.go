@@ -1,0 +1,312 @@
+package policy
+
+import (
+	"strings"
+
+	"github.com/stepgate/stepgate/gate/shellcmd"
+)
+
+// mode is how a rule's command patterns are applied to the tree.
+type mode uint8
+
+const (
+	// modeAllow: every command must match and nothing it needs may be
+	// decided at run time.
+	modeAllow mode = iota
+	// modeDeny: any command matching is enough; words decided at run time
+	// may be anything; extra words are ignored; case is ignored.
+	modeDeny
+	// modeRequire: any command matching is enough; words decided at run
+	// time may be anything; the pattern's words must line up.
+	modeRequire
+)
+
+// cmdView is one command of the tree, prepared once per Evaluate.
+type cmdView struct {
+	c      *shellcmd.Command
+	parsed shellcmd.Parsed // wrapped words as operands
+	own    shellcmd.Parsed // a wrapper's own words only
+	lower  *shellcmd.Parsed
+}
+
+func (v *cmdView) lowered() *shellcmd.Parsed {
+	if v.lower == nil {
+		l := v.parsed
+		l.Name = lowerWord(l.Name)
+		l.Pos = make([]shellcmd.Word, len(v.parsed.Pos))
+		for i, w := range v.parsed.Pos {
+			l.Pos[i] = lowerWord(w)
+		}
+		l.Opts = make([]shellcmd.Opt, len(v.parsed.Opts))
+		for i, o := range v.parsed.Opts {
+			l.Opts[i] = o
+			if o.Value != nil {
+				w := lowerWord(*o.Value)
+				l.Opts[i].Value = &w
+			}
+		}
+		v.lower = &l
+	}
+	return v.lower
+}
+
+func lowerWord(w shellcmd.Word) shellcmd.Word {
+	w.Text, w.Prefix = strings.ToLower(w.Text), strings.ToLower(w.Prefix)
+	return w
+}
+
+// matchAny reports whether some command of the tree matches one of pats
+// (deny, require), and which.
+func matchAny(pats []*cmdPattern, views []cmdView, m mode) (int, *cmdPattern) {
+	for i := range views {
+		for _, p := range pats {
+			if m == modeDeny && p.noDeny {
+				continue
+			}
+			if p.full.matches(&views[i], m, false) {
+				return i, p
+			}
+		}
+	}
+	return -1, nil
+}
+
+// matchAll reports whether every command of the tree is allowed by pats.
+// It returns the first command no pattern allows (-1 if all are).
+func matchAll(pats []*cmdPattern, views []cmdView) int {
+	for i := range views {
+		v := &views[i]
+		if v.c.Wrapper && v.c.Transparent() {
+			continue
+		}
+		ok := false
+		for _, p := range pats {
+			if p.noAllow {
+				continue
+			}
+			if v.c.Wrapper {
+				for k := range p.wraps {
+					if p.wraps[k].matches(v, modeAllow, true) {
+						ok = true
+						break
+					}
+				}
+			} else if p.leaf.matches(v, modeAllow, false) {
+				ok = true
+			}
+			if ok {
+				break
+			}
+		}
+		if !ok {
+			return i
+		}
+	}
+	return -1
+}
+
+// matches applies one pattern command to one command.
+func (pc *patCmd) matches(v *cmdView, m mode, own bool) bool {
+	p := &v.parsed
+	if own {
+		p = &v.own
+	}
+	if m == modeDeny {
+		p = v.lowered()
+	}
+	if m == modeAllow && len(v.c.Writes) > 0 {
+		return false // output redirected to a file: not what an allow rule saw
+	}
+	if pc.any {
+		return m != modeAllow || !p.Name.Dynamic
+	}
+	if !pc.nameMatches(p.Name, m) {
+		return false
+	}
+	if p.Name.Dynamic && p.Name.Split {
+		return true // deny, require: code decided at run time may be this command
+	}
+	if !pc.optsMatch(p, v.c.Name().Text, m) {
+		return false
+	}
+	return seqMatch(pc.pos, p.Pos, p.MaybeValue, m, shellcmd.HasSensitiveOpts(v.c.Name().Text))
+}
+
+func (pc *patCmd) nameMatches(n shellcmd.Word, m mode) bool {
+	g := pc.name.g
+	if m == modeDeny {
+		g = pc.name.gl
+	}
+	if n.Dynamic {
+		return m != modeAllow && g.canStartWith(n.Prefix)
+	}
+	if g.match(n.Text, nil) {
+		return true
+	}
+	// ./bin/migrate in a deny or require rule also catches the same file
+	// run by its absolute path.
+	if m != modeAllow && g.exact && strings.HasPrefix(g.prefix, "./") && strings.HasPrefix(n.Text, "/") {
+		return strings.HasSuffix(n.Text, g.prefix[1:])
+	}
+	return false
+}
+
+func (pc *patCmd) optsMatch(p *shellcmd.Parsed, tool string, m mode) bool {
+	// Every option the pattern names must be there (deny and require: or
+	// may be there, through a word decided at run time).
+	for i := range pc.opts {
+		po := &pc.opts[i]
+		found := false
+		for k := range p.Opts {
+			if po.matches(&p.Opts[k], m) {
+				found = true
+				break
+			}
+		}
+		if !found && !(m != modeAllow && p.MaybeOpt) {
+			return false
+		}
+	}
+	if m != modeAllow {
+		return true
+	}
+	// Allow: every option of the command must be one the pattern names,
+	// or one a '*' stands for.
+	for k := range p.Opts {
+		o := &p.Opts[k]
+		named := false
+		for i := range pc.opts {
+			if pc.opts[i].matches(o, m) {
+				named = true
+				break
+			}
+		}
+		switch {
+		case named, pc.dstar:
+		case pc.star && !shellcmd.SensitiveOpt(tool, *o) && (o.Value == nil || !o.Value.Split):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (po *patOpt) matches(o *shellcmd.Opt, m mode) bool {
+	switch {
+	case po.short != "" && o.Short != "":
+		if po.short != o.Short {
+			return false
+		}
+	case po.longG != nil:
+		if !po.longG.match(o.Long, nil) {
+			return false
+		}
+	case po.long != "":
+		if po.long != o.Long {
+			return false
+		}
+	default:
+		return false
+	}
+	if po.value == nil {
+		return true
+	}
+	if o.Value == nil {
+		return false
+	}
+	return wordMatches(po.value, *o.Value, m)
+}
+
+// wordMatches matches one pattern word against one command word.
+func wordMatches(pw *patWord, w shellcmd.Word, m mode) bool {
+	switch pw.kind {
+	case wDStar:
+		return true
+	case wStar:
+		return m != modeAllow || !w.Split
+	}
+	g := pw.g
+	if m == modeDeny {
+		g = pw.gl
+	}
+	if w.Dynamic {
+		return m != modeAllow && g.canStartWith(w.Prefix)
+	}
+	return g.match(w.Text, nil)
+}
+
+// absorbs reports whether a '*' or '**' may stand for command word w.
+// sensitive: the tool has options a '*' must not stand for.
+func absorbs(pw *patWord, w shellcmd.Word, m mode, sensitive bool) bool {
+	if pw.kind == wDStar || m != modeAllow {
+		return true
+	}
+	// '*' in an allow rule: a word decided at run time is fine only if it
+	// stays one word, and cannot be an option where options matter.
+	return !w.Dynamic || !w.Split && (!sensitive || !w.MayBeOption())
+}
+
+// seqMatch matches pattern operands against command operands.
+//
+// Allow patterns must account for every word, in order. Require patterns
+// must line up from the first operand; more operands may follow. Deny
+// patterns need their operands in order but anywhere (rm -rf ./x / is
+// caught by rm -rf /*; kubectl -e prod delete namespace x by kubectl
+// delete namespace *). In deny and require mode an unquoted expansion may
+// stand for any number of words, none included; in deny mode only before
+// any operand was skipped (kubectl get pods $(date) is not a delete).
+func seqMatch(pat []patWord, ws []shellcmd.Word, maybeValue []bool, m mode, sensitive bool) bool {
+	P, W := len(pat), len(ws)
+	if m == modeAllow && P == 0 {
+		return W == 0
+	}
+	// memo[(i*(W+1)+j)*2+skipped]: 0 unknown, 1 false, 2 true
+	var buf [512]uint8
+	var memo []uint8
+	if n := (P + 1) * (W + 1) * 2; n <= len(buf) {
+		memo = buf[:n]
+	} else {
+		memo = make([]uint8, n)
+	}
+	var rec func(i, j int, skipped bool) bool
+	rec = func(i, j int, skipped bool) (res bool) {
+		k := (i*(W+1) + j) * 2
+		if skipped {
+			k++
+		}
+		if memo[k] != 0 {
+			return memo[k] == 2
+		}
+		defer func() {
+			memo[k] = 1
+			if res {
+				memo[k] = 2
+			}
+		}()
+		if i == P {
+			return j == W || m != modeAllow
+		}
+		if m == modeDeny && j < W && rec(i, j+1, skipped || !ws[j].Dynamic && !maybeValue[j]) {
+			return true // deny: skip this command word
+		}
+		pw := &pat[i]
+		if pw.kind != wGlob {
+			if rec(i+1, j, skipped) {
+				return true
+			}
+			return j < W && absorbs(pw, ws[j], m, sensitive) && rec(i, j+1, skipped)
+		}
+		if j == W {
+			return false
+		}
+		w := ws[j]
+		if m != modeAllow && w.Dynamic && w.Split && !(m == modeDeny && skipped) {
+			// May expand to nothing, or to this pattern word and more.
+			if rec(i, j+1, skipped) || rec(i+1, j, skipped) {
+				return true
+			}
+		}
+		return wordMatches(pw, w, m) && rec(i+1, j+1, skipped)
+	}
+	return rec(0, 0, false)
+}
