@@ -92,17 +92,17 @@ func Evaluate(p *policy.Policy, in Input) (Outcome, error) {
 	}
 	out.Environment, out.Match = evaluateEnvironments(p, in, cmd, sh, out.Risk.Level)
 	out.Decision, out.Require = out.Match.Decision, out.Match.Require
+	if sh.Custom && !customShellAllowed(p, sh.Template) {
+		out.Decision, out.Require = policy.Deny, nil
+		out.Reason = fmt.Sprintf("custom shell template %q is not listed in the policy's defaults.custom_shells", sh.Template)
+		return out, nil
+	}
 	switch out.Decision {
 	case policy.Deny:
 		out.Require, out.Reason = nil, "denied by rule "+out.Match.Rule
 		return out, nil
 	case policy.Allow:
 		out.Require = nil
-	}
-	if sh.Custom && !customShellAllowed(p, sh.Template) {
-		out.Decision, out.Require = policy.Deny, nil
-		out.Reason = fmt.Sprintf("custom shell template %q is not listed in the policy's defaults.custom_shells", sh.Template)
-		return out, nil
 	}
 	require, err := policy.Tighten(out.Require, in.Approvers)
 	if err != nil {
@@ -175,10 +175,10 @@ func evaluate(p *policy.Policy, in Input, env, cmd string, sh gate.Shell, level 
 	return stricter(m, p.Evaluate(f))
 }
 
-// customShellAllowed: until the policy can list custom templates
-// (defaults.custom_shells), every custom template is refused.
+// customShellAllowed: a custom template must be listed exactly in the
+// policy's defaults.custom_shells.
 func customShellAllowed(p *policy.Policy, template string) bool {
-	return false
+	return p.ShellAllowed(template) == nil
 }
 
 // stricter combines two outcomes: deny > require > allow, and two
