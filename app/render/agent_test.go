@@ -30,3 +30,22 @@ func TestAgentRequestsSayWhoAsked(t *testing.T) {
 		t.Errorf("a step's check run mentions an agent:\n%s\n%s", step.Summary, step.Text)
 	}
 }
+
+func TestAgentSessionCheckRun(t *testing.T) {
+	t.Parallel()
+	a := &gate.AgentSession{Agent: "claude", Session: "sess|" + evilLink, Allowed: 7, Refused: 1, Commands: []gate.AgentSessionCommand{
+		{RequestID: "sg_one", Command: "make deploy | " + evilLink + " @octocat", Status: gate.StatusPending, Rule: "default", Risk: "medium"},
+		{RequestID: "sg_two", Command: "go test ./...", Status: gate.StatusApproved, Rule: "default", By: []string{"alice"}},
+		{RequestID: "sg_bad|x", Command: "rm -rf build", Status: gate.StatusRejected, By: []string{"mallory|" + evilLink}},
+	}}
+	out := AgentSession(a)
+	if !strings.Contains(out.Title, "1 waiting, 2 decided, 7 passed") {
+		t.Errorf("title %q", out.Title)
+	}
+	for _, want := range []string{"Waiting for a reviewer", "sg_one", "Decided", "sg_two", "invalid-id", "7 more passed", "1 were refused"} {
+		if !strings.Contains(out.Summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.Summary)
+		}
+	}
+	checkInert(t, "agent session", out.Summary, nil)
+}

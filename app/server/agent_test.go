@@ -118,3 +118,71 @@ func TestAgentVelocityCap(t *testing.T) {
 		t.Errorf("a minute later: %s (%s), want allowed", v.Status, v.Reason)
 	}
 }
+
+// sessionRuns are the check runs that are an agent session's overview.
+func sessionRuns(h *harness) []CheckRun {
+	h.gh.mu.Lock()
+	defer h.gh.mu.Unlock()
+	var out []CheckRun
+	for _, r := range h.gh.runs {
+		if r.CR.ExternalID == "agent-session" {
+			out = append(out, r.CR)
+		}
+	}
+	return out
+}
+
+// TestAgentSessionCheckRun: one check run per agent session lists what
+// waits and what was decided; commands allowed at once are only counted
+// and cost no GitHub call.
+func TestAgentSessionCheckRun(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.gh.setFile(repoA, PolicyPath, agentPolicy)
+	h.gh.setPerm(repoA, "alice", "write")
+	tok := h.newRun()
+	for i := range 3 {
+		if _, v := h.create(tok, agentBody(fmt.Sprintf("ls %d", i), "s1", fmt.Sprintf("ls-%d", i))); v.Status != gate.StatusAllowed {
+			t.Fatalf("ls: %s", v.Status)
+		}
+	}
+	for _, op := range []string{"create_check_run", "update_check_run", "create_issue_comment", "create_commit_comment"} {
+		if n := h.gh.callsOf(op); n != 0 {
+			t.Errorf("allowed agent commands made %d %s calls, want none", n, op)
+		}
+	}
+	if n := len(sessionRuns(h)); n != 0 {
+		t.Fatalf("%d session check runs before anything waited", n)
+	}
+	_, v1 := h.create(tok, agentBody("make deploy-a", "s1", "deploy-a"))
+	_, v2 := h.create(tok, agentBody("make deploy-b", "s1", "deploy-b"))
+	if v1.Status != gate.StatusPending || v2.Status != gate.StatusPending {
+		t.Fatalf("deploys: %s %s, want pending", v1.Status, v2.Status)
+	}
+	runs := sessionRuns(h)
+	if len(runs) != 1 || !strings.Contains(runs[0].Title, "2 waiting, 0 decided, 3 passed") || runs[0].Status != "in_progress" || len(runs[0].Actions) != 0 {
+		t.Fatalf("session check runs %+v, want one listing 2 waiting, no buttons", runs)
+	}
+	h.sendVote(h.request(v1.ID), vote{login: "alice", approve: true, channel: "click"})
+	h.sendVote(h.request(v2.ID), vote{login: "alice", approve: false, channel: "click"})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		runs = sessionRuns(h)
+		if len(runs) == 1 && strings.Contains(runs[0].Title, "0 waiting, 2 decided") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("session check run after the votes: %+v", runs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if runs[0].Status != "completed" || runs[0].Conclusion != "neutral" ||
+		!strings.Contains(runs[0].Summary, "approved") || !strings.Contains(runs[0].Summary, "rejected") || !strings.Contains(runs[0].Summary, "alice") {
+		t.Errorf("decided session check run: %s/%s\n%s", runs[0].Status, runs[0].Conclusion, runs[0].Summary)
+	}
+	// Another session gets its own.
+	h.create(tok, agentBody("make deploy-c", "s2", "deploy-c"))
+	if n := len(sessionRuns(h)); n != 2 {
+		t.Errorf("%d session check runs, want one per session", n)
+	}
+}

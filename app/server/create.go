@@ -285,6 +285,7 @@ func (s *Server) pendingSpec(ctx context.Context, req *gate.Request, body *gate.
 func (s *Server) afterCreate(ctx context.Context, r *gate.Request) {
 	s.metrics.requests.WithLabelValues(string(r.Status)).Inc()
 	s.countAgent(r)
+	s.noteAgentCreated(ctx, r) // agentsession.go
 	details := map[string]string{"command": r.Command, "risk": r.RiskLevel, "rule": r.Rule,
 		"environment": r.Environment, "command_sha256": r.CommandSHA256, "run_id": fmt.Sprint(r.RunID)}
 	if sp, err := decodeSpec(r); err == nil && sp.Require != nil {

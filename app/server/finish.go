@@ -33,6 +33,7 @@ func (s *Server) finish(ctx context.Context, r *gate.Request, actor string, byVo
 		s.forgetLearned(ctx, r)
 	}
 	s.refreshOnGitHub(ctx, r, "", true)
+	s.noteAgentDecided(ctx, r) // agentsession.go
 	s.logger(ctx).InfoContext(ctx, "request decided", "request_id", r.ID, "repo", r.Repo, "status", r.Status)
 }
 

@@ -115,6 +115,13 @@ type Store interface {
 	// replicas sharing a store count together.
 	AgentCommand(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (count int, ok bool, err error)
 
+	// UpdateAgentSession reads the agent session key (a zero AgentSession
+	// with Key set when there is none), lets fn change it and stores it if
+	// fn returns true, as one conditional write: fn may run again on a
+	// fresh copy when another replica wrote in between. It returns what is
+	// stored. Items live for ttl after their last write.
+	UpdateAgentSession(ctx context.Context, key string, ttl time.Duration, now time.Time, fn func(*gate.AgentSession) bool) (*gate.AgentSession, error)
+
 	// AppendAudit seals e onto the repository's hash chain (assigning Seq,
 	// PrevHash and Hash) and stores it. Safe under concurrent appends.
 	AppendAudit(ctx context.Context, e gate.AuditEvent) (gate.AuditEvent, error)

@@ -269,6 +269,23 @@ func TestFlowApprovedByPRComment(t *testing.T) {
 	if _, why := decision(t, Claude, res.stdout); !strings.Contains(why, "alice") {
 		t.Errorf("allow reason %q does not name the approver", why)
 	}
+	// The session's own check run lists the command as decided.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var session *ghstandin.CheckRun
+		for _, c := range a.gh.CheckRuns(flowRepo) {
+			if c.ExternalID == "agent-session" {
+				session = &c
+			}
+		}
+		if session != nil && session.Status == "completed" && strings.Contains(session.Summary, "kubectl delete namespace staging") && strings.Contains(session.Summary, "approved") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no completed session check run listing the approved command: %+v", session)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // TestFlowVelocityCap: with defaults.agent.max_commands_per_minute 30, the
@@ -293,8 +310,10 @@ func waitCheckRun(t *testing.T, a *flowApp, p *hookProc) ghstandin.CheckRun {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		if crs := a.gh.CheckRuns(flowRepo); len(crs) > 0 {
-			return crs[0]
+		for _, c := range a.gh.CheckRuns(flowRepo) {
+			if c.ExternalID != "agent-session" {
+				return c
+			}
 		}
 		select {
 		case <-p.done:

@@ -9,6 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/stepgate/stepgate/app/store"
+	"github.com/stepgate/stepgate/gate"
 )
 
 var bucketAgentRate = []byte("agent_rate")
@@ -46,4 +47,46 @@ func (s *Store) AgentCommand(ctx context.Context, key string, limit int, window 
 		return b.Put([]byte(key), v)
 	})
 	return n, ok, err
+}
+
+var bucketAgentSessions = []byte("agent_sessions")
+
+// UpdateAgentSession is a read-modify-write in one bbolt transaction.
+func (s *Store) UpdateAgentSession(ctx context.Context, key string, ttl time.Duration, now time.Time, fn func(*gate.AgentSession) bool) (*gate.AgentSession, error) {
+	if key == "" {
+		return nil, fmt.Errorf("update agent session: empty key: %w", store.ErrInvalid)
+	}
+	var out *gate.AgentSession
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketAgentSessions)
+		if err != nil {
+			return err
+		}
+		a := &gate.AgentSession{Key: key}
+		if v := b.Get([]byte(key)); v != nil {
+			var st storedSession
+			if err := json.Unmarshal(v, &st); err != nil {
+				return fmt.Errorf("decoding agent session: %w", err)
+			}
+			if st.ExpiresAt.After(now) {
+				a = &st.AgentSession
+			}
+		}
+		out = a
+		if !fn(a) {
+			return nil
+		}
+		a.Key, a.UpdatedAt = key, now
+		v, err := json.Marshal(storedSession{AgentSession: *a, ExpiresAt: now.Add(ttl)})
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(key), v)
+	})
+	return out, err
+}
+
+type storedSession struct {
+	gate.AgentSession
+	ExpiresAt time.Time `json:"expires_at"`
 }

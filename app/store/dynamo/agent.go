@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/stepgate/stepgate/app/store"
+	"github.com/stepgate/stepgate/gate"
 )
 
 // agentRateAttempts bounds the optimistic retries of one AgentCommand when
@@ -94,4 +95,73 @@ func decodeRate(it map[string]types.AttributeValue) (stamps []int64, version int
 		}
 	}
 	return stamps, version, nil
+}
+
+// UpdateAgentSession keeps the session as one JSON document with a version:
+// a consistent read, fn, and a put conditional on the version read, retried
+// when another replica won. expires_at is authoritative on read.
+func (s *Store) UpdateAgentSession(ctx context.Context, session string, ttl time.Duration, now time.Time, fn func(*gate.AgentSession) bool) (*gate.AgentSession, error) {
+	if session == "" {
+		return nil, fmt.Errorf("update agent session: empty key: %w", store.ErrInvalid)
+	}
+	k := key("AGENTSESSION#"+session, "SESSION")
+	for attempt := range agentRateAttempts {
+		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName: aws.String(s.table), Key: k, ConsistentRead: aws.Bool(true),
+			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+		})
+		if err != nil {
+			s.countRead(nil, 1)
+			return nil, fail("update agent session", err)
+		}
+		s.countRead(out.ConsumedCapacity, 1)
+		a := &gate.AgentSession{Key: session}
+		var version int64
+		if out.Item != nil {
+			if v, ok := out.Item["v"].(*types.AttributeValueMemberN); ok {
+				version, _ = strconv.ParseInt(v.Value, 10, 64)
+			}
+			exp := int64(0)
+			if v, ok := out.Item["expires_at"].(*types.AttributeValueMemberN); ok {
+				exp, _ = strconv.ParseInt(v.Value, 10, 64)
+			}
+			if d, ok := out.Item["data"].(*types.AttributeValueMemberS); ok && exp > now.UnixNano() {
+				if err := json.Unmarshal([]byte(d.Value), a); err != nil {
+					return nil, fmt.Errorf("decoding agent session: %w", err)
+				}
+			}
+		}
+		if !fn(a) {
+			return a, nil
+		}
+		a.Key, a.UpdatedAt = session, now
+		data, err := json.Marshal(a)
+		if err != nil {
+			return nil, err
+		}
+		item := key("AGENTSESSION#"+session, "SESSION")
+		item["data"] = &types.AttributeValueMemberS{Value: string(data)}
+		item["v"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(version+1, 10)}
+		item["expires_at"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(ttl).UnixNano(), 10)}
+		item["ttl"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(s.ttlAfter(now.Add(ttl)), 10)}
+		cond := expression.Name(attrPK).AttributeNotExists()
+		if version > 0 {
+			cond = expression.Name("v").Equal(expression.Value(version))
+		}
+		err = s.put(ctx, "update agent session", item, &cond)
+		if err == nil {
+			return a, nil
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			return nil, err
+		}
+		t := time.NewTimer(time.Duration(attempt+1) * 5 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fail("update agent session", ctx.Err())
+		case <-t.C:
+		}
+	}
+	return nil, fmt.Errorf("update agent session: %d concurrent writers kept winning: %w", agentRateAttempts, store.ErrUnavailable)
 }

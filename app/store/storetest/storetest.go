@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Freeze", testFreeze},
 		{"AgentCommand", testAgentCommand},
 		{"AgentCommandConcurrent", testAgentCommandConcurrent},
+		{"AgentSession", testAgentSession},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
