@@ -45,6 +45,7 @@ func figures() []figure {
 		{"hostile", benchHostile},
 		{"risk", benchRisk},
 		{"policy", benchPolicy},
+		{"redact", benchRedact},
 		{"dynamo", benchDynamo},
 		{"deployment", benchDeployment},
 	}

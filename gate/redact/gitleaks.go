@@ -74,6 +74,17 @@ func (r *glRule) compile() error {
 type glConfig struct {
 	Allowlist glAllowlist `toml:"allowlist"`
 	Rules     []glRule    `toml:"rules"`
+
+	// byPrefix indexes the rules' keywords by their first two bytes, so a
+	// word is checked against the few keywords that can start in it
+	// rather than all ~290 (gitleaks uses Aho-Corasick for the same).
+	byPrefix map[[2]byte][]keywordOf
+	always   []int // rules without keywords
+}
+
+type keywordOf struct {
+	keyword string
+	rule    int
 }
 
 // rules are parsed on first use (most stepgate subcommands never redact),
@@ -107,6 +118,20 @@ func prepare(src glConfig) (*glConfig, error) {
 		kept = append(kept, r)
 	}
 	c.Rules = kept
+	c.byPrefix = map[[2]byte][]keywordOf{}
+	for i, r := range c.Rules {
+		if len(r.Keywords) == 0 {
+			c.always = append(c.always, i)
+		}
+		for _, k := range r.Keywords {
+			if len(k) < 2 {
+				c.always = append(c.always, i)
+				continue
+			}
+			p := [2]byte{k[0], k[1]}
+			c.byPrefix[p] = append(c.byPrefix[p], keywordOf{k, i})
+		}
+	}
 	return &c, nil
 }
 
@@ -177,12 +202,29 @@ func gitleaksFind(t string) [][2]int {
 func (c *glConfig) find(t string) [][2]int {
 	var out [][2]int
 	low := strings.ToLower(t)
-	for i := range c.Rules {
+	var hit map[int]bool
+	for i := 0; i+1 < len(low); i++ {
+		for _, k := range c.byPrefix[[2]byte{low[i], low[i+1]}] {
+			if strings.HasPrefix(low[i:], k.keyword) {
+				if hit == nil {
+					hit = map[int]bool{}
+				}
+				hit[k.rule] = true
+			}
+		}
+	}
+	for _, i := range c.always {
 		out = append(out, c.Rules[i].find(c, t, low)...)
+	}
+	for i := range c.Rules {
+		if hit[i] {
+			out = append(out, c.Rules[i].matches(c, t)...)
+		}
 	}
 	return out
 }
 
+// find applies r to t (low is t in lower case), keywords first.
 func (r *glRule) find(c *glConfig, t, low string) [][2]int {
 	if len(r.Keywords) > 0 {
 		hit := false
@@ -196,6 +238,11 @@ func (r *glRule) find(c *glConfig, t, low string) [][2]int {
 			return nil
 		}
 	}
+	return r.matches(c, t)
+}
+
+// matches applies r's pattern, entropy and allowlists to t.
+func (r *glRule) matches(c *glConfig, t string) [][2]int {
 	if r.compile() != nil {
 		return nil // TestGitleaksRulesLoad compiles every rule
 	}
