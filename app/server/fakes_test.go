@@ -106,7 +106,11 @@ func (f *fakeGitHub) allComments() []fakeComment {
 func (f *fakeGitHub) DefaultBranchFile(_ context.Context, repo, path string) ([]byte, string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.call("file")
+	if strings.HasSuffix(repo, "/.github") {
+		f.call("org_file") // the owner's org-wide policy (policyload.go)
+	} else {
+		f.call("file")
+	}
 	c, ok := f.files[repo+"\x00"+path]
 	if !ok {
 		return nil, "", fmt.Errorf("%s: %w", path, ErrGitHubNotFound)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hmarr/codeowners"
 
@@ -30,10 +31,19 @@ type policyCache struct {
 	mu         sync.Mutex
 	policies   map[string]*policy.Policy
 	codeowners map[string]codeowners.Ruleset
+	// noOrgPolicy remembers, per owner, until when its .github repository
+	// is known to have no policy: most owners have none, and asking again on
+	// every request of every repository without its own policy would cost a
+	// GitHub call each time.
+	noOrgPolicy map[string]time.Time
 }
 
+// noOrgPolicyTTL is how long an owner's missing org-wide policy is
+// remembered: a newly added one applies within this time.
+const noOrgPolicyTTL = 30 * time.Second
+
 func newPolicyCache() *policyCache {
-	return &policyCache{policies: map[string]*policy.Policy{}, codeowners: map[string]codeowners.Ruleset{}}
+	return &policyCache{policies: map[string]*policy.Policy{}, codeowners: map[string]codeowners.Ruleset{}, noOrgPolicy: map[string]time.Time{}}
 }
 
 // maxCached bounds each cache; beyond it the cache starts over (policies
@@ -66,15 +76,32 @@ func (s *Server) resolvePolicy(ctx context.Context, repo string) (*policy.Policy
 		return p, repo + ":" + PolicyPath, err
 	}
 	owner, _, _ := strings.Cut(repo, "/")
-	if org := owner + "/" + OrgPolicyRepo; org != repo {
+	if org := owner + "/" + OrgPolicyRepo; org != repo && !s.policies.knownNoOrgPolicy(owner) {
 		p, err = s.policyFile(ctx, org)
 		if !errors.Is(err, ErrGitHubNotFound) {
 			return p, org + ":" + PolicyPath, err
 		}
 		// Also what an App not installed on the .github repository sees.
+		s.policies.rememberNoOrgPolicy(owner)
 		s.logger(ctx).DebugContext(ctx, "no policy in the repository or its owner's .github repository; using the default", "repo", repo)
 	}
 	return policy.Default(), "", nil
+}
+
+func (c *policyCache) knownNoOrgPolicy(owner string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	until, ok := c.noOrgPolicy[owner]
+	return ok && time.Now().Before(until)
+}
+
+func (c *policyCache) rememberNoOrgPolicy(owner string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.noOrgPolicy) >= maxCached {
+		clear(c.noOrgPolicy)
+	}
+	c.noOrgPolicy[owner] = time.Now().Add(noOrgPolicyTTL)
 }
 
 // policyFile reads and parses .github/stepgate.yml of repo's default
