@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 )
 
@@ -180,8 +181,7 @@ func (e *Event) fromPreToolUse(ev *rawEvent, who string) error {
 	case "PowerShell": // Claude Code's Windows shell tool
 		e.ShellName = "pwsh"
 	default:
-		e.setWrites(ev.ToolInput)
-		return nil
+		return e.other(ev.ToolInput)
 	}
 	e.Shell = true
 	return e.readCommand(ev.ToolInput, "tool_input")
@@ -207,8 +207,7 @@ func (e *Event) fromCopilot(ev *rawEvent, data []byte) error {
 	case "powershell":
 		e.ShellName = "pwsh"
 	default:
-		e.setWrites(args)
-		return nil
+		return e.other(args)
 	}
 	e.Shell = true
 	// toolArgs is documented as a JSON string holding the arguments;
@@ -232,8 +231,7 @@ func (e *Event) fromGemini(ev *rawEvent, data []byte) error {
 	e.Tool, e.Session, e.Cwd = *ev.ToolName, deref(ev.SessionID), deref(ev.Cwd)
 	e.ToolCallID = derivedID(data)
 	if e.Tool != "run_shell_command" {
-		e.setWrites(ev.ToolInput)
-		return nil
+		return e.other(ev.ToolInput)
 	}
 	e.Shell, e.ShellName = true, "bash"
 	if err := e.readCommand(ev.ToolInput, "tool_input"); err != nil {
@@ -255,6 +253,51 @@ func (e *Event) fromGemini(ev *rawEvent, data []byte) error {
 			e.Cwd = filepath.Join(e.Cwd, *dir)
 		}
 	}
+	return nil
+}
+
+// stdinTools send text to a shell session the agent started earlier
+// (Copilot's write_bash, Codex's write_stdin): the text is what the shell
+// runs, so it is gated like a command.
+var stdinTools = map[string]string{"write_bash": "input", "write_powershell": "input", "write_stdin": "chars"}
+
+// inertShellTools read, list or stop a shell session without running
+// anything new.
+var inertShellTools = map[string]bool{
+	"BashOutput": true, "KillShell": true, "KillBash": true,
+	"read_bash": true, "stop_bash": true, "list_bash": true,
+	"read_powershell": true, "stop_powershell": true, "list_powershell": true,
+}
+
+// shellLike names tools that may run commands: one of them stepgate does
+// not know the format of is denied rather than passed through.
+var shellLike = regexp.MustCompile(`(?i)bash|shell|pwsh|terminal|exec|stdin|command|run_cmd`)
+
+// other handles a tool that is not the agent's documented shell tool.
+func (e *Event) other(args json.RawMessage) error {
+	if field, ok := stdinTools[e.Tool]; ok {
+		var s string
+		if json.Unmarshal(args, &s) == nil {
+			args = json.RawMessage(s)
+		}
+		var in map[string]any
+		var text string
+		if json.Unmarshal(args, &in) == nil {
+			text, _ = in[field].(string)
+		}
+		if strings.TrimSpace(text) == "" {
+			return fmt.Errorf("the %s call has no %s string", e.Tool, field)
+		}
+		if e.Cwd == "" {
+			return errors.New("the event names no working directory (cwd)")
+		}
+		e.Shell, e.ShellName, e.Command = true, "bash", text
+		return nil
+	}
+	if !inertShellTools[e.Tool] && shellLike.MatchString(e.Tool) {
+		return fmt.Errorf("the tool %q looks like it runs commands, and stepgate does not know its format", e.Tool)
+	}
+	e.setWrites(args)
 	return nil
 }
 

@@ -366,3 +366,34 @@ func TestHookSettingsAreProtected(t *testing.T) {
 		}
 	}
 }
+
+// TestShellLikeTools: input written to a running shell session is gated
+// like a command; a tool that looks like a shell but whose format stepgate
+// does not know is denied, not passed through; reading a shell's output
+// passes.
+func TestShellLikeTools(t *testing.T) {
+	t.Parallel()
+	var asked []Event
+	ask := func(_ context.Context, ev Event, _ time.Duration) Answer {
+		asked = append(asked, ev)
+		return Answer{Verdict: Deny, Reason: "stepgate: rejected by alice; denied"}
+	}
+	r := runHook(t, Config{}, ask, []byte(`{"sessionId":"s","timestamp":1,"cwd":"/w","toolName":"write_bash","toolArgs":"{\"sessionId\":\"b1\",\"input\":\"rm -rf ~\\n\"}"}`))
+	wantDeny(t, Copilot, r, "rejected by alice")
+	if len(asked) != 1 || asked[0].Command != "rm -rf ~\n" || !asked[0].Shell {
+		t.Fatalf("write_bash asked %+v, want its input gated as a command", asked)
+	}
+	for _, ev := range []string{
+		`{"hook_event_name":"PreToolUse","session_id":"s","cwd":"/w","tool_name":"mcp__shell__exec","tool_input":{"cmd":"id"},"tool_use_id":"t"}`,
+		`{"hook_event_name":"BeforeTool","session_id":"s","cwd":"/w","tool_name":"run_terminal_cmd","tool_input":{"command":"id"}}`,
+	} {
+		wantDeny(t, Detect([]byte(ev)), runHook(t, Config{}, ask, []byte(ev)), "does not know its format")
+	}
+	if len(asked) != 1 {
+		t.Errorf("unknown shell-like tools reached the App: %+v", asked[1:])
+	}
+	ev := `{"hook_event_name":"PreToolUse","session_id":"s","cwd":"/w","tool_name":"BashOutput","tool_input":{"bash_id":"b1"},"tool_use_id":"t"}`
+	if r := runHook(t, Config{}, ask, []byte(ev)); r.code != 0 {
+		t.Errorf("BashOutput: exit %d %s, want pass", r.code, r.stderr)
+	}
+}
