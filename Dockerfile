@@ -1,4 +1,5 @@
-# The stepgate container action: one static binary plus the shells that
+# The stepgate container action (default target) and the App (target
+# serve), built from source. The action: one static binary plus the shells that
 # wrapped commands run under (bash for the default `shell: bash`, sh for
 # `shell: sh`), CA certificates to reach the App over HTTPS, and git and curl
 # because deployment scripts commonly expect them.
@@ -29,7 +30,17 @@ COPY . .
 RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
     go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/stepgate ./cmd/stepgate
 
-FROM debian:bookworm-slim
+# The App (`docker build --target serve .`): the static binary on distroless
+# (CA certificates and time zones, no shell), as an unprivileged user. The
+# release publishes it as ghcr.io/OWNER/stepgate-serve (release.Dockerfile).
+FROM gcr.io/distroless/static-debian12:nonroot AS serve
+COPY --from=build /out/stepgate /usr/local/bin/stepgate
+USER 65532:65532
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/stepgate", "serve"]
+
+# The container action (the default target: last in this file).
+FROM debian:bookworm-slim AS action
 RUN apt-get update \
  && apt-get install -y --no-install-recommends bash ca-certificates git curl \
  && rm -rf /var/lib/apt/lists/*
