@@ -21,6 +21,7 @@ type fakeGitHub struct {
 	calls    []string
 	callTime []time.Time
 	failPerm error
+	pulls    map[string]PullRequest // "repo#n"
 }
 
 type fakeRun struct {
@@ -208,4 +209,27 @@ func (f *fakeGitHub) UpdateCommitComment(_ context.Context, repo string, id int6
 	}
 	c.Body, c.Update = body, c.Update+1
 	return nil
+}
+
+func (f *fakeGitHub) setPull(repo string, pr PullRequest) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.pulls == nil {
+		f.pulls = map[string]PullRequest{}
+	}
+	if pr.State == "" {
+		pr.State = "open"
+	}
+	f.pulls[fmt.Sprintf("%s#%d", repo, pr.Number)] = pr
+}
+
+func (f *fakeGitHub) PullRequest(_ context.Context, repo string, number int) (PullRequest, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("pull_request")
+	pr, ok := f.pulls[fmt.Sprintf("%s#%d", repo, number)]
+	if !ok {
+		return PullRequest{}, ErrGitHubNotFound
+	}
+	return pr, nil
 }

@@ -23,6 +23,10 @@ type GitHub interface {
 	// TeamMember reports whether login is an active member of org/slug.
 	TeamMember(ctx context.Context, org, slug, login string) (bool, error)
 
+	// PullRequest reads pull request number of repo: the commit the check
+	// run goes on and whose PR it is come from here, never from the body.
+	PullRequest(ctx context.Context, repo string, number int) (PullRequest, error)
+
 	CreateCheckRun(ctx context.Context, repo string, cr CheckRun) (id int64, htmlURL string, err error)
 	UpdateCheckRun(ctx context.Context, repo string, id int64, cr CheckRun) error
 	CreateIssueComment(ctx context.Context, repo string, number int, body string) (id int64, htmlURL string, err error)
@@ -41,6 +45,16 @@ type GitHub interface {
 	// for environment in a run: state "approved" or "rejected", or "" to
 	// only leave comment on the waiting deployment.
 	ReviewDeployment(ctx context.Context, repo string, runID int64, environment, state, comment string) error
+}
+
+// PullRequest is what the App reads about a pull request.
+type PullRequest struct {
+	Number  int
+	State   string // open, closed
+	HeadSHA string
+	HeadRef string
+	BaseRef string
+	Author  string // login of the PR's author (user.login)
 }
 
 // CheckRun is the part of a GitHub check run the App writes.

@@ -27,6 +27,7 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/repos/{owner}/{repo}/installation", "/repos/{owner}/{repo}/installation", authJWT, s.repoInstallation},
 		{"GET", "/orgs/{org}/installation", "/orgs/{org}/installation", authJWT, s.orgInstallation},
 		{"GET", "/repos/{owner}/{repo}/contents/{path...}", "/repos/{owner}/{repo}/contents/{path}", authToken, s.getContent},
+		{"GET", "/repos/{owner}/{repo}/pulls/{pull_number}", "/repos/{owner}/{repo}/pulls/{pull_number}", authToken, s.getPull},
 		{"GET", "/repos/{owner}/{repo}/collaborators/{username}/permission", "/repos/{owner}/{repo}/collaborators/{username}/permission", authToken, s.getPermission},
 		{"GET", "/orgs/{org}/teams/{team_slug}/memberships/{username}", "/orgs/{org}/teams/{team_slug}/memberships/{username}", authToken, s.getMembership},
 		{"POST", "/repos/{owner}/{repo}/check-runs", "/repos/{owner}/{repo}/check-runs", authToken, s.createCheckRun},
