@@ -26,8 +26,15 @@ type CreateRequest struct {
 	Files []File   `json:"files,omitempty"`
 	Job   string   `json:"job"`
 	Step  string   `json:"step"`
-	// HeadSHA and PullRequest place the check run and comment: for
-	// pull_request runs the PR's head commit, not the merge commit.
+	// JobIndex and Matrix tell matrix legs apart where the token has no
+	// check_run_id claim (older GitHub Enterprise Server): the action passes
+	// ${{ strategy.job-index }} and ${{ toJSON(matrix) }}. They only ever
+	// separate requests; nothing is decided on them.
+	JobIndex string `json:"job_index,omitempty"`
+	Matrix   string `json:"matrix,omitempty"`
+	// HeadSHA and PullRequest are checked, never used: the App takes the
+	// pull request from the token's ref and its head from GitHub, and
+	// refuses a body that names another (older gates send them).
 	HeadSHA     string `json:"head_sha,omitempty"`
 	PullRequest int    `json:"pull_request,omitempty"`
 	// ClientRisk is the runner's own assessment, for display comparisons only.

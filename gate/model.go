@@ -41,17 +41,86 @@ func RequestID(idempotencyKey string) string {
 	return "sg_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:15]))
 }
 
-// IdempotencyKey identifies one gate invocation: the same run attempt, job,
-// step and command always map to the same request.
-func IdempotencyKey(repoID, runID int64, runAttempt int, job, step, commandHash string) string {
+// KeyParts is everything that tells one gate invocation from another and
+// everything its decision depends on. Two creates share a request only if
+// all of it is equal, so one matrix leg, reusable-workflow call, environment
+// or tightening input never receives another's decision (DESIGN.md
+// invariant 10).
+type KeyParts struct {
+	RepoID     int64
+	RunID      int64
+	RunAttempt int
+	// From the token: the job's own check run (one per matrix leg and per
+	// job of each reusable-workflow call, where GitHub sends it), the
+	// reusable workflow the job runs, and the job's environment.
+	CheckRunID     string
+	JobWorkflowRef string
+	JobWorkflowSHA string
+	Environment    string
+	// From the body: they can only separate requests further.
+	Job, JobIndex, Matrix, Step string
+	EnvironmentInput            string
+	CommandSHA256               string
+	// Decision holds any other body value the decision depends on
+	// (approvers, timeout, reason, binding), in a fixed order.
+	Decision []string
+}
+
+// IdempotencyKey identifies one gate invocation: the same run attempt, job
+// (leg), step, context and command always map to the same request. Fields
+// are length-prefixed, so no two different KeyParts share a key.
+func IdempotencyKey(k KeyParts) string {
 	var b strings.Builder
-	for i, s := range []string{itoa(repoID), itoa(runID), itoa(int64(runAttempt)), job, step, commandHash} {
-		if i > 0 {
-			b.WriteByte('\x1f')
-		}
+	b.WriteString("v2")
+	for _, s := range append([]string{itoa(k.RepoID), itoa(k.RunID), itoa(int64(k.RunAttempt)),
+		k.CheckRunID, k.JobWorkflowRef, k.JobWorkflowSHA, k.Environment,
+		k.Job, k.JobIndex, k.Matrix, k.Step, k.EnvironmentInput, k.CommandSHA256}, k.Decision...) {
+		b.WriteByte('\x1f')
+		b.WriteString(itoa(int64(len(s))))
+		b.WriteByte(':')
 		b.WriteString(s)
 	}
 	return b.String()
+}
+
+// JobIdentity is what the verified token says about the job asking.
+type JobIdentity struct {
+	RepoID         int64
+	RunID          int64
+	RunAttempt     int
+	CheckRunID     string // check_run_id claim
+	JobWorkflowRef string // job_workflow_ref claim
+	JobWorkflowSHA string // job_workflow_sha claim
+	Environment    string // environment claim
+}
+
+// RequestKey is the idempotency key's parts of a create by job j: the job
+// (leg) from the token, the body's separating fields, and every body value
+// the decision depends on.
+func RequestKey(j JobIdentity, b *CreateRequest) KeyParts {
+	return KeyParts{
+		RepoID: j.RepoID, RunID: j.RunID, RunAttempt: j.RunAttempt,
+		CheckRunID: j.CheckRunID, JobWorkflowRef: j.JobWorkflowRef, JobWorkflowSHA: j.JobWorkflowSHA,
+		Environment: j.Environment,
+		Job:         b.Job, JobIndex: b.JobIndex, Matrix: b.Matrix, Step: b.Step,
+		EnvironmentInput: b.Environment, CommandSHA256: b.CommandSHA256,
+		Decision: []string{
+			"approvers=" + strings.Join(b.Approvers, "\x1e"),
+			"timeout=" + itoa(b.TimeoutSeconds),
+			"reason=" + b.Reason,
+		},
+	}
+}
+
+// RememberEnvironment is the environment remembered commands of r are kept
+// under. An environment that only came from the action input (the job
+// declares none) is kept apart from the real one: an approval given under
+// the stricter of both decisions is not reused where only one applied.
+func (r *Request) RememberEnvironment() string {
+	if r.EnvironmentSource == "input" && r.Environment != "" {
+		return "input:" + r.Environment
+	}
+	return r.Environment
 }
 
 func itoa(n int64) string {
@@ -102,7 +171,14 @@ type Request struct {
 	HeadSHA        string `json:"head_sha"`            // commit the check run goes on
 	Commit         string `json:"commit,omitempty"`    // the run's commit (token sha claim): executed files are checked there
 	PRNumber       int    `json:"pr_number,omitempty"` // 0 when the run has no PR
+	PRAuthor       string `json:"pr_author,omitempty"` // the PR's author, from GitHub; never counts as an approver without self-approval
 	Environment    string `json:"environment,omitempty"`
+	// EnvironmentSource says where Environment came from: "token" (the
+	// job's environment claim) or "input" (the action input of a job that
+	// declares none: it only tightened the decision).
+	EnvironmentSource string `json:"environment_source,omitempty"`
+	CheckRunIDClaim   string `json:"job_check_run_id,omitempty"` // the job's own check run (token claim), when GitHub sends it
+	JobWorkflowRef    string `json:"job_workflow_ref,omitempty"`
 
 	// What: the command as shown (redacted on the runner) and the binding hash
 	// of the real bytes.

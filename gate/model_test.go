@@ -28,8 +28,11 @@ func TestCommandHashBindsEveryField(t *testing.T) {
 
 func TestRequestIDIsDerivedFromKey(t *testing.T) {
 	t.Parallel()
-	k1 := IdempotencyKey(1, 2, 1, "deploy", "__run", CommandHash("ls", "bash", ""))
-	k2 := IdempotencyKey(1, 2, 2, "deploy", "__run", CommandHash("ls", "bash", ""))
+	base := KeyParts{RepoID: 1, RunID: 2, RunAttempt: 1, Job: "deploy", Step: "__run", CommandSHA256: CommandHash("ls", "bash", "")}
+	k1 := IdempotencyKey(base)
+	next := base
+	next.RunAttempt = 2
+	k2 := IdempotencyKey(next)
 	if RequestID(k1) != RequestID(k1) {
 		t.Fatal("RequestID not deterministic")
 	}
@@ -38,6 +41,35 @@ func TestRequestIDIsDerivedFromKey(t *testing.T) {
 	}
 	if id := RequestID(k1); !strings.HasPrefix(id, "sg_") || len(id) != 27 {
 		t.Errorf("RequestID = %q, want sg_ + 24 base32 chars", id)
+	}
+}
+
+// Every part of the key separates requests, and moving text between
+// fields never collides.
+func TestIdempotencyKeyCoversEveryPart(t *testing.T) {
+	t.Parallel()
+	base := KeyParts{RepoID: 1, RunID: 2, RunAttempt: 1, CheckRunID: "9", JobWorkflowRef: "o/r/.github/workflows/d.yml@refs/heads/main",
+		JobWorkflowSHA: "abc", Environment: "production", Job: "deploy", JobIndex: "0", Matrix: `{"r":"eu"}`, Step: "s",
+		EnvironmentInput: "production", CommandSHA256: "c", Decision: []string{"approvers=team:acme/sre", "timeout=60"}}
+	seen := map[string]string{IdempotencyKey(base): "base"}
+	for name, edit := range map[string]func(*KeyParts){
+		"repo": func(k *KeyParts) { k.RepoID++ }, "run": func(k *KeyParts) { k.RunID++ }, "attempt": func(k *KeyParts) { k.RunAttempt++ },
+		"check run": func(k *KeyParts) { k.CheckRunID = "10" }, "workflow": func(k *KeyParts) { k.JobWorkflowRef += "x" },
+		"workflow sha": func(k *KeyParts) { k.JobWorkflowSHA = "abd" }, "environment": func(k *KeyParts) { k.Environment = "dev" },
+		"job": func(k *KeyParts) { k.Job = "other" }, "job index": func(k *KeyParts) { k.JobIndex = "1" },
+		"matrix": func(k *KeyParts) { k.Matrix = `{"r":"us"}` }, "step": func(k *KeyParts) { k.Step = "t" },
+		"environment input": func(k *KeyParts) { k.EnvironmentInput = "" }, "command": func(k *KeyParts) { k.CommandSHA256 = "d" },
+		"decision": func(k *KeyParts) { k.Decision = k.Decision[:1] },
+		"shifted":  func(k *KeyParts) { k.Job, k.JobIndex = "deploy0", "" },
+	} {
+		k := base
+		k.Decision = append([]string(nil), base.Decision...)
+		edit(&k)
+		key := IdempotencyKey(k)
+		if prev, ok := seen[key]; ok {
+			t.Errorf("changing %s gives the key of %s", name, prev)
+		}
+		seen[key] = name
 	}
 }
 

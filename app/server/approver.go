@@ -18,7 +18,8 @@ import (
 // CODEOWNERS ownership of the paths it names. Nothing is taken from the
 // webhook payload except the login and whether the sender is a bot.
 func (s *Server) approver(ctx context.Context, r *gate.Request, sp *spec, login string, bot bool) (policy.Approver, error) {
-	a := policy.Approver{Login: login, Bot: bot, RunActor: strings.EqualFold(login, r.Actor) || sp.deploymentStarter(login)}
+	a := policy.Approver{Login: login, Bot: bot, RunActor: strings.EqualFold(login, r.Actor) || sp.deploymentStarter(login),
+		PRAuthor: r.PRAuthor != "" && strings.EqualFold(login, r.PRAuthor)}
 	if bot {
 		return a, nil // never counts; no need to ask GitHub
 	}

@@ -17,7 +17,7 @@ func TestRejectWithReasonAndStatus(t *testing.T) {
 	h.gh.setPerm(repoA, "maya", "write")
 	body := cmdBody("./deploy.sh")
 	body.PullRequest = 21
-	_, v := h.create(h.newRun(), body)
+	_, v := h.create(h.prToken(21), body)
 	comment := func(text string) {
 		if code, _ := h.webhook("issue_comment", prCommentPayload(t, "created", repoA, repoAID, 21, "maya", text), testSecret, ""); code >= 300 {
 			t.Fatalf("comment %q: %d", text, code)

@@ -42,15 +42,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, id *Identi
 	if err := validateBinding(&body); err != nil {
 		return err
 	}
-	env := body.Environment
-	if id.Environment != "" {
-		// The token's environment is GitHub's word; the body cannot pick another.
-		if env != "" && env != id.Environment {
-			return errorf(http.StatusForbidden, fmt.Sprintf("environment %q does not match the job's environment %q from the token", env, id.Environment))
-		}
-		env = id.Environment
-	}
-	key := gate.IdempotencyKey(id.RepoID, id.RunID, id.RunAttempt, body.Job, body.Step, body.CommandSHA256)
+	key := gate.IdempotencyKey(keyParts(id, &body))
 	reqID := gate.RequestID(key)
 	ctx := withLog(r.Context(), s.log.With("request_id", reqID, "repo", id.Repo, "run_id", id.RunID))
 	// A first create costs no read. A repeat that reaches the replica which
@@ -62,7 +54,11 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, id *Identi
 			return s.answerExisting(ctx, w, existing)
 		}
 	}
-	req := s.newRequest(id, &body, env, key, reqID)
+	rc, err := s.runContextOf(ctx, id, &body)
+	if err != nil {
+		return err
+	}
+	req := s.newRequest(id, &body, rc, key, reqID)
 	setOrigin(req, &body)
 	if err := s.verifyFiles(ctx, req.Repo, id.SHA, req.Files); err != nil {
 		return err
@@ -159,17 +155,15 @@ func validateCreate(b *gate.CreateRequest) error {
 	return validateOrigin(b)
 }
 
-func (s *Server) newRequest(id *Identity, b *gate.CreateRequest, env, key, reqID string) *gate.Request {
+func (s *Server) newRequest(id *Identity, b *gate.CreateRequest, rc runContext, key, reqID string) *gate.Request {
 	now := s.now().UTC()
-	head := strings.ToLower(b.HeadSHA)
-	if head == "" {
-		head = id.SHA
-	}
 	return &gate.Request{
 		ID: reqID, IdempotencyKey: key,
 		Repo: id.Repo, RepoID: id.RepoID, RunID: id.RunID, RunAttempt: id.RunAttempt,
 		Workflow: id.Workflow, Job: b.Job, Step: b.Step, Actor: id.Actor, Ref: id.Ref, EventName: id.EventName,
-		HeadSHA: head, Commit: strings.ToLower(id.SHA), PRNumber: b.PullRequest, Environment: env,
+		HeadSHA: rc.HeadSHA, Commit: strings.ToLower(id.SHA), PRNumber: rc.PR, PRAuthor: rc.PRAuthor,
+		Environment: rc.Env, EnvironmentSource: rc.EnvFrom,
+		CheckRunIDClaim: id.CheckRunID, JobWorkflowRef: id.JobWorkflowRef,
 		Command:       redact.String(b.Command),
 		CommandSHA256: b.CommandSHA256,
 		Shell:         b.Shell, WorkingDirectory: b.WorkingDirectory,
@@ -207,7 +201,7 @@ func (s *Server) decide(ctx context.Context, req *gate.Request, body *gate.Creat
 	}
 	out, err := decide.Evaluate(pol, decide.Input{
 		Command: body.Command, Shell: body.Shell, WorkingDirectory: body.WorkingDirectory,
-		Environment: req.Environment, Branch: req.Ref, Actor: req.Actor, Source: req.Source,
+		Environment: claimEnv(req), EnvironmentInput: body.Environment, Branch: req.Ref, Actor: req.Actor, Source: req.Source,
 		Time: now, Approvers: body.Approvers,
 	})
 	if err != nil {
@@ -242,7 +236,7 @@ func (s *Server) decide(ctx context.Context, req *gate.Request, body *gate.Creat
 	// Only a rule that lets reviewers remember (or learns) honours
 	// remembered commands: tightening the rule revokes them at once.
 	if len(body.Approvers) == 0 && (m.Remember > 0 || m.Learn != nil) {
-		if hit, err := s.store.LookupRemembered(ctx, req.Repo, req.Environment, req.NormalizedSHA256, now); err == nil {
+		if hit, err := s.store.LookupRemembered(ctx, req.Repo, req.RememberEnvironment(), req.NormalizedSHA256, now); err == nil {
 			s.metrics.allowlistHits.Inc()
 			return final(gate.StatusAllowed, m.Rule, fmt.Sprintf("remembered command (%s, by %s)", hit.Source, strings.Join(hit.By, ", ")))
 		} else if !errors.Is(err, store.ErrNotFound) {
@@ -299,6 +293,15 @@ func (s *Server) afterCreate(ctx context.Context, r *gate.Request) {
 	// The check run and comment were opened before the write (see
 	// createAnnounced); if that failed, a repeated create retries.
 	s.metrics.pending.Inc()
+}
+
+// claimEnv is the token's environment claim of req ("" when the job
+// declares none; then the body's input can only tighten, see decide).
+func claimEnv(r *gate.Request) string {
+	if r.EnvironmentSource == "token" {
+		return r.Environment
+	}
+	return ""
 }
 
 func firstLine(err error) string {

@@ -151,6 +151,13 @@ var prCases = []struct {
 	{"commit comment", 0},
 }
 
+func (r *replicas) runFor(pr int) string {
+	if pr > 0 {
+		return r.prRun(pr)
+	}
+	return r.run()
+}
+
 func (r *replicas) body(pr int) gate.CreateRequest {
 	if pr > 0 {
 		r.gs.AddPullRequest(standinRepo, ghstandin.PullRequest{Number: pr, HeadSHA: headSHA, HeadRef: "feature", Author: "dev"})
@@ -169,7 +176,7 @@ func TestWithdrawOnStoreFailure(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h := newReplicas(t, 1)
-			tok, body := h.run(), h.body(tc.pr)
+			tok, body := h.runFor(tc.pr), h.body(tc.pr)
 			h.fs.failCreate.Store(true)
 			code, _ := h.create(tok, body)
 			if code != http.StatusServiceUnavailable {
@@ -210,7 +217,7 @@ func TestWithdrawDuplicateCreate(t *testing.T) {
 			t.Parallel()
 			h := newReplicas(t, 2)
 			h.gs.SetPermission(standinRepo, "carol", "write")
-			tok, body := h.run(), h.body(tc.pr)
+			tok, body := h.runFor(tc.pr), h.body(tc.pr)
 			code1, v1 := h.createOn(0, tok, body)
 			code2, v2 := h.createOn(1, tok, body)
 			if code1 != http.StatusCreated || code2 != http.StatusOK || v1.ID == "" || v1.ID != v2.ID {

@@ -54,7 +54,7 @@ func (s *Server) rememberApproved(ctx context.Context, r *gate.Request) {
 	if err != nil || lvl > sp.Learn.MaxRisk {
 		return
 	}
-	n, err := s.store.CountApproval(ctx, r.Repo, r.Environment, r.NormalizedSHA256, false, learnTTL(sp), now)
+	n, err := s.store.CountApproval(ctx, r.Repo, r.RememberEnvironment(), r.NormalizedSHA256, false, learnTTL(sp), now)
 	if err != nil {
 		s.metrics.storeErrors.WithLabelValues("count_approval").Inc()
 		s.logger(ctx).WarnContext(ctx, "counting approval", "request_id", r.ID, "err", err)
@@ -74,7 +74,7 @@ func learnTTL(sp *spec) time.Duration {
 
 func (s *Server) remember(ctx context.Context, r *gate.Request, source string, ttl time.Duration, now time.Time) {
 	e := gate.RememberedCommand{
-		Repo: r.Repo, Environment: r.Environment, NormalizedSHA256: r.NormalizedSHA256,
+		Repo: r.Repo, Environment: r.RememberEnvironment(), NormalizedSHA256: r.NormalizedSHA256,
 		Command: r.Command, Rule: r.Rule, By: r.DecidedBy, Source: source,
 		CreatedAt: now, ExpiresAt: now.Add(ttl),
 	}
@@ -90,7 +90,7 @@ func (s *Server) forgetLearned(ctx context.Context, r *gate.Request) {
 	if err != nil || sp.Learn == nil {
 		return
 	}
-	if _, err := s.store.CountApproval(ctx, r.Repo, r.Environment, r.NormalizedSHA256, true, learnTTL(sp), s.now()); err != nil {
+	if _, err := s.store.CountApproval(ctx, r.Repo, r.RememberEnvironment(), r.NormalizedSHA256, true, learnTTL(sp), s.now()); err != nil {
 		s.metrics.storeErrors.WithLabelValues("count_approval").Inc()
 		s.logger(ctx).WarnContext(ctx, "resetting learn count", "request_id", r.ID, "err", err)
 	}

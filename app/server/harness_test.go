@@ -119,7 +119,8 @@ func (h *harness) advance(d time.Duration) {
 // claims are the Actions claims of a run of repo.
 func claims(repo string, repoID, runID int64) oidcissuer.Claims {
 	return oidcissuer.Claims{Repository: repo, RepositoryID: fmt.Sprint(repoID), RunID: fmt.Sprint(runID),
-		RunAttempt: "1", Actor: "dev", Ref: "refs/heads/main", SHA: headSHA, EventName: "push", Workflow: "deploy"}
+		RunAttempt: "1", Actor: "dev", Ref: "refs/heads/main", SHA: headSHA, EventName: "push", Workflow: "deploy",
+		Environment: "production"} // the job declares `environment: production`, as cmdBody's input says
 }
 
 // token mints a gate token for a run of repo; edit changes its claims.
@@ -129,6 +130,16 @@ func (h *harness) token(repo string, repoID, runID int64, edit func(*oidcissuer.
 		edit(&c)
 	}
 	return h.iss.Mint(c, publicURL, 10*time.Minute)
+}
+
+// prToken returns a token for a fresh pull_request run of PR number of
+// repoA (ref refs/pull/N/merge on a merge commit), whose head GitHub says
+// is headSHA and whose author is "pr-author".
+func (h *harness) prToken(number int) string {
+	h.gh.setPull(repoA, PullRequest{Number: number, HeadSHA: headSHA, HeadRef: "feature", BaseRef: "main", Author: "pr-author"})
+	return h.token(repoA, repoAID, h.runID.Add(1), func(c *oidcissuer.Claims) {
+		c.Ref, c.SHA, c.EventName = fmt.Sprintf("refs/pull/%d/merge", number), "4444444444444444444444444444444444444444", "pull_request"
+	})
 }
 
 // newRun returns a token for a fresh run of repoA.

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -29,6 +30,13 @@ type Identity struct {
 	Environment    string
 	Workflow       string
 	JobWorkflowRef string
+	// The job's own check run: GitHub gives every job, each matrix leg and
+	// each job of a reusable-workflow call included, its own. Empty on
+	// GitHub versions that do not send the claim.
+	CheckRunID        string
+	JobWorkflowSHA    string
+	HeadRef, BaseRef  string // pull_request and pull_request_target runs
+	RunnerEnvironment string // github-hosted or self-hosted
 }
 
 // actionsClaims are the GitHub Actions token claims the App reads. GitHub
@@ -45,6 +53,11 @@ type actionsClaims struct {
 	Environment    string   `json:"environment"`
 	Workflow       string   `json:"workflow"`
 	JobWorkflowRef string   `json:"job_workflow_ref"`
+	JobWorkflowSHA string   `json:"job_workflow_sha"`
+	CheckRunID     idString `json:"check_run_id"`
+	HeadRef        string   `json:"head_ref"`
+	BaseRef        string   `json:"base_ref"`
+	RunnerEnv      string   `json:"runner_environment"`
 	Audience       audience `json:"aud"`
 }
 
@@ -62,6 +75,24 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*a = many
+	return nil
+}
+
+// idString accepts an id claim sent as a string (GitHub's habit) or as a
+// number.
+type idString string
+
+func (s *idString) UnmarshalJSON(b []byte) error {
+	var str string
+	if err := jsonUnmarshal(b, &str); err == nil {
+		*s = idString(str)
+		return nil
+	}
+	var n json.Number
+	if err := jsonUnmarshal(b, &n); err != nil {
+		return err
+	}
+	*s = idString(n.String())
 	return nil
 }
 
@@ -227,7 +258,8 @@ func (c actionsClaims) identity() (*Identity, error) {
 	return &Identity{
 		Repo: c.Repository, RepoID: repoID, RunID: runID, RunAttempt: attempt,
 		Actor: c.Actor, Ref: c.Ref, SHA: c.SHA, EventName: c.EventName, Environment: c.Environment,
-		Workflow: c.Workflow, JobWorkflowRef: c.JobWorkflowRef,
+		Workflow: c.Workflow, JobWorkflowRef: c.JobWorkflowRef, JobWorkflowSHA: c.JobWorkflowSHA,
+		CheckRunID: string(c.CheckRunID), HeadRef: c.HeadRef, BaseRef: c.BaseRef, RunnerEnvironment: c.RunnerEnv,
 	}, nil
 }
 

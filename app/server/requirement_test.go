@@ -79,7 +79,7 @@ func TestRequirementFlows(t *testing.T) {
 			h.gh.setTeam("acme/payments-oncall", "pat")
 			body := cmdBody(tt.command)
 			body.PullRequest = 12
-			_, v := h.create(h.newRun(), body)
+			_, v := h.create(h.prToken(12), body)
 			if v.Status != gate.StatusPending {
 				t.Fatalf("created %s, want pending", v.Status)
 			}
@@ -122,7 +122,7 @@ func TestOnCallOwnersAreMentioned(t *testing.T) {
 	h.gh.setFile(repoA, "CODEOWNERS", flowsCodeowners)
 	body := cmdBody("./oncall.sh")
 	body.PullRequest = 5
-	h.create(h.newRun(), body)
+	h.create(h.prToken(5), body)
 	comments := h.gh.allComments()
 	if len(comments) != 1 || !strings.Contains(comments[0].Body, "@acme/payments-oncall") {
 		t.Fatalf("comment does not mention the on-call team:\n%v", comments)
@@ -269,7 +269,7 @@ func TestSweeperExpires(t *testing.T) {
 	body := cmdBody("./deploy.sh")
 	body.TimeoutSeconds = 30
 	body.PullRequest = 9
-	_, v := h.create(h.newRun(), body)
+	_, v := h.create(h.prToken(9), body)
 	if n := h.srv.SweepOnce(t.Context()); n != 0 {
 		t.Fatalf("swept %d before expiry", n)
 	}
@@ -290,7 +290,7 @@ func TestCommentWithoutIDAndSeveralPending(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.gh.setPerm(repoA, "alice", "write")
-	tok := h.newRun()
+	tok := h.prToken(8)
 	a := cmdBody("./one.sh")
 	a.PullRequest = 8
 	b := cmdBody("./two.sh")

@@ -133,8 +133,8 @@ func TestTokenEnvironmentIsAuthoritative(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	tok := h.token(repoA, repoAID, 9, func(c *oidcissuer.Claims) { c.Environment = "staging" })
 	body := cmdBody("./deploy.sh") // says production
-	if code, _ := h.create(tok, body); code != 403 {
-		t.Errorf("mismatching environment: code = %d, want 403", code)
+	if code, _ := h.create(tok, body); code != 400 {
+		t.Errorf("mismatching environment: code = %d, want 400", code)
 	}
 	body.Environment = ""
 	if code, v := h.create(tok, body); code != 201 || v.Environment != "staging" {
@@ -195,7 +195,7 @@ func TestEditedCommentDoesNotCount(t *testing.T) {
 	h.gh.setPerm(repoA, "alice", "write")
 	body := cmdBody("./deploy.sh")
 	body.PullRequest = 7
-	_, v := h.create(h.newRun(), body)
+	_, v := h.create(h.prToken(7), body)
 	p := prCommentPayload(t, "edited", repoA, repoAID, 7, "alice", "/stepgate approve "+v.ID)
 	if code, resp := h.webhook("issue_comment", p, testSecret, ""); code != 202 || !strings.Contains(resp, "ignored") {
 		t.Errorf("edited comment: %d %s, want 202 ignored", code, resp)
@@ -217,7 +217,7 @@ func TestPolicyFromDefaultBranchOnly(t *testing.T) {
 	h.gh.setFile(repoA, PolicyPath, "version: 1\nrules:\n  - name: strict\n    require: { users: [carol] }\n")
 	body := cmdBody("./deploy.sh")
 	body.PullRequest = 3 // the PR's head edits .github/stepgate.yml to `then: allow`
-	code, v := h.create(h.newRun(), body)
+	code, v := h.create(h.prToken(3), body)
 	if code != 201 || v.Status != gate.StatusPending || v.Rule != "strict" {
 		t.Fatalf("create = %d %s %s, want pending under the default branch's rule", code, v.Status, v.Rule)
 	}
@@ -336,7 +336,7 @@ func TestCommandRenderedSafely(t *testing.T) {
 	command := "echo '```\n<details><summary>ok</summary><script>alert(1)</script>' @octocat " + token + " \u202egnp.exe\n```'"
 	body := cmdBody(command)
 	body.PullRequest = 4
-	code, v := h.create(h.newRun(), body)
+	code, v := h.create(h.prToken(4), body)
 	if code != 201 || v.Status != gate.StatusPending {
 		t.Fatalf("create = %d %s, want 201 pending", code, v.Status)
 	}

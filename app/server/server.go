@@ -96,6 +96,7 @@ type Server struct {
 	// badSigLog limits the log lines of refused signatures.
 	badSigLog everySecond
 	issuer    *issuerTransport
+	pulls     *pullCache // pull requests of PR runs, by repo, number and merge commit
 	secrets   [][]byte
 	audience  string
 	mux       *http.ServeMux
@@ -132,6 +133,7 @@ func New(cfg Config) (*Server, error) {
 		recent:   newRecentIDs(10000),
 		unsigned: newReadGovernor(cfg.MaxUnsignedReads, cfg.MaxUnsignedBytes, defaultLargeReads),
 		tarpit:   newTarpit(tarpitHold, maxTarpit),
+		pulls:    newPullCache(2000, 10*time.Minute),
 	}
 	for _, sec := range cfg.WebhookSecrets {
 		if sec == "" {

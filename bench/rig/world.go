@@ -126,8 +126,14 @@ func (w *World) Token(runID int64, appURL string) (string, error) {
 
 // RequestID is the id the App gives the request of a gate (see GateSpec).
 func (w *World) RequestID(g GateSpec) string {
-	hash := gate.CommandHash(g.Command, "bash", "")
-	return gate.RequestID(gate.IdempotencyKey(w.RepoID, g.RunID, 1, "deploy", g.stepName(), hash))
+	timeout := g.Timeout
+	if timeout == 0 {
+		timeout = 5 * time.Minute // RunGate's default
+	}
+	body := gate.CreateRequest{Command: g.Command, CommandSHA256: gate.CommandHash(g.Command, "bash", ""), Shell: "bash",
+		Job: "deploy", Step: g.stepName(), TimeoutSeconds: int64(timeout / time.Second)}
+	job := gate.JobIdentity{RepoID: w.RepoID, RunID: g.RunID, RunAttempt: 1, JobWorkflowRef: w.Claims(g.RunID)["job_workflow_ref"].(string)}
+	return gate.RequestID(gate.IdempotencyKey(gate.RequestKey(job, &body)))
 }
 
 // CheckRun waits until the App opened the check run of request id.

@@ -154,14 +154,19 @@ func assess(cmd string, sh gate.Shell) risk.Assessment {
 }
 
 // evaluateEnvironments applies the policy for the environment the request
-// runs in. The token's claim is GitHub's word; without one, the action's
-// input is taken as given.
+// runs in (DESIGN.md invariant 10). The token's claim is GitHub's word and
+// decides alone (the App refuses an input that differs from it). Without a
+// claim the input is the workflow's unverified word: the policy is
+// evaluated with and without it and the stricter outcome applies, so the
+// input can only tighten (a job cannot write `environment: dev` to reach
+// dev's allow).
 func evaluateEnvironments(p *policy.Policy, in Input, cmd string, sh gate.Shell, level risk.Level) (string, policy.Match) {
-	env := in.Environment
-	if env == "" {
-		env = in.EnvironmentInput
+	if in.Environment != "" || in.EnvironmentInput == "" {
+		return in.Environment, evaluate(p, in, in.Environment, cmd, sh, level)
 	}
-	return env, evaluate(p, in, env, cmd, sh, level)
+	with := evaluate(p, in, in.EnvironmentInput, cmd, sh, level)
+	without := evaluate(p, in, "", cmd, sh, level)
+	return in.EnvironmentInput, policy.Stricter(with, without)
 }
 
 func evaluate(p *policy.Policy, in Input, env, cmd string, sh gate.Shell, level risk.Level) policy.Match {

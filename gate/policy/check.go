@@ -13,6 +13,7 @@ type Approver struct {
 	Owns       func(path string) bool // CODEOWNERS ownership of a path; nil owns nothing
 	Bot        bool                   // bots and the App itself never count
 	RunActor   bool                   // the actor of the gated run
+	PRAuthor   bool                   // the author of the run's pull request
 }
 
 // Vote is one approval or rejection.
@@ -37,13 +38,14 @@ type Progress struct {
 const (
 	whyBot     = "bots never count"
 	whyActor   = "the run's actor cannot approve"
+	whyAuthor  = "the pull request's author cannot approve"
 	whyNoLogin = "vote without a login"
 	whyNoMatch = "needs "
 )
 
 // Eligible reports whether a's approval or rejection can count towards some
 // leaf of req; if not, why says what is missing. Bots never count; the run's
-// actor only counts when selfApproval is on.
+// actor and the pull request's author only count when selfApproval is on.
 func Eligible(req *Requirement, a Approver, selfApproval bool) (ok bool, why string) {
 	switch {
 	case strings.TrimSpace(a.Login) == "":
@@ -52,6 +54,8 @@ func Eligible(req *Requirement, a Approver, selfApproval bool) (ok bool, why str
 		return false, whyBot
 	case a.RunActor && !selfApproval:
 		return false, whyActor
+	case a.PRAuthor && !selfApproval:
+		return false, whyAuthor
 	case req == nil:
 		return false, "nothing to approve"
 	}

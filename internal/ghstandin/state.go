@@ -82,9 +82,7 @@ type PullRequest struct {
 	HeadSHA string
 	HeadRef string
 	BaseRef string
-	BaseSHA string // default "bbbb…"
 	Author  string
-	Closed  bool
 }
 
 // CheckRun is a check run as the App last wrote it.

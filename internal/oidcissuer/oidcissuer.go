@@ -44,6 +44,11 @@ type Claims struct {
 	Environment       string `json:"environment,omitempty"`
 	Workflow          string `json:"workflow,omitempty"`
 	JobWorkflowRef    string `json:"job_workflow_ref,omitempty"`
+	JobWorkflowSHA    string `json:"job_workflow_sha,omitempty"`
+	WorkflowRef       string `json:"workflow_ref,omitempty"`
+	WorkflowSHA       string `json:"workflow_sha,omitempty"`
+	CheckRunID        string `json:"check_run_id,omitempty"` // the job's own check run: one per matrix leg and reusable-workflow job
+	RunnerEnvironment string `json:"runner_environment,omitempty"`
 	HeadRef           string `json:"head_ref,omitempty"`
 	BaseRef           string `json:"base_ref,omitempty"`
 	// Subject overrides sub; by default it is built like GitHub's:

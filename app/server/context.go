@@ -1,0 +1,164 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stepgate/stepgate/gate"
+)
+
+// runContext is where a request belongs and whose it is, established from
+// the verified token and from GitHub (DESIGN.md invariant 10). The body's
+// own pull_request, head_sha and environment are only compared with it.
+type runContext struct {
+	PR       int    // 0: the run has no pull request
+	HeadSHA  string // the commit the check run goes on
+	PRAuthor string
+	Env      string // the environment the policy is evaluated with
+	EnvFrom  string // "token", "input" (job without environment: only tightens) or ""
+}
+
+// prRef matches the refs of pull_request(-review…) runs.
+var prRef = regexp.MustCompile(`^refs/pull/([0-9]+)/(?:merge|head)$`)
+
+// runContextOf works out the request's pull request, head commit and
+// environment. A body field that disagrees is refused with 400 naming it.
+func (s *Server) runContextOf(ctx context.Context, id *Identity, body *gate.CreateRequest) (runContext, error) {
+	rc := runContext{HeadSHA: strings.ToLower(id.SHA)}
+	switch {
+	case id.Environment != "":
+		if body.Environment != "" && body.Environment != id.Environment {
+			return rc, errorf(http.StatusBadRequest, fmt.Sprintf("environment: the input %q does not match the job's environment %q (the token's environment claim); leave the input empty or make it match", body.Environment, id.Environment))
+		}
+		rc.Env, rc.EnvFrom = id.Environment, "token"
+	case body.Environment != "":
+		rc.Env, rc.EnvFrom = body.Environment, "input"
+	}
+	bodyHead := strings.ToLower(body.HeadSHA)
+	number := 0
+	if m := prRef.FindStringSubmatch(id.Ref); m != nil {
+		number, _ = strconv.Atoi(m[1])
+	}
+	if number == 0 && id.EventName == "pull_request_target" && body.PullRequest > 0 {
+		// The run's ref is the base branch: the PR number is the body's
+		// word, accepted only if GitHub's PR has the token's head and base.
+		number = body.PullRequest
+	}
+	if number == 0 {
+		if body.PullRequest != 0 {
+			return rc, errorf(http.StatusBadRequest, fmt.Sprintf("pull_request: this run (event %s on %s) has no pull request; the App takes the pull request from the token's ref", orNone(id.EventName), orNone(id.Ref)))
+		}
+		if bodyHead != "" && bodyHead != rc.HeadSHA {
+			return rc, errorf(http.StatusBadRequest, fmt.Sprintf("head_sha: %s is not the run's commit %s (the token's sha claim)", bodyHead, orNone(rc.HeadSHA)))
+		}
+		return rc, nil
+	}
+	if body.PullRequest != 0 && body.PullRequest != number {
+		return rc, errorf(http.StatusBadRequest, fmt.Sprintf("pull_request: this run is for pull request #%d (the token's ref %s), not #%d", number, id.Ref, body.PullRequest))
+	}
+	pr, err := s.pullRequest(ctx, id, number)
+	if errors.Is(err, ErrGitHubNotFound) {
+		return rc, errorf(http.StatusBadRequest, fmt.Sprintf("pull_request: GitHub knows no pull request #%d in %s", number, id.Repo))
+	}
+	if err != nil {
+		s.logger(ctx).WarnContext(ctx, "reading pull request", "repo", id.Repo, "number", number, "err", err)
+		return rc, errorf(http.StatusServiceUnavailable, fmt.Sprintf("cannot read pull request #%d from GitHub, retry later", number))
+	}
+	if id.EventName == "pull_request_target" && prRef.FindStringSubmatch(id.Ref) == nil &&
+		(pr.State != "open" || pr.HeadRef != id.HeadRef || pr.BaseRef != id.BaseRef) {
+		return rc, errorf(http.StatusBadRequest, fmt.Sprintf("pull_request: #%d is not this run's pull request (GitHub says %s → %s, %s; the token says %s → %s)",
+			number, pr.HeadRef, pr.BaseRef, pr.State, orNone(id.HeadRef), orNone(id.BaseRef)))
+	}
+	head := strings.ToLower(pr.HeadSHA)
+	if bodyHead != "" && bodyHead != head {
+		return rc, errorf(http.StatusBadRequest, fmt.Sprintf("head_sha: %s is not the head of pull request #%d, which GitHub says is %s (a newer push? re-run the job)", bodyHead, number, head))
+	}
+	rc.PR, rc.HeadSHA, rc.PRAuthor = number, head, pr.Author
+	return rc, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// keyParts is the request's idempotency key (gate.RequestKey).
+func keyParts(id *Identity, body *gate.CreateRequest) gate.KeyParts {
+	return gate.RequestKey(gate.JobIdentity{RepoID: id.RepoID, RunID: id.RunID, RunAttempt: id.RunAttempt,
+		CheckRunID: id.CheckRunID, JobWorkflowRef: id.JobWorkflowRef, JobWorkflowSHA: id.JobWorkflowSHA,
+		Environment: id.Environment}, body)
+}
+
+// pullRequest reads the run's pull request from GitHub, once per commit
+// the run is for: a pull_request run's sha is the merge commit, which
+// changes whenever the PR's head (or base) moves, so every gated step of
+// every job for that commit shares one read. A pull_request_target run's
+// sha is the base branch's, so there the cache is per run.
+func (s *Server) pullRequest(ctx context.Context, id *Identity, number int) (PullRequest, error) {
+	key := fmt.Sprintf("%d\x00%d\x00%s", id.RepoID, number, id.SHA)
+	if prRef.FindStringSubmatch(id.Ref) == nil {
+		key += fmt.Sprintf("\x00run %d", id.RunID)
+	}
+	if pr, ok := s.pulls.get(key, s.now()); ok {
+		return pr, nil
+	}
+	pr, err := s.gh.PullRequest(ctx, id.Repo, number)
+	s.countGitHub("pull_request", err)
+	if err != nil {
+		return pr, err
+	}
+	s.pulls.put(key, pr, s.now())
+	return pr, nil
+}
+
+// pullCache keeps pull requests for a short while (bounded).
+type pullCache struct {
+	mu  sync.Mutex
+	max int
+	ttl time.Duration
+	m   map[string]cachedPull
+}
+
+type cachedPull struct {
+	pr PullRequest
+	at time.Time
+}
+
+func newPullCache(max int, ttl time.Duration) *pullCache {
+	return &pullCache{max: max, ttl: ttl, m: map[string]cachedPull{}}
+}
+
+func (c *pullCache) get(key string, now time.Time) (PullRequest, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok || now.Sub(e.at) > c.ttl {
+		return PullRequest{}, false
+	}
+	return e.pr, true
+}
+
+func (c *pullCache) put(key string, pr PullRequest, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		for k, e := range c.m {
+			if now.Sub(e.at) > c.ttl {
+				delete(c.m, k)
+			}
+		}
+		if len(c.m) >= c.max {
+			clear(c.m)
+		}
+	}
+	c.m[key] = cachedPull{pr: pr, at: now}
+}

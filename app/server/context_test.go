@@ -1,0 +1,303 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/oidcissuer"
+)
+
+// Invariant 10 and 11: the App takes a request's context from the token and
+// from GitHub, never from the body.
+
+const (
+	prHeadSHA  = "feedfacefeedfacefeedfacefeedfacefeedface"
+	prMergeSHA = "3333333333333333333333333333333333333333"
+)
+
+// prRun is a token for a pull_request run of PR number (refs/pull/N/merge,
+// sha = the merge commit), whose PR GitHub knows with author and head.
+func (h *harness) prRun(number int, author string, edit func(*oidcissuer.Claims)) string {
+	h.gh.setPull(repoA, PullRequest{Number: number, HeadSHA: prHeadSHA, HeadRef: "feature", BaseRef: "main", Author: author})
+	return h.token(repoA, repoAID, h.runID.Add(1), func(c *oidcissuer.Claims) {
+		c.Ref, c.SHA, c.EventName = fmt.Sprintf("refs/pull/%d/merge", number), prMergeSHA, "pull_request"
+		c.HeadRef, c.BaseRef, c.Environment = "feature", "main", ""
+		if edit != nil {
+			edit(c)
+		}
+	})
+}
+
+// noEnvRun is a token for a fresh run of a job that declares no environment.
+func (h *harness) noEnvRun() string {
+	return h.token(repoA, repoAID, h.runID.Add(1), func(c *oidcissuer.Claims) { c.Environment = "" })
+}
+
+func createRaw(h *harness, tok string, body gate.CreateRequest) (int, string) {
+	h.t.Helper()
+	resp, b := h.do("POST", "/api/v1/requests", tok, body)
+	var e gate.ErrorBody
+	_ = json.Unmarshal(b, &e)
+	return resp.StatusCode, e.Error
+}
+
+const envPolicy = `version: 1
+rules:
+  - name: dev-anything
+    if: { environment: [dev] }
+    then: allow
+  - name: prod-deny-drop
+    if: { environment: [production], command: ["./drop.sh*"] }
+    then: deny
+  - name: prod
+    if: { environment: [production] }
+    require: { team: acme/sre }
+  - name: no-env-needs-admin
+    if: { command: ["./admin.sh*"] }
+    require: { role: admin }
+`
+
+// An environment input on a job without an environment claim can only
+// tighten: dev's allow does not apply, production's deny and requirement do.
+func TestEnvironmentInputWithoutClaimOnlyTightens(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.gh.setFile(repoA, PolicyPath, envPolicy)
+	for _, tc := range []struct {
+		name, env, command string
+		want               gate.Status
+		require            string // in the requirement text
+	}{
+		{"dev input cannot allow", "dev", "./deploy.sh", gate.StatusPending, "write"},
+		{"production input denies", "production", "./drop.sh", gate.StatusRejected, ""},
+		{"production input requires sre and the no-environment rule", "production", "./admin.sh", gate.StatusPending, "acme/sre"},
+		{"no input: the no-environment rule", "", "./admin.sh", gate.StatusPending, "admin"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := cmdBody(tc.command)
+			body.Environment = tc.env
+			code, v := h.create(h.noEnvRun(), body)
+			if code != 201 || v.Status != tc.want {
+				t.Fatalf("create = %d %s (rule %q), want %s", code, v.Status, v.Rule, tc.want)
+			}
+			if tc.require != "" && !strings.Contains(v.Requirement, tc.require) {
+				t.Errorf("requirement %q does not contain %q", v.Requirement, tc.require)
+			}
+		})
+	}
+	// Both rules apply together: production's team and the admin rule.
+	body := cmdBody("./admin.sh")
+	_, v := h.create(h.noEnvRun(), body)
+	if !strings.Contains(v.Requirement, "acme/sre") || !strings.Contains(v.Requirement, "admin") {
+		t.Errorf("requirement %q: want all of acme/sre and admin", v.Requirement)
+	}
+}
+
+// With an environment claim the input must match it (400 naming the field);
+// the claim decides.
+func TestEnvironmentInputMustMatchClaim(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.gh.setFile(repoA, PolicyPath, envPolicy)
+	tok := h.token(repoA, repoAID, h.runID.Add(1), func(c *oidcissuer.Claims) { c.Environment = "production" })
+	body := cmdBody("./deploy.sh")
+	body.Environment = "dev"
+	if code, msg := createRaw(h, tok, body); code != 400 || !strings.Contains(msg, "environment") {
+		t.Fatalf("input dev on a production job: %d %q, want 400 naming environment", code, msg)
+	}
+	body.Environment = "production"
+	if code, v := h.create(tok, body); code != 201 || v.Status != gate.StatusPending || v.Environment != "production" {
+		t.Fatalf("matching input: %d %s %q", code, v.Status, v.Environment)
+	}
+	dev := h.token(repoA, repoAID, h.runID.Add(1), func(c *oidcissuer.Claims) { c.Environment = "dev" })
+	body.Environment = ""
+	if code, v := h.create(dev, body); code != 201 || v.Status != gate.StatusAllowed {
+		t.Fatalf("dev job (claim) without input: %d %s, want allowed", code, v.Status)
+	}
+}
+
+// A forged pull_request or head_sha is refused; the App places the request
+// from the token and GitHub's pull request.
+func TestForgedPullRequestRefused(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.gh.setPerm(repoA, "alice", "write")
+	h.gh.setPull(repoA, PullRequest{Number: 42, HeadSHA: prHeadSHA, HeadRef: "victim", BaseRef: "main", Author: "victim"})
+
+	// A push run cannot post onto PR 42.
+	body := cmdBody("./deploy.sh")
+	body.PullRequest, body.HeadSHA = 42, prHeadSHA
+	if code, msg := createRaw(h, h.noEnvRun(), body); code != 400 || !strings.Contains(msg, "pull_request") {
+		t.Errorf("push run naming PR 42: %d %q, want 400 naming pull_request", code, msg)
+	}
+	body.PullRequest = 0
+	if code, msg := createRaw(h, h.noEnvRun(), body); code != 400 || !strings.Contains(msg, "head_sha") {
+		t.Errorf("push run naming another commit: %d %q, want 400 naming head_sha", code, msg)
+	}
+	if n := len(h.gh.allComments()); n != 0 {
+		t.Fatalf("refused requests left %d comments", n)
+	}
+
+	// A PR run cannot name another PR or another head.
+	tok := h.prRun(7, "pat", nil)
+	body = cmdBody("./deploy.sh")
+	body.PullRequest = 42
+	if code, msg := createRaw(h, tok, body); code != 400 || !strings.Contains(msg, "pull_request") {
+		t.Errorf("PR 7 run naming PR 42: %d %q, want 400 naming pull_request", code, msg)
+	}
+	body.PullRequest, body.HeadSHA = 7, strings.Repeat("a", 40)
+	if code, msg := createRaw(h, tok, body); code != 400 || !strings.Contains(msg, "head_sha") {
+		t.Errorf("PR 7 run naming a foreign head: %d %q, want 400 naming head_sha", code, msg)
+	}
+
+	// Without body fields: PR and head come from the token and GitHub.
+	body.PullRequest, body.HeadSHA = 0, ""
+	code, v := h.create(tok, body)
+	if code != 201 || v.Status != gate.StatusPending {
+		t.Fatalf("PR run: %d %s", code, v.Status)
+	}
+	r := h.request(v.ID)
+	if r.PRNumber != 7 || r.HeadSHA != prHeadSHA || r.PRAuthor != "pat" {
+		t.Errorf("request placed on PR %d head %s author %q, want PR 7 head %s author pat", r.PRNumber, r.HeadSHA, r.PRAuthor, prHeadSHA)
+	}
+	if cr := h.gh.checkRun(r.CheckRunID); cr.HeadSHA != prHeadSHA {
+		t.Errorf("check run on %s, want the PR head %s", cr.HeadSHA, prHeadSHA)
+	}
+	var onPR bool
+	for _, c := range h.gh.allComments() {
+		onPR = onPR || c.PR == 7
+		if c.PR == 42 {
+			t.Errorf("a comment landed on PR 42")
+		}
+	}
+	if !onPR {
+		t.Error("no comment on PR 7")
+	}
+	// The body's matching values are accepted (older gates send them).
+	body.PullRequest, body.HeadSHA, body.Step = 7, prHeadSHA, "again"
+	if code, _ := h.create(tok, body); code != 201 {
+		t.Errorf("matching body fields: %d, want 201", code)
+	}
+	// The comment and check run say whose run it is.
+	cr := h.gh.checkRun(r.CheckRunID)
+	for _, want := range []string{"dev", "refs/pull/7/merge", "deploy"} {
+		if !strings.Contains(cr.Summary+cr.Text, want) {
+			t.Errorf("check run does not name %q:\n%s\n%s", want, cr.Summary, cr.Text)
+		}
+	}
+}
+
+// Matrix legs (and reusable-workflow calls) of one job and step get their
+// own requests: the production leg does not receive the dev leg's decision.
+func TestMatrixLegsGetSeparateRequests(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.gh.setFile(repoA, PolicyPath, envPolicy)
+	run := h.runID.Add(1)
+	leg := func(env, checkRun string) string {
+		return h.token(repoA, repoAID, run, func(c *oidcissuer.Claims) { c.Environment, c.CheckRunID = env, checkRun })
+	}
+	body := cmdBody("./deploy.sh")
+	body.Environment = ""
+	_, dev := h.create(leg("dev", "71"), body)
+	_, prod := h.create(leg("production", "72"), body)
+	if dev.ID == prod.ID {
+		t.Fatalf("both legs got request %s", dev.ID)
+	}
+	if dev.Status != gate.StatusAllowed || prod.Status != gate.StatusPending {
+		t.Fatalf("dev leg %s, production leg %s; want allowed and pending", dev.Status, prod.Status)
+	}
+	// Same environment, two legs (check runs): still two requests.
+	_, a := h.create(leg("", "81"), body)
+	_, b := h.create(leg("", "82"), body)
+	if a.ID == b.ID {
+		t.Error("two legs without environments share a request")
+	}
+	// A retry of one leg is the same request.
+	if _, again := h.create(leg("", "81"), body); again.ID != a.ID {
+		t.Errorf("retried create got %s, want %s", again.ID, a.ID)
+	}
+	// Without a check_run_id claim (older GitHub Enterprise Server), the
+	// gate's matrix input separates legs.
+	body.JobIndex, body.Matrix = "0", `{"region":"eu"}`
+	_, x := h.create(leg("", ""), body)
+	body.JobIndex, body.Matrix = "1", `{"region":"us"}`
+	_, y := h.create(leg("", ""), body)
+	if x.ID == y.ID {
+		t.Error("legs with different matrix values share a request")
+	}
+	// The environment input is part of the key too.
+	body.Environment = "production"
+	_, z := h.create(leg("", ""), body)
+	if z.ID == y.ID {
+		t.Error("a different environment input reused a request")
+	}
+}
+
+// A leg approved before a freeze does not let later legs run during it.
+func TestFreezeStopsLaterLeg(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.gh.setPerm(repoA, "alice", "write")
+	h.gh.setPerm(repoA, "ada", "admin")
+	run := h.runID.Add(1)
+	leg := func(checkRun string) string {
+		return h.token(repoA, repoAID, run, func(c *oidcissuer.Claims) { c.CheckRunID = checkRun })
+	}
+	id, cr := h.pendingRequest(leg("91"), "./deploy.sh")
+	if code, _ := h.webhook("check_run", clickPayload(t, repoA, repoAID, id, cr, "approve", "alice", "User"), testSecret, ""); code != 200 {
+		t.Fatalf("approve: %d", code)
+	}
+	if r := h.request(id); r.Status != gate.StatusApproved {
+		t.Fatalf("leg 1: %s, want approved", r.Status)
+	}
+	if _, resp := h.webhook("commit_comment", commitCommentPayload(t, repoA, repoAID, headSHA, "ada", "/stepgate freeze incident"), testSecret, ""); !strings.Contains(resp, "frozen") {
+		t.Fatalf("freeze: %s", resp)
+	}
+	_, v := h.create(leg("92"), cmdBody("./deploy.sh"))
+	if v.ID == id || v.Status != gate.StatusRejected || !strings.Contains(v.Reason, "frozen") {
+		t.Fatalf("later leg during the freeze: %s %s %q, want a new, rejected request", v.ID, v.Status, v.Reason)
+	}
+}
+
+// The pull request's author cannot approve their PR's request, even when
+// someone else's push made another person the run's actor.
+func TestPRAuthorCannotApprove(t *testing.T) {
+	t.Parallel()
+	for _, via := range []string{"button", "comment"} {
+		t.Run(via, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, harnessOpts{})
+			h.gh.setPerm(repoA, "pat", "admin")
+			h.gh.setPerm(repoA, "alice", "write")
+			tok := h.prRun(7, "pat", nil) // actor: dev
+			id, cr := h.pendingRequest(tok, "./deploy.sh")
+			vote := func(login string) {
+				if via == "button" {
+					h.webhook("check_run", clickPayload(t, repoA, repoAID, id, cr, "approve", login, "User"), testSecret, "")
+				} else {
+					h.webhook("issue_comment", prCommentPayload(t, "created", repoA, repoAID, 7, login, "/stepgate approve "+id), testSecret, "")
+				}
+			}
+			vote("pat")
+			if r := h.request(id); r.Status != gate.StatusPending || len(r.Votes) != 0 {
+				t.Fatalf("after the PR author's approval: %s with %d votes, want pending with none", r.Status, len(r.Votes))
+			}
+			var explained bool
+			for _, c := range h.gh.allComments() {
+				explained = explained || strings.Contains(c.Body, "pull request's author")
+			}
+			explained = explained || strings.Contains(h.gh.checkRun(cr).Summary, "pull request's author")
+			if !explained {
+				t.Error("the ignored approval is not explained as the PR author's")
+			}
+			vote("alice")
+			if r := h.request(id); r.Status != gate.StatusApproved {
+				t.Fatalf("after alice: %s, want approved", r.Status)
+			}
+		})
+	}
+}
