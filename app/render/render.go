@@ -50,6 +50,7 @@ func CheckRun(g Gate) Output {
 	r := g.Request
 	var sum strings.Builder
 	sum.WriteString(statusLine(r) + "\n\n")
+	sum.WriteString(runLine(r))
 	sum.WriteString(commandSection(r))
 	sum.WriteString(agentSection(r))
 	sum.WriteString(bindingSection(g))
@@ -72,6 +73,7 @@ func Comment(g Gate) string {
 	r := g.Request
 	var b strings.Builder
 	b.WriteString("### stepgate: " + statusLine(r) + "\n\n")
+	b.WriteString(runLine(r))
 	b.WriteString(commandSection(r))
 	b.WriteString(agentSection(r))
 	b.WriteString(bindingSection(g))
@@ -146,6 +148,38 @@ func statusLine(r *gate.Request) string {
 		return "**Allowed**" + env
 	}
 	return Escape(string(r.Status))
+}
+
+// runLine says whose run asks: the workflow, the ref and the actor from
+// the verified token, the pull request's author from GitHub, and where the
+// environment came from. None of them is mentioned (pinged).
+func runLine(r *gate.Request) string {
+	var parts []string
+	where := ""
+	if r.Workflow != "" {
+		where = "workflow " + redact.InlineCode(redact.String(r.Workflow), 100)
+	}
+	if r.Ref != "" {
+		where = strings.TrimSpace(where + " on " + redact.InlineCode(redact.String(r.Ref), 100))
+	}
+	if where != "" {
+		parts = append(parts, where)
+	}
+	if r.Actor != "" {
+		parts = append(parts, "started by "+plainLogin(r.Actor))
+	}
+	if r.PRNumber > 0 && r.PRAuthor != "" {
+		parts = append(parts, fmt.Sprintf("pull request #%d by %s", r.PRNumber, plainLogin(r.PRAuthor)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	line := "**Run:** " + strings.Join(parts, ", ") + "\n"
+	if r.EnvironmentSource == "input" {
+		line += "**Environment:** " + redact.InlineCode(redact.String(r.Environment), 100) +
+			" from the action input; the job declares no environment, so it could only tighten what the policy requires\n"
+	}
+	return line + "\n"
 }
 
 func commandSection(r *gate.Request) string {
@@ -317,7 +351,13 @@ func detailsText(r *gate.Request) string {
 	t.Row("Run", fmt.Sprintf("%d (attempt %d)", r.RunID, r.RunAttempt))
 	t.Row("Actor", CodeCell(r.Actor, 60))
 	t.Row("Ref", CodeCell(r.Ref, 100))
-	t.Row("Environment", CodeCell(r.Environment, 100))
+	if r.PRNumber > 0 {
+		t.Row("Pull request", fmt.Sprintf("#%d by %s", r.PRNumber, CodeCell(r.PRAuthor, 60)))
+	}
+	if env := CodeCell(r.Environment, 100); env != "" {
+		t.Row("Environment", env+map[string]string{"token": " (the job's environment)", "input": " (action input; the job declares none)"}[r.EnvironmentSource])
+	}
+	t.Row("Reusable workflow", CodeCell(r.JobWorkflowRef, 200))
 	t.Row("Shell", CodeCell(r.Shell, 100))
 	t.Row("Working directory", CodeCell(r.WorkingDirectory, 100))
 	t.Row("Command SHA-256", "`"+safeHex(r.CommandSHA256)+"`")

@@ -183,9 +183,15 @@ func TestForgedPullRequestRefused(t *testing.T) {
 	}
 	// The comment and check run say whose run it is.
 	cr := h.gh.checkRun(r.CheckRunID)
-	for _, want := range []string{"dev", "refs/pull/7/merge", "deploy"} {
-		if !strings.Contains(cr.Summary+cr.Text, want) {
-			t.Errorf("check run does not name %q:\n%s\n%s", want, cr.Summary, cr.Text)
+	var comment string
+	for _, c := range h.gh.allComments() {
+		if c.PR == 7 {
+			comment = c.Body
+		}
+	}
+	for _, want := range []string{"workflow `deploy` on `refs/pull/7/merge`", "started by `dev`", "pull request #7 by `pat`"} {
+		if !strings.Contains(cr.Summary, want) || !strings.Contains(comment, want) {
+			t.Errorf("check run or comment does not say %q:\n%s\n---\n%s", want, cr.Summary, comment)
 		}
 	}
 }

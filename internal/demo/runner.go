@@ -87,6 +87,9 @@ func (w *world) runnerEnv(s step, runID int64) map[string]string {
 		RunID: strconv.FormatInt(runID, 10), RunAttempt: "1", Actor: actor, Ref: ref, SHA: mergeSHA,
 		EventName: "pull_request", Workflow: "deploy", JobWorkflowRef: workflowRef,
 		HeadRef: "release-1.4.2", BaseRef: "main",
+		// The job declares `environment:` (the stronger form): GitHub puts
+		// it in the token, and the App applies that environment's rules.
+		Environment: s.environment,
 	}
 	tokURL, tokToken := w.issuer.RunnerEndpoint(claims)
 	stepDir := filepath.Join(w.dir, "steps", strconv.Itoa(s.n))
