@@ -16,7 +16,7 @@ func (h *harness) prRequest(pr int, command string) gate.RequestView {
 	h.t.Helper()
 	body := cmdBody(command)
 	body.PullRequest = pr
-	_, v := h.create(h.newRun(), body)
+	_, v := h.create(h.prToken(pr), body)
 	if v.Status != gate.StatusPending {
 		h.t.Fatalf("status = %s, want pending", v.Status)
 	}
