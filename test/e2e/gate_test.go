@@ -115,6 +115,9 @@ func gateEnv(c *cluster, g gateSpec, run int64, dir, ws string) []string {
 		RepositoryOwner: strings.Split(g.repo, "/")[0], RunID: strconv.FormatInt(run, 10),
 		RunAttempt: "1", Actor: g.actor, Ref: ref, SHA: runSHA, EventName: event,
 		Workflow: "deploy", JobWorkflowRef: g.repo + "/.github/workflows/deploy.yml@" + ref,
+		// A gate given an environment runs in a job that declares it (the
+		// stronger form): GitHub puts it in the token.
+		Environment: g.inputs["environment"],
 	}
 	tokURL, tokToken := c.iss.RunnerEndpoint(claims)
 	evPath := filepath.Join(dir, "event.json")
