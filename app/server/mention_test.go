@@ -33,7 +33,7 @@ func TestApproversInputDoesNotPingThroughTheApp(t *testing.T) {
 	body := cmdBody("./deploy.sh")
 	body.PullRequest = 41
 	body.Approvers = []string{"team:acme/everyone"}
-	_, v := h.create(h.newRun(), body)
+	_, v := h.create(h.prToken(41), body)
 	if v.Status != "pending" {
 		t.Fatalf("status %s, want pending", v.Status)
 	}
