@@ -183,6 +183,10 @@ var wantRule = map[string]map[string]string{
 		"preview.yml/deploy/Deploy preview":   "preview",
 		"preview.yml/teardown/Remove preview": "teardown",
 	},
+	"deployment-protection": {
+		"deploy.yml/deploy/Check the cluster (allowed by policy)": "read-only",
+		"deploy.yml/deploy/Roll out (per-command gate)":           "rollout",
+	},
 }
 
 func TestGatedStepsMeetTheirRule(t *testing.T) {
