@@ -17,7 +17,6 @@ import (
 func (s *Server) finish(ctx context.Context, r *gate.Request, actor string, byVote bool) {
 	s.notify(r.ID, r)
 	s.answerDeployment(ctx, r) // job-level gates: tell GitHub (deployment_answer.go)
-	s.locks.Delete(r.ID)
 	s.metrics.requests.WithLabelValues(string(r.Status)).Inc()
 	s.metrics.pending.Dec()
 	if !r.CreatedAt.IsZero() && !r.DecidedAt.IsZero() {

@@ -138,8 +138,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) 
 	return nil
 }
 
-// storeErr maps a store failure to an answer: 503 when the store is
-// unavailable (the gate retries and fails closed), 500 otherwise.
+// storeErr maps any store failure to 503: the gate retries with back-off
+// and fails closed after its bounded attempts; the details go to the log,
+// never to the caller.
 func (s *Server) storeErr(op string, err error) error {
 	s.metrics.storeErrors.WithLabelValues(op).Inc()
 	s.log.Error("store operation failed", "op", op, "err", err)

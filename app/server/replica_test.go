@@ -73,13 +73,11 @@ func TestConcurrentVotesOnTwoReplicas(t *testing.T) {
 	onB := &harness{t: t, http: bHTTP}
 	for round := range 15 {
 		id, cr := h.pendingRequest(h.newRun(), "./deploy.sh")
+		bob := clickPayload(t, repoA, repoAID, id, cr, "approve", "bob", "User")
+		carol := clickPayload(t, repoA, repoAID, id, cr, "approve", "carol", "User")
 		var wg sync.WaitGroup
-		wg.Go(func() {
-			h.webhook("check_run", clickPayload(t, repoA, repoAID, id, cr, "approve", "bob", "User"), testSecret, fmt.Sprintf("bob-%d", round))
-		})
-		wg.Go(func() {
-			onB.webhook("check_run", clickPayload(t, repoA, repoAID, id, cr, "approve", "carol", "User"), testSecret, fmt.Sprintf("carol-%d", round))
-		})
+		wg.Go(func() { h.webhook("check_run", bob, testSecret, fmt.Sprintf("bob-%d", round)) })
+		wg.Go(func() { onB.webhook("check_run", carol, testSecret, fmt.Sprintf("carol-%d", round)) })
 		wg.Wait()
 		if r := h.request(id); r.Status != gate.StatusApproved || len(r.DecidedBy) != 2 {
 			t.Fatalf("round %d: %s decided by %v with %d votes, want approved by both", round, r.Status, r.DecidedBy, len(r.Votes))

@@ -252,15 +252,22 @@ func TestConcurrentApprovals(t *testing.T) {
 				h.gh.setFile(repoA, PolicyPath, tt.policy)
 			}
 			id, cr := h.pendingRequest(h.newRun(), "./deploy.sh")
-			var wg sync.WaitGroup
-			for i := range 50 {
+			// Payloads are built here: a helper that can t.Skip or t.Fatal
+			// must not run on another goroutine.
+			payloads := make([]map[string]any, 50)
+			for i := range payloads {
 				login := fmt.Sprintf("user%d", i)
 				h.gh.setPerm(repoA, login, "write")
-				wg.Go(func() {
-					h.webhook("check_run", clickPayload(t, repoA, repoAID, id, cr, "approve", login, "User"), testSecret, "")
-				})
+				payloads[i] = clickPayload(t, repoA, repoAID, id, cr, "approve", login, "User")
+			}
+			var wg sync.WaitGroup
+			for _, p := range payloads {
+				wg.Go(func() { h.webhook("check_run", p, testSecret, "") })
 			}
 			wg.Wait()
+			if n := h.srv.locks.held(); n != 0 {
+				t.Errorf("%d request locks left after the votes, want 0", n)
+			}
 			r := h.request(id)
 			if r.Status != gate.StatusApproved || len(r.DecidedBy) != tt.want || len(r.Votes) != tt.want {
 				t.Fatalf("status %s, decided by %v, %d votes; want approved by %d", r.Status, r.DecidedBy, len(r.Votes), tt.want)

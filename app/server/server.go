@@ -104,7 +104,7 @@ type Server struct {
 	// locks serialises votes per request within this replica, so 50
 	// concurrent clicks do not all race the store's conditional write; the
 	// store still decides across replicas.
-	locks sync.Map // request id -> *sync.Mutex
+	locks keyedLocks // request id -> lock, while in use
 }
 
 // New checks cfg and builds a Server. It does not contact anyone: the OIDC
@@ -238,10 +238,50 @@ func (s *Server) routes() *http.ServeMux {
 	return mux
 }
 
-// lockRequest serialises work on one request within this replica.
+// lockRequest serialises work on one request within this replica. A
+// request's lock lives only while someone holds or waits for it, so
+// requests decided on another replica leave nothing behind here.
 func (s *Server) lockRequest(id string) func() {
-	v, _ := s.locks.LoadOrStore(id, &sync.Mutex{})
-	mu := v.(*sync.Mutex)
-	mu.Lock()
-	return mu.Unlock
+	return s.locks.lock(id)
+}
+
+// keyedLocks is a mutex per key, forgotten when its last user unlocks.
+type keyedLocks struct {
+	mu sync.Mutex
+	m  map[string]*keyedLock
+}
+
+type keyedLock struct {
+	mu   sync.Mutex
+	refs int
+}
+
+func (k *keyedLocks) lock(key string) func() {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = map[string]*keyedLock{}
+	}
+	l := k.m[key]
+	if l == nil {
+		l = &keyedLock{}
+		k.m[key] = l
+	}
+	l.refs++
+	k.mu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		k.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
+}
+
+// held is how many keys have a lock now (tests).
+func (k *keyedLocks) held() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.m)
 }
