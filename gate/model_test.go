@@ -33,7 +33,7 @@ func TestRequestIDIsDerivedFromKey(t *testing.T) {
 	next := base
 	next.RunAttempt = 2
 	k2 := IdempotencyKey(next)
-	if RequestID(k1) != RequestID(k1) {
+	if RequestID(k1) != RequestID(IdempotencyKey(base)) {
 		t.Fatal("RequestID not deterministic")
 	}
 	if RequestID(k1) == RequestID(k2) {
