@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (README "Testing"): installs the pinned test
 # dependencies, starts a DynamoDB-compatible server (dynalite) on a free
-# loopback port, then runs vet, the race-enabled test suite, each fuzz target
-# briefly, the container test when a Docker engine can be started, and the
+# loopback port, then runs vet, go mod tidy -diff, staticcheck (pinned), the
+# race-enabled test suite, each fuzz target briefly, the container test when a Docker engine can be started, and the
 # demo in --auto mode. Everything it starts, it stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +34,12 @@ echo "STEPGATE_TEST_DYNAMODB_ENDPOINT=$STEPGATE_TEST_DYNAMODB_ENDPOINT"
 
 step "go vet ./..."
 go vet ./...
+
+step "go mod tidy is clean"
+go mod tidy -diff
+
+step "staticcheck ./... (honnef.co/go/tools v0.8.2)"
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 step "go test -race ./..."
 go test -race -timeout 20m ./...
