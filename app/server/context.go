@@ -32,6 +32,9 @@ var prRef = regexp.MustCompile(`^refs/pull/([0-9]+)/(?:merge|head)$`)
 // environment. A body field that disagrees is refused with 400 naming it.
 func (s *Server) runContextOf(ctx context.Context, id *Identity, body *gate.CreateRequest) (runContext, error) {
 	rc := runContext{HeadSHA: strings.ToLower(id.SHA)}
+	if len(body.JobIndex) > 32 || len(body.Matrix) > 8192 {
+		return rc, errorf(http.StatusBadRequest, "job_index or matrix is too long")
+	}
 	switch {
 	case id.Environment != "":
 		if body.Environment != "" && body.Environment != id.Environment {

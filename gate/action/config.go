@@ -23,6 +23,11 @@ type Config struct {
 	Shell            string        // bash (default), sh, python, pwsh, or a template with {0}
 	WorkingDirectory string        // relative to GITHUB_WORKSPACE
 	Approvers        []string      // extra requirement: team:org/slug, user:login
+	// JobIndex and Matrix tell matrix legs apart where the token has no
+	// check_run_id claim; the action's metadata fills them from
+	// ${{ strategy.job-index }} and ${{ toJSON(matrix) }}.
+	JobIndex string
+	Matrix   string
 }
 
 // ServerURL is the App's base URL without a trailing slash; it is also the
@@ -59,6 +64,8 @@ func ConfigFromInputs(input func(string) string) (Config, error) {
 		Shell:            orDefault(input("shell"), "bash"),
 		WorkingDirectory: input("working-directory"),
 		Approvers:        splitList(input("approvers")),
+		JobIndex:         input("job-index"),
+		Matrix:           input("matrix"),
 	}
 	t, err := parseTimeout(input("timeout"))
 	if err != nil {
@@ -117,6 +124,8 @@ func ParseFlags(args []string, getenv func(string) string, stdout, stderr io.Wri
 	fs.StringVar(&c.Shell, "shell", "bash", "bash, sh, python, pwsh, or a template containing {0} such as \"perl {0}\"")
 	fs.StringVar(&c.WorkingDirectory, "working-directory", "", "directory to run in, relative to $GITHUB_WORKSPACE")
 	fs.StringVar(&approvers, "approvers", "", "extra approvers that can only tighten the policy: team:org/slug, user:login (comma-separated)")
+	fs.StringVar(&c.JobIndex, "job-index", "", "the matrix leg, e.g. ${{ strategy.job-index }}: keeps legs' requests apart where the token has no check_run_id (older GHES)")
+	fs.StringVar(&c.Matrix, "matrix", "", "the leg's matrix values, e.g. ${{ toJSON(matrix) }}: as --job-index")
 	fs.Usage = func() { runUsage(fs, stdout) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

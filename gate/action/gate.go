@@ -1,7 +1,9 @@
 package action
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -338,8 +340,23 @@ func (g *Gate) createRequest(o *outcome, hash string, secrets []string, bind gat
 		Files:            bind.Files,
 		Job:              g.opts.Getenv("GITHUB_JOB"),
 		Step:             g.opts.Getenv("GITHUB_ACTION"),
+		JobIndex:         g.cfg.JobIndex,
+		Matrix:           compactMatrix(g.cfg.Matrix),
 		HeadSHA:          headSHA,
 		PullRequest:      pr,
 		ClientRisk:       o.risk.Level,
 	}
+}
+
+// compactMatrix is the matrix JSON without layout (toJSON pretty-prints);
+// a job without a matrix sends nothing.
+func compactMatrix(m string) string {
+	var b bytes.Buffer
+	if json.Compact(&b, []byte(m)) != nil {
+		return strings.TrimSpace(m)
+	}
+	if s := b.String(); s != "null" && s != "{}" {
+		return s
+	}
+	return ""
 }
