@@ -177,7 +177,8 @@ func policyTest(args []string, stdout, stderr io.Writer, assess func(string) ris
 		fmt.Fprintf(stderr, "stepgate policy test: %v\n", err)
 		return 2
 	}
-	facts.Risk = out.Risk.Level
+	// What is shown is what was decided: the command as redacted.
+	facts.Risk, facts.Command = out.Risk.Level, out.Command
 	m := out.Match
 	m.Decision, m.Require = out.Decision, out.Require
 	if fl.json {

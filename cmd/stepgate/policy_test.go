@@ -208,3 +208,28 @@ func TestPolicyTestUsage(t *testing.T) {
 		})
 	}
 }
+
+// Issue #10: policy test decides the text the App decides (redacted inside
+// literal words only), so code behind a secret-looking prefix stays visible
+// and is decided.
+func TestPolicyTestSeesCodeBehindSecrets(t *testing.T) {
+	t.Parallel()
+	file := writePolicy(t, "version: 1\nrules:\n  - name: echo-ok\n    if: { command: [\"echo *\"] }\n    then: allow\n")
+	for _, cmd := range []string{
+		"echo -----BEGIN RSA PRIVATE KEY----- ; rm -rf /srv/data",
+		"echo --token=xK9fQ2mZpL7vR4tW8yB3nC6d; rm -rf /srv/data",
+		"echo password=hunter2hunter2 && rm -rf /srv/data",
+	} {
+		code, stdout, stderr := runPolicyTest([]string{"test", file, "--command", cmd, "--json"}, nil)
+		if code != 0 {
+			t.Fatalf("%q: exit %d: %s", cmd, code, stderr)
+		}
+		var got struct{ Decision, Command string }
+		if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Decision == "allow" || !strings.Contains(got.Command, "rm -rf /srv/data") {
+			t.Errorf("%q: decision %s on %q, want the hidden rm decided (not allowed by echo-ok)", cmd, got.Decision, got.Command)
+		}
+	}
+}
