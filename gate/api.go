@@ -106,4 +106,18 @@ type CancelReport struct {
 // ErrorBody is every non-2xx JSON answer of the gate API.
 type ErrorBody struct {
 	Error string `json:"error"`
+	// Code names refusals the gate treats specially (ErrorCode…); empty
+	// for the others.
+	Code string `json:"code,omitempty"`
 }
+
+// Error codes of refusals that no retry or reviewer can change: the gate
+// prints the App's message as it is and fails closed at once.
+const (
+	// ErrorCodeNotInstalled: the App is not installed on the token's
+	// repository (or its installation is suspended).
+	ErrorCodeNotInstalled = "app_not_installed"
+	// ErrorCodeOwnerNotAllowed: the repository's owner is not in the App's
+	// STEPGATE_ALLOWED_OWNERS.
+	ErrorCodeOwnerNotAllowed = "owner_not_allowed"
+)

@@ -26,16 +26,22 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {
+	writeErrorCode(w, code, msg, "")
+}
+
+// writeErrorCode answers an error with one of gate's ErrorCode… values.
+func writeErrorCode(w http.ResponseWriter, code int, msg, errCode string) {
 	if code == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
 	}
-	writeJSON(w, code, gate.ErrorBody{Error: msg})
+	writeJSON(w, code, gate.ErrorBody{Error: msg, Code: errCode})
 }
 
 // apiError is an answer of the gate API other than success.
 type apiError struct {
-	code int
-	msg  string
+	code    int
+	msg     string
+	errCode string // gate.ErrorCode… or ""
 }
 
 func (e *apiError) Error() string { return e.msg }
@@ -101,10 +107,16 @@ func (s *Server) api(route string, h func(w http.ResponseWriter, r *http.Request
 			writeError(rec, http.StatusUnauthorized, "invalid or missing token")
 			return
 		}
-		if err := h(rec, r, id); err != nil {
+		if route == "create" {
+			err = s.admitRepo(r.Context(), id)
+		}
+		if err == nil {
+			err = h(rec, r, id)
+		}
+		if err != nil {
 			var ae *apiError
 			if errors.As(err, &ae) {
-				writeError(rec, ae.code, ae.msg)
+				writeErrorCode(rec, ae.code, ae.msg, ae.errCode)
 				return
 			}
 			s.log.ErrorContext(r.Context(), "gate api", "route", route, "err", err)

@@ -2,8 +2,60 @@ package server
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/stepgate/stepgate/gate"
 )
+
+// InstallationChecker is implemented by GitHub clients that can tell
+// whether the App is installed on a repository (app/ghclient: one cached
+// lookup per repository, the one its first API call needs anyway).
+type InstallationChecker interface {
+	// CheckInstalled returns nil, ErrNotInstalled, ErrInstallationSuspended,
+	// or another error when GitHub cannot be asked.
+	CheckInstalled(ctx context.Context, repo string) error
+}
+
+// Outcomes of InstallationChecker.CheckInstalled.
+var (
+	ErrNotInstalled          = errors.New("the App is not installed on the repository")
+	ErrInstallationSuspended = errors.New("the App's installation on the repository is suspended")
+)
+
+// admitRepo refuses a create from a repository whose owner is not allowed
+// (STEPGATE_ALLOWED_OWNERS) or where the App is not installed, with a
+// message the gate prints as it is. Without the check, such a request
+// would wait for a check run that can never be opened until it expired.
+func (s *Server) admitRepo(ctx context.Context, id *Identity) error {
+	owner, _, _ := strings.Cut(id.Repo, "/")
+	if len(s.cfg.AllowedOwners) > 0 && !slices.ContainsFunc(s.cfg.AllowedOwners, func(o string) bool { return strings.EqualFold(o, owner) }) {
+		return &apiError{code: http.StatusForbidden, errCode: gate.ErrorCodeOwnerNotAllowed,
+			msg: fmt.Sprintf("%s is not an allowed owner of this stepgate App (STEPGATE_ALLOWED_OWNERS)", owner)}
+	}
+	ic, ok := s.gh.(InstallationChecker)
+	if !ok {
+		return nil
+	}
+	switch err := ic.CheckInstalled(ctx, id.Repo); {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotInstalled):
+		return &apiError{code: http.StatusForbidden, errCode: gate.ErrorCodeNotInstalled,
+			msg: fmt.Sprintf("the stepgate App is not installed on %s", id.Repo)}
+	case errors.Is(err, ErrInstallationSuspended):
+		return &apiError{code: http.StatusForbidden, errCode: gate.ErrorCodeNotInstalled,
+			msg: fmt.Sprintf("the stepgate App's installation on %s is suspended", id.Repo)}
+	default:
+		s.metrics.github.WithLabelValues("check_installed", "error").Inc()
+		s.logger(ctx).WarnContext(ctx, "looking up the App's installation", "repo", id.Repo, "err", err)
+		return errorf(http.StatusServiceUnavailable, "the App cannot reach GitHub to look up its installation on "+id.Repo+", retry later")
+	}
+}
 
 // InstallationForgetter is implemented by GitHub clients that cache
 // installation ids or tokens; the App tells them when an installation is

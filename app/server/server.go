@@ -76,23 +76,31 @@ type Config struct {
 	MaxUnsignedReads   int
 	MaxUnsignedBytes   int64
 	WebhookReadTimeout time.Duration
+
+	// AllowedOwners, when not empty, are the only owners (organisations
+	// or users, case-insensitive) whose repositories may create requests.
+	AllowedOwners []string
+	// ReadyCacheTTL is how long a /readyz result is reused (default 5s), so
+	// probes cost the store and GitHub at most one check each per TTL.
+	ReadyCacheTTL time.Duration
 }
 
 // Server serves the gate API and webhooks.
 type Server struct {
-	cfg      Config
-	store    store.Store
-	gh       GitHub
-	log      *slog.Logger
-	now      func() time.Time
-	metrics  *metrics
-	hub      *hub
-	verifier *tokenVerifier
-	policies *policyCache
-	facts    *factsCache
-	recent   *recentIDs
-	unsigned *readGovernor
-	tarpit   *tarpit
+	cfg       Config
+	store     store.Store
+	gh        GitHub
+	log       *slog.Logger
+	now       func() time.Time
+	metrics   *metrics
+	hub       *hub
+	verifier  *tokenVerifier
+	policies  *policyCache
+	facts     *factsCache
+	recent    *recentIDs
+	unsigned  *readGovernor
+	tarpit    *tarpit
+	readiness readiness
 	// badSigLog limits the log lines of refused signatures.
 	badSigLog everySecond
 	issuer    *issuerTransport
@@ -185,6 +193,7 @@ func (cfg Config) withDefaults() Config {
 	setDefault(&cfg.MaxWait, 60*time.Second)
 	setDefault(&cfg.DeliveryTTL, 72*time.Hour)
 	setDefault(&cfg.WebhookReadTimeout, defaultWebhookRead)
+	setDefault(&cfg.ReadyCacheTTL, 5*time.Second)
 	if cfg.MaxUnsignedReads <= 0 {
 		cfg.MaxUnsignedReads = defaultMaxUnsignedReads
 	}
@@ -231,6 +240,7 @@ func (s *Server) routes() *http.ServeMux {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
+	mux.HandleFunc("GET /readyz", s.handleReady)
 	mux.Handle("GET /metrics", s.metricsHandler())
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "no such route")

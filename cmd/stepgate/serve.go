@@ -32,7 +32,8 @@ import (
 // and STEPGATE_* variables (a flag wins over its variable).
 type serveConfig struct {
 	Addr           string
-	MetricsAddr    string // "" serves /metrics on Addr
+	MetricsAddr    string   // "" serves /metrics on Addr
+	AllowedOwners  []string // empty: any owner where the App is installed
 	PublicURL      string
 	Store          string
 	AppID          int64
@@ -54,7 +55,10 @@ const serveUsage = `Usage: stepgate serve [flags]
 
 Runs the stepgate GitHub App: POST /webhook (GitHub webhooks), the gate API
 (POST /api/v1/requests, GET /api/v1/requests/{id}?wait=30s, POST …/result,
-POST …/cancel), GET /healthz and GET /metrics.
+POST …/cancel), GET /healthz (liveness), GET /readyz (store reachable and
+GitHub accepting the App's credentials; 503 naming which is not) and
+GET /metrics. At start-up the App asks GitHub for itself (GET /app): a
+wrong App id or private key exits with status 2.
 
 Every flag has an environment variable; the flag wins when both are set.
 
@@ -62,6 +66,9 @@ Every flag has an environment variable; the flag wins when both are set.
   --metrics-addr              STEPGATE_METRICS_ADDR              serve GET /metrics on this address (e.g.
                                                                  127.0.0.1:9090) instead of the public
                                                                  listener, which then answers it 404
+  --allowed-owners            STEPGATE_ALLOWED_OWNERS            comma-separated organisations/users whose
+                                                                 repositories may use the App (default: any
+                                                                 where it is installed); others are refused 403
   --public-url                STEPGATE_PUBLIC_URL                the App's external URL; gate tokens must
                                                                  carry it as audience (required)
   --store                     STEPGATE_STORE                     bolt:PATH (default bolt:stepgate.db) or
@@ -120,6 +127,7 @@ type serveFlag struct{ flag, env, def string }
 var serveFlags = []serveFlag{
 	{"addr", "STEPGATE_ADDR", ":8080"},
 	{"metrics-addr", "STEPGATE_METRICS_ADDR", ""},
+	{"allowed-owners", "STEPGATE_ALLOWED_OWNERS", ""},
 	{"public-url", "STEPGATE_PUBLIC_URL", ""},
 	{"store", "STEPGATE_STORE", stores.Default},
 	{"github-app-id", "STEPGATE_GITHUB_APP_ID", ""},
@@ -194,6 +202,14 @@ func buildServeConfig(get func(string) string, readFile func(string) ([]byte, er
 	c := serveConfig{Addr: get("STEPGATE_ADDR"), Store: get("STEPGATE_STORE"), AppSlug: get("STEPGATE_GITHUB_APP_SLUG")}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return c, &configError{"STEPGATE_ADDR", fmt.Sprintf("%q is not host:port (e.g. :8080)", c.Addr)}
+	}
+	for _, o := range strings.Split(get("STEPGATE_ALLOWED_OWNERS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			if strings.ContainsAny(o, "/ ") {
+				return c, &configError{"STEPGATE_ALLOWED_OWNERS", fmt.Sprintf("%q is not an organisation or user name (comma-separated owners, e.g. acme,octo)", o)}
+			}
+			c.AllowedOwners = append(c.AllowedOwners, o)
+		}
 	}
 	if c.MetricsAddr = get("STEPGATE_METRICS_ADDR"); c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
@@ -342,7 +358,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := serve(ctx, cfg, log, ln, mln); err != nil {
 		log.Error("stepgate serve stopped", "err", err)
 		fmt.Fprintf(stderr, "stepgate serve: %v\n", err)
-		return 1
+		return exitCodeOf(err)
 	}
 	return 0
 }
@@ -370,6 +386,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ln, mln net.L
 	if err != nil {
 		return fmt.Errorf("GitHub client: %w", err)
 	}
+	if err := checkApp(ctx, gh, log); err != nil {
+		return err
+	}
 	bot := ""
 	if cfg.AppSlug != "" {
 		bot = cfg.AppSlug + "[bot]"
@@ -377,7 +396,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ln, mln net.L
 	srv, err := server.New(server.Config{Store: st, GitHub: gh, PublicURL: cfg.PublicURL, OIDCIssuer: cfg.OIDCIssuer,
 		WebhookSecrets: cfg.WebhookSecrets, BotLogin: bot, Registerer: reg, Gatherer: publicGatherer(reg, mln), Logger: log,
 		SweepInterval: cfg.SweepInterval, PollInterval: cfg.PollInterval, MaxWait: cfg.MaxWait,
-		NoParking: cfg.NoParking})
+		NoParking: cfg.NoParking, AllowedOwners: cfg.AllowedOwners})
 	if err != nil {
 		return err
 	}
@@ -403,7 +422,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ln, mln net.L
 		defer cancel()
 		_ = hs.Shutdown(sctx)
 	})
-	log.Info("stepgate serve listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "store", storeKind(cfg.Store))
+	log.Info("stepgate serve listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "store", storeKind(cfg.Store),
+		"allowed_owners", strings.Join(cfg.AllowedOwners, ","))
 	err = hs.Serve(ln)
 	stopBG()
 	wg.Wait()
@@ -411,6 +431,36 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ln, mln net.L
 		return nil
 	}
 	return err
+}
+
+// exitCodeOf is serve's exit status for err: 2 for configuration
+// (including credentials GitHub refuses), 1 otherwise.
+func exitCodeOf(err error) int {
+	var ce *configError
+	if errors.As(err, &ce) {
+		return 2
+	}
+	return 1
+}
+
+// checkApp asks GitHub for the App itself before serving: credentials that
+// GitHub refuses are a configuration error (exit 2, naming the variables);
+// a GitHub that cannot be reached is only logged, since /readyz reports it
+// and it may come back.
+func checkApp(ctx context.Context, gh *ghclient.Client, log *slog.Logger) error {
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	err := gh.CheckApp(cctx)
+	switch {
+	case err == nil:
+		log.Info("GitHub App credentials accepted")
+		return nil
+	case errors.Is(err, server.ErrAppCredentials):
+		return &configError{"STEPGATE_GITHUB_APP_ID / STEPGATE_GITHUB_PRIVATE_KEY", err.Error()}
+	default:
+		log.Warn("cannot check the GitHub App credentials at start-up; /readyz answers 503 until GitHub answers", "err", err)
+		return nil
+	}
 }
 
 // publicGatherer is what the public listener serves at /metrics: nothing

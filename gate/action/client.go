@@ -43,7 +43,15 @@ func (p RetryPolicy) delay(attempt int) time.Duration {
 type apiError struct {
 	status     int
 	message    string
+	code       string // gate.ErrorCode… or ""
 	retryAfter time.Duration
+}
+
+// final reports a refusal the App marks as one no retry or reviewer can
+// change (not installed, owner not allowed): the gate prints its message
+// as it is and fails closed at once.
+func (e *apiError) final() bool {
+	return e.code == gate.ErrorCodeNotInstalled || e.code == gate.ErrorCodeOwnerNotAllowed
 }
 
 func (e *apiError) Error() string {
@@ -84,6 +92,12 @@ type unreachableError struct {
 }
 
 func (e *unreachableError) Error() string {
+	var ae *apiError
+	if errors.As(e.err, &ae) && ae.status == http.StatusServiceUnavailable && ae.message != "" {
+		// The App answered and said what it lacks (its store, the OIDC
+		// issuer, GitHub): that is the news, not that it was unreachable.
+		return fmt.Sprintf("the stepgate App at %s could not serve the request after %d attempts: %v", e.url, e.attempts, e.err)
+	}
 	return fmt.Sprintf("cannot reach the stepgate App at %s after %d attempts: %v", e.url, e.attempts, e.err)
 }
 
@@ -222,7 +236,7 @@ func newAPIError(resp *http.Response, data []byte) *apiError {
 	e := &apiError{status: resp.StatusCode}
 	var eb gate.ErrorBody
 	if json.Unmarshal(data, &eb) == nil && eb.Error != "" {
-		e.message = eb.Error
+		e.message, e.code = eb.Error, eb.Code
 	} else if s := string(bytes.TrimSpace(data)); s != "" && len(s) < 300 {
 		e.message = s
 	}

@@ -25,6 +25,8 @@ type fakeApp struct {
 	onCreate func(n int, req gate.CreateRequest, v *gate.RequestView) int // returns HTTP status
 	onPoll   func(n int, v *gate.RequestView) int
 	reject   func(r *http.Request) bool // answer 401
+	// createErr, when set, is the body of a refused create.
+	createErr *gate.ErrorBody
 }
 
 // record is what the fake saw.
@@ -110,6 +112,10 @@ func (f *fakeApp) create(w http.ResponseWriter, r *http.Request) {
 	code := http.StatusCreated
 	if f.onCreate != nil {
 		code = f.onCreate(f.creates, req, &f.view)
+	}
+	if code >= 300 && f.createErr != nil {
+		writeJSON(w, code, f.createErr)
+		return
 	}
 	if code >= 300 {
 		writeErr(w, code, "create refused by the fake")

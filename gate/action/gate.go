@@ -276,6 +276,9 @@ func (g *Gate) fail(ctx context.Context, o *outcome, err error, doing string) {
 	case errors.As(err, &ue):
 		o.gateExit = ExitUnreachable
 		o.failReason = ue.Error() + ". Nothing was run (stepgate fails closed)"
+	case errors.As(err, &ae) && ae.final():
+		o.gateExit = ExitUnreachable
+		o.failReason = ae.message + ". Nothing was run"
 	case errors.As(err, &ae):
 		o.gateExit = ExitUnreachable
 		if ae.status == http.StatusForbidden {
