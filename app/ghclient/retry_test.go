@@ -156,7 +156,7 @@ func TestRouteOf(t *testing.T) {
 		{"/repos/a/b/issues/comments/3", "/repos/{owner}/{repo}/issues/comments/{comment_id}"},
 		{"/repos/a/b/comments/3", "/repos/{owner}/{repo}/comments/{comment_id}"},
 		{"/repos/a/b/check-runs/9", "/repos/{owner}/{repo}/check-runs/{check_run_id}"},
-		{"/repos/a/b/pulls/1", "other"},
+		{"/repos/a/b/releases/1", "other"},
 	}
 	for _, tt := range tests {
 		if got := routeOf(tt.path); got != tt.want {

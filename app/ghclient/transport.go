@@ -231,6 +231,7 @@ var routes = []string{
 	"/repos/{owner}/{repo}/issues/comments/{comment_id}",
 	"/repos/{owner}/{repo}/commits/{commit_sha}/comments",
 	"/repos/{owner}/{repo}/comments/{comment_id}",
+	"/repos/{owner}/{repo}/pulls/{pull_number}",
 	"/repos/{owner}/{repo}/actions/runs/{run_id}",
 	"/repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule",
 }

@@ -132,7 +132,8 @@ func TestEveryCallIsDeclared(t *testing.T) {
 			_, err := g.WorkflowRun(ctx, repo, runID)
 			return err
 		},
-		"FileSHA": func() error { _, err := g.FileSHA(ctx, repo, ".github/workflows/deploy.yml", sha); return err },
+		"PullRequest": func() error { _, err := g.PullRequest(ctx, repo, 7); return err },
+		"FileSHA":     func() error { _, err := g.FileSHA(ctx, repo, ".github/workflows/deploy.yml", sha); return err },
 		"ReviewDeployment": func() error {
 			if _, err := gs.DeploymentProtectionRulePayload(repo, runID, "production"); err != nil { // the job now waits
 				return err

@@ -41,6 +41,8 @@ var Endpoints = []Endpoint{
 		Why: "the approval comment on a commit (runs without a pull request)"},
 	{Method: "PATCH", Route: "/repos/{owner}/{repo}/comments/{comment_id}", Permission: "contents", Access: "write",
 		Why: "updating that commit comment: GitHub requires contents: write"},
+	{Method: "GET", Route: "/repos/{owner}/{repo}/pulls/{pull_number}", Permission: "pull_requests", Access: "read",
+		Why: "a pull request's head commit and author, from GitHub rather than the request body"},
 	{Method: "GET", Route: "/repos/{owner}/{repo}/actions/runs/{run_id}", Permission: "actions", Access: "read",
 		Why: "job-level gates: the run behind a deployment_protection_rule event"},
 	{Method: "POST", Route: "/repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule", Permission: "deployments", Access: "write",

@@ -65,7 +65,7 @@ func Build(opts Options) (Manifest, error) {
 	}
 	if opts.Name != "" {
 		if len(opts.Name) > 34 {
-			return m, fmt.Errorf("App name %q is longer than GitHub's 34 characters", opts.Name)
+			return m, fmt.Errorf("the App name %q is longer than GitHub's 34 characters", opts.Name)
 		}
 		m.Name = opts.Name
 	}
