@@ -16,7 +16,7 @@ import (
 
 // fixture reads a documented event from testdata (lines starting with # are
 // the source note, not part of the event).
-func fixture(t *testing.T, name string) []byte {
+func fixture(t testing.TB, name string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,7 +84,7 @@ type flowApp struct {
 	logs lockedBuffer
 }
 
-func startFlowApp(t *testing.T) *flowApp {
+func startFlowApp(t testing.TB) *flowApp {
 	t.Helper()
 	bin, err := buildBin()
 	if err != nil {
@@ -154,7 +155,7 @@ type run struct {
 	env []string
 }
 
-func (a *flowApp) newRun(t *testing.T, id int64) run {
+func (a *flowApp) newRun(t testing.TB, id int64) run {
 	claims := oidcissuer.Claims{
 		Repository: flowRepo, RepositoryID: fmt.Sprint(a.gh.RepoID(flowRepo)), RepositoryOwner: "acme",
 		RunID: strconv.FormatInt(id, 10), RunAttempt: "1", Actor: flowActor, Ref: "refs/pull/1/merge",
@@ -188,7 +189,7 @@ type hookProc struct {
 	code           int
 }
 
-func (a *flowApp) hook(t *testing.T, r run, event []byte, args ...string) *hookProc {
+func (a *flowApp) hook(t testing.TB, r run, event []byte, args ...string) *hookProc {
 	t.Helper()
 	p := &hookProc{done: make(chan struct{})}
 	p.cmd = exec.Command(a.bin, append([]string{"hook"}, args...)...)
@@ -219,7 +220,7 @@ func (a *flowApp) hook(t *testing.T, r run, event []byte, args ...string) *hookP
 	return p
 }
 
-func (p *hookProc) wait(t *testing.T, d time.Duration) result {
+func (p *hookProc) wait(t testing.TB, d time.Duration) result {
 	t.Helper()
 	select {
 	case <-p.done:
@@ -231,7 +232,7 @@ func (p *hookProc) wait(t *testing.T, d time.Duration) result {
 
 // claudeEvent is the documented Claude Code PreToolUse event with another
 // command, session and tool call id.
-func claudeEvent(t *testing.T, command, session, call string) []byte {
+func claudeEvent(t testing.TB, command, session, call string) []byte {
 	t.Helper()
 	var ev map[string]any
 	if err := json.Unmarshal(fixture(t, "claude/bash.event"), &ev); err != nil {
@@ -340,4 +341,27 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// BenchmarkHookAllowed: an agent's allowed command, from starting the
+// `stepgate hook` process to its allow answer, against a real `stepgate
+// serve` on loopback (token minting, create, policy, store included).
+// go test ./gate/hook -run '^$' -bench HookAllowed -benchtime 50x
+func BenchmarkHookAllowed(b *testing.B) {
+	a := startFlowApp(b)
+	r := a.newRun(b, time.Now().UnixNano()%1e9+2)
+	var took []time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		start := time.Now()
+		res := a.hook(b, r, claudeEvent(b, fmt.Sprintf("ls src/%d", i), fmt.Sprintf("bench-%d", i/25), fmt.Sprintf("toolu_b%d", i))).wait(b, 30*time.Second)
+		took = append(took, time.Since(start))
+		if res.code != 0 {
+			b.Fatalf("exit %d: %s", res.code, res.stderr)
+		}
+	}
+	b.StopTimer()
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "median-ms")
+	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
 }
