@@ -16,7 +16,7 @@ func (a *assessor) dispatch(name string, a0 arg, args []arg, c ctx) {
 		return
 	}
 	a.exposureFlags(name, args)
-	if anyArg(args, func(x arg) bool { return x.s == "/etc/shadow" || x.s == "/etc/gshadow" }) {
+	if anyArg(args, func(x arg) bool { return oneOf(x.s, "/etc/shadow", "/etc/gshadow") }) {
 		switch name {
 		case "chmod", "chown", "chgrp", "ls", "stat", "test", "[", "touch", "chattr", "getfacl", "lsattr", "cat", "less", "more", "head", "tail", "base64", "grep", "cp", "mv", "rm":
 		default:
@@ -43,7 +43,7 @@ func (a *assessor) exposureFlags(name string, args []arg) {
 		case s == "--protected-mode" && next == "no", s == "--auth=false", s == "--no-auth", s == "--disable-auth", s == "--noauth", strings.HasPrefix(s, "--NotebookApp.token=") && len(s) == len("--NotebookApp.token=''")-2,
 			strings.Contains(s, "tcp://0.0.0.0:2375"), strings.HasPrefix(s, "--authentication-token-webhook=false"), s == "--anonymous-auth=true", strings.HasPrefix(s, "--ServerApp.token=") && len(s) == len("--ServerApp.token="):
 			lvl, why = LevelHigh, "`"+name+" "+s+"` serves without authentication"
-		case lvl < LevelMedium && (s == "--bind_ip_all" || s == "--ip=0.0.0.0" || s == "--bind" && next == "0.0.0.0" || s == "--bind=0.0.0.0" || s == "--listen-address=0.0.0.0"):
+		case lvl < LevelMedium && (s == "--bind_ip_all" || s == "--ip=0.0.0.0" || s == "--bind" && next == "0.0.0.0" || oneOf(s, "--bind=0.0.0.0", "--listen-address=0.0.0.0")):
 			lvl, why = LevelMedium, "`"+name+"` listens on every network interface"
 		}
 	}
@@ -113,7 +113,7 @@ func (a *assessor) shell(name string, args []arg, c ctx) {
 			}
 			return
 		}
-		if s == "-o" || s == "+o" || s == "-O" || s == "+O" || s == "--rcfile" || s == "--init-file" {
+		if oneOf(s, "-o", "+o", "-O", "+O", "--rcfile", "--init-file") {
 			i++
 			continue
 		}
@@ -123,7 +123,7 @@ func (a *assessor) shell(name string, args []arg, c ctx) {
 		if strings.HasPrefix(s, "-") && s != "-" && s != "--" || strings.HasPrefix(s, "+") {
 			continue
 		}
-		if s == "-" || s == "/dev/stdin" {
+		if oneOf(s, "-", "/dev/stdin") {
 			readsStdin = true
 			break
 		}
@@ -202,7 +202,7 @@ func (a *assessor) interpreter(name string, args []arg, c ctx) {
 		s := args[i].s
 		for _, f := range codeFlags {
 			if s == f && i+1 < len(args) {
-				if strings.HasPrefix(strings.ToLower(f), "-enc") || strings.ToLower(f) == "-e" && (lang == "pwsh" || lang == "powershell") {
+				if strings.HasPrefix(strings.ToLower(f), "-enc") || strings.ToLower(f) == "-e" && (oneOf(lang, "pwsh", "powershell")) {
 					a.add(CatDynamicEval, LevelHigh, "`"+name+" "+f+"` runs base64-encoded PowerShell, hiding what it does")
 					return
 				}
@@ -224,10 +224,10 @@ func (a *assessor) interpreter(name string, args []arg, c ctx) {
 		if s == "-" {
 			break
 		}
-		if lang == "deno" && (s == "run" || s == "x") {
+		if lang == "deno" && (oneOf(s, "run", "x")) {
 			continue
 		}
-		if strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "npm:") || strings.HasPrefix(s, "jsr:") {
+		if hasPrefixAny(s, "http://", "https://", "npm:", "jsr:") {
 			a.add(CatRemoteCode, LevelHigh, "`"+name+"` runs a script straight from "+quote(s))
 			return
 		}
@@ -238,7 +238,7 @@ func (a *assessor) interpreter(name string, args []arg, c ctx) {
 		a.scriptFile(name, args[i], args[i+1:], c)
 		return
 	}
-	if c.stdin != stdinTerminal || lang == "pwsh" || lang == "powershell" {
+	if c.stdin != stdinTerminal || oneOf(lang, "pwsh", "powershell") {
 		a.stdinCode(name, c, true)
 	}
 }
@@ -297,7 +297,7 @@ func (a *assessor) code(name, code string, c ctx) {
 		a.add(CatRemoteCode, LevelCritical, "`"+name+"` code opens a network socket and attaches a shell to it (a reverse shell)")
 	case has("b64decode", "frombase64string", "base64_decode", "atob(", "buffer.from(") && run:
 		a.add(CatDynamicEval, LevelHigh, "`"+name+"` code decodes base64 and executes the result")
-	case has("iex", "invoke-expression") && (name == "pwsh" || name == "powershell"):
+	case has("iex", "invoke-expression") && (oneOf(name, "pwsh", "powershell")):
 		a.add(CatDynamicEval, LevelMedium, "PowerShell code uses `Invoke-Expression` on a constructed string")
 	}
 	if has("shutil.rmtree", "rmsync(", "rmdirsync(", "remove-item", "fileutils.rm_rf", "rmtree(", "os.removedirs") {
@@ -396,7 +396,7 @@ func (a *assessor) evalCmd(name string, args []arg, c ctx) {
 		a.add(CatDynamicEval, LevelCritical, "`"+name+"` runs shell code decoded from base64/hex")
 	case f.subst && !emitsShellEnv(f.inner):
 		a.add(CatDynamicEval, LevelMedium, "`"+name+"` runs the output of "+quote(f.inner)+" as shell code")
-	case f.s == "/dev/stdin" || f.s == "-":
+	case oneOf(f.s, "/dev/stdin", "-"):
 		a.stdinCode(name, c, true)
 	case a.isDownloaded(f.s):
 		a.add(CatRemoteCode, LevelHigh, "`"+name+"` runs "+quote(f.s)+", which was downloaded from the network earlier in this command")
@@ -416,7 +416,7 @@ func sourcedEnv(p string) bool {
 	case "activate", "activate.fish", "nvm.sh", "env", ".env", "env.sh", "setup.bash", "setup.sh", "setup.zsh", ".bashrc", ".profile", ".bash_profile", ".zshrc", "bashrc", "sdkman-init.sh", "asdf.sh", "conda.sh", "oneapi-vars.sh", "setvars.sh", "vcvars.sh", "emsdk_env.sh", "rvm", "os-release", "lsb-release", "ros_entrypoint.sh":
 		return true
 	}
-	return strings.HasPrefix(p, "/opt/ros/") || strings.HasPrefix(p, "/etc/profile") || strings.Contains(p, "/bin/activate") || strings.HasSuffix(p, "/env")
+	return hasPrefixAny(p, "/opt/ros/", "/etc/profile") || strings.Contains(p, "/bin/activate") || strings.HasSuffix(p, "/env")
 }
 
 // codeDeletePath returns the literal path given to the first tree-deleting

@@ -86,7 +86,7 @@ func dynamicTier(w arg) target {
 
 func tempName(v string) bool {
 	u := strings.ToUpper(v)
-	return strings.Contains(u, "TMP") || strings.Contains(u, "TEMP") || strings.Contains(u, "CACHE")
+	return containsAny(u, "TMP", "TEMP", "CACHE")
 }
 
 // expandKnown replaces variables that are always set by what they mean.
@@ -213,12 +213,12 @@ func absTier(clean, q string) target {
 	if strings.Contains(top, "*") {
 		return target{lvl: LevelCritical, desc: "every top-level directory (" + q + ")"}
 	}
-	if isTop && (len(parts) == 1 || len(parts) == 2 && (parts[1] == "*" || parts[1] == ".*")) {
+	if isTop && (len(parts) == 1 || len(parts) == 2 && (oneOf(parts[1], "*", ".*"))) {
 		return target{lvl: LevelCritical, desc: "the system directory " + q}
 	}
 	for _, low := range []string{"/tmp/", "/var/tmp/", "/var/cache/", "/var/lib/apt/lists", "/usr/share/doc", "/usr/share/man", "/root/.cache", "/opt/hostedtoolcache", "/usr/local/share/.cache", "/home/runner/work/_temp", "/usr/local/lib/android", "/usr/share/dotnet", "/opt/ghc", "/usr/local/share/boost", "/usr/local/.ghcup", "/opt/az", "/usr/share/swift", "/usr/local/share/powershell", "/usr/local/share/chromium", "/opt/microsoft", "/opt/google", "/var/lib/apt/", "/var/lib/dpkg/lock", "/var/run/", "/run/user/"} {
 		if strings.HasPrefix(clean+"/", low) || strings.HasPrefix(clean, low) {
-			if clean == "/tmp" || clean == "/var/log" {
+			if oneOf(clean, "/tmp", "/var/log") {
 				break
 			}
 			return target{lvl: LevelLow, desc: q}
@@ -242,7 +242,7 @@ func absTier(clean, q string) target {
 		}
 		return target{lvl: LevelHigh, desc: "the system path " + q, data: false}
 	case "var":
-		if len(parts) > 1 && (parts[1] == "lib" || parts[1] == "backups" || parts[1] == "mail" || parts[1] == "www" || parts[1] == "opt") {
+		if len(parts) > 1 && (oneOf(parts[1], "lib", "backups", "mail", "www", "opt")) {
 			return target{lvl: LevelHigh, desc: "the data directory " + q}
 		}
 		return target{lvl: LevelMedium, desc: q}
@@ -270,7 +270,7 @@ func secretTier(p string) (Level, string) {
 	case "$kubeconfig", "$google_application_credentials", "$aws_shared_credentials_file", "$cloudsdk_auth_credential_file_override", "$ssh_auth_sock":
 		return LevelHigh, quote(p)
 	}
-	if strings.HasSuffix(l, ".pub") || strings.Contains(base, "example") || strings.Contains(base, "sample") || strings.Contains(base, "template") || strings.Contains(l, "known_hosts") {
+	if strings.HasSuffix(l, ".pub") || containsAny(base, "example", "sample", "template") || strings.Contains(l, "known_hosts") {
 		return LevelNone, ""
 	}
 	high := []string{".ssh/id_", ".aws/credentials", ".kube/config", ".docker/config.json", ".netrc", ".git-credentials", "gh/hosts.yml", ".npmrc", ".pypirc", ".gnupg", "/etc/shadow", "/etc/gshadow", "gcloud/credentials", "application_default_credentials.json", "serviceaccount/token", "/run/secrets/", "/environ", ".vault-token", ".password-store", "id_rsa", "id_ed25519", "id_ecdsa", "id_dsa", ".config/gcloud", "legacy_credentials", ".azure/", "accesstokens.json", ".terraformrc", "credentials.tfrc.json", ".gem/credentials", ".cargo/credentials", ".m2/settings-security.xml", "/etc/ssl/private", "master.key", "vault.key"}
@@ -280,17 +280,17 @@ func secretTier(p string) (Level, string) {
 		}
 	}
 	l = strings.TrimSuffix(l, "/")
-	if strings.HasSuffix(l, "/.ssh") || l == "~/.ssh" || l == "~/.aws" || strings.HasSuffix(l, "/.aws") || strings.Contains(l, "/.ssh/") && strings.ContainsAny(base, "*?") {
+	if strings.HasSuffix(l, "/.ssh") || oneOf(l, "~/.ssh", "~/.aws") || strings.HasSuffix(l, "/.aws") || strings.Contains(l, "/.ssh/") && strings.ContainsAny(base, "*?") {
 		return LevelHigh, quote(p)
 	}
-	if l == "/etc/passwd" || l == "/etc/sudoers" {
+	if oneOf(l, "/etc/passwd", "/etc/sudoers") {
 		return LevelMedium, quote(p)
 	}
-	if base == ".env" || strings.HasPrefix(base, ".env.") || strings.HasSuffix(base, ".pem") || strings.HasSuffix(base, ".key") ||
-		strings.HasSuffix(base, ".p12") || strings.HasSuffix(base, ".pfx") || strings.HasSuffix(base, ".jks") || strings.HasSuffix(base, ".keystore") ||
-		strings.HasPrefix(base, "terraform.tfstate") || base == "secrets.yaml" || base == "secrets.yml" || base == "secrets.json" ||
-		strings.HasSuffix(base, ".kdbx") || base == "wp-config.php" || base == "credentials.json" || base == "credentials" ||
-		base == ".bash_history" || base == ".zsh_history" || base == "kubeconfig" || base == "/etc/sudoers" || strings.HasSuffix(base, ".tfvars") {
+	if base == ".env" || strings.HasPrefix(base, ".env.") || hasSuffixAny(base, ".pem", ".key") ||
+		hasSuffixAny(base, ".p12", ".pfx", ".jks", ".keystore") ||
+		strings.HasPrefix(base, "terraform.tfstate") || oneOf(base, "secrets.yaml", "secrets.yml", "secrets.json") ||
+		strings.HasSuffix(base, ".kdbx") || oneOf(base, "wp-config.php", "credentials.json", "credentials") ||
+		oneOf(base, ".bash_history", ".zsh_history", "kubeconfig", "/etc/sudoers") || strings.HasSuffix(base, ".tfvars") {
 		return LevelMedium, quote(p)
 	}
 	return LevelNone, ""
@@ -322,14 +322,14 @@ func (a *assessor) writeTarget(t arg, appendMode bool, verb string, c ctx) {
 	case isDevice(p):
 		a.add(CatDiskDevice, LevelCritical, verb+" straight to the disk device "+quote(p)+", destroying its data")
 		a.add(CatDestructiveFS, LevelCritical, "every filesystem on "+quote(p)+" is overwritten")
-	case strings.HasPrefix(p, "/dev/tcp/") || strings.HasPrefix(p, "/dev/udp/"):
+	case hasPrefixAny(p, "/dev/tcp/", "/dev/udp/"):
 		a.add(CatExfiltration, LevelHigh, verb+" to a raw network socket "+quote(p))
 	case strings.HasPrefix(p, "/dev/"):
-	case p == "/etc/passwd" || p == "/etc/shadow" || p == "/etc/group" || p == "/etc/gshadow" || strings.HasPrefix(p, "/etc/sudoers") || p == "/etc/ld.so.preload":
+	case oneOf(p, "/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow") || strings.HasPrefix(p, "/etc/sudoers") || p == "/etc/ld.so.preload":
 		a.add(CatPrivilege, LevelCritical, verb+" to "+quote(p)+", changing who can log in or become root")
-	case strings.HasSuffix(p, "/authorized_keys") || strings.HasSuffix(p, "/authorized_keys2"):
+	case hasSuffixAny(p, "/authorized_keys", "/authorized_keys2"):
 		a.add(CatPrivilege, LevelHigh, verb+" to "+quote(p)+", granting SSH login to whoever holds that key")
-	case strings.HasPrefix(p, "/var/log/") && !appendMode && (strings.HasPrefix(verb, "redirects") || strings.HasPrefix(verb, "`tee`") || strings.HasPrefix(verb, "`cp`") || strings.HasPrefix(verb, "`truncate`")):
+	case strings.HasPrefix(p, "/var/log/") && !appendMode && (hasPrefixAny(verb, "redirects", "`tee`", "`cp`", "`truncate`")):
 		a.add(CatSystemProcess, LevelHigh, verb+" over the log "+quote(p)+", erasing the record of what happened")
 	case rcFile(p):
 		lvl := LevelMedium
@@ -339,11 +339,11 @@ func (a *assessor) writeTarget(t arg, appendMode bool, verb string, c ctx) {
 			lvl = LevelLow
 		}
 		a.add(CatPrivilege, lvl, verb+" to the shell startup file "+quote(p)+", which runs at every login")
-	case strings.HasPrefix(p, "/etc/cron") || strings.HasPrefix(p, "/var/spool/cron") || strings.HasPrefix(p, "/etc/anacrontab"):
+	case hasPrefixAny(p, "/etc/cron", "/var/spool/cron", "/etc/anacrontab"):
 		a.add(CatSystemProcess, LevelHigh, verb+" to "+quote(p)+", scheduling commands that keep running later")
-	case strings.HasPrefix(p, "/etc/ssh/sshd_config") || strings.HasPrefix(p, "/etc/pam.d/"):
+	case hasPrefixAny(p, "/etc/ssh/sshd_config", "/etc/pam.d/"):
 		a.add(CatNetworkExposure, LevelHigh, verb+" to "+quote(p)+", changing how the machine accepts logins")
-	case p == "/etc/hosts" || p == "/etc/resolv.conf" || strings.HasPrefix(p, "/etc/iptables") || strings.HasPrefix(p, "/etc/nftables"):
+	case oneOf(p, "/etc/hosts", "/etc/resolv.conf") || hasPrefixAny(p, "/etc/iptables", "/etc/nftables"):
 		lvl := LevelMedium
 		switch {
 		case appendMode && p == "/etc/hosts":
@@ -352,11 +352,11 @@ func (a *assessor) writeTarget(t arg, appendMode bool, verb string, c ctx) {
 			lvl = LevelHigh
 		}
 		a.add(CatNetworkExposure, lvl, verb+" to "+quote(p)+", changing name resolution or firewall rules")
-	case strings.HasPrefix(p, "/etc/apt/") || strings.HasPrefix(p, "/etc/yum.repos.d/") || strings.HasPrefix(p, "/etc/zypp/") || strings.HasPrefix(p, "/etc/apk/"):
+	case hasPrefixAny(p, "/etc/apt/", "/etc/yum.repos.d/", "/etc/zypp/", "/etc/apk/"):
 		a.add(CatPackageInstall, LevelLow, verb+" to "+quote(p)+", adding a package source")
 	case p == "/proc/sysrq-trigger":
 		a.add(CatSystemProcess, LevelCritical, verb+" to "+quote(p)+", which can crash or reboot the kernel immediately")
-	case strings.HasPrefix(p, "/proc/sys/") || strings.HasPrefix(p, "/sys/"):
+	case hasPrefixAny(p, "/proc/sys/", "/sys/"):
 		a.add(CatSystemProcess, LevelMedium, verb+" to "+quote(p)+", changing kernel settings")
 	case strings.HasPrefix(p, "/boot/"):
 		a.add(CatDestructiveFS, LevelCritical, verb+" to boot file "+quote(p)+", which can leave the machine unbootable")
@@ -367,7 +367,7 @@ func (a *assessor) writeTarget(t arg, appendMode bool, verb string, c ctx) {
 			lvl = LevelLow
 		}
 		a.add(CatDestructiveFS, lvl, verb+" to the system configuration file "+quote(p))
-	case strings.HasPrefix(p, "/bin/") || strings.HasPrefix(p, "/sbin/") || strings.HasPrefix(p, "/usr/bin/") || strings.HasPrefix(p, "/usr/sbin/") || strings.HasPrefix(p, "/lib") || strings.HasPrefix(p, "/usr/lib/"):
+	case hasPrefixAny(p, "/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/lib", "/usr/lib/"):
 		a.add(CatDestructiveFS, LevelHigh, verb+" to the system binary or library "+quote(p))
 	}
 }
@@ -379,5 +379,5 @@ func rcFile(p string) bool {
 	case ".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshrc", ".zshenv", ".zprofile", ".zlogin", ".kshrc", ".cshrc", ".tcshrc", "config.fish", "bash.bashrc", "zshrc", "zshenv", ".bash_logout", ".inputrc":
 		return baseName(p) != "config.fish" || strings.Contains(p, "fish/")
 	}
-	return p == "/etc/profile" || p == "/etc/environment" || strings.HasPrefix(p, "/etc/profile.d/")
+	return oneOf(p, "/etc/profile", "/etc/environment") || strings.HasPrefix(p, "/etc/profile.d/")
 }

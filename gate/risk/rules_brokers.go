@@ -72,7 +72,7 @@ func (a *assessor) kafkaConfigs(args []arg) {
 	}
 	v := flagValue(args, "--add-config")
 	lvl := LevelMedium
-	if strings.Contains(v, "retention.ms=") || strings.Contains(v, "retention.bytes=") || strings.Contains(v, "cleanup.policy=delete") {
+	if containsAny(v, "retention.ms=", "retention.bytes=", "cleanup.policy=delete") {
 		lvl = LevelHigh
 	}
 	a.add(CatMessaging, lvl, "`kafka-configs --alter "+shorten(v, 40)+"` changes topic or broker configuration (short retention deletes messages)")
@@ -84,7 +84,7 @@ func (a *assessor) zookeeper(args []arg, c ctx) {
 		text += " " + strings.ToLower(c.hdoc)
 	}
 	switch {
-	case strings.Contains(text, "deleteall") || strings.Contains(text, "rmr"):
+	case containsAny(text, "deleteall", "rmr"):
 		a.add(CatDatabase, LevelCritical, "ZooKeeper `deleteall` removes a whole tree of coordination data")
 	case strings.Contains(text, "delete "):
 		a.add(CatDatabase, LevelHigh, "ZooKeeper `delete` removes coordination data")

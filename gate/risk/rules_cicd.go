@@ -124,16 +124,16 @@ func rulesWithAPI(t ruleFunc) ruleFunc {
 		method := strings.ToUpper(flagValue(args, "-X", "--method"))
 		path := nth(p, 1)
 		switch {
-		case method == "DELETE" && (strings.Contains(path, "/protection") || strings.Contains(path, "/rulesets")):
+		case method == "DELETE" && (containsAny(path, "/protection", "/rulesets")):
 			a.add(CatCICD, LevelCritical, "`"+name+" api -X DELETE "+shorten(path, 50)+"` removes branch protection or rulesets")
 		case method == "DELETE" && (strings.Count(strings.Trim(path, "/"), "/") == 2 && strings.HasPrefix(strings.TrimPrefix(path, "/"), "repos/") || strings.HasPrefix(strings.TrimPrefix(path, "/"), "orgs/") && strings.Count(strings.Trim(path, "/"), "/") == 1):
 			a.add(CatCICD, LevelCritical, "`"+name+" api -X DELETE "+shorten(path, 50)+"` deletes a repository or organisation")
 		case method == "DELETE":
 			a.add(CatCICD, LevelHigh, "`"+name+" api -X DELETE "+shorten(path, 50)+"` deletes GitHub resources")
-		case (method == "PUT" || method == "PATCH" || method == "POST") && strings.Contains(path, "/protection"):
+		case (oneOf(method, "PUT", "PATCH", "POST")) && strings.Contains(path, "/protection"):
 			a.add(CatCICD, LevelMedium, "`"+name+" api` changes branch protection")
-		case (method == "PATCH" || method == "PUT") && anyArg(args, func(x arg) bool {
-			return strings.Contains(x.s, "visibility=public") || strings.Contains(x.s, "private=false")
+		case (oneOf(method, "PATCH", "PUT")) && anyArg(args, func(x arg) bool {
+			return containsAny(x.s, "visibility=public", "private=false")
 		}):
 			a.add(CatNetworkExposure, LevelHigh, "`"+name+" api` makes a repository public")
 		}
@@ -147,17 +147,17 @@ func (a *assessor) saas(name string, args []arg, _ ctx) {
 	for i, x := range firstN(p, 3) {
 		l := strings.ToLower(x)
 		switch {
-		case l == "destroy" || l == "apps:destroy" || strings.HasSuffix(l, ":destroy") || l == "delete-space" || l == "delete-org":
+		case oneOf(l, "destroy", "apps:destroy") || strings.HasSuffix(l, ":destroy") || oneOf(l, "delete-space", "delete-org"):
 			a.add(CatCloud, LevelCritical, "`"+name+" "+strings.Join(firstN(p, i+2), " ")+"` destroys an application or account")
 			return
-		case destructiveWord(p[i]) != "" || l == "delete" || strings.HasSuffix(l, ":delete") || strings.HasSuffix(l, ":remove") || l == "rm":
+		case destructiveWord(p[i]) != "" || l == "delete" || hasSuffixAny(l, ":delete", ":remove") || l == "rm":
 			a.add(CatCloud, LevelHigh, "`"+name+" "+strings.Join(firstN(p, i+2), " ")+"` deletes data in a SaaS account")
 			return
 		}
 	}
-	if name == "kamal" || name == "dokku" || name == "cf" {
+	if oneOf(name, "kamal", "dokku", "cf") {
 		for _, x := range firstN(p, 2) {
-			if x == "remove" || x == "apps:destroy" || x == "delete" {
+			if oneOf(x, "remove", "apps:destroy", "delete") {
 				a.add(CatCloud, LevelHigh, "`"+name+" "+x+"` removes the application")
 			}
 		}

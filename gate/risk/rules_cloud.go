@@ -24,12 +24,12 @@ func (a *assessor) aws(args []arg, c ctx) {
 			lvl = LevelMedium
 		}
 		a.add(CatSecrets, lvl, "`aws "+svc+" "+op+"` reveals secret values or credentials")
-	case op == "authorize-security-group-ingress" && (strings.Contains(l, "0.0.0.0/0") || strings.Contains(l, "::/0")):
+	case op == "authorize-security-group-ingress" && (containsAny(l, "0.0.0.0/0", "::/0")):
 		a.add(CatNetworkExposure, LevelHigh, "`aws ec2 "+op+"` opens a port to the whole internet (0.0.0.0/0)")
 		a.add(CatCloud, LevelMedium, "changes a security group in the cloud account")
 	case strings.Contains(op, "public-access-block") && strings.HasPrefix(op, "delete") || strings.Contains(l, "public-read") || op == "put-bucket-policy" && strings.Contains(l, "\"*\""):
 		a.add(CatNetworkExposure, LevelHigh, "`aws "+svc+" "+op+"` makes data public")
-	case svc == "iam" && (strings.Contains(l, "AdministratorAccess") || strings.Contains(l, "\"Action\":\"*\"") || strings.Contains(l, "iam:PassRole")):
+	case svc == "iam" && (containsAny(l, "AdministratorAccess", "\"Action\":\"*\"", "iam:PassRole")):
 		a.add(CatPrivilege, LevelHigh, "`aws iam "+op+"` grants administrator rights")
 		a.add(CatCloud, LevelMedium, "changes IAM permissions in the cloud account")
 	case isDeleteVerb(op):
@@ -37,17 +37,17 @@ func (a *assessor) aws(args []arg, c ctx) {
 		if svc == "cloudformation" || svc == "eks" || svc == "ecs" && strings.Contains(op, "cluster") {
 			a.add(CatInfraTeardown, LevelCritical, "`aws "+svc+" "+op+"` tears down a whole stack or cluster")
 		}
-	case (op == "update-service" || op == "update-auto-scaling-group" || op == "set-desired-capacity") && (strings.Contains(l, "-count 0") || strings.Contains(l, "-capacity 0") || strings.Contains(l, "-count=0") || strings.Contains(l, "--max-size 0")):
+	case (oneOf(op, "update-service", "update-auto-scaling-group", "set-desired-capacity")) && (containsAny(l, "-count 0", "-capacity 0", "-count=0", "--max-size 0")):
 		a.add(CatInfraTeardown, LevelHigh, "`aws "+svc+" "+op+"` scales a service down to zero")
 	case strings.HasPrefix(op, "leave-"):
 		a.add(CatCloud, LevelMedium, "`aws "+svc+" "+op+"` leaves the organisation and its guardrails")
-	case strings.HasPrefix(op, "stop-") || strings.HasPrefix(op, "reboot-") || strings.HasPrefix(op, "disable-") || strings.HasPrefix(op, "detach-") || strings.HasPrefix(op, "revoke-") || strings.HasPrefix(op, "modify-"):
+	case hasPrefixAny(op, "stop-", "reboot-", "disable-", "detach-", "revoke-", "modify-"):
 		a.add(CatCloud, LevelMedium, "`aws "+svc+" "+op+"` changes or stops cloud resources")
 	case svc == "ssm" && op == "send-command", svc == "ecs" && op == "execute-command":
 		a.add(CatRemoteCode, LevelMedium, "`aws "+svc+" "+op+"` runs or replaces code on remote machines")
-	case svc == "iam" && (strings.HasPrefix(op, "create-") || strings.HasPrefix(op, "put-") || strings.HasPrefix(op, "update-") || strings.HasPrefix(op, "attach-") || strings.HasPrefix(op, "add-")):
+	case svc == "iam" && (hasPrefixAny(op, "create-", "put-", "update-", "attach-", "add-")):
 		a.add(CatCloud, LevelMedium, "`aws iam "+op+"` changes who may do what in the cloud account")
-	case strings.HasPrefix(op, "create-") || strings.HasPrefix(op, "put-") || strings.HasPrefix(op, "update-") || strings.HasPrefix(op, "run-") || strings.HasPrefix(op, "attach-") || strings.HasPrefix(op, "start-") || op == "deploy" || strings.HasPrefix(op, "register-") || strings.HasPrefix(op, "tag-") || op == "invoke":
+	case hasPrefixAny(op, "create-", "put-", "update-", "run-", "attach-", "start-") || op == "deploy" || hasPrefixAny(op, "register-", "tag-") || op == "invoke":
 		a.add(CatCloud, LevelLow, "`aws "+svc+" "+op+"` creates or changes cloud resources")
 	}
 }
@@ -67,7 +67,7 @@ func awsDeleteLevel(svc, op, l string) Level {
 			return LevelCritical
 		}
 	}
-	if strings.Contains(l, "--skip-final-snapshot") || strings.Contains(l, "--force-delete-without-recovery") {
+	if containsAny(l, "--skip-final-snapshot", "--force-delete-without-recovery") {
 		return LevelCritical
 	}
 	return LevelHigh
@@ -135,7 +135,7 @@ func (a *assessor) gcloud(name string, args []arg, c ctx) {
 	}
 	ps := strings.Join(firstN(p, 5), " ")
 	switch {
-	case strings.Contains(ps, "secrets versions access") || strings.Contains(ps, "print-access-token") || strings.Contains(ps, "print-identity-token") || strings.Contains(ps, "keys create"):
+	case containsAny(ps, "secrets versions access", "print-access-token", "print-identity-token", "keys create"):
 		lvl := LevelHigh
 		if c.piped || c.redirOut {
 			lvl = LevelLow
@@ -146,7 +146,7 @@ func (a *assessor) gcloud(name string, args []arg, c ctx) {
 	case strings.Contains(ps, "firewall-rules") && strings.Contains(l, "0.0.0.0/0"):
 		a.add(CatNetworkExposure, LevelHigh, "`gcloud "+ps+"` opens a firewall rule to the whole internet")
 		a.add(CatCloud, LevelMedium, "changes firewall rules in the cloud project")
-	case strings.Contains(ps, "add-iam-policy-binding") && (strings.Contains(l, "roles/owner") || strings.Contains(l, "roles/editor") || strings.Contains(l, "allUsers") || strings.Contains(l, "admin")):
+	case strings.Contains(ps, "add-iam-policy-binding") && (containsAny(l, "roles/owner", "roles/editor", "allUsers", "admin")):
 		a.add(CatPrivilege, LevelHigh, "`gcloud "+ps+"` grants owner/editor/admin or public access")
 		a.add(CatCloud, LevelMedium, "changes IAM policy in the cloud project")
 	case anyPos(p, "delete") || anyPos(p, "destroy") || anyPos(p, "rm") && strings.Contains(ps, "storage"):
@@ -170,7 +170,7 @@ func (a *assessor) gsutil(args []arg) {
 	switch p[0].s {
 	case "rm":
 		lvl := LevelLow
-		if hasShort(args, 'r') || hasShort(args, 'R') || hasShort(args, 'a') || anyArg(p, func(x arg) bool { return strings.HasSuffix(x.s, "/**") || strings.HasSuffix(x.s, "/*") }) {
+		if hasShort(args, 'r') || hasShort(args, 'R') || hasShort(args, 'a') || anyArg(p, func(x arg) bool { return hasSuffixAny(x.s, "/**", "/*") }) {
 			lvl = LevelCritical
 		}
 		a.add(CatCloud, lvl, "`gsutil rm "+joinArgs(p[1:])+"` deletes Cloud Storage objects")
@@ -202,19 +202,19 @@ func (a *assessor) az(args []arg) {
 	ps := strings.Join(firstN(p, 4), " ")
 	l := joinArgs(args)
 	switch {
-	case strings.HasPrefix(ps, "group delete") || strings.Contains(ps, "delete-batch") || strings.Contains(ps, "account delete") || strings.Contains(ps, "server delete") || strings.HasPrefix(ps, "aks delete") || strings.Contains(ps, "keyvault purge"):
+	case strings.HasPrefix(ps, "group delete") || containsAny(ps, "delete-batch", "account delete", "server delete") || strings.HasPrefix(ps, "aks delete") || strings.Contains(ps, "keyvault purge"):
 		a.add(CatCloud, LevelCritical, "`az "+ps+"` deletes a resource group, account or server with everything in it")
-	case strings.Contains(ps, "secret show") || strings.Contains(ps, "secret download") || strings.Contains(ps, "keys list") || strings.Contains(ps, "show-connection-string") || strings.Contains(ps, "get-credentials") && strings.Contains(l, "--admin") || strings.Contains(ps, "get-access-token") || strings.Contains(ps, "list-keys"):
+	case strings.Contains(ps, "secret show") || strings.Contains(ps, "secret download") || strings.Contains(ps, "keys list") || strings.Contains(ps, "show-connection-string") || strings.Contains(ps, "get-credentials") && strings.Contains(l, "--admin") || containsAny(ps, "get-access-token", "list-keys"):
 		a.add(CatSecrets, LevelHigh, "`az "+ps+"` reveals secret values or credentials")
-	case strings.Contains(ps, "role assignment create") && (strings.Contains(l, "Owner") || strings.Contains(l, "Contributor") || strings.Contains(l, "Administrator")):
+	case strings.Contains(ps, "role assignment create") && (containsAny(l, "Owner", "Contributor", "Administrator")):
 		a.add(CatPrivilege, LevelHigh, "`az role assignment create` grants Owner/Contributor rights")
 		a.add(CatCloud, LevelMedium, "changes role assignments in the Azure subscription")
-	case strings.Contains(ps, "nsg rule") && (strings.Contains(l, "'*'") || strings.Contains(l, " * ") || strings.Contains(l, "0.0.0.0/0") || strings.Contains(l, "Internet")):
+	case strings.Contains(ps, "nsg rule") && (containsAny(l, "'*'", " * ", "0.0.0.0/0", "Internet")):
 		a.add(CatNetworkExposure, LevelHigh, "`az "+ps+"` opens a network security group to the internet")
 		a.add(CatCloud, LevelMedium, "changes network rules in the Azure subscription")
-	case strings.Contains(ps, "deployment") && (strings.Contains(l, "--mode Complete") || strings.Contains(l, "--mode=Complete")):
+	case strings.Contains(ps, "deployment") && (containsAny(l, "--mode Complete", "--mode=Complete")):
 		a.add(CatCloud, LevelHigh, "`az "+ps+" --mode Complete` deletes every resource in the group that the template does not list")
-	case strings.Contains(l, "--delete-backup-data true") || strings.Contains(l, "--delete-backup-data=true"):
+	case containsAny(l, "--delete-backup-data true", "--delete-backup-data=true"):
 		a.add(CatCloud, LevelHigh, "`az "+ps+" --delete-backup-data` deletes the recovery points of the protected item")
 	case anyPos(p, "delete") || anyPos(p, "purge"):
 		a.add(CatCloud, LevelHigh, "`az "+ps+"` deletes cloud resources")
@@ -237,7 +237,7 @@ func (a *assessor) docker(name string, args []arg, c ctx) {
 		a.compose(name, p, args, c)
 		return
 	}
-	if (sub == "container" || sub == "image" || sub == "volume" || sub == "network" || sub == "system" || sub == "builder" || sub == "buildx" || sub == "stack" || sub == "service" || sub == "swarm" || sub == "node") && len(p) > 1 {
+	if (oneOf(sub, "container", "image", "volume", "network", "system", "builder", "buildx", "stack", "service", "swarm", "node")) && len(p) > 1 {
 		sub = sub + " " + p[1].s
 		rest = args[indexOf(args, p[1])+1:]
 	}
@@ -285,7 +285,7 @@ func (a *assessor) dockerRemove(name, sub string, rest []arg) {
 			lvl = LevelHigh
 		case sub == "system prune" && (hasShort(rest, 'a') || hasFlag(rest, "--all")):
 			lvl = LevelHigh
-		case sub == "image prune" || sub == "builder prune" || sub == "buildx prune" || sub == "container prune" || sub == "network prune":
+		case oneOf(sub, "image prune", "builder prune", "buildx prune", "container prune", "network prune"):
 			lvl = LevelLow
 		}
 		a.add(CatContainers, lvl, "`"+name+" "+sub+"` deletes containers, images or volumes (data in volumes is lost)")
@@ -293,11 +293,11 @@ func (a *assessor) dockerRemove(name, sub string, rest []arg) {
 		lvl := LevelLow
 		if anyArg(rest, func(x arg) bool { return x.subst }) {
 			switch {
-			case sub == "rmi" || sub == "image rm":
+			case oneOf(sub, "rmi", "image rm"):
 				if !anyArg(rest, func(x arg) bool { return strings.Contains(x.innerS, "dangling") }) {
 					lvl = LevelMedium
 				}
-			case sub == "stop" || sub == "kill" || sub == "container stop" || sub == "container kill":
+			case oneOf(sub, "stop", "kill", "container stop", "container kill"):
 				lvl = LevelMedium
 			default:
 				lvl = LevelHigh
@@ -335,11 +335,11 @@ func (a *assessor) dockerRun(name string, rest []arg) {
 				a.add(CatContainers, LevelHigh, "`"+name+" run "+s+"=host` shares the host's "+strings.TrimPrefix(s, "--")+" namespace with the container")
 			}
 		case "--cap-add":
-			if v == "ALL" || v == "SYS_ADMIN" || v == "SYS_PTRACE" || v == "SYS_MODULE" || v == "NET_ADMIN" || v == "DAC_READ_SEARCH" {
+			if oneOf(v, "ALL", "SYS_ADMIN", "SYS_PTRACE", "SYS_MODULE", "NET_ADMIN", "DAC_READ_SEARCH") {
 				a.add(CatContainers, LevelHigh, "`"+name+" run --cap-add "+v+"` grants the container powerful host capabilities")
 			}
 		case "--security-opt":
-			if strings.Contains(v, "unconfined") || strings.Contains(v, "no-new-privileges=false") {
+			if containsAny(v, "unconfined", "no-new-privileges=false") {
 				a.add(CatContainers, LevelHigh, "`"+name+" run --security-opt "+v+"` disables container confinement")
 			}
 		case "--device":
@@ -352,9 +352,9 @@ func (a *assessor) dockerRun(name string, rest []arg) {
 
 func (a *assessor) dockerMount(name, v string) {
 	src := v
-	if strings.Contains(v, "source=") || strings.Contains(v, "src=") {
+	if containsAny(v, "source=", "src=") {
 		for _, kv := range strings.Split(v, ",") {
-			if k, val, ok := strings.Cut(kv, "="); ok && (k == "source" || k == "src") {
+			if k, val, ok := strings.Cut(kv, "="); ok && (oneOf(k, "source", "src")) {
 				src = val
 			}
 		}
@@ -362,21 +362,21 @@ func (a *assessor) dockerMount(name, v string) {
 		src = v[:i]
 	}
 	switch {
-	case src == "/" || src == "/etc" || src == "/root" || src == "/boot" || src == "/var" || src == "/usr" || src == "/proc" || src == "/sys" || src == "/dev" || src == "/home" || src == "~" || src == "$HOME":
+	case oneOf(src, "/", "/etc", "/root", "/boot", "/var", "/usr", "/proc", "/sys", "/dev", "/home", "~", "$HOME"):
 		a.add(CatContainers, LevelCritical, "`"+name+" run -v "+v+"` mounts the host's "+quote(src)+" into the container")
 		a.add(CatPrivilege, LevelHigh, "the container gets root write access to the host's "+quote(src))
-	case strings.HasPrefix(src, "/etc/") || strings.HasPrefix(src, "/root/") || strings.HasPrefix(src, "/boot/") || strings.HasPrefix(src, "/var/lib/") || strings.HasPrefix(src, "/proc/") || strings.HasPrefix(src, "/sys/") || strings.HasPrefix(src, "/dev/"):
+	case hasPrefixAny(src, "/etc/", "/root/", "/boot/", "/var/lib/", "/proc/", "/sys/", "/dev/"):
 		a.add(CatContainers, LevelHigh, "`"+name+" run -v "+v+"` mounts the sensitive host path "+quote(src)+" into the container")
-	case strings.Contains(src, "docker.sock") || strings.Contains(src, "containerd.sock"):
+	case containsAny(src, "docker.sock", "containerd.sock"):
 		a.add(CatContainers, LevelHigh, "`"+name+" run` mounts the container engine socket, which gives root on the host")
 		a.add(CatPrivilege, LevelHigh, "the container can start privileged containers on the host")
-	case strings.Contains(src, ".ssh") || strings.Contains(src, ".aws") || strings.Contains(src, ".kube"):
+	case containsAny(src, ".ssh", ".aws", ".kube"):
 		a.add(CatSecrets, LevelMedium, "`"+name+" run` mounts credentials "+quote(src)+" into the container")
 	}
 }
 
 func (a *assessor) compose(name string, p, args []arg, c ctx) {
-	if name == "docker" || name == "podman" {
+	if oneOf(name, "docker", "podman") {
 		p = p[1:]
 	}
 	if len(p) == 0 {

@@ -70,7 +70,7 @@ func (a *assessor) httpDataOp(name, method, url, body string) {
 	switch {
 	case strings.Contains(u, "_delete_by_query"):
 		lvl := LevelHigh
-		if b == "" || strings.Contains(b, "match_all") || strings.Contains(u, "/_all/") || strings.Contains(u, "/*/") {
+		if b == "" || strings.Contains(b, "match_all") || containsAny(u, "/_all/", "/*/") {
 			lvl = LevelCritical
 		}
 		a.add(CatDatabase, lvl, "`"+name+"` runs an Elasticsearch `_delete_by_query` on "+quote(url))
@@ -82,11 +82,11 @@ func (a *assessor) httpDataOp(name, method, url, body string) {
 		a.add(CatDatabase, lvl, "`"+name+"` deletes Solr documents through "+quote(url))
 	case method == "POST" && (strings.HasSuffix(u, "/_close") || strings.Contains(u, "/_close?")):
 		a.add(CatDatabase, LevelHigh, "`"+name+"` closes Elasticsearch indices, taking them offline")
-	case (method == "PUT" || method == "POST") && strings.Contains(u, "_cluster/settings") && strings.Contains(b, "allocation.enable") && strings.Contains(b, "none"):
+	case (oneOf(method, "PUT", "POST")) && strings.Contains(u, "_cluster/settings") && strings.Contains(b, "allocation.enable") && strings.Contains(b, "none"):
 		a.add(CatDatabase, LevelMedium, "`"+name+"` disables shard allocation in the Elasticsearch cluster")
 	case method == "POST" && strings.Contains(u, "/_flushall"):
 		a.add(CatDatabase, LevelCritical, "`"+name+"` deletes every key through an HTTP cache API")
-	case method == "PURGE" || method == "BAN":
+	case oneOf(method, "PURGE", "BAN"):
 		a.add(CatDatabase, LevelLow, "`"+name+" -X "+method+"` invalidates cached content")
 	}
 }

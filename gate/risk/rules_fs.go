@@ -31,7 +31,7 @@ func (a *assessor) attrs(name string, args []arg) {
 
 func (a *assessor) rm(name string, args []arg, c ctx) {
 	for _, t := range positionals(args) {
-		if strings.HasSuffix(t.s, "_history") || strings.HasSuffix(t.s, "/wtmp") || strings.HasSuffix(t.s, "/btmp") || strings.HasSuffix(t.s, "/lastlog") || t.s == "/var/log/auth.log" || t.s == "/var/log/secure" {
+		if hasSuffixAny(t.s, "_history", "/wtmp", "/btmp", "/lastlog") || oneOf(t.s, "/var/log/auth.log", "/var/log/secure") {
 			a.add(CatSystemProcess, LevelHigh, "`"+name+"` deletes "+quote(t.s)+", erasing the record of what was run")
 		}
 	}
@@ -71,7 +71,7 @@ func (a *assessor) rm(name string, args []arg, c ctx) {
 // fileTier lowers the tier of a non-recursive delete: it removes files, not trees.
 func fileTier(w arg, t target) target {
 	if w.static {
-		if w.s == "/etc/passwd" || w.s == "/etc/shadow" || w.s == "/etc/group" || strings.HasPrefix(w.s, "/etc/sudoers") || strings.HasPrefix(w.s, "/boot/") || strings.HasPrefix(w.s, "/bin/") || strings.HasPrefix(w.s, "/usr/bin/") || strings.HasPrefix(w.s, "/sbin/") {
+		if oneOf(w.s, "/etc/passwd", "/etc/shadow", "/etc/group") || hasPrefixAny(w.s, "/etc/sudoers", "/boot/", "/bin/", "/usr/bin/", "/sbin/") {
 			return target{lvl: LevelHigh, desc: "the system file " + quote(w.s)}
 		}
 		if lvl, _ := secretTier(w.s); lvl > LevelNone && !w.glob {
@@ -93,7 +93,7 @@ func (a *assessor) find(name string, args []arg, c ctx) {
 	i := 0
 	for ; i < len(args); i++ {
 		s := args[i].s
-		if strings.HasPrefix(s, "-") || s == "(" || s == "!" || s == "\\(" {
+		if strings.HasPrefix(s, "-") || oneOf(s, "(", "!", "\\(") {
 			break
 		}
 		roots = append(roots, args[i])
@@ -109,7 +109,7 @@ func (a *assessor) find(name string, args []arg, c ctx) {
 		}
 	}
 	if n := flagValue(args, "-name", "-iname"); n != "" && (worst.lvl >= LevelHigh || strings.HasPrefix(roots[0].s, "/")) {
-		if lvl, _ := secretTier(strings.Trim(n, "*")); lvl > LevelNone || strings.Contains(n, "id_rsa") || strings.Contains(n, ".pem") || strings.Contains(n, ".key") || strings.Contains(n, "credentials") || strings.Contains(n, ".env") {
+		if lvl, _ := secretTier(strings.Trim(n, "*")); lvl > LevelNone || containsAny(n, "id_rsa", ".pem", ".key", "credentials", ".env") {
 			a.add(CatSecrets, LevelMedium, "`find "+roots[0].s+" -name "+n+"` hunts for credential files")
 		}
 	}
@@ -146,7 +146,7 @@ func (a *assessor) find(name string, args []arg, c ctx) {
 				}
 			}
 			cmd = append(cmd, w)
-			if len(cmd) == 1 && (w.s == "rm" || w.s == "shred" || w.s == "unlink") && !filtered {
+			if len(cmd) == 1 && (oneOf(w.s, "rm", "shred", "unlink")) && !filtered {
 				// find walks the tree, so deleting each file it finds
 				// is a recursive delete of the root.
 				cmd = append(cmd, arg{s: "-r", static: true})
@@ -188,7 +188,7 @@ func (a *assessor) chmod(args []arg) {
 		a.add(CatPermissions, max(LevelMedium, min(worst.lvl, LevelHigh)), "`chmod "+mode+"` makes "+worst.desc+" writable by every user")
 	case recursive && (worst.lvl == LevelCritical || worst.lvl == LevelHigh && systemTree(targets)):
 		a.add(CatPermissions, worst.lvl, "`chmod -R "+mode+"` changes permissions of "+worst.desc)
-	case mode == "000" || mode == "0000" || strings.HasSuffix(mode, "-rwx"):
+	case oneOf(mode, "000", "0000") || strings.HasSuffix(mode, "-rwx"):
 		a.add(CatPermissions, max(LevelMedium, worst.lvl), "`chmod "+mode+"` removes all access to "+worst.desc)
 	}
 }
@@ -214,7 +214,7 @@ func setuid(mode string) bool {
 	if len(mode) == 4 && mode[0] >= '1' && mode[0] <= '7' && mode[0] != '1' && allDigits(mode) {
 		return true
 	}
-	return strings.Contains(mode, "+s") || strings.Contains(mode, "=s") || strings.Contains(mode, "+xs") || strings.Contains(mode, "+sx")
+	return containsAny(mode, "+s", "=s", "+xs", "+sx")
 }
 
 func worldWritable(mode string) bool {
@@ -256,7 +256,7 @@ func (a *assessor) chown(name string, args []arg) {
 			a.add(CatPermissions, tt.lvl, "`"+name+" -R` changes the owner of "+tt.desc)
 		case recursive && tt.lvl >= LevelMedium:
 			a.add(CatPermissions, LevelLow, "`"+name+" -R` changes the owner of "+tt.desc)
-		case !recursive && t.static && (strings.HasPrefix(t.s, "/etc/") || strings.HasPrefix(t.s, "/bin/") || strings.HasPrefix(t.s, "/usr/bin/")):
+		case !recursive && t.static && (hasPrefixAny(t.s, "/etc/", "/bin/", "/usr/bin/")):
 			a.add(CatPermissions, LevelHigh, "`"+name+"` changes the owner of the system file "+quote(t.s))
 		}
 	}

@@ -38,7 +38,7 @@ func (a *assessor) generic(name string, args []arg) {
 		a.add(CatGeneric, LevelHigh, "`"+name+" "+verb+" "+force+"` deletes or destroys something and skips the confirmation")
 	case verb != "":
 		a.add(CatGeneric, LevelMedium, "`"+name+" "+verb+"` deletes or destroys something; this CLI has no specific rules, so the verb alone decides")
-	case force == "--yes-i-really-mean-it" || force == "--yes-i-really-really-mean-it":
+	case oneOf(force, "--yes-i-really-mean-it", "--yes-i-really-really-mean-it"):
 		a.add(CatGeneric, LevelHigh, "`"+name+" "+force+"` overrides a safety check the tool insists on")
 	case hasFlag(args, "--force", "-Force"):
 		a.add(CatGeneric, LevelLow, "`"+name+" --force` skips the tool's own safety checks")
@@ -62,7 +62,7 @@ func destructiveWord(x arg) string {
 	}
 	l := strings.ToLower(x.s)
 	if destructiveVerbs[l] {
-		if l == "reset" || l == "uninstall" || l == "kill" {
+		if oneOf(l, "reset", "uninstall", "kill") {
 			return ""
 		}
 		return x.s

@@ -31,14 +31,14 @@ func (a *assessor) gitConfigCode(kv string, c ctx, via string) {
 	case k == "core.hookspath":
 		a.add(CatDynamicEval, LevelHigh, "`"+via+" core.hooksPath="+shorten(val, 40)+"` runs hooks from another directory")
 		return
-	case strings.HasPrefix(k, "filter.") && (strings.HasSuffix(k, ".clean") || strings.HasSuffix(k, ".smudge") || strings.HasSuffix(k, ".process")),
-		strings.HasPrefix(k, "diff.") && (strings.HasSuffix(k, ".textconv") || strings.HasSuffix(k, ".command") || k == "diff.external"),
+	case strings.HasPrefix(k, "filter.") && (hasSuffixAny(k, ".clean", ".smudge", ".process")),
+		strings.HasPrefix(k, "diff.") && (hasSuffixAny(k, ".textconv", ".command") || k == "diff.external"),
 		strings.HasPrefix(k, "merge.") && strings.HasSuffix(k, ".driver"),
 		strings.HasPrefix(k, "pager."), k == "core.pager", k == "core.fsmonitor", k == "core.sshcommand", k == "core.editor",
 		k == "core.gitproxy", k == "core.askpass", k == "sequence.editor", k == "gpg.program", k == "gpg.ssh.program", k == "gpg.x509.program",
 		k == "uploadpack.packobjectshook", k == "credential.helper" && strings.HasPrefix(val, "!"):
 		code = strings.TrimPrefix(val, "!")
-		if k == "core.fsmonitor" && (val == "true" || val == "false") {
+		if k == "core.fsmonitor" && (oneOf(val, "true", "false")) {
 			return
 		}
 	default:
@@ -146,7 +146,7 @@ func expandGitLong(sub string, args []arg) []arg {
 // gitDiscard rates checkout/restore/clean: throwing away uncommitted work in
 // the whole working tree is high, like git reset --hard; single files are low.
 func (a *assessor) gitDiscard(sub string, rest, rp []arg) {
-	whole := anyArg(rp, func(x arg) bool { return x.s == "." || x.s == "*" || x.s == ":/" || x.s == "./" })
+	whole := anyArg(rp, func(x arg) bool { return oneOf(x.s, ".", "*", ":/", "./") })
 	switch sub {
 	case "checkout":
 		if hasFlag(rest, "--force") || hasShort(rest, 'f') {
@@ -186,7 +186,7 @@ func (a *assessor) gitRunsCode(sub string, rest, rp []arg, c ctx) {
 	cc := c
 	cc.depth++
 	for _, f := range []string{"--upload-pack", "-u", "--receive-pack", "--exec"} {
-		if v := flagValue(rest, f); v != "" && (sub == "clone" || sub == "fetch" || sub == "pull" || sub == "push" || sub == "ls-remote" || sub == "archive") {
+		if v := flagValue(rest, f); v != "" && (oneOf(sub, "clone", "fetch", "pull", "push", "ls-remote", "archive")) {
 			a.add(CatDynamicEval, LevelHigh, "`git "+sub+" "+f+"` runs "+quote(v)+" as the remote helper")
 			a.reparse(arg{s: v, static: true}, cc, "`git "+sub+" "+f+"`")
 		}
@@ -216,7 +216,7 @@ func (a *assessor) gitRunsCode(sub string, rest, rp []arg, c ctx) {
 			a.add(CatVCSRewrite, LevelMedium, "`git worktree remove --force` deletes a worktree with its uncommitted changes")
 		}
 	case "rm":
-		if (hasShort(rest, 'r') || hasFlag(rest, "-r")) && !hasFlag(rest, "--cached") && anyArg(rp, func(x arg) bool { return x.s == "." || x.s == "*" }) {
+		if (hasShort(rest, 'r') || hasFlag(rest, "-r")) && !hasFlag(rest, "--cached") && anyArg(rp, func(x arg) bool { return oneOf(x.s, ".", "*") }) {
 			a.add(CatVCSRewrite, LevelMedium, "`git rm -r .` deletes every tracked file from the working tree")
 		}
 	}

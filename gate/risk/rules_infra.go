@@ -53,7 +53,7 @@ func (a *assessor) terraform(name string, args []arg) {
 			a.add(CatInfraTeardown, LevelLow, "`"+name+" apply` changes infrastructure")
 		}
 	case "state":
-		if len(p) > 1 && (p[1].s == "rm" || p[1].s == "push" || p[1].s == "mv" || p[1].s == "replace-provider") {
+		if len(p) > 1 && (oneOf(p[1].s, "rm", "push", "mv", "replace-provider")) {
 			a.add(CatInfraTeardown, LevelHigh, "`"+name+" state "+p[1].s+"` edits the state file, which can orphan or lose track of resources")
 		}
 		if len(p) > 1 && p[1].s == "pull" {
@@ -115,17 +115,17 @@ func (a *assessor) iac(name string, args []arg) {
 		return
 	}
 	verb := p[0].s
-	if len(p) > 1 && (p[1].s == "delete" || p[1].s == "destroy" || p[1].s == "remove") && (name == "copilot" || name == "eksctl" || name == "kops" || name == "amplify") {
+	if len(p) > 1 && (oneOf(p[1].s, "delete", "destroy", "remove")) && (oneOf(name, "copilot", "eksctl", "kops", "amplify")) {
 		verb = p[1].s
 	}
 	switch {
-	case (verb == "delete" || verb == "destroy") && (name == "kind" || name == "k3d" || name == "minikube"):
+	case (oneOf(verb, "delete", "destroy")) && (oneOf(name, "kind", "k3d", "minikube")):
 		a.add(CatInfraTeardown, LevelLow, "`"+name+" "+verb+"` removes a local development cluster")
-	case verb == "destroy" || verb == "remove" || verb == "delete" || verb == "teardown":
+	case oneOf(verb, "destroy", "remove", "delete", "teardown"):
 		a.add(CatInfraTeardown, LevelCritical, "`"+name+" "+strings.Join(firstN(p, 2), " ")+"` deletes the deployed infrastructure")
 	case verb == "deploy" && anyArg(args, func(x arg) bool { return x.s == "never" }):
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" deploy --require-approval never` skips review of security-relevant changes")
-	case verb == "deploy" || verb == "up" || verb == "create" || verb == "apply":
+	case oneOf(verb, "deploy", "up", "create", "apply"):
 		a.add(CatInfraTeardown, LevelLow, "`"+name+" "+verb+"` deploys infrastructure")
 	}
 }
@@ -147,7 +147,7 @@ func (a *assessor) helm(name string, args []arg) {
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" rollback` reverts a release to an older version")
 	case "upgrade", "install", "apply", "sync":
 		lvl := LevelLow
-		if l := joinArgs(args); strings.Contains(l, "privileged=true") || strings.Contains(l, "hostNetwork=true") || strings.Contains(l, "hostPID=true") {
+		if l := joinArgs(args); containsAny(l, "privileged=true", "hostNetwork=true", "hostPID=true") {
 			a.add(CatContainers, LevelHigh, "`"+name+" "+p[0].s+"` deploys privileged or host-namespace pods")
 		}
 		if hasFlag(args, "--force") {
@@ -206,7 +206,7 @@ func (a *assessor) kubectl(name string, args []arg, c ctx) {
 		if raw := flagValue(args, "--raw"); strings.Contains(raw, "/secrets") || strings.Contains(raw, "/configmaps") && strings.Contains(raw, "kube-system") {
 			a.add(CatSecrets, LevelHigh, "`"+name+" get --raw "+shorten(raw, 50)+"` prints Kubernetes secret values straight from the API")
 		}
-		if strings.HasPrefix(kind, "secret") && (strings.HasPrefix(out, "json") || strings.HasPrefix(out, "yaml") || strings.HasPrefix(out, "jsonpath") || strings.HasPrefix(out, "go-template")) {
+		if strings.HasPrefix(kind, "secret") && (hasPrefixAny(out, "json", "yaml", "jsonpath", "go-template")) {
 			a.add(CatSecrets, LevelHigh, "`"+name+" get secret -o "+out+"` prints Kubernetes secret values")
 		}
 	case "config":
@@ -253,15 +253,15 @@ func (a *assessor) kubeDelete(name, kind string, p, args []arg, all bool) {
 		// pods by selector, is how idempotent CI scripts are written.
 		a.add(CatInfraTeardown, LevelLow, "`"+name+" delete "+what+"` deletes "+kind+" objects (usually recreated right after)")
 		return
-	case kind == "ns" || kind == "namespace" || kind == "namespaces" || strings.HasPrefix(kind, "namespace/") || strings.HasPrefix(kind, "ns/") || kind == "project" || strings.HasPrefix(kind, "project/"):
+	case oneOf(kind, "ns", "namespace", "namespaces") || hasPrefixAny(kind, "namespace/", "ns/") || kind == "project" || strings.HasPrefix(kind, "project/"):
 		a.add(CatInfraTeardown, LevelCritical, "`"+name+" delete "+what+"` deletes a namespace and everything in it")
-	case all || kind == "all" || strings.HasPrefix(kind, "crd") || strings.Contains(kind, "customresourcedefinition") || kind == "node" || kind == "nodes" || strings.HasPrefix(kind, "pv"):
+	case all || kind == "all" || strings.HasPrefix(kind, "crd") || strings.Contains(kind, "customresourcedefinition") || oneOf(kind, "node", "nodes") || strings.HasPrefix(kind, "pv"):
 		a.add(CatInfraTeardown, LevelCritical, "`"+name+" delete "+what+"` deletes cluster resources in bulk or persistent data")
 	case hasFlag(args, "-f", "--filename", "-k", "--kustomize"):
 		a.add(CatInfraTeardown, LevelHigh, "`"+name+" delete -f` deletes every resource in the given manifests")
 	case strings.HasPrefix(kind, "job"):
 		a.add(CatInfraTeardown, LevelLow, "`"+name+" delete "+what+"` deletes a job")
-	case strings.HasPrefix(kind, "pod") || strings.HasPrefix(kind, "po/"):
+	case hasPrefixAny(kind, "pod", "po/"):
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" delete "+what+"` deletes pods or jobs")
 	default:
 		a.add(CatInfraTeardown, LevelHigh, "`"+name+" delete "+what+"` deletes Kubernetes resources")
@@ -277,13 +277,13 @@ func (a *assessor) kubeChange(name, verb, kind string, args []arg) {
 		a.add(CatContainers, LevelMedium, "changes RBAC in the Kubernetes cluster")
 	case verb == "replace" && hasFlag(args, "--force"):
 		a.add(CatInfraTeardown, LevelHigh, "`"+name+" replace --force` deletes and recreates resources")
-	case verb == "expose" && (strings.Contains(l, "LoadBalancer") || strings.Contains(l, "NodePort")):
+	case verb == "expose" && (containsAny(l, "LoadBalancer", "NodePort")):
 		a.add(CatNetworkExposure, LevelMedium, "`"+name+" expose` publishes a service outside the cluster")
 	case verb == "apply" && hasFlag(args, "--prune"):
 		a.add(CatInfraTeardown, LevelHigh, "`"+name+" apply --prune` deletes resources missing from the manifests")
 	case verb == "rollout" && kind == "undo":
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" rollout undo` reverts a deployment")
-	case verb == "run" && (strings.Contains(l, "privileged") || strings.Contains(l, "hostPID") || strings.Contains(l, "hostNetwork") || strings.Contains(l, "hostPath")):
+	case verb == "run" && (containsAny(l, "privileged", "hostPID", "hostNetwork", "hostPath")):
 		a.add(CatContainers, LevelHigh, "`"+name+" run` starts a privileged pod")
 	case verb == "taint" || verb == "patch" && strings.Contains(l, "replicas\":0"):
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" "+verb+"` changes where or whether pods run")

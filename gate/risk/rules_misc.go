@@ -28,7 +28,7 @@ func (a *assessor) dbAdmin(name string, args []arg) {
 }
 
 func (a *assessor) pkg(name string, args []arg) {
-	if name == "dpkg" || name == "rpm" {
+	if oneOf(name, "dpkg", "rpm") {
 		if hasShort(args, 'i') || hasFlag(args, "--install") || hasShort(args, 'U') {
 			a.add(CatPackageInstall, LevelLow, "`"+name+"` installs a local package file")
 		}
@@ -42,7 +42,7 @@ func (a *assessor) pkg(name string, args []arg) {
 		return
 	}
 	verb := p[0].s
-	if (name == "pacman" || name == "yay") && len(args) > 0 && strings.HasPrefix(args[0].s, "-") {
+	if (oneOf(name, "pacman", "yay")) && len(args) > 0 && strings.HasPrefix(args[0].s, "-") {
 		// pacman's operation is its first flag: -S installs, -R removes.
 		switch args[0].s[1] {
 		case 'S', 'U':
@@ -93,7 +93,7 @@ func (a *assessor) pkg(name string, args []arg) {
 	case "remove", "purge", "erase", "uninstall", "autoremove", "-R", "-Rns", "-e", "del", "-r":
 		lvl := LevelLow
 		for _, x := range p[1:] {
-			if strings.HasPrefix(x.s, "linux-image") || strings.HasPrefix(x.s, "kernel-") {
+			if hasPrefixAny(x.s, "linux-image", "kernel-") {
 				lvl = LevelHigh
 			}
 			switch strings.TrimSuffix(x.s, "*") {
@@ -107,7 +107,7 @@ func (a *assessor) pkg(name string, args []arg) {
 
 func (a *assessor) paas(name string, args []arg, c ctx) {
 	p := positionals(args, "-a", "--app", "-r", "--remote", "-c", "--config", "--project", "--token", "-t", "--scope", "--region", "-s")
-	if len(p) > 1 && (p[0].s == "run" || p[0].s == "run:detached") && (name == "heroku" || name == "railway" || name == "render") {
+	if len(p) > 1 && (oneOf(p[0].s, "run", "run:detached")) && (oneOf(name, "heroku", "railway", "render")) {
 		cc := c
 		cc.depth++
 		a.add(CatRemoteCode, LevelLow, "runs a one-off command on the `"+name+"` app")
@@ -116,17 +116,17 @@ func (a *assessor) paas(name string, args []arg, c ctx) {
 	}
 	l := strings.ToLower(strings.Join(firstN(p, 4), " "))
 	switch {
-	case strings.Contains(l, "destroy") || strings.Contains(l, "pg:reset") || strings.Contains(l, "projects:delete") || strings.Contains(l, "firestore:delete") && hasFlag(args, "--all-collections", "-r", "--recursive") || strings.Contains(l, "database:remove") || strings.Contains(l, "apps delete") || strings.Contains(l, "apps:delete"):
+	case strings.Contains(l, "destroy") || strings.Contains(l, "pg:reset") || strings.Contains(l, "projects:delete") || strings.Contains(l, "firestore:delete") && hasFlag(args, "--all-collections", "-r", "--recursive") || containsAny(l, "database:remove", "apps delete", "apps:delete"):
 		a.add(CatCloud, LevelCritical, "`"+name+" "+l+"` destroys an application, project or database")
-	case strings.Contains(l, "delete") || strings.Contains(l, "remove") || strings.Contains(l, " rm") || strings.HasPrefix(l, "rm") || strings.Contains(l, "firestore:delete") || strings.Contains(l, "terminate"):
+	case containsAny(l, "delete", "remove", " rm") || strings.HasPrefix(l, "rm") || containsAny(l, "firestore:delete", "terminate"):
 		a.add(CatCloud, LevelHigh, "`"+name+" "+l+"` deletes cloud resources")
 	case strings.HasPrefix(l, "config") && name == "heroku" && !strings.Contains(l, "config:set") && !strings.Contains(l, "config:unset"):
 		a.add(CatSecrets, LevelHigh, "`heroku "+l+"` prints the app's configuration, which holds its secrets")
-	case strings.Contains(l, "secrets list") || strings.Contains(l, "auth token") || strings.Contains(l, "auth:token"):
+	case containsAny(l, "secrets list", "auth token", "auth:token"):
 		a.add(CatSecrets, LevelMedium, "`"+name+" "+l+"` prints application configuration or tokens")
 	case strings.Contains(l, "scale") && strings.Contains(l, "=0"), strings.Contains(l, "maintenance:on"), l == "down", strings.Contains(l, "ps:stop"), strings.Contains(l, "scale count 0"):
 		a.add(CatCloud, LevelHigh, "`"+name+" "+l+"` takes the application offline")
-	case strings.Contains(l, "deploy") || strings.Contains(l, "release") || strings.Contains(l, "create") || strings.Contains(l, "publish") || strings.Contains(l, "promote"):
+	case containsAny(l, "deploy", "release", "create", "publish", "promote"):
 		a.add(CatCloud, LevelLow, "`"+name+" "+l+"` deploys or creates cloud resources")
 	}
 }
@@ -141,19 +141,19 @@ func (a *assessor) secretTool(name string, args []arg, c ctx) {
 	switch name {
 	case "vault":
 		switch {
-		case strings.HasPrefix(l, "read") || strings.HasPrefix(l, "kv get") || strings.HasPrefix(l, "token create") || strings.HasPrefix(l, "print token"):
+		case hasPrefixAny(l, "read", "kv get", "token create", "print token"):
 			lvl = LevelHigh
-		case strings.HasPrefix(l, "kv delete") || strings.HasPrefix(l, "kv destroy") || strings.HasPrefix(l, "delete") || strings.HasPrefix(l, "kv metadata delete") || strings.HasPrefix(l, "secrets disable"):
+		case hasPrefixAny(l, "kv delete", "kv destroy", "delete", "kv metadata delete", "secrets disable"):
 			a.add(CatCloud, LevelHigh, "`vault "+l+"` deletes secrets")
-		case strings.HasPrefix(l, "operator seal") || strings.HasPrefix(l, "operator raft remove") || strings.HasPrefix(l, "policy delete") || strings.HasPrefix(l, "auth disable"):
+		case hasPrefixAny(l, "operator seal", "operator raft remove", "policy delete", "auth disable"):
 			a.add(CatCloud, LevelHigh, "`vault "+l+"` changes Vault's availability or access")
 		}
 	case "sops", "ansible-vault", "age":
-		if hasShort(args, 'd') || hasFlag(args, "--decrypt", "decrypt", "view") || strings.HasPrefix(l, "decrypt") || strings.HasPrefix(l, "view") {
+		if hasShort(args, 'd') || hasFlag(args, "--decrypt", "decrypt", "view") || hasPrefixAny(l, "decrypt", "view") {
 			lvl = LevelMedium
 		}
 	case "op", "bw", "lpass", "gopass", "pass", "chamber", "berglas", "doppler", "infisical":
-		if strings.HasPrefix(l, "read") || strings.HasPrefix(l, "item get") || strings.HasPrefix(l, "get") || strings.HasPrefix(l, "show") || strings.HasPrefix(l, "export") || l == "secrets" || strings.HasPrefix(l, "secrets get") || strings.HasPrefix(l, "secrets download") || strings.HasPrefix(l, "access") || strings.HasPrefix(l, "list") && name == "chamber" || name == "pass" && len(p) > 0 && !strings.HasPrefix(l, "insert") && !strings.HasPrefix(l, "init") {
+		if hasPrefixAny(l, "read", "item get", "get", "show", "export") || l == "secrets" || strings.HasPrefix(l, "secrets get") || strings.HasPrefix(l, "secrets download") || strings.HasPrefix(l, "access") || strings.HasPrefix(l, "list") && name == "chamber" || name == "pass" && len(p) > 0 && !strings.HasPrefix(l, "insert") && !strings.HasPrefix(l, "init") {
 			lvl = LevelHigh
 		}
 	case "security":
@@ -177,7 +177,7 @@ func (a *assessor) secretTool(name string, args []arg, c ctx) {
 func (a *assessor) fleet(name string, args []arg, c ctx) {
 	mod := flagValue(args, "-m", "--module-name")
 	cmd := flagValue(args, "-a", "--args")
-	if name == "ansible" && cmd != "" && (mod == "shell" || mod == "command" || mod == "raw" || mod == "") {
+	if name == "ansible" && cmd != "" && (oneOf(mod, "shell", "command", "raw", "")) {
 		a.add(CatRemoteCode, LevelLow, "runs a shell command on many hosts with `ansible`")
 		a.reparse(arg{s: cmd, static: true}, ctx{depth: c.depth + 1}, "`ansible -a`")
 		return
@@ -244,7 +244,7 @@ func (a *assessor) buildTool(name string, args []arg) {
 				return
 			}
 		}
-		if strings.Contains(l, "deploy") || strings.Contains(l, "release") || strings.Contains(l, "migrate") || strings.Contains(l, "publish") || strings.Contains(l, "prod") || strings.Contains(l, "apply") || strings.Contains(l, "rollback") {
+		if containsAny(l, "deploy", "release", "migrate", "publish", "prod", "apply", "rollback") {
 			a.add(CatOpaqueScript, LevelLow, "`"+name+" "+t.s+"` runs a build target whose recipe is not visible here")
 			return
 		}
@@ -262,14 +262,14 @@ func (a *assessor) windows(name string, args []arg) {
 		a.add(CatSystemProcess, LevelCritical, "`"+name+"` shuts down or restarts the machine")
 		return
 	}
-	recursive := strings.Contains(l, "-recurse") || strings.Contains(l, "-r ") || strings.Contains(l, "/s")
+	recursive := containsAny(l, "-recurse", "-r ", "/s")
 	if !recursive {
 		return
 	}
 	lvl := LevelMedium
 	for _, x := range args {
 		s := strings.ToLower(strings.Trim(x.s, `"'`))
-		if len(s) >= 2 && s[1] == ':' && len(strings.Trim(s[2:], `\/*`)) == 0 || s == "/" || s == "~" || strings.HasPrefix(s, "$env:userprofile") || strings.HasPrefix(s, "$home") || strings.HasPrefix(s, `c:\windows`) || strings.HasPrefix(s, `c:\users`) || strings.HasPrefix(s, "c:windows") || strings.HasPrefix(s, "c:users") {
+		if len(s) >= 2 && s[1] == ':' && len(strings.Trim(s[2:], `\/*`)) == 0 || oneOf(s, "/", "~") || hasPrefixAny(s, "$env:userprofile", "$home", `c:\windows`, `c:\users`, "c:windows", "c:users") {
 			lvl = LevelCritical
 		}
 	}
@@ -282,7 +282,7 @@ func (a *assessor) dataStore(name string, args []arg) {
 	switch {
 	case name == "etcdctl" && (strings.HasPrefix(l, "del") || strings.Contains(l, " del ")):
 		lvl := LevelHigh
-		if strings.Contains(l, "--prefix") || strings.Contains(l, "--from-key") {
+		if containsAny(l, "--prefix", "--from-key") {
 			lvl = LevelCritical
 		}
 		a.add(CatDatabase, lvl, "`etcdctl del` deletes keys from etcd (cluster state)")
@@ -290,7 +290,7 @@ func (a *assessor) dataStore(name string, args []arg) {
 		a.add(CatDatabase, LevelHigh, "`"+name+" --delete` deletes Kafka topics or consumer groups with their data")
 	case name == "influx" && strings.Contains(l, "delete"):
 		a.add(CatDatabase, LevelHigh, "`influx "+shorten(l, 40)+"` deletes time-series data")
-	case name == "nodetool" && (strings.Contains(l, "decommission") || strings.Contains(l, "removenode") || strings.Contains(l, "clearsnapshot")):
+	case name == "nodetool" && (containsAny(l, "decommission", "removenode", "clearsnapshot")):
 		a.add(CatDatabase, LevelHigh, "`nodetool "+l+"` removes a Cassandra node or its data")
 	case name == "cqlsh":
 		if v := flagValue(args, "-e", "--execute"); v != "" {
@@ -307,13 +307,13 @@ func (a *assessor) otherInfra(name string, args []arg) {
 		a.add(CatInfraTeardown, LevelHigh, "`consul kv delete -recurse` deletes a whole key tree")
 	case name == "vagrant" && strings.Contains(l, "destroy"):
 		a.add(CatInfraTeardown, LevelMedium, "`vagrant destroy` deletes local virtual machines")
-	case strings.Contains(l, "destroy") || strings.Contains(l, "undefine") || strings.Contains(l, "purge") || hasFlag(args, "--purge", "-purge") || strings.HasPrefix(l, "job stop") && hasFlag(args, "-purge"):
+	case containsAny(l, "destroy", "undefine", "purge") || hasFlag(args, "--purge", "-purge") || strings.HasPrefix(l, "job stop") && hasFlag(args, "-purge"):
 		a.add(CatInfraTeardown, LevelHigh, "`"+name+" "+l+"` destroys virtual machines or jobs")
 	case name == "openstack" && strings.Contains(l, "delete"):
 		a.add(CatCloud, LevelHigh, "`openstack "+l+"` deletes cloud resources")
-	case strings.Contains(l, "delete") || strings.HasPrefix(l, "rm") || strings.Contains(l, " rm") || strings.Contains(l, "stop"):
+	case strings.Contains(l, "delete") || strings.HasPrefix(l, "rm") || containsAny(l, " rm", "stop"):
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" "+l+"` stops or deletes workloads")
-	case strings.Contains(l, "kv get") || strings.Contains(l, "acl token"):
+	case containsAny(l, "kv get", "acl token"):
 		a.add(CatSecrets, LevelLow, "`"+name+" "+l+"` may reveal secret values")
 	}
 }
@@ -352,7 +352,7 @@ func (a *assessor) secretDelete(name, l string, args []arg) bool {
 			break
 		}
 	}
-	if verb == "" || name == "sops" || name == "age" || name == "security" {
+	if verb == "" || oneOf(name, "sops", "age", "security") {
 		return false
 	}
 	what := strings.Join(words, " ")
@@ -365,14 +365,14 @@ func (a *assessor) secretDelete(name, l string, args []arg) bool {
 		}
 	case name == "vault" && what == "token" && verb == "revoke", name == "vault" && what == "lease" && verb == "revoke" && !hasFlag(args, "-prefix", "-force"):
 		lvl = LevelMedium
-	case what == "vault" || what == "project" || what == "projects" || what == "environments" || what == "environment" || what == "secrets disable" || what == "org":
+	case oneOf(what, "vault", "project", "projects", "environments", "environment", "secrets disable", "org"):
 		lvl = LevelCritical
-	case name == "op" && (what == "item" || what == "document") && verb == "archive":
+	case name == "op" && (oneOf(what, "item", "document")) && verb == "archive":
 		lvl = LevelMedium
 	case verb == "archive":
 		return false
 	}
-	if name == "vault" && (what == "" || what == "kv") && verb == "delete" {
+	if name == "vault" && (oneOf(what, "", "kv")) && verb == "delete" {
 		lvl = LevelHigh
 	}
 	a.add(CatCloud, lvl, "`"+strings.TrimSpace(name+" "+what+" "+verb)+"` deletes secrets or the access that depends on them")

@@ -21,7 +21,7 @@ func netFamilies() []family {
 
 func (a *assessor) netDown(name string, args []arg) {
 	l := joinArgs(args)
-	if strings.Contains(l, " down") || name == "ifdown" || strings.Contains(l, "route del") || strings.Contains(l, "route flush") || strings.HasPrefix(l, "del default") || strings.Contains(l, "addr flush") {
+	if strings.Contains(l, " down") || name == "ifdown" || containsAny(l, "route del", "route flush") || strings.HasPrefix(l, "del default") || strings.Contains(l, "addr flush") {
 		a.add(CatNetworkExposure, LevelHigh, "`"+name+" "+l+"` takes down networking, which can cut off access to the machine")
 	}
 }
@@ -54,7 +54,7 @@ func (a *assessor) fetch(name string, args []arg, c ctx) {
 		}
 	}
 	a.remember(out)
-	if strings.HasPrefix(out, "/usr/local/bin/") || strings.HasPrefix(out, "/usr/bin/") || strings.HasPrefix(out, "~/bin/") {
+	if hasPrefixAny(out, "/usr/local/bin/", "/usr/bin/", "~/bin/") {
 		a.add(CatPackageInstall, LevelLow, "`"+name+"` downloads a binary into "+quote(out))
 	}
 	a.upload(name, args, c)
@@ -68,7 +68,7 @@ func (a *assessor) fetch(name string, args []arg, c ctx) {
 	if method == "" && body != "" {
 		method = "POST"
 	}
-	if pp := positionals(args); len(pp) > 1 && (name == "http" || name == "https" || name == "xh") && strings.ToUpper(pp[0].s) == pp[0].s {
+	if pp := positionals(args); len(pp) > 1 && (oneOf(name, "http", "https", "xh")) && strings.ToUpper(pp[0].s) == pp[0].s {
 		method = pp[0].s
 	}
 	for _, p := range positionals(args, "-X", "--request", "-H", "--header", "-d", "--data", "-o", "-u", "--user", "-A", "-e", "-F", "-T", "--data-binary", "--data-raw", "-b", "--cookie", "-w", "-m", "--retry", "-Method", "-Uri") {
@@ -79,7 +79,7 @@ func (a *assessor) fetch(name string, args []arg, c ctx) {
 			lvl := LevelMedium
 			if strings.Contains(p.s, "_all") || strings.HasSuffix(p.s, "/*") || strings.Contains(p.s, ":9200/*") {
 				lvl = LevelCritical
-			} else if strings.Contains(p.s, ":9200") || strings.Contains(p.s, "elastic") || strings.Contains(p.s, "opensearch") {
+			} else if containsAny(p.s, ":9200", "elastic", "opensearch") {
 				lvl = LevelHigh
 			}
 			a.add(CatDatabase, lvl, "`"+name+" -X DELETE` deletes the remote resource "+quote(p.s))
@@ -97,15 +97,15 @@ func (a *assessor) upload(name string, args []arg, c ctx) {
 		s := x.s
 		var data string
 		switch {
-		case s == "-T" || s == "--upload-file" || s == "-F" || s == "--form" || s == "-d" || s == "--data" || s == "--data-binary" || s == "--data-raw" || s == "--data-urlencode" || s == "--post-file" || s == "--body-file" || s == "-InFile" || s == "--json":
+		case oneOf(s, "-T", "--upload-file", "-F", "--form", "-d", "--data", "--data-binary", "--data-raw", "--data-urlencode", "--post-file", "--body-file", "-InFile", "--json"):
 			if i+1 < len(args) {
 				data = args[i+1].s
-				if s == "-T" || s == "--upload-file" || s == "--post-file" || s == "--body-file" || s == "-InFile" {
+				if oneOf(s, "-T", "--upload-file", "--post-file", "--body-file", "-InFile") {
 					data = "@" + data
 				}
 				x = args[i+1]
 			}
-		case strings.HasPrefix(s, "--post-file=") || strings.HasPrefix(s, "--data=@") || strings.HasPrefix(s, "--data-binary=@") || strings.HasPrefix(s, "-d@"):
+		case hasPrefixAny(s, "--post-file=", "--data=@", "--data-binary=@", "-d@"):
 			_, data, _ = strings.Cut(s, "=")
 			data = "@" + strings.TrimPrefix(strings.TrimPrefix(data, "@"), "-d@")
 		default:
@@ -132,7 +132,7 @@ func (a *assessor) upload(name string, args []arg, c ctx) {
 		switch {
 		case file == "-" && c.stdin == stdinPipe:
 			a.add(CatExfiltration, LevelMedium, "`"+name+"` uploads the output of "+quote(c.from))
-		case file == "/etc/passwd" || file == "/etc/hosts" || strings.HasPrefix(file, "/etc/") || strings.HasPrefix(file, "/var/log"):
+		case oneOf(file, "/etc/passwd", "/etc/hosts") || hasPrefixAny(file, "/etc/", "/var/log"):
 			a.add(CatExfiltration, LevelHigh, "`"+name+"` uploads the system file "+quote(file))
 		case file != "" && file != "-":
 			if dest := dropSite(args); dest != "" {
@@ -221,7 +221,7 @@ func (a *assessor) transfer(name string, args []arg, c ctx) {
 		a.add(CatDestructiveFS, lvl, "`rsync --delete` removes files at "+quote(dst)+" that are missing from the source")
 	}
 	if !remote {
-		if name == "rsync" || name == "cp" {
+		if oneOf(name, "rsync", "cp") {
 			a.writeTarget(p[len(p)-1], false, "`"+name+"` writes", c)
 		}
 		return
@@ -236,9 +236,9 @@ func (a *assessor) transfer(name string, args []arg, c ctx) {
 			return
 		}
 		t := pathTier(src)
-		if t.lvl >= LevelHigh && !t.data && (strings.HasPrefix(src.s, "/") || strings.HasPrefix(src.s, "~")) {
+		if t.lvl >= LevelHigh && !t.data && (hasPrefixAny(src.s, "/", "~")) {
 			worst, desc = LevelHigh, t.desc
-		} else if l := strings.ToLower(src.s); worst < LevelMedium && (strings.Contains(l, "dump") || strings.Contains(l, "backup") || strings.HasSuffix(l, ".sql") || strings.HasSuffix(l, ".bak") || strings.HasSuffix(l, ".db") || strings.HasPrefix(l, "/var/lib") || strings.HasPrefix(l, "/home")) {
+		} else if l := strings.ToLower(src.s); worst < LevelMedium && (containsAny(l, "dump", "backup") || hasSuffixAny(l, ".sql", ".bak", ".db") || hasPrefixAny(l, "/var/lib", "/home")) {
 			worst, desc = LevelMedium, quote(src.s)
 		}
 	}
@@ -318,7 +318,7 @@ func (a *assessor) users(name string, args []arg) {
 				for _, part := range strings.Split(x.s, ",") {
 					if part == g {
 						lvl := LevelHigh
-						if g == "docker" || g == "adm" {
+						if oneOf(g, "docker", "adm") {
 							// Routine on CI runners, but docker membership is root-equivalent.
 							lvl = LevelMedium
 						}
@@ -328,11 +328,11 @@ func (a *assessor) users(name string, args []arg) {
 				}
 			}
 		}
-		if flagValue(args, "-u", "--uid") == "0" || hasFlag(args, "-o") && anyArg(args, func(x arg) bool { return x.s == "0" }) || anyArg(args, func(x arg) bool { return x.s == "-u0" || x.s == "--uid=0" }) {
+		if flagValue(args, "-u", "--uid") == "0" || hasFlag(args, "-o") && anyArg(args, func(x arg) bool { return x.s == "0" }) || anyArg(args, func(x arg) bool { return oneOf(x.s, "-u0", "--uid=0") }) {
 			a.add(CatPrivilege, LevelCritical, "`"+name+"` creates a second root account (uid 0)")
 			return
 		}
-		if name == "useradd" || name == "adduser" {
+		if oneOf(name, "useradd", "adduser") {
 			a.add(CatPrivilege, LevelLow, "`"+name+"` creates a user account")
 			return
 		}
@@ -365,7 +365,7 @@ func (a *assessor) rclone(name string, args []arg, c ctx) {
 		return
 	}
 	target := nth(p, len(p)-1)
-	root := strings.HasSuffix(target, ":") || strings.HasSuffix(target, ":/")
+	root := hasSuffixAny(target, ":", ":/")
 	dry := hasFlag(args, "--dry-run", "-n", "--interactive", "-i")
 	switch p[0].s {
 	case "purge", "delete", "deletefile", "rmdirs", "rmdir", "cleanup", "dedupe":
@@ -375,7 +375,7 @@ func (a *assessor) rclone(name string, args []arg, c ctx) {
 			lvl = LevelLow
 		case root && p[0].s != "cleanup":
 			lvl = LevelCritical
-		case p[0].s == "cleanup" || p[0].s == "rmdir" || p[0].s == "dedupe":
+		case oneOf(p[0].s, "cleanup", "rmdir", "dedupe"):
 			lvl = LevelMedium
 		}
 		a.add(CatCloud, lvl, "`rclone "+p[0].s+" "+target+"` deletes files on remote storage")

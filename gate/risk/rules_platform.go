@@ -72,18 +72,18 @@ func (a *assessor) salt(name string, args []arg, c ctx) {
 	}
 	fn := p[0].s
 	switch {
-	case fn == "cmd.run" || fn == "cmd.shell" || fn == "cmd.exec_code" || fn == "cmd.script":
+	case oneOf(fn, "cmd.run", "cmd.shell", "cmd.exec_code", "cmd.script"):
 		a.add(CatRemoteCode, LevelLow, "runs a shell command on many machines with `"+name+" "+fn+"`")
 		if len(p) > 1 && fn != "cmd.script" {
 			a.reparse(p[1], ctx{depth: c.depth + 1}, "`"+name+" "+fn+"`")
 		}
-	case fn == "system.reboot" || fn == "system.shutdown" || fn == "system.halt" || fn == "system.poweroff":
+	case oneOf(fn, "system.reboot", "system.shutdown", "system.halt", "system.poweroff"):
 		a.add(CatSystemProcess, LevelCritical, "`"+name+" "+fn+"` reboots or shuts down the targeted machines")
-	case fn == "file.remove" || fn == "file.rmdir" || fn == "file.delete":
+	case oneOf(fn, "file.remove", "file.rmdir", "file.delete"):
 		a.add(CatDestructiveFS, LevelHigh, "`"+name+" "+fn+"` deletes files on the targeted machines")
-	case strings.HasPrefix(fn, "state.") && (fn == "state.apply" || fn == "state.highstate" || fn == "state.sls"):
+	case strings.HasPrefix(fn, "state.") && (oneOf(fn, "state.apply", "state.highstate", "state.sls")):
 		a.add(CatInfraTeardown, LevelLow, "`"+name+" "+fn+"` applies configuration states")
-	case strings.HasSuffix(fn, ".purge") || strings.HasSuffix(fn, ".remove") || strings.HasSuffix(fn, ".delete"):
+	case hasSuffixAny(fn, ".purge", ".remove", ".delete"):
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" "+fn+"` removes packages, users or services on the targeted machines")
 	}
 }
@@ -97,7 +97,7 @@ func (a *assessor) cloudVerbs(name string, args []arg) {
 		for _, v := range []string{"delete", "destroy", "terminate", "remove", "release", "purge", "rm"} {
 			if l == v || strings.HasPrefix(l, v) && len(l) > len(v) && v != "rm" && v != "release" || strings.HasPrefix(l, v+"-") {
 				lvl := LevelHigh
-				if ctxt := strings.ToLower(strings.Join(firstN(p, i), " ")); strings.Contains(ctxt, "cluster") || strings.Contains(ctxt, "kubernetes") || strings.Contains(l, "cluster") || strings.Contains(l, "database") || strings.Contains(l, "bucket") {
+				if ctxt := strings.ToLower(strings.Join(firstN(p, i), " ")); containsAny(ctxt, "cluster", "kubernetes") || containsAny(l, "cluster", "database", "bucket") {
 					lvl = LevelCritical
 				}
 				a.add(CatCloud, lvl, "`"+name+" "+strings.Join(firstN(p, i+1), " ")+"` deletes cloud resources")

@@ -13,7 +13,7 @@ func (a *assessor) disk(name string, args []arg) {
 		}
 	}
 	l := strings.ToLower(joinArgs(args))
-	readOnly := hasShort(args, 'l') && (name == "fdisk" || name == "sfdisk") || hasFlag(args, "--list", "-p", "--print", "print", "list", "status", "--detail", "-D", "--query", "info", "-I", "--examine", "-E") || l == "" || strings.HasPrefix(l, "-l")
+	readOnly := hasShort(args, 'l') && (oneOf(name, "fdisk", "sfdisk")) || hasFlag(args, "--list", "-p", "--print", "print", "list", "status", "--detail", "-D", "--query", "info", "-I", "--examine", "-E") || l == "" || strings.HasPrefix(l, "-l")
 	switch name {
 	case "shred", "wipe":
 		if devs != "" {
@@ -31,13 +31,13 @@ func (a *assessor) disk(name string, args []arg) {
 		}
 		a.add(CatDestructiveFS, t.lvl, "`"+name+"` irrecoverably overwrites "+t.desc)
 	case "umount", "swapoff", "mount", "losetup":
-		if name == "mount" || name == "losetup" {
+		if oneOf(name, "mount", "losetup") {
 			if anyArg(args, func(x arg) bool { return x.s == "-o" }) && strings.Contains(l, "remount") {
 				a.add(CatSystemProcess, LevelMedium, "`mount -o remount` changes how a mounted filesystem behaves")
 			}
 			return
 		}
-		if anyArg(args, func(x arg) bool { return x.s == "/" || x.s == "-a" || x.s == "--all" }) {
+		if anyArg(args, func(x arg) bool { return oneOf(x.s, "/", "-a", "--all") }) {
 			a.add(CatSystemProcess, LevelHigh, "`"+name+"` unmounts or disables system storage ("+quote(l)+")")
 		} else if name == "swapoff" || name == "umount" && strings.Contains(l, "-l") {
 			a.add(CatSystemProcess, LevelMedium, "`"+name+" "+l+"` detaches storage in use")
@@ -62,7 +62,7 @@ func (a *assessor) disk(name string, args []arg) {
 			return
 		}
 		lvl := LevelHigh
-		if strings.Contains(l, "mklabel") || strings.Contains(l, "--zap") || strings.Contains(l, " rm ") || strings.Contains(l, "-z") || strings.Contains(l, "--delete") || strings.Contains(l, "-o") {
+		if containsAny(l, "mklabel", "--zap", " rm ", "-z", "--delete", "-o") {
 			lvl = LevelCritical
 		}
 		a.add(CatDiskDevice, lvl, "`"+name+"` changes the partition table of "+quote(orDefault(devs, l)))
@@ -135,7 +135,7 @@ func (a *assessor) fileWrite(name string, args []arg, c ctx) {
 	if name == "mv" && dst.s == "/dev/null" {
 		a.add(CatDestructiveFS, LevelHigh, "`mv … /dev/null` destroys the moved files")
 	}
-	if name == "cp" && (isDevice(p[0].s) || p[0].s == "/dev/zero" || p[0].s == "/dev/urandom") && isDevice(dst.s) {
+	if name == "cp" && (isDevice(p[0].s) || oneOf(p[0].s, "/dev/zero", "/dev/urandom")) && isDevice(dst.s) {
 		return
 	}
 }
@@ -149,22 +149,22 @@ func (a *assessor) secretArgs(name string, args []arg, c ctx) {
 		return
 	}
 	if name == "tar" && anyArg(args, func(x arg) bool {
-		return strings.Contains(x.s, "--checkpoint-action=exec") || strings.Contains(x.s, "--to-command")
+		return containsAny(x.s, "--checkpoint-action=exec", "--to-command")
 	}) {
 		a.add(CatPrivilege, LevelHigh, "`tar --checkpoint-action=exec` runs an arbitrary command (a known shell escape)")
 	}
-	if name == "tar" || name == "unzip" || name == "7z" {
+	if oneOf(name, "tar", "unzip", "7z") {
 		d := flagValue(args, "-C", "--directory", "-d")
 		for _, x := range args {
 			if name == "7z" && strings.HasPrefix(x.s, "-o") {
 				d = x.s[2:]
 			}
 		}
-		if d == "/" || d == "/etc" || d == "/usr" || d == "/bin" || d == "/boot" || d == "/lib" {
+		if oneOf(d, "/", "/etc", "/usr", "/bin", "/boot", "/lib") {
 			a.add(CatDestructiveFS, LevelHigh, "`"+name+"` extracts an archive into "+quote(d)+", overwriting system files")
 		}
 	}
-	if (name == "grep" || name == "egrep" || name == "rg") && huntsSecrets(args) {
+	if (oneOf(name, "grep", "egrep", "rg")) && huntsSecrets(args) {
 		a.add(CatSecrets, LevelMedium, "`"+name+"` searches system or home directories for passwords, tokens or keys")
 	}
 	for _, x := range args {
@@ -174,9 +174,9 @@ func (a *assessor) secretArgs(name string, args []arg, c ctx) {
 		}
 		lvl, d := secretTier(s)
 		if lvl == LevelNone {
-			if c.sink != "" && x.static && name != "curl" && name != "wget" && (strings.HasPrefix(s, "/") || strings.HasPrefix(s, "~")) {
+			if c.sink != "" && x.static && name != "curl" && name != "wget" && (hasPrefixAny(s, "/", "~")) {
 				lvl := LevelMedium
-				if strings.HasPrefix(s, "/etc") || strings.HasPrefix(s, "/var/log") || strings.HasPrefix(s, "~") || strings.HasPrefix(s, "/home") || strings.HasPrefix(s, "/root") {
+				if hasPrefixAny(s, "/etc", "/var/log", "~", "/home", "/root") {
 					lvl = LevelHigh
 				}
 				a.add(CatExfiltration, lvl, "sends the file "+quote(s)+" over the network through `"+c.sink+"`")
@@ -186,7 +186,7 @@ func (a *assessor) secretArgs(name string, args []arg, c ctx) {
 		switch {
 		case c.sink != "":
 			a.add(CatExfiltration, LevelCritical, "sends the credentials "+d+" over the network through `"+c.sink+"`")
-		case name == "curl" || name == "wget":
+		case oneOf(name, "curl", "wget"):
 			a.add(CatExfiltration, LevelCritical, "uploads the credentials "+d+" with `"+name+"`")
 		case c.redirOut:
 			a.add(CatSecrets, LevelLow, "`"+name+"` copies the credentials "+d+" into a file")
@@ -209,7 +209,7 @@ func huntsSecrets(args []arg) bool {
 				pattern = true
 			}
 		}
-		if x.s == "/" || x.s == "~" || strings.HasPrefix(x.s, "~/") || strings.HasPrefix(x.s, "/etc") || strings.HasPrefix(x.s, "/home") || strings.HasPrefix(x.s, "/root") || strings.HasPrefix(x.s, "/var") {
+		if oneOf(x.s, "/", "~") || hasPrefixAny(x.s, "~/", "/etc", "/home", "/root", "/var") {
 			where = true
 		}
 	}
@@ -237,7 +237,7 @@ func secretVar(name string) bool {
 			return true
 		}
 	}
-	return strings.HasSuffix(u, "_KEY") && !strings.HasSuffix(u, "_PUBLIC_KEY") || strings.HasSuffix(u, "_PASS") || u == "PASS" || u == "PAT"
+	return strings.HasSuffix(u, "_KEY") && !strings.HasSuffix(u, "_PUBLIC_KEY") || strings.HasSuffix(u, "_PASS") || oneOf(u, "PASS", "PAT")
 }
 
 // printSecret reports echo/printf of secret-looking variables.
@@ -284,7 +284,7 @@ func (a *assessor) process(name string, args []arg) {
 		}
 		a.add(CatSystemProcess, LevelCritical, "`"+strings.TrimSpace(name+" "+l)+"` shuts down or restarts the machine")
 	case "init", "telinit":
-		if l == "0" || l == "6" || l == "1" || l == "s" {
+		if oneOf(l, "0", "6", "1", "s") {
 			a.add(CatSystemProcess, LevelCritical, "`"+name+" "+l+"` halts, reboots or drops the machine to single-user mode")
 		}
 	case "kill":
@@ -292,11 +292,11 @@ func (a *assessor) process(name string, args []arg) {
 	case "killall", "pkill", "killall5", "skill":
 		lvl := LevelMedium
 		if anyArg(args, func(x arg) bool {
-			return x.s == "-HUP" || x.s == "-USR1" || x.s == "-USR2" || x.s == "-SIGHUP" || x.s == "-0"
+			return oneOf(x.s, "-HUP", "-USR1", "-USR2", "-SIGHUP", "-0")
 		}) {
 			lvl = LevelLow
 		}
-		if flagValue(args, "-u", "--user") == "root" && (name == "killall" || name == "pkill") {
+		if flagValue(args, "-u", "--user") == "root" && (oneOf(name, "killall", "pkill")) {
 			a.add(CatSystemProcess, LevelCritical, "`"+name+" "+shorten(l, 40)+"` kills every process of root, taking the machine down")
 			return
 		}
@@ -321,7 +321,7 @@ func (a *assessor) process(name string, args []arg) {
 	case "sysctl":
 		if hasShort(args, 'w') || anyArg(args, func(x arg) bool { return strings.Contains(x.s, "=") }) {
 			lvl := LevelMedium
-			if strings.Contains(l, "vm.") || strings.Contains(l, "fs.inotify") || strings.Contains(l, "fs.file-max") || strings.Contains(l, "net.core.somaxconn") {
+			if containsAny(l, "vm.", "fs.inotify", "fs.file-max", "net.core.somaxconn") {
 				lvl = LevelLow
 			}
 			a.add(CatSystemProcess, lvl, "`sysctl "+shorten(l, 40)+"` changes kernel settings at run time")
@@ -343,7 +343,7 @@ func (a *assessor) process(name string, args []arg) {
 func (a *assessor) kill(args []arg) {
 	l := joinArgs(args)
 	for _, x := range positionals(args) {
-		if x.s == "-1" || x.s == "1" {
+		if oneOf(x.s, "-1", "1") {
 			a.add(CatSystemProcess, LevelCritical, "`kill "+l+"` signals every process (or init), taking the machine down")
 			return
 		}
@@ -352,7 +352,7 @@ func (a *assessor) kill(args []arg) {
 		a.add(CatSystemProcess, LevelCritical, "`kill "+l+"` signals every process, taking the machine down")
 		return
 	}
-	if anyArg(args, func(x arg) bool { return x.subst && (x.inner == "ps" || x.inner == "ls") }) {
+	if anyArg(args, func(x arg) bool { return x.subst && (oneOf(x.inner, "ps", "ls")) }) {
 		a.add(CatSystemProcess, LevelHigh, "`kill` signals every process listed by `ps`, which can take the machine down")
 	} else if anyArg(args, func(x arg) bool { return x.subst }) {
 		a.add(CatSystemProcess, LevelLow, "`kill` stops processes selected at run time")
@@ -395,7 +395,7 @@ func (a *assessor) service(name string, args []arg) {
 	}
 	switch verb {
 	case "isolate":
-		if strings.HasPrefix(unit, "rescue") || strings.HasPrefix(unit, "emergency") || strings.HasPrefix(unit, "poweroff") || strings.HasPrefix(unit, "reboot") || strings.HasPrefix(unit, "halt") {
+		if hasPrefixAny(unit, "rescue", "emergency", "poweroff", "reboot", "halt") {
 			a.add(CatSystemProcess, LevelCritical, "`"+name+" isolate "+unit+"` stops every service and takes the machine down or to single-user mode")
 			return
 		}
@@ -410,7 +410,7 @@ func (a *assessor) service(name string, args []arg) {
 			lvl = LevelHigh
 		}
 		cat := CatSystemProcess
-		if strings.Contains(unit, "firewall") || unit == "ufw" || strings.HasPrefix(unit, "iptables") || strings.HasPrefix(unit, "apparmor") || strings.HasPrefix(unit, "auditd") || strings.HasPrefix(unit, "fail2ban") {
+		if strings.Contains(unit, "firewall") || unit == "ufw" || hasPrefixAny(unit, "iptables", "apparmor", "auditd", "fail2ban") {
 			cat = CatNetworkExposure
 		}
 		a.add(cat, lvl, "`"+name+" "+verb+" "+unit+"` stops a system service")
@@ -418,7 +418,7 @@ func (a *assessor) service(name string, args []arg) {
 			a.add(CatSystemProcess, lvl, "the stopped service no longer protects or serves the machine")
 		}
 	case "restart", "reload", "try-restart", "reload-or-restart", "start", "enable":
-		if (critical || data) && (verb == "restart" || verb == "start") {
+		if (critical || data) && (oneOf(verb, "restart", "start")) {
 			a.add(CatSystemProcess, LevelLow, "`"+name+" "+verb+" "+unit+"` restarts a system service")
 		}
 	}
@@ -442,14 +442,14 @@ func (a *assessor) firewall(name string, args []arg) {
 			a.add(CatNetworkExposure, LevelLow, "`"+name+"` changes firewall rules: "+quote(l))
 		}
 	case "nft":
-		if strings.Contains(l, "flush") || strings.Contains(l, "delete") {
+		if containsAny(l, "flush", "delete") {
 			a.add(CatNetworkExposure, LevelHigh, "`nft "+l+"` removes firewall rules")
-		} else if strings.Contains(l, "add") || strings.Contains(l, "insert") {
+		} else if containsAny(l, "add", "insert") {
 			a.add(CatNetworkExposure, LevelLow, "`nft` changes firewall rules")
 		}
 	case "ufw":
 		switch {
-		case strings.Contains(l, "disable") || strings.Contains(l, "reset"):
+		case containsAny(l, "disable", "reset"):
 			a.add(CatNetworkExposure, LevelHigh, "`ufw "+l+"` turns the firewall off")
 			a.add(CatSystemProcess, LevelHigh, "changes the host's packet filtering at run time")
 		case strings.Contains(l, "allow"):
@@ -457,9 +457,9 @@ func (a *assessor) firewall(name string, args []arg) {
 		}
 	case "firewall-cmd":
 		switch {
-		case strings.Contains(l, "--panic-off") || strings.Contains(l, "--set-default-zone=trusted") || strings.Contains(l, "--remove-"):
+		case containsAny(l, "--panic-off", "--set-default-zone=trusted", "--remove-"):
 			a.add(CatNetworkExposure, LevelHigh, "`firewall-cmd "+l+"` weakens the firewall")
-		case strings.Contains(l, "--add-port") || strings.Contains(l, "--add-service"):
+		case containsAny(l, "--add-port", "--add-service"):
 			a.add(CatNetworkExposure, LevelMedium, "`firewall-cmd "+l+"` opens a port")
 		}
 	}

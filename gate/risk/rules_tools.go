@@ -45,7 +45,7 @@ func fixed(cat string, lvl Level, why string) ruleFunc {
 }
 
 func (a *assessor) umask(args []arg) {
-	if len(args) > 0 && (args[0].s == "000" || args[0].s == "0000" || args[0].s == "0") {
+	if len(args) > 0 && (oneOf(args[0].s, "000", "0000", "0")) {
 		a.add(CatPermissions, LevelMedium, "`umask "+args[0].s+"` makes every file created afterwards writable by all users")
 	}
 }
@@ -61,7 +61,7 @@ func (a *assessor) at(name string, _ []arg, c ctx) {
 }
 
 func (a *assessor) winFirewall(name string, args []arg) {
-	if l := strings.ToLower(joinArgs(args)); strings.Contains(l, "state off") || strings.Contains(l, "-enabled false") {
+	if l := strings.ToLower(joinArgs(args)); containsAny(l, "state off", "-enabled false") {
 		a.add(CatNetworkExposure, LevelHigh, "`"+name+"` turns the Windows firewall off")
 	}
 }
@@ -70,10 +70,10 @@ func (a *assessor) winFirewall(name string, args []arg) {
 func (a *assessor) editor(name string, args []arg, c ctx) {
 	for i, x := range args {
 		v := x.s
-		if (v == "-c" || v == "+") && i+1 < len(args) {
+		if (oneOf(v, "-c", "+")) && i+1 < len(args) {
 			v = args[i+1].s
 		}
-		if strings.Contains(v, ":!") || strings.Contains(v, ":shell") || strings.HasPrefix(v, "!") || strings.Contains(v, "system(") {
+		if containsAny(v, ":!", ":shell") || strings.HasPrefix(v, "!") || strings.Contains(v, "system(") {
 			lvl := LevelMedium
 			if c.sudo {
 				lvl = LevelHigh
@@ -82,7 +82,7 @@ func (a *assessor) editor(name string, args []arg, c ctx) {
 			return
 		}
 	}
-	if name == "less" || name == "more" {
+	if oneOf(name, "less", "more") {
 		a.secretArgs(name, args, c)
 	}
 }

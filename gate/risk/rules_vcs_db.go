@@ -38,11 +38,11 @@ func (a *assessor) git(args []arg, c ctx) {
 			a.add(CatVCSRewrite, LevelMedium, "`git branch -D` force-deletes a branch, including unmerged commits")
 		}
 	case "stash":
-		if len(rp) > 0 && (rp[0].s == "clear" || rp[0].s == "drop") {
+		if len(rp) > 0 && (oneOf(rp[0].s, "clear", "drop")) {
 			a.add(CatVCSRewrite, LevelMedium, "`git stash "+rp[0].s+"` deletes stashed work")
 		}
 	case "reflog":
-		if len(rp) > 0 && (rp[0].s == "expire" || rp[0].s == "delete") {
+		if len(rp) > 0 && (oneOf(rp[0].s, "expire", "delete")) {
 			a.add(CatVCSRewrite, LevelHigh, "`git reflog "+rp[0].s+"` removes the safety net for recovering lost commits")
 		}
 	case "gc", "prune":
@@ -64,7 +64,7 @@ func (a *assessor) git(args []arg, c ctx) {
 			a.add(CatSecrets, LevelMedium, "`git config` prints stored credential settings")
 		}
 	case "credential", "credential-store", "credential-cache":
-		if anyArg(rp, func(x arg) bool { return x.s == "fill" || x.s == "get" }) {
+		if anyArg(rp, func(x arg) bool { return oneOf(x.s, "fill", "get") }) {
 			a.add(CatSecrets, LevelHigh, "`git credential fill` prints stored Git credentials")
 		}
 	}
@@ -155,7 +155,7 @@ func (a *assessor) sqlClient(name string, args []arg, c ctx) {
 			if name == "mysql" && x.s == "-c" || name == "mariadb" && x.s == "-c" || i+1 >= len(args) {
 				continue
 			}
-			if (name == "psql" || name == "sqlcmd") && x.s == "-e" {
+			if (oneOf(name, "psql", "sqlcmd")) && x.s == "-e" {
 				continue
 			}
 			sql += args[i+1].s + ";"
@@ -168,7 +168,7 @@ func (a *assessor) sqlClient(name string, args []arg, c ctx) {
 			}
 		}
 	}
-	if name == "sqlite3" || name == "duckdb" || redisLike(name) {
+	if oneOf(name, "sqlite3", "duckdb") || redisLike(name) {
 		p := positionals(args, "-h", "-p", "-a", "-n", "-u", "--user", "--pass", "-cmd")
 		if len(p) > 1 && !redisLike(name) {
 			sql += joinArgs(p[1:]) + ";"
@@ -256,13 +256,13 @@ func sqlStatement(st string) (Level, string) {
 		return LevelHigh, "runs a program on the database server"
 	case has("INTO OUTFILE") || has("INTO DUMPFILE"):
 		return LevelMedium, "writes query results to a file on the server"
-	case strings.HasPrefix(st, "CONFIG SET") || strings.HasPrefix(st, "SLAVEOF") || strings.HasPrefix(st, "REPLICAOF") || strings.HasPrefix(st, "MODULE LOAD"):
+	case hasPrefixAny(st, "CONFIG SET", "SLAVEOF", "REPLICAOF", "MODULE LOAD"):
 		return LevelHigh, "reconfigures the server (a common way to plant files or take over the host)"
-	case strings.HasPrefix(st, "DEL ") || strings.HasPrefix(st, "UNLINK ") || strings.HasPrefix(st, "SHUTDOWN") || strings.HasPrefix(st, "DEBUG"):
+	case hasPrefixAny(st, "DEL ", "UNLINK ", "SHUTDOWN", "DEBUG"):
 		return LevelMedium, "deletes keys or reconfigures the server"
-	case strings.HasPrefix(st, "ALTER") || strings.HasPrefix(st, "REVOKE"):
+	case hasPrefixAny(st, "ALTER", "REVOKE"):
 		return LevelMedium, "changes the schema or privileges"
-	case strings.HasPrefix(st, "INSERT") || strings.HasPrefix(st, "CREATE") || strings.HasPrefix(st, "GRANT") || strings.HasPrefix(st, "SET ") || strings.HasPrefix(st, "VACUUM") || strings.HasPrefix(st, "REINDEX"):
+	case hasPrefixAny(st, "INSERT", "CREATE", "GRANT", "SET ", "VACUUM", "REINDEX"):
 		return LevelLow, "changes data or schema"
 	}
 	return LevelNone, ""
@@ -275,7 +275,7 @@ func (a *assessor) migrations(tool string, args []arg) {
 		a.add(CatSecrets, LevelHigh, "`"+tool+" "+p[0].s+"` prints the application's encrypted secrets in clear text")
 		return
 	}
-	if p := positionals(args, "-e", "--environment", "--settings"); len(p) > 1 && (p[0].s == "runner" || p[0].s == "r" || p[0].s == "shell" || p[0].s == "tinker" || p[0].s == "eval" || p[0].s == "rpc") {
+	if p := positionals(args, "-e", "--environment", "--settings"); len(p) > 1 && (oneOf(p[0].s, "runner", "r", "shell", "tinker", "eval", "rpc")) {
 		code := p[1].s
 		if v := flagValue(args, "-c", "--command", "--execute"); v != "" {
 			code = v
@@ -345,5 +345,5 @@ func dbFamilies() []family {
 }
 
 func redisLike(name string) bool {
-	return name == "redis-cli" || name == "valkey-cli" || name == "keydb-cli"
+	return oneOf(name, "redis-cli", "valkey-cli", "keydb-cli")
 }
