@@ -15,15 +15,35 @@ func (a *assessor) aws(args []arg, c ctx) {
 		a.s3(op, p, args, c)
 		return
 	}
-	switch {
-	case svc == "secretsmanager" && op == "get-secret-value", svc == "ssm" && strings.HasPrefix(op, "get-parameter") && hasFlag(args, "--with-decryption"),
-		svc == "iam" && op == "create-access-key", svc == "sts" && op == "get-session-token" && !c.piped, svc == "configure" && (op == "export-credentials" || op == "get" && len(p) > 2 && strings.Contains(p[2].s, "secret")),
-		svc == "kms" && op == "decrypt", svc == "sts" && op == "assume-role" && !c.piped && !c.redirOut, svc == "ecr" && op == "get-login-password" && !c.piped && !c.redirOut, svc == "lightsail" && op == "download-default-key-pair", svc == "ec2" && op == "get-password-data":
+	if awsRevealsSecret(svc, op, p, args, c) {
 		lvl := LevelHigh
 		if c.piped || c.redirOut {
 			lvl = LevelMedium
 		}
 		a.add(CatSecrets, lvl, "`aws "+svc+" "+op+"` reveals secret values or credentials")
+		return
+	}
+	a.awsChange(svc, op, l)
+}
+
+// awsRevealsSecret reports operations that print credentials or secrets.
+// Temporary credentials and registry passwords piped into another command
+// are how they are meant to be used.
+func awsRevealsSecret(svc, op string, p, args []arg, c ctx) bool {
+	switch svc + " " + op {
+	case "secretsmanager get-secret-value", "iam create-access-key", "kms decrypt", "lightsail download-default-key-pair", "ec2 get-password-data", "configure export-credentials":
+		return true
+	case "sts get-session-token", "sts assume-role", "ecr get-login-password":
+		return !c.piped && !c.redirOut
+	case "configure get":
+		return len(p) > 2 && strings.Contains(p[2].s, "secret")
+	}
+	return svc == "ssm" && strings.HasPrefix(op, "get-parameter") && hasFlag(args, "--with-decryption")
+}
+
+// awsChange rates AWS operations that change, expose or delete resources.
+func (a *assessor) awsChange(svc, op, l string) {
+	switch {
 	case op == "authorize-security-group-ingress" && (containsAny(l, "0.0.0.0/0", "::/0")):
 		a.add(CatNetworkExposure, LevelHigh, "`aws ec2 "+op+"` opens a port to the whole internet (0.0.0.0/0)")
 		a.add(CatCloud, LevelMedium, "changes a security group in the cloud account")

@@ -51,7 +51,7 @@ func (a *assessor) pkg(name string, args []arg) {
 			verb, p = "-R", append([]arg{{s: "-R", static: true}}, p...)
 		}
 	}
-	if name == "go" && verb != "install" && verb != "get" && verb != "run" {
+	if name == "go" && !oneOf(verb, "install", "get", "run") {
 		return
 	}
 	if name == "go" && verb == "run" {
@@ -60,30 +60,12 @@ func (a *assessor) pkg(name string, args []arg) {
 		}
 		return
 	}
-	l := joinArgs(args)
-	insecure := hasFlag(args, "--allow-unauthenticated", "--nogpgcheck", "--no-gpg-check", "--allow-untrusted", "--trusted-host", "--insecure", "--force-yes", "--no-verify", "--no-check-certificate") || strings.Contains(l, "http://")
 	switch verb {
 	case "install", "i", "add", "get", "-S", "-Sy", "-Syu", "-U", "localinstall", "reinstall", "upgrade", "dist-upgrade", "full-upgrade", "update", "-i", "-ivh", "-Uvh", "sync", "ensure", "require":
-		if (verb == "update" && name != "brew" && name != "gem" && name != "snap" && name != "conda" && name != "pip") || verb == "upgrade" && len(p) == 1 && name != "pip" {
+		if verb == "update" && !oneOf(name, "brew", "gem", "snap", "conda", "pip") || verb == "upgrade" && len(p) == 1 && name != "pip" {
 			return
 		}
-		lvl := LevelLow
-		why := "installs packages from the network"
-		if insecure {
-			lvl, why = LevelMedium, "installs packages without verifying their origin"
-		}
-		if anyArg(p[1:], func(x arg) bool {
-			return strings.Contains(x.s, "://") && !strings.HasPrefix(x.s, "git+https://github.com") || strings.HasSuffix(x.s, ".deb") || strings.HasSuffix(x.s, ".rpm") || strings.HasSuffix(x.s, ".whl") && strings.Contains(x.s, "http")
-		}) && name != "go" {
-			lvl, why = LevelMedium, "installs a package straight from a URL or local archive"
-		}
-		for _, x := range p[1:] {
-			switch x.s {
-			case "netcat", "netcat-traditional", "netcat-openbsd", "ncat", "nmap", "hydra", "john", "hashcat", "masscan", "tor", "proxychains", "proxychains4", "socat", "sqlmap", "nikto", "aircrack-ng", "tcpdump", "wireshark", "tshark", "ettercap":
-				lvl, why = max(lvl, LevelMedium), "installs "+quote(x.s)+", a network or offensive tool"
-			}
-		}
-		a.add(CatPackageInstall, lvl, "`"+name+" "+shorten(strings.Join(firstN(p, 4), " "), 50)+"` "+why)
+		a.pkgInstall(name, p, args)
 	case "yank":
 		lvl := LevelHigh
 		if name == "cargo" {
@@ -92,17 +74,37 @@ func (a *assessor) pkg(name string, args []arg) {
 		a.add(CatPackageInstall, lvl, "`"+name+" yank` withdraws a published version that others depend on")
 	case "remove", "purge", "erase", "uninstall", "autoremove", "-R", "-Rns", "-e", "del", "-r":
 		lvl := LevelLow
-		for _, x := range p[1:] {
-			if hasPrefixAny(x.s, "linux-image", "kernel-") {
-				lvl = LevelHigh
-			}
-			switch strings.TrimSuffix(x.s, "*") {
-			case "sudo", "openssh-server", "systemd", "libc6", "glibc", "bash", "coreutils", "apt", "dpkg", "python3", "linux-image", "grub", "grub2", "kernel", "yum", "dnf", "rpm", "openssl":
-				lvl = LevelHigh
-			}
+		if anyArg(p[1:], systemPackage) {
+			lvl = LevelHigh
 		}
 		a.add(CatPackageInstall, lvl, "`"+name+" "+verb+"` removes system packages")
 	}
+}
+
+// pkgInstall rates an install: from the registry low, unverified or from a
+// URL or archive medium, offensive tools medium.
+func (a *assessor) pkgInstall(name string, p, args []arg) {
+	lvl := LevelLow
+	why := "installs packages from the network"
+	if hasFlag(args, "--allow-unauthenticated", "--nogpgcheck", "--no-gpg-check", "--allow-untrusted", "--trusted-host", "--insecure", "--force-yes", "--no-verify", "--no-check-certificate") || strings.Contains(joinArgs(args), "http://") {
+		lvl, why = LevelMedium, "installs packages without verifying their origin"
+	}
+	if name != "go" && anyArg(p[1:], func(x arg) bool {
+		return strings.Contains(x.s, "://") && !strings.HasPrefix(x.s, "git+https://github.com") || hasSuffixAny(x.s, ".deb", ".rpm") || strings.HasSuffix(x.s, ".whl") && strings.Contains(x.s, "http")
+	}) {
+		lvl, why = LevelMedium, "installs a package straight from a URL or local archive"
+	}
+	for _, x := range p[1:] {
+		if oneOf(x.s, "netcat", "netcat-traditional", "netcat-openbsd", "ncat", "nmap", "hydra", "john", "hashcat", "masscan", "tor", "proxychains", "proxychains4", "socat", "sqlmap", "nikto", "aircrack-ng", "tcpdump", "wireshark", "tshark", "ettercap") {
+			lvl, why = max(lvl, LevelMedium), "installs "+quote(x.s)+", a network or offensive tool"
+		}
+	}
+	a.add(CatPackageInstall, lvl, "`"+name+" "+shorten(strings.Join(firstN(p, 4), " "), 50)+"` "+why)
+}
+
+// systemPackage reports packages whose removal breaks logins, sudo or boot.
+func systemPackage(x arg) bool {
+	return hasPrefixAny(x.s, "linux-image", "kernel-") || oneOf(strings.TrimSuffix(x.s, "*"), "sudo", "openssh-server", "systemd", "libc6", "glibc", "bash", "coreutils", "apt", "dpkg", "python3", "linux-image", "grub", "grub2", "kernel", "yum", "dnf", "rpm", "openssl")
 }
 
 func (a *assessor) paas(name string, args []arg, c ctx) {

@@ -29,6 +29,31 @@ func (a *assessor) netDown(name string, args []arg) {
 // fetch handles downloads (remembering the file for later execution) and
 // uploads of local data.
 func (a *assessor) fetch(name string, args []arg, c ctx) {
+	out := downloadTarget(name, args)
+	if strings.HasPrefix(out, "/") && out != "/dev/null" && out != "-" {
+		a.writeTarget(arg{s: out, static: true}, false, "`"+name+"` downloads", c)
+	}
+	if name == "curl" && hasShort(args, 'O') && !hasShort(args, 'o') {
+		for _, p := range positionals(args) {
+			out = baseName(strings.SplitN(p.s, "?", 2)[0])
+		}
+	}
+	a.remember(out)
+	if hasPrefixAny(out, "/usr/local/bin/", "/usr/bin/", "~/bin/") {
+		a.add(CatPackageInstall, LevelLow, "`"+name+"` downloads a binary into "+quote(out))
+	}
+	a.upload(name, args, c)
+	method, body := httpMethod(name, args)
+	for _, p := range positionals(args, "-X", "--request", "-H", "--header", "-d", "--data", "-o", "-u", "--user", "-A", "-e", "-F", "-T", "--data-binary", "--data-raw", "-b", "--cookie", "-w", "-m", "--retry", "-Method", "-Uri") {
+		a.httpTarget(name, method, body, p)
+	}
+	if hasShort(args, 'k') && name == "curl" || hasFlag(args, "--insecure", "--no-check-certificate") {
+		a.add(CatNetworkExposure, LevelLow, "`"+name+"` disables TLS certificate checks")
+	}
+}
+
+// downloadTarget is the file a download is written to, if any.
+func downloadTarget(name string, args []arg) string {
 	out := flagValue(args, "-o", "--output", "-O", "--output-document", "-OutFile")
 	if out == "" && name == "wget" && !hasFlag(args, "-O", "-qO-", "-O-") {
 		for _, p := range positionals(args, "-P", "-e", "--header", "-U") {
@@ -45,51 +70,48 @@ func (a *assessor) fetch(name string, args []arg, c ctx) {
 			out = args[i+1].s
 		}
 	}
-	if strings.HasPrefix(out, "/") && out != "/dev/null" && out != "-" {
-		a.writeTarget(arg{s: out, static: true}, false, "`"+name+"` downloads", c)
-	}
-	if name == "curl" && hasShort(args, 'O') && !hasShort(args, 'o') {
-		for _, p := range positionals(args) {
-			out = baseName(strings.SplitN(p.s, "?", 2)[0])
-		}
-	}
-	a.remember(out)
-	if hasPrefixAny(out, "/usr/local/bin/", "/usr/bin/", "~/bin/") {
-		a.add(CatPackageInstall, LevelLow, "`"+name+"` downloads a binary into "+quote(out))
-	}
-	a.upload(name, args, c)
-	method := strings.ToUpper(flagValue(args, "-X", "--request", "--method", "-Method"))
+	return out
+}
+
+// httpMethod returns the request's method and body (curl -X, -d; httpie's
+// leading METHOD word).
+func httpMethod(name string, args []arg) (method, body string) {
+	method = strings.ToUpper(flagValue(args, "-X", "--request", "--method", "-Method"))
 	for _, x := range args {
 		if strings.HasPrefix(x.s, "-X") && len(x.s) > 2 {
 			method = strings.ToUpper(x.s[2:])
 		}
 	}
-	body := flagValue(args, "-d", "--data", "--data-raw", "--data-binary", "--json", "--data-urlencode")
+	body = flagValue(args, "-d", "--data", "--data-raw", "--data-binary", "--json", "--data-urlencode")
 	if method == "" && body != "" {
 		method = "POST"
 	}
-	if pp := positionals(args); len(pp) > 1 && (oneOf(name, "http", "https", "xh")) && strings.ToUpper(pp[0].s) == pp[0].s {
+	if pp := positionals(args); len(pp) > 1 && oneOf(name, "http", "https", "xh") && strings.ToUpper(pp[0].s) == pp[0].s {
 		method = pp[0].s
 	}
-	for _, p := range positionals(args, "-X", "--request", "-H", "--header", "-d", "--data", "-o", "-u", "--user", "-A", "-e", "-F", "-T", "--data-binary", "--data-raw", "-b", "--cookie", "-w", "-m", "--retry", "-Method", "-Uri") {
-		if p.param != "" && secretVar(p.param) && strings.Contains(p.s, "://") && !strings.HasPrefix(p.s, "$") && !strings.Contains(p.s, "github.com") && !strings.Contains(p.s, "@") {
-			a.add(CatExfiltration, LevelHigh, "`"+name+"` puts the secret "+quote("$"+p.param)+" into a URL, where proxies and logs record it")
-		}
-		if method == "DELETE" && strings.Contains(p.s, "/") {
-			lvl := LevelMedium
-			if strings.Contains(p.s, "_all") || strings.HasSuffix(p.s, "/*") || strings.Contains(p.s, ":9200/*") {
-				lvl = LevelCritical
-			} else if containsAny(p.s, ":9200", "elastic", "opensearch") {
-				lvl = LevelHigh
-			}
-			a.add(CatDatabase, lvl, "`"+name+" -X DELETE` deletes the remote resource "+quote(p.s))
-		} else if strings.Contains(p.s, "/") {
-			a.httpDataOp(name, method, p.s, body)
-		}
+	return method, body
+}
+
+// httpTarget rates one URL argument: secrets in the URL, deletes, and
+// data-store APIs that delete.
+func (a *assessor) httpTarget(name, method, body string, p arg) {
+	if p.param != "" && secretVar(p.param) && strings.Contains(p.s, "://") && !strings.HasPrefix(p.s, "$") && !containsAny(p.s, "github.com", "@") {
+		a.add(CatExfiltration, LevelHigh, "`"+name+"` puts the secret "+quote("$"+p.param)+" into a URL, where proxies and logs record it")
 	}
-	if hasShort(args, 'k') && name == "curl" || hasFlag(args, "--insecure", "--no-check-certificate") {
-		a.add(CatNetworkExposure, LevelLow, "`"+name+"` disables TLS certificate checks")
+	if !strings.Contains(p.s, "/") {
+		return
 	}
+	if method != "DELETE" {
+		a.httpDataOp(name, method, p.s, body)
+		return
+	}
+	lvl := LevelMedium
+	if strings.Contains(p.s, "_all") || strings.HasSuffix(p.s, "/*") || strings.Contains(p.s, ":9200/*") {
+		lvl = LevelCritical
+	} else if containsAny(p.s, ":9200", "elastic", "opensearch") {
+		lvl = LevelHigh
+	}
+	a.add(CatDatabase, lvl, "`"+name+" -X DELETE` deletes the remote resource "+quote(p.s))
 }
 
 func (a *assessor) upload(name string, args []arg, c ctx) {

@@ -18,9 +18,15 @@ func (a *assessor) git(args []arg, c ctx) {
 	rest = expandGitLong(sub, rest)
 	rp := positionals(rest, "-o", "--push-option", "--repo", "-m", "-b", "-B", "--exec", "--receive-pack", "-x", "--upload-pack", "-u")
 	a.gitRunsCode(sub, rest, rp, c)
+	if !a.gitWorkTree(sub, rest, rp) {
+		a.gitRefs(sub, rest, rp)
+	}
+}
+
+// gitWorkTree rates subcommands that lose work in the working tree, the
+// index or the stash, or print credentials.
+func (a *assessor) gitWorkTree(sub string, rest, rp []arg) bool {
 	switch sub {
-	case "push":
-		a.gitPush(rest, rp)
 	case "reset":
 		if hasFlag(rest, "--hard", "--merge", "--keep") {
 			a.add(CatVCSRewrite, LevelHigh, "`git reset --hard` discards uncommitted changes and moves the branch, losing work")
@@ -38,9 +44,28 @@ func (a *assessor) git(args []arg, c ctx) {
 			a.add(CatVCSRewrite, LevelMedium, "`git branch -D` force-deletes a branch, including unmerged commits")
 		}
 	case "stash":
-		if len(rp) > 0 && (oneOf(rp[0].s, "clear", "drop")) {
+		if len(rp) > 0 && oneOf(rp[0].s, "clear", "drop") {
 			a.add(CatVCSRewrite, LevelMedium, "`git stash "+rp[0].s+"` deletes stashed work")
 		}
+	case "config":
+		if anyArg(rest, func(x arg) bool { return strings.Contains(x.s, "credential") }) && hasFlag(rest, "--get", "--get-all", "-l", "--list") {
+			a.add(CatSecrets, LevelMedium, "`git config` prints stored credential settings")
+		}
+	case "credential", "credential-store", "credential-cache":
+		if anyArg(rp, func(x arg) bool { return oneOf(x.s, "fill", "get") }) {
+			a.add(CatSecrets, LevelHigh, "`git credential fill` prints stored Git credentials")
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// gitRefs rates subcommands that rewrite or delete history and refs.
+func (a *assessor) gitRefs(sub string, rest, rp []arg) {
+	switch sub {
+	case "push":
+		a.gitPush(rest, rp)
 	case "reflog":
 		if len(rp) > 0 && (oneOf(rp[0].s, "expire", "delete")) {
 			a.add(CatVCSRewrite, LevelHigh, "`git reflog "+rp[0].s+"` removes the safety net for recovering lost commits")
@@ -58,14 +83,6 @@ func (a *assessor) git(args []arg, c ctx) {
 	case "tag":
 		if hasShort(rest, 'd') || hasFlag(rest, "--delete") {
 			a.add(CatVCSRewrite, LevelLow, "`git tag -d` deletes a local tag")
-		}
-	case "config":
-		if anyArg(rest, func(x arg) bool { return strings.Contains(x.s, "credential") }) && hasFlag(rest, "--get", "--get-all", "-l", "--list") {
-			a.add(CatSecrets, LevelMedium, "`git config` prints stored credential settings")
-		}
-	case "credential", "credential-store", "credential-cache":
-		if anyArg(rp, func(x arg) bool { return oneOf(x.s, "fill", "get") }) {
-			a.add(CatSecrets, LevelHigh, "`git credential fill` prints stored Git credentials")
 		}
 	}
 }
@@ -224,37 +241,48 @@ func (a *assessor) sql(client, text string) {
 }
 
 func sqlStatement(st string) (Level, string) {
-	has := func(s string) bool { return strings.Contains(st, s) }
 	switch {
-	case has("DROP DATABASE") || has("DROP SCHEMA") || has("DROPDATABASE()") || has("DROP KEYSPACE") || has("FLUSHALL") || has("DROP OWNED"):
+	case containsAny(st, "DROP DATABASE", "DROP SCHEMA", "DROPDATABASE()", "DROP KEYSPACE", "FLUSHALL", "DROP OWNED"):
 		return LevelCritical, "drops a whole database"
-	case has("DROP TABLE") || has("DROP COLLECTION") || has(".DROP()") || has("DROP MATERIALIZED") || has("FLUSHDB") || has("DROP USER") || has("DROP ROLE"):
+	case containsAny(st, "DROP TABLE", "DROP COLLECTION", ".DROP()", "DROP MATERIALIZED", "FLUSHDB", "DROP USER", "DROP ROLE"):
 		return LevelCritical, "drops data irrecoverably"
-	case strings.HasPrefix(st, "TRUNCATE") || has(" TRUNCATE "):
+	case strings.HasPrefix(st, "TRUNCATE") || strings.Contains(st, " TRUNCATE "):
 		return LevelCritical, "empties a table"
-	case has("DELETEMANY({})") || has("REMOVE({})") || has("DELETEMANY()"):
+	case containsAny(st, "DELETEMANY({})", "REMOVE({})", "DELETEMANY()"):
 		return LevelCritical, "deletes every document in a collection"
-	case strings.HasPrefix(st, "DELETE") || has(" DELETE FROM"):
-		if !has(" WHERE ") {
+	case strings.HasPrefix(st, "DELETE") || strings.Contains(st, " DELETE FROM"):
+		if !strings.Contains(st, " WHERE ") {
 			return LevelCritical, "deletes every row (no WHERE clause)"
 		}
 		return LevelMedium, "deletes rows"
-	case strings.HasPrefix(st, "UPDATE ") || has(" UPDATE "):
-		if !has(" WHERE ") && has(" SET ") {
-			return LevelHigh, "updates every row (no WHERE clause)"
-		}
-		if has(" SET ") {
-			return LevelMedium, "updates rows"
-		}
-	case strings.HasPrefix(st, "ALTER") && (has(" DROP ") || has(" RENAME ")):
+	case strings.HasPrefix(st, "UPDATE ") || strings.Contains(st, " UPDATE "):
+		return sqlUpdate(st)
+	}
+	return sqlSchema(st)
+}
+
+func sqlUpdate(st string) (Level, string) {
+	switch {
+	case !strings.Contains(st, " SET "):
+		return LevelNone, ""
+	case !strings.Contains(st, " WHERE "):
+		return LevelHigh, "updates every row (no WHERE clause)"
+	}
+	return LevelMedium, "updates rows"
+}
+
+// sqlSchema rates schema, privilege and server statements.
+func sqlSchema(st string) (Level, string) {
+	switch {
+	case strings.HasPrefix(st, "ALTER") && containsAny(st, " DROP ", " RENAME "):
 		return LevelHigh, "alters a table and drops or renames a column or constraint"
 	case strings.HasPrefix(st, "DROP"):
 		return LevelHigh, "drops a database object"
-	case strings.HasPrefix(st, "GRANT") && (has("ALL") || has("SUPERUSER")) || has("ALTER USER") && has("SUPERUSER") || has("ALTER ROLE") && has("SUPERUSER"):
+	case strings.HasPrefix(st, "GRANT") && containsAny(st, "ALL", "SUPERUSER"), containsAny(st, "ALTER USER", "ALTER ROLE") && strings.Contains(st, "SUPERUSER"):
 		return LevelHigh, "grants broad database privileges"
-	case has("COPY") && has("PROGRAM"):
+	case strings.Contains(st, "COPY") && strings.Contains(st, "PROGRAM"):
 		return LevelHigh, "runs a program on the database server"
-	case has("INTO OUTFILE") || has("INTO DUMPFILE"):
+	case containsAny(st, "INTO OUTFILE", "INTO DUMPFILE"):
 		return LevelMedium, "writes query results to a file on the server"
 	case hasPrefixAny(st, "CONFIG SET", "SLAVEOF", "REPLICAOF", "MODULE LOAD"):
 		return LevelHigh, "reconfigures the server (a common way to plant files or take over the host)"
