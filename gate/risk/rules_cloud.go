@@ -154,6 +154,13 @@ func (a *assessor) gcloud(name string, args []arg, c ctx) {
 		a.reparse(arg{s: cmd, static: true}, ctx{depth: c.depth + 1}, "`gcloud compute ssh --command`")
 	}
 	ps := strings.Join(firstN(p, 5), " ")
+	if !a.gcloudAccess(ps, l, c) {
+		a.gcloudChange(ps, l, p, args)
+	}
+}
+
+// gcloudAccess rates credential reads, firewall openings and IAM grants.
+func (a *assessor) gcloudAccess(ps, l string, c ctx) bool {
 	switch {
 	case containsAny(ps, "secrets versions access", "print-access-token", "print-identity-token", "keys create"):
 		lvl := LevelHigh
@@ -169,15 +176,24 @@ func (a *assessor) gcloud(name string, args []arg, c ctx) {
 	case strings.Contains(ps, "add-iam-policy-binding") && (containsAny(l, "roles/owner", "roles/editor", "allUsers", "admin")):
 		a.add(CatPrivilege, LevelHigh, "`gcloud "+ps+"` grants owner/editor/admin or public access")
 		a.add(CatCloud, LevelMedium, "changes IAM policy in the cloud project")
-	case anyPos(p, "delete") || anyPos(p, "destroy") || anyPos(p, "rm") && strings.Contains(ps, "storage"):
+	default:
+		return false
+	}
+	return true
+}
+
+// gcloudChange rates deletions, stops and changes of cloud resources.
+func (a *assessor) gcloudChange(ps, l string, p, args []arg) {
+	switch {
+	case anyPos(p, "delete", "destroy") || anyPos(p, "rm") && strings.Contains(ps, "storage"):
 		lvl := LevelHigh
-		if anyPos(p, "projects") || anyPos(p, "clusters") || anyPos(p, "instances") && anyPos(p, "sql") || anyPos(p, "buckets") || hasFlag(args, "--recursive", "-r") || anyPos(p, "databases") {
+		if anyPos(p, "projects", "clusters", "buckets", "databases") || anyPos(p, "instances") && anyPos(p, "sql") || hasFlag(args, "--recursive", "-r") {
 			lvl = LevelCritical
 		}
 		a.add(CatCloud, lvl, "`gcloud "+ps+"` deletes cloud resources")
-	case anyPos(p, "stop") || anyPos(p, "reset") || anyPos(p, "seek") || anyPos(p, "disable") || anyPos(p, "resize") && strings.Contains(l, "size=0"):
+	case anyPos(p, "stop", "reset", "seek", "disable") || anyPos(p, "resize") && strings.Contains(l, "size=0"):
 		a.add(CatCloud, LevelMedium, "`gcloud "+ps+"` stops or resizes cloud resources")
-	case anyPos(p, "create") || anyPos(p, "deploy") || anyPos(p, "update") || anyPos(p, "set-iam-policy") || anyPos(p, "add-iam-policy-binding"):
+	case anyPos(p, "create", "deploy", "update", "set-iam-policy", "add-iam-policy-binding"):
 		a.add(CatCloud, LevelLow, "`gcloud "+ps+"` creates or changes cloud resources")
 	}
 }
@@ -213,8 +229,9 @@ func (a *assessor) gsutil(args []arg) {
 	}
 }
 
-func anyPos(p []arg, w string) bool {
-	return anyArg(p, func(x arg) bool { return x.s == w })
+// anyPos reports whether one of the positional words is among ws.
+func anyPos(p []arg, ws ...string) bool {
+	return anyArg(p, func(x arg) bool { return oneOf(x.s, ws...) })
 }
 
 func (a *assessor) az(args []arg) {
@@ -222,9 +239,9 @@ func (a *assessor) az(args []arg) {
 	ps := strings.Join(firstN(p, 4), " ")
 	l := joinArgs(args)
 	switch {
-	case strings.HasPrefix(ps, "group delete") || containsAny(ps, "delete-batch", "account delete", "server delete") || strings.HasPrefix(ps, "aks delete") || strings.Contains(ps, "keyvault purge"):
+	case hasPrefixAny(ps, "group delete", "aks delete") || containsAny(ps, "delete-batch", "account delete", "server delete", "keyvault purge"):
 		a.add(CatCloud, LevelCritical, "`az "+ps+"` deletes a resource group, account or server with everything in it")
-	case strings.Contains(ps, "secret show") || strings.Contains(ps, "secret download") || strings.Contains(ps, "keys list") || strings.Contains(ps, "show-connection-string") || strings.Contains(ps, "get-credentials") && strings.Contains(l, "--admin") || containsAny(ps, "get-access-token", "list-keys"):
+	case containsAny(ps, "secret show", "secret download", "keys list", "show-connection-string", "get-access-token", "list-keys") || strings.Contains(ps, "get-credentials") && strings.Contains(l, "--admin"):
 		a.add(CatSecrets, LevelHigh, "`az "+ps+"` reveals secret values or credentials")
 	case strings.Contains(ps, "role assignment create") && (containsAny(l, "Owner", "Contributor", "Administrator")):
 		a.add(CatPrivilege, LevelHigh, "`az role assignment create` grants Owner/Contributor rights")
@@ -232,15 +249,23 @@ func (a *assessor) az(args []arg) {
 	case strings.Contains(ps, "nsg rule") && (containsAny(l, "'*'", " * ", "0.0.0.0/0", "Internet")):
 		a.add(CatNetworkExposure, LevelHigh, "`az "+ps+"` opens a network security group to the internet")
 		a.add(CatCloud, LevelMedium, "changes network rules in the Azure subscription")
-	case strings.Contains(ps, "deployment") && (containsAny(l, "--mode Complete", "--mode=Complete")):
+	default:
+		a.azChange(ps, l, p)
+	}
+}
+
+// azChange rates deletions, stops and changes of Azure resources.
+func (a *assessor) azChange(ps, l string, p []arg) {
+	switch {
+	case strings.Contains(ps, "deployment") && containsAny(l, "--mode Complete", "--mode=Complete"):
 		a.add(CatCloud, LevelHigh, "`az "+ps+" --mode Complete` deletes every resource in the group that the template does not list")
 	case containsAny(l, "--delete-backup-data true", "--delete-backup-data=true"):
 		a.add(CatCloud, LevelHigh, "`az "+ps+" --delete-backup-data` deletes the recovery points of the protected item")
-	case anyPos(p, "delete") || anyPos(p, "purge"):
+	case anyPos(p, "delete", "purge"):
 		a.add(CatCloud, LevelHigh, "`az "+ps+"` deletes cloud resources")
-	case anyPos(p, "stop") || anyPos(p, "deallocate") || anyPos(p, "restart"):
+	case anyPos(p, "stop", "deallocate", "restart"):
 		a.add(CatCloud, LevelMedium, "`az "+ps+"` stops or restarts cloud resources")
-	case anyPos(p, "create") || anyPos(p, "update") || anyPos(p, "set") || anyPos(p, "deploy") || anyPos(p, "up"):
+	case anyPos(p, "create", "update", "set", "deploy", "up"):
 		a.add(CatCloud, LevelLow, "`az "+ps+"` creates or changes cloud resources")
 	}
 }

@@ -88,75 +88,103 @@ func fileTier(w arg, t target) target {
 	return t
 }
 
-func (a *assessor) find(name string, args []arg, c ctx) {
-	var roots []arg
+// findRun is one find command: its roots, whether tests narrow what it
+// matches, and the worst of its roots' tiers.
+type findRun struct {
+	roots    []arg
+	filtered bool
+	worst    target
+}
+
+func (a *assessor) find(_ string, args []arg, c ctx) {
+	f, i := newFindRun(args)
+	if n := flagValue(args, "-name", "-iname"); n != "" && (f.worst.lvl >= LevelHigh || strings.HasPrefix(f.roots[0].s, "/")) {
+		if lvl, _ := secretTier(strings.Trim(n, "*")); lvl > LevelNone || containsAny(n, "id_rsa", ".pem", ".key", "credentials", ".env") {
+			a.add(CatSecrets, LevelMedium, "`find "+f.roots[0].s+" -name "+n+"` hunts for credential files")
+		}
+	}
+	if hasFlag(findExpression(args), "-delete") {
+		a.add(CatDestructiveFS, f.deleteLevel(), "`find -delete` removes files under "+f.worst.desc)
+	}
+	for ; i < len(args); i++ {
+		if !oneOf(args[i].s, "-exec", "-execdir", "-ok", "-okdir", "-x", "--exec", "-X", "--exec-batch") {
+			continue
+		}
+		cmd, j := f.execCommand(args, i+1)
+		cc := c
+		cc.depth++
+		a.exec(cmd, cc)
+		i = j
+	}
+}
+
+// newFindRun reads the roots (before the first test) and returns the index
+// of the first argument after them.
+func newFindRun(args []arg) (findRun, int) {
+	var f findRun
 	i := 0
 	for ; i < len(args); i++ {
 		s := args[i].s
 		if strings.HasPrefix(s, "-") || oneOf(s, "(", "!", "\\(") {
 			break
 		}
-		roots = append(roots, args[i])
+		f.roots = append(f.roots, args[i])
 	}
-	if len(roots) == 0 {
-		roots = []arg{{s: ".", static: true}}
+	if len(f.roots) == 0 {
+		f.roots = []arg{{s: ".", static: true}}
 	}
-	filtered := hasFlag(args, "-name", "-iname", "-path", "-ipath", "-regex", "-iregex", "-mtime", "-mmin", "-atime", "-ctime", "-newer", "-size", "-empty", "-user", "-perm", "-wholename", "-links", "-amin", "-cmin")
-	worst := pathTier(roots[0])
-	for _, r := range roots[1:] {
-		if t := pathTier(r); t.lvl > worst.lvl {
-			worst = t
+	f.filtered = hasFlag(args, "-name", "-iname", "-path", "-ipath", "-regex", "-iregex", "-mtime", "-mmin", "-atime", "-ctime", "-newer", "-size", "-empty", "-user", "-perm", "-wholename", "-links", "-amin", "-cmin")
+	f.worst = pathTier(f.roots[0])
+	for _, r := range f.roots[1:] {
+		if t := pathTier(r); t.lvl > f.worst.lvl {
+			f.worst = t
 		}
 	}
-	if n := flagValue(args, "-name", "-iname"); n != "" && (worst.lvl >= LevelHigh || strings.HasPrefix(roots[0].s, "/")) {
-		if lvl, _ := secretTier(strings.Trim(n, "*")); lvl > LevelNone || containsAny(n, "id_rsa", ".pem", ".key", "credentials", ".env") {
-			a.add(CatSecrets, LevelMedium, "`find "+roots[0].s+" -name "+n+"` hunts for credential files")
-		}
+	return f, i
+}
+
+// relative reports a first root inside the workspace.
+func (f findRun) relative() bool {
+	r := f.roots[0]
+	return r.static && !strings.HasPrefix(r.s, "/") && !strings.HasPrefix(r.s, "~")
+}
+
+func (f findRun) deleteLevel() Level {
+	switch {
+	case !f.filtered:
+		return f.worst.lvl
+	case f.worst.lvl == LevelCritical:
+		return LevelHigh
+	case f.relative():
+		return LevelLow
 	}
-	if hasFlag(findExpression(args), "-delete") {
-		lvl := worst.lvl
-		switch {
-		case !filtered:
-		case worst.lvl == LevelCritical:
-			lvl = LevelHigh
-		case roots[0].static && !strings.HasPrefix(roots[0].s, "/") && !strings.HasPrefix(roots[0].s, "~"):
-			lvl = LevelLow
-		default:
-			lvl = min(lvl, LevelHigh)
-		}
-		a.add(CatDestructiveFS, lvl, "`find -delete` removes files under "+worst.desc)
-	}
-	for ; i < len(args); i++ {
-		s := args[i].s
-		if s != "-exec" && s != "-execdir" && s != "-ok" && s != "-okdir" && s != "-x" && s != "--exec" && s != "-X" && s != "--exec-batch" {
-			continue
-		}
-		j := i + 1
-		var cmd []arg
-		for ; j < len(args) && args[j].s != ";" && args[j].s != "+" && args[j].s != "\\;"; j++ {
-			w := args[j]
-			if strings.Contains(w.s, "{}") {
-				switch {
-				case !filtered && worst.lvl >= LevelHigh:
-					w = roots[0]
-				case roots[0].static && !strings.HasPrefix(roots[0].s, "/") && !strings.HasPrefix(roots[0].s, "~"):
-					w = arg{s: strings.TrimSuffix(roots[0].s, "/") + "/{found}", static: true}
-				default:
-					w = arg{s: "{found}", stdin: true}
-				}
-			}
-			cmd = append(cmd, w)
-			if len(cmd) == 1 && (oneOf(w.s, "rm", "shred", "unlink")) && !filtered {
-				// find walks the tree, so deleting each file it finds
-				// is a recursive delete of the root.
-				cmd = append(cmd, arg{s: "-r", static: true})
+	return min(f.worst.lvl, LevelHigh)
+}
+
+// execCommand builds the command an -exec runs from args[j:] up to its
+// terminator, with {} standing for what find finds.
+func (f findRun) execCommand(args []arg, j int) ([]arg, int) {
+	var cmd []arg
+	for ; j < len(args) && !oneOf(args[j].s, ";", "+", "\\;"); j++ {
+		w := args[j]
+		if strings.Contains(w.s, "{}") {
+			switch {
+			case !f.filtered && f.worst.lvl >= LevelHigh:
+				w = f.roots[0]
+			case f.relative():
+				w = arg{s: strings.TrimSuffix(f.roots[0].s, "/") + "/{found}", static: true}
+			default:
+				w = arg{s: "{found}", stdin: true}
 			}
 		}
-		cc := c
-		cc.depth++
-		a.exec(cmd, cc)
-		i = j
+		cmd = append(cmd, w)
+		if len(cmd) == 1 && oneOf(w.s, "rm", "shred", "unlink") && !f.filtered {
+			// find walks the tree, so deleting each file it finds
+			// is a recursive delete of the root.
+			cmd = append(cmd, arg{s: "-r", static: true})
+		}
 	}
+	return cmd, j
 }
 
 func (a *assessor) chmod(args []arg) {
