@@ -14,8 +14,11 @@ func fsFamilies() []family {
 		{[]string{"chattr", "setfacl"}, onNameArgs((*assessor).attrs)},
 		{[]string{"dd"}, onArgs((*assessor).dd)},
 		{[]string{"mkfs*", "mke2fs*", "newfs*", "mkswap"}, onNameArgs((*assessor).mkfs)},
-		{[]string{"shred", "wipe", "wipefs", "blkdiscard", "sgdisk", "fdisk", "sfdisk", "gdisk", "cfdisk", "parted", "hdparm",
-			"nvme", "cryptsetup", "lvremove", "vgremove", "pvremove", "pvcreate", "vgcreate", "zpool", "zfs", "mdadm", "badblocks", "diskutil", "format", "losetup", "umount", "mount", "swapoff"}, onNameArgs((*assessor).disk)},
+		{[]string{"shred", "wipe"}, onNameArgs((*assessor).shred)},
+		{[]string{"umount", "swapoff", "mount", "losetup"}, onNameArgs((*assessor).mountTool)},
+		{[]string{"zpool", "zfs", "lvremove", "vgremove", "pvremove", "pvcreate", "vgcreate", "mdadm", "cryptsetup", "nvme", "diskutil", "hdparm"}, onNameArgs((*assessor).volumeTool)},
+		{[]string{"format", "wipefs", "blkdiscard", "badblocks"}, onNameArgs((*assessor).eraseTool)},
+		{[]string{"sgdisk", "fdisk", "sfdisk", "gdisk", "cfdisk", "parted"}, onNameArgs((*assessor).partition)},
 		{[]string{"cp", "mv", "install", "ln", "tee", "rsync", "sed", "truncate", "cat", "perl-i"}, (*assessor).fileWrite},
 		{[]string{"Remove-Item", "ri", "del", "erase", "rd", "Clear-Disk", "Format-Volume", "Stop-Computer", "Restart-Computer"}, onNameArgs((*assessor).windows)},
 	}

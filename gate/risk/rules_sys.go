@@ -4,69 +4,82 @@ import (
 	"strings"
 )
 
-func (a *assessor) disk(name string, args []arg) {
-	devs := ""
+// diskDevice returns the first argument that is (or may be) a disk device.
+func diskDevice(args []arg) string {
 	for _, x := range positionals(args) {
 		if isDevice(x.s) || !x.static && x.lead {
-			devs = x.s
-			break
+			return x.s
 		}
 	}
+	return ""
+}
+
+// shred rates shred/wipe: a device is critical, files by their path.
+func (a *assessor) shred(name string, args []arg) {
+	if dev := diskDevice(args); dev != "" {
+		a.add(CatDiskDevice, LevelCritical, "`"+name+"` overwrites the disk device "+quote(dev))
+		return
+	}
+	t := target{lvl: LevelLow, desc: quote(joinArgs(positionals(args)))}
+	for _, x := range positionals(args) {
+		if tt := pathTier(x); tt.lvl > t.lvl {
+			t = tt
+		}
+	}
+	if t.lvl > LevelLow {
+		t.lvl = max(t.lvl, LevelMedium)
+	}
+	a.add(CatDestructiveFS, t.lvl, "`"+name+"` irrecoverably overwrites "+t.desc)
+}
+
+// mountTool rates mount, umount, swapoff and losetup.
+func (a *assessor) mountTool(name string, args []arg) {
 	l := strings.ToLower(joinArgs(args))
-	readOnly := hasShort(args, 'l') && (oneOf(name, "fdisk", "sfdisk")) || hasFlag(args, "--list", "-p", "--print", "print", "list", "status", "--detail", "-D", "--query", "info", "-I", "--examine", "-E") || l == "" || strings.HasPrefix(l, "-l")
-	switch name {
-	case "shred", "wipe":
-		if devs != "" {
-			a.add(CatDiskDevice, LevelCritical, "`"+name+"` overwrites the disk device "+quote(devs))
-			return
+	switch {
+	case oneOf(name, "mount", "losetup"):
+		if anyArg(args, func(x arg) bool { return x.s == "-o" }) && strings.Contains(l, "remount") {
+			a.add(CatSystemProcess, LevelMedium, "`mount -o remount` changes how a mounted filesystem behaves")
 		}
-		t := target{lvl: LevelLow, desc: quote(joinArgs(positionals(args)))}
-		for _, x := range positionals(args) {
-			if tt := pathTier(x); tt.lvl > t.lvl {
-				t = tt
-			}
-		}
-		if t.lvl > LevelLow {
-			t.lvl = max(t.lvl, LevelMedium)
-		}
-		a.add(CatDestructiveFS, t.lvl, "`"+name+"` irrecoverably overwrites "+t.desc)
-	case "umount", "swapoff", "mount", "losetup":
-		if oneOf(name, "mount", "losetup") {
-			if anyArg(args, func(x arg) bool { return x.s == "-o" }) && strings.Contains(l, "remount") {
-				a.add(CatSystemProcess, LevelMedium, "`mount -o remount` changes how a mounted filesystem behaves")
-			}
-			return
-		}
-		if anyArg(args, func(x arg) bool { return oneOf(x.s, "/", "-a", "--all") }) {
-			a.add(CatSystemProcess, LevelHigh, "`"+name+"` unmounts or disables system storage ("+quote(l)+")")
-		} else if name == "swapoff" || name == "umount" && strings.Contains(l, "-l") {
-			a.add(CatSystemProcess, LevelMedium, "`"+name+" "+l+"` detaches storage in use")
-		}
-	case "zpool", "zfs", "lvremove", "vgremove", "pvremove", "pvcreate", "vgcreate", "mdadm", "cryptsetup", "nvme", "diskutil", "hdparm":
-		for _, bad := range []string{"destroy", "pvcreate", "vgcreate", "--create", "zpool create", "labelclear", "lvremove", "vgremove", "pvremove", "--zero-superblock", "luksformat", "erase", "format", "--security-erase", "reformat", "partitiondisk", "secureerase", "--stop", "--fail", "luksremovekey"} {
-			if strings.Contains(strings.ToLower(name+" "+l), bad) {
-				a.add(CatDiskDevice, LevelCritical, "`"+name+" "+shorten(l, 50)+"` destroys a disk, volume or its data")
-				return
-			}
-		}
-	case "format":
+	case anyArg(args, func(x arg) bool { return oneOf(x.s, "/", "-a", "--all") }):
+		a.add(CatSystemProcess, LevelHigh, "`"+name+"` unmounts or disables system storage ("+quote(l)+")")
+	case name == "swapoff" || strings.Contains(l, "-l"):
+		a.add(CatSystemProcess, LevelMedium, "`"+name+" "+l+"` detaches storage in use")
+	}
+}
+
+// volumeTool rates ZFS, LVM, RAID, encryption and drive utilities.
+func (a *assessor) volumeTool(name string, args []arg) {
+	l := strings.ToLower(joinArgs(args))
+	if containsAny(strings.ToLower(name+" "+l), "destroy", "pvcreate", "vgcreate", "--create", "zpool create", "labelclear", "lvremove", "vgremove", "pvremove", "--zero-superblock", "luksformat", "erase", "format", "--security-erase", "reformat", "partitiondisk", "secureerase", "--stop", "--fail", "luksremovekey") {
+		a.add(CatDiskDevice, LevelCritical, "`"+name+" "+shorten(l, 50)+"` destroys a disk, volume or its data")
+	}
+}
+
+// eraseTool rates format, wipefs, blkdiscard and badblocks -w.
+func (a *assessor) eraseTool(name string, args []arg) {
+	l := strings.ToLower(joinArgs(args))
+	switch {
+	case name == "format":
 		if len(l) >= 2 && l[1] == ':' {
 			a.add(CatDiskDevice, LevelCritical, "`format "+l+"` erases a drive")
 		}
-	case "wipefs", "blkdiscard", "badblocks":
-		if name != "badblocks" || hasShort(args, 'w') {
-			a.add(CatDiskDevice, LevelCritical, "`"+name+"` erases data or signatures on "+quote(orDefault(devs, l)))
-		}
-	default: // partitioning tools
-		if readOnly {
-			return
-		}
-		lvl := LevelHigh
-		if containsAny(l, "mklabel", "--zap", " rm ", "-z", "--delete", "-o") {
-			lvl = LevelCritical
-		}
-		a.add(CatDiskDevice, lvl, "`"+name+"` changes the partition table of "+quote(orDefault(devs, l)))
+	case name != "badblocks" || hasShort(args, 'w'):
+		a.add(CatDiskDevice, LevelCritical, "`"+name+"` erases data or signatures on "+quote(orDefault(diskDevice(args), l)))
 	}
+}
+
+// partition rates partitioning tools unless they only list.
+func (a *assessor) partition(name string, args []arg) {
+	l := strings.ToLower(joinArgs(args))
+	readOnly := hasShort(args, 'l') && oneOf(name, "fdisk", "sfdisk") || hasFlag(args, "--list", "-p", "--print", "print", "list", "status", "--detail", "-D", "--query", "info", "-I", "--examine", "-E") || l == "" || strings.HasPrefix(l, "-l")
+	if readOnly {
+		return
+	}
+	lvl := LevelHigh
+	if containsAny(l, "mklabel", "--zap", " rm ", "-z", "--delete", "-o") {
+		lvl = LevelCritical
+	}
+	a.add(CatDiskDevice, lvl, "`"+name+"` changes the partition table of "+quote(orDefault(diskDevice(args), l)))
 }
 
 func orDefault(s, d string) string {
