@@ -318,6 +318,14 @@ func (a *assessor) writeTarget(t arg, appendMode bool, verb string, c ctx) {
 			return
 		}
 	}
+	if !a.writeAccess(p, appendMode, verb) {
+		a.writeSystem(p, appendMode, verb)
+	}
+}
+
+// writeAccess rates writes that change who gets in or what runs later:
+// devices, account files, SSH keys, logs, rc files, cron, login config.
+func (a *assessor) writeAccess(p string, appendMode bool, verb string) bool {
 	switch {
 	case isDevice(p):
 		a.add(CatDiskDevice, LevelCritical, verb+" straight to the disk device "+quote(p)+", destroying its data")
@@ -343,6 +351,16 @@ func (a *assessor) writeTarget(t arg, appendMode bool, verb string, c ctx) {
 		a.add(CatSystemProcess, LevelHigh, verb+" to "+quote(p)+", scheduling commands that keep running later")
 	case hasPrefixAny(p, "/etc/ssh/sshd_config", "/etc/pam.d/"):
 		a.add(CatNetworkExposure, LevelHigh, verb+" to "+quote(p)+", changing how the machine accepts logins")
+	default:
+		return false
+	}
+	return true
+}
+
+// writeSystem rates writes to name resolution, package sources, kernel
+// settings, boot files, system configuration and binaries.
+func (a *assessor) writeSystem(p string, appendMode bool, verb string) {
+	switch {
 	case oneOf(p, "/etc/hosts", "/etc/resolv.conf") || hasPrefixAny(p, "/etc/iptables", "/etc/nftables"):
 		lvl := LevelMedium
 		switch {

@@ -151,51 +151,10 @@ func (a *assessor) gitPush(rest, rp []arg) {
 // here-document, a pipe or a file.
 func (a *assessor) sqlClient(name string, args []arg, c ctx) {
 	if name == "bq" {
-		p := positionals(args, "--project_id", "--location", "--format", "--dataset_id")
-		switch {
-		case len(p) > 0 && p[0].s == "rm":
-			lvl := LevelHigh
-			if hasShort(args, 'r') || hasFlag(args, "--recursive") {
-				lvl = LevelCritical
-			}
-			a.add(CatDatabase, lvl, "`bq rm` deletes BigQuery datasets or tables")
-		case len(p) > 1 && p[0].s == "query":
-			a.sql(name, joinArgs(p[1:]))
-		}
+		a.bigquery(args)
 		return
 	}
-	var sql string
-	found := false
-	for i, x := range args {
-		switch x.s {
-		case "-c", "--command", "-e", "--execute", "-q", "-Q", "--query", "--eval", "-cmd":
-			if name == "mysql" && x.s == "-c" || name == "mariadb" && x.s == "-c" || i+1 >= len(args) {
-				continue
-			}
-			if (oneOf(name, "psql", "sqlcmd")) && x.s == "-e" {
-				continue
-			}
-			sql += args[i+1].s + ";"
-			found = true
-		}
-		for _, pre := range []string{"--command=", "--execute=", "--query=", "--eval="} {
-			if v, ok := strings.CutPrefix(x.s, pre); ok {
-				sql += v + ";"
-				found = true
-			}
-		}
-	}
-	if oneOf(name, "sqlite3", "duckdb") || redisLike(name) {
-		p := positionals(args, "-h", "-p", "-a", "-n", "-u", "--user", "--pass", "-cmd")
-		if len(p) > 1 && !redisLike(name) {
-			sql += joinArgs(p[1:]) + ";"
-			found = true
-		}
-		if redisLike(name) && len(p) > 0 {
-			sql += joinArgs(p) + ";"
-			found = true
-		}
-	}
+	sql, found := sqlText(name, args)
 	if !found && c.stdin == stdinText {
 		sql, found = c.hdoc, true
 	}
@@ -209,9 +168,52 @@ func (a *assessor) sqlClient(name string, args []arg, c ctx) {
 	case stdinPipe, stdinNet, stdinDecoded:
 		a.add(CatDatabase, LevelMedium, "`"+name+"` runs SQL produced by "+quote(c.from)+", which is not visible here")
 	}
-	if f := flagValue(args, "-f", "--file", "-i", "--input"); f != "" && name != "redis-cli" {
+	if f := flagValue(args, "-f", "--file", "-i", "--input"); f != "" && !redisLike(name) {
 		a.add(CatDatabase, sqlFileLevel(f), "`"+name+"` runs the SQL file "+quote(f)+", whose content is not visible here")
 	}
+}
+
+func (a *assessor) bigquery(args []arg) {
+	p := positionals(args, "--project_id", "--location", "--format", "--dataset_id")
+	switch {
+	case len(p) > 0 && p[0].s == "rm":
+		lvl := LevelHigh
+		if hasShort(args, 'r') || hasFlag(args, "--recursive") {
+			lvl = LevelCritical
+		}
+		a.add(CatDatabase, lvl, "`bq rm` deletes BigQuery datasets or tables")
+	case len(p) > 1 && p[0].s == "query":
+		a.sql("bq", joinArgs(p[1:]))
+	}
+}
+
+// sqlText collects the statements given on the command line: -c/-e/-q
+// options, and the trailing words of sqlite3, duckdb and redis-cli.
+func sqlText(name string, args []arg) (string, bool) {
+	var sql strings.Builder
+	for i, x := range args {
+		if oneOf(x.s, "-c", "--command", "-e", "--execute", "-q", "-Q", "--query", "--eval", "-cmd") && i+1 < len(args) && !sqlFlagIsNotSQL(name, x.s) {
+			sql.WriteString(args[i+1].s + ";")
+		}
+		for _, pre := range []string{"--command=", "--execute=", "--query=", "--eval="} {
+			if v, ok := strings.CutPrefix(x.s, pre); ok {
+				sql.WriteString(v + ";")
+			}
+		}
+	}
+	p := positionals(args, "-h", "-p", "-a", "-n", "-u", "--user", "--pass", "-cmd")
+	switch {
+	case oneOf(name, "sqlite3", "duckdb") && len(p) > 1:
+		sql.WriteString(joinArgs(p[1:]) + ";")
+	case redisLike(name) && len(p) > 0:
+		sql.WriteString(joinArgs(p) + ";")
+	}
+	return sql.String(), sql.Len() > 0
+}
+
+// sqlFlagIsNotSQL: mysql -c keeps comments, psql/sqlcmd -e echoes queries.
+func sqlFlagIsNotSQL(name, flag string) bool {
+	return flag == "-c" && oneOf(name, "mysql", "mariadb") || flag == "-e" && oneOf(name, "psql", "sqlcmd")
 }
 
 // sqlFileLevel judges an unseen SQL file by its name.
