@@ -182,11 +182,9 @@ func (a *assessor) kubectl(name string, args []arg, c ctx) {
 	if len(p) > 1 {
 		kind = strings.ToLower(p[1].s)
 	}
-	out := flagValue(args, "-o", "--output")
-	all := hasFlag(args, "--all", "-A", "--all-namespaces")
 	switch verb {
 	case "delete":
-		a.kubeDelete(name, kind, p, args, all)
+		a.kubeDelete(name, kind, p, args, hasFlag(args, "--all", "-A", "--all-namespaces"))
 	case "drain":
 		a.add(CatInfraTeardown, LevelHigh, "`"+name+" drain` evicts every pod from the node")
 		a.add(CatContainers, LevelMedium, "workloads on the node are interrupted")
@@ -202,11 +200,20 @@ func (a *assessor) kubectl(name string, args []arg, c ctx) {
 		}
 	case "apply", "create", "replace", "patch", "set", "rollout", "annotate", "label", "edit", "autoscale", "expose", "run", "taint":
 		a.kubeChange(name, verb, kind, args)
+	default:
+		a.kubeAccess(name, verb, kind, args)
+	}
+}
+
+// kubeAccess rates reads of secrets and credentials, port exposure and
+// node-level access.
+func (a *assessor) kubeAccess(name, verb, kind string, args []arg) {
+	switch verb {
 	case "get", "describe":
 		if raw := flagValue(args, "--raw"); strings.Contains(raw, "/secrets") || strings.Contains(raw, "/configmaps") && strings.Contains(raw, "kube-system") {
 			a.add(CatSecrets, LevelHigh, "`"+name+" get --raw "+shorten(raw, 50)+"` prints Kubernetes secret values straight from the API")
 		}
-		if strings.HasPrefix(kind, "secret") && (hasPrefixAny(out, "json", "yaml", "jsonpath", "go-template")) {
+		if out := flagValue(args, "-o", "--output"); strings.HasPrefix(kind, "secret") && hasPrefixAny(out, "json", "yaml", "jsonpath", "go-template") {
 			a.add(CatSecrets, LevelHigh, "`"+name+" get secret -o "+out+"` prints Kubernetes secret values")
 		}
 	case "config":

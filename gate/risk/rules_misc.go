@@ -139,30 +139,7 @@ func (a *assessor) secretTool(name string, args []arg, c ctx) {
 	if a.secretDelete(name, l, args) {
 		return
 	}
-	lvl := LevelNone
-	switch name {
-	case "vault":
-		switch {
-		case hasPrefixAny(l, "read", "kv get", "token create", "print token"):
-			lvl = LevelHigh
-		case hasPrefixAny(l, "kv delete", "kv destroy", "delete", "kv metadata delete", "secrets disable"):
-			a.add(CatCloud, LevelHigh, "`vault "+l+"` deletes secrets")
-		case hasPrefixAny(l, "operator seal", "operator raft remove", "policy delete", "auth disable"):
-			a.add(CatCloud, LevelHigh, "`vault "+l+"` changes Vault's availability or access")
-		}
-	case "sops", "ansible-vault", "age":
-		if hasShort(args, 'd') || hasFlag(args, "--decrypt", "decrypt", "view") || hasPrefixAny(l, "decrypt", "view") {
-			lvl = LevelMedium
-		}
-	case "op", "bw", "lpass", "gopass", "pass", "chamber", "berglas", "doppler", "infisical":
-		if hasPrefixAny(l, "read", "item get", "get", "show", "export") || l == "secrets" || strings.HasPrefix(l, "secrets get") || strings.HasPrefix(l, "secrets download") || strings.HasPrefix(l, "access") || strings.HasPrefix(l, "list") && name == "chamber" || name == "pass" && len(p) > 0 && !strings.HasPrefix(l, "insert") && !strings.HasPrefix(l, "init") {
-			lvl = LevelHigh
-		}
-	case "security":
-		if strings.HasPrefix(l, "find-") && hasShort(args, 'w') || strings.HasPrefix(l, "dump-keychain") {
-			lvl = LevelHigh
-		}
-	}
+	lvl := a.secretReadLevel(name, l, p, args)
 	if lvl == LevelNone {
 		return
 	}
@@ -379,4 +356,33 @@ func (a *assessor) secretDelete(name, l string, args []arg) bool {
 	}
 	a.add(CatCloud, lvl, "`"+strings.TrimSpace(name+" "+what+" "+verb)+"` deletes secrets or the access that depends on them")
 	return true
+}
+
+// secretReadLevel rates secret-manager subcommands that print secrets.
+func (a *assessor) secretReadLevel(name, l string, p, args []arg) Level {
+	switch name {
+	case "vault":
+		switch {
+		case hasPrefixAny(l, "read", "kv get", "token create", "print token"):
+			return LevelHigh
+		case hasPrefixAny(l, "operator seal", "operator raft remove"):
+			a.add(CatCloud, LevelHigh, "`vault "+l+"` changes Vault's availability or access")
+		}
+	case "sops", "ansible-vault", "age":
+		if hasShort(args, 'd') || hasFlag(args, "--decrypt", "decrypt", "view") || hasPrefixAny(l, "decrypt", "view") {
+			return LevelMedium
+		}
+	case "op", "bw", "lpass", "gopass", "pass", "chamber", "berglas", "doppler", "infisical":
+		if hasPrefixAny(l, "read", "item get", "get", "show", "export", "secrets get", "secrets download", "access") || l == "secrets" || strings.HasPrefix(l, "list") && name == "chamber" {
+			return LevelHigh
+		}
+		if name == "pass" && len(p) > 0 && !hasPrefixAny(l, "insert", "init") {
+			return LevelHigh
+		}
+	case "security":
+		if strings.HasPrefix(l, "find-") && hasShort(args, 'w') || strings.HasPrefix(l, "dump-keychain") {
+			return LevelHigh
+		}
+	}
+	return LevelNone
 }

@@ -303,34 +303,9 @@ func (a *assessor) process(name string, args []arg) {
 	case "kill":
 		a.kill(args)
 	case "killall", "pkill", "killall5", "skill":
-		lvl := LevelMedium
-		if anyArg(args, func(x arg) bool {
-			return oneOf(x.s, "-HUP", "-USR1", "-USR2", "-SIGHUP", "-0")
-		}) {
-			lvl = LevelLow
-		}
-		if flagValue(args, "-u", "--user") == "root" && (oneOf(name, "killall", "pkill")) {
-			a.add(CatSystemProcess, LevelCritical, "`"+name+" "+shorten(l, 40)+"` kills every process of root, taking the machine down")
-			return
-		}
-		if name == "killall5" || anyArg(args, func(x arg) bool {
-			switch x.s {
-			case "sshd", "systemd", "init", "dockerd", "containerd", "kubelet", "-u", "root", "bash", "sh", "java", "node", "python", "postgres", "mysqld":
-				return true
-			}
-			return false
-		}) {
-			lvl = LevelHigh
-		}
-		a.add(CatSystemProcess, lvl, "`"+name+" "+shorten(l, 40)+"` kills every matching process")
+		a.killall(name, args)
 	case "crontab":
-		switch {
-		case hasShort(args, 'r'):
-			a.add(CatSystemProcess, LevelHigh, "`crontab -r` deletes all scheduled jobs of the user")
-		case hasShort(args, 'l'):
-		case len(positionals(args, "-u")) > 0 || c0(args) == "-":
-			a.add(CatSystemProcess, LevelMedium, "`crontab` replaces the scheduled jobs of the user (persistence)")
-		}
+		a.crontab(args)
 	case "sysctl":
 		if hasShort(args, 'w') || anyArg(args, func(x arg) bool { return strings.Contains(x.s, "=") }) {
 			lvl := LevelMedium
@@ -510,5 +485,41 @@ func (a *assessor) printenv(_ string, args []arg, c ctx) {
 		a.add(CatSecrets, LevelHigh, "`printenv "+p[0].s+"` prints a secret into the log")
 	case secretVar(p[0].s) && c.sink != "":
 		a.add(CatExfiltration, LevelCritical, "sends the secret `"+p[0].s+"` over the network through `"+c.sink+"`")
+	}
+}
+
+// killall rates killing processes by name: init, sshd, the container
+// runtime or every root process take the machine or its service down.
+func (a *assessor) killall(name string, args []arg) {
+	l := joinArgs(args)
+	lvl := LevelMedium
+	if anyArg(args, func(x arg) bool {
+		return oneOf(x.s, "-HUP", "-USR1", "-USR2", "-SIGHUP", "-0")
+	}) {
+		lvl = LevelLow
+	}
+	if flagValue(args, "-u", "--user") == "root" && (oneOf(name, "killall", "pkill")) {
+		a.add(CatSystemProcess, LevelCritical, "`"+name+" "+shorten(l, 40)+"` kills every process of root, taking the machine down")
+		return
+	}
+	if name == "killall5" || anyArg(args, func(x arg) bool {
+		switch x.s {
+		case "sshd", "systemd", "init", "dockerd", "containerd", "kubelet", "-u", "root", "bash", "sh", "java", "node", "python", "postgres", "mysqld":
+			return true
+		}
+		return false
+	}) {
+		lvl = LevelHigh
+	}
+	a.add(CatSystemProcess, lvl, "`"+name+" "+shorten(l, 40)+"` kills every matching process")
+}
+
+func (a *assessor) crontab(args []arg) {
+	switch {
+	case hasShort(args, 'r'):
+		a.add(CatSystemProcess, LevelHigh, "`crontab -r` deletes all scheduled jobs of the user")
+	case hasShort(args, 'l'):
+	case len(positionals(args, "-u")) > 0 || c0(args) == "-":
+		a.add(CatSystemProcess, LevelMedium, "`crontab` replaces the scheduled jobs of the user (persistence)")
 	}
 }
