@@ -335,24 +335,9 @@ func (a *assessor) secretDelete(name, l string, args []arg) bool {
 		return false
 	}
 	what := strings.Join(words, " ")
-	lvl := LevelHigh
-	switch {
-	case name == "vault" && (what == "secrets" && verb == "disable" || what == "kv" && verb == "destroy" || what == "kv metadata" && verb == "delete"):
-		lvl = LevelCritical
-		if what != "secrets" {
-			lvl = LevelHigh
-		}
-	case name == "vault" && what == "token" && verb == "revoke", name == "vault" && what == "lease" && verb == "revoke" && !hasFlag(args, "-prefix", "-force"):
-		lvl = LevelMedium
-	case oneOf(what, "vault", "project", "projects", "environments", "environment", "secrets disable", "org"):
-		lvl = LevelCritical
-	case name == "op" && (oneOf(what, "item", "document")) && verb == "archive":
-		lvl = LevelMedium
-	case verb == "archive":
+	lvl, ok := secretDeleteLevel(name, what, verb, args)
+	if !ok {
 		return false
-	}
-	if name == "vault" && (oneOf(what, "", "kv")) && verb == "delete" {
-		lvl = LevelHigh
 	}
 	a.add(CatCloud, lvl, "`"+strings.TrimSpace(name+" "+what+" "+verb)+"` deletes secrets or the access that depends on them")
 	return true
@@ -385,4 +370,31 @@ func (a *assessor) secretReadLevel(name, l string, p, args []arg) Level {
 		}
 	}
 	return LevelNone
+}
+
+// secretDeleteLevel rates one secret-manager deletion: a whole vault,
+// project or secrets engine is critical, a token or lease revoke medium.
+func secretDeleteLevel(name, what, verb string, args []arg) (Level, bool) {
+	if name == "vault" {
+		switch what + " " + verb {
+		case "secrets disable":
+			return LevelCritical, true
+		case "token revoke":
+			return LevelMedium, true
+		case "lease revoke":
+			if !hasFlag(args, "-prefix", "-force") {
+				return LevelMedium, true
+			}
+		}
+		return LevelHigh, true
+	}
+	switch {
+	case oneOf(what, "vault", "project", "projects", "environments", "environment", "org"):
+		return LevelCritical, true
+	case verb == "archive" && name == "op" && oneOf(what, "item", "document"):
+		return LevelMedium, true
+	case verb == "archive":
+		return LevelNone, false
+	}
+	return LevelHigh, true
 }

@@ -96,23 +96,12 @@ func (a *assessor) fileWrite(name string, args []arg, c ctx) {
 	switch name {
 	case "cat":
 		a.secretArgs(name, args, c)
-		return
 	case "tee":
 		for _, t := range p {
 			a.writeTarget(t, hasShort(args, 'a') || hasFlag(args, "--append"), "`tee` writes", c)
 		}
-		return
 	case "truncate":
-		for _, t := range p {
-			if strings.HasPrefix(t.s, "/var/log/") {
-				a.add(CatSystemProcess, LevelHigh, "`truncate` empties the log "+quote(t.s)+", erasing the record of what happened")
-				continue
-			}
-			if tt := pathTier(t); tt.lvl >= LevelHigh && !tt.data || isDevice(t.s) {
-				a.add(CatDestructiveFS, LevelHigh, "`truncate` empties "+tt.desc)
-			}
-		}
-		return
+		a.truncate(p)
 	case "sed":
 		if !hasShort(args, 'i') && !hasFlag(args, "--in-place") {
 			a.secretArgs(name, args, c)
@@ -121,11 +110,28 @@ func (a *assessor) fileWrite(name string, args []arg, c ctx) {
 		for _, t := range p[min(1, len(p)):] {
 			a.writeTarget(t, true, "`sed -i` edits", c)
 		}
-		return
 	case "rsync":
 		a.transfer(name, args, c)
-		return
+	default:
+		a.copyMove(name, p, args, c)
 	}
+}
+
+func (a *assessor) truncate(p []arg) {
+	for _, t := range p {
+		if strings.HasPrefix(t.s, "/var/log/") {
+			a.add(CatSystemProcess, LevelHigh, "`truncate` empties the log "+quote(t.s)+", erasing the record of what happened")
+			continue
+		}
+		if tt := pathTier(t); tt.lvl >= LevelHigh && !tt.data || isDevice(t.s) {
+			a.add(CatDestructiveFS, LevelHigh, "`truncate` empties "+tt.desc)
+		}
+	}
+}
+
+// copyMove rates cp/mv/install/ln: the destination may be a device or a
+// system file, a source may be credentials, mv may move a system tree away.
+func (a *assessor) copyMove(name string, p, args []arg, c ctx) {
 	if len(p) < 2 {
 		return
 	}
@@ -133,23 +139,17 @@ func (a *assessor) fileWrite(name string, args []arg, c ctx) {
 	if hasFlag(args, "-t", "--target-directory") {
 		dst = arg{s: flagValue(args, "-t", "--target-directory"), static: true}
 	}
-	verb := "`" + name + "` writes"
-	a.writeTarget(dst, false, verb, c)
+	a.writeTarget(dst, false, "`"+name+"` writes", c)
 	for _, src := range p[:len(p)-1] {
 		if lvl, d := secretTier(src.s); lvl > LevelNone {
 			a.add(CatSecrets, LevelMedium, "`"+name+"` copies the credentials "+d+" to "+quote(dst.s))
 		}
-		if name == "mv" {
-			if t := pathTier(src); t.lvl >= LevelHigh && !t.data {
-				a.add(CatDestructiveFS, t.lvl, "`mv` moves away "+t.desc)
-			}
+		if t := pathTier(src); name == "mv" && t.lvl >= LevelHigh && !t.data {
+			a.add(CatDestructiveFS, t.lvl, "`mv` moves away "+t.desc)
 		}
 	}
 	if name == "mv" && dst.s == "/dev/null" {
 		a.add(CatDestructiveFS, LevelHigh, "`mv … /dev/null` destroys the moved files")
-	}
-	if name == "cp" && (isDevice(p[0].s) || oneOf(p[0].s, "/dev/zero", "/dev/urandom")) && isDevice(dst.s) {
-		return
 	}
 }
 
