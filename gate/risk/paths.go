@@ -200,33 +200,28 @@ func homeTier(rel, q string) target {
 	return target{lvl: LevelMedium, desc: q + " in the home directory"}
 }
 
+// scratchDirs are absolute trees that only hold caches, temporary files or
+// preinstalled toolchains that CI jobs delete to free disk space.
+var scratchDirs = []string{"/tmp/", "/var/tmp/", "/var/cache/", "/var/lib/apt/lists", "/usr/share/doc", "/usr/share/man", "/root/.cache", "/opt/hostedtoolcache", "/usr/local/share/.cache", "/home/runner/work/_temp", "/usr/local/lib/android", "/usr/share/dotnet", "/opt/ghc", "/usr/local/share/boost", "/usr/local/.ghcup", "/opt/az", "/usr/share/swift", "/usr/local/share/powershell", "/usr/local/share/chromium", "/opt/microsoft", "/opt/google", "/var/lib/apt/", "/var/lib/dpkg/lock", "/var/run/", "/run/user/"}
+
 func absTier(clean, q string) target {
 	parts := strings.Split(strings.TrimPrefix(clean, "/"), "/")
 	top := parts[0]
-	isTop := false
-	for _, d := range topDirs {
-		if top == d {
-			isTop = true
-			break
-		}
-	}
-	if strings.Contains(top, "*") {
+	switch {
+	case strings.Contains(top, "*"):
 		return target{lvl: LevelCritical, desc: "every top-level directory (" + q + ")"}
-	}
-	if isTop && (len(parts) == 1 || len(parts) == 2 && (oneOf(parts[1], "*", ".*"))) {
+	case oneOf(top, topDirs...) && (len(parts) == 1 || len(parts) == 2 && oneOf(parts[1], "*", ".*")):
 		return target{lvl: LevelCritical, desc: "the system directory " + q}
-	}
-	for _, low := range []string{"/tmp/", "/var/tmp/", "/var/cache/", "/var/lib/apt/lists", "/usr/share/doc", "/usr/share/man", "/root/.cache", "/opt/hostedtoolcache", "/usr/local/share/.cache", "/home/runner/work/_temp", "/usr/local/lib/android", "/usr/share/dotnet", "/opt/ghc", "/usr/local/share/boost", "/usr/local/.ghcup", "/opt/az", "/usr/share/swift", "/usr/local/share/powershell", "/usr/local/share/chromium", "/opt/microsoft", "/opt/google", "/var/lib/apt/", "/var/lib/dpkg/lock", "/var/run/", "/run/user/"} {
-		if strings.HasPrefix(clean+"/", low) || strings.HasPrefix(clean, low) {
-			if oneOf(clean, "/tmp", "/var/log") {
-				break
-			}
-			return target{lvl: LevelLow, desc: q}
-		}
-	}
-	if clean == "/tmp" || strings.HasPrefix(clean, "/var/log") || clean == "/tmp/*" {
+	case clean == "/tmp" || strings.HasPrefix(clean, "/var/log"):
 		return target{lvl: LevelMedium, desc: q}
+	case hasPrefixAny(clean+"/", scratchDirs...):
+		return target{lvl: LevelLow, desc: q}
 	}
+	return topTier(top, parts, q)
+}
+
+// topTier rates an absolute path by its top-level directory.
+func topTier(top string, parts []string, q string) target {
 	switch top {
 	case "boot":
 		return target{lvl: LevelCritical, desc: "boot files in " + q}
@@ -240,18 +235,18 @@ func absTier(clean, q string) target {
 			}
 			return target{lvl: LevelMedium, desc: q}
 		}
-		return target{lvl: LevelHigh, desc: "the system path " + q, data: false}
+		return target{lvl: LevelHigh, desc: "the system path " + q}
 	case "var":
-		if len(parts) > 1 && (oneOf(parts[1], "lib", "backups", "mail", "www", "opt")) {
+		if len(parts) > 1 && oneOf(parts[1], "lib", "backups", "mail", "www", "opt") {
 			return target{lvl: LevelHigh, desc: "the data directory " + q}
 		}
 		return target{lvl: LevelMedium, desc: q}
 	case "home", "Users":
 		if len(parts) == 2 {
-			return target{lvl: LevelHigh, desc: "the home directory " + q, data: false}
+			return target{lvl: LevelHigh, desc: "the home directory " + q}
 		}
 		return target{lvl: LevelMedium, desc: q}
-	case "opt", "srv", "mnt", "media", "data", "backup", "backups", "app", "apps", "www", "var2", "storage", "export", "nfs", "vol", "volumes", "persistent":
+	case "opt", "srv", "mnt", "media", "data", "backup", "backups", "app", "apps", "www", "storage", "export", "nfs", "vol", "volumes", "persistent":
 		return target{lvl: LevelHigh, desc: "the data directory " + q + " (outside the workspace, where servers keep what they serve and store)", data: true}
 	}
 	// Any other top-level directory (/data1, /pgdata …) is a mount point
