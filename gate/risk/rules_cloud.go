@@ -52,9 +52,17 @@ func (a *assessor) awsChange(svc, op, l string) {
 	case svc == "iam" && (containsAny(l, "AdministratorAccess", "\"Action\":\"*\"", "iam:PassRole")):
 		a.add(CatPrivilege, LevelHigh, "`aws iam "+op+"` grants administrator rights")
 		a.add(CatCloud, LevelMedium, "changes IAM permissions in the cloud account")
+	default:
+		a.awsOperate(svc, op, l)
+	}
+}
+
+// awsOperate rates deletions, scale-to-zero, stops and other changes.
+func (a *assessor) awsOperate(svc, op, l string) {
+	switch {
 	case isDeleteVerb(op):
 		a.add(CatCloud, awsDeleteLevel(svc, op, l), "`aws "+svc+" "+op+"` deletes or terminates cloud resources")
-		if svc == "cloudformation" || svc == "eks" || svc == "ecs" && strings.Contains(op, "cluster") {
+		if oneOf(svc, "cloudformation", "eks") || svc == "ecs" && strings.Contains(op, "cluster") {
 			a.add(CatInfraTeardown, LevelCritical, "`aws "+svc+" "+op+"` tears down a whole stack or cluster")
 		}
 	case (oneOf(op, "update-service", "update-auto-scaling-group", "set-desired-capacity")) && (containsAny(l, "-count 0", "-capacity 0", "-count=0", "--max-size 0")):
@@ -67,7 +75,7 @@ func (a *assessor) awsChange(svc, op, l string) {
 		a.add(CatRemoteCode, LevelMedium, "`aws "+svc+" "+op+"` runs or replaces code on remote machines")
 	case svc == "iam" && (hasPrefixAny(op, "create-", "put-", "update-", "attach-", "add-")):
 		a.add(CatCloud, LevelMedium, "`aws iam "+op+"` changes who may do what in the cloud account")
-	case hasPrefixAny(op, "create-", "put-", "update-", "run-", "attach-", "start-") || op == "deploy" || hasPrefixAny(op, "register-", "tag-") || op == "invoke":
+	case hasPrefixAny(op, "create-", "put-", "update-", "run-", "attach-", "start-", "register-", "tag-") || oneOf(op, "deploy", "invoke"):
 		a.add(CatCloud, LevelLow, "`aws "+svc+" "+op+"` creates or changes cloud resources")
 	}
 }

@@ -226,21 +226,7 @@ func (a *assessor) transfer(name string, args []arg, c ctx) {
 		remote = strings.Contains(dst, ":")
 	}
 	if name == "rsync" && hasFlag(args, "--delete", "--delete-before", "--delete-after", "--delete-during", "--del", "--delete-excluded") {
-		// Mirroring deletes whatever the destination has that the source
-		// lacks: a wrong or empty source wipes the destination.
-		lvl := LevelMedium
-		dstPath := p[len(p)-1]
-		if remote {
-			_, after, _ := strings.Cut(dst, ":")
-			dstPath = arg{s: after, static: dstPath.static}
-		}
-		if t := pathTier(dstPath); t.lvl >= LevelCritical || t.lvl >= LevelHigh && !t.data && strings.HasPrefix(dstPath.s, "/") {
-			lvl = LevelHigh
-		}
-		if hasFlag(args, "--dry-run", "-n") || hasShort(args, 'n') {
-			lvl = LevelLow
-		}
-		a.add(CatDestructiveFS, lvl, "`rsync --delete` removes files at "+quote(dst)+" that are missing from the source")
+		a.rsyncDelete(p[len(p)-1], remote, args)
 	}
 	if !remote {
 		if oneOf(name, "rsync", "cp") {
@@ -248,6 +234,30 @@ func (a *assessor) transfer(name string, args []arg, c ctx) {
 		}
 		return
 	}
+	a.copyOut(name, p, dst)
+}
+
+// rsyncDelete rates mirroring, which deletes whatever the destination has
+// that the source lacks: a wrong or empty source wipes the destination.
+func (a *assessor) rsyncDelete(dstPath arg, remote bool, args []arg) {
+	dst := dstPath.s
+	if remote {
+		_, after, _ := strings.Cut(dst, ":")
+		dstPath = arg{s: after, static: dstPath.static}
+	}
+	lvl := LevelMedium
+	if t := pathTier(dstPath); t.lvl >= LevelCritical || t.lvl >= LevelHigh && !t.data && strings.HasPrefix(dstPath.s, "/") {
+		lvl = LevelHigh
+	}
+	if hasFlag(args, "--dry-run", "-n") || hasShort(args, 'n') {
+		lvl = LevelLow
+	}
+	a.add(CatDestructiveFS, lvl, "`rsync --delete` removes files at "+quote(dst)+" that are missing from the source")
+}
+
+// copyOut rates copying local files to a remote host: credentials are
+// critical, system trees high, dumps and backups medium.
+func (a *assessor) copyOut(name string, p []arg, dst string) {
 	worst, desc := LevelLow, "local files"
 	for _, src := range p[:len(p)-1] {
 		if isRemote(src.s) {
