@@ -211,6 +211,14 @@ func (a *assessor) gitRunsCode(sub string, rest, rp []arg, c ctx) {
 		if len(rp) > 1 && !hasFlag(rest, "--get", "--get-all", "--unset", "-l", "--list") {
 			a.gitConfigCode(rp[0].s+"="+rp[1].s, cc, "git config")
 		}
+	default:
+		a.gitRemovals(sub, rest, rp)
+	}
+}
+
+// gitRemovals rates worktree and tracked-file removals.
+func (a *assessor) gitRemovals(sub string, rest, rp []arg) {
+	switch sub {
 	case "worktree":
 		if len(rp) > 0 && rp[0].s == "remove" && hasFlag(rest, "--force", "-f") {
 			a.add(CatVCSRewrite, LevelMedium, "`git worktree remove --force` deletes a worktree with its uncommitted changes")

@@ -27,16 +27,30 @@ func (a *assessor) dbAdmin(name string, args []arg) {
 	}
 }
 
-func (a *assessor) pkg(name string, args []arg) {
-	if oneOf(name, "dpkg", "rpm") {
-		if hasShort(args, 'i') || hasFlag(args, "--install") || hasShort(args, 'U') {
-			a.add(CatPackageInstall, LevelLow, "`"+name+"` installs a local package file")
-		}
-		if hasFlag(args, "--purge", "-P", "-r", "--remove", "-e", "--erase") {
-			a.add(CatPackageInstall, LevelLow, "`"+name+"` removes packages")
-		}
-		return
+// localPkg rates dpkg and rpm, which install or remove package files.
+func (a *assessor) localPkg(name string, args []arg) {
+	if hasShort(args, 'i') || hasFlag(args, "--install") || hasShort(args, 'U') {
+		a.add(CatPackageInstall, LevelLow, "`"+name+"` installs a local package file")
 	}
+	if hasFlag(args, "--purge", "-P", "-r", "--remove", "-e", "--erase") {
+		a.add(CatPackageInstall, LevelLow, "`"+name+"` removes packages")
+	}
+}
+
+// goTool rates go install/get/run of remote modules.
+func (a *assessor) goTool(_ string, args []arg) {
+	p := positionals(args, "-o", "-C", "-p", "-tags", "-ldflags", "-gcflags", "-mod", "-modfile")
+	switch nth(p, 0) {
+	case "install", "get":
+		a.pkgInstall("go", p, args)
+	case "run":
+		if len(p) > 1 && strings.Contains(p[1].s, "@") {
+			a.add(CatPackageInstall, LevelLow, "`go run "+p[1].s+"` downloads and runs a Go program")
+		}
+	}
+}
+
+func (a *assessor) pkg(name string, args []arg) {
 	p := positionals(args, "-o", "-t", "--target", "-c", "-e", "-r", "--requirement", "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--root", "--prefix", "-C", "-p", "--python", "--version", "--source", "-n", "--name", "--channel")
 	if len(p) == 0 {
 		return
@@ -50,15 +64,6 @@ func (a *assessor) pkg(name string, args []arg) {
 		case 'R':
 			verb, p = "-R", append([]arg{{s: "-R", static: true}}, p...)
 		}
-	}
-	if name == "go" && !oneOf(verb, "install", "get", "run") {
-		return
-	}
-	if name == "go" && verb == "run" {
-		if len(p) > 1 && strings.Contains(p[1].s, "@") {
-			a.add(CatPackageInstall, LevelLow, "`go run "+p[1].s+"` downloads and runs a Go program")
-		}
-		return
 	}
 	switch verb {
 	case "install", "i", "add", "get", "-S", "-Sy", "-Syu", "-U", "localinstall", "reinstall", "upgrade", "dist-upgrade", "full-upgrade", "update", "-i", "-ivh", "-Uvh", "sync", "ensure", "require":
@@ -301,7 +306,9 @@ func (a *assessor) otherInfra(name string, args []arg) {
 func pkgFamilies() []family {
 	return []family{
 		{[]string{"apt", "apt-get", "aptitude", "yum", "dnf", "microdnf", "apk", "zypper", "pacman", "yay", "brew", "port", "snap", "flatpak", "choco", "winget", "scoop",
-			"pip", "pipx", "conda", "mamba", "micromamba", "gem", "cargo", "go", "dpkg", "rpm", "nix-env", "emerge", "pkg", "opkg", "luarocks", "cpan", "cpanm", "composer"}, onNameArgs((*assessor).pkg)},
+			"pip", "pipx", "conda", "mamba", "micromamba", "gem", "cargo", "nix-env", "emerge", "pkg", "opkg", "luarocks", "cpan", "cpanm", "composer"}, onNameArgs((*assessor).pkg)},
+		{[]string{"dpkg", "rpm"}, onNameArgs((*assessor).localPkg)},
+		{[]string{"go"}, onNameArgs((*assessor).goTool)},
 		{[]string{"make", "gmake", "just", "task", "mage", "invoke", "nx", "turbo", "lerna", "gradle", "gradlew", "mvn", "mvnw", "sbt", "npm", "yarn", "pnpm", "bun"}, onNameArgs((*assessor).buildTool)},
 	}
 }
