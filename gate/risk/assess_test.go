@@ -127,8 +127,6 @@ func TestDeepNesting(t *testing.T) {
 	_ = Assess(strings.Repeat("{ ", 5000) + "ls" + strings.Repeat("; }", 5000))
 }
 
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
 func TestNormalize(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{

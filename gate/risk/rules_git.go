@@ -4,15 +4,6 @@ import (
 	"strings"
 )
 
-// gitCodeKeys are configuration keys whose value Git runs as a shell
-// command (or whose program it runs), so "git -c key=value" runs code.
-var gitCodeKeys = []string{
-	"core.pager", "core.fsmonitor", "core.sshcommand", "core.editor", "core.hookspath", "core.gitproxy", "core.askpass",
-	"sequence.editor", "diff.external", "gpg.program", "gpg.ssh.program", "gpg.x509.program", "credential.helper",
-	"uploadpack.packobjectshook", "protocol.ext.allow", "pager.", "filter.", "diff.", "merge.", "alias.", "include.path", "includeif.",
-	"remote.", "url.", "http.proxy", "core.worktree", "safe.directory",
-}
-
 // gitConfigCode reports "git -c key=value" settings that run code: an
 // alias starting with "!", a pager, an fsmonitor hook, an SSH command …
 // The command inside is assessed too.
