@@ -55,7 +55,7 @@ func optScan(argv []Word, start int, valued string) int {
 			}
 		}
 	}
-	return i
+	return min(i, len(argv))
 }
 
 func hasWord(list, w string) bool {

@@ -93,16 +93,23 @@ var parsers = sync.Pool{New: func() any { return syntax.NewParser(syntax.Variant
 // Parse walks src. It never fails: what cannot be parsed sets Tree.Err and
 // is read leniently (split on blanks and operators), because the shell may
 // still run the lines before a syntax error.
-func Parse(src string) *Tree {
+func Parse(src string) (t *Tree) {
 	w := &walker{t: &Tree{}}
+	defer w.recover(&t)
+	if words, ok := fastWords(src); ok {
+		w.parses++
+		w.argv(words, env{parent: -1}, callInfo{})
+		return w.t
+	}
 	w.script(src, env{parent: -1})
 	return w.t
 }
 
 // ParseArgv walks a command given as argv (a pattern, a shell template),
 // peeling wrappers as Parse does.
-func ParseArgv(argv []Word) *Tree {
+func ParseArgv(argv []Word) (t *Tree) {
 	w := &walker{t: &Tree{}}
+	defer w.recover(&t)
 	w.argv(slices.Clone(argv), env{parent: -1}, callInfo{})
 	return w.t
 }
@@ -110,10 +117,22 @@ func ParseArgv(argv []Word) *Tree {
 // ParsePattern parses a policy pattern: like Parse, but unquoted glob
 // characters stay in Word.Text as glob syntax instead of making the word
 // dynamic, and quoted ones are escaped with a backslash.
-func ParsePattern(src string) *Tree {
+func ParsePattern(src string) (t *Tree) {
 	w := &walker{t: &Tree{}, pattern: true}
+	defer w.recover(&t)
 	w.script(src, env{parent: -1})
 	return w.t
+}
+
+// recover turns a bug in the walk into an unknown command: deny rules
+// still match it and allow rules cannot; the gate never crashes.
+func (w *walker) recover(t **Tree) {
+	if r := recover(); r != nil {
+		*t = &Tree{
+			Commands: []Command{{Argv: []Word{dynWord("…")}, Parent: -1}},
+			Err:      fmt.Errorf("internal error reading the command: %v", r),
+		}
+	}
 }
 
 type walker struct {
@@ -183,10 +202,11 @@ func (w *walker) lenient(src string, e env) {
 // limit records that the walk stopped early. An unknown command stands for
 // what was not seen, so a deny rule still matches and an allow rule cannot.
 func (w *walker) limit(e env) {
-	if w.t.Err == nil || !errors.Is(w.t.Err, ErrLimit) {
-		w.t.Err = ErrLimit
+	if errors.Is(w.t.Err, ErrLimit) {
+		return // said once
 	}
-	if len(w.t.Commands) <= maxCommands {
+	w.t.Err = ErrLimit
+	if len(w.t.Commands) <= maxCommands+1 {
 		w.emit(Command{Argv: []Word{dynWord("…")}, Parent: e.parent, Via: e.via})
 	}
 }
@@ -521,6 +541,10 @@ const maxPeel = 32
 // argv peels wrappers off one command, emitting an entry for each wrapper
 // and one for the command underneath.
 func (w *walker) argv(argv []Word, e env, info callInfo) {
+	if e.depth > maxDepth || len(w.t.Commands) > maxCommands {
+		w.limit(e)
+		return
+	}
 	for range maxPeel {
 		if len(argv) == 0 {
 			return
@@ -535,6 +559,7 @@ func (w *walker) argv(argv []Word, e env, info callInfo) {
 			idx := w.emit(Command{Argv: argv, Parent: e.parent, Via: e.via, Assigns: info.assigns, Writes: info.writes})
 			ce := e.with(argv[0].Text).noStdin()
 			ce.parent = idx
+			ce.depth++
 			for _, child := range p.children {
 				w.argv(child, ce, callInfo{})
 			}
