@@ -124,6 +124,7 @@ type assessor struct {
 	downloaded []string
 	budget     int
 	arena      []arg
+	vars       map[string]string // static values assigned earlier (r=rm; $r -rf /), see exec.go
 }
 
 // script parses src and assesses it. top marks the user's own command,

@@ -39,10 +39,10 @@ var walkCases = []corpusCase{
 	{"docker exec db sh -c 'rm -rf /var/lib/postgresql/data'", H, C, CatDestructiveFS},
 	{"docker run --rm -v /:/host alpine rm -rf /host/etc", C, C, CatContainers},
 	// Rated through the generic fallback (rm with -rf) rather than by peeling the wrapper.
-	{"parallel rm -rf ::: /srv/app /data", H, C, CatGeneric},
-	{"chrt 10 rm -rf /srv/app", H, C, CatGeneric},
-	{"strace -e trace=file rm -rf /srv/app", H, C, CatGeneric},
-	{"nsenter --target 1 --mount rm -rf /var/lib/docker", H, C, CatGeneric},
-	{"systemd-run --scope rm -rf /srv/app", H, C, CatGeneric},
-	{"unshare --mount --pid --fork rm -rf /data", H, C, CatGeneric},
+	{"parallel rm -rf ::: /srv/app /data", H, C, CatDestructiveFS},
+	{"chrt 10 rm -rf /srv/app", H, C, CatDestructiveFS},
+	{"strace -e trace=file rm -rf /srv/app", H, C, CatDestructiveFS},
+	{"nsenter --target 1 --mount rm -rf /var/lib/docker", H, C, CatDestructiveFS},
+	{"systemd-run --scope rm -rf /srv/app", H, C, CatDestructiveFS},
+	{"unshare --mount --pid --fork rm -rf /data", H, C, CatDestructiveFS},
 }

@@ -4,15 +4,20 @@ import (
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/stepgate/stepgate/gate/shellcmd"
 )
 
 func (a *assessor) call(ce *syntax.CallExpr, c ctx) {
 	var r wordRenderer
 	for _, as := range ce.Assigns {
 		if as.Value != nil {
-			r.render(as.Value)
+			v := r.render(as.Value)
 			if as.Name != nil {
 				a.assignment(as.Name.Value, as.Value, c)
+				if len(ce.Args) == 0 {
+					a.setVar(as.Name.Value, v)
+				}
 			}
 		}
 		if as.Array != nil {
@@ -63,7 +68,14 @@ func (a *assessor) exec(args []arg, c ctx) string {
 		a0 := args[0]
 		if !a0.static && a0.lead {
 			a.dynamicCommand(a0, args[1:], c)
-			return ""
+			guess := a.guessName(a0)
+			if guess == "" {
+				return ""
+			}
+			// $RM, ${SUDO}, $r after r=rm: rate it as the command it
+			// most likely is.
+			args = append([]arg{{s: guess, static: true}}, args[1:]...)
+			a0 = args[0]
 		}
 		name := baseName(a0.s)
 		rest, ok := a.wrapper(name, args[1:], &c)
@@ -72,6 +84,36 @@ func (a *assessor) exec(args []arg, c ctx) string {
 			return name
 		}
 		args = rest
+	}
+	return ""
+}
+
+// setVar remembers a variable's static value for later $NAME commands.
+func (a *assessor) setVar(name string, v arg) {
+	if a.vars == nil {
+		a.vars = map[string]string{}
+	}
+	if v.static && len(a.vars) < 64 {
+		a.vars[name] = v.s
+	} else {
+		delete(a.vars, name)
+	}
+}
+
+// guessName names the command a dynamic name most likely is: the static
+// value assigned earlier in the command, or a variable named after a
+// command ($RM, ${SUDO}, $KUBECTL).
+func (a *assessor) guessName(a0 arg) string {
+	if a0.subst || a0.param == "" || "$"+a0.param != a0.s {
+		return ""
+	}
+	if v, ok := a.vars[a0.param]; ok {
+		return baseName(strings.Fields(v + " ")[0])
+	}
+	switch n := strings.ToLower(a0.param); n {
+	case "rm", "sudo", "doas", "dd", "kubectl", "terraform", "tofu", "helm", "psql", "mysql", "git", "docker", "podman",
+		"aws", "gcloud", "az", "curl", "wget", "bash", "sh", "chmod", "chown", "shred", "kill", "systemctl", "mkfs", "redis_cli", "mongo":
+		return strings.ReplaceAll(n, "_", "-")
 	}
 	return ""
 }
@@ -99,28 +141,10 @@ func (a *assessor) wrapper(name string, args []arg, c *ctx) ([]arg, bool) {
 		return a.sudo(name, args, c), true
 	case "env":
 		return a.env(args, c)
-	case "nohup", "setsid", "unbuffer", "caffeinate", "builtin", "tini", "dumb-init", "with-contenv",
-		"proxychains", "proxychains4", "torsocks", "tsocks", "catchsegv", "time", "chronic", "ifne":
-		return skipOpts(args, "-o", "-f", "-s"), true
-	case "nice", "ionice", "stdbuf", "taskset", "chrt", "numactl", "cpulimit", "trickle":
-		return skipOpts(args, "-n", "-c", "-p", "-t", "-i", "-o", "-e", "-l", "-d", "-u", "--adjustment", "--class"), true
-	case "command":
-		if hasShort(args[:min(1, len(args))], 'v') || hasShort(args[:min(1, len(args))], 'V') {
-			return nil, true
-		}
-		return skipOpts(args), true
-	case "exec":
-		return skipOpts(args, "-a"), true
-	case "timeout", "gtimeout":
-		rest := skipOpts(args, "-s", "-k", "--signal", "--kill-after")
-		if len(rest) > 0 {
-			rest = rest[1:]
-		}
-		return rest, true
 	case "xargs":
 		return a.xargs(args, *c), true
-	case "watch", "flock", "runuser", "gosu", "su-exec", "chroot", "retry", "script":
-		return a.runWith(name, args, c), true
+	case "chroot":
+		a.add(CatPrivilege, LevelLow, "runs a command inside a `chroot`")
 	case "npx", "bunx", "pnpx", "uvx", "pipx":
 		rest := skipOpts(args, "-p", "--package", "-c", "--spec")
 		if name == "pipx" && len(rest) > 0 && rest[0].s == "run" {
@@ -132,12 +156,113 @@ func (a *assessor) wrapper(name string, args []arg, c *ctx) ([]arg, bool) {
 			a.add(CatPackageInstall, LevelLow, "`"+name+" "+rest[0].s+"` downloads and runs a package from the registry")
 		}
 		return rest, true
-	case "bundle", "poetry", "pipenv", "uv", "pdm", "hatch", "rye", "mise", "asdf", "rbenv", "pyenv",
-		"conda", "mamba", "micromamba", "aws-vault", "op", "doppler", "dotenv", "dotenvx", "infisical",
-		"chamber", "direnv", "devbox", "pnpm", "yarn", "npm", "bun", "nix", "nix-shell", "pixi", "rtx":
+	case "bundle", "mise", "asdf", "rbenv", "pyenv", "conda", "mamba", "micromamba", "direnv", "devbox",
+		"pnpm", "yarn", "npm", "bun", "nix", "rtx":
 		return a.toolRun(name, args, c)
 	}
-	return nil, false
+	if riskRule(name) {
+		return nil, false
+	}
+	return a.sharedPeel(name, args, c)
+}
+
+// riskRule lists commands that run others but have risk rules of their own
+// (shells, eval, ssh, su, kubectl/docker exec, find -exec), which the
+// rules dispatch themselves.
+func riskRule(name string) bool {
+	if isShell(name) {
+		return true
+	}
+	switch name {
+	case "eval", "source", ".", "ssh", "su", "kubectl", "oc", "docker", "podman", "nerdctl", "find", "fd", "busybox":
+		return true
+	}
+	return false
+}
+
+// sharedPeel peels the wrappers of gate/shellcmd's table, the one the
+// policy matcher uses too: nice, timeout, nohup, stdbuf, chrt, taskset,
+// strace, fakeroot, nsenter, unshare, systemd-run, screen, tmux, runuser,
+// gdb --args, dotenv, nix-shell --run, uv/poetry/pipenv run, parallel …
+func (a *assessor) sharedPeel(name string, args []arg, c *ctx) ([]arg, bool) {
+	words := make([]shellcmd.Word, 0, len(args)+1)
+	words = append(words, shellcmd.Lit(name))
+	for _, x := range args {
+		words = append(words, toWord(x))
+	}
+	u, ok := shellcmd.Peel(words, c.stdin != stdinTerminal)
+	if !ok {
+		return nil, false
+	}
+	for _, code := range u.Code {
+		a.reparse(codeArg(code, args), *c, "`"+name+"`")
+	}
+	if u.Stdin {
+		a.stdinCode(name, *c, true)
+	}
+	if u.Inner <= 0 || u.Inner > len(args) || len(u.Code) > 0 || u.Stdin {
+		return nil, true
+	}
+	rest := args[u.Inner-1:]
+	if u.Rewrite != nil {
+		rest = nil
+		for _, w := range u.Rewrite {
+			rest = append(rest, fromWord(w, args))
+		}
+	}
+	return rest, true
+}
+
+// toWord turns a risk arg into a shellcmd word.
+func toWord(x arg) shellcmd.Word {
+	if x.static {
+		return shellcmd.Lit(x.s)
+	}
+	w := shellcmd.Word{Text: x.s, Dynamic: true, Split: x.bare || x.glob}
+	if !x.lead {
+		if i := strings.IndexAny(x.s, "$~*?["); i >= 0 {
+			w.Prefix = x.s[:i]
+		}
+	}
+	return w
+}
+
+// fromWord finds the arg a word came from, or makes one.
+func fromWord(w shellcmd.Word, args []arg) arg {
+	for _, x := range args {
+		if x.s == w.Text {
+			return x
+		}
+	}
+	if w.Dynamic {
+		return arg{s: w.Text, stdin: true, bare: w.Split}
+	}
+	return arg{s: w.Text, static: true}
+}
+
+// codeArg is the arg holding a string run as code, so its findings
+// (downloaded, decoded) carry over; joined words become a new arg.
+func codeArg(code shellcmd.Word, args []arg) arg {
+	for _, x := range args {
+		if x.s == code.Text {
+			return x
+		}
+	}
+	out := arg{s: code.Text, static: !code.Dynamic}
+	for _, x := range args {
+		if strings.Contains(code.Text, x.s) {
+			out.fetch, out.decode, out.subst = out.fetch || x.fetch, out.decode || x.decode, out.subst || x.subst
+			if out.param == "" {
+				out.param = x.param
+			}
+			if out.inner == "" {
+				out.inner = x.inner
+			}
+		}
+	}
+	// {} of parallel stands for each input: the code's words are parsed
+	// with it as a plain word.
+	return out
 }
 
 // skipOpts drops leading options; valued names take the next word too.
@@ -246,11 +371,28 @@ func (a *assessor) xargs(args []arg, c ctx) []arg {
 	}
 	out := make([]arg, 0, len(rest)+len(input))
 	replaced := false
+	rep := flagValue(args, "-I", "--replace")
+	for _, x := range args {
+		if rep == "" && strings.HasPrefix(x.s, "-I") && len(x.s) > 2 {
+			rep = x.s[2:]
+		}
+	}
 	for _, r := range rest {
-		if r.s == "{}" || r.s == "%" || r.s == "_" {
+		if r.s == "{}" || r.s == "%" || r.s == "_" || rep != "" && r.s == rep {
 			out = append(out, input...)
 			replaced = true
 			continue
+		}
+		if rep != "" && strings.Contains(r.s, rep) {
+			// sh -c 'rm -rf {}': the input lands inside the code.
+			// Unknown input reads as a variable the rules know may be
+			// anything (and empty).
+			in := "${XARGS_INPUT}"
+			if !input[0].stdin {
+				in = joinArgs(input)
+			}
+			r.s = strings.ReplaceAll(r.s, rep, in)
+			replaced = true
 		}
 		out = append(out, r)
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/stepgate/stepgate/gate/shellcmd"
 )
 
 // stdinKind says where a command's standard input comes from.
@@ -224,14 +226,11 @@ func echoedText(s *syntax.Stmt) (string, bool) {
 	var r wordRenderer
 	switch baseName(ce.Args[0].Lit()) {
 	case "echo", "printf":
-		var parts []string
+		var words []string
 		for _, w := range ce.Args[1:] {
-			t := r.render(w)
-			if !strings.HasPrefix(t.s, "-") {
-				parts = append(parts, t.s)
-			}
+			words = append(words, r.render(w).s)
 		}
-		return strings.Join(parts, " "), true
+		return shellcmd.Printed(baseName(ce.Args[0].Lit()), words), true
 	case "cat":
 		for _, rd := range s.Redirs {
 			if rd.Hdoc != nil {

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/stepgate/stepgate/gate/shellcmd"
 )
 
 // arg is one shell word as far as it can be known before running anything.
@@ -49,7 +51,10 @@ func (r *wordRenderer) render(w *syntax.Word) arg {
 		if l, ok := w.Parts[0].(*syntax.Lit); ok && !strings.ContainsAny(l.Value, "\\*?[") {
 			return arg{s: l.Value, static: true}
 		}
-		if q, ok := w.Parts[0].(*syntax.SglQuoted); ok && !q.Dollar {
+		if q, ok := w.Parts[0].(*syntax.SglQuoted); ok {
+			if q.Dollar {
+				return arg{s: shellcmd.DecodeANSI(q.Value), static: true}
+			}
 			return arg{s: q.Value, static: true}
 		}
 	}
@@ -68,7 +73,11 @@ func (r *wordRenderer) parts(ps []syntax.WordPart) {
 		case *syntax.Lit:
 			r.lit(x.Value)
 		case *syntax.SglQuoted:
-			r.b.WriteString(x.Value)
+			if x.Dollar {
+				r.b.WriteString(shellcmd.DecodeANSI(x.Value))
+			} else {
+				r.b.WriteString(x.Value)
+			}
 		case *syntax.DblQuoted:
 			r.quoted++
 			r.parts(x.Parts)
@@ -82,6 +91,7 @@ func (r *wordRenderer) parts(ps []syntax.WordPart) {
 		case *syntax.ArithmExp:
 			r.cur.static = false
 			r.b.WriteString("$((…))")
+			r.collectNode(x.X)
 		case *syntax.ExtGlob:
 			r.cur.glob = true
 			r.b.WriteString(x.Op.String() + x.Pattern.Value + ")")
@@ -142,8 +152,62 @@ func (r *wordRenderer) param(x *syntax.ParamExp, first bool) {
 		r.b.WriteString("~")
 		return
 	}
+	// ${X:-/} may well be its default: rules see the default's text, so
+	// rm -rf ${DIR:-/} reads as rm -rf / (still not static).
+	if x.Exp != nil && x.Exp.Word != nil && len(x.Exp.Word.Parts) > 0 {
+		switch x.Exp.Op {
+		case syntax.DefaultUnsetOrNull, syntax.DefaultUnset, syntax.AssignUnset, syntax.AssignUnsetOrNull:
+			if l := litText(x.Exp.Word); l != "" {
+				r.b.WriteString(l)
+				return
+			}
+		}
+	}
 	r.b.WriteString("$")
 	r.b.WriteString(name)
+}
+
+// litText is a word's text when it is made of literals and quotes only.
+func litText(w *syntax.Word) string {
+	var b strings.Builder
+	for _, p := range w.Parts {
+		switch x := p.(type) {
+		case *syntax.Lit:
+			b.WriteString(x.Value)
+		case *syntax.SglQuoted:
+			b.WriteString(x.Value)
+		case *syntax.DblQuoted:
+			for _, q := range x.Parts {
+				l, ok := q.(*syntax.Lit)
+				if !ok {
+					return ""
+				}
+				b.WriteString(l.Value)
+			}
+		default:
+			return ""
+		}
+	}
+	return b.String()
+}
+
+// collectNode finds the substitutions anywhere inside n, such as
+// $(( $(cmd) + 1 )).
+func (r *wordRenderer) collectNode(n syntax.Node) {
+	if n == nil {
+		return
+	}
+	syntax.Walk(n, func(n syntax.Node) bool {
+		switch x := n.(type) {
+		case *syntax.CmdSubst:
+			r.substs = append(r.substs, x.Stmts...)
+			return false
+		case *syntax.ProcSubst:
+			r.substs = append(r.substs, x.Stmts...)
+			return false
+		}
+		return true
+	})
 }
 
 // collect finds substitutions inside parts that are not rendered, such as
@@ -248,20 +312,18 @@ func visitCalls(s *syntax.Stmt, fn func(*syntax.CallExpr) bool) {
 	})
 }
 
-// effectiveName returns the command name behind wrappers like sudo or env.
+// effectiveName returns the command name behind wrappers like sudo or env,
+// peeled with gate/shellcmd's wrapper table.
 func effectiveName(ws []*syntax.Word) string {
-	for i, w := range ws {
-		n := baseName(w.Lit())
-		switch n {
-		case "sudo", "doas", "env", "nohup", "time", "command", "exec", "builtin", "nice", "stdbuf", "ionice", "unbuffer":
-			continue
+	argv := make([]shellcmd.Word, 0, len(ws))
+	for _, w := range ws {
+		if l := w.Lit(); l != "" || len(w.Parts) == 0 {
+			argv = append(argv, shellcmd.Lit(l))
+		} else {
+			argv = append(argv, shellcmd.Word{Text: "$", Dynamic: true, Split: true})
 		}
-		if strings.HasPrefix(n, "-") || strings.Contains(n, "=") && i > 0 {
-			continue
-		}
-		return n
 	}
-	return ""
+	return baseName(shellcmd.LeafName(argv))
 }
 
 func fetches(s *syntax.Stmt) bool {

@@ -550,6 +550,30 @@ func peelParallel(argv []Word, stdin stdinKind) peeled {
 		return peeled{wrapper: true, stdin: true}
 	}
 	code := joinCode(argv[i:j])
+	// With one ::: list of static inputs the commands are known: each input
+	// replaces {} or is appended.
+	var inputs []Word
+	if j < len(argv) && argv[j].Text == ":::" {
+		inputs = argv[j+1:]
+		for _, w := range inputs {
+			if w.Dynamic || strings.HasPrefix(w.Text, ":::") {
+				inputs = nil
+				break
+			}
+		}
+	}
+	if !code.Dynamic && len(inputs) > 0 && len(inputs) <= 16 && !strings.ContainsAny(strings.ReplaceAll(code.Text, "{}", ""), "{") {
+		var codes []Word
+		for _, in := range inputs {
+			q := shellQuote(in.Text)
+			t := code.Text + " " + q
+			if strings.Contains(code.Text, "{}") {
+				t = strings.ReplaceAll(code.Text, "{}", q)
+			}
+			codes = append(codes, Lit(t))
+		}
+		return peeled{wrapper: true, inner: i, code: codes}
+	}
 	if !code.Dynamic && strings.Contains(code.Text, "{") {
 		k := strings.IndexByte(code.Text, '{')
 		code = Word{Text: code.Text, Prefix: code.Text[:k], Dynamic: true, Split: true}

@@ -6,7 +6,9 @@ import (
 	"time"
 )
 
-// Hostile shapes stay cheap: each parses in well under a second.
+// Hostile shapes stay bounded: the walk stops at its limits (the test's
+// own timeout catches a runaway; times are logged with -v, not asserted,
+// since the CPU is shared).
 func TestParsePathological(t *testing.T) {
 	t.Parallel()
 	for name, cmd := range map[string]string{
@@ -26,8 +28,9 @@ func TestParsePathological(t *testing.T) {
 		for _, c := range tr.Commands {
 			c.Parse()
 		}
-		if d := time.Since(start); d > time.Second || testing.Verbose() {
-			t.Errorf("%s: %v", name, d)
+		if len(tr.Commands) > maxCommands+2 {
+			t.Errorf("%s: %d commands, over the limit", name, len(tr.Commands))
 		}
+		t.Logf("%s: %v, %d commands", name, time.Since(start), len(tr.Commands))
 	}
 }

@@ -513,19 +513,16 @@ func (w *walker) echoed(s *syntax.Stmt) (string, bool) {
 	if words[0].Dynamic {
 		return "", false
 	}
-	var parts []string
-	switch CanonName(words[0].Text) {
+	switch name := CanonName(words[0].Text); name {
 	case "echo", "printf":
+		var args []string
 		for _, x := range words[1:] {
 			if x.Dynamic {
 				return "", false
 			}
-			if len(parts) == 0 && strings.HasPrefix(x.Text, "-") {
-				continue
-			}
-			parts = append(parts, x.Text)
+			args = append(args, x.Text)
 		}
-		return strings.Join(parts, " "), true
+		return Printed(name, args), true
 	case "cat":
 		if len(words) == 1 && len(s.Redirs) == 1 && s.Redirs[0].Hdoc != nil {
 			t := w.word(s.Redirs[0].Hdoc)
