@@ -142,3 +142,19 @@ func rejected(_ int, _ gate.CreateRequest, v *gate.RequestView) int {
 	v.Status, v.Reason, v.Rule = gate.StatusRejected, "denied by rule never", "never"
 	return 201
 }
+
+// A short or plain value of a secret-named variable is still sent as a
+// hash only: binding errs on the side of never sending a secret.
+func TestBindingHashesSecretNamedVariables(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.app.setCreate(allowed)
+	h.env["DB_PASSWORD"] = "abc"
+	if code := h.run(context.Background(), h.config(`psql "postgres://app:$DB_PASSWORD@db/app" -c 'select 1'`)); code != 0 {
+		t.Fatalf("exit = %d\n%s", code, h.stderr.String())
+	}
+	req := h.app.snapshot().created[0]
+	if len(req.Env) != 1 || !req.Env[0].Secret || req.Env[0].Value != "" || req.Env[0].Hash == "" {
+		t.Errorf("env = %+v, want DB_PASSWORD as a secret hash", req.Env)
+	}
+}
