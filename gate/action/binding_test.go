@@ -150,7 +150,7 @@ func TestBindingHashesSecretNamedVariables(t *testing.T) {
 	h := newHarness(t)
 	h.app.setCreate(allowed)
 	h.env["DB_PASSWORD"] = "abc"
-	if code := h.run(context.Background(), h.config(`psql "postgres://app:$DB_PASSWORD@db/app" -c 'select 1'`)); code != 0 {
+	if code := h.run(context.Background(), h.config(`test -n "$DB_PASSWORD"`)); code != 0 {
 		t.Fatalf("exit = %d\n%s", code, h.stderr.String())
 	}
 	req := h.app.snapshot().created[0]
