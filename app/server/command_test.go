@@ -137,3 +137,18 @@ func TestParseCommandInsideHTMLElements(t *testing.T) {
 		}
 	}
 }
+
+func TestParseCommandUnclosedHTMLComment(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		"<!--\n\n/stepgate approve sg_abc",
+		"ok\n\n<!-- hidden\n\n/stepgate approve sg_abc\n\nstill hidden",
+		"/stepgate approve sg_abc\r\n<!-- x -->", // CRLF: the command's paragraph ends before the HTML block
+	} {
+		c, ok := ParseCommand(body)
+		want := strings.HasPrefix(body, "/stepgate")
+		if ok != want {
+			t.Errorf("ParseCommand(%q) = %+v %v, want ok=%v", body, c, ok, want)
+		}
+	}
+}
