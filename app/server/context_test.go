@@ -307,3 +307,28 @@ func TestPRAuthorCannotApprove(t *testing.T) {
 		})
 	}
 }
+
+// pull_request_target runs carry the base branch as their ref: the body's
+// PR number is accepted only if GitHub's PR has the token's head and base.
+func TestPullRequestTargetNumberIsVerified(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.gh.setPull(repoA, PullRequest{Number: 9, HeadSHA: prHeadSHA, HeadRef: "fork-feature", BaseRef: "main", Author: "contrib"})
+	h.gh.setPull(repoA, PullRequest{Number: 10, HeadSHA: strings.Repeat("c", 40), HeadRef: "other", BaseRef: "main", Author: "victim"})
+	tok := h.token(repoA, repoAID, h.runID.Add(1), func(c *oidcissuer.Claims) {
+		c.EventName, c.Ref, c.HeadRef, c.BaseRef, c.Environment = "pull_request_target", "refs/heads/main", "fork-feature", "main", ""
+	})
+	body := cmdBody("./deploy.sh")
+	body.Environment, body.PullRequest = "", 10
+	if code, msg := createRaw(h, tok, body); code != 400 || !strings.Contains(msg, "pull_request") {
+		t.Errorf("naming another PR: %d %q, want 400 naming pull_request", code, msg)
+	}
+	body.PullRequest = 9
+	code, v := h.create(tok, body)
+	if code != 201 {
+		t.Fatalf("the run's own PR: %d", code)
+	}
+	if r := h.request(v.ID); r.PRNumber != 9 || r.HeadSHA != prHeadSHA || r.PRAuthor != "contrib" {
+		t.Errorf("placed on PR %d head %s author %q", r.PRNumber, r.HeadSHA, r.PRAuthor)
+	}
+}

@@ -104,6 +104,7 @@ func loadPolicy(file string) (*policy.Policy, error) {
 
 type policyTestFlags struct {
 	command, environment, actor, branch, risk, time string
+	environmentInput                                string
 	shell, workingDirectory                         string
 	orgPolicy                                       string
 	json                                            bool
@@ -113,7 +114,8 @@ type policyTestFlags struct {
 func (f *policyTestFlags) register(fs *flag.FlagSet) {
 	// Backquoted words name the flag's value in -h output.
 	fs.StringVar(&f.command, "command", "", "the `COMMAND` to gate, as written in the workflow step (required)")
-	fs.StringVar(&f.environment, "environment", "", "the `ENVIRONMENT`: the action's environment input, e.g. production (matched by if: environment)")
+	fs.StringVar(&f.environment, "environment", "", "the job's `ENVIRONMENT` (its environment:, the token's environment claim), e.g. production (matched by if: environment)")
+	fs.StringVar(&f.environmentInput, "environment-input", "", "the action's environment `INPUT` on a job that declares no environment: it can only tighten (the stricter of the outcomes with and without it applies, as in the App)")
 	fs.StringVar(&f.actor, "actor", "", "the run's `ACTOR`, github.actor (matched by if: actor)")
 	fs.StringVar(&f.branch, "branch", "", "the run's `BRANCH`, main or refs/heads/main (matched by if: branch)")
 	fs.StringVar(&f.risk, "risk", "", "risk `LEVEL`: none, low, medium, high or critical (default: assessed from --command)")
@@ -146,7 +148,7 @@ func policyTest(args []string, stdout, stderr io.Writer, assess func(string) ris
 	var fl policyTestFlags
 	fl.register(fs)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: stepgate policy test FILE --command C [--org-policy ORGFILE] [--environment E --actor A --branch B --risk LEVEL --time RFC3339] [--json]\n       stepgate policy test FILE --deployment --environment E [--branch B --actor A --time RFC3339 --workflow-changed] [--json]\n\nShow which rule of FILE matches the request and what it requires.\n\nFlags:\n")
+		fmt.Fprint(fs.Output(), "Usage: stepgate policy test FILE --command C [--org-policy ORGFILE] [--environment E | --environment-input E] [--actor A --branch B --risk LEVEL --time RFC3339] [--json]\n       stepgate policy test FILE --deployment --environment E [--branch B --actor A --time RFC3339 --workflow-changed] [--json]\n\nShow which rule of FILE matches the request and what it requires.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterspersed(fs, args)
@@ -167,8 +169,12 @@ func policyTest(args []string, stdout, stderr io.Writer, assess func(string) ris
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	if fl.environment != "" && fl.environmentInput != "" && fl.environment != fl.environmentInput {
+		fmt.Fprintf(stderr, "stepgate policy test: --environment-input %q differs from the job's --environment %q: the App refuses such a request (400)\n", fl.environmentInput, fl.environment)
+		return 2
+	}
 	in := decide.Input{Command: facts.Command, Shell: fl.shell, WorkingDirectory: fl.workingDirectory,
-		Environment: facts.Environment, Branch: facts.Branch, Actor: facts.Actor, Source: "step", Time: facts.Time}
+		Environment: facts.Environment, EnvironmentInput: fl.environmentInput, Branch: facts.Branch, Actor: facts.Actor, Source: "step", Time: facts.Time}
 	if riskSource != "assessed" || assess != nil {
 		in.Risk = &facts.Risk
 	}
