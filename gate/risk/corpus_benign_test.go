@@ -4,7 +4,7 @@ import "slices"
 
 // benign holds everyday CI, Makefile and runbook commands; they must stay at
 // or below max (usually low).
-var benign = slices.Concat(coreBenign, backupBenign, cicdBenign, brokerBenign, genericBenign, gapBenign, cloudBenign, infraBenign, systemBenign, workflowBenign)
+var benign = slices.Concat(coreBenign, backupBenign, cicdBenign, brokerBenign, genericBenign, gapBenign, cloudBenign, infraBenign, systemBenign, workflowBenign, storageBenign)
 
 // coreBenign holds everyday CI, Makefile and runbook commands.
 var coreBenign = []corpusCase{

@@ -20,7 +20,7 @@ const (
 
 // dangerous is every dangerous corpus command; each must score at least
 // min. The families live in corpus_*_test.go files.
-var dangerous = slices.Concat(coreDangerous, backupCases, cicdCases, brokerCases, genericCases, gapCases, walkCases, cloudCases, infraCases, systemCases, ecosystemCases)
+var dangerous = slices.Concat(coreDangerous, backupCases, cicdCases, brokerCases, genericCases, gapCases, walkCases, cloudCases, infraCases, systemCases, ecosystemCases, storageCases)
 
 // coreDangerous holds commands gathered from incident reports, runbooks and
 // CI logs for the filesystem, disks, Git, databases, cloud and shells.

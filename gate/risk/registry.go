@@ -34,7 +34,7 @@ type prefixRule struct {
 var rulesRegistry = newRegistry(
 	fsFamilies(), interpFamilies(), sysFamilies(), netFamilies(), vcsFamilies(), dbFamilies(),
 	infraFamilies(), kubeFamilies(), cloudFamilies(), containerFamilies(), pkgFamilies(), secretFamilies(),
-	miscFamilies(), backupFamilies(), cicdFamilies(), brokerFamilies(), platformFamilies(), dataFamilies(),
+	miscFamilies(), backupFamilies(), cicdFamilies(), brokerFamilies(), platformFamilies(), dataFamilies(), storageFamilies(),
 )
 
 func newRegistry(groups ...[]family) *registry {

@@ -67,6 +67,8 @@ func (a *assessor) awsOperate(svc, op, l string) {
 		}
 	case (oneOf(op, "update-service", "update-auto-scaling-group", "set-desired-capacity")) && (containsAny(l, "-count 0", "-capacity 0", "-count=0", "--max-size 0")):
 		a.add(CatInfraTeardown, LevelHigh, "`aws "+svc+" "+op+"` scales a service down to zero")
+	case op == "change-resource-record-sets" && containsAny(l, "DELETE", "file://delete"):
+		a.add(CatCloud, LevelHigh, "`aws route53 "+op+"` deletes DNS records")
 	case strings.HasPrefix(op, "leave-"):
 		a.add(CatCloud, LevelMedium, "`aws "+svc+" "+op+"` leaves the organisation and its guardrails")
 	case hasPrefixAny(op, "stop-", "reboot-", "disable-", "detach-", "revoke-", "modify-"):
@@ -338,7 +340,10 @@ func (a *assessor) dockerRemove(name, sub string, rest []arg) {
 			lvl = LevelHigh
 		case sub == "system prune" && (hasShort(rest, 'a') || hasFlag(rest, "--all")):
 			lvl = LevelHigh
-		case oneOf(sub, "image prune", "builder prune", "buildx prune", "container prune", "network prune"):
+		case sub == "image prune" && (hasShort(rest, 'a') || hasFlag(rest, "--all")):
+			lvl = LevelMedium
+		case oneOf(sub, "image prune", "builder prune", "buildx prune"):
+			// Dangling images and build cache are rebuilt on demand.
 			lvl = LevelLow
 		}
 		a.add(CatContainers, lvl, "`"+name+" "+sub+"` deletes containers, images or volumes (data in volumes is lost)")
@@ -357,6 +362,10 @@ func (a *assessor) dockerRemove(name, sub string, rest []arg) {
 			}
 		}
 		if (hasShort(rest, 'v') || hasFlag(rest, "--volumes")) && strings.HasSuffix(sub, "rm") {
+			lvl = max(lvl, LevelMedium)
+		}
+		if hasShort(rest, 'f') || hasFlag(rest, "--force") || strings.HasSuffix(sub, "kill") {
+			// Force-removing or killing skips the container's shutdown.
 			lvl = max(lvl, LevelMedium)
 		}
 		a.add(CatContainers, lvl, "`"+name+" "+sub+" "+shorten(joinArgs(rest), 40)+"` removes or stops containers")

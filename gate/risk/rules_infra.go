@@ -292,6 +292,8 @@ func (a *assessor) kubeChange(name, verb, kind string, args []arg) {
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" rollout undo` reverts a deployment")
 	case verb == "run" && (containsAny(l, "privileged", "hostPID", "hostNetwork", "hostPath")):
 		a.add(CatContainers, LevelHigh, "`"+name+" run` starts a privileged pod")
+	case verb == "patch" && strings.Contains(l, "finalizers"):
+		a.add(CatInfraTeardown, LevelMedium, "`"+name+" patch` removes finalizers, so the object is deleted without its cleanup")
 	case verb == "taint" || verb == "patch" && strings.Contains(l, "replicas\":0"):
 		a.add(CatInfraTeardown, LevelMedium, "`"+name+" "+verb+"` changes where or whether pods run")
 	case kind == "secret" && verb == "create":
