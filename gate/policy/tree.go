@@ -35,7 +35,12 @@ func (in *input) build() {
 			in.firsts[b>>6] |= 1 << (b & 63)
 		}
 		if strings.HasPrefix(name.Text, "/") {
-			in.firsts['.'>>6] |= 1 << ('.' & 63) // ./bin/x rules catch /abs/bin/x
+			// ./bin/x and x rules catch /abs/bin/x (deny, require).
+			in.firsts['.'>>6] |= 1 << ('.' & 63)
+			base := name.Text[strings.LastIndexByte(name.Text, '/')+1:]
+			for _, b := range []byte{firstByte(base), firstByte(strings.ToLower(base))} {
+				in.firsts[b>>6] |= 1 << (b & 63)
+			}
 		}
 	}
 }

@@ -427,6 +427,16 @@ func canonOperands(name string, p *Parsed) {
 		copy(mv, p.MaybeValue[:2])
 		copy(mv[1+len(out):], p.MaybeValue[2:])
 		p.MaybeValue = mv
+	case "helm":
+		// helm's command aliases (helm help uninstall).
+		if len(p.Pos) > 0 && !p.Pos[0].Dynamic {
+			switch p.Pos[0].Text {
+			case "delete", "del", "un":
+				p.Pos[0] = Lit("uninstall")
+			case "ls":
+				p.Pos[0] = Lit("list")
+			}
+		}
 	case "git":
 		if len(p.Pos) > 0 && p.Pos[0].Text == "push" {
 			for _, w := range p.Pos[1:] {

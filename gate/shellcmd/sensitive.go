@@ -105,15 +105,27 @@ var sensitiveVars = map[string]bool{
 	"AWS_ENDPOINT_URL": true, "AWS_CONFIG_FILE": true, "AWS_SHARED_CREDENTIALS_FILE": true, "AWS_PROFILE": true,
 	"DOCKER_HOST": true, "DOCKER_CONFIG": true, "SSH_AUTH_SOCK": false, "CDPATH": true, "GLOBIGNORE": true,
 	"BASH_LOADABLES_PATH": true, "HISTFILE": false, "TMPDIR": false, "$": true,
+	"AWS_REGION": false, "AWS_DEFAULT_REGION": false, "TF_IN_AUTOMATION": false, "TF_INPUT": false,
+	"TF_LOG": false, "GIT_TERMINAL_PROMPT": false, "GIT_TRACE": false, "PYTHONUNBUFFERED": false,
+	"PYTHONDONTWRITEBYTECODE": false, "NODE_ENV": false, "DOCKER_BUILDKIT": false,
 }
 
 // SensitiveVar reports whether assigning name can change which program
 // runs or what it loads (PATH, LD_PRELOAD, KUBECONFIG, BASH_ENV …).
 func SensitiveVar(name string) bool {
-	if sensitiveVars[name] {
-		return true
+	if v, ok := sensitiveVars[name]; ok {
+		return v
 	}
-	return strings.HasPrefix(name, "TF_CLI_ARGS") || strings.HasPrefix(name, "GIT_CONFIG_") || strings.HasPrefix(name, "LD_") || strings.HasPrefix(name, "AWS_ENDPOINT_URL")
+	// Tools read whole families of variables (GIT_EXTERNAL_DIFF,
+	// HELM_PLUGINS, TF_CLI_ARGS_plan, KUBECTL_EXTERNAL_DIFF, AWS_CA_BUNDLE):
+	// a few harmless ones aside, setting any of them is not what an allow
+	// rule saw.
+	for _, p := range []string{"LD_", "GIT_", "HELM_", "TF_", "KUBE", "AWS_", "DOCKER_", "NPM_CONFIG_", "PIP_", "PYTHON", "NODE_", "BASH_FUNC_"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // HasSensitiveOpts reports whether tool has options that change what it

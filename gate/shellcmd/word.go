@@ -50,19 +50,15 @@ type wordConv struct {
 	pattern bool // policy pattern: globs stay glob syntax, quoted ones escaped
 }
 
-// literal writes text the shell takes literally; in a pattern, glob
-// characters in it are escaped.
+// literal writes quoted text. In a pattern, quotes only group words:
+// glob characters in them stay globs ('*DROP DATABASE*'), and a literal
+// backslash is escaped for the glob.
 func (c *wordConv) literal(s string) {
-	if !c.pattern || !strings.ContainsAny(s, "*?[]\\") {
+	if !c.pattern || !strings.Contains(s, "\\") {
 		c.b.WriteString(s)
 		return
 	}
-	for i := 0; i < len(s); i++ {
-		if strings.IndexByte("*?[]\\", s[i]) >= 0 {
-			c.b.WriteByte('\\')
-		}
-		c.b.WriteByte(s[i])
-	}
+	c.b.WriteString(strings.ReplaceAll(s, "\\", "\\\\"))
 }
 
 // words converts one syntax word into the words the shell produces from it:
@@ -171,12 +167,15 @@ func (c *wordConv) lit(v string, quoted, first bool) {
 			if v[i] == '\n' {
 				continue
 			}
+			if c.pattern && !quoted {
+				c.b.WriteByte('\\') // \* in a pattern is a literal star
+			}
 			c.literal(v[i : i+1])
 		case !quoted && (ch == '*' || ch == '?' || ch == '[') && c.pattern:
 			c.b.WriteByte(ch)
 		case !quoted && (ch == '*' || ch == '?' || ch == '['):
 			c.expansion(string(ch), true)
-		case quoted && c.pattern:
+		case quoted && c.pattern && ch == '\\':
 			c.literal(v[i : i+1])
 		default:
 			c.b.WriteByte(ch)
