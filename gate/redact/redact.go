@@ -22,35 +22,57 @@ const Mask = "***"
 // They are compiled on first use, not at start-up: every stepgate process
 // imports this package, and most subcommands never redact.
 var patterns = sync.OnceValue(func() *compiled {
-	return &compiled{
-		known: []*regexp.Regexp{
-			regexp.MustCompile(`\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}\b`),
-			regexp.MustCompile(`\bgithub_pat_[A-Za-z0-9_]{22,255}\b`),
-			regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b`),
-			regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}\b`),
-			regexp.MustCompile(`\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}\b`),
-			regexp.MustCompile(`\bAIza[0-9A-Za-z_\-]{35}\b`),
-			regexp.MustCompile(`\bglpat-[A-Za-z0-9_\-]{20,}\b`),
-			regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`),
-			regexp.MustCompile(`\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b`),
-			regexp.MustCompile(`\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}`),
-			// A private key masks up to its END line, or to the end of the
-			// text it is in (a word, a comment, a here-document body).
-			regexp.MustCompile(`(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)`),
-			regexp.MustCompile(`\bsk-(?:proj|svcacct|admin|ant-api\d\d)-[A-Za-z0-9_\-]{20,}`),
-			regexp.MustCompile(`\bdckr_(?:pat|oat)_[A-Za-z0-9_\-]{20,}`),
-		},
-		keyed:      regexp.MustCompile(keyedPattern),
-		keyedFlag:  regexp.MustCompile(keyedFlagPattern),
-		urlCreds:   regexp.MustCompile(urlCredsPattern),
-		authHeader: regexp.MustCompile(authHeaderPattern),
-		slackHook:  regexp.MustCompile(`(https://hooks\.slack\.com/(?:services|workflows|triggers)/)([A-Za-z0-9+/_\-]{20,})`),
+	c := &compiled{}
+	known := func(re string, need ...string) {
+		c.known = append(c.known, pattern{regexp.MustCompile(re), need})
 	}
+	known(`\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}\b`, "ghp_", "gho_", "ghu_", "ghs_", "ghr_")
+	known(`\bgithub_pat_[A-Za-z0-9_]{22,255}\b`, "github_pat_")
+	known(`\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b`, "akia", "asia", "abia", "acca")
+	known(`\bxox[abposr]-[A-Za-z0-9-]{10,}\b`, "xox")
+	known(`\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}\b`, "_live_", "_test_")
+	known(`\bAIza[0-9A-Za-z_\-]{35}\b`, "aiza")
+	known(`\bglpat-[A-Za-z0-9_\-]{20,}\b`, "glpat-")
+	known(`\bnpm_[A-Za-z0-9]{36}\b`, "npm_")
+	known(`\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b`, "sg.")
+	known(`\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}`, "eyj")
+	// A private key masks up to its END line, or to the end of the text it
+	// is in (a word, a comment, a here-document body).
+	known(`(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)`, "-----begin ")
+	known(`\bsk-(?:proj|svcacct|admin|ant-api\d\d)-[A-Za-z0-9_\-]{20,}`, "sk-")
+	known(`\bdckr_(?:pat|oat)_[A-Za-z0-9_\-]{20,}`, "dckr_")
+	keyed := func(re string, need ...string) {
+		c.keyed = append(c.keyed, pattern{regexp.MustCompile(re), need})
+	}
+	keyed(urlCredsPattern, "://")
+	keyed(keyedFlagPattern, "--")
+	keyed(keyedPattern, "pass", "secret", "token", "key")
+	keyed(authHeaderPattern, "authorization")
+	keyed(`(https://hooks\.slack\.com/(?:services|workflows|triggers)/)([A-Za-z0-9+/_\-]{20,})`, "hooks.slack.com")
+	c.keyedRE = c.keyed[2].re
+	return c
 })
 
+// A pattern runs only on text holding one of need (lower case): most words
+// hold none, and the regexp engine costs far more than the check.
+type pattern struct {
+	re   *regexp.Regexp
+	need []string
+}
+
+func (p pattern) applies(low string) bool {
+	for _, n := range p.need {
+		if strings.Contains(low, n) {
+			return true
+		}
+	}
+	return len(p.need) == 0
+}
+
 type compiled struct {
-	known                                             []*regexp.Regexp
-	keyed, keyedFlag, urlCreds, authHeader, slackHook *regexp.Regexp
+	known   []pattern
+	keyed   []pattern // the value is the last group
+	keyedRE *regexp.Regexp
 }
 
 // keyed finds values after a name that says "secret" (DB_PASSWORD=…,
@@ -117,15 +139,22 @@ func applySpansText(s string, spans []span) string {
 // the key name, the URL's user, the header's scheme stay visible.
 func findPatterns(t string) [][2]int {
 	p := patterns()
+	low := strings.ToLower(t)
 	var out [][2]int
-	for _, re := range p.known {
-		for _, m := range re.FindAllStringIndex(t, -1) {
+	for _, k := range p.known {
+		if !k.applies(low) {
+			continue
+		}
+		for _, m := range k.re.FindAllStringIndex(t, -1) {
 			out = append(out, [2]int{m[0], m[1]})
 		}
 	}
-	for _, re := range []*regexp.Regexp{p.urlCreds, p.keyedFlag, p.keyed, p.authHeader, p.slackHook} {
-		for _, m := range re.FindAllStringSubmatchIndex(t, -1) {
-			if re == p.keyed && m[0] > 0 && t[m[0]-1] == '-' {
+	for _, k := range p.keyed {
+		if !k.applies(low) {
+			continue
+		}
+		for _, m := range k.re.FindAllStringSubmatchIndex(t, -1) {
+			if k.re == p.keyedRE && m[0] > 0 && t[m[0]-1] == '-' {
 				continue // an option (--secret=NAME): keyedFlag decides
 			}
 			g := len(m)/2 - 1 // the last group is the value
