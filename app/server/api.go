@@ -23,7 +23,7 @@ func (s *Server) load(ctx context.Context, reqID string, id *Identity, run bool)
 	if err != nil {
 		return nil, s.storeErr("get_request", err)
 	}
-	if r.RepoID != id.RepoID || (run && (r.RunID != id.RunID || r.RunAttempt != id.RunAttempt)) {
+	if r.RepoID != id.RepoID || (run && (r.RunID != id.RunID || r.RunAttempt != id.RunAttempt || !sameJob(r, id))) {
 		return nil, errorf(http.StatusNotFound, "no such request")
 	}
 	return r, nil

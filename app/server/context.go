@@ -94,6 +94,22 @@ func orNone(s string) string {
 	return s
 }
 
+// sameJob reports whether the token is of the job that created r: writes
+// (result, cancel) are bound to the job, not only to the run, so one matrix
+// leg or reusable-workflow job cannot cancel or report on another's
+// request. Requests stored without these claims compare only what they have.
+func sameJob(r *gate.Request, id *Identity) bool {
+	switch {
+	case r.CheckRunIDClaim != "" && r.CheckRunIDClaim != id.CheckRunID:
+		return false
+	case r.JobWorkflowRef != "" && r.JobWorkflowRef != id.JobWorkflowRef:
+		return false
+	case r.EnvironmentSource == "token" && r.Environment != id.Environment:
+		return false
+	}
+	return true
+}
+
 // keyParts is the request's idempotency key (gate.RequestKey).
 func keyParts(id *Identity, body *gate.CreateRequest) gate.KeyParts {
 	return gate.RequestKey(gate.JobIdentity{RepoID: id.RepoID, RunID: id.RunID, RunAttempt: id.RunAttempt,

@@ -332,3 +332,33 @@ func TestPullRequestTargetNumberIsVerified(t *testing.T) {
 		t.Errorf("placed on PR %d head %s author %q", r.PRNumber, r.HeadSHA, r.PRAuthor)
 	}
 }
+
+// One leg cannot cancel or report on another leg's request of the same
+// run: writes are bound to the job (its check_run_id, reusable workflow and
+// environment from the token), not only to the run.
+func TestLegCannotWriteAnotherLegsRequest(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	run := h.runID.Add(1)
+	leg := func(env, checkRun string) string {
+		return h.token(repoA, repoAID, run, func(c *oidcissuer.Claims) { c.Environment, c.CheckRunID = env, checkRun })
+	}
+	prod, dev, devNoCheckRun := leg("production", "51"), leg("dev", "52"), leg("dev", "")
+	id, _ := h.pendingRequest(prod, "./deploy.sh")
+	for name, tok := range map[string]string{"another check run": dev, "another environment": devNoCheckRun} {
+		for _, path := range []string{"/cancel", "/result"} {
+			if resp, _ := h.do("POST", "/api/v1/requests/"+id+path, tok, gate.CancelReport{}); resp.StatusCode != 404 {
+				t.Errorf("%s: POST %s = %d, want 404", name, path, resp.StatusCode)
+			}
+		}
+	}
+	if r := h.request(id); r.Status != gate.StatusPending {
+		t.Fatalf("after the other legs' calls: %s, want pending", r.Status)
+	}
+	if code, _ := h.get(dev, id, ""); code != 200 {
+		t.Errorf("reading within the run: %d, want 200", code) // reads stay per repository
+	}
+	if resp, b := h.do("POST", "/api/v1/requests/"+id+"/cancel", prod, gate.CancelReport{Reason: "gone"}); resp.StatusCode != 200 {
+		t.Fatalf("the leg's own cancel: %d %s", resp.StatusCode, b)
+	}
+}
