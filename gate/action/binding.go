@@ -400,7 +400,7 @@ func (g *Gate) binding(secrets []string) (gate.Binding, error) {
 	// A value the log masks is a secret; so is any value of a variable
 	// whose name says it holds one, however short or plain: binding sends
 	// only a hash of it either way, so erring here costs nothing.
-	secret := func(name, value string) bool { return isSecret[value] || value != "" && secretName(name) }
+	secret := func(name, value string) bool { return isSecret[value] || value != "" && mayHoldSecret(name) }
 	return collectBinding(g.cfg.Command, sh, g.cfg.WorkingDirectory, workspace, dir,
 		g.opts.Getenv("GITHUB_REPOSITORY_ID"), g.opts.Environ(), secret)
 }

@@ -207,6 +207,23 @@ func TestSecretValuesJudgeValuesNotJustNames(t *testing.T) {
 	}
 }
 
+// Binding hashes any value whose name suggests a secret (erring costs
+// nothing there); masking, stricter, judges the value too.
+func TestMayHoldSecret(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]bool{
+		"DEPLOY_KEY": true, "SESSION_ID": true, "SSL_CERT_FILE": true, "AUTH_HEADER": true, "DB_PASSWORD_FILE": true,
+		"API_TOKEN": true, "REGION": false, "PATH": false, "KEYBOARD": false, "MONKEY": false,
+	} {
+		if got := mayHoldSecret(name); got != want {
+			t.Errorf("mayHoldSecret(%q) = %v, want %v", name, got, want)
+		}
+	}
+	if secretName("SSL_CERT_FILE") || secretName("DEPLOY_KEY_PATH") || !secretName("API_KEY") {
+		t.Error("secretName should judge CERT/KEY_PATH names as not holding a secret, API_KEY as holding one")
+	}
+}
+
 func TestShellJoin(t *testing.T) {
 	t.Parallel()
 	got := shellJoin([]string{"echo", "", "a b", "$HOME", "ok-1.2/x=y"})

@@ -31,6 +31,28 @@ var notValueParts = map[string]bool{
 	"REGION": true, "ARN": true, "TTL": true, "TIMEOUT": true, "LENGTH": true, "VERSION": true,
 }
 
+// broadNameParts are the words of names that may hold a secret, for
+// decisions where erring costs nothing (binding sends only a hash of such
+// a value): the masking list above plus the words that only suggest one.
+var broadNameParts = map[string]bool{
+	"KEY": true, "AUTH": true, "PRIVATE": true, "SESSION": true, "DSN": true, "CERT": true, "SIGNATURE": true,
+}
+
+// mayHoldSecret reports whether a variable's name suggests a secret at
+// all (DEPLOY_KEY, AUTH_HEADER, SESSION_ID, SSL_CERT_FILE). Masking uses
+// the stricter secretName and looks at the value.
+func mayHoldSecret(name string) bool {
+	if secretName(name) {
+		return true
+	}
+	for _, part := range strings.FieldsFunc(strings.ToUpper(name), func(r rune) bool { return r == '_' || r == '-' || r == '.' }) {
+		if secretNameParts[part] || broadNameParts[part] {
+			return true
+		}
+	}
+	return false
+}
+
 // secretNameSuffixes catch glued words such as APITOKEN or DBPASSWORD.
 var secretNameSuffixes = []string{"TOKEN", "SECRET", "PASSWORD", "PASSWD", "APIKEY", "ACCESSKEY"}
 
