@@ -3,6 +3,15 @@ package risk
 // ecosystemCases are package managers, PowerShell, SQL clients, VCS hosting,
 // credential reads, remote code and host changes beyond the core corpus.
 var ecosystemCases = []corpusCase{
+	{"DROP TABLE users;", C, C, CatDatabase},
+	{"TRUNCATE orders;", C, C, CatDatabase},
+	{"DELETE FROM accounts;", C, C, CatDatabase},
+	{"FLUSHALL", C, C, CatDatabase},
+	{"git push -u origin +HEAD", H, C, CatVCSRewrite},
+	{"python -c \"import os; os.remove('/etc/passwd')\"", H, C, CatDestructiveFS},
+	{"perl -e 'unlink glob \"*\"'", M, C, CatDestructiveFS},
+	{"find / -type f -name '*.log' -exec rm {} \\;", H, C, CatDestructiveFS},
+	{"find /var/lib/postgresql -name '*.conf' -exec rm -f {} +", H, C, CatDestructiveFS},
 	{`sudo chmod 666 /var/run/docker.sock`, H, C, CatPermissions},
 	{`sudo usermod -aG docker $USER`, M, C, CatPrivilege},
 	{`npm unpublish @acme/ui --force`, H, C, CatPackageInstall},

@@ -3,6 +3,9 @@ package risk
 // workflowBenign are steps from public GitHub Actions workflows across
 // ecosystems (build, test, release, deploy); none should need a review.
 var workflowBenign = []corpusCase{
+	{"git push -u origin feature/login", N, L, ""},
+	{"python -c \"import os; os.remove('coverage.xml')\"", N, L, ""},
+	{"find . -name '*.orig' -exec rm {} +", N, L, ""},
 	{`git config --global --add safe.directory "$GITHUB_WORKSPACE"`, N, L, ""},
 	{`git fetch --prune --unshallow`, N, L, ""},
 	{`git fetch origin +refs/tags/*:refs/tags/*`, N, L, ""},

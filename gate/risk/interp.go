@@ -311,6 +311,12 @@ func (a *assessor) code(name, code string, c ctx) {
 		}
 		a.add(CatDestructiveFS, lvl, "`"+name+"` code deletes "+what)
 	}
+	if p, ok := codeCallPath(code, "os.remove(", "os.unlink(", "unlinkSync(", "Path.unlink(", "File.delete(", "FileUtils.rm(", "unlink("); ok {
+		lvl := fileTier(arg{s: p, static: true}, staticTier(p)).lvl
+		a.add(CatDestructiveFS, lvl, "`"+name+"` code deletes the file "+quote(p))
+	} else if has("unlink glob", "unlink(glob", "os.remove(f)", "for f in glob") && has("unlink", "remove") {
+		a.add(CatDestructiveFS, LevelMedium, "`"+name+"` code deletes every file a pattern matches")
+	}
 	if has("format-volume", "clear-disk", "stop-computer", "restart-computer") {
 		a.add(CatDiskDevice, LevelCritical, "PowerShell code formats disks or shuts the machine down")
 	}
@@ -422,7 +428,13 @@ func sourcedEnv(p string) bool {
 // codeDeletePath returns the literal path given to the first tree-deleting
 // call in code (shutil.rmtree('/srv/app'), fs.rmSync("dist", …)), if any.
 func codeDeletePath(code string) (string, bool) {
-	for _, m := range []string{"rmtree(", "rmSync(", "rmdirSync(", "rm_rf(", "removedirs(", "rm_r(", "remove_dir_all("} {
+	return codeCallPath(code, "rmtree(", "rmSync(", "rmdirSync(", "rm_rf(", "removedirs(", "rm_r(", "remove_dir_all(")
+}
+
+// codeCallPath returns the literal first argument of the first call in
+// code to one of calls.
+func codeCallPath(code string, calls ...string) (string, bool) {
+	for _, m := range calls {
 		i := strings.Index(code, m)
 		if i < 0 {
 			continue

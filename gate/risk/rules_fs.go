@@ -114,6 +114,9 @@ func (a *assessor) find(_ string, args []arg, c ctx) {
 			continue
 		}
 		cmd, j := f.execCommand(args, i+1)
+		if len(cmd) > 0 && oneOf(baseName(cmd[0].s), "rm", "unlink", "shred") && f.filtered && !f.relative() {
+			a.add(CatDestructiveFS, f.deleteLevel(), "`find -exec "+cmd[0].s+"` deletes the files it finds under "+f.worst.desc)
+		}
 		cc := c
 		cc.depth++
 		a.exec(cmd, cc)

@@ -177,7 +177,10 @@ func (a *assessor) gitRunsCode(sub string, rest, rp []arg, c ctx) {
 	cc := c
 	cc.depth++
 	for _, f := range []string{"--upload-pack", "-u", "--receive-pack", "--exec"} {
-		if v := flagValue(rest, f); v != "" && (oneOf(sub, "clone", "fetch", "pull", "push", "ls-remote", "archive")) {
+		if f == "-u" && sub != "clone" {
+			continue
+		}
+		if v := flagValue(rest, f); v != "" && oneOf(sub, "clone", "fetch", "pull", "push", "ls-remote", "archive") {
 			a.add(CatDynamicEval, LevelHigh, "`git "+sub+" "+f+"` runs "+quote(v)+" as the remote helper")
 			a.reparse(arg{s: v, static: true}, cc, "`git "+sub+" "+f+"`")
 		}

@@ -16,7 +16,11 @@ func (a *assessor) git(args []arg, c ctx) {
 	}
 	sub, rest := p[0].s, args[indexOf(args, p[0])+1:]
 	rest = expandGitLong(sub, rest)
-	rp := positionals(rest, "-o", "--push-option", "--repo", "-m", "-b", "-B", "--exec", "--receive-pack", "-x", "--upload-pack", "-u")
+	valued := []string{"-o", "--push-option", "--repo", "-m", "-b", "-B", "--exec", "--receive-pack", "-x", "--upload-pack"}
+	if sub == "clone" {
+		valued = append(valued, "-u") // clone -u is --upload-pack; push -u is --set-upstream
+	}
+	rp := positionals(rest, valued...)
 	a.gitRunsCode(sub, rest, rp, c)
 	if !a.gitWorkTree(sub, rest, rp) {
 		a.gitRefs(sub, rest, rp)
@@ -362,6 +366,11 @@ func vcsFamilies() []family {
 func dbFamilies() []family {
 	return []family{
 		{[]string{"psql", "mysql", "mariadb", "sqlite3", "sqlcmd", "clickhouse-client", "clickhouse", "mongo", "mongosh", "redis-cli", "cqlsh", "duckdb", "snowsql", "bq", "trino", "presto", "vsql", "isql", "valkey-cli", "keydb-cli", "osql"}, (*assessor).sqlClient},
+		{[]string{"DROP", "TRUNCATE", "DELETE", "ALTER", "UPDATE", "GRANT", "FLUSHALL", "FLUSHDB"}, func(a *assessor, name string, args []arg, _ ctx) {
+			// SQL pasted where a shell command goes: the shell fails,
+			// but the text says what was meant to run.
+			a.sql("SQL", name+" "+joinArgs(args))
+		}},
 		{[]string{"dropdb", "dropuser", "mysqladmin", "mongorestore", "pg_restore", "pg_dropcluster"}, onNameArgs((*assessor).dbAdmin)},
 		{[]string{"rails", "rake", "manage.py", "django-admin", "artisan", "rails-runner", "prisma", "flyway", "liquibase", "alembic", "knex", "sequelize", "sequelize-cli", "typeorm",
 			"goose", "migrate", "dbmate", "sqlx", "diesel", "atlas", "drizzle-kit", "db-migrate", "node-pg-migrate", "mix", "sqitch", "skeema", "refinery", "ef", "dotnet-ef", "flask", "console"}, onNameArgs((*assessor).migrations)},
