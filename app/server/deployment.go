@@ -88,6 +88,17 @@ func (s *Server) onDeploymentProtectionRule(ctx context.Context, log *slog.Logge
 	if !ok || env == "" || len(env) > 255 || e.Repository.ID <= 0 {
 		return "bad_payload", nil
 	}
+	out, err := s.deploymentRequested(ctx, log, &e, repo, runID, env)
+	if err != nil {
+		// Nothing else will ask again (GitHub does not redeliver on its
+		// own), so fail closed now rather than leave the job waiting.
+		s.rejectUndecided(ctx, &e, runID, env, err)
+	}
+	return out, err
+}
+
+// deploymentRequested decides and answers one deployment_protection_rule.
+func (s *Server) deploymentRequested(ctx context.Context, log *slog.Logger, e *deploymentEvent, repo string, runID int64, env string) (string, error) {
 	run, err := s.gh.WorkflowRun(ctx, repo, runID)
 	s.countGitHub("workflow_run", err)
 	if err != nil {
@@ -106,8 +117,8 @@ func (s *Server) onDeploymentProtectionRule(ctx context.Context, log *slog.Logge
 	case !errors.Is(err, store.ErrNotFound):
 		return "", fmt.Errorf("reading the request: %w", err)
 	}
-	req := s.newDeploymentRequest(&e, run, env, key, reqID)
-	if err := s.decideDeployment(ctx, req, &e, run); err != nil {
+	req := s.newDeploymentRequest(e, run, env, key, reqID)
+	if err := s.decideDeployment(ctx, req, e, run); err != nil {
 		return "", err
 	}
 	stored, created, err := s.createAnnounced(ctx, req)
@@ -127,6 +138,23 @@ func (s *Server) onDeploymentProtectionRule(ctx context.Context, log *slog.Logge
 		log.WarnContext(ctx, "recording delivery", "err", err)
 	}
 	return "deployment_" + string(stored.Status), nil
+}
+
+// rejectUndecided answers rejected for a deployment the App could not
+// decide (GitHub or the store failing), saying why and that a re-run asks
+// again. The error itself is answered 500, so GitHub's delivery log shows it.
+func (s *Server) rejectUndecided(ctx context.Context, e *deploymentEvent, runID int64, env string, cause error) {
+	// Only the App's own step names, not GitHub's or the store's error text.
+	step, _, _ := strings.Cut(cause.Error(), ": ")
+	msg := "stepgate could not decide this deployment (" + step + " failed), so it is rejected. Nothing was approved; re-run the job to ask again."
+	err := s.gh.ReviewDeployment(ctx, e.Repository.FullName, runID, env, "rejected", msg)
+	s.countGitHub("review_deployment", err)
+	if err != nil {
+		s.logger(ctx).ErrorContext(ctx, "rejecting an undecided deployment", "err", err)
+		return
+	}
+	s.auditRepo(ctx, e.Repository.FullName, eventDeploymentAnswered, "", "", map[string]string{"state": "rejected", "comment": msg,
+		"run_id": strconv.FormatInt(runID, 10), "environment": env})
 }
 
 // repeatedDeployment answers a deployment_protection_rule whose request
@@ -177,11 +205,16 @@ func deploymentKey(repoID, runID int64, attempt int, env string) string {
 }
 
 func (s *Server) newDeploymentRequest(e *deploymentEvent, run WorkflowRun, env, key, reqID string) *gate.Request {
-	pr := 0
+	pr, author := 0, ""
 	if len(run.PullRequests) > 0 {
 		pr = run.PullRequests[0]
 	} else if len(e.PullRequests) > 0 {
 		pr = e.PullRequests[0].Number
+	}
+	for _, p := range e.PullRequests {
+		if p.Number == pr {
+			author = p.User.Login
+		}
 	}
 	workflow := workflowPath(run.Path, e.Repository.FullName)
 	display := fmt.Sprintf("deploy to environment %q\nworkflow: %s\nrun: %d (attempt %d), event %s", env, workflow, run.ID, run.Attempt, run.Event)
@@ -191,7 +224,7 @@ func (s *Server) newDeploymentRequest(e *deploymentEvent, run WorkflowRun, env, 
 		Repo: e.Repository.FullName, RepoID: e.Repository.ID, InstallationID: e.Installation.ID,
 		RunID: run.ID, RunAttempt: run.Attempt, Workflow: workflow,
 		Step: "deployment to " + env, Actor: run.Actor, Ref: deploymentBranch(run, e.Repository.FullName, pr),
-		EventName: run.Event, HeadSHA: run.HeadSHA, PRNumber: pr, Environment: env,
+		EventName: run.Event, HeadSHA: run.HeadSHA, PRNumber: pr, PRAuthor: author, Environment: env,
 		Command: display, CommandSHA256: hex.EncodeToString(sum[:]),
 		CreatedAt: s.now().UTC(), Status: gate.StatusPending,
 	}

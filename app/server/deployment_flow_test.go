@@ -550,3 +550,25 @@ func TestDeploymentReplicas(t *testing.T) {
 		t.Errorf("check runs = %d, want 1", n)
 	}
 }
+
+// What the App cannot decide it rejects, saying why: an invalid policy, or
+// GitHub failing to tell it about the run. The job never waits for nothing.
+func TestDeploymentFailsClosed(t *testing.T) {
+	t.Parallel()
+	h := newDeployHarness(t, "version: 1\nrules: []\ndeployments:\n  - name: x\n    if: { enviroment: production }\n    then: allow\n")
+	run := h.newRun(ghstandin.WorkflowRun{})
+	if code, body := h.deploy(run, "production", ""); code != 200 || !strings.Contains(body, "deployment_rejected") {
+		t.Fatalf("invalid policy: %d %s", code, body)
+	}
+	if rv := h.waitReview(run.ID); rv.State != "rejected" || !strings.Contains(rv.Comment, "invalid") || !strings.Contains(rv.Comment, "line 5") {
+		t.Errorf("invalid policy review = %+v", rv)
+	}
+	run2 := h.newRun(ghstandin.WorkflowRun{})
+	h.gs.InjectFault("GET", "/repos/{owner}/{repo}/actions/runs/{run_id}", 1, ghstandin.Fault{Status: 404, Body: `{"message":"Not Found"}`})
+	if code, _ := h.deploy(run2, "production", "undecided-1"); code != 500 {
+		t.Fatalf("GitHub failing: %d, want 500 (the delivery shows as failed)", code)
+	}
+	if rv := h.waitReview(run2.ID); rv.State != "rejected" || !strings.Contains(rv.Comment, "could not decide") {
+		t.Errorf("undecided review = %+v", rv)
+	}
+}

@@ -7,18 +7,9 @@ import (
 	"github.com/stepgate/stepgate/gate"
 )
 
-// The fake's job-level gate calls. Runs and files at commits live in the
-// fake's file table under keys no real path has ("\x01run\x00…",
-// "path@ref"), so fakes_test.go needs no new fields.
-
-func (f *fakeGitHub) setRun(repo string, run WorkflowRun) {
-	b, _ := json.Marshal(run)
-	f.setFile(repo, fmt.Sprintf("\x01run\x00%d", run.ID), string(b))
-}
-
-func (f *fakeGitHub) setFileAt(repo, ref, path, content string) {
-	f.setFile(repo, path+"@"+ref, content)
-}
+// The fake's job-level gate calls (the flow tests of deployments use the
+// GitHub stand-in). Runs and files at commits would live in the fake's file
+// table under keys no real path has ("\x01run\x00…", "path@ref").
 
 func (f *fakeGitHub) WorkflowRun(_ context.Context, repo string, runID int64) (WorkflowRun, error) {
 	f.mu.Lock()

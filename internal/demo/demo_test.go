@@ -77,11 +77,12 @@ func TestCancelStopsEverything(t *testing.T) {
 func TestTerminalReviewer(t *testing.T) {
 	t.Parallel()
 	var out testutil.SyncBuffer
-	err := Run(t.Context(), Options{Stdout: &out, Stdin: strings.NewReader("x\na\nr\nm\n"), TempRoot: t.TempDir()})
+	err := Run(t.Context(), Options{Stdout: &out, Stdin: strings.NewReader("x\na\nr\nm\na\nr\n"), TempRoot: t.TempDir()})
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"type a, m or r", "= approved by bob", "= rejected", "clicks \"remember\"", "= allowed; exit 0"} {
+	for _, want := range []string{"type a, m or r", "= approved by bob", "= rejected", "clicks \"remember\"", "= allowed; exit 0",
+		"GitHub review: approved", "GitHub review: rejected"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

@@ -38,8 +38,8 @@ type jobScene struct {
 	rule    string // the deployments: rule that must apply
 	hint    string
 	auto    func(ctx context.Context, s *session, checkRunID int64, reqID string) (time.Time, error) // when the deciding action was sent
-	state   string // the review GitHub must receive
-	comment string // a word the review comment must contain
+	state   string                                                                                   // the review GitHub must receive
+	comment string                                                                                   // a word the review comment must contain
 }
 
 func jobScenes() []jobScene {
@@ -64,7 +64,7 @@ func jobScenes() []jobScene {
 		{
 			title: "a later commit edits deploy.yml: workflow_changed makes the stricter rule apply",
 			head:  editedHead, rule: "workflow-changed", state: "rejected", comment: "removes the gate step",
-			hint: "reject it (r, or comment `/stepgate reject <reason>` on the page)",
+			hint: "reject it (r, or Reject or a `/stepgate reject <reason>` comment on the page)",
 			auto: func(_ context.Context, s *session, _ int64, reqID string) (time.Time, error) {
 				body := "/stepgate reject " + reqID + " the edit removes the gate step"
 				s.out.printf("    > %s comments on PR #%d: %s\n", maintainer, prNumber, body)
@@ -104,7 +104,7 @@ func (s *session) playJobGates(ctx context.Context, offset, total int) []string 
 }
 
 func (s *session) playJob(ctx context.Context, i int, sc jobScene) []string {
-	cancel := context.CancelFunc(func() {})
+	var cancel context.CancelFunc
 	if s.auto {
 		ctx, cancel = context.WithTimeout(ctx, autoStepTimeout)
 	} else {

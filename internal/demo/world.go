@@ -56,7 +56,7 @@ rules:
 deployments:            # job-level gates: stepgate as the environment's protection rule
   - name: workflow-changed
     if: { environment: production, workflow_changed: true }
-    require: { role: maintain }
+    require: { all_of: [ { team: acme/sre }, { role: maintain } ] }
   - name: prod-job
     if: { environment: production }
     require: { team: acme/sre }
