@@ -107,6 +107,7 @@ type policyTestFlags struct {
 	environmentInput                                string
 	shell, workingDirectory                         string
 	orgPolicy                                       string
+	source                                          string
 	json                                            bool
 	deployment, workflowChanged                     bool // job-level gates (policy_deploy.go)
 }
@@ -123,6 +124,7 @@ func (f *policyTestFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.shell, "shell", "", "the action's `SHELL` input: bash (default), sh, python, pwsh, or a custom template such as \"perl {0}\" (allowed only if the policy lists it in defaults.custom_shells)")
 	fs.StringVar(&f.workingDirectory, "working-directory", "", "the action's working-directory `DIR` input")
 	fs.StringVar(&f.orgPolicy, "org-policy", "", "the owner's org-wide policy `ORGFILE` (.github/stepgate.yml of the owner's .github repository): used when FILE does not exist, as the App does")
+	fs.StringVar(&f.source, "source", "step", "where the request comes from: `step` (the action, stepgate run) or agent (stepgate hook) (matched by if: source)")
 	fs.BoolVar(&f.json, "json", false, `print {"rule","decision","require",...} as JSON instead of text`)
 	f.registerDeployment(fs)
 }
@@ -169,12 +171,16 @@ func policyTest(args []string, stdout, stderr io.Writer, assess func(string) ris
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	if fl.source != policy.SourceStep && fl.source != policy.SourceAgent {
+		fmt.Fprintf(stderr, "stepgate policy test: --source %q: want step or agent\n", fl.source)
+		return 2
+	}
 	if fl.environment != "" && fl.environmentInput != "" && fl.environment != fl.environmentInput {
 		fmt.Fprintf(stderr, "stepgate policy test: --environment-input %q differs from the job's --environment %q: the App refuses such a request (400)\n", fl.environmentInput, fl.environment)
 		return 2
 	}
 	in := decide.Input{Command: facts.Command, Shell: fl.shell, WorkingDirectory: fl.workingDirectory,
-		Environment: facts.Environment, EnvironmentInput: fl.environmentInput, Branch: facts.Branch, Actor: facts.Actor, Source: "step", Time: facts.Time}
+		Environment: facts.Environment, EnvironmentInput: fl.environmentInput, Branch: facts.Branch, Actor: facts.Actor, Source: fl.source, Time: facts.Time}
 	if riskSource != "assessed" || assess != nil {
 		in.Risk = &facts.Risk
 	}
@@ -187,6 +193,11 @@ func policyTest(args []string, stdout, stderr io.Writer, assess func(string) ris
 	facts.Risk, facts.Command = out.Risk.Level, out.Command
 	m := out.Match
 	m.Decision, m.Require = out.Decision, out.Require
+	// Which rules were passed over and why, for the reader (the decision
+	// above is decide's; this only explains it).
+	ef := facts
+	ef.Explain, ef.Source = true, in.Source
+	m.Notes = p.Evaluate(ef).Notes
 	if fl.json {
 		if fl.orgPolicy == "" {
 			from = "" // the field is there only when a fallback was possible
@@ -267,14 +278,24 @@ type matchJSON struct {
 	SelfApproval bool                `json:"self_approval"`
 	Learn        *learnJSON          `json:"learn"`
 	Risk         risk.Level          `json:"risk"`
-	Command      string              `json:"command"` // normalised, as globs see it
-	PolicyFile   string              `json:"policy_file,omitempty"`
+	Command      string              `json:"command"` // policy.CanonicalCommand: the remembered key's text
+	// Commands are the commands of the tree as patterns see them.
+	Commands []string `json:"commands"`
+	// DecidedBy is the command of the tree that decided (a deny or require
+	// pattern's match), Pattern the pattern, Reason why the rule applies.
+	DecidedBy  string   `json:"decided_by,omitempty"`
+	Pattern    string   `json:"pattern,omitempty"`
+	Reason     string   `json:"reason,omitempty"`
+	PassedOver []string `json:"passed_over,omitempty"`
+	PolicyFile string   `json:"policy_file,omitempty"`
 }
 
 func writeMatchJSON(stdout, stderr io.Writer, m policy.Match, f policy.Facts, from string) int {
 	out := matchJSON{PolicyFile: from,
 		Rule: m.Rule, Decision: m.Decision, Require: m.Require, Timeout: m.Timeout.String(),
-		SelfApproval: m.SelfApproval, Risk: f.Risk, Command: policy.NormalizeCommand(f.Command),
+		SelfApproval: m.SelfApproval, Risk: f.Risk, Command: policy.CanonicalCommand(f.Command),
+		Commands: policy.TreeCommands(f.Command, f.Shell), DecidedBy: m.Command, Pattern: m.Pattern,
+		Reason: m.Reason, PassedOver: m.Notes,
 	}
 	if m.Require != nil {
 		out.Describe = m.Require.String()
@@ -296,10 +317,30 @@ func writeMatchJSON(stdout, stderr io.Writer, m policy.Match, f policy.Facts, fr
 
 func writeMatchText(w io.Writer, m policy.Match, f policy.Facts, riskSource string) {
 	line := func(k, v string) { fmt.Fprintf(w, "%-14s %s\n", k+":", v) }
-	line("command", policy.NormalizeCommand(f.Command))
+	line("command", policy.CanonicalCommand(f.Command))
+	for i, c := range policy.TreeCommands(f.Command, f.Shell) {
+		k := ""
+		if i == 0 {
+			k = "commands"
+		}
+		fmt.Fprintf(w, "%-14s %d. %s\n", k+map[bool]string{true: ":"}[k != ""], i+1, c)
+	}
 	line("risk", fmt.Sprintf("%s (%s)", f.Risk, riskSource))
 	line("rule", m.Rule)
 	line("decision", string(m.Decision))
+	if m.Command != "" {
+		line("decided by", m.Command)
+	}
+	if m.Reason != "" {
+		line("why", m.Reason)
+	}
+	for i, n := range m.Notes {
+		k := ""
+		if i == 0 {
+			k = "passed over:"
+		}
+		fmt.Fprintf(w, "%-14s %s\n", k, n)
+	}
 	if m.Decision != policy.Require {
 		return
 	}

@@ -102,13 +102,16 @@ func TestPolicyTestJSON(t *testing.T) {
 			name: "allow",
 			args: []string{"test", file, "--command", "kubectl   get 'pods'", "--json"},
 			want: map[string]any{"rule": "read-only", "decision": "allow", "require": nil, "remember": "", "timeout": "30m0s",
-				"self_approval": false, "learn": nil, "risk": "none", "command": "kubectl get pods"},
+				"self_approval": false, "learn": nil, "risk": "none", "command": "kubectl get pods",
+				"commands": []any{"kubectl get pods"}, "reason": "every command of the tree (1) matches one of its patterns"},
 		},
 		{
 			name: "deny, flags before file",
 			args: []string{"test", "--json", "--command=rm -rf /etc", file},
 			want: map[string]any{"rule": "never", "decision": "deny", "require": nil, "remember": "", "timeout": "30m0s",
-				"self_approval": false, "learn": nil, "risk": "critical", "command": "rm -rf /etc"},
+				"self_approval": false, "learn": nil, "risk": "critical", "command": "rm -rf /etc",
+				"commands": []any{"rm -rf /etc"}, "decided_by": "rm -rf /etc", "pattern": "rm -rf /*",
+				"reason": "`rm -rf /etc` matches the deny pattern `rm -rf /*`"},
 		},
 		{
 			name:   "require with assessed risk",
@@ -121,6 +124,7 @@ func TestPolicyTestJSON(t *testing.T) {
 				"remember":    "24h0m0s", "timeout": "1h0m0s", "self_approval": false,
 				"learn": map[string]any{"after": 3.0, "max_risk": "low", "ttl": "720h0m0s"},
 				"risk":  "high", "command": "psql -f drop.sql",
+				"commands": []any{"psql -f drop.sql"}, "reason": "its conditions hold (it has no command patterns)",
 			},
 		},
 		{
@@ -129,14 +133,16 @@ func TestPolicyTestJSON(t *testing.T) {
 			assess: high,
 			want: map[string]any{"rule": "default", "decision": "require", "require": map[string]any{"role": "write", "count": 1.0},
 				"description": "a user with write or higher", "remember": "", "timeout": "30m0s", "self_approval": false,
-				"learn": map[string]any{"after": 3.0, "max_risk": "low", "ttl": "720h0m0s"}, "risk": "low", "command": "psql"},
+				"learn": map[string]any{"after": 3.0, "max_risk": "low", "ttl": "720h0m0s"}, "risk": "low", "command": "psql",
+				"commands": []any{"psql"}, "reason": "no rule matched"},
 		},
 		{
 			name: "outside hours at 2 am Berlin",
 			args: []string{"test", file, "--command", "deploy", "--branch", "refs/heads/main", "--time", "2026-03-31T02:00:00+02:00", "--json"},
 			want: map[string]any{"rule": "night", "decision": "require", "require": map[string]any{"role": "admin", "count": 1.0},
 				"description": "a user with admin or higher", "remember": "", "timeout": "30m0s", "self_approval": false,
-				"learn": map[string]any{"after": 3.0, "max_risk": "low", "ttl": "720h0m0s"}, "risk": "none", "command": "deploy"},
+				"learn": map[string]any{"after": 3.0, "max_risk": "low", "ttl": "720h0m0s"}, "risk": "none", "command": "deploy",
+				"commands": []any{"deploy"}, "reason": "its conditions hold (it has no command patterns)"},
 		},
 	}
 	for _, tt := range tests {
@@ -231,5 +237,28 @@ func TestPolicyTestSeesCodeBehindSecrets(t *testing.T) {
 		if got.Decision == "allow" || !strings.Contains(got.Command, "rm -rf /srv/data") {
 			t.Errorf("%q: decision %s on %q, want the hidden rm decided (not allowed by echo-ok)", cmd, got.Decision, got.Command)
 		}
+	}
+}
+
+// TestPolicyTestShowsTheDecidingCommand: policy test names the command of
+// the tree that decided, the pattern, and the rules passed over.
+func TestPolicyTestShowsTheDecidingCommand(t *testing.T) {
+	t.Parallel()
+	file := writePolicy(t, testPolicy)
+	code, stdout, stderr := runPolicyTest([]string{"test", file, "--command", `kubectl get pods; sudo rm -fr "$DIR"`, "--time", "2026-03-30T10:00:00Z"}, nil)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"1. kubectl get pods", "3. rm -fr $DIR   via sudo", "rule:          never", "decision:      deny",
+		"decided by:    rm -fr $DIR", "matches the deny pattern `rm -rf /*` (a word decided at run time may be anything there)",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	code, stdout, _ = runPolicyTest([]string{"test", file, "--command", "kubectl get pods --kubeconfig /tmp/evil.yaml", "--time", "2026-03-30T10:00:00Z"}, nil)
+	if code != 0 || !strings.Contains(stdout, `passed over:   rule "read-only" (line 4) passed over: allow:`) {
+		t.Errorf("exit %d, output lacks why read-only was passed over:\n%s", code, stdout)
 	}
 }

@@ -170,7 +170,7 @@ func evaluateEnvironments(p *policy.Policy, in Input, cmd string, sh gate.Shell,
 }
 
 func evaluate(p *policy.Policy, in Input, env, cmd string, sh gate.Shell, level risk.Level) policy.Match {
-	f := policy.Facts{Command: cmd, Environment: env, Branch: in.Branch, Actor: in.Actor, Risk: level, Time: in.Time}
+	f := policy.Facts{Command: cmd, Environment: env, Branch: in.Branch, Actor: in.Actor, Source: in.Source, Risk: level, Time: in.Time}
 	m := p.Evaluate(f)
 	if !sh.Custom {
 		return m

@@ -113,3 +113,30 @@ func hasDynamic(c *shellcmd.Command) bool {
 	}
 	return false
 }
+
+// TreeCommands lists the commands of the command's tree as the matcher
+// reads them (canonical argv; wrappers marked), for `stepgate policy test`.
+func TreeCommands(command, shell string) []string {
+	t := commandTree(command, shell)
+	out := make([]string, 0, len(t.Commands))
+	for i := range t.Commands {
+		c := &t.Commands[i]
+		s := c.String()
+		switch {
+		case c.Name().Dynamic:
+			s += "   (decided at run time)"
+		case c.Wrapper && c.Transparent():
+			s += "   (wrapper)"
+		case c.Wrapper:
+			s += "   (wrapper; an allow rule must name it)"
+		}
+		if len(c.Via) > 0 {
+			s += "   via " + strings.Join(c.Via, " > ")
+		}
+		out = append(out, s)
+	}
+	if t.Err != nil {
+		out = append(out, "(incomplete: "+t.Err.Error()+")")
+	}
+	return out
+}
