@@ -32,7 +32,15 @@ func dynamicTier(w arg) target {
 		}
 		return target{lvl: LevelHigh, desc: "paths produced at run time by " + quote(w.inner)}
 	}
-	s := expandKnown(w.s)
+	// TMPDIR is set on macOS but not on Linux runners, where "$TMPDIR/*"
+	// is "/*". Below it ("$TMPDIR/build") it is a temporary path.
+	if w.lead && w.param == "TMPDIR" && oneOf(strings.TrimRight(strings.TrimPrefix(w.s, "$TMPDIR"), "/."), "", "*", "/*", "/.*") && w.s != "$TMPDIR" {
+		w.empty = true
+	}
+	s := w.s
+	if !w.empty {
+		s = expandKnown(w.s)
+	}
 	if !strings.HasPrefix(s, "$") {
 		t := staticTier(prefixBeforeVar(s))
 		if t.lvl < LevelMedium && strings.HasPrefix(s, "/") && strings.Contains(s, "$") {
@@ -42,11 +50,6 @@ func dynamicTier(w arg) target {
 			t.desc = quote(w.s) + ", built from " + quote("$"+w.param)
 		}
 		return t
-	}
-	// TMPDIR is set on macOS but not on Linux runners, where
-	// "$TMPDIR/*" is "/*".
-	if w.lead && w.param == "TMPDIR" {
-		w.empty = true
 	}
 	if !w.lead || !w.empty {
 		return target{lvl: LevelMedium, desc: quote(w.s) + ", whose value is not visible here"}
@@ -91,7 +94,7 @@ func tempName(v string) bool {
 
 // expandKnown replaces variables that are always set by what they mean.
 func expandKnown(s string) string {
-	for _, p := range [...][2]string{{"$PWD", "."}, {"$GITHUB_WORKSPACE", "."}, {"$CI_PROJECT_DIR", "."}, {"$RUNNER_TEMP", "/tmp"}, {"$RUNNER_TOOL_CACHE", "/opt/hostedtoolcache"}, {"$AGENT_TOOLSDIRECTORY", "/opt/hostedtoolcache"}} {
+	for _, p := range [...][2]string{{"$PWD", "."}, {"$GITHUB_WORKSPACE", "."}, {"$CI_PROJECT_DIR", "."}, {"$RUNNER_TEMP", "/tmp"}, {"$TMPDIR", "/tmp"}, {"$RUNNER_TOOL_CACHE", "/opt/hostedtoolcache"}, {"$AGENT_TOOLSDIRECTORY", "/opt/hostedtoolcache"}} {
 		if strings.HasPrefix(s, p[0]) && (len(s) == len(p[0]) || s[len(p[0])] == '/') {
 			return p[1] + s[len(p[0]):]
 		}
