@@ -100,6 +100,7 @@ var storageBenign = []corpusCase{
 	{"aws route53 list-resource-record-sets --hosted-zone-id Z1", N, L, ""},
 	{"gcloud dns record-sets list --zone=example", N, L, ""},
 	{"docker stop api", N, L, ""},
+	{"docker rm $(docker ps -aq --filter status=exited)", N, L, ""},
 	{"docker rm api", N, L, ""},
 	{"docker compose stop", N, L, ""},
 	{"docker builder prune -f", N, L, ""},

@@ -349,7 +349,7 @@ func (a *assessor) dockerRemove(name, sub string, rest []arg) {
 		a.add(CatContainers, lvl, "`"+name+" "+sub+"` deletes containers, images or volumes (data in volumes is lost)")
 	case "rm", "rmi", "container rm", "image rm", "kill", "stop", "container stop", "container kill":
 		lvl := LevelLow
-		if anyArg(rest, func(x arg) bool { return x.subst }) {
+		if anyArg(rest, func(x arg) bool { return x.subst && !containsAny(x.innerS, "status=exited", "status=created", "status=dead") }) {
 			switch {
 			case oneOf(sub, "rmi", "image rm"):
 				if !anyArg(rest, func(x arg) bool { return strings.Contains(x.innerS, "dangling") }) {
