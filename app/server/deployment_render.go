@@ -19,7 +19,8 @@ func decorateDeployment(cr *CheckRun, r *gate.Request) {
 		return
 	}
 	cr.Title = truncate("Deployment to "+plainText(r.Environment)+": "+render.Title(r), 200)
-	cr.Summary = deploymentSection(r) + cr.Summary
+	cr.Summary = deploymentSection(r) + deploymentWording(cr.Summary)
+	cr.Text = deploymentWording(cr.Text)
 	for i := range cr.Actions {
 		switch cr.Actions[i].Identifier {
 		case actionApprove:
@@ -36,9 +37,25 @@ func decorateDeployment(cr *CheckRun, r *gate.Request) {
 func (s *Server) commentBody(r *gate.Request) string {
 	body := render.Comment(s.renderGate(r, ""))
 	if r.Source == gate.SourceDeployment {
-		body = "### stepgate: job-level gate\n\n" + deploymentSection(r) + "\n" + body
+		body = "### stepgate: job-level gate\n\n" + deploymentSection(r) + deploymentWording(body)
 	}
 	return body
+}
+
+// deploymentWording adapts a step's rendering to a job: it asks for a
+// deployment, and nothing runs under a shell or is bound to a command hash.
+// (Lines render does not write are left alone.)
+func deploymentWording(md string) string {
+	md = strings.Replace(md, "**Approval needed** for a command", "**Approval needed** for a deployment", 1)
+	lines := strings.Split(md, "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		if strings.HasPrefix(l, "**Runs as:** ") || strings.HasPrefix(l, "| Command SHA-256 |") {
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
 }
 
 func deploymentSection(r *gate.Request) string {
