@@ -447,6 +447,17 @@ func secretVarName(name string) bool {
 // shape is the syntax tree's structure as text: node kinds, operators and
 // names, in walk order with nesting, leaving out the contents of literals.
 func shape(f *syntax.File) string {
+	// Bash does not brace-expand here-document bodies or assigned values.
+	noBraces := map[*syntax.Word]bool{}
+	syntax.Walk(f, func(n syntax.Node) bool {
+		switch n := n.(type) {
+		case *syntax.Redirect:
+			noBraces[n.Hdoc] = true
+		case *syntax.Assign:
+			noBraces[n.Value] = true
+		}
+		return true
+	})
 	var b strings.Builder
 	syntax.Walk(f, func(n syntax.Node) bool {
 		if n == nil {
@@ -467,7 +478,10 @@ func shape(f *syntax.File) string {
 			// Brace expansion is not parsed by default, but bash expands
 			// it: a mask must not turn {a,b} into one word, or one word
 			// into several.
-			fmt.Fprintf(&b, " parts=%d braces=%s", len(n.Parts), braces(n))
+			fmt.Fprintf(&b, " parts=%d", len(n.Parts))
+			if !noBraces[n] {
+				b.WriteString(" braces=" + braces(n))
+			}
 		case *syntax.DblQuoted:
 			fmt.Fprintf(&b, " parts=%d dollar=%v", len(n.Parts), n.Dollar)
 		case *syntax.SglQuoted:
@@ -534,9 +548,7 @@ func braces(w *syntax.Word) string {
 					b.WriteString("," + sig(e))
 				}
 				b.WriteString("}")
-				continue
 			}
-			b.WriteString("p")
 		}
 		return b.String()
 	}

@@ -87,3 +87,33 @@ func TestGitleaksOwnExamples(t *testing.T) {
 		t.Errorf("only %d true / %d false positives checked", tps, fps)
 	}
 }
+
+// The same examples inside a command (a quoted here-document body, one
+// literal) are masked by Command too.
+func TestGitleaksExamplesInsideCommands(t *testing.T) {
+	t.Parallel()
+	n := 0
+	for _, ex := range loadGitleaksExamples(t) {
+		if _, r := ruleByID(t, ex.Rule); r == nil {
+			continue
+		}
+		for _, tp := range ex.TPs {
+			if strings.Contains(tp, "SECRETS_EOF") {
+				continue
+			}
+			in := "cat <<'SECRETS_EOF' > config\n" + tp + "\nSECRETS_EOF\n"
+			got, err := Command(in, nil)
+			if err != nil {
+				t.Errorf("rule %s: Command: %v", ex.Rule, err)
+				continue
+			}
+			n++
+			if got == in {
+				t.Errorf("rule %s: Command masked nothing in %q", ex.Rule, tp)
+			}
+		}
+	}
+	if n < 200 {
+		t.Errorf("only %d examples checked", n)
+	}
+}
