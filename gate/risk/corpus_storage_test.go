@@ -3,6 +3,20 @@ package risk
 // storageCases are object stores, DNS, container clean-ups and cluster
 // objects beyond the core corpus.
 var storageCases = []corpusCase{
+	{"pg_ctl -D /var/lib/postgresql/data stop -m immediate", H, C, CatDatabase},
+	{"pg_ctlcluster 16 main stop", H, C, CatDatabase},
+	{"pg_ctl promote -D /var/lib/postgresql/data", M, C, CatDatabase},
+	{"pg_resetwal -f /var/lib/postgresql/data", C, C, CatDatabase},
+	{"patronictl -c /etc/patroni.yml remove pg-cluster", C, C, CatDatabase},
+	{"patronictl failover --force pg-cluster", H, C, CatDatabase},
+	{"patronictl reinit pg-cluster pg-2 --force", H, C, CatDatabase},
+	{"pt-archiver --source h=db,D=shop,t=orders --purge --where 'created < NOW() - INTERVAL 1 YEAR'", H, C, CatDatabase},
+	{"gh-ost --host=db --database=shop --table=orders --alter='DROP COLUMN legacy' --execute", M, C, CatDatabase},
+	{"pt-online-schema-change --alter 'DROP COLUMN legacy' D=shop,t=orders --execute", M, C, CatDatabase},
+	{"dbt run --full-refresh --target prod", M, C, CatDatabase},
+	{"sqitch revert --to @HEAD^ db:pg://prod", H, C, CatDatabase},
+	{"docker secret rm db_password", M, C, CatContainers},
+	{"docker config rm nginx_conf", M, C, CatContainers},
 	{"mc rb --force local/backups", C, C, CatCloud},
 	{"mc rb myminio/logs", H, C, CatCloud},
 	{"mc rm --recursive --force myminio/data/", H, C, CatCloud},
@@ -84,6 +98,15 @@ var storageCases = []corpusCase{
 }
 
 var storageBenign = []corpusCase{
+	{"pg_ctl -D /var/lib/postgresql/data start", N, L, ""},
+	{"pg_ctl status -D /var/lib/postgresql/data", N, L, ""},
+	{"patronictl -c /etc/patroni.yml list", N, L, ""},
+	{"gh-ost --host=db --database=shop --table=orders --alter='ADD INDEX idx_created (created)'", N, L, ""},
+	{"dbt run --target prod", N, L, ""},
+	{"dbt test --select orders", N, L, ""},
+	{"sqitch deploy db:pg://prod", N, L, ""},
+	{"docker secret create db_password ./db_password.txt", N, L, ""},
+	{"docker network rm ci", N, L, ""},
 	{"mc alias set myminio http://minio:9000 $MINIO_ACCESS_KEY $MINIO_SECRET_KEY", N, L, ""},
 	{"mc mb --ignore-existing myminio/artifacts", N, L, ""},
 	{"mc cp dist/app.tar.gz myminio/artifacts/", N, L, ""},

@@ -292,7 +292,7 @@ func (a *assessor) docker(name string, args []arg, c ctx) {
 		a.compose(name, p, args, c)
 		return
 	}
-	if (oneOf(sub, "container", "image", "volume", "network", "system", "builder", "buildx", "stack", "service", "swarm", "node")) && len(p) > 1 {
+	if oneOf(sub, "container", "image", "volume", "network", "system", "builder", "buildx", "stack", "service", "swarm", "node", "secret", "config", "plugin", "context") && len(p) > 1 {
 		sub = sub + " " + p[1].s
 		rest = args[indexOf(args, p[1])+1:]
 	}
@@ -313,6 +313,10 @@ func (a *assessor) docker(name string, args []arg, c ctx) {
 	case "system reset", "system prune", "volume prune", "image prune", "container prune", "builder prune", "network prune", "volume rm", "buildx prune",
 		"rm", "rmi", "container rm", "image rm", "kill", "stop", "container stop", "container kill":
 		a.dockerRemove(name, sub, rest)
+	case "secret rm", "config rm", "plugin rm":
+		a.add(CatContainers, LevelMedium, "`"+name+" "+sub+"` deletes swarm secrets, configs or plugins that services use")
+	case "network rm", "context rm", "buildx rm":
+		a.add(CatContainers, LevelLow, "`"+name+" "+sub+"` removes a network, context or builder")
 	case "swarm leave", "node rm", "service rm", "stack rm", "stack down", "swarm init --force-new-cluster":
 		a.add(CatInfraTeardown, LevelHigh, "`"+name+" "+sub+"` removes swarm services or nodes")
 	case "login":

@@ -324,7 +324,7 @@ func (a *assessor) migrations(tool string, args []arg) {
 	}
 	rules := []rule{
 		{[]string{"db:drop", "db:reset", "migrate reset", "migrate:fresh", "migrate:reset", "db:wipe", "ecto.drop", "ecto.reset", "schema:drop", "drop-all", "dropall", "flush", "force-reset", "--force-reset", "db:schema:load", "db:purge", "clean", "drop", "reset", "migrate:refresh", "db push --accept-data-loss", "downgrade base", "down-to 0", "db:migrate:undo:all"}, LevelCritical, "drops or resets the database, deleting its data"},
-		{[]string{"migrate:rollback", "db:rollback", "migration:down", "rollback", "downgrade", "migrate:down", "db:migrate:down", "migration:revert", "migrate:undo", "db:migrate:undo", "ecto.rollback", "down", "redo", "zero", "--accept-data-loss", "undo"}, LevelHigh, "rolls back migrations, which can drop tables or columns"},
+		{[]string{"revert", "migrate:rollback", "db:rollback", "migration:down", "rollback", "downgrade", "migrate:down", "db:migrate:down", "migration:revert", "migrate:undo", "db:migrate:undo", "ecto.rollback", "down", "redo", "zero", "--accept-data-loss", "undo"}, LevelHigh, "rolls back migrations, which can drop tables or columns"},
 		{[]string{"migrate", "upgrade", "up", "deploy", "db:seed", "seed", "push", "apply", "update"}, LevelLow, "applies schema migrations"},
 	}
 	for _, r := range rules {
