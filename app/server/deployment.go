@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	neturl "net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -255,6 +256,10 @@ func (s *Server) decideDeployment(ctx context.Context, req *gate.Request, e *dep
 	final := func(st gate.Status, rule, reason string) error {
 		req.Status, req.Rule, req.FinalReason, req.DecidedAt, req.ExpiresAt = st, rule, reason, now, now
 		return nil
+	}
+	owner, _, _ := strings.Cut(req.Repo, "/")
+	if len(s.cfg.AllowedOwners) > 0 && !slices.ContainsFunc(s.cfg.AllowedOwners, func(o string) bool { return strings.EqualFold(o, owner) }) {
+		return final(gate.StatusRejected, "allowed-owners", owner+" is not an allowed owner of this stepgate App (STEPGATE_ALLOWED_OWNERS)")
 	}
 	fr, err := s.store.GetFreeze(ctx, req.Repo)
 	if err != nil {

@@ -45,7 +45,7 @@ type deployHarness struct {
 	head   atomic.Int64
 }
 
-func newDeployHarness(t testing.TB, policy string) *deployHarness {
+func newDeployHarness(t testing.TB, policy string, configure ...func(*server.Config)) *deployHarness {
 	t.Helper()
 	h := &deployHarness{t: t, schema: webhookschema.ForTest(t)}
 	h.gs = standintest.New(t, ghstandin.Options{WebhookSecret: testSecret})
@@ -65,9 +65,13 @@ func newDeployHarness(t testing.TB, policy string) *deployHarness {
 	t.Cleanup(func() { h.st.Close() })
 	n := time.Now()
 	h.now.Store(&n)
-	h.srv, err = server.New(server.Config{Store: h.st, GitHub: gh, PublicURL: publicURL, WebhookSecrets: []string{testSecret},
+	cfg := server.Config{Store: h.st, GitHub: gh, PublicURL: publicURL, WebhookSecrets: []string{testSecret},
 		BotLogin: h.gs.BotLogin(), PollInterval: 20 * time.Millisecond, SweepInterval: time.Hour,
-		Now: func() time.Time { return *h.now.Load() }})
+		Now: func() time.Time { return *h.now.Load() }}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	h.srv, err = server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -570,5 +574,19 @@ func TestDeploymentFailsClosed(t *testing.T) {
 	}
 	if rv := h.waitReview(run2.ID); rv.State != "rejected" || !strings.Contains(rv.Comment, "could not decide") {
 		t.Errorf("undecided review = %+v", rv)
+	}
+}
+
+// A repository of an owner the App does not serve (STEPGATE_ALLOWED_OWNERS)
+// is rejected at once, even where its policy would allow.
+func TestDeploymentOwnerNotAllowed(t *testing.T) {
+	t.Parallel()
+	h := newDeployHarness(t, deployPolicy, func(c *server.Config) { c.AllowedOwners = []string{"other-org"} })
+	run := h.newRun(ghstandin.WorkflowRun{})
+	if code, body := h.deploy(run, "staging", ""); code != 200 || !strings.Contains(body, "deployment_rejected") {
+		t.Fatalf("deploy: %d %s", code, body)
+	}
+	if rv := h.waitReview(run.ID); rv.State != "rejected" || !strings.Contains(rv.Comment, "STEPGATE_ALLOWED_OWNERS") {
+		t.Errorf("review = %+v", rv)
 	}
 }
