@@ -75,6 +75,10 @@ func TestNoExampleAllowsDangerous(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// What we ship is what `stepgate policy check` finds nothing to say about.
+		if w := p.Lint(); len(w) > 0 {
+			t.Errorf("%s: policy check warns: %v", name, w)
+		}
 		envs := append([]string{"", "production", "staging", "preview", "agent"}, policyEnvironments(body)...)
 		for _, env := range envs {
 			for _, src := range []string{policy.SourceStep, policy.SourceAgent} {

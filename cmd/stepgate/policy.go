@@ -20,6 +20,9 @@ const policyUsage = `Usage:
   stepgate policy check FILE...
       Validate policy files (.github/stepgate.yml). Prints "FILE: ok (N rules)"
       or every problem with its line and field; exits 1 if any file is invalid.
+      A valid file may also get warnings (line, field): an allow pattern that
+      lets a destructive command through, a rule earlier rules leave nothing
+      to match, a pattern whose meaning changed with syntax-tree matching.
 
   stepgate policy test FILE --command C [--org-policy ORGFILE] [flags]
       Show which rule matches a request and what it requires. With
@@ -74,9 +77,14 @@ func policyCheck(args []string, stdout, stderr io.Writer) int {
 		}
 		if len(p.Deployments) > 0 {
 			fmt.Fprintf(stdout, "%s: ok (%d rules, %d deployment rules)\n", file, len(p.Rules), len(p.Deployments))
-			continue
+		} else {
+			fmt.Fprintf(stdout, "%s: ok (%d rules)\n", file, len(p.Rules))
 		}
-		fmt.Fprintf(stdout, "%s: ok (%d rules)\n", file, len(p.Rules))
+		// Warnings: unsafe or dead rules, and meanings that changed with
+		// tree matching. The file is valid; they do not change the exit code.
+		if warns := p.Lint(); len(warns) > 0 {
+			fmt.Fprintln(stdout, (&policy.ParseError{Filename: file, Errors: warns}).Error())
+		}
 	}
 	return code
 }
