@@ -49,6 +49,7 @@ func Command(src string, secrets []string) (string, error) {
 		spans = append(spans, u.find(secrets)...)
 	}
 	spans = append(spans, contextSpans(src, file)...)
+	spans = append(spans, acrossWords(src, units, secrets)...)
 	out := applySpans(src, spans)
 	if out == src {
 		return src, nil
@@ -133,6 +134,40 @@ func partPieces(src string, p syntax.WordPart) []piece {
 		// An expansion: not literal, and a word boundary for detection.
 		return []piece{{text: " "}}
 	}
+}
+
+// acrossWords masks a known secret value that spans several words (a
+// value with a space, inlined unquoted: -p${{ secrets.PW }}): its literal
+// bytes in each word; the blanks and operators between stay.
+func acrossWords(src string, units []unit, secrets []string) []span {
+	var lit []span
+	for _, u := range units {
+		for _, p := range u.pieces {
+			if p.lit {
+				lit = append(lit, span{start: p.start, end: p.start + len(p.text), escape: p.escape})
+			}
+		}
+	}
+	var out []span
+	for _, v := range secrets {
+		if len(v) < 4 || !strings.ContainsAny(v, " \t\n;&|<>()") {
+			continue // found within a word already
+		}
+		for i := 0; ; {
+			j := strings.Index(src[i:], v)
+			if j < 0 {
+				break
+			}
+			s, e := i+j, i+j+len(v)
+			for _, l := range lit {
+				if a, b := max(s, l.start), min(e, l.end); a < b {
+					out = append(out, span{start: a, end: b, escape: l.escape})
+				}
+			}
+			i = e
+		}
+	}
+	return out
 }
 
 // litRange is the source range of l. A here-document body's last literal
