@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/gate"
@@ -52,6 +53,9 @@ type deploymentEvent struct {
 	Sender       ghUser         `json:"sender"`
 }
 
+// deploymentDeadline bounds the processing of one deployment webhook.
+const deploymentDeadline = 2 * time.Minute
+
 // callbackRE is the path of a deployment_callback_url (optionally below
 // GitHub Enterprise Server's /api/v3).
 var callbackRE = regexp.MustCompile(`^(?:/api/v3)?/repos/([^/]+)/([^/]+)/actions/runs/([0-9]{1,19})/deployment_protection_rule$`)
@@ -89,6 +93,10 @@ func (s *Server) onDeploymentProtectionRule(ctx context.Context, log *slog.Logge
 	if !ok || env == "" || len(env) > 255 || e.Repository.ID <= 0 {
 		return "bad_payload", nil
 	}
+	// GitHub gives up on a delivery after 10 s, but the job waits on the
+	// App's answer: finish deciding (and answering) even if GitHub hangs up.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deploymentDeadline)
+	defer cancel()
 	out, err := s.deploymentRequested(ctx, log, &e, repo, runID, env)
 	if err != nil {
 		// Nothing else will ask again (GitHub does not redeliver on its
