@@ -300,23 +300,7 @@ func (a *assessor) code(name, code string, c ctx) {
 	case has("iex", "invoke-expression") && (oneOf(name, "pwsh", "powershell")):
 		a.add(CatDynamicEval, LevelMedium, "PowerShell code uses `Invoke-Expression` on a constructed string")
 	}
-	if has("shutil.rmtree", "rmsync(", "rmdirsync(", "remove-item", "fileutils.rm_rf", "rmtree(", "os.removedirs") {
-		lvl, what := LevelMedium, "directory trees"
-		if p, ok := codeDeletePath(code); ok {
-			t := staticTier(p)
-			lvl, what = max(LevelLow, t.lvl), t.desc
-		}
-		if has("('/')", "(\"/\")", "expanduser('~')", "(\"~\")", "-recurse c:\\", "-recurse -force /", "os.environ") {
-			lvl = LevelCritical
-		}
-		a.add(CatDestructiveFS, lvl, "`"+name+"` code deletes "+what)
-	}
-	if p, ok := codeCallPath(code, "os.remove(", "os.unlink(", "unlinkSync(", "Path.unlink(", "File.delete(", "FileUtils.rm(", "unlink("); ok {
-		lvl := fileTier(arg{s: p, static: true}, staticTier(p)).lvl
-		a.add(CatDestructiveFS, lvl, "`"+name+"` code deletes the file "+quote(p))
-	} else if has("unlink glob", "unlink(glob", "os.remove(f)", "for f in glob") && has("unlink", "remove") {
-		a.add(CatDestructiveFS, LevelMedium, "`"+name+"` code deletes every file a pattern matches")
-	}
+	a.codeDeletes(name, code, l)
 	if has("format-volume", "clear-disk", "stop-computer", "restart-computer") {
 		a.add(CatDiskDevice, LevelCritical, "PowerShell code formats disks or shuts the machine down")
 	}
@@ -448,4 +432,27 @@ func codeCallPath(code string, calls ...string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// codeDeletes reports tree and file deletions in interpreter code, rated by
+// the literal path when there is one.
+func (a *assessor) codeDeletes(name, code, l string) {
+	has := func(ws ...string) bool { return containsAny(l, ws...) }
+	if has("shutil.rmtree", "rmsync(", "rmdirsync(", "remove-item", "fileutils.rm_rf", "rmtree(", "os.removedirs") {
+		lvl, what := LevelMedium, "directory trees"
+		if p, ok := codeDeletePath(code); ok {
+			t := staticTier(p)
+			lvl, what = max(LevelLow, t.lvl), t.desc
+		}
+		if has("('/')", "(\"/\")", "expanduser('~')", "(\"~\")", "-recurse c:\\", "-recurse -force /", "os.environ") {
+			lvl = LevelCritical
+		}
+		a.add(CatDestructiveFS, lvl, "`"+name+"` code deletes "+what)
+	}
+	if p, ok := codeCallPath(code, "os.remove(", "os.unlink(", "unlinkSync(", "Path.unlink(", "File.delete(", "FileUtils.rm(", "unlink("); ok {
+		lvl := fileTier(arg{s: p, static: true}, staticTier(p)).lvl
+		a.add(CatDestructiveFS, lvl, "`"+name+"` code deletes the file "+quote(p))
+	} else if has("unlink glob", "unlink(glob", "os.remove(f)", "for f in glob") && has("unlink", "remove") {
+		a.add(CatDestructiveFS, LevelMedium, "`"+name+"` code deletes every file a pattern matches")
+	}
 }
