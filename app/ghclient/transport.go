@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stepgate/stepgate/internal/retry"
 )
 
 type metrics struct {
@@ -166,11 +167,10 @@ func statusLabel(resp *http.Response, err error) string {
 	return strconv.Itoa(resp.StatusCode)
 }
 
-// backoff is exponential with full jitter: uniform in [d/2, d] so that
-// replicas hitting the same limit spread out.
+// backoff is internal/retry's: exponential, each wait uniform in [d/2, d]
+// so that replicas hitting the same limit spread out.
 func (t *retryTransport) backoff(attempt int) time.Duration {
-	d := t.baseDelay << min(attempt, 10)
-	return d/2 + rand.N(d/2+1)
+	return retry.Exponential(t.baseDelay, t.baseDelay<<10)(attempt + 1)
 }
 
 // retryAfter decides whether resp asks for a retry and after how long.
@@ -186,14 +186,15 @@ func (t *retryTransport) retryAfter(resp *http.Response, err error, attempt int)
 	if resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusTooManyRequests {
 		if h.Get("X-Ratelimit-Remaining") == "0" {
 			if reset, err := strconv.ParseInt(h.Get("X-Ratelimit-Reset"), 10, 64); err == nil {
-				d := time.Until(time.Unix(reset, 0)) + 500*time.Millisecond
+				// Every replica sees the same reset time: spread them over a second.
+				d := retry.Spread(time.Until(time.Unix(reset, 0))+500*time.Millisecond, time.Second)
 				return max(d, t.backoff(attempt)), true
 			}
 			return t.backoff(attempt), true
 		}
 		if s := h.Get("Retry-After"); s != "" {
 			if secs, err := strconv.Atoi(s); err == nil && secs >= 0 {
-				return max(time.Duration(secs)*time.Second, t.backoff(attempt)), true
+				return max(retry.Spread(time.Duration(secs)*time.Second, time.Second), t.backoff(attempt)), true
 			}
 		}
 		if resp.StatusCode == http.StatusTooManyRequests || secondaryLimit(resp) {

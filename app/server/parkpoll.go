@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/retry"
 )
 
 const (
@@ -141,7 +142,9 @@ func (s *Server) answer(p *parkedPoll, code int, body []byte) {
 	b := make([]byte, 0, 256+len(body))
 	b = fmt.Appendf(b, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n", code, http.StatusText(code))
 	if code == http.StatusServiceUnavailable {
-		b = append(b, "Retry-After: 1\r\n"...)
+		// At shutdown every parked poll gets this at once: spread the
+		// gates over a few seconds instead of bringing them back together.
+		b = fmt.Appendf(b, "Retry-After: %d\r\n", retry.RetryAfterSeconds(1, 5))
 	}
 	b = fmt.Appendf(b, "Date: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", time.Now().UTC().Format(http.TimeFormat), len(body))
 	b = append(b, body...)

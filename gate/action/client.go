@@ -15,28 +15,31 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/retry"
 )
 
 // RetryPolicy bounds how hard the gate tries to reach the App before it
-// fails closed. Delays double from Initial up to Max.
+// fails closed. Delays double from Initial up to Max, each drawn from
+// [d/2, d] (internal/retry), so gates that failed together do not retry
+// together; Backoff replaces that schedule when set.
 type RetryPolicy struct {
 	Attempts int
 	Initial  time.Duration
 	Max      time.Duration
+	Backoff  retry.Backoff
 }
 
-// DefaultRetry tries 5 times over about 15 s of back-off (plus the time the
-// attempts themselves take), then gives up and runs nothing.
+// DefaultRetry tries 5 times over about 8–15 s of back-off (plus the time
+// the attempts themselves take), then gives up and runs nothing.
 func DefaultRetry() RetryPolicy {
 	return RetryPolicy{Attempts: 5, Initial: time.Second, Max: 8 * time.Second}
 }
 
 func (p RetryPolicy) delay(attempt int) time.Duration {
-	d := p.Initial
-	for i := 1; i < attempt && d < p.Max; i++ {
-		d *= 2
+	if p.Backoff != nil {
+		return p.Backoff(attempt)
 	}
-	return min(d, p.Max)
+	return retry.Exponential(p.Initial, p.Max)(attempt)
 }
 
 // apiError is a non-2xx answer of the gate API.
@@ -78,7 +81,7 @@ func retryable(err error) bool {
 	}
 	var ae *apiError
 	if errors.As(err, &ae) {
-		return ae.status >= 500 || ae.status == http.StatusTooManyRequests
+		return retry.Transient(ae.status, nil)
 	}
 	return true
 }
@@ -174,7 +177,8 @@ func (c *client) withRetry(ctx context.Context, path string, call func(context.C
 		}
 		d := c.retry.delay(attempt)
 		if errors.As(err, &ae) && ae.retryAfter > d {
-			d = min(ae.retryAfter, c.retry.Max)
+			// Retry-After is a minimum; spread the gates it was sent to.
+			d = min(retry.Spread(ae.retryAfter, ae.retryAfter/2), c.retry.Max)
 		}
 		if serr := c.sleep(ctx, d); serr != nil {
 			return serr

@@ -189,8 +189,9 @@ func TestRetriesThenSucceeds(t *testing.T) {
 	if code := h.run(context.Background(), h.config(markCmd)); code != 0 {
 		t.Fatalf("exit = %d\n%s", code, h.stderr.String())
 	}
-	if got, want := h.sleeps, []time.Duration{time.Second, 2 * time.Second}; !cmp.Equal(got, want) {
-		t.Errorf("backoff = %v, want %v", got, want)
+	// Jittered (internal/retry): each wait in [d/2, d] of 1s, 2s.
+	if got := h.sleeps; len(got) != 2 || got[0] < 500*time.Millisecond || got[0] > time.Second || got[1] < time.Second || got[1] > 2*time.Second {
+		t.Errorf("backoff = %v, want one wait in [0.5s, 1s] then one in [1s, 2s]", got)
 	}
 	if h.runs() != 1 {
 		t.Errorf("ran %d times, want 1", h.runs())
