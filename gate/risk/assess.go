@@ -15,6 +15,8 @@ import (
 	"sync"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/stepgate/stepgate/gate/shellcmd"
 )
 
 // Stable category ids. Policies, dashboards and tests rely on these strings.
@@ -97,22 +99,10 @@ func Assess(command string) (out Assessment) {
 	return summarize(a.findings)
 }
 
-// Normalize returns the canonical form of command used for policy globs and
-// remembered-command keys: the syntax tree printed back on one line, without
-// comments. Input that does not parse is reduced to single-spaced fields.
-func Normalize(command string) string {
-	p := parsers.Get().(*syntax.Parser)
-	f, err := p.Parse(strings.NewReader(command), "")
-	parsers.Put(p)
-	if err != nil {
-		return strings.Join(strings.Fields(command), " ")
-	}
-	var b strings.Builder
-	if err := syntax.NewPrinter(syntax.SingleLine(true)).Print(&b, f); err != nil {
-		return strings.Join(strings.Fields(command), " ")
-	}
-	return strings.TrimSpace(b.String())
-}
+// Normalize returns the canonical form of command used for remembered-
+// command keys: shellcmd.Canonical, the one normaliser policy matching and
+// remembered keys share (policy.CanonicalCommand is the same function).
+func Normalize(command string) string { return shellcmd.Canonical(command) }
 
 // assessor collects findings for one Assess call.
 type assessor struct {

@@ -132,7 +132,8 @@ func TestNormalize(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"kubectl   get    pods", "kubectl get pods"},
 		{"ls -la # list files", "ls -la"},
-		{"echo 'a'  &&   echo \"b\"", "echo 'a' && echo \"b\""},
+		{"echo 'a'  &&   echo \"b\"", "echo a && echo b"}, // one canonical quoting (shellcmd.Canonical)
+		{"kubectl get 'pods'", "kubectl get pods"},
 		{"echo \"unterminated   x", "echo \"unterminated x"},
 		{"terraform plan\n", "terraform plan"},
 	}

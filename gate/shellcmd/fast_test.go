@@ -64,3 +64,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func FuzzCanonical(f *testing.F) {
+	for _, s := range []string{"kubectl   get 'pods'", `echo "a b" $(x)`, "a;b&&c|d", "cat <<EOF\nx\nEOF",
+		`echo $'a\'b'`, `'X'=1 cmd`, `X='a=b' y 'c=d'`, `a''b "" 'x y'"z"`, "if x", "time  ls", `\rm -rf /`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, cmd string) {
+		// The fast path must agree with the shell parser wherever it applies.
+		if fast, ok := fastNormalize(cmd); ok {
+			if slow, _ := parseNormalize(cmd); fast != slow {
+				t.Errorf("fastNormalize(%q) = %q, parser path = %q", cmd, fast, slow)
+			}
+		}
+		CanonicalValid(cmd)
+	})
+}
