@@ -43,6 +43,7 @@ func normalizePattern(p string) string {
 	}
 	return CanonicalCommand(p)
 }
+
 // barriers marks the bytes of a normalised command that act as shell
 // control operators: ; & | < > ( ) newline and backquote outside quotes, and
 // backquote and "$(" inside double quotes. '*' never matches across them, so

@@ -298,4 +298,3 @@ func allSafe(s string) bool {
 func singleQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
-
