@@ -33,6 +33,9 @@ const flowPolicy = `version: 1
 defaults:
   agent: { max_commands_per_minute: 30 }
 rules:
+  - name: never
+    if: { command: ["psql *", "kubectl delete *", "rm -rf *", "terraform apply *"] }
+    then: deny
   - name: read-only
     if: { command: ["ls", "ls *", "git status"] }
     then: allow
@@ -252,7 +255,7 @@ func TestFlowApprovedByPRComment(t *testing.T) {
 	t.Parallel()
 	a := startFlowApp(t)
 	r := a.newRun(t, time.Now().UnixNano()%1e9)
-	p := a.hook(t, r, claudeEvent(t, "kubectl delete namespace staging", "sess-flow", "toolu_flow_1"), "--agent", "claude", "--timeout", "120s")
+	p := a.hook(t, r, claudeEvent(t, "make deploy ENV=staging", "sess-flow", "toolu_flow_1"), "--agent", "claude", "--timeout", "120s")
 	cr := waitCheckRun(t, a, p)
 	if cr.HeadSHA != prHead {
 		t.Errorf("check run on %s, want the PR head %s", cr.HeadSHA, prHead)
@@ -279,7 +282,7 @@ func TestFlowApprovedByPRComment(t *testing.T) {
 				session = &c
 			}
 		}
-		if session != nil && session.Status == "completed" && strings.Contains(session.Summary, "kubectl delete namespace staging") && strings.Contains(session.Summary, "approved") {
+		if session != nil && session.Status == "completed" && strings.Contains(session.Summary, "make deploy ENV=staging") && strings.Contains(session.Summary, "approved") {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -305,6 +308,19 @@ func TestFlowVelocityCap(t *testing.T) {
 	}
 	// Another session of the same run still runs.
 	wantAllow(t, Claude, a.hook(t, r, claudeEvent(t, "ls", "sess-other", "toolu_other")).wait(t, 30*time.Second))
+}
+
+// TestFlowEachAgentsDocumentedEvent: each agent's documented shell event,
+// unchanged, through the real App: the policy denies its command, and the
+// hook answers with that agent's deny.
+func TestFlowEachAgentsDocumentedEvent(t *testing.T) {
+	t.Parallel()
+	a := startFlowApp(t)
+	r := a.newRun(t, time.Now().UnixNano()%1e9+3)
+	for agent, file := range shellFixtures {
+		res := a.hook(t, r, fixture(t, file)).wait(t, 60*time.Second)
+		wantDeny(t, agent, res, "rule never")
+	}
 }
 
 func waitCheckRun(t *testing.T, a *flowApp, p *hookProc) ghstandin.CheckRun {
