@@ -17,11 +17,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/stepgate/stepgate/app/ghclient"
-	"github.com/stepgate/stepgate/app/server"
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/app/store/boltstore"
 	"github.com/stepgate/stepgate/app/store/dynamo"
+	"github.com/stepgate/stepgate/app/wiring"
 	"github.com/stepgate/stepgate/internal/memlimit"
 )
 
@@ -61,21 +60,19 @@ func runChild() error {
 	log := childLogger()
 	reg := prometheus.NewRegistry()
 	appID, _ := strconv.ParseInt(os.Getenv("RIG_APP_ID"), 10, 64)
-	gh, err := ghclient.New(ghclient.Config{AppID: appID, PrivateKey: key, APIURL: os.Getenv("RIG_GITHUB_URL"),
-		Registerer: reg, Logger: log})
-	if err != nil {
-		return fmt.Errorf("GitHub client: %w", err)
-	}
 	addr := os.Getenv("RIG_ADDR")
-	app, err := server.New(server.Config{
-		Store: st, GitHub: gh, PublicURL: "http://" + addr, OIDCIssuer: os.Getenv("RIG_ISSUER"),
-		WebhookSecrets: []string{os.Getenv("RIG_SECRET")}, BotLogin: "stepgate[bot]", Logger: log,
-		Registerer: reg, Gatherer: reg,
+	// Built like `stepgate serve` builds it (app/wiring): the same policy
+	// revalidation, intervals and HTTP timeouts unless RIG_* says otherwise.
+	built, err := wiring.New(ctx, wiring.Settings{
+		GitHubAppID: appID, GitHubPrivateKey: key, GitHubAPIURL: os.Getenv("RIG_GITHUB_URL"),
+		PublicURL: "http://" + addr, OIDCIssuer: os.Getenv("RIG_ISSUER"),
+		WebhookSecrets: []string{os.Getenv("RIG_SECRET")}, BotLogin: "stepgate[bot]",
 		PollInterval: envDuration("RIG_POLL"), SweepInterval: envDuration("RIG_SWEEP"),
-	})
+	}, wiring.Options{Store: st, Logger: log, Registerer: reg, Gatherer: reg})
 	if err != nil {
 		return err
 	}
+	app := built.Server
 	mux := http.NewServeMux()
 	mux.Handle("/", app.Handler())
 	mux.HandleFunc("GET "+rigStatsPath, func(w http.ResponseWriter, _ *http.Request) {
@@ -90,7 +87,8 @@ func runChild() error {
 	// Profiles of the App under the bench's load, for the report's analysis.
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := built.HTTPServer(mux, log)
+	srv.Addr = addr
 	var wg sync.WaitGroup
 	bg, cancel := context.WithCancel(ctx)
 	wg.Go(func() { _ = app.Run(bg) })

@@ -25,6 +25,7 @@ import (
 	"github.com/stepgate/stepgate/app/ghclient"
 	"github.com/stepgate/stepgate/app/server"
 	"github.com/stepgate/stepgate/app/stores"
+	"github.com/stepgate/stepgate/app/wiring"
 	"github.com/stepgate/stepgate/internal/memlimit"
 )
 
@@ -94,7 +95,9 @@ Every flag has an environment variable; the flag wins when both are set.
   --max-wait                  STEPGATE_MAX_WAIT                  longest long-poll a gate may ask for (default 60s)
   --github-file-cache-ttl     STEPGATE_GITHUB_FILE_CACHE_TTL     how long the policy and CODEOWNERS files are
                                                                  served from memory before asking GitHub
-                                                                 again (default 0: always revalidate)
+                                                                 again with their ETag (default 10s: a policy
+                                                                 edit applies within 10 s; negative, e.g.
+                                                                 -1s: revalidate on every request)
   --memory-limit              STEPGATE_MEMORY_LIMIT              soft memory limit of the Go runtime, e.g.
                                                                  256MiB or 1GiB; off disables it (default
                                                                  128MiB; ignored when GOMEMLIMIT is set)
@@ -142,7 +145,7 @@ var serveFlags = []serveFlag{
 	{"sweep-interval", "STEPGATE_SWEEP_INTERVAL", "5s"},
 	{"poll-interval", "STEPGATE_POLL_INTERVAL", "100ms"},
 	{"max-wait", "STEPGATE_MAX_WAIT", "60s"},
-	{"github-file-cache-ttl", "STEPGATE_GITHUB_FILE_CACHE_TTL", "0s"},
+	{"github-file-cache-ttl", "STEPGATE_GITHUB_FILE_CACHE_TTL", "10s"},
 	{"memory-limit", "STEPGATE_MEMORY_LIMIT", ""},
 	{"no-parking", "STEPGATE_NO_PARKING", "false"},
 }
@@ -363,7 +366,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return 0
 }
 
-// serve wires the store, the GitHub client and the server, and serves
+// serve builds the App (app/wiring, as the demo and the bench do) and serves
 // HTTP on ln (and /metrics on mln when it is not nil) until ctx is cancelled.
 func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ln, mln net.Listener) error {
 	defer ln.Close()
@@ -372,37 +375,24 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ln, mln net.L
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	st, err := stores.Open(ctx, cfg.Store)
-	if err != nil {
-		return fmt.Errorf("opening store: %w", err)
-	}
-	defer st.Close()
-	ttl := cfg.FileCacheTTL
-	if ttl == 0 {
-		ttl = -1 // ghclient: negative means always revalidate
-	}
-	gh, err := ghclient.New(ghclient.Config{AppID: cfg.AppID, PrivateKey: cfg.PrivateKey, APIURL: cfg.APIURL,
-		Registerer: reg, Logger: log, FileCacheTTL: ttl})
-	if err != nil {
-		return fmt.Errorf("GitHub client: %w", err)
-	}
-	if err := checkApp(ctx, gh, log); err != nil {
-		return err
-	}
 	bot := ""
 	if cfg.AppSlug != "" {
 		bot = cfg.AppSlug + "[bot]"
 	}
-	srv, err := server.New(server.Config{Store: st, GitHub: gh, PublicURL: cfg.PublicURL, OIDCIssuer: cfg.OIDCIssuer,
-		WebhookSecrets: cfg.WebhookSecrets, BotLogin: bot, Registerer: reg, Gatherer: publicGatherer(reg, mln), Logger: log,
-		SweepInterval: cfg.SweepInterval, PollInterval: cfg.PollInterval, MaxWait: cfg.MaxWait,
-		NoParking: cfg.NoParking, AllowedOwners: cfg.AllowedOwners})
+	app, err := wiring.New(ctx, wiring.Settings{Store: cfg.Store,
+		GitHubAppID: cfg.AppID, GitHubPrivateKey: cfg.PrivateKey, GitHubAPIURL: cfg.APIURL, FileCacheTTL: cfg.FileCacheTTL,
+		PublicURL: cfg.PublicURL, OIDCIssuer: cfg.OIDCIssuer, WebhookSecrets: cfg.WebhookSecrets, BotLogin: bot,
+		AllowedOwners: cfg.AllowedOwners, SweepInterval: cfg.SweepInterval, PollInterval: cfg.PollInterval,
+		MaxWait: cfg.MaxWait, NoParking: cfg.NoParking,
+	}, wiring.Options{Logger: log, Registerer: reg, Gatherer: publicGatherer(reg, mln)})
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: cfg.MaxWait + 30*time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	defer app.Close()
+	if err := checkApp(ctx, app.GitHub, log); err != nil {
+		return err
+	}
+	srv, hs := app.Server, app.HTTPServer(nil, log)
 	bgCtx, stopBG := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = srv.Run(bgCtx) })

@@ -14,9 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stepgate/stepgate/app/ghclient"
-	"github.com/stepgate/stepgate/app/server"
 	"github.com/stepgate/stepgate/app/store/boltstore"
+	"github.com/stepgate/stepgate/app/wiring"
 	"github.com/stepgate/stepgate/internal/ghstandin"
 	"github.com/stepgate/stepgate/internal/oidcissuer"
 )
@@ -98,26 +97,22 @@ func startWorld(ctx context.Context, dir string, log *slog.Logger) (w *world, er
 	if w.st, err = boltstore.Open(boltstore.Options{Path: filepath.Join(dir, "stepgate.db")}); err != nil {
 		return nil, fmt.Errorf("opening the store: %w", err)
 	}
-	gh, err := ghclient.New(ghclient.Config{
-		AppID: w.standin.AppID(), PrivateKey: w.standin.AppPrivateKeyPEM(),
-		APIURL: w.standin.URL(), Logger: log,
-		// Longer than the scripted run takes, so the remembered command's
-		// check ("no GitHub call at all") does not depend on timing; a real
-		// App revalidates the policy file every 10s.
-		FileCacheTTL: 5 * time.Minute,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("GitHub client: %w", err)
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listening for the App: %w", err)
 	}
 	w.appURL = "http://" + ln.Addr().String()
-	app, err := server.New(server.Config{
-		Store: w.st, GitHub: gh, PublicURL: w.appURL, OIDCIssuer: w.issuer.URL(),
-		WebhookSecrets: []string{secret}, BotLogin: w.standin.BotLogin(), Logger: log,
-	})
+	// Built like `stepgate serve` builds it (app/wiring); only the store,
+	// the stand-in's URLs and the file cache differ.
+	app, err := wiring.New(ctx, wiring.Settings{
+		GitHubAppID: w.standin.AppID(), GitHubPrivateKey: w.standin.AppPrivateKeyPEM(), GitHubAPIURL: w.standin.URL(),
+		// Longer than the scripted run takes, so the remembered command's
+		// check ("no GitHub call at all") does not depend on timing; serve
+		// revalidates the policy file on every request by default.
+		FileCacheTTL: 5 * time.Minute,
+		PublicURL:    w.appURL, OIDCIssuer: w.issuer.URL(),
+		WebhookSecrets: []string{secret}, BotLogin: w.standin.BotLogin(),
+	}, wiring.Options{Store: w.st, Logger: log})
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("building the App: %w", err)
@@ -131,11 +126,11 @@ func startWorld(ctx context.Context, dir string, log *slog.Logger) (w *world, er
 }
 
 // serve runs the App until the returned stop is called.
-func serve(ctx context.Context, ln net.Listener, app *server.Server) (stop func()) {
+func serve(ctx context.Context, ln net.Listener, app *wiring.App) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
-	srv := &http.Server{Handler: app.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := app.HTTPServer(nil, nil)
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = app.Run(ctx) })
+	wg.Go(func() { _ = app.Server.Run(ctx) })
 	wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			slog.Default().Debug("demo App stopped", "err", err)

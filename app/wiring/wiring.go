@@ -1,0 +1,151 @@
+// Package wiring builds the App from its settings: the store, the GitHub
+// client, the server and the HTTP server with the timeouts production uses.
+// `stepgate serve`, the demo, the benchmarks' App and the end-to-end tests
+// all build it here, so none of them runs with settings the others do not
+// (a policy revalidation interval, a poll interval, an HTTP timeout);
+// whatever differs is a visible field of Settings or Options.
+package wiring
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stepgate/stepgate/app/ghclient"
+	"github.com/stepgate/stepgate/app/server"
+	"github.com/stepgate/stepgate/app/store"
+	"github.com/stepgate/stepgate/app/stores"
+)
+
+// Settings are the App's configuration (`stepgate serve`'s variables).
+type Settings struct {
+	// Store is "bolt:PATH" or "dynamodb:TABLE" (app/stores); unused when
+	// Options.Store is given.
+	Store string
+
+	GitHubAppID      int64
+	GitHubPrivateKey []byte // PEM
+	GitHubAPIURL     string // "" is api.github.com
+	// FileCacheTTL is how long the policy and CODEOWNERS bytes are used
+	// before they are revalidated (an ETag request): 0 is ghclient's
+	// default (10 s, also serve's), negative revalidates on every request.
+	FileCacheTTL time.Duration
+
+	PublicURL      string
+	OIDCIssuer     string
+	WebhookSecrets []string
+	BotLogin       string   // the App's bot login, e.g. "stepgate[bot]"
+	AllowedOwners  []string // empty: any owner where the App is installed
+
+	SweepInterval time.Duration // 0: the server's default
+	PollInterval  time.Duration
+	MaxWait       time.Duration
+	NoParking     bool
+}
+
+// Options are what a caller swaps (tests, the demo, the bench).
+type Options struct {
+	Store      store.Store // an open store to use instead of Settings.Store (not closed by Close)
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	// Gatherer serves /metrics on the public listener; nil serves nothing
+	// there (serve's STEPGATE_METRICS_ADDR moves it to its own listener).
+	Gatherer prometheus.Gatherer
+	Now      func() time.Time
+	// OIDCClient fetches the issuer's discovery document and keys.
+	OIDCClient *http.Client
+}
+
+// App is a built App.
+type App struct {
+	Server *server.Server
+	GitHub *ghclient.Client
+	Store  store.Store
+
+	maxWait   time.Duration
+	closeable store.Store // opened here, closed by Close
+}
+
+// New builds the App. It opens the store named by s.Store unless o.Store is
+// given; Close closes what New opened.
+func New(ctx context.Context, s Settings, o Options) (*App, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &App{Store: o.Store, maxWait: s.MaxWait}
+	if a.Store == nil {
+		st, err := stores.Open(ctx, s.Store)
+		if err != nil {
+			return nil, fmt.Errorf("opening store: %w", err)
+		}
+		a.Store, a.closeable = st, st
+	}
+	gh, err := ghclient.New(ghclient.Config{AppID: s.GitHubAppID, PrivateKey: s.GitHubPrivateKey, APIURL: s.GitHubAPIURL,
+		Registerer: o.Registerer, Logger: o.Logger, FileCacheTTL: s.FileCacheTTL})
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("GitHub client: %w", err)
+	}
+	a.GitHub = gh
+	srv, err := server.New(server.Config{Store: a.Store, GitHub: gh, PublicURL: s.PublicURL, OIDCIssuer: s.OIDCIssuer,
+		OIDCClient: o.OIDCClient, WebhookSecrets: s.WebhookSecrets, BotLogin: s.BotLogin,
+		Registerer: o.Registerer, Gatherer: o.Gatherer, Logger: o.Logger, Now: o.Now,
+		SweepInterval: s.SweepInterval, PollInterval: s.PollInterval, MaxWait: s.MaxWait,
+		NoParking: s.NoParking, AllowedOwners: s.AllowedOwners, GitHubWebURL: WebURL(s.GitHubAPIURL)})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Server = srv
+	return a, nil
+}
+
+// HTTPServer is the public listener's server with production's timeouts:
+// headers within 5 s, a body within 30 s, writes within the longest
+// long-poll plus 30 s.
+func (a *App) HTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	if h == nil {
+		h = a.Server.Handler()
+	}
+	maxWait := a.maxWait
+	if maxWait <= 0 {
+		maxWait = 60 * time.Second // the server's default MaxWait
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: maxWait + 30*time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	if log != nil {
+		hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	}
+	return hs
+}
+
+// Close closes the store if New opened it.
+func (a *App) Close() error {
+	if a.closeable == nil {
+		return nil
+	}
+	err := a.closeable.Close()
+	a.closeable = nil
+	return err
+}
+
+// WebURL is GitHub's web root for an API URL: https://github.com for
+// api.github.com (or ""), the host without /api/v3 for GitHub Enterprise
+// Server.
+func WebURL(apiURL string) string {
+	switch apiURL {
+	case "", "https://api.github.com", "https://api.github.com/":
+		return "https://github.com"
+	}
+	u := apiURL
+	for _, suffix := range []string{"/api/v3/", "/api/v3", "/"} {
+		if len(u) > len(suffix) && u[len(u)-len(suffix):] == suffix {
+			return u[:len(u)-len(suffix)]
+		}
+	}
+	return u
+}
