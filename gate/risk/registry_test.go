@@ -99,3 +99,28 @@ func TestGenericFallback(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryRuleSurvivesOddArguments runs every registered command with
+// arguments that trip index arithmetic (empty words, lone dashes, "--").
+func TestEveryRuleSurvivesOddArguments(t *testing.T) {
+	t.Parallel()
+	for name := range rulesRegistry.byName {
+		for _, rest := range []string{"", " -", " - -", " --", " ''", " -- ''", " -x ''", " api", " delete", " run --"} {
+			cmd := shellWord(name) + rest
+			for _, f := range Assess(cmd).Findings {
+				if f.Category == CatUnparseable && f.Level == LevelHigh && f.Reason == "the command could not be analysed (internal error), so it is treated as high risk" {
+					t.Errorf("Assess(%q) panicked inside a rule", cmd)
+				}
+			}
+		}
+	}
+}
+
+// shellWord quotes names the shell would otherwise read as syntax.
+func shellWord(s string) string {
+	switch s {
+	case "[", "[[", ".", "!":
+		return "'" + s + "'"
+	}
+	return s
+}

@@ -56,7 +56,7 @@ func (a *assessor) pkg(name string, args []arg) {
 		return
 	}
 	verb := p[0].s
-	if (oneOf(name, "pacman", "yay")) && len(args) > 0 && strings.HasPrefix(args[0].s, "-") {
+	if oneOf(name, "pacman", "yay") && len(args) > 0 && len(args[0].s) > 1 && args[0].s[0] == '-' {
 		// pacman's operation is its first flag: -S installs, -R removes.
 		switch args[0].s[1] {
 		case 'S', 'U':
