@@ -135,7 +135,8 @@ func expandGitLong(sub string, args []arg) []arg {
 }
 
 // gitDiscard rates checkout/restore/clean: throwing away uncommitted work in
-// the whole working tree is high, like git reset --hard; single files are low.
+// the whole working tree is high, like git reset --hard; in named files it
+// is medium (the work is just as lost, only less of it).
 func (a *assessor) gitDiscard(sub string, rest, rp []arg) {
 	whole := anyArg(rp, func(x arg) bool { return oneOf(x.s, ".", "*", ":/", "./") })
 	switch sub {
@@ -147,7 +148,7 @@ func (a *assessor) gitDiscard(sub string, rest, rp []arg) {
 		if whole {
 			a.add(CatVCSRewrite, LevelHigh, "`git checkout .` discards every uncommitted change in the working tree")
 		} else if flagIndex(rest, "--") >= 0 && len(positionals(rest[flagIndex(rest, "--")+1:])) > 0 {
-			a.add(CatVCSRewrite, LevelLow, "`git checkout -- FILE` discards uncommitted changes to those files")
+			a.add(CatVCSRewrite, LevelMedium, "`git checkout -- FILE` discards uncommitted changes to those files")
 		}
 	case "restore":
 		staged := hasFlag(rest, "--staged", "-S") && !hasFlag(rest, "--worktree", "-W")
@@ -156,7 +157,7 @@ func (a *assessor) gitDiscard(sub string, rest, rp []arg) {
 		case whole:
 			a.add(CatVCSRewrite, LevelHigh, "`git restore .` discards every uncommitted change in the working tree")
 		case len(rp) > 0:
-			a.add(CatVCSRewrite, LevelLow, "`git restore FILE` discards uncommitted changes to those files")
+			a.add(CatVCSRewrite, LevelMedium, "`git restore FILE` discards uncommitted changes to those files")
 		}
 	case "clean":
 		if !(hasShort(rest, 'f') || hasFlag(rest, "--force")) || hasShort(rest, 'n') || hasFlag(rest, "--dry-run") {
