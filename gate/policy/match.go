@@ -148,8 +148,9 @@ func (pc *patCmd) nameMatches(n shellcmd.Word, m mode) bool {
 	if m != modeAllow && g.exact && strings.HasPrefix(g.prefix, "./") && strings.HasPrefix(n.Text, "/") {
 		return strings.HasSuffix(n.Text, g.prefix[1:])
 	}
-	// dropdb in a deny or require rule also catches /usr/lib/postgresql/16/bin/dropdb.
-	if m != modeAllow && !strings.Contains(pc.name.src, "/") && strings.HasPrefix(n.Text, "/") {
+	// dropdb in a deny or require rule also catches /usr/lib/postgresql/16/bin/dropdb
+	// and ./vendor/bin/dropdb.
+	if m != modeAllow && !strings.Contains(pc.name.src, "/") && strings.Contains(n.Text, "/") {
 		if i := strings.LastIndexByte(n.Text, '/'); i >= 0 {
 			return g.match(n.Text[i+1:], nil)
 		}

@@ -34,8 +34,8 @@ func (in *input) build() {
 		for _, b := range []byte{firstByte(name.Prefix), firstByte(strings.ToLower(name.Prefix))} {
 			in.firsts[b>>6] |= 1 << (b & 63)
 		}
-		if strings.HasPrefix(name.Text, "/") {
-			// ./bin/x and x rules catch /abs/bin/x (deny, require).
+		if strings.Contains(name.Text, "/") {
+			// ./bin/x and x rules catch /abs/bin/x and ./vendor/x (deny, require).
 			in.firsts['.'>>6] |= 1 << ('.' & 63)
 			base := name.Text[strings.LastIndexByte(name.Text, '/')+1:]
 			for _, b := range []byte{firstByte(base), firstByte(strings.ToLower(base))} {

@@ -174,7 +174,7 @@ func riskRule(name string) bool {
 		return true
 	}
 	switch name {
-	case "eval", "source", ".", "ssh", "su", "kubectl", "oc", "docker", "podman", "nerdctl", "find", "fd", "busybox":
+	case "eval", "source", ".", "ssh", "su", "kubectl", "oc", "docker", "podman", "nerdctl", "find", "fd", "busybox", "at", "batch":
 		return true
 	}
 	return false

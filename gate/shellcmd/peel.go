@@ -110,7 +110,7 @@ type wrapSpec struct {
 
 var simpleWrappers = map[string]wrapSpec{
 	"nohup": {}, "setsid": {}, "builtin": {}, "unbuffer": {}, "tini": {}, "dumb-init": {},
-	"catchsegv": {}, "chronic": {}, "ifne": {}, "with-contenv": {}, "busybox": {},
+	"catchsegv": {}, "chronic": {}, "ifne": {}, "with-contenv": {}, "busybox": {}, "toybox": {},
 	"time":        {valued: "-f --format -o --output"},
 	"exec":        {valued: "-a"},
 	"nice":        {valued: "-n --adjustment"},
@@ -291,7 +291,27 @@ func peel(argv []Word, stdin stdinKind) peeled {
 	case "docker", "podman", "nerdctl":
 		return peelDockerExec(argv)
 	case "source":
-		// `. file` runs the file here; the file is a script command.
+		// `. <(…)` and `. "$F"` run code decided at run time.
+		if len(argv) > 1 && argv[1].Dynamic {
+			return peeled{code: []Word{{Text: argv[1].Text, Dynamic: true, Split: true}}}
+		}
+	case "at", "batch":
+		// at(1) runs its standard input (or -f FILE) later.
+		if stdin != stdinNone {
+			return peeled{wrapper: true, stdin: true}
+		}
+	case "git":
+		if c := gitConfigCode(argv); len(c) > 0 {
+			return peeled{code: c}
+		}
+	}
+	if code, ok := interpreterCode(argv); ok {
+		if code.Dynamic {
+			return peeled{}
+		}
+		if outs := shellOuts(code.Text); len(outs) > 0 {
+			return peeled{code: outs}
+		}
 	}
 	return peeled{}
 }
@@ -327,7 +347,7 @@ func peelSimple(name string, argv []Word, s wrapSpec, stdin stdinKind) peeled {
 		if i >= len(argv) {
 			return peeled{stdin: stdin != stdinNone}
 		}
-	case "busybox":
+	case "busybox", "toybox":
 		if i < len(argv) && isShell(argv[i].Text) {
 			return wrapAt(argv, i)
 		}

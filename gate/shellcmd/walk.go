@@ -139,6 +139,9 @@ type walker struct {
 	t       *Tree
 	parses  int
 	pattern bool
+	// written holds files this command writes with echo/printf/cat <<EOF
+	// before running them (echo 'x' > a.sh; bash a.sh): their text is code.
+	written map[string]string
 }
 
 type stdinKind uint8
@@ -242,7 +245,78 @@ func (w *walker) stmt(s *syntax.Stmt, e env) {
 	for _, rd := range s.Redirs {
 		w.redirect(rd, &e, &info)
 	}
+	w.recordWrites(s)
 	w.command(s.Cmd, e, info)
+}
+
+// recordWrites remembers the text a statement writes to a file.
+func (w *walker) recordWrites(s *syntax.Stmt) {
+	ce, ok := s.Cmd.(*syntax.CallExpr)
+	if !ok || len(ce.Args) == 0 || len(s.Redirs) == 0 || w.pattern {
+		return
+	}
+	text, ok := "", false
+	name := CanonName(ce.Args[0].Lit())
+	switch name {
+	case "echo", "printf":
+		var args []string
+		for _, a := range ce.Args[1:] {
+			x := convOne(a, false)
+			if x.Dynamic {
+				return
+			}
+			args = append(args, x.Text)
+		}
+		text, ok = Printed(name, args), true
+		if name == "echo" {
+			text += "\n"
+		}
+	case "cat", "tee":
+		for _, rd := range s.Redirs {
+			if rd.Hdoc != nil {
+				t := convOne(rd.Hdoc, false)
+				if rd.Word != nil && quotedDelim(rd.Word) {
+					t = Lit(rawText(rd.Hdoc))
+				}
+				text, ok = t.Text, true
+			}
+		}
+	}
+	if !ok {
+		return
+	}
+	for _, rd := range s.Redirs {
+		if rd.Op != syntax.RdrOut && rd.Op != syntax.AppOut && rd.Op != syntax.ClbOut || rd.Word == nil {
+			continue
+		}
+		t := convOne(rd.Word, false)
+		if t.Dynamic {
+			continue
+		}
+		if w.written == nil {
+			w.written = map[string]string{}
+		}
+		if len(w.written) >= 16 {
+			return
+		}
+		p := CanonPath(t.Text)
+		if rd.Op == syntax.AppOut {
+			w.written[p] += text
+		} else {
+			w.written[p] = text
+		}
+	}
+}
+
+// runWritten walks the text of a file written earlier in this command,
+// when path is run as a script.
+func (w *walker) runWritten(path string, e env) {
+	text, ok := w.written[CanonPath(path)]
+	if !ok {
+		return
+	}
+	e.depth++
+	w.script(text, e.with("script "+path).noStdin())
 }
 
 func (w *walker) redirect(rd *syntax.Redirect, e *env, info *callInfo) {
@@ -554,6 +628,13 @@ func (w *walker) argv(argv []Word, e env, info callInfo) {
 		p := peel(argv, e.stdin)
 		if !p.wrapper {
 			idx := w.emit(Command{Argv: argv, Parent: e.parent, Via: e.via, Assigns: info.assigns, Writes: info.writes})
+			if w.written != nil {
+				if strings.Contains(argv[0].Text, "/") {
+					w.runWritten(argv[0].Text, e)
+				} else if argv[0].Text == "source" && len(argv) > 1 && !argv[1].Dynamic {
+					w.runWritten(argv[1].Text, e)
+				}
+			}
 			ce := e.with(argv[0].Text).noStdin()
 			ce.parent = idx
 			ce.depth++
@@ -591,6 +672,7 @@ func (w *walker) argv(argv []Word, e env, info callInfo) {
 			if p.script && !argv[0].Dynamic {
 				argv[0] = Lit(CanonPath(argv[0].Text))
 				w.emit(Command{Argv: argv, Parent: e.parent, Via: e.via, Assigns: info.assigns, Writes: info.writes})
+				w.runWritten(argv[0].Text, e)
 				return
 			}
 		default:
