@@ -265,7 +265,7 @@ func (s *Server) pendingSpec(ctx context.Context, req *gate.Request, body *gate.
 		for _, p := range paths {
 			sp.Owners = append(sp.Owners, ownersOf(rs, p)...)
 		}
-		sp.Owners = dedupeFold(sp.Owners)
+		sp.Owners = policy.DedupeFold(sp.Owners)
 	}
 	enc, err := sp.encode()
 	if err != nil {

@@ -202,7 +202,7 @@ func starters(run WorkflowRun, e *deploymentEvent, actor string) []string {
 	for _, pr := range e.PullRequests {
 		add(pr.User.Login)
 	}
-	return dedupeFold(out)
+	return policy.DedupeFold(out)
 }
 
 // deploymentKey identifies one deployment gate: a run attempt and an
@@ -324,7 +324,7 @@ func (s *Server) decideDeployment(ctx context.Context, req *gate.Request, e *dep
 		for _, p := range paths {
 			sp.Owners = append(sp.Owners, ownersOf(rs, p)...)
 		}
-		sp.Owners = dedupeFold(sp.Owners)
+		sp.Owners = policy.DedupeFold(sp.Owners)
 	}
 	enc, err := sp.encode()
 	if err != nil {

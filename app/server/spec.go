@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/gate/policy"
@@ -53,62 +52,14 @@ func (sp *spec) roles() []string {
 	return out
 }
 
-// pendingFromVotes works out, from the requirement leaves each recorded
-// vote counted toward (Vote.Satisfied, written when the vote was checked),
-// what is still missing. It needs no GitHub call, so reads stay cheap.
-func pendingFromVotes(req *policy.Requirement, votes []gate.Vote) []string {
-	if req == nil {
-		return nil
-	}
-	counts := map[string]int{}
+// pending is what sp's requirement still needs, given the request's votes:
+// only approvals count, each toward the leaves recorded when it was checked.
+func (sp *spec) pending(votes []gate.Vote) []string {
+	var satisfied [][]string
 	for _, v := range votes {
-		if !v.Approve {
-			continue
-		}
-		for _, leaf := range v.Satisfied {
-			counts[leaf]++
+		if v.Approve {
+			satisfied = append(satisfied, v.Satisfied)
 		}
 	}
-	var out []string
-	var walk func(r *policy.Requirement) bool
-	walk = func(r *policy.Requirement) bool {
-		switch {
-		case len(r.AllOf) > 0:
-			ok := true
-			for _, c := range r.AllOf {
-				ok = walk(c) && ok
-			}
-			return ok
-		case len(r.AnyOf) > 0:
-			mark := len(out)
-			for _, c := range r.AnyOf {
-				if walk(c) {
-					out = out[:mark]
-					return true
-				}
-			}
-			return false
-		}
-		need := max(r.Count, 1)
-		have := counts[r.String()]
-		if have >= need {
-			return true
-		}
-		out = append(out, fmt.Sprintf("%d more: %s", need-have, r.String()))
-		return false
-	}
-	walk(req)
-	return dedupeFold(out)
-}
-
-func dedupeFold(list []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range list {
-		if k := strings.ToLower(s); !seen[k] {
-			seen[k] = true
-			out = append(out, s)
-		}
-	}
-	return out
+	return policy.PendingFromVotes(sp.Require, satisfied)
 }

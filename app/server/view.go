@@ -34,7 +34,7 @@ func (s *Server) view(r *gate.Request) gate.RequestView {
 		v.AskedUsers = sp.Require.UserLogins()
 		v.AskedTeams = sp.Require.Teams()
 		if r.Status == gate.StatusPending {
-			v.Pending = pendingFromVotes(sp.Require, r.Votes)
+			v.Pending = sp.pending(r.Votes)
 		}
 	}
 	return v
@@ -52,7 +52,7 @@ func (s *Server) renderGate(r *gate.Request, note string) render.Gate {
 	g.Owners = sp.Owners
 	g.Roles = sp.roles()
 	if r.Status == gate.StatusPending {
-		g.Pending = pendingFromVotes(sp.Require, r.Votes)
+		g.Pending = sp.pending(r.Votes)
 	}
 	return g
 }
