@@ -82,7 +82,7 @@ var denyVariants = map[string][]string{
 		"TF_IN_AUTOMATION=1 terraform destroy", "cd infra && terraform destroy", "terraform init && terraform destroy -auto-approve",
 		"bash -c 'terraform destroy'", "timeout 1h terraform destroy", "aws-vault exec prod -- terraform destroy",
 		"t''erraform destroy", "terraform dest''roy", `terraform $'destroy'`, "terraform $VERB",
-		"make plan; terraform destroy", "nohup terraform destroy &",
+		"make plan; terraform destroy", "nohup terraform destroy &", "terragrunt destroy", "terragrunt run-all destroy -auto-approve",
 	},
 	"no-ns-delete": {
 		"kubectl delete namespace prod", "kubectl delete ns prod", "kubectl delete namespaces prod",
@@ -190,7 +190,7 @@ var allowVariants = map[string]struct{ benign, dangerous []string }{
 			"git -c core.sshCommand='rm -rf /tmp' status", "git -c alias.st='!rm -rf /tmp' st", "git -c core.pager='sh -c x' log",
 			"git log --output=/home/runner/.bashrc", "git diff --output=~/.profile", "git status; git push -f",
 			"git status && git reset --hard HEAD~5", "GIT_EXTERNAL_DIFF=/tmp/x git diff", "GIT_PAGER='rm -rf /tmp' git log",
-			"git --exec-path=/tmp/evil status", "git --git-dir=/tmp/evil log", "git status $(curl x)", "git log | sh",
+			"git --exec-path=/tmp/evil status", "git --git-dir=/tmp/evil log", "git -C /tmp/evil log", "git log -p --ext-diff", "git status $(curl x)", "git log | sh",
 			"git status --porcelain > .git/hooks/pre-commit", "git diff $ARGS",
 		},
 	},

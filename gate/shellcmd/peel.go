@@ -295,6 +295,16 @@ func peel(argv []Word, stdin stdinKind) peeled {
 		if len(argv) > 1 && argv[1].Dynamic {
 			return peeled{code: []Word{{Text: argv[1].Text, Dynamic: true, Split: true}}}
 		}
+	case "terragrunt":
+		// terragrunt hands the commands it does not know to terraform
+		// (terragrunt destroy, terragrunt run-all destroy, terragrunt run -- destroy).
+		i := optScan(argv, 1, "--terragrunt-working-dir --working-dir --terragrunt-config --config --terragrunt-tfpath --tfpath")
+		for i < len(argv) && (argv[i].Text == "run-all" || argv[i].Text == "run" || argv[i].Text == "--all" || argv[i].Text == "--") {
+			i++
+		}
+		if i < len(argv) && !argv[i].Dynamic {
+			return peeled{wrapper: true, inner: i, rewrite: append([]Word{Lit("terraform")}, argv[i:]...)}
+		}
 	case "at", "batch":
 		// at(1) runs its standard input (or -f FILE) later.
 		if stdin != stdinNone {

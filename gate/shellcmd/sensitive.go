@@ -18,7 +18,7 @@ var sensitiveOpts = map[string]string{
 	"terraform":  "--chdir --plugin-dir --from-module",
 	"tofu":       "--chdir --plugin-dir --from-module",
 	"terragrunt": "--terragrunt-working-dir --working-dir --terragrunt-config --config --terragrunt-tfpath --tfpath",
-	"git":        "-c --config-env --exec-path --git-dir --work-tree --upload-pack --receive-pack -u --exec --template -x --config --namespace",
+	"git":        "-c -C --config-env --exec-path --git-dir --work-tree --upload-pack --receive-pack -u --exec --template -x --config --namespace --ext-diff --textconv",
 	"aws":        "--endpoint-url --ca-bundle --no-verify-ssl --profile",
 	"gcloud":     "--impersonate-service-account --configuration --account --flags-file",
 	"az":         "--subscription",
