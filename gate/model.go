@@ -229,6 +229,11 @@ type Request struct {
 	Agent        string `json:"agent,omitempty"`
 	AgentSession string `json:"agent_session,omitempty"`
 	ToolCallID   string `json:"tool_call_id,omitempty"`
+
+	// PendingAudit is the audit event of the decision, stored in the same
+	// conditional write as the final status (no decision without its
+	// event) and cleared once it is sealed into the repository's hash chain.
+	PendingAudit *AuditEvent `json:"pending_audit,omitempty"`
 }
 
 // ExpiredAt reports whether a pending request has run out of time. The

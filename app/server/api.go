@@ -103,8 +103,8 @@ func parseWait(v string, maxWait time.Duration) (time.Duration, error) {
 // expire finalizes an overdue request and announces it. If another replica
 // (or the sweeper) got there first, the stored outcome is returned.
 func (s *Server) expire(ctx context.Context, r *gate.Request) *gate.Request {
-	done, err := s.store.Finalize(ctx, r.ID, store.Decide{Status: gate.StatusExpired,
-		Reason: fmt.Sprintf("no decision within %s", r.ExpiresAt.Sub(r.CreatedAt).Round(time.Second))}, s.now())
+	done, err := s.finalize(ctx, r, store.Decide{Status: gate.StatusExpired,
+		Reason: fmt.Sprintf("no decision within %s", r.ExpiresAt.Sub(r.CreatedAt).Round(time.Second))}, "")
 	if err != nil {
 		if !errors.Is(err, store.ErrConflict) {
 			s.metrics.storeErrors.WithLabelValues("finalize").Inc()
@@ -173,7 +173,7 @@ func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request, id *Identi
 		if rep.Reason != "" {
 			reason += ": " + truncate(rep.Reason, 500)
 		}
-		done, err := s.store.Finalize(ctx, req.ID, store.Decide{Status: gate.StatusCancelled, Reason: reason}, s.now())
+		done, err := s.finalize(ctx, req, store.Decide{Status: gate.StatusCancelled, Reason: reason}, id.Actor)
 		switch {
 		case err == nil:
 			s.finish(ctx, done, id.Actor, false)

@@ -98,6 +98,12 @@ func (s *Server) answerExisting(ctx context.Context, w http.ResponseWriter, r *g
 // recording the adoption fails, that answers like a failed write.
 func (s *Server) createAnnounced(ctx context.Context, req *gate.Request) (*gate.Request, bool, error) {
 	opened := req.Status == gate.StatusPending && s.announce(ctx, req)
+	if req.Status.Final() {
+		// Decided at once (policy, remembered): its event rides in the
+		// creating write, like a vote's (finish.go).
+		req.PendingAudit = s.finalEvent(req, store.Decide{Status: req.Status, DecidedBy: req.DecidedBy,
+			Reason: req.FinalReason, Remember: req.Remembered}, "", s.now())
+	}
 	stored, created, err := s.store.CreateRequest(ctx, req)
 	if err != nil {
 		if opened {
@@ -287,7 +293,11 @@ func (s *Server) afterCreate(ctx context.Context, r *gate.Request) {
 	}
 	s.audit(ctx, r, gate.EventRequested, r.Actor, "", details)
 	if r.Status.Final() {
-		s.auditFinal(ctx, r, "")
+		if r.PendingAudit != nil {
+			s.seal(ctx, r)
+		} else {
+			s.auditFinal(ctx, r, "")
+		}
 		return
 	}
 	// The check run and comment were opened before the write (see

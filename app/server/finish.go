@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/gate/risk"
 )
@@ -23,7 +24,11 @@ func (s *Server) finish(ctx context.Context, r *gate.Request, actor string, byVo
 		s.metrics.latency.Observe(r.DecidedAt.Sub(r.CreatedAt).Seconds())
 	}
 	if !byVote {
-		s.auditFinal(ctx, r, actor)
+		if r.PendingAudit != nil {
+			s.seal(ctx, r)
+		} else {
+			s.auditFinal(ctx, r, actor) // decided without an event in its write (older callers)
+		}
 	}
 	switch r.Status {
 	case gate.StatusApproved:
@@ -95,31 +100,71 @@ func (s *Server) forgetLearned(ctx context.Context, r *gate.Request) {
 	}
 }
 
-// audit appends an event; a failure is logged and counted, never fatal to
-// the decision (which the store already holds).
+// audit appends an event that records no decision (requested, ignored
+// votes, executed, freeze); a failure is logged and counted.
 func (s *Server) audit(ctx context.Context, r *gate.Request, typ, actor, channel string, details map[string]string) {
-	e := gate.AuditEvent{Repo: r.Repo, At: s.now(), Type: typ, RequestID: r.ID, Actor: actor, Channel: channel, Details: originDetails(r, details)}
+	s.appendAudit(ctx, r, *s.event(r, typ, actor, channel, details))
+}
+
+func (s *Server) event(r *gate.Request, typ, actor, channel string, details map[string]string) *gate.AuditEvent {
+	return &gate.AuditEvent{Repo: r.Repo, At: s.now(), Type: typ, RequestID: r.ID, Actor: actor, Channel: channel, Details: originDetails(r, details)}
+}
+
+func (s *Server) appendAudit(ctx context.Context, r *gate.Request, e gate.AuditEvent) {
 	if _, err := s.store.AppendAudit(ctx, e); err != nil {
 		s.metrics.storeErrors.WithLabelValues("append_audit").Inc()
-		s.logger(ctx).ErrorContext(ctx, "appending audit event", "request_id", r.ID, "type", typ, "err", err)
+		s.logger(ctx).ErrorContext(ctx, "appending audit event", "request_id", r.ID, "type", e.Type, "err", err)
 	}
 }
 
-func (s *Server) auditFinal(ctx context.Context, r *gate.Request, actor string) {
+// Decisions and their events (invariant: no final status without its
+// audit event). A decision's event is built before the decision's
+// conditional write and stored in it (store.Decide.Event →
+// Request.PendingAudit), so the status and its event are written together
+// or not at all; it is then sealed into the hash chain (seal). If sealing
+// fails (store down, crash), the event waits on the request and the
+// sweeper seals it later (resealPending).
+
+// finalize moves r to d's final status with d's audit event in the same write.
+func (s *Server) finalize(ctx context.Context, r *gate.Request, d store.Decide, actor string) (*gate.Request, error) {
+	at := s.now()
+	if d.Event == nil {
+		d.Event = s.finalEvent(r, d, actor, at)
+	}
+	return s.store.Finalize(ctx, r.ID, d, at)
+}
+
+// finalEvent is the audit event of a decision made outside a vote.
+func (s *Server) finalEvent(r *gate.Request, dec store.Decide, actor string, at time.Time) *gate.AuditEvent {
 	typ := map[gate.Status]string{
 		gate.StatusAllowed: gate.EventAllowed, gate.StatusApproved: gate.EventApproved,
 		gate.StatusRejected: gate.EventRejected, gate.StatusExpired: gate.EventExpired,
 		gate.StatusCancelled: gate.EventCancelled,
-	}[r.Status]
-	if typ == "" {
-		return
+	}[dec.Status]
+	d := map[string]string{"reason": dec.Reason, "rule": r.Rule}
+	if len(dec.DecidedBy) > 0 {
+		d["decided_by"] = strings.Join(dec.DecidedBy, ",")
 	}
-	d := map[string]string{"reason": r.FinalReason, "rule": r.Rule}
-	if len(r.DecidedBy) > 0 {
-		d["decided_by"] = strings.Join(r.DecidedBy, ",")
-	}
-	if r.Remembered {
+	if dec.Remember {
 		d["remembered"] = "true"
 	}
-	s.audit(ctx, r, typ, actor, "", d)
+	e := s.event(r, typ, actor, "", d)
+	e.At = at
+	return e
+}
+
+// seal moves a decision's stored event into the chain; on failure it stays
+// on the request for resealPending.
+func (s *Server) seal(ctx context.Context, r *gate.Request) {
+	if err := s.store.SealDecision(ctx, r); err != nil {
+		s.metrics.storeErrors.WithLabelValues("seal_decision").Inc()
+		s.logger(ctx).ErrorContext(ctx, "sealing the decision's audit event (kept on the request; the sweeper retries)", "request_id", r.ID, "err", err)
+	}
+}
+
+func (s *Server) auditFinal(ctx context.Context, r *gate.Request, actor string) {
+	if r.Status.Final() {
+		e := s.finalEvent(r, store.Decide{Status: r.Status, DecidedBy: r.DecidedBy, Reason: r.FinalReason, Remember: r.Remembered}, actor, s.now())
+		s.appendAudit(ctx, r, *e)
+	}
 }

@@ -58,7 +58,7 @@ func (s *Server) rejectPending(ctx context.Context, repo string, repoID int64, r
 		if r.RepoID != repoID {
 			continue
 		}
-		done, err := s.store.Finalize(ctx, r.ID, store.Decide{Status: gate.StatusRejected, DecidedBy: []string{by}, Reason: reason}, s.now())
+		done, err := s.finalize(ctx, r, store.Decide{Status: gate.StatusRejected, DecidedBy: []string{by}, Reason: reason}, by)
 		if errors.Is(err, store.ErrConflict) {
 			continue // decided meanwhile
 		}

@@ -101,6 +101,9 @@ type Server struct {
 	unsigned  *readGovernor
 	tarpit    *tarpit
 	readiness readiness
+	// resealMu guards lastReseal (sweeper.go).
+	resealMu   sync.Mutex
+	lastReseal time.Time
 	// badSigLog limits the log lines of refused signatures.
 	badSigLog everySecond
 	issuer    *issuerTransport

@@ -168,7 +168,12 @@ func (s *Server) tryVote(ctx context.Context, log *slog.Logger, req *gate.Reques
 	prog := policy.Check(sp.Require, votes, req.SelfApproval)
 	v := gate.Vote{Login: login, Approve: b.approve, Remember: b.remember && req.RememberTTL > 0,
 		Channel: b.channel, Satisfied: prog.Counted[login], Comment: b.comment, At: s.now().UTC()}
-	done, err := s.store.Vote(ctx, req.ID, v, decision(append(append([]gate.Vote(nil), req.Votes...), v), req.RememberTTL, prog), voteDelivery(ctx))
+	d := decision(append(append([]gate.Vote(nil), req.Votes...), v), req.RememberTTL, prog)
+	if d.Status.Final() {
+		// The deciding vote's event rides in the decision's write (finish.go).
+		d.Event = s.voteEvent(req, v, d)
+	}
+	done, err := s.store.Vote(ctx, req.ID, v, d, voteDelivery(ctx))
 	if errors.Is(err, store.ErrConflict) {
 		return "", true, nil // re-read: decided, expired, or this login voted meanwhile
 	}
@@ -206,7 +211,7 @@ func (s *Server) settle(ctx context.Context, r *gate.Request, sp *spec, actor st
 	if !d.Status.Final() {
 		return nil, false
 	}
-	final, err := s.store.Finalize(ctx, r.ID, d, s.now())
+	final, err := s.finalize(ctx, r, d, actor)
 	if err != nil {
 		if !errors.Is(err, store.ErrConflict) {
 			s.metrics.storeErrors.WithLabelValues("finalize").Inc()
@@ -273,17 +278,28 @@ func decision(votes []gate.Vote, rememberTTL int64, prog policy.Progress) store.
 }
 
 func (s *Server) recordVote(ctx context.Context, r *gate.Request, v gate.Vote) {
+	if r.Status.Final() && r.PendingAudit != nil {
+		s.seal(ctx, r) // stored with the decision; into the chain now
+		return
+	}
+	e := s.voteEvent(r, v, store.Decide{})
+	s.appendAudit(ctx, r, *e)
+}
+
+// voteEvent is the audit event of vote v on r; with a final d it also
+// records the outcome the vote decided.
+func (s *Server) voteEvent(r *gate.Request, v gate.Vote, dec store.Decide) *gate.AuditEvent {
 	typ := gate.EventApproval
 	if !v.Approve {
 		typ = gate.EventRejection
 	}
 	d := map[string]string{"satisfied": strings.Join(v.Satisfied, "; ")}
-	if r.Status.Final() {
+	if dec.Status.Final() {
 		// This vote decided the request: its event records the outcome.
-		d["decision"] = string(r.Status)
-		d["reason"] = r.FinalReason
-		d["decided_by"] = strings.Join(r.DecidedBy, ",")
-		if r.Remembered {
+		d["decision"] = string(dec.Status)
+		d["reason"] = dec.Reason
+		d["decided_by"] = strings.Join(dec.DecidedBy, ",")
+		if dec.Remember {
 			d["remembered"] = "true"
 		}
 	}
@@ -293,7 +309,7 @@ func (s *Server) recordVote(ctx context.Context, r *gate.Request, v gate.Vote) {
 	if v.Remember {
 		d["remember"] = "true"
 	}
-	s.audit(ctx, r, typ, v.Login, v.Channel, d)
+	return s.event(r, typ, v.Login, v.Channel, d)
 }
 
 // tell answers the voter: a comment reply for comment commands, a note on

@@ -115,6 +115,10 @@ func decide(r *gate.Request, d Decide, at time.Time) {
 	r.DecidedBy = append([]string(nil), d.DecidedBy...)
 	r.FinalReason = d.Reason
 	r.Remembered = d.Remember
+	if d.Event != nil {
+		ev := *d.Event
+		r.PendingAudit = &ev
+	}
 }
 
 // ApplyResult records the gate's result once on a runnable request.

@@ -36,6 +36,11 @@ type Decide struct {
 	DecidedBy []string
 	Reason    string
 	Remember  bool
+	// Event is the audit event of a final decision (unsealed). It is
+	// stored on the request in the same conditional write as the status
+	// (Request.PendingAudit), so a final status never exists without its
+	// event; SealDecision then moves it into the hash chain.
+	Event *gate.AuditEvent
 }
 
 // Store is safe for concurrent use by many goroutines and, for dynamo, many
@@ -125,6 +130,12 @@ type Store interface {
 	// AppendAudit seals e onto the repository's hash chain (assigning Seq,
 	// PrevHash and Hash) and stores it. Safe under concurrent appends.
 	AppendAudit(ctx context.Context, e gate.AuditEvent) (gate.AuditEvent, error)
+	// SealDecision seals r's PendingAudit onto its repository's chain and
+	// clears it from the request; nil at once when r has none. r must be
+	// current (as the decision write or a consistent read returned it). After a
+	// crash between the two steps a later SealDecision seals it again, so
+	// a decision's event is in the chain at least once, never zero times.
+	SealDecision(ctx context.Context, r *gate.Request) error
 	// ListAudit returns events in chain order: of repo ("" = all
 	// repositories, repository by repository), at or after since.
 	ListAudit(ctx context.Context, repo string, since time.Time) ([]gate.AuditEvent, error)

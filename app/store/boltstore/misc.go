@@ -23,26 +23,59 @@ func (s *Store) AppendAudit(ctx context.Context, e gate.AuditEvent) (gate.AuditE
 	}
 	in := e
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		e = in
-		b, err := tx.Bucket(bucketAudit).CreateBucketIfNotExists([]byte(e.Repo))
-		if err != nil {
-			return err
-		}
-		var prev *gate.AuditEvent
-		if k, v := b.Cursor().Last(); k != nil {
-			prev = new(gate.AuditEvent)
-			if err := json.Unmarshal(v, prev); err != nil {
-				return fmt.Errorf("decoding audit event %s/%d: %w", e.Repo, binary.BigEndian.Uint64(k), err)
-			}
-		}
-		e.Seal(prev)
-		v, err := json.Marshal(e)
-		if err != nil {
-			return err
-		}
-		return b.Put(be64(uint64(e.Seq)), v)
+		var err error
+		e, err = sealTx(tx, in)
+		return err
 	})
 	return e, err
+}
+
+func appendAuditTx(tx *bolt.Tx, e gate.AuditEvent) error {
+	_, err := sealTx(tx, e)
+	return err
+}
+
+// sealTx seals e after its repository's last event within tx.
+func sealTx(tx *bolt.Tx, e gate.AuditEvent) (gate.AuditEvent, error) {
+	b, err := tx.Bucket(bucketAudit).CreateBucketIfNotExists([]byte(e.Repo))
+	if err != nil {
+		return e, err
+	}
+	var prev *gate.AuditEvent
+	if k, v := b.Cursor().Last(); k != nil {
+		prev = new(gate.AuditEvent)
+		if err := json.Unmarshal(v, prev); err != nil {
+			return e, fmt.Errorf("decoding audit event %s/%d: %w", e.Repo, binary.BigEndian.Uint64(k), err)
+		}
+	}
+	e.Seal(prev)
+	v, err := json.Marshal(e)
+	if err != nil {
+		return e, err
+	}
+	return e, b.Put(be64(uint64(e.Seq)), v)
+}
+
+// SealDecision appends r's pending event and clears it from the request in
+// one transaction.
+func (s *Store) SealDecision(ctx context.Context, r *gate.Request) error {
+	if r.PendingAudit == nil {
+		return nil
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		cur, err := getRequest(tx, r.ID)
+		if err != nil {
+			return err
+		}
+		if cur.PendingAudit == nil {
+			return nil // sealed meanwhile
+		}
+		if err := appendAuditTx(tx, *cur.PendingAudit); err != nil {
+			return err
+		}
+		cur.PendingAudit = nil
+		return putRequest(tx, cur)
+	})
 }
 
 // ListAudit returns events of repo ("" = all, repository by repository) at

@@ -38,6 +38,9 @@ type reqItem struct {
 	ExitCode    *int     `dynamodbav:"exit_code,omitempty"`
 	DurationMS  int64    `dynamodbav:"duration_ms,omitempty"`
 
+	// PendingAudit is the JSON of the decision's unsealed audit event.
+	PendingAudit string `dynamodbav:"pending_audit,omitempty"`
+
 	CheckRunID  int64  `dynamodbav:"check_run_id,omitempty"`
 	CheckRunURL string `dynamodbav:"check_run_url,omitempty"`
 	CommentID   int64  `dynamodbav:"comment_id,omitempty"`
@@ -111,7 +114,12 @@ func (s *Store) encodeRequest(r *gate.Request) (map[string]types.AttributeValue,
 	fixed.Status, fixed.Votes, fixed.DecidedAt, fixed.DecidedBy = "", nil, time.Time{}, nil
 	fixed.FinalReason, fixed.Remembered, fixed.ExitCode, fixed.DurationMS = "", false, nil, 0
 	fixed.CheckRunID, fixed.CheckRunURL, fixed.CommentID, fixed.CommentURL = 0, "", 0, ""
+	fixed.PendingAudit = nil
 	data, err := json.Marshal(fixed)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := pendingAuditJSON(r.PendingAudit)
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +129,7 @@ func (s *Store) encodeRequest(r *gate.Request) (map[string]types.AttributeValue,
 		DecidedAt: nanos(r.DecidedAt), DecidedBy: r.DecidedBy, FinalReason: r.FinalReason,
 		Remembered: r.Remembered, ExitCode: r.ExitCode, DurationMS: r.DurationMS,
 		CheckRunID: r.CheckRunID, CheckRunURL: r.CheckRunURL, CommentID: r.CommentID, CommentURL: r.CommentURL,
+		PendingAudit: pending,
 	}
 	for _, v := range r.Votes {
 		b, err := json.Marshal(v)
@@ -162,5 +171,19 @@ func decodeRequest(av map[string]types.AttributeValue) (*gate.Request, error) {
 	r.DecidedBy, r.FinalReason, r.Remembered = it.DecidedBy, it.FinalReason, it.Remembered
 	r.ExitCode, r.DurationMS = it.ExitCode, it.DurationMS
 	r.CheckRunID, r.CheckRunURL, r.CommentID, r.CommentURL = it.CheckRunID, it.CheckRunURL, it.CommentID, it.CommentURL
+	if it.PendingAudit != "" {
+		r.PendingAudit = new(gate.AuditEvent)
+		if err := json.Unmarshal([]byte(it.PendingAudit), r.PendingAudit); err != nil {
+			return nil, fmt.Errorf("decoding pending audit event: %w", err)
+		}
+	}
 	return &r, nil
+}
+
+func pendingAuditJSON(e *gate.AuditEvent) (string, error) {
+	if e == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(e)
+	return string(b), err
 }

@@ -205,7 +205,45 @@ func decideUpdate(upd expression.UpdateBuilder, id string, d store.Decide, at ti
 	if d.Remember {
 		upd = upd.Set(expression.Name("remembered"), expression.Value(true))
 	}
+	if d.Event != nil {
+		// The decision's audit event rides in the same conditional write.
+		if ev, err := pendingAuditJSON(d.Event); err == nil {
+			upd = upd.Set(expression.Name("pending_audit"), expression.Value(ev))
+		}
+	}
 	return upd
+}
+
+// SealDecision appends r's pending event (one write, the chain head cached)
+// and removes it from the request (one UpdateItem, conditional on it being
+// there, so a concurrent sealer's removal is no error).
+func (s *Store) SealDecision(ctx context.Context, r *gate.Request) error {
+	if r.PendingAudit == nil {
+		return nil
+	}
+	if _, err := s.AppendAudit(ctx, *r.PendingAudit); err != nil {
+		return err
+	}
+	expr, err := expression.NewBuilder().WithUpdate(expression.Remove(expression.Name("pending_audit"))).
+		WithCondition(expression.Name("pending_audit").AttributeExists()).Build()
+	if err != nil {
+		return err
+	}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: requestKey(r.ID),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	})
+	if out != nil {
+		s.countWrite(out.ConsumedCapacity)
+	} else {
+		s.countWrite(nil)
+	}
+	if isConditionFailed(err) {
+		return nil
+	}
+	return fail("seal decision", err)
 }
 
 // SetResult is one UpdateItem conditional on a runnable status and no

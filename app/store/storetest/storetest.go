@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"CountApproval", testCountApproval},
 		{"AuditConcurrent", testAuditConcurrent},
 		{"AuditListing", testAuditListing},
+		{"DecisionEvent", testDecisionEvent},
 		{"MarkDelivery", testMarkDelivery},
 		{"VoteDelivery", testVoteDelivery},
 		{"Freeze", testFreeze},
