@@ -32,10 +32,15 @@ import (
 // like ACTIONS_ID_TOKEN_REQUEST_URL. Reviewers act through the stand-in, which
 // sends signed webhooks to the App like GitHub does.
 
+// The "safe" rule names every command of the allowed commands' trees (an
+// allow rule must match each of them, and a command that writes a file with
+// a redirect is never allowed), so the allowed commands write the marker
+// with tee, which the rule names with its file.
 const servePolicy = `version: 1
 rules:
   - name: safe
-    if: { command: ["echo safe**"] }
+    if:
+      command: ["echo safe", "tee -a marker", "tee started", "sed -i s/safe/ran/ marker", "sleep *", "exit *"]
     then: allow
   - name: default
     require: { users: [alice] }
@@ -205,7 +210,7 @@ func TestServeFlows(t *testing.T) {
 	n := 0
 	t.Run("allowed by policy runs at once", func(t *testing.T) {
 		h := newHarness(t)
-		p := a.gate(t, h, "echo safe >> marker; sed -i s/safe/ran/ marker; exit 2")
+		p := a.gate(t, h, "echo safe | tee -a marker; sed -i s/safe/ran/ marker; exit 2")
 		if code := p.wait(t, 30*time.Second); code != 2 || h.runs() != 1 {
 			t.Fatalf("exit = %d, runs = %d; want 2 and 1\n%s", code, h.runs(), p.stderr.String())
 		}
@@ -250,14 +255,14 @@ func TestServeFlows(t *testing.T) {
 		h := newHarness(t)
 		a.tamper.Store(true)
 		defer a.tamper.Store(false)
-		p := a.gate(t, h, "echo safe >> marker")
+		p := a.gate(t, h, "echo safe | tee -a marker; sed -i s/safe/ran/ marker")
 		if code := p.wait(t, 30*time.Second); code != ExitMismatch || h.runs() != 0 {
 			t.Fatalf("exit = %d, runs = %d; want %d and 0\n%s", code, h.runs(), ExitMismatch, p.stderr.String())
 		}
 	})
 	t.Run("SIGTERM while running kills the command", func(t *testing.T) {
 		h := newHarness(t)
-		p := a.gate(t, h, "echo safe > started; sleep 30; echo ran >> marker")
+		p := a.gate(t, h, "echo safe | tee started; sleep 30; echo safe | tee -a marker; sed -i s/safe/ran/ marker")
 		waitForFile(t, filepath.Join(h.env["GITHUB_WORKSPACE"], "started"), p)
 		p.cmd.Process.Signal(syscall.SIGTERM)
 		if code := p.wait(t, 15*time.Second); code == 0 || h.runs() != 0 {
@@ -282,7 +287,7 @@ func TestServeFlows(t *testing.T) {
 	t.Run("App down runs nothing", func(t *testing.T) {
 		h := newHarness(t)
 		a.newRun(h)
-		p := h.start(t, []string{"action"}, inputs(closedURL(t), "echo safe >> marker"))
+		p := h.start(t, []string{"action"}, inputs(closedURL(t), "echo safe | tee -a marker; sed -i s/safe/ran/ marker"))
 		if code := p.wait(t, 60*time.Second); code != ExitUnreachable || h.runs() != 0 {
 			t.Fatalf("exit = %d, runs = %d; want %d and 0\n%s", code, h.runs(), ExitUnreachable, p.stderr.String())
 		}
