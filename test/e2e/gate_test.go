@@ -136,7 +136,6 @@ func gateEnv(c *cluster, g gateSpec, run int64, dir, ws string) []string {
 		"GITHUB_WORKSPACE=" + ws, "RUNNER_TEMP=" + dir,
 		"GITHUB_OUTPUT=" + filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY=" + filepath.Join(dir, "summary.md"),
 		"ACTIONS_ID_TOKEN_REQUEST_URL=" + tokURL, "ACTIONS_ID_TOKEN_REQUEST_TOKEN=" + tokToken,
-		"MARKER=" + filepath.Join(ws, "marker"),
 	}
 }
 
