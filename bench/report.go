@@ -31,18 +31,20 @@ child with BENCH_HEAP_PROFILE=FILE.
 before net/http's buffered writer is allocated, or serve GETs ?wait= from a
 small accept loop), and keep only the request id, deadline and connection
 per parked poll.`,
-	"DynamoDB calls per request lifecycle": `**Reason.** The per-phase breakdown in the notes shows where the writes go:
-the request item (create, check run id, decision, result), the webhook's
-delivery record, and the audit trail's events (requested, the deciding vote,
-executed), each its own conditional single-item write because dynalite (and
-the design) rule out transactions.
+	"DynamoDB calls per request lifecycle": `**Reason.** Issue #13 requires that no final status exists without its audit
+event. Without transactions (dynalite has no TransactWriteItems, and the
+design rules them out), the event is stored on the request item in the
+decision's own conditional UpdateItem, then appended to the hash chain
+(PutItem(AUDIT), a write the lifecycle already paid) and finally removed
+from the request item (UpdateItem, the new write). Until that removal a
+crash or store failure leaves the event waiting on the request, where the
+sweeper finds and seals it.
 
-**Plan** (owners: app/server and app/store/dynamo): write the request item
-once the check run is open, with the check run id in the same PutItem, or
-fold the id into the deciding update (−1); keep the delivery id as a
-conditional attribute of the request item the click targets instead of a
-separate record (−1); that brings a lifecycle to 6 writes with the audit
-chain unchanged. Reads and scans are within target.`,
+**Plan** (owners: app/server, app/store/dynamo): fold the removal into the
+next write the request gets anyway (the gate's SetResult for approved and
+allowed requests), which needs a way to tell at result time whether the
+event was sealed without a read (e.g. the chain sequence number recorded
+by the sealer in a conditional attribute of the request item): back to 6.`,
 	"risk assessment, one core (20-command": `**Reason.** This corpus is heavier than gate/risk's own test corpus: a third of
 it wraps commands in ` + "`sudo bash -c`" + `, ` + "`xargs sh -c`" + ` or ` + "`eval`" + `, whose inner
 scripts are parsed again, and the loop runs with GOMAXPROCS=1 so garbage
