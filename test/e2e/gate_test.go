@@ -30,6 +30,11 @@ type gateSpec struct {
 	// host runs `stepgate run --command …` (host mode) with the inputs as
 	// flags and STEPGATE_SERVER, instead of the container entrypoint.
 	host bool
+	// files are written into the workspace before the gate starts (the
+	// checkout, possibly changed by an earlier step); env is added to the
+	// gate's environment (what earlier steps put in GITHUB_ENV).
+	files map[string]string
+	env   []string
 }
 
 const (
@@ -66,7 +71,13 @@ func (c *cluster) startGate(t *testing.T, g gateSpec) *gateRun {
 	if err := os.MkdirAll(ws, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	for name, content := range g.files {
+		if err := os.WriteFile(filepath.Join(ws, name), []byte(content), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	env := append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, gateEnv(c, g, run, dir, ws)...)
+	env = append(env, g.env...)
 	if !g.host {
 		env = append(env, "INPUT_RUN="+g.command, "INPUT_SERVER="+c.publicURL())
 	}
