@@ -142,6 +142,9 @@ type walker struct {
 	// written holds files this command writes with echo/printf/cat <<EOF
 	// before running them (echo 'x' > a.sh; bash a.sh): their text is code.
 	written map[string]string
+	// aliases defined earlier in the command (alias k=kubectl): a command
+	// named k runs that text (deny rules see it even without expand_aliases).
+	aliases map[string]string
 }
 
 type stdinKind uint8
@@ -306,6 +309,67 @@ func (w *walker) recordWrites(s *syntax.Stmt) {
 			w.written[p] = text
 		}
 	}
+}
+
+// alias records `alias NAME=TEXT` and expands a command named after an
+// alias defined earlier; it reports whether argv was an expanded alias.
+func (w *walker) alias(argv []Word, e env) bool {
+	name := argv[0].Text
+	if name == "alias" {
+		for _, a := range argv[1:] {
+			n, v, ok := strings.Cut(a.Text, "=")
+			if !ok || n == "" || len(w.aliases) >= 32 {
+				continue
+			}
+			if w.aliases == nil {
+				w.aliases = map[string]string{}
+			}
+			if a.Dynamic {
+				v = "${ALIAS_VALUE}"
+			}
+			w.aliases[n] = v
+		}
+		return false
+	}
+	v, ok := w.aliases[name]
+	if !ok || e.depth > maxDepth {
+		return false
+	}
+	delete(w.aliases, name) // an alias does not expand inside itself
+	code := joinCode(append([]Word{Lit(v)}, quoteAll(argv[1:])...))
+	e.depth++
+	w.code([]Word{code}, e.with("alias "+name).noStdin(), "alias")
+	w.aliases[name] = v
+	return true
+}
+
+// sqlStdin: psql and mysql run the SQL on their standard input as if it
+// were given with -c / -e; the tree gets that command too, so a pattern
+// on -c sees `echo 'DROP …' | psql`.
+func (w *walker) sqlStdin(argv []Word, e env, parent int) {
+	flag := ""
+	switch argv[0].Text {
+	case "psql":
+		flag = "-c"
+	case "mysql", "mariadb":
+		flag = "-e"
+	default:
+		return
+	}
+	if e.stdin == stdinNone {
+		return
+	}
+	for _, a := range argv[1:] {
+		if a.Text == flag || a.Text == "-f" || a.Text == "--file" || strings.HasPrefix(a.Text, "--command") || strings.HasPrefix(a.Text, "--execute") {
+			return
+		}
+	}
+	v := Word{Text: "<stdin>", Dynamic: true, Split: true}
+	if e.stdin == stdinText {
+		v = Lit(e.text)
+	}
+	sql := append(append([]Word{argv[0]}, argv[1:]...), Lit(flag), v)
+	w.emit(Command{Argv: sql, Parent: parent, Via: append(slices.Clip(e.via), "stdin")})
 }
 
 // runWritten walks the text of a file written earlier in this command,
@@ -627,7 +691,11 @@ func (w *walker) argv(argv []Word, e env, info callInfo) {
 		argv[0] = Lit(CanonName(argv[0].Text))
 		p := peel(argv, e.stdin)
 		if !p.wrapper {
+			if w.alias(argv, e) {
+				return
+			}
 			idx := w.emit(Command{Argv: argv, Parent: e.parent, Via: e.via, Assigns: info.assigns, Writes: info.writes})
+			w.sqlStdin(argv, e, idx)
 			if w.written != nil {
 				if strings.Contains(argv[0].Text, "/") {
 					w.runWritten(argv[0].Text, e)
