@@ -32,7 +32,7 @@ func (s *Server) load(ctx context.Context, reqID string, id *Identity, run bool)
 // handleGet is GET /api/v1/requests/{id}?wait=30s: it answers at once when
 // the request is decided, else waits up to wait (at most MaxWait) for the
 // decision. Waiting costs no GitHub call; on HTTP/1.x it costs no goroutine
-// either: the connection is parked in the hub (parkpoll.go).
+// either: the connection is parked (package longpoll).
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, id *Identity) error {
 	wait, err := parseWait(r.URL.Query().Get("wait"), s.cfg.MaxWait)
 	if err != nil {
@@ -43,40 +43,11 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, id *Identity)
 	if err != nil {
 		return err
 	}
-	deadline := s.now().Add(wait)
-	for req.Status == gate.StatusPending {
-		if req.ExpiredAt(s.now()) {
-			req = s.expire(ctx, req)
-			break
-		}
-		left := deadline.Sub(s.now())
-		if left <= 0 {
-			break
-		}
-		// Wake for the decision, the request's own expiry, or a periodic
-		// re-read (the fallback should a cross-replica wake-up be missed).
-		if s.park(w, r, req, deadline) {
-			return nil // answered from the hub (parkpoll.go)
-		}
-		left = min(left, s.cfg.RecheckInterval, req.ExpiresAt.Sub(s.now())+10*time.Millisecond)
-		ch, decided, release := s.hub.wait(req.ID)
-		wctx, cancel := context.WithTimeout(ctx, left)
-		select {
-		case <-ch:
-		case <-wctx.Done():
-		}
-		cancel()
-		release()
-		if ctx.Err() != nil {
-			return nil // the gate went away
-		}
-		if d := decided(); d != nil && d.ID == req.ID {
-			req = d // the same request, already bound to the caller
-			continue
-		}
-		if req, err = s.load(ctx, req.ID, id, false); err != nil {
-			return err
-		}
+	// Wake for the decision, the request's own expiry, or a periodic
+	// re-read (the fallback should a cross-replica wake-up be missed).
+	req, handled, err := s.poll.Wait(w, r, req, s.now().Add(wait))
+	if err != nil || handled {
+		return err // handled: parked (answered from app/longpoll) or the gate went away
 	}
 	writeJSON(w, http.StatusOK, s.view(req))
 	return nil

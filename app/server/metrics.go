@@ -6,6 +6,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/stepgate/stepgate/app/longpoll"
 )
 
 // metrics are the App's own series, on the registry the caller passes (the
@@ -91,10 +93,10 @@ func (p *pendingCount) value() float64 {
 }
 
 // registerWaiting exposes the number of gates long-polling this replica.
-func (m *metrics) registerWaiting(reg prometheus.Registerer, h *hub) {
+func (m *metrics) registerWaiting(reg prometheus.Registerer, p *longpoll.Poller) {
 	_ = reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "stepgate_waiting_gates", Help: "Gates long-polling this replica right now.",
-	}, func() float64 { return float64(h.waiting()) }))
+	}, func() float64 { return float64(p.Waiting()) }))
 }
 
 func (s *Server) metricsHandler() http.Handler {

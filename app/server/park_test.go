@@ -33,14 +33,14 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // waitParked waits until n polls are parked on s.
 func waitParked(t *testing.T, s *Server, n int) {
 	t.Helper()
-	eventually(t, fmt.Sprintf("%d parked polls", n), func() bool { return s.hub.parkedCount() == n })
+	eventually(t, fmt.Sprintf("%d parked polls", n), func() bool { return s.poll.Parked() == n })
 }
 
 // parkingHarness is a harness whose dispatcher already accepts parked polls.
 func parkingHarness(t *testing.T, o harnessOpts) *harness {
 	t.Helper()
 	h := newHarness(t, o)
-	eventually(t, "parking to start", h.srv.hub.canPark)
+	eventually(t, "parking to start", h.srv.poll.CanPark)
 	return h
 }
 
@@ -106,7 +106,7 @@ func TestParkedPollGetsDecision(t *testing.T) {
 	id, _ := h.pendingRequest(tok, "./deploy.sh")
 	got := poll(h.http.URL, "/api/v1/requests/"+id+"?wait=5s", tok)
 	waitParked(t, h.srv, 1)
-	if n := h.srv.hub.waiting(); n != 1 {
+	if n := h.srv.poll.Waiting(); n != 1 {
 		t.Errorf("waiting gates = %d, want 1", n)
 	}
 	h.cancelRequest(tok, id)
@@ -126,7 +126,7 @@ func TestParkedPollGetsDecision(t *testing.T) {
 	if !p.resp.Close || p.resp.StatusCode != 200 {
 		t.Errorf("answer: code %d, close %v; want 200 with Connection: close", p.resp.StatusCode, p.resp.Close)
 	}
-	if n := h.srv.hub.waiting(); n != 0 {
+	if n := h.srv.poll.Waiting(); n != 0 {
 		t.Errorf("waiting gates after the answer = %d, want 0", n)
 	}
 	if got := apiCount(t, h.srv, "get", "200"); got != 2 {
@@ -151,7 +151,7 @@ func TestParkedPollDeadlineAnswersPending(t *testing.T) {
 	if took < 300*time.Millisecond || took > 3*time.Second {
 		t.Errorf("answered after %v, want just after the 300ms wait", took)
 	}
-	if n, w := h.srv.hub.waiting(), h.srv.hub.parkedCount(); n != 0 || w != 0 {
+	if n, w := h.srv.poll.Waiting(), h.srv.poll.Parked(); n != 0 || w != 0 {
 		t.Errorf("after the answer: %d waiting, %d parked; want none", n, w)
 	}
 }
@@ -201,10 +201,8 @@ func TestParkedPollClientGone(t *testing.T) {
 			eventually(t, "the parked poll to be answered", func() bool {
 				return apiCount(t, h.srv, "get", "200")+apiCount(t, h.srv, "get", "0") == 1
 			})
-			h.srv.hub.mu.Lock()
-			defer h.srv.hub.mu.Unlock()
-			if len(h.srv.hub.waiters) != 0 || len(h.srv.hub.due) != 0 || h.srv.hub.total != 0 {
-				t.Errorf("hub keeps %d entries, %d parked, total %d; want none", len(h.srv.hub.waiters), len(h.srv.hub.due), h.srv.hub.total)
+			if entries, parked, total := h.srv.poll.Held(); entries != 0 || parked != 0 || total != 0 {
+				t.Errorf("hub keeps %d entries, %d parked, total %d; want none", entries, parked, total)
 			}
 		})
 	}
@@ -253,7 +251,7 @@ func TestParkedPollsAnsweredOnShutdown(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = b.Run(ctx) })
 	t.Cleanup(func() { cancel(); wg.Wait() })
-	eventually(t, "parking to start", b.hub.canPark)
+	eventually(t, "parking to start", b.poll.CanPark)
 	tok := h.newRun()
 	id, _ := h.pendingRequest(tok, "./deploy.sh")
 	got := poll(bHTTP.URL, "/api/v1/requests/"+id+"?wait=30s", tok)
@@ -288,7 +286,7 @@ func TestGoroutineWaitersGetDecision(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, harnessOpts{noParking: tt.noParking})
 			if !tt.noParking {
-				eventually(t, "parking to start", h.srv.hub.canPark)
+				eventually(t, "parking to start", h.srv.poll.CanPark)
 			}
 			base, client := h.http.URL, http.DefaultClient
 			if tt.http2 {
@@ -313,8 +311,8 @@ func TestGoroutineWaitersGetDecision(t *testing.T) {
 				b, _ := io.ReadAll(bufio.NewReader(resp.Body))
 				got <- polled{resp: resp, body: b}
 			}()
-			eventually(t, "the gate to wait", func() bool { return h.srv.hub.waiting() == 1 })
-			if n := h.srv.hub.parkedCount(); n != 0 {
+			eventually(t, "the gate to wait", func() bool { return h.srv.poll.Waiting() == 1 })
+			if n := h.srv.poll.Parked(); n != 0 {
 				t.Fatalf("%d parked, want the goroutine path", n)
 			}
 			h.cancelRequest(tok, id)

@@ -3,11 +3,10 @@
 // clicks and comments, and the background sweeper that expires requests.
 //
 // The server is stateless: every fact lives in the store, so any number of
-// replicas can share one (DynamoDB) store. Waiting gates are woken in-process
-// through a hub, and across replicas by polling store.ListDecided. A gate
-// long-polling over HTTP/1.x costs no goroutine while it waits: its
-// connection is taken from net/http and parked in the hub until the
-// decision or the end of the wait (parkpoll.go).
+// replicas can share one (DynamoDB) store. Waiting gates long-poll through
+// package longpoll: woken in-process on a decision, and across replicas by
+// polling store.ListDecided (longpoll.go); over HTTP/1.x a waiting gate's
+// connection is parked, costing no goroutine.
 package server
 
 import (
@@ -21,6 +20,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stepgate/stepgate/app/longpoll"
 
 	"github.com/stepgate/stepgate/app/store"
 )
@@ -63,7 +64,7 @@ type Config struct {
 	MaxWait         time.Duration // longest long-poll (default 60s)
 	DeliveryTTL     time.Duration // how long delivery ids are remembered (default 72h)
 	// NoParking keeps every long-poll on its handler goroutine instead of
-	// parking HTTP/1.x connections in the hub (see parkpoll.go): ~30 KiB
+	// parking HTTP/1.x connections (package longpoll): ~30 KiB
 	// more per waiting gate, for setups where hijacking connections is
 	// unwelcome (e.g. middleware that must see every response).
 	NoParking bool
@@ -93,7 +94,7 @@ type Server struct {
 	log       *slog.Logger
 	now       func() time.Time
 	metrics   *metrics
-	hub       *hub
+	poll      *longpoll.Poller
 	verifier  *tokenVerifier
 	policies  *policyCache
 	facts     *factsCache
@@ -157,8 +158,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: registering metrics: %w", err)
 	}
 	s.metrics = m
-	s.hub = newHub()
-	m.registerWaiting(cfg.Registerer, s.hub)
+	s.poll = longpoll.New(longpoll.Config{App: pollPort{s}, RecheckInterval: cfg.RecheckInterval, NoParking: cfg.NoParking})
+	m.registerWaiting(cfg.Registerer, s.poll)
 	oidcClient, it := newIssuerClient(cfg.OIDCClient)
 	s.issuer = it
 	s.verifier = newTokenVerifier(cfg.OIDCIssuer, s.audience, oidcClient, cfg.Now)
@@ -226,7 +227,7 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Go(func() { s.pollDecided(ctx) })
 	wg.Go(func() { s.tarpit.run(ctx) })
 	if !s.cfg.NoParking {
-		wg.Go(func() { s.runParked(ctx) })
+		wg.Go(func() { s.poll.Run(ctx) })
 	}
 	wg.Wait()
 	return nil

@@ -1,16 +1,14 @@
-package server
+package longpoll
 
 import (
 	"container/heap"
-	"context"
 	"sync"
-	"time"
 
 	"github.com/stepgate/stepgate/gate"
 )
 
 // hub wakes long-polling gates when their request is decided. Two kinds of
-// waiter share it. A goroutine waiter (HTTP/2, or before Run started) holds
+// waiter share it (Poller.Wait decides which). A goroutine waiter (HTTP/2, or before Run started) holds
 // its handler goroutine and waits on a channel that all waiters of one
 // request share and that is closed on the decision. A parked waiter (see
 // park.go) holds no goroutine at all: just its connection, in a list per
@@ -130,37 +128,4 @@ func (h *hub) waiting() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.total
-}
-
-// decidedOverlap is how far back each ListDecided poll looks, so decisions
-// written by another replica with a slightly skewed clock, or committed just
-// after the previous poll, are still seen. Notifying twice is harmless.
-const decidedOverlap = 3 * time.Second
-
-// pollDecided wakes waiters for decisions made on other replicas: one store
-// query per poll interval, and only while some gate waits here.
-func (s *Server) pollDecided(ctx context.Context) {
-	t := time.NewTicker(s.cfg.PollInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if s.hub.waiting() == 0 {
-			continue
-		}
-		reqs, err := s.store.ListDecided(ctx, s.now().Add(-decidedOverlap), 1000)
-		if err != nil {
-			if ctx.Err() == nil {
-				s.metrics.storeErrors.WithLabelValues("list_decided").Inc()
-				s.logger(ctx).WarnContext(ctx, "polling decided requests", "err", err)
-			}
-			continue
-		}
-		for _, r := range reqs {
-			s.notify(r.ID, r)
-		}
-	}
 }

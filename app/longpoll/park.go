@@ -1,4 +1,4 @@
-package server
+package longpoll
 
 import (
 	"container/heap"
@@ -11,14 +11,14 @@ import (
 // two goroutines (the handler and the connection's background reader) and
 // two 4 KiB buffers per open connection: ~30 KiB per waiting gate, ~150 MB
 // for 5,000. A parked poll keeps the connection and these few fields; no
-// goroutine. One dispatcher goroutine (Run) looks at a parked poll again
-// when its due time comes; a decision made here or seen by pollDecided
-// answers it at once.
+// goroutine. One dispatcher goroutine (Poller.Run) looks at a parked poll again
+// when its due time comes; a decision made here or seen on another replica
+// (Poller.Notify) answers it at once.
 type parkedPoll struct {
 	conn     net.Conn
 	id       string    // the request, already checked to be the caller's
 	repoID   int64     // the caller's repository, for the store re-read
-	deadline time.Time // end of the wait, on the server's clock (Config.Now)
+	deadline time.Time // end of the wait, on the App's clock (App.Now)
 	due      time.Time // when to look again, on the wall clock
 	index    int       // position in hub.due
 }
