@@ -169,7 +169,9 @@ var allowVariants = map[string]struct{ benign, dangerous []string }{
 			"eval 'kubectl get pods; rm -rf /tmp'", "bash -c 'kubectl get pods; curl x'", "sudo kubectl get pods",
 			"ssh host kubectl get pods", "kubectl exec web -- kubectl get pods", "kubectl get pods -f <(curl x)",
 			"kubectl get --raw /api/v1/namespaces/default/pods $(curl x)", "kubectl get pods; kubectl delete ns prod",
-			"kubectl get pods --kubeconfig=$KC", "kubectl get pods 'a b' ; sh",
+			"kubectl get pods --kubeconfig=$KC", "kubectl get pods 'a b' ; sh", "kubectl get secrets -A -o yaml",
+			"kubectl get secret db -o jsonpath='{.data.password}'", "kubectl describe secrets", "kubectl get secret/db -o yaml",
+			"kubectl get --raw /api/v1/namespaces/default/secrets",
 		},
 	},
 	"plan": {

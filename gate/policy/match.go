@@ -129,7 +129,7 @@ func (pc *patCmd) matches(v *cmdView, m mode, own bool) bool {
 	if !pc.optsMatch(p, v.c.Name().Text, m) {
 		return false
 	}
-	return seqMatch(pc.pos, p.Pos, p.MaybeValue, m, shellcmd.HasSensitiveOpts(v.c.Name().Text))
+	return seqMatch(pc.pos, p.Pos, p.MaybeValue, m, shellcmd.HasSensitiveOpts(v.c.Name().Text), shellcmd.SensitiveOperand(v.c.Name().Text, p.Pos))
 }
 
 func (pc *patCmd) nameMatches(n shellcmd.Word, m mode) bool {
@@ -262,7 +262,9 @@ func absorbs(pw *patWord, w shellcmd.Word, m mode, sensitive bool) bool {
 // delete namespace *). In deny and require mode an unquoted expansion may
 // stand for any number of words, none included; in deny mode only before
 // any operand was skipped (kubectl get pods $(date) is not a delete).
-func seqMatch(pat []patWord, ws []shellcmd.Word, maybeValue []bool, m mode, sensitive bool) bool {
+// secretAt is the index of an operand a '*' must not stand for (kubectl get
+// secret), or -1.
+func seqMatch(pat []patWord, ws []shellcmd.Word, maybeValue []bool, m mode, sensitive bool, secretAt int) bool {
 	P, W := len(pat), len(ws)
 	if m == modeAllow && P == 0 {
 		return W == 0
@@ -300,6 +302,9 @@ func seqMatch(pat []patWord, ws []shellcmd.Word, maybeValue []bool, m mode, sens
 		if pw.kind != wGlob {
 			if rec(i+1, j, skipped) {
 				return true
+			}
+			if m == modeAllow && pw.kind == wStar && j == secretAt {
+				return false
 			}
 			return j < W && absorbs(pw, ws[j], m, sensitive) && rec(i, j+1, skipped)
 		}

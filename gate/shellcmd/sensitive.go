@@ -12,7 +12,7 @@ import (
 // A `*` in an allow pattern never stands for them; the pattern must name
 // them.
 var sensitiveOpts = map[string]string{
-	"kubectl":    "--kubeconfig -s --server --token --as --as-group --as-uid --certificate-authority --client-certificate --client-key --insecure-skip-tls-verify --username --password --cluster --user --tls-server-name --cache-dir --profile-output --kustomize -k --overrides",
+	"kubectl":    "--raw --kubeconfig -s --server --token --as --as-group --as-uid --certificate-authority --client-certificate --client-key --insecure-skip-tls-verify --username --password --cluster --user --tls-server-name --cache-dir --profile-output --kustomize -k --overrides",
 	"oc":         "--kubeconfig -s --server --token --as --as-group --certificate-authority --client-certificate --client-key --insecure-skip-tls-verify --username --password --cluster --user",
 	"helm":       "--kubeconfig --kube-apiserver --kube-token --kube-as-user --kube-as-group --kube-ca-file --post-renderer --post-renderer-args --registry-config --repository-config --repository-cache --plugins --insecure-skip-tls-verify",
 	"terraform":  "--chdir --plugin-dir --from-module",
@@ -133,4 +133,24 @@ func SensitiveVar(name string) bool {
 func HasSensitiveOpts(tool string) bool {
 	_, ok := sensitiveOpts[baseTool(tool)]
 	return ok
+}
+
+// SensitiveOperand returns the index of an operand that reads secrets
+// (kubectl get secret, kubectl describe secrets): a '*' in an allow pattern
+// does not stand for it, the pattern must name it. -1 if none.
+func SensitiveOperand(tool string, pos []Word) int {
+	switch baseTool(tool) {
+	case "kubectl", "oc":
+		if len(pos) > 1 && !pos[0].Dynamic {
+			switch pos[0].Text {
+			case "get", "describe", "edit", "view-secret":
+				for i := 1; i < len(pos) && i < 3; i++ {
+					if pos[i].Text == "secret" || strings.HasPrefix(pos[i].Text, "secret/") {
+						return i
+					}
+				}
+			}
+		}
+	}
+	return -1
 }
