@@ -77,7 +77,11 @@ func TestCancelStopsEverything(t *testing.T) {
 func TestTerminalReviewer(t *testing.T) {
 	t.Parallel()
 	var out testutil.SyncBuffer
-	err := Run(t.Context(), Options{Stdout: &out, Stdin: strings.NewReader("x\na\nr\nm\na\nr\n"), TempRoot: t.TempDir()})
+	// A scene that never ends fails here with the story so far, not at the
+	// test binary's timeout (the whole demo takes seconds).
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	err := Run(ctx, Options{Stdout: &out, Stdin: strings.NewReader("x\na\nr\nm\na\nr\n"), TempRoot: t.TempDir()})
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, out.String())
 	}

@@ -29,6 +29,11 @@ jobs:
         with: { run: ./deploy.sh, server: https://stepgate.example.com, environment: production }
 `
 
+// interactiveJobWait bounds the wait for a job-level gate's review when a
+// human decides: policyYAML's defaults.timeout (10m), after which the App
+// expires the request and answers GitHub itself, plus a minute.
+const interactiveJobWait = 11 * time.Minute
+
 // editedHead is a later commit of the PR that edits the deploy workflow.
 const editedHead = "d3d9446802a44259755d38e6d163e820c0ffee03"
 
@@ -104,12 +109,16 @@ func (s *session) playJobGates(ctx context.Context, offset, total int) []string 
 }
 
 func (s *session) playJob(ctx context.Context, i int, sc jobScene) []string {
-	var cancel context.CancelFunc
-	if s.auto {
-		ctx, cancel = context.WithTimeout(ctx, autoStepTimeout)
-	} else {
-		ctx, cancel = context.WithCancel(ctx) // ends jobAnswers with the scene
+	// The wait for GitHub's review always has a deadline (it also ends
+	// jobAnswers with the scene): the scripted reviewer decides within
+	// milliseconds; a human has until the request expires, when the App
+	// answers the review itself (rejected).
+	wait := autoStepTimeout
+	if !s.auto {
+		wait = interactiveJobWait
 	}
+	parent := ctx
+	ctx, cancel := context.WithTimeout(parent, wait)
 	defer cancel()
 	run := s.w.standin.AddWorkflowRun(ghstandin.WorkflowRun{Repo: repoName, Name: "deploy", Path: workflowPath,
 		HeadSHA: sc.head, HeadBranch: "release-1.4.2", Event: "pull_request", Actor: actor, PullRequests: []int{prNumber}})
@@ -141,7 +150,10 @@ func (s *session) playJob(ctx context.Context, i int, sc jobScene) []string {
 	}
 	rv, ok := s.waitJobReview(ctx, run)
 	if !ok {
-		fail("GitHub never heard a decision")
+		if !s.auto && parent.Err() == nil {
+			s.out.printf("    ! GitHub heard no decision for run %d within %s; going on\n", run, wait)
+		}
+		fail("GitHub heard no decision within %s", wait)
 		return s.reportJob(bad)
 	}
 	line := fmt.Sprintf("    = GitHub review: %s, %q", rv.State, rv.Comment)
