@@ -477,6 +477,9 @@ func shellQuote(s string) string {
 // joinCode joins words into one string of shell code, as eval and ssh do.
 // If any word is dynamic the code is dynamic: its value may hold operators.
 func joinCode(ws []Word) Word {
+	if len(ws) == 1 {
+		return ws[0]
+	}
 	var b strings.Builder
 	dyn := false
 	prefix := -1

@@ -754,6 +754,9 @@ func (w *walker) argv(argv []Word, e env, info callInfo) {
 // an unknown command.
 func (w *walker) code(codes []Word, e env, via string) {
 	for _, c := range codes {
+		if c.Dynamic && c.EnvSetup {
+			continue // eval "$(ssh-agent -s)": the tool's own setup code
+		}
 		if c.Dynamic {
 			w.emit(Command{Argv: []Word{{Text: c.Text, Prefix: c.Prefix, Dynamic: true, Split: true}}, Parent: e.parent, Via: e.via})
 			continue

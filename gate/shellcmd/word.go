@@ -24,6 +24,10 @@ type Word struct {
 	// Split: an unquoted expansion or a glob, which may become zero or
 	// several words (and so options) when the command runs.
 	Split bool
+	// EnvSetup: the word is exactly the output of a tool that prints shell
+	// setup code for eval (eval "$(ssh-agent -s)", eval "$(pyenv init -)"),
+	// run with literal arguments; that output is not code from the request.
+	EnvSetup bool
 }
 
 // Lit returns a static word.
@@ -98,7 +102,7 @@ func convOne(w *syntax.Word, pattern bool) Word {
 	for i, p := range w.Parts {
 		c.part(p, false, i == 0)
 	}
-	out := Word{Text: c.b.String(), Dynamic: c.dynamic, Split: c.split}
+	out := Word{Text: c.b.String(), Dynamic: c.dynamic, Split: c.split, EnvSetup: envSetupWord(w)}
 	if c.prefix >= 0 {
 		out.Prefix = out.Text[:c.prefix]
 	} else {
@@ -260,4 +264,40 @@ func DecodeANSI(s string) string {
 
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// envSetupTools print shell code meant for eval, built by the tool itself
+// (not read from the repository): eval "$(ssh-agent -s)".
+var envSetupTools = map[string]bool{
+	"ssh-agent": true, "gpg-agent": true, "brew": true, "pyenv": true, "rbenv": true, "nodenv": true, "goenv": true,
+	"jenv": true, "opam": true, "starship": true, "zoxide": true, "fnm": true, "minikube": true, "dircolors": true,
+	"keychain": true, "register-python-argcomplete": true,
+}
+
+// envSetupWord: the word is one $(…) (quoted or not) running one simple
+// command of envSetupTools with literal arguments.
+func envSetupWord(w *syntax.Word) bool {
+	parts := w.Parts
+	if len(parts) == 1 {
+		if dq, ok := parts[0].(*syntax.DblQuoted); ok {
+			parts = dq.Parts
+		}
+	}
+	if len(parts) != 1 {
+		return false
+	}
+	cs, ok := parts[0].(*syntax.CmdSubst)
+	if !ok || len(cs.Stmts) != 1 || len(cs.Stmts[0].Redirs) > 0 {
+		return false
+	}
+	ce, ok := cs.Stmts[0].Cmd.(*syntax.CallExpr)
+	if !ok || len(ce.Args) == 0 || len(ce.Assigns) > 0 {
+		return false
+	}
+	for _, a := range ce.Args {
+		if a.Lit() == "" {
+			return false
+		}
+	}
+	return envSetupTools[CanonName(ce.Args[0].Lit())]
 }
