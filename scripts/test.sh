@@ -70,6 +70,9 @@ if [ -x scripts/container-test.sh ]; then
 	scripts/container-test.sh
 fi
 
+step "release check: goreleaser check, snapshot build, the composite action's installer (scripts/release-check.sh)"
+scripts/release-check.sh
+
 step "go run ./cmd/stepgate demo --auto"
 go run ./cmd/stepgate demo --auto
 
