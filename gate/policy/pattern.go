@@ -230,7 +230,7 @@ func compileWord(s string) (patWord, error) {
 		return patWord{}, err
 	}
 	gl := g
-	if l := strings.ToLower(s); l != s {
+	if l := foldSpace(strings.ToLower(s)); l != s {
 		if gl, err = compileGlob(l); err != nil {
 			return patWord{}, err
 		}
