@@ -8,10 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-HELM=(go run helm.sh/helm/v3/cmd/helm@v3.22.0)
 chart=deploy/helm/stepgate
 tmp=$(mktemp -d /tmp/stepgate-chart.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+# Built once (cached like go run, linked once for the six calls below).
+GOBIN="$tmp/bin" go install helm.sh/helm/v3/cmd/helm@v3.22.0
+HELM=("$tmp/bin/helm")
 fail() { echo "chart check FAILED: $*" >&2; exit 1; }
 
 if [ ! -d node_modules/kubernetes-models ]; then

@@ -12,13 +12,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-GORELEASER=(go run github.com/goreleaser/goreleaser/v2@v2.15.1)
 tmp=$(mktemp -d /tmp/stepgate-release.XXXXXX)
 dist=$tmp/dist
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "release check FAILED: $*" >&2; exit 1; }
 
 scripts/release-versions.sh
+
+# Built once (go install caches the build like go run, and links once).
+GOBIN="$tmp/bin" go install github.com/goreleaser/goreleaser/v2@v2.15.1
+GORELEASER=("$tmp/bin/goreleaser")
 
 # The configuration as is, plus what a release takes from its surroundings:
 # the GitHub repository (there, from the origin remote; a CI clone has none
