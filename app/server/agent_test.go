@@ -165,17 +165,10 @@ func TestAgentSessionCheckRun(t *testing.T) {
 	}
 	h.sendVote(h.request(v1.ID), vote{login: "alice", approve: true, channel: "click"})
 	h.sendVote(h.request(v2.ID), vote{login: "alice", approve: false, channel: "click"})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	eventually(t, "the session check run to say 0 waiting, 2 decided", func() bool {
 		runs = sessionRuns(h)
-		if len(runs) == 1 && strings.Contains(runs[0].Title, "0 waiting, 2 decided") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("session check run after the votes: %+v", runs)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return len(runs) == 1 && strings.Contains(runs[0].Title, "0 waiting, 2 decided")
+	})
 	if runs[0].Status != "completed" || runs[0].Conclusion != "neutral" ||
 		!strings.Contains(runs[0].Summary, "approved") || !strings.Contains(runs[0].Summary, "rejected") || !strings.Contains(runs[0].Summary, "alice") {
 		t.Errorf("decided session check run: %s/%s\n%s", runs[0].Status, runs[0].Conclusion, runs[0].Summary)

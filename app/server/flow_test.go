@@ -86,7 +86,7 @@ func TestApproveByButtonWakesLongPoll(t *testing.T) {
 		_, got := h.get(tok, v.ID, "5s")
 		done <- result{got, time.Since(clicked)}
 	}()
-	time.Sleep(100 * time.Millisecond)
+	eventually(t, "the gate to wait", func() bool { return h.srv.poll.Waiting() == 1 })
 	clicked = time.Now()
 	code, body := h.webhook("check_run", clickPayload(t, repoA, repoAID, v.ID, r.CheckRunID, "approve", "alice", "User"), testSecret, "")
 	if code != 200 {

@@ -19,17 +19,6 @@ import (
 	"github.com/stepgate/stepgate/gate"
 )
 
-// eventually fails the test unless cond becomes true within 5s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // waitParked waits until n polls are parked on s.
 func waitParked(t *testing.T, s *Server, n int) {
 	t.Helper()

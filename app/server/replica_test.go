@@ -37,7 +37,7 @@ func TestDecisionReachesOtherReplica(t *testing.T) {
 		h.get(tok, id, "5s") // replica A
 		done <- time.Now()
 	}()
-	time.Sleep(100 * time.Millisecond)
+	eventually(t, "the gate to wait on replica A", func() bool { return h.srv.poll.Waiting() == 1 })
 	onB := &harness{t: t, http: bHTTP}
 	sent := time.Now()
 	if code, body := onB.webhook("check_run", clickPayload(t, repoA, repoAID, id, cr, "approve", "alice", "User"), testSecret, ""); code != 200 {

@@ -125,7 +125,7 @@ func TestWebhookTricklersDoNotLockOutGitHub(t *testing.T) {
 		conns = append(conns, rawPost(t, h, map[string]string{"Content-Length": "60000", "X-GitHub-Event": "issue_comment"},
 			bytes.Repeat([]byte("a"), 100)))
 	}
-	waitUntil(t, func() bool { n, _ := h.srv.unsigned.inFlight(); return n == limit })
+	eventually(t, fmt.Sprintf("%d unsigned reads in flight", limit), func() bool { n, _ := h.srv.unsigned.inFlight(); return n == limit })
 	start := time.Now()
 	if code, body := h.webhook("ping", map[string]any{"zen": "hi"}, testSecret, ""); code != http.StatusOK {
 		t.Fatalf("signed ping under trickle: %d %s", code, body)
@@ -152,7 +152,7 @@ func TestTarpitClosesHeldConnections(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go tp.run(ctx)
-	waitUntil(t, func() bool { tp.mu.Lock(); defer tp.mu.Unlock(); return tp.running })
+	eventually(t, "the tarpit to run", func() bool { tp.mu.Lock(); defer tp.mu.Unlock(); return tp.running })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -218,16 +218,5 @@ func TestReadGovernorDropsOldest(t *testing.T) {
 	}
 	if got := strings.Join(stopped, ","); got != "a,c" {
 		t.Fatalf("stopped %s, want a,c", got)
-	}
-}
-
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached within 5s")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -449,15 +449,6 @@ func positionals(args []arg, valued ...string) []arg {
 	return out
 }
 
-// words returns the lower-cased texts of args, for subcommand matching.
-func sub(args []arg, i int) string {
-	p := positionals(args)
-	if i < len(p) {
-		return strings.ToLower(p[i].s)
-	}
-	return ""
-}
-
 func joinArgs(args []arg) string {
 	var b strings.Builder
 	for i, a := range args {
