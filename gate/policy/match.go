@@ -94,10 +94,22 @@ func matchAny(pats []*cmdPattern, views []cmdView, m mode) (int, *cmdPattern) {
 }
 
 // matchAll reports whether every command of the tree is allowed by pats.
-// It returns the first command no pattern allows (-1 if all are).
+// It returns the first command no pattern allows (-1 if all are). A
+// wrapper that a pattern names with its whole argv (allow `docker run *`,
+// `ssh deploy@bastion *`, `sudo *`) covers what it runs.
 func matchAll(pats []*cmdPattern, views []cmdView) int {
+	var buf [64]bool
+	covered := buf[:0]
+	if len(views) > len(buf) {
+		covered = make([]bool, 0, len(views))
+	}
 	for i := range views {
 		v := &views[i]
+		covered = append(covered, false)
+		if p := v.c.Parent; p >= 0 && p < i && covered[p] {
+			covered[i] = true
+			continue
+		}
 		if v.c.Wrapper && v.c.Transparent() {
 			continue
 		}
@@ -107,6 +119,10 @@ func matchAll(pats []*cmdPattern, views []cmdView) int {
 				continue
 			}
 			if v.c.Wrapper {
+				if p.full.matches(v, modeAllow, false) && !p.full.any {
+					ok, covered[i] = true, true
+					break
+				}
 				for k := range p.wraps {
 					if p.wraps[k].matches(v, modeAllow, true) {
 						ok = true

@@ -43,6 +43,9 @@ func TestPatternSemantics(t *testing.T) {
 		{"kubectl get *", Allow, "bash -c 'kubectl get pods'", true},
 		{"kubectl get *", Allow, "ssh host kubectl get pods", false},
 		{"ssh deploy@bastion *", Allow, "ssh deploy@bastion kubectl get pods", true},
+		{"ssh deploy@bastion *", Allow, "ssh evil@host kubectl get pods", false},
+		{"docker run *", Allow, "docker run --rm alpine echo hi", true},
+		{"docker run --rm alpine echo *", Allow, "docker run --rm alpine rm -rf /host", false},
 		// A word pattern is one word; "plan*" (a letter, then *) is "plan *".
 		{"terraform plan*", Allow, "terraform plan -out plan.bin", true},
 		{"terraform plan*", Allow, "terraform planet", false},

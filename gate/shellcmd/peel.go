@@ -828,18 +828,30 @@ func peelKubectl(argv []Word) peeled {
 	return peeled{}
 }
 
-// peelDockerExec: docker exec [opts] CONTAINER CMD ARGS.
+// peelDockerExec: docker exec [opts] CONTAINER CMD ARGS and docker run
+// [opts] IMAGE CMD ARGS (the command runs in the container; with -v /:/host
+// it reaches the host).
 func peelDockerExec(argv []Word) peeled {
 	i := optScan(argv, 1, "-H --host --config --context -c -l --log-level")
-	if i >= len(argv) || argv[i].Text != "exec" && !(argv[i].Text == "container" && i+1 < len(argv) && argv[i+1].Text == "exec") {
-		return peeled{}
-	}
-	if argv[i].Text == "container" {
+	if i < len(argv) && argv[i].Text == "container" {
 		i++
 	}
-	j := optScan(argv, i+1, "-e --env --env-file -u --user -w --workdir --detach-keys")
-	return wrapAt(argv, j+1)
+	if i >= len(argv) {
+		return peeled{}
+	}
+	switch argv[i].Text {
+	case "exec":
+		j := optScan(argv, i+1, "-e --env --env-file -u --user -w --workdir --detach-keys")
+		return wrapAt(argv, j+1)
+	case "run":
+		j := optScan(argv, i+1, dockerRunValued)
+		return wrapAt(argv, j+1)
+	}
+	return peeled{}
 }
+
+// dockerRunValued are docker run's options that take a value.
+const dockerRunValued = "-a --attach -c --cpu-shares --cidfile --cpus --cpuset-cpus --cpuset-mems -e --env --env-file --entrypoint -h --hostname -l --label --label-file --link --log-driver --log-opt -m --memory --memory-swap --mount --name --network --net --network-alias -p --publish --platform --pull --restart --runtime --security-opt --shm-size --stop-signal --stop-timeout --tmpfs -u --user --ulimit -v --volume --volumes-from -w --workdir --device --dns --dns-search --dns-option --add-host --cap-add --cap-drop --gpus --health-cmd --health-interval --health-retries --health-timeout --ipc --pid --userns --uts --group-add --mac-address --ip --ip6 --isolation --kernel-memory --oom-score-adj --storage-opt --sysctl --cgroupns --cgroup-parent --blkio-weight --device-read-bps --device-write-bps --expose --detach-keys"
 
 // positionalIdx lists the indexes of operands from start, skipping options
 // and the values of valued ones; after "--" nothing more is an option.

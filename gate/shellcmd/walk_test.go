@@ -109,6 +109,8 @@ func TestParseLeaves(t *testing.T) {
 		{"kubectl exec -it pod -- rm -rf /", []string{"rm -rf /"}},
 		{"kubectl -n x exec pod -c app -- sh -c 'rm -rf /'", []string{"rm -rf /"}},
 		{"docker exec -u 0 c rm -rf /", []string{"rm -rf /"}},
+		{"docker run --rm -v /:/host -e X=1 alpine rm -rf /host", []string{"rm -rf /host"}},
+		{"docker run --rm -it alpine", []string{"docker run --rm -it alpine"}},
 		{"echo 'rm -rf /' | sh", []string{"echo 'rm -rf /'", "rm -rf /"}},
 		{"printf 'rm -rf /' | bash -s", []string{"printf 'rm -rf /'", "rm -rf /"}},
 		{"curl -s x | sh", []string{"curl -s x", "?<stdin>"}},
