@@ -25,4 +25,7 @@
 // policy-bot): a DBA who also owns db/migrations/ satisfies both
 // "team acme/dba" and "codeowners: db/migrations/". Ask for distinct people
 // with count. One rejection from anyone eligible for any leaf rejects.
+// [PendingFromVotes] says what a requirement still needs from the leaves
+// the recorded approvals counted toward, without asking GitHub again (the
+// App shows it on the check run and to the waiting gate).
 package policy
