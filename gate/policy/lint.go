@@ -64,7 +64,7 @@ func (p *Policy) Lint() []FieldError {
 		if r.Then == Allow && r.cond.risk != nil && *r.cond.risk > r.maxRisk() {
 			warn(r.Line, path+".if.risk", "rule %q can never match: it needs risk at least %s but allows at most max_risk %s", r.Name, *r.cond.risk, r.maxRisk())
 		}
-		for j, e := range rules[:i] {
+		for _, e := range rules[:i] {
 			if e.cond.command == nil || r.cond.command == nil || !sameKeys(&e.cond, &r.cond) {
 				continue
 			}
@@ -77,7 +77,6 @@ func (p *Policy) Lint() []FieldError {
 			case r.Then != Deny && e.Then == Require && all:
 				warn(r.Line, path, "rule %q can never match: the earlier rule %q (line %d) matches all of its commands (such as %q)", r.Name, e.Name, e.Line, ex)
 			}
-			_ = j
 		}
 	}
 	return out

@@ -222,7 +222,7 @@ func peel(argv []Word, stdin stdinKind) peeled {
 	case "find":
 		return peelFind(argv)
 	case "parallel":
-		return peelParallel(argv, stdin)
+		return peelParallel(argv)
 	case "ssh":
 		return peelSSH(argv, stdin)
 	case "su":
@@ -572,7 +572,7 @@ func peelFind(argv []Word) peeled {
 
 // peelParallel: GNU parallel runs its command words as shell code, with
 // {} and friends replaced by each input.
-func peelParallel(argv []Word, stdin stdinKind) peeled {
+func peelParallel(argv []Word) peeled {
 	const valued = "-j --jobs -S --sshlogin --joblog -a --arg-file -d --delimiter -I -E --colsep -C -n -N -L --results --tmpdir --workdir --env --timeout --delay --retries --halt --tag-string --basefile --sshloginfile -P --max-procs --max-args --line-buffer-x"
 	i := optScan(argv, 1, valued)
 	j := i
@@ -614,7 +614,6 @@ func peelParallel(argv []Word, stdin stdinKind) peeled {
 		// Without a replacement string each input is appended.
 		code = Word{Text: code.Text + " {}", Prefix: code.Text + " ", Dynamic: true, Split: true}
 	}
-	_ = stdin
 	return peeled{wrapper: true, inner: i, code: []Word{code}}
 }
 
