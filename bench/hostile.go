@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -223,8 +224,19 @@ func trickle(ctx context.Context, addr string, opened, dropped *atomic.Int64) {
 		}
 		opened.Add(1)
 		stopOnDone := context.AfterFunc(ctx, func() { c.Close() })
-		_, err = fmt.Fprintf(c, "POST /webhook HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"+
-			"X-GitHub-Event: issue_comment\r\nX-Hub-Signature-256: sha256=%064x\r\n\r\n", addr, trickleDeclared, 0)
+		if os.Getenv("BENCH_HOSTILE_SLOW_HEADERS") != "" {
+			// Variant: trickle header lines instead (never ending the headers).
+			_, err = fmt.Fprintf(c, "POST /webhook HTTP/1.1\r\nHost: %s\r\n", addr)
+			for err == nil && ctx.Err() == nil {
+				_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+				if _, err = io.WriteString(c, "X-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n"); err == nil {
+					sleepCtx(ctx, trickleTick)
+				}
+			}
+		} else {
+			_, err = fmt.Fprintf(c, "POST /webhook HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"+
+				"X-GitHub-Event: issue_comment\r\nX-Hub-Signature-256: sha256=%064x\r\n\r\n", addr, trickleDeclared, 0)
+		}
 		for sent := 0; err == nil && sent < trickleDeclared-trickleChunk && ctx.Err() == nil; sent += trickleChunk {
 			_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 			if _, err = c.Write(part); err == nil {

@@ -106,7 +106,8 @@ func New(ctx context.Context, s Settings, o Options) (*App, error) {
 
 // HTTPServer is the public listener's server with production's timeouts:
 // headers within 5 s, a body within 30 s, writes within the longest
-// long-poll plus 30 s.
+// long-poll plus 30 s; at most 2,048 connections waiting for headers or
+// idle (the oldest closed first).
 func (a *App) HTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	if h == nil {
 		h = a.Server.Handler()
@@ -115,7 +116,12 @@ func (a *App) HTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	if maxWait <= 0 {
 		maxWait = 60 * time.Second // the server's default MaxWait
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+	// Connections still sending headers or idling are bounded: past
+	// server.DefaultMaxWaitingConns the oldest is closed (slow-header
+	// attacks; see server.ConnGuard).
+	guard := server.NewConnGuard(0)
+	hs := &http.Server{Handler: guard.Wrap(h), ConnState: guard.ConnState, ConnContext: guard.ConnContext,
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: maxWait + 30*time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	if log != nil {
 		hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
