@@ -32,7 +32,7 @@ func TestConnGuardClosesOldestWaiting(t *testing.T) {
 		_, _ = io.WriteString(c, "POST /webhook HTTP/1.1\r\nHost: x\r\n") // headers never end
 		slow = append(slow, c)
 	}
-	waitUntil(t, func() bool { _, closed := g.Waiting(); return closed >= 6 })
+	eventually(t, "the oldest waiting connections closed", func() bool { _, closed := g.Waiting(); return closed >= 6 })
 	if n, _ := g.Waiting(); n > 4 {
 		t.Errorf("%d connections waiting, max 4", n)
 	}
