@@ -42,7 +42,8 @@ for os in linux darwin windows; do
 	for arch in amd64 arm64; do
 		ext=""; [ $os = windows ] && ext=.exe
 		[ -f "$rel/stepgate_${version#v}_${os}_${arch}$ext" ] || fail "no bare binary for $os/$arch"
-		ls "$rel/stepgate_${version#v}_${os}_${arch}".{tar.gz,zip} >/dev/null 2>&1 || fail "no archive for $os/$arch"
+		a="$rel/stepgate_${version#v}_${os}_${arch}"
+		[ -f "$a.tar.gz" ] || [ -f "$a.zip" ] || fail "no archive for $os/$arch"
 		grep -q " stepgate_${version#v}_${os}_${arch}$ext\$" "$rel/checksums.txt" || fail "checksums.txt lacks $os/$arch"
 	done
 done
