@@ -121,49 +121,8 @@ func (d *decoder) deployCond(n *yaml.Node, path string, c *deployCond) {
 		}
 	}
 	f := d.mapping(n, path, deployIfFields...)
-	for _, key := range []string{"environment", "branch", "actor"} {
-		v := f[key].val
-		if v == nil {
-			continue
-		}
-		list, ok := d.strList(v, path+"."+key)
-		if !ok {
-			continue
-		}
-		gs := make([]*glob, 0, len(list))
-		for i, pat := range list {
-			g, err := compilePattern(key, pat)
-			if err != nil {
-				node, field := item(v, i, path+"."+key)
-				d.errorf(node, field, "bad pattern: %v", err)
-				continue
-			}
-			gs = append(gs, g)
-		}
-		if len(gs) < len(list) {
-			continue
-		}
-		switch key {
-		case "environment":
-			c.environment = gs
-		case "branch":
-			c.branch = gs
-		case "actor":
-			c.actor = gs
-		}
-	}
-	if v := f["outside_hours"].val; v != nil {
-		list, ok := d.strList(v, path+".outside_hours")
-		for i := 0; ok && i < len(list); i++ {
-			w, err := parseWindow(list[i])
-			if err != nil {
-				node, field := item(v, i, path+".outside_hours")
-				d.errorf(node, field, "%v", err)
-				continue
-			}
-			c.outsideHours = append(c.outsideHours, w)
-		}
-	}
+	c.environment, c.branch, c.actor = d.contextKeys(f, path)
+	c.outsideHours = append(c.outsideHours, d.outsideHours(f, path)...)
 	if v := f["workflow_changed"].val; v != nil {
 		if b, ok := d.boolean(v, path+".workflow_changed"); ok {
 			c.workflowChanged = &b

@@ -208,6 +208,24 @@ func (d *decoder) cond(n *yaml.Node, path string, c *condition) {
 			c.source = append(c.source, s)
 		}
 	}
+	c.environment, c.branch, c.actor = d.contextKeys(f, path)
+	if v := f["risk"].val; v != nil {
+		if s, ok := d.str(v, path+".risk"); ok {
+			if l, err := risk.ParseLevel(s); err != nil {
+				d.errorf(v, path+".risk", "%v", err)
+			} else {
+				c.risk = &l
+			}
+		}
+	}
+	c.outsideHours = append(c.outsideHours, d.outsideHours(f, path)...)
+}
+
+// contextKeys compiles the environment, branch and actor patterns of an
+// `if` (command rules and deployment rules alike); a key with a bad pattern
+// stays nil (the error is recorded).
+func (d *decoder) contextKeys(f map[string]field, path string) (environment, branch, actor []*glob) {
+	out := map[string][]*glob{}
 	for _, key := range []string{"environment", "branch", "actor"} {
 		v := f[key].val
 		if v == nil {
@@ -227,39 +245,31 @@ func (d *decoder) cond(n *yaml.Node, path string, c *condition) {
 			}
 			gs = append(gs, g)
 		}
-		if len(gs) < len(list) {
+		if len(gs) == len(list) {
+			out[key] = gs
+		}
+	}
+	return out["environment"], out["branch"], out["actor"]
+}
+
+// outsideHours parses the time windows of an `if`.
+func (d *decoder) outsideHours(f map[string]field, path string) []*window {
+	v := f["outside_hours"].val
+	if v == nil {
+		return nil
+	}
+	var out []*window
+	list, ok := d.strList(v, path+".outside_hours")
+	for i := 0; ok && i < len(list); i++ {
+		w, err := parseWindow(list[i])
+		if err != nil {
+			node, field := item(v, i, path+".outside_hours")
+			d.errorf(node, field, "%v", err)
 			continue
 		}
-		switch key {
-		case "environment":
-			c.environment = gs
-		case "branch":
-			c.branch = gs
-		case "actor":
-			c.actor = gs
-		}
+		out = append(out, w)
 	}
-	if v := f["risk"].val; v != nil {
-		if s, ok := d.str(v, path+".risk"); ok {
-			if l, err := risk.ParseLevel(s); err != nil {
-				d.errorf(v, path+".risk", "%v", err)
-			} else {
-				c.risk = &l
-			}
-		}
-	}
-	if v := f["outside_hours"].val; v != nil {
-		list, ok := d.strList(v, path+".outside_hours")
-		for i := 0; ok && i < len(list); i++ {
-			w, err := parseWindow(list[i])
-			if err != nil {
-				node, field := item(v, i, path+".outside_hours")
-				d.errorf(node, field, "%v", err)
-				continue
-			}
-			c.outsideHours = append(c.outsideHours, w)
-		}
-	}
+	return out
 }
 
 // commands compiles the `command:` patterns of an `if`.
