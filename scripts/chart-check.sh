@@ -36,6 +36,11 @@ render() { # name, then helm template flags
 }
 echo "helm template: DynamoDB, 2 replicas, ingress"
 REQUIRE=Deployment,Service,PodDisruptionBudget,ServiceAccount,Ingress render dynamo -f deploy/helm/ci-values.yaml
+if $schema; then # the schema check itself: a wrong type must be refused
+	sed 's/"containerPort":8080/"containerPort":"8080"/' "$tmp/dynamo.jsonl" >"$tmp/broken.jsonl"
+	grep -q '"containerPort":"8080"' "$tmp/broken.jsonl" || fail "could not build the broken Deployment"
+	if node scripts/k8s-validate.mjs <"$tmp/broken.jsonl" >/dev/null 2>&1; then fail "the schema check accepted containerPort as a string"; fi
+fi
 grep -q '"/readyz"\|path: /readyz' "$tmp/dynamo.yaml" || fail "no readiness probe on /readyz"
 grep -q 'path: /healthz' "$tmp/dynamo.yaml" || fail "no liveness probe on /healthz"
 grep -q 'runAsNonRoot: true' "$tmp/dynamo.yaml" || fail "the pod may run as root"

@@ -73,6 +73,9 @@ fi
 step "release check: goreleaser check, snapshot build, the composite action's installer (scripts/release-check.sh)"
 scripts/release-check.sh
 
+step "Helm chart check: helm lint, helm template, Kubernetes schemas (scripts/chart-check.sh)"
+scripts/chart-check.sh
+
 step "go run ./cmd/stepgate demo --auto"
 go run ./cmd/stepgate demo --auto
 
