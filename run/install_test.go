@@ -52,7 +52,9 @@ func install(t *testing.T, base, version string) (string, string, error) {
 
 func TestInstall(t *testing.T) {
 	t.Parallel()
-	good := func(sum string) string { return sum + "  " + asset + "\n" + strings.Repeat("0", 64) + "  stepgate_1.2.3_darwin_arm64\n" }
+	good := func(sum string) string {
+		return sum + "  " + asset + "\n" + strings.Repeat("0", 64) + "  stepgate_1.2.3_darwin_arm64\n"
+	}
 	t.Run("good checksum installs", func(t *testing.T) {
 		t.Parallel()
 		path, stderr, err := install(t, "file://"+release(t, "binary", good), "v1.2.3")
