@@ -402,33 +402,6 @@ func (a *assessor) xargs(args []arg, c ctx) []arg {
 	return append(out, input...)
 }
 
-// runWith handles wrappers whose wrapped command follows a fixed argument
-// (flock FILE cmd, gosu USER cmd) or is a string (watch 'cmd', flock -c).
-func (a *assessor) runWith(name string, args []arg, c *ctx) []arg {
-	if v := flagValue(args, "-c", "--command"); v != "" && name != "watch" {
-		a.script(v, ctx{depth: c.depth + 1, sudo: c.sudo}, false)
-		return nil
-	}
-	rest := skipOpts(args, "-n", "-w", "-E", "-u", "-g", "--interval", "--userspec", "--user", "--group", "-q")
-	switch name {
-	case "flock", "gosu", "su-exec", "chroot", "runuser":
-		if name == "chroot" {
-			a.add(CatPrivilege, LevelLow, "runs a command inside a `chroot`")
-		}
-		if len(rest) > 0 {
-			rest = rest[1:]
-		}
-	case "watch":
-		if len(rest) == 1 {
-			a.reparse(rest[0], *c, "`watch`")
-			return nil
-		}
-	case "retry":
-		rest = skipOpts(rest, "-t", "--times", "-d", "--delay")
-	}
-	return rest
-}
-
 // toolRun handles "bundle exec", "poetry run", "npm exec --", "yarn prisma …":
 // the inner command is a known tool or a project script.
 func (a *assessor) toolRun(name string, args []arg, c *ctx) ([]arg, bool) {

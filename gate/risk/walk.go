@@ -340,7 +340,7 @@ func (a *assessor) redirect(r *wordRenderer, rd *syntax.Redirect, c *ctx) {
 		}
 	}
 	switch rd.Op {
-	case syntax.RdrOut, syntax.AppOut, syntax.RdrAll, syntax.AppAll, syntax.ClbOut, syntax.RdrInOut, syntax.DplOut:
+	case syntax.RdrOut, syntax.AppOut, syntax.RdrAll, syntax.AppAll, syntax.RdrClob, syntax.RdrInOut, syntax.DplOut:
 		if rd.N == nil || rd.N.Value == "1" {
 			c.redirOut = true
 		}

@@ -289,7 +289,7 @@ func (w *walker) recordWrites(s *syntax.Stmt) {
 		return
 	}
 	for _, rd := range s.Redirs {
-		if rd.Op != syntax.RdrOut && rd.Op != syntax.AppOut && rd.Op != syntax.ClbOut || rd.Word == nil {
+		if rd.Op != syntax.RdrOut && rd.Op != syntax.AppOut && rd.Op != syntax.RdrClob || rd.Word == nil {
 			continue
 		}
 		t := convOne(rd.Word, false)
@@ -409,7 +409,7 @@ func (w *walker) redirect(rd *syntax.Redirect, e *env, info *callInfo) {
 		}
 	case syntax.RdrIn:
 		e.stdin, e.text = stdinDynamic, ""
-	case syntax.RdrOut, syntax.AppOut, syntax.RdrAll, syntax.AppAll, syntax.ClbOut, syntax.RdrInOut:
+	case syntax.RdrOut, syntax.AppOut, syntax.RdrAll, syntax.AppAll, syntax.RdrClob, syntax.RdrInOut:
 		t := w.word(rd.Word)
 		if !harmlessTarget(t) {
 			info.writes = append(info.writes, t)
