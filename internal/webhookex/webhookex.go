@@ -6,8 +6,8 @@ package webhookex
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/stepgate/stepgate/internal/testutil"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 )
@@ -42,23 +42,7 @@ func Load(path string) (*Set, error) {
 
 // Find walks up from the working directory to the repository root's
 // node_modules and returns the examples file's path.
-func Find() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		p := filepath.Join(dir, RelPath)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("%s not found above the working directory (run npm ci)", RelPath)
-		}
-		dir = parent
-	}
-}
+func Find() (string, error) { return testutil.FindUp(RelPath) }
 
 // All returns fresh copies of every example of event whose "action" is
 // action ("" matches all), in the package's order.

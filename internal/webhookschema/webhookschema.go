@@ -13,8 +13,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/stepgate/stepgate/internal/testutil"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -118,23 +118,7 @@ func (s *Set) schema(name string) (*jsonschema.Schema, error) {
 
 // Find walks up from the working directory to the repository root's
 // node_modules and returns the description's path.
-func Find() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		p := filepath.Join(dir, RelPath)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("%s not found above the working directory (run npm ci)", RelPath)
-		}
-		dir = parent
-	}
-}
+func Find() (string, error) { return testutil.FindUp(RelPath) }
 
 var (
 	once   sync.Once

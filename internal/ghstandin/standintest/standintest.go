@@ -14,10 +14,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/stepgate/stepgate/internal/testutil"
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -134,23 +134,7 @@ func prune(raw []byte, paths []string) ([]byte, error) {
 
 // FindSpec walks up from the working directory to the repository root's
 // node_modules and returns the description's path.
-func FindSpec() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		p := filepath.Join(dir, SpecRelPath)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("%s not found above the working directory (run npm ci)", SpecRelPath)
-		}
-		dir = parent
-	}
-}
+func FindSpec() (string, error) { return testutil.FindUp(SpecRelPath) }
 
 // contentsRE finds the {path} of the contents route, which may contain
 // slashes that the router would take for separators.
