@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"testing"
 )
 
 // FindUp walks up from the working directory and returns the first
@@ -24,5 +26,31 @@ func FindUp(rel string) (string, error) {
 			return "", fmt.Errorf("%s not found above the working directory (run npm ci)", rel)
 		}
 		dir = parent
+	}
+}
+
+// NodeFile loads, once per test binary, something the tests read from
+// node_modules (rel, found with FindUp) and returns a getter for tests:
+// without it, a test is skipped locally and fails in CI (CI set), so a
+// missing `npm ci` never silently drops a check there.
+func NodeFile[T any](what, rel string, load func(path string) (T, error)) func(testing.TB) T {
+	get := sync.OnceValues(func() (T, error) {
+		p, err := FindUp(rel)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return load(p)
+	})
+	return func(t testing.TB) T {
+		t.Helper()
+		v, err := get()
+		if err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s: %v", what, err)
+			}
+			t.Skipf("%s unavailable (%v); run npm ci", what, err)
+		}
+		return v
 	}
 }

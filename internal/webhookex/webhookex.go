@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"github.com/stepgate/stepgate/internal/testutil"
 	"os"
-	"sync"
 	"testing"
 )
 
@@ -71,33 +70,10 @@ func (s *Set) First(event, action string, keep func(map[string]any) bool) (map[s
 	return nil, false
 }
 
-// The examples file is 4 MB; tests of one binary share one parsed copy.
-var (
-	once   sync.Once
-	shared *Set
-	errSet error
-)
-
-// ForTest returns the shared examples. Without node_modules the test is
-// skipped locally and fails in CI (CI set).
-func ForTest(t testing.TB) *Set {
-	t.Helper()
-	once.Do(func() {
-		p, err := Find()
-		if err != nil {
-			errSet = err
-			return
-		}
-		shared, errSet = Load(p)
-	})
-	if errSet != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("webhook examples: %v", errSet)
-		}
-		t.Skipf("webhook examples unavailable (%v); run npm ci", errSet)
-	}
-	return shared
-}
+// ForTest returns the shared examples (the file is 4 MB: tests of one
+// binary share one parsed copy). Without node_modules the test is skipped
+// locally and fails in CI (CI set).
+var ForTest = testutil.NodeFile("webhook examples", RelPath, Load)
 
 // Example returns the first example of event/action matching keep, failing
 // t if there is none.

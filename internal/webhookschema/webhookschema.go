@@ -17,7 +17,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -120,29 +119,6 @@ func (s *Set) schema(name string) (*jsonschema.Schema, error) {
 // node_modules and returns the description's path.
 func Find() (string, error) { return testutil.FindUp(RelPath) }
 
-var (
-	once   sync.Once
-	shared *Set
-	errSet error
-)
-
 // ForTest returns the shared schemas of the test binary. Without
 // node_modules the test is skipped locally and fails in CI (CI set).
-func ForTest(t testing.TB) *Set {
-	t.Helper()
-	once.Do(func() {
-		p, err := Find()
-		if err != nil {
-			errSet = err
-			return
-		}
-		shared, errSet = Load(p)
-	})
-	if errSet != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("webhook schemas: %v", errSet)
-		}
-		t.Skipf("webhook schemas unavailable (%v); run npm ci", errSet)
-	}
-	return shared
-}
+var ForTest = testutil.NodeFile("webhook schemas", RelPath, Load)

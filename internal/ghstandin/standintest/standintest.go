@@ -185,34 +185,17 @@ func (v *OpenAPI) ValidateResponse(r *http.Request, reqBody []byte, status int, 
 	})
 }
 
-// The description is shared by all tests of one binary: loading it is slow
-// and the result is read-only.
-var (
-	specOnce sync.Once
-	spec     *OpenAPI
-	specErr  error
-)
+// validator is the one parsed description of the test binary: loading it
+// is slow and the result is read-only.
+var validator = testutil.NodeFile("GitHub OpenAPI description", SpecRelPath,
+	func(p string) (*OpenAPI, error) { return Load(p, ghstandin.Routes()...) })
 
 // Validator returns the shared validator. Without node_modules the test is
 // skipped locally and fails in CI (CI set), so validation is never silently
 // dropped there.
 func Validator(t testing.TB) *OpenAPI {
 	t.Helper()
-	specOnce.Do(func() {
-		p, err := FindSpec()
-		if err != nil {
-			specErr = err
-			return
-		}
-		spec, specErr = Load(p, ghstandin.Routes()...)
-	})
-	if specErr != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("GitHub OpenAPI description: %v", specErr)
-		}
-		t.Skipf("GitHub OpenAPI description unavailable (%v); run npm ci", specErr)
-	}
-	return spec
+	return validator(t)
 }
 
 // sharedKey is one App key for all stand-ins of a test binary: RSA key
