@@ -6,17 +6,17 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/stepgate/stepgate/app/server"
+	"github.com/stepgate/stepgate/app/ghapi"
 )
 
 var (
-	_ server.AppChecker          = (*Client)(nil)
-	_ server.InstallationChecker = (*Client)(nil)
+	_ ghapi.AppChecker          = (*Client)(nil)
+	_ ghapi.InstallationChecker = (*Client)(nil)
 )
 
 // CheckApp asks GitHub for the App itself (GET /app, authenticated with the
 // App's JWT): it proves the App id and private key belong together. A 401
-// or 404 is server.ErrAppCredentials, with GitHub's status in the message;
+// or 404 is ghapi.ErrAppCredentials, with GitHub's status in the message;
 // anything else means GitHub could not be asked.
 func (c *Client) CheckApp(ctx context.Context) error {
 	_, _, err := c.appGH.Apps.Get(ctx, "")
@@ -26,7 +26,7 @@ func (c *Client) CheckApp(ctx context.Context) error {
 	switch st := statusOf(err); st {
 	case http.StatusUnauthorized, http.StatusNotFound, http.StatusForbidden:
 		return fmt.Errorf("%w (GET %sapp answered HTTP %d): check that STEPGATE_GITHUB_APP_ID is the id of the App whose private key is configured, and STEPGATE_GITHUB_API_URL",
-			server.ErrAppCredentials, c.base.api, st)
+			ghapi.ErrAppCredentials, c.base.api, st)
 	default:
 		return fmt.Errorf("cannot reach GitHub at %s: %w", c.base.api, err)
 	}
@@ -49,12 +49,12 @@ func (c *Client) CheckInstalled(ctx context.Context, repo string) error {
 	inst, _, err := c.appGH.Apps.FindRepositoryInstallation(ctx, owner, name)
 	if err != nil {
 		if statusOf(err) == http.StatusNotFound {
-			return server.ErrNotInstalled
+			return ghapi.ErrNotInstalled
 		}
 		return fmt.Errorf("finding the App's installation on %s: %w", repo, err)
 	}
 	if inst.SuspendedAt != nil {
-		return server.ErrInstallationSuspended
+		return ghapi.ErrInstallationSuspended
 	}
 	c.mu.Lock()
 	c.installations[repo] = inst.GetID()

@@ -9,10 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
-
-	"github.com/stepgate/stepgate/app/server"
 )
 
 // cachedFile is a default-branch file kept for a short TTL and revalidated
@@ -24,7 +24,7 @@ type cachedFile struct {
 	fetched time.Time
 }
 
-// DefaultBranchFile implements server.GitHub. It calls the contents API
+// DefaultBranchFile implements ghapi.GitHub. It calls the contents API
 // without a ref, which GitHub answers from the repository's default branch:
 // the policy and CODEOWNERS must come from reviewed, merged code, never from
 // a PR head that the requester controls. Bytes are cached per (repo, path)
@@ -68,7 +68,7 @@ func (c *Client) DefaultBranchFile(ctx context.Context, repo, path string) ([]by
 		return nil, "", fmt.Errorf("reading %s from %s's default branch: %w", path, repo, mapErr(err))
 	}
 	if fc.GetType() != "file" {
-		return nil, "", fmt.Errorf("reading %s from %s: not a file: %w", path, repo, server.ErrGitHubNotFound)
+		return nil, "", fmt.Errorf("reading %s from %s: not a file: %w", path, repo, ghapi.ErrNotFound)
 	}
 	s, err := fc.GetContent()
 	if err != nil {
@@ -110,7 +110,7 @@ func (c *Client) forgetOnAuthError(repo string, err error) {
 	}
 }
 
-// Permission implements server.GitHub. It prefers role_name (which
+// Permission implements ghapi.GitHub. It prefers role_name (which
 // distinguishes maintain and triage) over the legacy permission field.
 func (c *Client) Permission(ctx context.Context, repo, login string) (string, error) {
 	gh, owner, name, err := c.forRepo(ctx, repo)
@@ -145,7 +145,7 @@ func (c *Client) Permission(ctx context.Context, repo, login string) (string, er
 	return "none", nil
 }
 
-// TeamMember implements server.GitHub: only an active membership counts
+// TeamMember implements ghapi.GitHub: only an active membership counts
 // (a pending invitation does not).
 func (c *Client) TeamMember(ctx context.Context, org, slug, login string) (bool, error) {
 	// Team membership is read with the installation on the organisation's

@@ -9,9 +9,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/go-github/v60/github"
+	"github.com/stepgate/stepgate/app/ghapi"
 
-	"github.com/stepgate/stepgate/app/server"
+	"github.com/google/go-github/v60/github"
 )
 
 // GitHub's documented limits for check runs and comments.
@@ -87,7 +87,7 @@ type checkRunAction struct {
 
 // checkRunRequest applies GitHub's limits so a long summary or label is cut
 // here instead of the whole call failing with 422.
-func checkRunRequest(cr server.CheckRun, create bool) checkRunBody {
+func checkRunRequest(cr ghapi.CheckRun, create bool) checkRunBody {
 	b := checkRunBody{Name: cr.Name, DetailsURL: cr.DetailsURL, ExternalID: cr.ExternalID,
 		Status: cr.Status, Conclusion: cr.Conclusion, Actions: []checkRunAction{}}
 	if create {
@@ -147,8 +147,8 @@ func (c *Client) send(ctx context.Context, repo, method, path string, body, out 
 	return nil
 }
 
-// CreateCheckRun implements server.GitHub.
-func (c *Client) CreateCheckRun(ctx context.Context, repo string, cr server.CheckRun) (int64, string, error) {
+// CreateCheckRun implements ghapi.GitHub.
+func (c *Client) CreateCheckRun(ctx context.Context, repo string, cr ghapi.CheckRun) (int64, string, error) {
 	var out github.CheckRun
 	if err := c.send(ctx, repo, http.MethodPost, "check-runs", checkRunRequest(cr, true), &out); err != nil {
 		return 0, "", fmt.Errorf("creating check run %q on %s: %w", cr.Name, repo, err)
@@ -156,9 +156,9 @@ func (c *Client) CreateCheckRun(ctx context.Context, repo string, cr server.Chec
 	return out.GetID(), out.GetHTMLURL(), nil
 }
 
-// UpdateCheckRun implements server.GitHub. The whole visible state is
+// UpdateCheckRun implements ghapi.GitHub. The whole visible state is
 // sent: an empty Actions removes the buttons.
-func (c *Client) UpdateCheckRun(ctx context.Context, repo string, id int64, cr server.CheckRun) error {
+func (c *Client) UpdateCheckRun(ctx context.Context, repo string, id int64, cr ghapi.CheckRun) error {
 	var out github.CheckRun
 	if err := c.send(ctx, repo, http.MethodPatch, fmt.Sprintf("check-runs/%d", id), checkRunRequest(cr, false), &out); err != nil {
 		return fmt.Errorf("updating check run %d on %s: %w", id, repo, err)
@@ -174,7 +174,7 @@ func newComment(body string) commentBody {
 	return commentBody{Body: truncateMarkdown(body, maxCommentBody)}
 }
 
-// CreateIssueComment implements server.GitHub (PR comments are issue comments).
+// CreateIssueComment implements ghapi.GitHub (PR comments are issue comments).
 func (c *Client) CreateIssueComment(ctx context.Context, repo string, number int, body string) (int64, string, error) {
 	var out github.IssueComment
 	if err := c.send(ctx, repo, http.MethodPost, fmt.Sprintf("issues/%d/comments", number), newComment(body), &out); err != nil {
@@ -183,7 +183,7 @@ func (c *Client) CreateIssueComment(ctx context.Context, repo string, number int
 	return out.GetID(), out.GetHTMLURL(), nil
 }
 
-// UpdateIssueComment implements server.GitHub.
+// UpdateIssueComment implements ghapi.GitHub.
 func (c *Client) UpdateIssueComment(ctx context.Context, repo string, id int64, body string) error {
 	var out github.IssueComment
 	if err := c.send(ctx, repo, http.MethodPatch, fmt.Sprintf("issues/comments/%d", id), newComment(body), &out); err != nil {
@@ -192,7 +192,7 @@ func (c *Client) UpdateIssueComment(ctx context.Context, repo string, id int64, 
 	return nil
 }
 
-// CreateCommitComment implements server.GitHub.
+// CreateCommitComment implements ghapi.GitHub.
 func (c *Client) CreateCommitComment(ctx context.Context, repo, sha, body string) (int64, string, error) {
 	var out github.RepositoryComment
 	if err := c.send(ctx, repo, http.MethodPost, "commits/"+neturl.PathEscape(sha)+"/comments", newComment(body), &out); err != nil {
@@ -201,7 +201,7 @@ func (c *Client) CreateCommitComment(ctx context.Context, repo, sha, body string
 	return out.GetID(), out.GetHTMLURL(), nil
 }
 
-// UpdateCommitComment implements server.GitHub.
+// UpdateCommitComment implements ghapi.GitHub.
 func (c *Client) UpdateCommitComment(ctx context.Context, repo string, id int64, body string) error {
 	var out github.RepositoryComment
 	if err := c.send(ctx, repo, http.MethodPatch, fmt.Sprintf("comments/%d", id), newComment(body), &out); err != nil {

@@ -1,4 +1,4 @@
-// Package ghclient is the App's GitHub adapter: it implements server.GitHub
+// Package ghclient is the App's GitHub adapter: it implements ghapi.GitHub
 // with go-github, authenticating as the App's installation on each
 // repository through ghinstallation, and turns GitHub's answers into plain
 // facts.
@@ -19,12 +19,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
 	ghv88 "github.com/google/go-github/v88/github"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/stepgate/stepgate/app/server"
 )
 
 // Config configures a Client.
@@ -50,7 +50,7 @@ type Config struct {
 	FileCacheTTL time.Duration
 }
 
-// Client implements server.GitHub.
+// Client implements ghapi.GitHub.
 type Client struct {
 	base    *apiURLs
 	apps    *ghinstallation.AppsTransport
@@ -66,7 +66,7 @@ type Client struct {
 	blobs         map[string]string        // repo+"\x00"+commit+"\x00"+path -> blob id ("" = no such file)
 }
 
-var _ server.GitHub = (*Client)(nil)
+var _ ghapi.GitHub = (*Client)(nil)
 
 // apiURLs is the API base in the two spellings the libraries want.
 type apiURLs struct{ api, token string } // api ends with "/", token does not
@@ -219,12 +219,12 @@ func (c *Client) ForgetInstallation(id int64) {
 	}
 }
 
-// mapErr turns a 404 into server.ErrGitHubNotFound and keeps other errors.
+// mapErr turns a 404 into ghapi.ErrNotFound and keeps other errors.
 // go-github errors carry the method, URL and GitHub's message, never the
 // Authorization header, so they are safe to wrap.
 func mapErr(err error) error {
 	if statusOf(err) == http.StatusNotFound {
-		return fmt.Errorf("%w: %w", server.ErrGitHubNotFound, err)
+		return fmt.Errorf("%w: %w", ghapi.ErrNotFound, err)
 	}
 	return err
 }

@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/stepgate/stepgate/app/server"
 	"github.com/stepgate/stepgate/internal/ghstandin"
 	"github.com/stepgate/stepgate/internal/ghstandin/standintest"
 )
@@ -112,7 +113,7 @@ func TestDefaultBranchFile(t *testing.T) {
 				t.Errorf("after change = %q, %v", got3, err)
 			}
 			_, _, err = f.c.DefaultBranchFile(ctx, repoName, "CODEOWNERS")
-			if !errors.Is(err, server.ErrGitHubNotFound) {
+			if !errors.Is(err, ghapi.ErrNotFound) {
 				t.Errorf("missing file: err = %v, want ErrGitHubNotFound", err)
 			}
 			var statuses []int
@@ -188,7 +189,7 @@ func TestTeamMember(t *testing.T) {
 			t.Errorf("TeamMember(%s, %s) = %v, %v; want %v", tt.slug, tt.login, got, err, tt.want)
 		}
 	}
-	if _, err := f.c.TeamMember(context.Background(), "other-org", "sre", "alice"); !errors.Is(err, server.ErrGitHubNotFound) {
+	if _, err := f.c.TeamMember(context.Background(), "other-org", "sre", "alice"); !errors.Is(err, ghapi.ErrNotFound) {
 		t.Errorf("org without installation: err = %v, want ErrGitHubNotFound", err)
 	}
 }
@@ -197,10 +198,10 @@ func TestCheckRunLifecycle(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, ghstandin.Options{}, Config{})
 	ctx := context.Background()
-	cr := server.CheckRun{
+	cr := ghapi.CheckRun{
 		Name: "stepgate: migrate", HeadSHA: mainSHA, ExternalID: "req-1", DetailsURL: "https://stepgate.example.com/r/1",
 		Status: "in_progress", Title: "Approval needed", Summary: strings.Repeat("s", 70000), Text: "```\n" + strings.Repeat("x", 70000),
-		Actions: []server.CheckRunAction{
+		Actions: []ghapi.CheckRunAction{
 			{Label: "Approve", Description: "Run the command", Identifier: "approve"},
 			{Label: "Approve and remember for a day", Description: strings.Repeat("d", 60), Identifier: "approve-remember"},
 			{Label: "Reject", Description: "Do not run it", Identifier: "reject"},
@@ -224,7 +225,7 @@ func TestCheckRunLifecycle(t *testing.T) {
 	if got.Actions[1].Label != "Approve and remem…" || len(got.Actions[1].Description) != 40 {
 		t.Errorf("action 2 = %+v", got.Actions[1])
 	}
-	err = f.c.UpdateCheckRun(ctx, repoName, id, server.CheckRun{Name: cr.Name, ExternalID: "req-1", Conclusion: "success", Title: "Approved by alice", Summary: "ok"})
+	err = f.c.UpdateCheckRun(ctx, repoName, id, ghapi.CheckRun{Name: cr.Name, ExternalID: "req-1", Conclusion: "success", Title: "Approved by alice", Summary: "ok"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +237,7 @@ func TestCheckRunLifecycle(t *testing.T) {
 	if got.CompletedAt.IsZero() {
 		t.Error("completed_at not set")
 	}
-	if err := f.c.UpdateCheckRun(ctx, repoName, 999, cr); !errors.Is(err, server.ErrGitHubNotFound) {
+	if err := f.c.UpdateCheckRun(ctx, repoName, 999, cr); !errors.Is(err, ghapi.ErrNotFound) {
 		t.Errorf("unknown check run: %v", err)
 	}
 }
@@ -263,10 +264,10 @@ func TestComments(t *testing.T) {
 	if len(ic) != 1 || ic[0].Body != "approved" || ic[0].Login != f.gh.BotLogin() || len(cc) != 1 || cc[0].Body != "done" {
 		t.Errorf("issue comments %+v, commit comments %+v", ic, cc)
 	}
-	if _, _, err := f.c.CreateIssueComment(ctx, repoName, 99, "x"); !errors.Is(err, server.ErrGitHubNotFound) {
+	if _, _, err := f.c.CreateIssueComment(ctx, repoName, 99, "x"); !errors.Is(err, ghapi.ErrNotFound) {
 		t.Errorf("comment on unknown PR: %v", err)
 	}
-	if _, _, err := f.c.CreateIssueComment(ctx, "acme/missing", 1, "x"); !errors.Is(err, server.ErrGitHubNotFound) {
+	if _, _, err := f.c.CreateIssueComment(ctx, "acme/missing", 1, "x"); !errors.Is(err, ghapi.ErrNotFound) {
 		t.Errorf("comment on unknown repo: %v", err)
 	}
 }
@@ -313,7 +314,7 @@ func TestForgetInstallation(t *testing.T) {
 	}
 	id := f.gh.Uninstall(repoName)
 	f.c.ForgetInstallation(id)
-	if _, _, err := f.c.DefaultBranchFile(ctx, repoName, ".github/stepgate.yml"); !errors.Is(err, server.ErrGitHubNotFound) {
+	if _, _, err := f.c.DefaultBranchFile(ctx, repoName, ".github/stepgate.yml"); !errors.Is(err, ghapi.ErrNotFound) {
 		t.Errorf("after uninstall: %v, want ErrGitHubNotFound", err)
 	}
 }

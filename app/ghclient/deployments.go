@@ -8,9 +8,9 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/google/go-github/v60/github"
+	"github.com/stepgate/stepgate/app/ghapi"
 
-	"github.com/stepgate/stepgate/app/server"
+	"github.com/google/go-github/v60/github"
 )
 
 // The calls of job-level gates (custom deployment protection rules).
@@ -49,23 +49,23 @@ type runJSON struct {
 	} `json:"referenced_workflows"`
 }
 
-// WorkflowRun implements server.GitHub (Actions: read).
-func (c *Client) WorkflowRun(ctx context.Context, repo string, runID int64) (server.WorkflowRun, error) {
+// WorkflowRun implements ghapi.GitHub (Actions: read).
+func (c *Client) WorkflowRun(ctx context.Context, repo string, runID int64) (ghapi.WorkflowRun, error) {
 	gh, owner, name, err := c.forRepo(ctx, repo)
 	if err != nil {
-		return server.WorkflowRun{}, err
+		return ghapi.WorkflowRun{}, err
 	}
 	u := fmt.Sprintf("repos/%s/%s/actions/runs/%d", neturl.PathEscape(owner), neturl.PathEscape(name), runID)
 	req, err := gh.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
-		return server.WorkflowRun{}, err
+		return ghapi.WorkflowRun{}, err
 	}
 	var r runJSON
 	if _, err := gh.Do(ctx, req, &r); err != nil {
 		c.forgetOnAuthError(repo, err)
-		return server.WorkflowRun{}, fmt.Errorf("reading run %d of %s: %w", runID, repo, mapErr(err))
+		return ghapi.WorkflowRun{}, fmt.Errorf("reading run %d of %s: %w", runID, repo, mapErr(err))
 	}
-	out := server.WorkflowRun{ID: r.ID, Attempt: max(r.RunAttempt, 1), Name: deref(r.Name), Path: r.Path,
+	out := ghapi.WorkflowRun{ID: r.ID, Attempt: max(r.RunAttempt, 1), Name: deref(r.Name), Path: r.Path,
 		HeadSHA: strings.ToLower(r.HeadSHA), HeadBranch: deref(r.HeadBranch), Event: r.Event, HTMLURL: r.HTMLURL}
 	if r.Actor != nil {
 		out.Actor = r.Actor.Login
@@ -80,7 +80,7 @@ func (c *Client) WorkflowRun(ctx context.Context, repo string, runID int64) (ser
 		out.PullRequests = append(out.PullRequests, p.Number)
 	}
 	for _, w := range r.ReferencedWorkflows {
-		out.Referenced = append(out.Referenced, server.ReferencedWorkflow{Path: w.Path, SHA: strings.ToLower(w.SHA), Ref: deref(w.Ref)})
+		out.Referenced = append(out.Referenced, ghapi.ReferencedWorkflow{Path: w.Path, SHA: strings.ToLower(w.SHA), Ref: deref(w.Ref)})
 	}
 	return out, nil
 }
@@ -97,7 +97,7 @@ const maxBlobCache = 20000
 
 var commitSHA = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
-// FileSHA implements server.GitHub: the contents API at ref (Contents:
+// FileSHA implements ghapi.GitHub: the contents API at ref (Contents:
 // read). Only the blob SHA is used; a directory or symlink is not a file.
 // At a commit SHA a file never changes, so answers (a missing file too) are
 // cached for good: a command run again on the same commit costs no call.
@@ -110,7 +110,7 @@ func (c *Client) FileSHA(ctx context.Context, repo, path, ref string) (string, e
 		c.mu.Unlock()
 		switch {
 		case ok && blob == "":
-			return "", fmt.Errorf("reading %s at %s in %s: %w", path, ref, repo, server.ErrGitHubNotFound)
+			return "", fmt.Errorf("reading %s at %s in %s: %w", path, ref, repo, ghapi.ErrNotFound)
 		case ok:
 			return blob, nil
 		}
@@ -136,7 +136,7 @@ func (c *Client) FileSHA(ctx context.Context, repo, path, ref string) (string, e
 		if immutable {
 			c.storeBlob(key, "")
 		}
-		return "", fmt.Errorf("reading %s at %s in %s: not a file: %w", path, ref, repo, server.ErrGitHubNotFound)
+		return "", fmt.Errorf("reading %s at %s in %s: not a file: %w", path, ref, repo, ghapi.ErrNotFound)
 	}
 	if immutable {
 		c.storeBlob(key, fc.GetSHA())
@@ -153,7 +153,7 @@ func (c *Client) storeBlob(key, blob string) {
 	c.blobs[key] = blob
 }
 
-// ReviewDeployment implements server.GitHub: POST
+// ReviewDeployment implements ghapi.GitHub: POST
 // /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule
 // (Deployments: write), the endpoint GitHub's deployment_callback_url
 // names. It is called on the configured API base, never on a URL taken

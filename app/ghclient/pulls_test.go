@@ -5,7 +5,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/stepgate/stepgate/app/server"
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/stepgate/stepgate/internal/ghstandin"
 )
 
@@ -14,11 +15,11 @@ func TestPullRequest(t *testing.T) {
 	f := newFixture(t, ghstandin.Options{}, Config{})
 	f.gh.AddPullRequest(repoName, ghstandin.PullRequest{Number: 8, HeadSHA: mainSHA, HeadRef: "feature", Author: "pat"})
 	got, err := f.c.PullRequest(context.Background(), repoName, 8)
-	want := server.PullRequest{Number: 8, State: "open", HeadSHA: mainSHA, HeadRef: "feature", BaseRef: "main", Author: "pat"}
+	want := ghapi.PullRequest{Number: 8, State: "open", HeadSHA: mainSHA, HeadRef: "feature", BaseRef: "main", Author: "pat"}
 	if err != nil || got != want {
 		t.Fatalf("PullRequest = %+v, %v; want %+v", got, err, want)
 	}
-	if _, err := f.c.PullRequest(context.Background(), repoName, 99); !errors.Is(err, server.ErrGitHubNotFound) {
+	if _, err := f.c.PullRequest(context.Background(), repoName, 99); !errors.Is(err, ghapi.ErrNotFound) {
 		t.Errorf("missing pull request: %v, want ErrGitHubNotFound", err)
 	}
 }

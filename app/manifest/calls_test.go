@@ -8,11 +8,12 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/stepgate/stepgate/app/ghclient"
 	"github.com/stepgate/stepgate/app/manifest"
-	"github.com/stepgate/stepgate/app/server"
 	"github.com/stepgate/stepgate/internal/ghstandin"
 	"github.com/stepgate/stepgate/internal/ghstandin/standintest"
 )
@@ -85,7 +86,7 @@ func toLower(s string) string {
 	return string(b)
 }
 
-// TestEveryCallIsDeclared drives each server.GitHub method of the real
+// TestEveryCallIsDeclared drives each ghapi.GitHub method of the real
 // client against the GitHub stand-in and checks that every request it
 // made is in Endpoints, authenticated as Endpoints says (JWT routes need no
 // permission; every other route names one).
@@ -103,19 +104,19 @@ func TestEveryCallIsDeclared(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var g server.GitHub = gh
+	var g ghapi.GitHub = gh
 	ctx := context.Background()
 	exercised := map[string]func() error{
 		"DefaultBranchFile": func() error { _, _, err := g.DefaultBranchFile(ctx, repo, ".github/stepgate.yml"); return err },
 		"Permission":        func() error { _, err := g.Permission(ctx, repo, "carol"); return err },
 		"TeamMember":        func() error { _, err := g.TeamMember(ctx, "acme", "sre", "carol"); return err },
 		"CreateCheckRun": func() error {
-			_, _, err := g.CreateCheckRun(ctx, repo, server.CheckRun{Name: "stepgate", HeadSHA: sha, Status: "in_progress", Title: "t", Summary: "s"})
+			_, _, err := g.CreateCheckRun(ctx, repo, ghapi.CheckRun{Name: "stepgate", HeadSHA: sha, Status: "in_progress", Title: "t", Summary: "s"})
 			return err
 		},
 		"UpdateCheckRun": func() error {
 			id := gs.CheckRuns(repo)[0].ID
-			return g.UpdateCheckRun(ctx, repo, id, server.CheckRun{Status: "completed", Conclusion: "success", Title: "t", Summary: "s"})
+			return g.UpdateCheckRun(ctx, repo, id, ghapi.CheckRun{Status: "completed", Conclusion: "success", Title: "t", Summary: "s"})
 		},
 		"CreateIssueComment": func() error {
 			gs.AddPullRequest(repo, ghstandin.PullRequest{Number: 7, HeadSHA: sha, HeadRef: "f", Author: "dev"})
@@ -141,7 +142,7 @@ func TestEveryCallIsDeclared(t *testing.T) {
 			return g.ReviewDeployment(ctx, repo, runID, "production", "approved", "approved by carol")
 		},
 	}
-	it := reflect.TypeOf((*server.GitHub)(nil)).Elem()
+	it := reflect.TypeOf((*ghapi.GitHub)(nil)).Elem()
 	var methods []string
 	for i := range it.NumMethod() {
 		methods = append(methods, it.Method(i).Name)
@@ -152,7 +153,7 @@ func TestEveryCallIsDeclared(t *testing.T) {
 	}
 	sort.Strings(have)
 	if diff := cmp.Diff(methods, have); diff != "" {
-		t.Fatalf("server.GitHub methods (-interface +exercised here): add a call for each new method so its routes are checked:\n%s", diff)
+		t.Fatalf("ghapi.GitHub methods (-interface +exercised here): add a call for each new method so its routes are checked:\n%s", diff)
 	}
 	for _, m := range methods { // in a fixed order: later calls use earlier results
 		if err := exercised[m](); err != nil {

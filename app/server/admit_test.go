@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/gate"
 )
@@ -72,7 +74,7 @@ func TestCreateRefusedWhereTheAppIsNotInstalled(t *testing.T) {
 	var gh *installGitHub
 	h := newHarness(t, harnessOpts{config: func(c *Config) {
 		gh = &installGitHub{fakeGitHub: c.GitHub.(*fakeGitHub), installed: map[string]error{
-			repoB: ErrNotInstalled, "acme/paused": ErrInstallationSuspended, "acme/flaky": errors.New("502 from GitHub")}}
+			repoB: ghapi.ErrNotInstalled, "acme/paused": ghapi.ErrInstallationSuspended, "acme/flaky": errors.New("502 from GitHub")}}
 		c.GitHub = gh
 	}})
 	for _, tc := range []struct {
@@ -135,7 +137,7 @@ func TestReadyzReportsStoreAndGitHub(t *testing.T) {
 	ready(200, `"store":"ok"`)
 	gh.set(func() { gh.app = errors.New("dial tcp: connection refused") })
 	ready(503, `"github":"unreachable"`)
-	gh.set(func() { gh.app = ErrAppCredentials })
+	gh.set(func() { gh.app = ghapi.ErrAppCredentials })
 	ready(503, `"github":"credentials refused"`)
 	gh.set(func() { gh.app = nil })
 	ready(200, `"github":"ok"`)

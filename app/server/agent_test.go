@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/stepgate/stepgate/gate"
 )
 
@@ -120,10 +122,10 @@ func TestAgentVelocityCap(t *testing.T) {
 }
 
 // sessionRuns are the check runs that are an agent session's overview.
-func sessionRuns(h *harness) []CheckRun {
+func sessionRuns(h *harness) []ghapi.CheckRun {
 	h.gh.mu.Lock()
 	defer h.gh.mu.Unlock()
-	var out []CheckRun
+	var out []ghapi.CheckRun
 	for _, r := range h.gh.runs {
 		if r.CR.ExternalID == "agent-session" {
 			out = append(out, r.CR)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/stepgate/stepgate/app/render"
 	"github.com/stepgate/stepgate/gate"
 )
@@ -94,9 +96,9 @@ func (s *Server) noteAgentDecided(ctx context.Context, r *gate.Request) {
 // sessionCheckRun renders the session's check run. It has no buttons
 // (each command is decided on its own check run), and its external id is
 // no request id, so a click or a re-run on it decides nothing.
-func (s *Server) sessionCheckRun(a *gate.AgentSession) CheckRun {
+func (s *Server) sessionCheckRun(a *gate.AgentSession) ghapi.CheckRun {
 	out := render.AgentSession(a)
-	cr := CheckRun{Name: truncate(s.cfg.CheckRunName+": "+a.Agent+" agent session "+a.Session, 100),
+	cr := ghapi.CheckRun{Name: truncate(s.cfg.CheckRunName+": "+a.Agent+" agent session "+a.Session, 100),
 		ExternalID: "agent-session", Title: out.Title, Summary: out.Summary, Status: "in_progress"}
 	if a.Pending() == 0 {
 		cr.Status, cr.Conclusion = "completed", "neutral"

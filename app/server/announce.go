@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/stepgate/stepgate/app/render"
 	"github.com/stepgate/stepgate/gate"
 )
@@ -16,9 +18,9 @@ const (
 )
 
 // checkRun renders r as a check run.
-func (s *Server) checkRun(r *gate.Request, note string) CheckRun {
+func (s *Server) checkRun(r *gate.Request, note string) ghapi.CheckRun {
 	out := render.CheckRun(s.renderGate(r, note))
-	cr := CheckRun{
+	cr := ghapi.CheckRun{
 		Name:       s.cfg.CheckRunName,
 		ExternalID: r.ID,
 		Status:     "completed",
@@ -32,12 +34,12 @@ func (s *Server) checkRun(r *gate.Request, note string) CheckRun {
 	switch r.Status {
 	case gate.StatusPending:
 		cr.Conclusion = "action_required"
-		cr.Actions = []CheckRunAction{
+		cr.Actions = []ghapi.CheckRunAction{
 			{Label: "Approve", Description: "Let this command run", Identifier: actionApprove},
 			{Label: "Reject", Description: "Stop this command", Identifier: actionReject},
 		}
 		if r.RememberTTL > 0 {
-			cr.Actions = append(cr.Actions, CheckRunAction{Label: "Approve & remember",
+			cr.Actions = append(cr.Actions, ghapi.CheckRunAction{Label: "Approve & remember",
 				Description: "Approve and let it pass next time", Identifier: actionRemember})
 		}
 	case gate.StatusApproved, gate.StatusAllowed:

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/gate/policy"
 )
@@ -43,7 +45,7 @@ func (s *Server) approver(ctx context.Context, r *gate.Request, sp *spec, login 
 		}
 		m, err := s.gh.TeamMember(ctx, org, slug, login)
 		s.countGitHub("team_member", err)
-		if errors.Is(err, ErrGitHubNotFound) {
+		if errors.Is(err, ghapi.ErrNotFound) {
 			m, err = false, nil // no such team or member: not a member
 		}
 		if err != nil {
@@ -74,7 +76,7 @@ func (s *Server) approver(ctx context.Context, r *gate.Request, sp *spec, login 
 func (s *Server) permission(ctx context.Context, repo, login string) (string, error) {
 	perm, err := s.gh.Permission(ctx, repo, login)
 	s.countGitHub("permission", err)
-	if errors.Is(err, ErrGitHubNotFound) {
+	if errors.Is(err, ghapi.ErrNotFound) {
 		return "none", nil
 	}
 	return perm, err

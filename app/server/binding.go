@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/stepgate/stepgate/gate"
 )
 
@@ -87,7 +89,7 @@ func (s *Server) verifyFiles(ctx context.Context, repo, commit string, files []g
 		f := &files[i]
 		blob, err := s.gh.FileSHA(ctx, repo, f.Path, commit)
 		switch {
-		case errors.Is(err, ErrGitHubNotFound):
+		case errors.Is(err, ghapi.ErrNotFound):
 			f.InRepo = false
 		case err != nil:
 			s.logger(ctx).WarnContext(ctx, "reading a file the command executes", "repo", repo, "path", f.Path, "err", err)

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/stepgate/stepgate/gate"
 )
 
@@ -67,7 +69,7 @@ func (s *Server) runContextOf(ctx context.Context, id *Identity, body *gate.Crea
 		return rc, errorf(http.StatusBadRequest, fmt.Sprintf("pull_request: this run is for pull request #%d (the token's ref %s), not #%d", number, id.Ref, body.PullRequest))
 	}
 	pr, err := s.pullRequest(ctx, id, number)
-	if errors.Is(err, ErrGitHubNotFound) {
+	if errors.Is(err, ghapi.ErrNotFound) {
 		return rc, errorf(http.StatusBadRequest, fmt.Sprintf("pull_request: GitHub knows no pull request #%d in %s", number, id.Repo))
 	}
 	if err != nil {
@@ -122,7 +124,7 @@ func keyParts(id *Identity, body *gate.CreateRequest) gate.KeyParts {
 // changes whenever the PR's head (or base) moves, so every gated step of
 // every job for that commit shares one read. A pull_request_target run's
 // sha is the base branch's, so there the cache is per run.
-func (s *Server) pullRequest(ctx context.Context, id *Identity, number int) (PullRequest, error) {
+func (s *Server) pullRequest(ctx context.Context, id *Identity, number int) (ghapi.PullRequest, error) {
 	key := fmt.Sprintf("%d\x00%d\x00%s", id.RepoID, number, id.SHA)
 	if prRef.FindStringSubmatch(id.Ref) == nil {
 		key += fmt.Sprintf("\x00run %d", id.RunID)
@@ -148,7 +150,7 @@ type pullCache struct {
 }
 
 type cachedPull struct {
-	pr PullRequest
+	pr ghapi.PullRequest
 	at time.Time
 }
 
@@ -156,17 +158,17 @@ func newPullCache(max int, ttl time.Duration) *pullCache {
 	return &pullCache{max: max, ttl: ttl, m: map[string]cachedPull{}}
 }
 
-func (c *pullCache) get(key string, now time.Time) (PullRequest, bool) {
+func (c *pullCache) get(key string, now time.Time) (ghapi.PullRequest, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[key]
 	if !ok || now.Sub(e.at) > c.ttl {
-		return PullRequest{}, false
+		return ghapi.PullRequest{}, false
 	}
 	return e.pr, true
 }
 
-func (c *pullCache) put(key string, pr PullRequest, now time.Time) {
+func (c *pullCache) put(key string, pr ghapi.PullRequest, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= c.max {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/internal/oidcissuer"
 )
@@ -21,7 +23,7 @@ const (
 // prRun is a token for a pull_request run of PR number (refs/pull/N/merge,
 // sha = the merge commit), whose PR GitHub knows with author and head.
 func (h *harness) prRun(number int, author string, edit func(*oidcissuer.Claims)) string {
-	h.gh.setPull(repoA, PullRequest{Number: number, HeadSHA: prHeadSHA, HeadRef: "feature", BaseRef: "main", Author: author})
+	h.gh.setPull(repoA, ghapi.PullRequest{Number: number, HeadSHA: prHeadSHA, HeadRef: "feature", BaseRef: "main", Author: author})
 	return h.token(repoA, repoAID, h.runID.Add(1), func(c *oidcissuer.Claims) {
 		c.Ref, c.SHA, c.EventName = fmt.Sprintf("refs/pull/%d/merge", number), prMergeSHA, "pull_request"
 		c.HeadRef, c.BaseRef, c.Environment = "feature", "main", ""
@@ -125,7 +127,7 @@ func TestForgedPullRequestRefused(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.gh.setPerm(repoA, "alice", "write")
-	h.gh.setPull(repoA, PullRequest{Number: 42, HeadSHA: prHeadSHA, HeadRef: "victim", BaseRef: "main", Author: "victim"})
+	h.gh.setPull(repoA, ghapi.PullRequest{Number: 42, HeadSHA: prHeadSHA, HeadRef: "victim", BaseRef: "main", Author: "victim"})
 
 	// A push run cannot post onto PR 42.
 	body := cmdBody("./deploy.sh")
@@ -313,8 +315,8 @@ func TestPRAuthorCannotApprove(t *testing.T) {
 func TestPullRequestTargetNumberIsVerified(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setPull(repoA, PullRequest{Number: 9, HeadSHA: prHeadSHA, HeadRef: "fork-feature", BaseRef: "main", Author: "contrib"})
-	h.gh.setPull(repoA, PullRequest{Number: 10, HeadSHA: strings.Repeat("c", 40), HeadRef: "other", BaseRef: "main", Author: "victim"})
+	h.gh.setPull(repoA, ghapi.PullRequest{Number: 9, HeadSHA: prHeadSHA, HeadRef: "fork-feature", BaseRef: "main", Author: "contrib"})
+	h.gh.setPull(repoA, ghapi.PullRequest{Number: 10, HeadSHA: strings.Repeat("c", 40), HeadRef: "other", BaseRef: "main", Author: "victim"})
 	tok := h.token(repoA, repoAID, h.runID.Add(1), func(c *oidcissuer.Claims) {
 		c.EventName, c.Ref, c.HeadRef, c.BaseRef, c.Environment = "pull_request_target", "refs/heads/main", "fork-feature", "main", ""
 	})

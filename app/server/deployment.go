@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/gate/policy"
@@ -191,7 +193,7 @@ func (s *Server) repeatedDeployment(ctx context.Context, r *gate.Request) (strin
 
 // starters lists who set the deployment going other than the run's actor:
 // the attempt's triggering actor and the authors of its pull requests.
-func starters(run WorkflowRun, e *deploymentEvent, actor string) []string {
+func starters(run ghapi.WorkflowRun, e *deploymentEvent, actor string) []string {
 	var out []string
 	add := func(login string) {
 		if login != "" && !strings.EqualFold(login, actor) {
@@ -213,7 +215,7 @@ func deploymentKey(repoID, runID int64, attempt int, env string) string {
 		strconv.Itoa(attempt), strings.ToLower(env)}, "\x1f")
 }
 
-func (s *Server) newDeploymentRequest(e *deploymentEvent, run WorkflowRun, env, key, reqID string) *gate.Request {
+func (s *Server) newDeploymentRequest(e *deploymentEvent, run ghapi.WorkflowRun, env, key, reqID string) *gate.Request {
 	pr, author := 0, ""
 	if len(run.PullRequests) > 0 {
 		pr = run.PullRequests[0]
@@ -244,7 +246,7 @@ func (s *Server) newDeploymentRequest(e *deploymentEvent, run WorkflowRun, env, 
 // the run is not a pull request's: a PR (from a fork above all) may call
 // its branch "main", so pull request runs match as refs/pull/N/merge, like
 // their OIDC token's ref, and runs of another repository's head as nothing.
-func deploymentBranch(run WorkflowRun, repo string, pr int) string {
+func deploymentBranch(run ghapi.WorkflowRun, repo string, pr int) string {
 	switch {
 	case strings.HasPrefix(run.Event, "pull_request"):
 		return "refs/pull/" + strconv.Itoa(pr) + "/merge"
@@ -259,7 +261,7 @@ func deploymentBranch(run WorkflowRun, repo string, pr int) string {
 // decideDeployment fills the policy outcome: frozen, invalid policy and
 // deny reject at once, allow and a remembered deployment approve at once,
 // anything else stays pending with its requirement.
-func (s *Server) decideDeployment(ctx context.Context, req *gate.Request, e *deploymentEvent, run WorkflowRun) error {
+func (s *Server) decideDeployment(ctx context.Context, req *gate.Request, e *deploymentEvent, run ghapi.WorkflowRun) error {
 	now := req.CreatedAt
 	final := func(st gate.Status, rule, reason string) error {
 		req.Status, req.Rule, req.FinalReason, req.DecidedAt, req.ExpiresAt = st, rule, reason, now, now

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/stepgate/stepgate/app/render"
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/gate/redact"
@@ -14,7 +16,7 @@ import (
 // what the App found about its workflow files, and wording for a job.
 
 // decorateDeployment adapts the check run of a deployment request.
-func decorateDeployment(cr *CheckRun, r *gate.Request) {
+func decorateDeployment(cr *ghapi.CheckRun, r *gate.Request) {
 	if r.Source != gate.SourceDeployment {
 		return
 	}

@@ -9,6 +9,8 @@ import (
 	neturl "net/url"
 	"regexp"
 	"strings"
+
+	"github.com/stepgate/stepgate/app/ghapi"
 )
 
 // workflow_changed: a PR that edits a deploy workflow to drop its gates
@@ -95,7 +97,7 @@ func splitReferenced(p string) (repo, path string, ok bool) {
 }
 
 // checkWorkflow compares the run's workflow files with the default branch.
-func (s *Server) checkWorkflow(ctx context.Context, repo string, run WorkflowRun, defaultBranch, htmlURL string) (*deploymentInfo, error) {
+func (s *Server) checkWorkflow(ctx context.Context, repo string, run ghapi.WorkflowRun, defaultBranch, htmlURL string) (*deploymentInfo, error) {
 	if !hexSHA.MatchString(run.HeadSHA) {
 		return nil, fmt.Errorf("run %d has no valid head SHA", run.ID)
 	}
@@ -130,12 +132,12 @@ func (s *Server) checkWorkflow(ctx context.Context, repo string, run WorkflowRun
 		f := workflowFile{Path: w.path, Ref: w.ref}
 		head, err := s.gh.FileSHA(ctx, repo, w.path, w.ref)
 		s.countGitHub("file_sha", err)
-		if err != nil && !errors.Is(err, ErrGitHubNotFound) {
+		if err != nil && !errors.Is(err, ghapi.ErrNotFound) {
 			return nil, fmt.Errorf("reading %s at %s: %w", w.path, w.ref, err)
 		}
 		f.HeadBlob = head
 		_, def, err := s.ghFile(ctx, repo, w.path)
-		if err != nil && !errors.Is(err, ErrGitHubNotFound) {
+		if err != nil && !errors.Is(err, ghapi.ErrNotFound) {
 			return nil, fmt.Errorf("reading %s from the default branch: %w", w.path, err)
 		}
 		if err == nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/stepgate/stepgate/app/ghapi"
 	"github.com/stepgate/stepgate/gate"
 )
 
@@ -11,15 +13,15 @@ import (
 // GitHub stand-in). Runs and files at commits would live in the fake's file
 // table under keys no real path has ("\x01run\x00…", "path@ref").
 
-func (f *fakeGitHub) WorkflowRun(_ context.Context, repo string, runID int64) (WorkflowRun, error) {
+func (f *fakeGitHub) WorkflowRun(_ context.Context, repo string, runID int64) (ghapi.WorkflowRun, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("workflow_run")
 	raw, ok := f.files[repo+"\x00"+fmt.Sprintf("\x01run\x00%d", runID)]
 	if !ok {
-		return WorkflowRun{}, fmt.Errorf("run %d: %w", runID, ErrGitHubNotFound)
+		return ghapi.WorkflowRun{}, fmt.Errorf("run %d: %w", runID, ghapi.ErrNotFound)
 	}
-	var run WorkflowRun
+	var run ghapi.WorkflowRun
 	err := json.Unmarshal([]byte(raw), &run)
 	return run, err
 }
@@ -30,7 +32,7 @@ func (f *fakeGitHub) FileSHA(_ context.Context, repo, path, ref string) (string,
 	f.call("file_sha")
 	c, ok := f.files[repo+"\x00"+path+"@"+ref]
 	if !ok {
-		return "", fmt.Errorf("%s@%s: %w", path, ref, ErrGitHubNotFound)
+		return "", fmt.Errorf("%s@%s: %w", path, ref, ghapi.ErrNotFound)
 	}
 	return gate.GitBlobSHA([]byte(c)), nil
 }

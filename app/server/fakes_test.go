@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/stepgate/stepgate/app/ghapi"
 )
 
 // fakeGitHub is an in-memory GitHub behind the GitHub interface. It counts
@@ -21,12 +23,12 @@ type fakeGitHub struct {
 	calls    []string
 	callTime []time.Time
 	failPerm error
-	pulls    map[string]PullRequest // "repo#n"
+	pulls    map[string]ghapi.PullRequest // "repo#n"
 }
 
 type fakeRun struct {
 	Repo string
-	CR   CheckRun
+	CR   ghapi.CheckRun
 }
 
 type fakeComment struct {
@@ -83,13 +85,13 @@ func (f *fakeGitHub) callsOf(op string) int {
 	return n
 }
 
-func (f *fakeGitHub) checkRun(id int64) CheckRun {
+func (f *fakeGitHub) checkRun(id int64) ghapi.CheckRun {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if r := f.runs[id]; r != nil {
 		return r.CR
 	}
-	return CheckRun{}
+	return ghapi.CheckRun{}
 }
 
 func (f *fakeGitHub) allComments() []fakeComment {
@@ -114,7 +116,7 @@ func (f *fakeGitHub) DefaultBranchFile(_ context.Context, repo, path string) ([]
 	}
 	c, ok := f.files[repo+"\x00"+path]
 	if !ok {
-		return nil, "", fmt.Errorf("%s: %w", path, ErrGitHubNotFound)
+		return nil, "", fmt.Errorf("%s: %w", path, ghapi.ErrNotFound)
 	}
 	return []byte(c), fmt.Sprintf("blob-%x", len(c)) + fmt.Sprint(hashString(c)), nil
 }
@@ -147,7 +149,7 @@ func (f *fakeGitHub) TeamMember(_ context.Context, org, slug, login string) (boo
 	return f.teams[strings.ToLower(org+"/"+slug)+"\x00"+strings.ToLower(login)], nil
 }
 
-func (f *fakeGitHub) CreateCheckRun(_ context.Context, repo string, cr CheckRun) (int64, string, error) {
+func (f *fakeGitHub) CreateCheckRun(_ context.Context, repo string, cr ghapi.CheckRun) (int64, string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("create_check_run")
@@ -156,13 +158,13 @@ func (f *fakeGitHub) CreateCheckRun(_ context.Context, repo string, cr CheckRun)
 	return f.nextID, fmt.Sprintf("https://github.example/%s/runs/%d", repo, f.nextID), nil
 }
 
-func (f *fakeGitHub) UpdateCheckRun(_ context.Context, repo string, id int64, cr CheckRun) error {
+func (f *fakeGitHub) UpdateCheckRun(_ context.Context, repo string, id int64, cr ghapi.CheckRun) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("update_check_run")
 	r := f.runs[id]
 	if r == nil || r.Repo != repo {
-		return ErrGitHubNotFound
+		return ghapi.ErrNotFound
 	}
 	cr.HeadSHA = r.CR.HeadSHA
 	r.CR = cr
@@ -184,7 +186,7 @@ func (f *fakeGitHub) UpdateIssueComment(_ context.Context, repo string, id int64
 	f.call("update_comment")
 	c := f.comments[id]
 	if c == nil || c.Repo != repo {
-		return ErrGitHubNotFound
+		return ghapi.ErrNotFound
 	}
 	c.Body, c.Update = body, c.Update+1
 	return nil
@@ -205,17 +207,17 @@ func (f *fakeGitHub) UpdateCommitComment(_ context.Context, repo string, id int6
 	f.call("update_commit_comment")
 	c := f.comments[id]
 	if c == nil || c.Repo != repo {
-		return ErrGitHubNotFound
+		return ghapi.ErrNotFound
 	}
 	c.Body, c.Update = body, c.Update+1
 	return nil
 }
 
-func (f *fakeGitHub) setPull(repo string, pr PullRequest) {
+func (f *fakeGitHub) setPull(repo string, pr ghapi.PullRequest) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.pulls == nil {
-		f.pulls = map[string]PullRequest{}
+		f.pulls = map[string]ghapi.PullRequest{}
 	}
 	if pr.State == "" {
 		pr.State = "open"
@@ -223,13 +225,13 @@ func (f *fakeGitHub) setPull(repo string, pr PullRequest) {
 	f.pulls[fmt.Sprintf("%s#%d", repo, pr.Number)] = pr
 }
 
-func (f *fakeGitHub) PullRequest(_ context.Context, repo string, number int) (PullRequest, error) {
+func (f *fakeGitHub) PullRequest(_ context.Context, repo string, number int) (ghapi.PullRequest, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("pull_request")
 	pr, ok := f.pulls[fmt.Sprintf("%s#%d", repo, number)]
 	if !ok {
-		return PullRequest{}, ErrGitHubNotFound
+		return ghapi.PullRequest{}, ghapi.ErrNotFound
 	}
 	return pr, nil
 }

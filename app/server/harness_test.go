@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/app/store/boltstore"
 	"github.com/stepgate/stepgate/gate"
@@ -136,7 +138,7 @@ func (h *harness) token(repo string, repoID, runID int64, edit func(*oidcissuer.
 // repoA (ref refs/pull/N/merge on a merge commit), whose head GitHub says
 // is headSHA and whose author is "pr-author".
 func (h *harness) prToken(number int) string {
-	h.gh.setPull(repoA, PullRequest{Number: number, HeadSHA: headSHA, HeadRef: "feature", BaseRef: "main", Author: "pr-author"})
+	h.gh.setPull(repoA, ghapi.PullRequest{Number: number, HeadSHA: headSHA, HeadRef: "feature", BaseRef: "main", Author: "pr-author"})
 	return h.token(repoA, repoAID, h.runID.Add(1), func(c *oidcissuer.Claims) {
 		c.Ref, c.SHA, c.EventName = fmt.Sprintf("refs/pull/%d/merge", number), "4444444444444444444444444444444444444444", "pull_request"
 	})

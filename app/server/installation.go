@@ -9,22 +9,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/stepgate/stepgate/gate"
-)
-
-// InstallationChecker is implemented by GitHub clients that can tell
-// whether the App is installed on a repository (app/ghclient: one cached
-// lookup per repository, the one its first API call needs anyway).
-type InstallationChecker interface {
-	// CheckInstalled returns nil, ErrNotInstalled, ErrInstallationSuspended,
-	// or another error when GitHub cannot be asked.
-	CheckInstalled(ctx context.Context, repo string) error
-}
-
-// Outcomes of InstallationChecker.CheckInstalled.
-var (
-	ErrNotInstalled          = errors.New("the App is not installed on the repository")
-	ErrInstallationSuspended = errors.New("the App's installation on the repository is suspended")
 )
 
 // admitRepo refuses a create from a repository whose owner is not allowed
@@ -37,17 +24,17 @@ func (s *Server) admitRepo(ctx context.Context, id *Identity) error {
 		return &apiError{code: http.StatusForbidden, errCode: gate.ErrorCodeOwnerNotAllowed,
 			msg: fmt.Sprintf("%s is not an allowed owner of this stepgate App (STEPGATE_ALLOWED_OWNERS)", owner)}
 	}
-	ic, ok := s.gh.(InstallationChecker)
+	ic, ok := s.gh.(ghapi.InstallationChecker)
 	if !ok {
 		return nil
 	}
 	switch err := ic.CheckInstalled(ctx, id.Repo); {
 	case err == nil:
 		return nil
-	case errors.Is(err, ErrNotInstalled):
+	case errors.Is(err, ghapi.ErrNotInstalled):
 		return &apiError{code: http.StatusForbidden, errCode: gate.ErrorCodeNotInstalled,
 			msg: fmt.Sprintf("the stepgate App is not installed on %s", id.Repo)}
-	case errors.Is(err, ErrInstallationSuspended):
+	case errors.Is(err, ghapi.ErrInstallationSuspended):
 		return &apiError{code: http.StatusForbidden, errCode: gate.ErrorCodeNotInstalled,
 			msg: fmt.Sprintf("the stepgate App's installation on %s is suspended", id.Repo)}
 	default:
@@ -55,13 +42,6 @@ func (s *Server) admitRepo(ctx context.Context, id *Identity) error {
 		s.logger(ctx).WarnContext(ctx, "looking up the App's installation", "repo", id.Repo, "err", err)
 		return errorf(http.StatusServiceUnavailable, "the App cannot reach GitHub to look up its installation on "+id.Repo+", retry later")
 	}
-}
-
-// InstallationForgetter is implemented by GitHub clients that cache
-// installation ids or tokens; the App tells them when an installation is
-// removed or suspended.
-type InstallationForgetter interface {
-	ForgetInstallation(installationID int64)
 }
 
 type installationEvent struct {
@@ -81,7 +61,7 @@ func (s *Server) onInstallation(ctx context.Context, log *slog.Logger, payload [
 	default:
 		return "ignored", nil
 	}
-	f, ok := s.gh.(InstallationForgetter)
+	f, ok := s.gh.(ghapi.InstallationForgetter)
 	if !ok {
 		return "ignored", nil
 	}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/hmarr/codeowners"
 
 	"github.com/stepgate/stepgate/gate/policy"
@@ -72,13 +74,13 @@ func (s *Server) loadPolicy(ctx context.Context, repo string) (*policy.Policy, e
 // it entirely (both are reviewed, merged code on a default branch).
 func (s *Server) resolvePolicy(ctx context.Context, repo string) (*policy.Policy, string, error) {
 	p, err := s.policyFile(ctx, repo)
-	if !errors.Is(err, ErrGitHubNotFound) {
+	if !errors.Is(err, ghapi.ErrNotFound) {
 		return p, repo + ":" + PolicyPath, err
 	}
 	owner, _, _ := strings.Cut(repo, "/")
 	if org := owner + "/" + OrgPolicyRepo; org != repo && !s.policies.knownNoOrgPolicy(owner) {
 		p, err = s.policyFile(ctx, org)
-		if !errors.Is(err, ErrGitHubNotFound) {
+		if !errors.Is(err, ghapi.ErrNotFound) {
 			return p, org + ":" + PolicyPath, err
 		}
 		// Also what an App not installed on the .github repository sees.
@@ -142,7 +144,7 @@ func (s *Server) policyFile(ctx context.Context, repo string) (*policy.Policy, e
 func (s *Server) loadCodeowners(ctx context.Context, repo string) (codeowners.Ruleset, error) {
 	for _, path := range codeownersPaths {
 		data, sha, err := s.ghFile(ctx, repo, path)
-		if errors.Is(err, ErrGitHubNotFound) {
+		if errors.Is(err, ghapi.ErrNotFound) {
 			continue
 		}
 		if err != nil {
@@ -204,7 +206,7 @@ func (s *Server) ghFile(ctx context.Context, repo, path string) ([]byte, string,
 func (s *Server) countGitHub(op string, err error) {
 	outcome := "ok"
 	switch {
-	case errors.Is(err, ErrGitHubNotFound):
+	case errors.Is(err, ghapi.ErrNotFound):
 		outcome = "not_found"
 	case err != nil:
 		outcome = "error"

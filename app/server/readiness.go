@@ -7,14 +7,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/stepgate/stepgate/app/store"
 )
-
-// AppChecker is implemented by GitHub clients that can check the App's own
-// credentials (GET /app with the App's JWT).
-type AppChecker interface {
-	CheckApp(ctx context.Context) error
-}
 
 // readyProbeID is a well-formed request id no request gets (ids are
 // hashes of idempotency keys): reading it proves the
@@ -58,11 +54,11 @@ func (s *Server) ready(ctx context.Context) readyResult {
 		res.Store, res.Status = "unreachable", "unready"
 		s.log.WarnContext(ctx, "readiness: store", "err", err)
 	}
-	if ac, ok := s.gh.(AppChecker); ok {
+	if ac, ok := s.gh.(ghapi.AppChecker); ok {
 		res.GitHub = "ok"
 		if err := ac.CheckApp(ctx); err != nil {
 			res.GitHub, res.Status = "unreachable", "unready"
-			if errors.Is(err, ErrAppCredentials) {
+			if errors.Is(err, ghapi.ErrAppCredentials) {
 				res.GitHub = "credentials refused"
 			}
 			s.log.WarnContext(ctx, "readiness: GitHub", "err", err)
@@ -71,7 +67,3 @@ func (s *Server) ready(ctx context.Context) readyResult {
 	s.readiness.at, s.readiness.result = time.Now(), res
 	return res
 }
-
-// ErrAppCredentials: GitHub refused the App's id or private key (GET /app
-// answered 401 or 404).
-var ErrAppCredentials = errors.New("GitHub refused the App's credentials")

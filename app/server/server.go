@@ -19,6 +19,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/stepgate/stepgate/app/longpoll"
@@ -30,7 +32,7 @@ import (
 // are required.
 type Config struct {
 	Store  store.Store
-	GitHub GitHub
+	GitHub ghapi.GitHub
 	// PublicURL is the App's external URL; gate tokens must carry it as
 	// their audience (a trailing slash is ignored).
 	PublicURL string
@@ -90,7 +92,7 @@ type Config struct {
 type Server struct {
 	cfg       Config
 	store     store.Store
-	gh        GitHub
+	gh        ghapi.GitHub
 	log       *slog.Logger
 	now       func() time.Time
 	metrics   *metrics

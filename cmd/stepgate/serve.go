@@ -18,12 +18,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stepgate/stepgate/app/ghapi"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/stepgate/stepgate/app/ghclient"
-	"github.com/stepgate/stepgate/app/server"
 	"github.com/stepgate/stepgate/app/stores"
 	"github.com/stepgate/stepgate/app/wiring"
 	"github.com/stepgate/stepgate/internal/memlimit"
@@ -445,7 +446,7 @@ func checkApp(ctx context.Context, gh *ghclient.Client, log *slog.Logger) error 
 	case err == nil:
 		log.Info("GitHub App credentials accepted")
 		return nil
-	case errors.Is(err, server.ErrAppCredentials):
+	case errors.Is(err, ghapi.ErrAppCredentials):
 		return &configError{"STEPGATE_GITHUB_APP_ID / STEPGATE_GITHUB_PRIVATE_KEY", err.Error()}
 	default:
 		log.Warn("cannot check the GitHub App credentials at start-up; /readyz answers 503 until GitHub answers", "err", err)

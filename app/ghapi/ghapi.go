@@ -1,13 +1,19 @@
-package server
+// Package ghapi is the port between the App and GitHub: the GitHub
+// interface app/server and app/lifecycle call, the plain facts it returns
+// (pull requests, workflow runs) and writes (check runs), and the errors
+// that mean something to the App. app/ghclient implements it against the
+// REST API; tests use the stand-in (internal/ghstandin) through ghclient,
+// or small fakes.
+package ghapi
 
 import (
 	"context"
 	"errors"
 )
 
-// ErrGitHubNotFound is returned by GitHub implementations for a missing file,
+// ErrNotFound is returned by GitHub implementations for a missing file,
 // repository or installation (HTTP 404).
-var ErrGitHubNotFound = errors.New("not found on GitHub")
+var ErrNotFound = errors.New("not found on GitHub")
 
 // GitHub is everything the App asks of GitHub, as plain facts. The real one
 // (app/ghclient) authenticates as the App's installation on repo through
@@ -15,7 +21,7 @@ var ErrGitHubNotFound = errors.New("not found on GitHub")
 // Repositories are "owner/name".
 type GitHub interface {
 	// DefaultBranchFile returns a file from the repository's default branch
-	// (never a PR head) with its blob SHA, or ErrGitHubNotFound.
+	// (never a PR head) with its blob SHA, or ErrNotFound.
 	DefaultBranchFile(ctx context.Context, repo, path string) (content []byte, blobSHA string, err error)
 	// Permission returns login's repository permission: "admin", "maintain",
 	// "write", "triage", "read" or "none".
@@ -34,12 +40,12 @@ type GitHub interface {
 	CreateCommitComment(ctx context.Context, repo, sha, body string) (id int64, htmlURL string, err error)
 	UpdateCommitComment(ctx context.Context, repo string, id int64, body string) error
 
-	// Job-level gates (deployment.go).
+	// Job-level gates (app/server/deployment.go).
 
 	// WorkflowRun returns the facts of a workflow run of repo.
 	WorkflowRun(ctx context.Context, repo string, runID int64) (WorkflowRun, error)
 	// FileSHA returns the blob SHA of a file at ref (a commit SHA), or
-	// ErrGitHubNotFound when the file is not there.
+	// ErrNotFound when the file is not there.
 	FileSHA(ctx context.Context, repo, path, ref string) (string, error)
 	// ReviewDeployment answers the App's custom deployment protection rule
 	// for environment in a run: state "approved" or "rejected", or "" to
@@ -78,3 +84,65 @@ type CheckRunAction struct {
 	Description string
 	Identifier  string
 }
+
+// WorkflowRun is what GitHub says about a workflow run (GET
+// /repos/{owner}/{repo}/actions/runs/{run_id}), as plain facts.
+type WorkflowRun struct {
+	ID         int64
+	Attempt    int
+	Name       string // the workflow's name
+	Path       string // ".github/workflows/deploy.yml" (GitHub may add "owner/repo/" and "@ref")
+	HeadSHA    string // for pull requests: the PR's head commit, not the merge commit
+	HeadBranch string
+	// HeadRepo is the repository the head commit comes from ("owner/name"):
+	// another one for pull requests from forks.
+	HeadRepo        string
+	Event           string
+	Actor           string
+	TriggeringActor string // who started this attempt (a re-run may differ from Actor)
+	PullRequests    []int  // open PRs of the same repository whose head is the run's
+	HTMLURL         string
+	// Referenced are the reusable workflows the run called.
+	Referenced []ReferencedWorkflow
+}
+
+// ReferencedWorkflow is one reusable workflow a run called, as GitHub
+// reports it: Path "owner/repo/.github/workflows/x.yml@ref" and the commit
+// it was taken from.
+type ReferencedWorkflow struct {
+	Path string
+	SHA  string
+	Ref  string
+}
+
+// InstallationChecker is implemented by GitHub clients that can tell
+// whether the App is installed on a repository (app/ghclient: one cached
+// lookup per repository, the one its first API call needs anyway).
+type InstallationChecker interface {
+	// CheckInstalled returns nil, ErrNotInstalled, ErrInstallationSuspended,
+	// or another error when GitHub cannot be asked.
+	CheckInstalled(ctx context.Context, repo string) error
+}
+
+// Outcomes of InstallationChecker.CheckInstalled.
+var (
+	ErrNotInstalled          = errors.New("the App is not installed on the repository")
+	ErrInstallationSuspended = errors.New("the App's installation on the repository is suspended")
+)
+
+// InstallationForgetter is implemented by GitHub clients that cache
+// installation ids or tokens; the App tells them when an installation is
+// removed or suspended.
+type InstallationForgetter interface {
+	ForgetInstallation(installationID int64)
+}
+
+// AppChecker is implemented by GitHub clients that can check the App's own
+// credentials (GET /app with the App's JWT).
+type AppChecker interface {
+	CheckApp(ctx context.Context) error
+}
+
+// ErrAppCredentials: GitHub refused the App's id or private key (GET /app
+// answered 401 or 404).
+var ErrAppCredentials = errors.New("GitHub refused the App's credentials")
