@@ -200,7 +200,9 @@ type Request struct {
 	RiskScore    int      `json:"risk_score"`
 	RiskReasons  []string `json:"risk_reasons,omitempty"`
 	Rule         string   `json:"rule"`
-	Requirement  string   `json:"requirement,omitempty"` // JSON of the policy requirement, opaque to the store
+	// Spec is what a pending request requires (nil for requests decided at
+	// once); stores keep it as JSON under "requirement".
+	Spec         *Spec    `json:"requirement,omitempty"`
 	RememberTTL  int64    `json:"remember_ttl_seconds,omitempty"`
 	SelfApproval bool     `json:"self_approval,omitempty"`
 

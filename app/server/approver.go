@@ -19,8 +19,8 @@ import (
 // membership of the teams the requirement names (only those), and
 // CODEOWNERS ownership of the paths it names. Nothing is taken from the
 // webhook payload except the login and whether the sender is a bot.
-func (s *Server) approver(ctx context.Context, r *gate.Request, sp *spec, login string, bot bool) (policy.Approver, error) {
-	a := policy.Approver{Login: login, Bot: bot, RunActor: strings.EqualFold(login, r.Actor) || sp.deploymentStarter(login),
+func (s *Server) approver(ctx context.Context, r *gate.Request, sp *gate.Spec, login string, bot bool) (policy.Approver, error) {
+	a := policy.Approver{Login: login, Bot: bot, RunActor: strings.EqualFold(login, r.Actor) || sp.Starter(login),
 		PRAuthor: r.PRAuthor != "" && strings.EqualFold(login, r.PRAuthor)}
 	if bot {
 		return a, nil // never counts; no need to ask GitHub
@@ -84,7 +84,7 @@ func (s *Server) permission(ctx context.Context, repo, login string) (string, er
 
 // ownedPaths reports, for each CODEOWNERS path the requirement names,
 // whether login owns it directly or through a team.
-func (s *Server) ownedPaths(ctx context.Context, r *gate.Request, sp *spec, login string, isMember func(string) (bool, error)) (map[string]bool, error) {
+func (s *Server) ownedPaths(ctx context.Context, r *gate.Request, sp *gate.Spec, login string, isMember func(string) (bool, error)) (map[string]bool, error) {
 	paths := sp.Require.CodeownersPaths()
 	owned := map[string]bool{}
 	if len(paths) == 0 {

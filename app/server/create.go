@@ -261,7 +261,7 @@ func (s *Server) pendingSpec(ctx context.Context, req *gate.Request, body *gate.
 	}
 	req.ExpiresAt = req.CreatedAt.Add(min(timeout, maxTimeout))
 	req.RememberTTL = int64(m.Remember / time.Second)
-	sp := &spec{Require: require, Learn: m.Learn}
+	sp := &gate.Spec{Require: require, Learn: m.Learn}
 	if paths := require.CodeownersPaths(); len(paths) > 0 {
 		rs, err := s.loadCodeowners(ctx, req.Repo)
 		if err != nil {
@@ -273,11 +273,7 @@ func (s *Server) pendingSpec(ctx context.Context, req *gate.Request, body *gate.
 		}
 		sp.Owners = policy.DedupeFold(sp.Owners)
 	}
-	enc, err := sp.encode()
-	if err != nil {
-		return err
-	}
-	req.Requirement = enc
+	req.Spec = sp
 	return nil
 }
 
@@ -288,8 +284,8 @@ func (s *Server) afterCreate(ctx context.Context, r *gate.Request) {
 	s.noteAgentCreated(ctx, r) // agentsession.go
 	details := map[string]string{"command": r.Command, "risk": r.RiskLevel, "rule": r.Rule,
 		"environment": r.Environment, "command_sha256": r.CommandSHA256, "run_id": fmt.Sprint(r.RunID)}
-	if sp, err := decodeSpec(r); err == nil && sp.Require != nil {
-		details["requirement"] = sp.Require.String()
+	if r.Spec != nil && r.Spec.Require != nil {
+		details["requirement"] = r.Spec.Require.String()
 	}
 	s.audit(ctx, r, gate.EventRequested, r.Actor, "", details)
 	if r.Status.Final() {

@@ -290,25 +290,23 @@ func (s *Server) decideDeployment(ctx context.Context, req *gate.Request, e *dep
 		return err
 	}
 	wf.Starters = starters(run, e, req.Actor)
-	req.RiskLevel, req.RiskScore, req.RiskReasons = wf.risk()
-	req.NormalizedSHA256 = wf.rememberKey(req.Environment, req.Ref)
+	req.RiskLevel, req.RiskScore, req.RiskReasons = deploymentRisk(wf)
+	req.NormalizedSHA256 = deploymentRememberKey(wf, req.Environment, req.Ref)
 	m := pol.EvaluateDeployment(policy.DeploymentFacts{Environment: req.Environment, Branch: req.Ref,
 		Actor: req.Actor, Time: now, WorkflowChanged: wf.Changed})
 	req.Rule, req.SelfApproval = m.Rule, m.SelfApproval
-	sp := &spec{Deployment: wf}
+	sp := &gate.Spec{Deployment: wf}
+	req.Spec = sp
 	if m.Decision == policy.Deny {
-		req.Requirement, _ = sp.encode()
 		return final(gate.StatusRejected, m.Rule, "denied by deployment rule "+m.Rule)
 	}
 	if m.Decision == policy.Allow {
-		req.Requirement, _ = sp.encode()
 		return final(gate.StatusAllowed, m.Rule, "allowed by deployment rule "+m.Rule)
 	}
 	if m.Remember > 0 {
 		hit, err := s.store.LookupRemembered(ctx, req.Repo, req.Environment, req.NormalizedSHA256, now)
 		if err == nil {
 			s.metrics.allowlistHits.Inc()
-			req.Requirement, _ = sp.encode()
 			return final(gate.StatusAllowed, m.Rule, fmt.Sprintf("remembered deployment (%s, by %s)", hit.Source, strings.Join(hit.By, ", ")))
 		}
 		if !errors.Is(err, store.ErrNotFound) {
@@ -328,10 +326,5 @@ func (s *Server) decideDeployment(ctx context.Context, req *gate.Request, e *dep
 		}
 		sp.Owners = policy.DedupeFold(sp.Owners)
 	}
-	enc, err := sp.encode()
-	if err != nil {
-		return err
-	}
-	req.Requirement = enc
 	return nil
 }

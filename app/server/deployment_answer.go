@@ -65,8 +65,8 @@ func (s *Server) retryAnswer(ctx context.Context, r *gate.Request, state, commen
 // once at creation.
 func (s *Server) noteDeploymentPending(ctx context.Context, r *gate.Request) {
 	msg := "stepgate: approval needed (rule " + r.Rule + ")"
-	if sp, err := decodeSpec(r); err == nil && sp.Require != nil {
-		msg += ": " + sp.Require.String()
+	if r.Spec != nil && r.Spec.Require != nil {
+		msg += ": " + r.Spec.Require.String()
 	}
 	if r.CheckRunURL != "" {
 		msg += ". Approve or reject on the check run: " + r.CheckRunURL

@@ -64,11 +64,10 @@ func deploymentSection(r *gate.Request) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Job-level gate:** a job of run %d (attempt %d) waits to deploy to environment %s. GitHub holds the job, and the environment's secrets, until stepgate answers.\n\n",
 		r.RunID, r.RunAttempt, redact.InlineCode(r.Environment, 100))
-	sp, err := decodeSpec(r)
-	if err != nil || sp.Deployment == nil {
+	if r.Spec == nil || r.Spec.Deployment == nil {
 		return b.String()
 	}
-	d := sp.Deployment
+	d := r.Spec.Deployment
 	b.WriteString("**Workflow:** " + redact.InlineCode(d.Workflow, 200))
 	if d.Changed {
 		b.WriteString(" — **differs from the default branch** (reusable workflows of this repository included)")
@@ -86,7 +85,7 @@ func deploymentSection(r *gate.Request) string {
 			state = "missing at the run's commit"
 		case f.DefaultBlob == "":
 			state = "not on the default branch"
-		case f.changed():
+		case f.Changed():
 			state = "changed"
 		}
 		fmt.Fprintf(&b, "- %s at %s: %s\n", redact.InlineCode(f.Path, 200), redact.InlineCode(short(f.Ref), 12), state)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/stepgate/stepgate/app/ghapi"
+	"github.com/stepgate/stepgate/gate"
 )
 
 // workflow_changed: a PR that edits a deploy workflow to drop its gates
@@ -28,46 +29,6 @@ import (
 // maxWorkflowFiles bounds the comparisons per run (GitHub itself limits
 // the reusable workflows one run may call).
 const maxWorkflowFiles = 50
-
-// deploymentInfo is what a job-level gate found about the run's workflow
-// files; it is kept in the request's spec and shown to reviewers.
-type deploymentInfo struct {
-	// Starters are who set the deployment going besides the run's actor:
-	// the attempt's triggering actor (a re-run) and the pull request's
-	// author. Like the actor they never approve it unless the rule allows
-	// self-approval.
-	Starters   []string       `json:"starters,omitempty"`
-	Workflow   string         `json:"workflow"`
-	Files      []workflowFile `json:"files,omitempty"`
-	Changed    bool           `json:"changed"`
-	Truncated  bool           `json:"truncated,omitempty"`
-	CompareURL string         `json:"compare_url,omitempty"`
-	External   []string       `json:"external,omitempty"`
-}
-
-// workflowFile is one compared file.
-type workflowFile struct {
-	Path        string `json:"path"`
-	Ref         string `json:"ref"`                    // the commit the run took it from
-	HeadBlob    string `json:"head_blob,omitempty"`    // "" when absent there
-	DefaultBlob string `json:"default_blob,omitempty"` // "" when absent on the default branch
-}
-
-// deploymentStarter reports whether login set the deployment going (see
-// deploymentInfo.Starters); false for steps.
-func (sp *spec) deploymentStarter(login string) bool {
-	if sp == nil || sp.Deployment == nil {
-		return false
-	}
-	for _, s := range sp.Deployment.Starters {
-		if strings.EqualFold(s, login) {
-			return true
-		}
-	}
-	return false
-}
-
-func (f workflowFile) changed() bool { return f.HeadBlob == "" || f.HeadBlob != f.DefaultBlob }
 
 var branchNameRE = regexp.MustCompile(`^[A-Za-z0-9._/-]{1,255}$`)
 
@@ -97,11 +58,11 @@ func splitReferenced(p string) (repo, path string, ok bool) {
 }
 
 // checkWorkflow compares the run's workflow files with the default branch.
-func (s *Server) checkWorkflow(ctx context.Context, repo string, run ghapi.WorkflowRun, defaultBranch, htmlURL string) (*deploymentInfo, error) {
+func (s *Server) checkWorkflow(ctx context.Context, repo string, run ghapi.WorkflowRun, defaultBranch, htmlURL string) (*gate.DeploymentFacts, error) {
 	if !hexSHA.MatchString(run.HeadSHA) {
 		return nil, fmt.Errorf("run %d has no valid head SHA", run.ID)
 	}
-	info := &deploymentInfo{Workflow: workflowPath(run.Path, repo)}
+	info := &gate.DeploymentFacts{Workflow: workflowPath(run.Path, repo)}
 	type want struct{ path, ref string }
 	wants := []want{{info.Workflow, run.HeadSHA}}
 	seen := map[want]bool{wants[0]: true}
@@ -129,7 +90,7 @@ func (s *Server) checkWorkflow(ctx context.Context, repo string, run ghapi.Workf
 		wants, info.Truncated = wants[:maxWorkflowFiles], true
 	}
 	for _, w := range wants {
-		f := workflowFile{Path: w.path, Ref: w.ref}
+		f := gate.WorkflowFile{Path: w.path, Ref: w.ref}
 		head, err := s.gh.FileSHA(ctx, repo, w.path, w.ref)
 		s.countGitHub("file_sha", err)
 		if err != nil && !errors.Is(err, ghapi.ErrNotFound) {
@@ -143,7 +104,7 @@ func (s *Server) checkWorkflow(ctx context.Context, repo string, run ghapi.Workf
 		if err == nil {
 			f.DefaultBlob = def
 		}
-		info.Changed = info.Changed || f.changed()
+		info.Changed = info.Changed || f.Changed()
 		info.Files = append(info.Files, f)
 	}
 	info.Changed = info.Changed || info.Truncated
@@ -167,7 +128,7 @@ func compareURL(htmlURL, defaultBranch, sha string) string {
 
 // risk is how a deployment is shown: medium, or high when a workflow file
 // differs from the default branch's.
-func (d *deploymentInfo) risk() (string, int, []string) {
+func deploymentRisk(d *gate.DeploymentFacts) (string, int, []string) {
 	var reasons []string
 	for _, f := range d.Files {
 		switch {
@@ -175,7 +136,7 @@ func (d *deploymentInfo) risk() (string, int, []string) {
 			reasons = append(reasons, "workflow file "+f.Path+" is missing at the run's commit")
 		case f.DefaultBlob == "":
 			reasons = append(reasons, "workflow file "+f.Path+" is not on the default branch")
-		case f.changed():
+		case f.Changed():
 			reasons = append(reasons, "workflow file "+f.Path+" differs from the default branch's copy")
 		}
 	}
@@ -194,7 +155,7 @@ func (d *deploymentInfo) risk() (string, int, []string) {
 // rememberKey is the allowlist key of a remembered deployment: the same
 // environment, branch and workflow, the workflow meaning its files' exact
 // contents, so an edited workflow needs a fresh approval.
-func (d *deploymentInfo) rememberKey(env, branch string) string {
+func deploymentRememberKey(d *gate.DeploymentFacts, env, branch string) string {
 	h := sha256.New()
 	for _, s := range []string{"stepgate/deployment/v1", strings.ToLower(env), branch, d.Workflow} {
 		h.Write([]byte(s + "\x00"))

@@ -50,8 +50,8 @@ func (s *Server) rememberApproved(ctx context.Context, r *gate.Request) {
 		s.remember(ctx, r, "remember", time.Duration(r.RememberTTL)*time.Second, now)
 		return
 	}
-	sp, err := decodeSpec(r)
-	if err != nil || sp.Learn == nil || sp.Learn.After <= 0 {
+	sp := r.Spec
+	if sp == nil || sp.Learn == nil || sp.Learn.After <= 0 {
 		return
 	}
 	lvl, err := risk.ParseLevel(r.RiskLevel)
@@ -69,7 +69,7 @@ func (s *Server) rememberApproved(ctx context.Context, r *gate.Request) {
 	}
 }
 
-func learnTTL(sp *spec) time.Duration {
+func learnTTL(sp *gate.Spec) time.Duration {
 	if sp.Learn.TTL > 0 {
 		return sp.Learn.TTL
 	}
@@ -90,8 +90,8 @@ func (s *Server) remember(ctx context.Context, r *gate.Request, source string, t
 
 // forgetLearned resets the `learn` count of a rejected command.
 func (s *Server) forgetLearned(ctx context.Context, r *gate.Request) {
-	sp, err := decodeSpec(r)
-	if err != nil || sp.Learn == nil {
+	sp := r.Spec
+	if sp == nil || sp.Learn == nil {
 		return
 	}
 	if _, err := s.store.CountApproval(ctx, r.Repo, r.RememberEnvironment(), r.NormalizedSHA256, true, learnTTL(sp), s.now()); err != nil {

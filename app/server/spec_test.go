@@ -31,7 +31,7 @@ func TestPendingFromVotes(t *testing.T) {
 		{"rejections do not count", allOf, []gate.Vote{{Approve: false, Satisfied: []string{dba.String()}}}, []string{"1 more: team acme/dba", "1 more: an owner of db/"}},
 	}
 	for _, tt := range tests {
-		got := (&spec{Require: tt.req}).pending(tt.votes)
+		got := (&gate.Spec{Require: tt.req}).Pending(tt.votes)
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
 		}

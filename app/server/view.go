@@ -29,12 +29,12 @@ func (s *Server) view(r *gate.Request) gate.RequestView {
 	case gate.StatusRejected:
 		v.RejectedBy = r.DecidedBy
 	}
-	if sp, err := decodeSpec(r); err == nil && sp.Require != nil {
+	if sp := r.Spec; sp != nil && sp.Require != nil {
 		v.Requirement = sp.Require.String()
 		v.AskedUsers = sp.Require.UserLogins()
 		v.AskedTeams = sp.Require.Teams()
 		if r.Status == gate.StatusPending {
-			v.Pending = sp.pending(r.Votes)
+			v.Pending = sp.Pending(r.Votes)
 		}
 	}
 	return v
@@ -43,16 +43,16 @@ func (s *Server) view(r *gate.Request) gate.RequestView {
 // renderGate gathers what render needs about r.
 func (s *Server) renderGate(r *gate.Request, note string) render.Gate {
 	g := render.Gate{Request: r, Note: note, Remember: r.RememberTTL > 0, WebURL: s.cfg.GitHubWebURL}
-	sp, err := decodeSpec(r)
-	if err != nil || sp.Require == nil {
+	sp := r.Spec
+	if sp == nil || sp.Require == nil {
 		return g
 	}
 	g.Requirement = sp.Require.String()
 	g.Users, g.Teams, g.Extra = mentionable(sp.Require, r.Approvers)
 	g.Owners = sp.Owners
-	g.Roles = sp.roles()
+	g.Roles = sp.Roles()
 	if r.Status == gate.StatusPending {
-		g.Pending = sp.pending(r.Votes)
+		g.Pending = sp.Pending(r.Votes)
 	}
 	return g
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -128,10 +129,7 @@ func (s *Server) notVotable(ctx context.Context, req *gate.Request, b ballot) (s
 // tryVote makes one attempt; retry is true when the store write lost a race
 // that a fresh read may resolve.
 func (s *Server) tryVote(ctx context.Context, log *slog.Logger, req *gate.Request, b ballot) (outcome string, retry bool, err error) {
-	sp, err := decodeSpec(req)
-	if err != nil {
-		return "", false, err
-	}
+	sp := cmp.Or(req.Spec, &gate.Spec{}) // decided at once: no requirement
 	login := b.voter.Login
 	if votedBefore(req, login) {
 		if first, err := s.once(ctx, req.ID); !first || err != nil {
@@ -200,7 +198,7 @@ func (s *Server) tryVote(ctx context.Context, log *slog.Logger, req *gate.Reques
 // settle recomputes progress over all votes a request holds and, when they
 // decide it, finalizes it. It returns false when the request stays pending
 // or someone else finalized it first.
-func (s *Server) settle(ctx context.Context, r *gate.Request, sp *spec, actor string) (*gate.Request, bool) {
+func (s *Server) settle(ctx context.Context, r *gate.Request, sp *gate.Spec, actor string) (*gate.Request, bool) {
 	votes, err := s.priorVotes(ctx, r, sp)
 	if err != nil {
 		s.logger(ctx).WarnContext(ctx, "recomputing progress", "err", err)
@@ -234,7 +232,7 @@ func votedBefore(r *gate.Request, login string) bool {
 
 // priorVotes rebuilds the facts of everyone who voted before, from the
 // cache or GitHub, so progress is recomputed over all votes.
-func (s *Server) priorVotes(ctx context.Context, req *gate.Request, sp *spec) ([]policy.Vote, error) {
+func (s *Server) priorVotes(ctx context.Context, req *gate.Request, sp *gate.Spec) ([]policy.Vote, error) {
 	var out []policy.Vote
 	for _, v := range req.Votes {
 		a, ok := s.facts.get(factsKey(req.ID, v.Login), s.now())

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/gate/policy"
 )
 
 // Run runs the suite. newStore returns a fresh, empty store per call; the
@@ -81,7 +82,7 @@ func NewRequest(key, repo string, pr int, sha string, created time.Time, ttl tim
 		RiskScore:      70,
 		RiskReasons:    []string{"database migration"},
 		Rule:           "prod-db",
-		Requirement:    `{"team":"acme/dba"}`,
+		Spec:           &gate.Spec{Require: &policy.Requirement{Team: "acme/dba"}},
 		CreatedAt:      created,
 		ExpiresAt:      created.Add(ttl),
 		Status:         gate.StatusPending,
