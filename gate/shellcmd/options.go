@@ -187,12 +187,8 @@ func ParseArgs(argv []Word, inner int) Parsed {
 	for i := 1; i < end; i++ {
 		a := argv[i]
 		if a.Dynamic {
-			if a.Split {
-				p.Split = true
-			}
-			if a.MayBeOption() {
-				p.MaybeOpt = true
-			}
+			p.Split = p.Split || a.Split
+			p.MaybeOpt = p.MaybeOpt || a.MayBeOption()
 			pos(a)
 			continue
 		}
@@ -222,13 +218,18 @@ func ParseArgs(argv []Word, inner int) Parsed {
 		}
 	}
 	if inner > 0 {
-		for _, w := range argv[min(inner, len(argv)):] {
-			p.Pos = append(p.Pos, w)
-			p.MaybeValue = append(p.MaybeValue, false)
-		}
+		p.wrapped(argv[min(inner, len(argv)):])
 	}
 	canonOperands(name, &p)
 	return p
+}
+
+// wrapped appends a wrapped command's words as operands.
+func (p *Parsed) wrapped(ws []Word) {
+	for _, w := range ws {
+		p.Pos = append(p.Pos, w)
+		p.MaybeValue = append(p.MaybeValue, false)
+	}
 }
 
 // known reports whether the tool's table knows the option (so whether it

@@ -187,6 +187,11 @@ func (c *wordConv) lit(v string, quoted, first bool) {
 	}
 }
 
+// ansiEscapes are the $'…' escapes that stand for one byte.
+var ansiEscapes = map[byte]byte{
+	'a': '\a', 'b': '\b', 'e': 0x1b, 'E': 0x1b, 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v',
+}
+
 // DecodeANSI decodes the body of $'…' as bash does.
 func DecodeANSI(s string) string {
 	if !strings.ContainsRune(s, '\\') {
@@ -198,68 +203,75 @@ func DecodeANSI(s string) string {
 			b.WriteByte(s[i])
 			continue
 		}
-		i++
-		switch e := s[i]; e {
-		case 'a':
-			b.WriteByte('\a')
-		case 'b':
-			b.WriteByte('\b')
-		case 'e', 'E':
-			b.WriteByte(0x1b)
-		case 'f':
-			b.WriteByte('\f')
-		case 'n':
-			b.WriteByte('\n')
-		case 'r':
-			b.WriteByte('\r')
-		case 't':
-			b.WriteByte('\t')
-		case 'v':
-			b.WriteByte('\v')
-		case 'c':
-			if i+1 < len(s) {
-				i++
-				b.WriteByte(s[i] & 0x1f)
-			}
-		case 'x', 'u', 'U':
-			n := map[byte]int{'x': 2, 'u': 4, 'U': 8}[e]
-			j := i + 1
-			for j < len(s) && j < i+1+n && isHex(s[j]) {
-				j++
-			}
-			if j == i+1 {
-				b.WriteByte('\\')
-				b.WriteByte(e)
-				continue
-			}
-			v, _ := strconv.ParseUint(s[i+1:j], 16, 32)
-			if e == 'x' {
-				b.WriteByte(byte(v))
-			} else {
-				b.WriteRune(rune(v))
-			}
-			i = j - 1
-		case '0', '1', '2', '3', '4', '5', '6', '7':
-			j := i
-			for j < len(s) && j < i+3 && s[j] >= '0' && s[j] <= '7' {
-				j++
-			}
-			v, _ := strconv.ParseUint(s[i:j], 8, 16)
-			b.WriteByte(byte(v))
-			i = j - 1
-		default:
-			// \\ \' \" \? and unknown escapes: bash keeps unknown ones.
-			if !strings.ContainsRune(`\'"?`, rune(e)) {
-				b.WriteByte('\\')
-			}
-			b.WriteByte(e)
-		}
+		i = decodeEscape(&b, s, i+1)
 	}
 	out := b.String()
 	if !utf8.ValidString(out) {
 		return strings.ToValidUTF8(out, "\uFFFD")
 	}
 	return out
+}
+
+// decodeEscape writes the escape whose letter is s[i] (after a backslash)
+// and returns the index of the escape's last byte.
+func decodeEscape(b *strings.Builder, s string, i int) int {
+	e := s[i]
+	if c, ok := ansiEscapes[e]; ok {
+		b.WriteByte(c)
+		return i
+	}
+	switch {
+	case e == 'c':
+		if i+1 < len(s) {
+			i++
+			b.WriteByte(s[i] & 0x1f)
+		}
+		return i
+	case e == 'x' || e == 'u' || e == 'U':
+		return decodeHex(b, s, i)
+	case e >= '0' && e <= '7':
+		return decodeOctal(b, s, i)
+	}
+	// \\ \' \" \? and unknown escapes: bash keeps unknown ones.
+	if !strings.ContainsRune(`\'"?`, rune(e)) {
+		b.WriteByte('\\')
+	}
+	b.WriteByte(e)
+	return i
+}
+
+// decodeHex decodes \xHH (a byte), \uHHHH and \UHHHHHHHH (a rune), e at
+// s[i]; without a hex digit the escape stays as written.
+func decodeHex(b *strings.Builder, s string, i int) int {
+	e := s[i]
+	n := map[byte]int{'x': 2, 'u': 4, 'U': 8}[e]
+	j := i + 1
+	for j < len(s) && j < i+1+n && isHex(s[j]) {
+		j++
+	}
+	if j == i+1 {
+		b.WriteByte('\\')
+		b.WriteByte(e)
+		return i
+	}
+	v, _ := strconv.ParseUint(s[i+1:j], 16, 32)
+	if e == 'x' {
+		b.WriteByte(byte(v))
+	} else {
+		b.WriteRune(rune(v))
+	}
+	return j - 1
+}
+
+// decodeOctal decodes \NNN, up to three octal digits from s[i].
+func decodeOctal(b *strings.Builder, s string, i int) int {
+	j := i
+	for j < len(s) && j < i+3 && s[j] >= '0' && s[j] <= '7' {
+		j++
+	}
+	v, _ := strconv.ParseUint(s[i:j], 8, 16)
+	b.WriteByte(byte(v))
+	return j - 1
 }
 
 func isHex(c byte) bool {
