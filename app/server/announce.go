@@ -57,7 +57,9 @@ func (s *Server) checkRun(r *gate.Request, note string) ghapi.CheckRun {
 
 // openOnGitHub opens the check run (and the PR or commit comment) of a
 // stored request that has none yet, and records their ids. Failures are
-// logged: the request stays pending and a repeated create retries.
+// logged: the request stays pending and a repeated create retries. A
+// check run whose id could not be recorded still works: its buttons name
+// the request by external id; only its final update is lost.
 func (s *Server) openOnGitHub(ctx context.Context, r *gate.Request) *gate.Request {
 	upd := *r
 	if !s.announce(ctx, &upd) {
@@ -71,9 +73,8 @@ func (s *Server) openOnGitHub(ctx context.Context, r *gate.Request) *gate.Reques
 }
 
 // announce opens the check run and the comment that ask for approval of
-// r and sets their ids and URLs on r, without storing them: a new request
-// carries them in the write that creates it, which spares one store write
-// per request. It reports whether the check run was opened.
+// r and sets their ids and URLs on r, without storing them. It reports
+// whether the check run was opened.
 func (s *Server) announce(ctx context.Context, r *gate.Request) bool {
 	if r.HeadSHA == "" {
 		s.logger(ctx).WarnContext(ctx, "request has no head SHA; no check run", "request_id", r.ID)
@@ -100,37 +101,6 @@ func (s *Server) announce(ctx context.Context, r *gate.Request) bool {
 		s.logger(ctx).WarnContext(ctx, "creating approval comment", "request_id", r.ID, "err", err)
 	}
 	return true
-}
-
-// withdraw closes a check run and comment that announce opened but no
-// stored request records (the store write failed, or another replica
-// created the request first), so no orphan keeps showing buttons that
-// nothing would act on.
-func (s *Server) withdraw(ctx context.Context, r *gate.Request, note string) {
-	cr := s.checkRun(r, note)
-	// Not the pending rendering: a withdrawn run must not invite approval.
-	cr.Status, cr.Conclusion, cr.Actions = "completed", "neutral", nil
-	cr.Title = "Withdrawn: nothing will run from this check run"
-	cr.Summary, cr.Text = render.Escape(note), ""
-	err := s.gh.UpdateCheckRun(ctx, r.Repo, r.CheckRunID, cr)
-	s.countGitHub("update_check_run", err)
-	if err != nil {
-		s.logger(ctx).WarnContext(ctx, "withdrawing check run", "request_id", r.ID, "err", err)
-	}
-	if r.CommentID == 0 {
-		return
-	}
-	body := "stepgate: " + note
-	if r.PRNumber > 0 {
-		err = s.gh.UpdateIssueComment(ctx, r.Repo, r.CommentID, body)
-		s.countGitHub("update_issue_comment", err)
-	} else {
-		err = s.gh.UpdateCommitComment(ctx, r.Repo, r.CommentID, body)
-		s.countGitHub("update_commit_comment", err)
-	}
-	if err != nil {
-		s.logger(ctx).WarnContext(ctx, "withdrawing comment", "request_id", r.ID, "err", err)
-	}
 }
 
 // refreshOnGitHub updates the check run and the comment to r's state.

@@ -95,14 +95,8 @@ func (s *Server) commentMisplaced(ctx context.Context, req *gate.Request, b ball
 // onlyPending finds the one pending request of the PR or commit a command
 // without an id refers to; with none or several it replies and returns false.
 func (s *Server) onlyPending(ctx context.Context, c commentCtx) (string, bool, error) {
-	// A command right after the App's comment appeared may precede the
-	// request's store write (createAnnounced): an empty list waits briefly.
-	var reqs []*gate.Request
-	err := awaitCreate(ctx, func() (bool, error) {
-		all, err := s.store.ListPending(ctx, c.repo.FullName, c.at.pr, c.at.sha)
-		reqs = s.sameRepo(all, c.repo.ID)
-		return len(reqs) > 0, err
-	})
+	all, err := s.store.ListPending(ctx, c.repo.FullName, c.at.pr, c.at.sha)
+	reqs := s.sameRepo(all, c.repo.ID)
 	if err != nil {
 		s.metrics.storeErrors.WithLabelValues("list_pending").Inc()
 		return "", false, fmt.Errorf("listing pending requests: %w", err)

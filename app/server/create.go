@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/stepgate/stepgate/app/store"
@@ -45,15 +44,8 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, id *Identi
 	key := gate.IdempotencyKey(keyParts(id, &body))
 	reqID := gate.RequestID(key)
 	ctx := withLog(r.Context(), s.log.With("request_id", reqID, "repo", id.Repo, "run_id", id.RunID))
-	// A first create costs no read. A repeat that reaches the replica which
-	// created the request is answered from the store without asking GitHub
-	// again; elsewhere it re-evaluates and CreateRequest returns the
-	// stored request unchanged.
-	if s.recent.has(reqID) {
-		if existing, err := s.store.GetRequest(ctx, reqID); err == nil {
-			return s.answerExisting(ctx, w, existing)
-		}
-	}
+	// A create costs no read: a repeat re-evaluates (GitHub's answers are
+	// cached) and CreateRequest returns the stored request unchanged.
 	rc, err := s.runContextOf(ctx, id, &body)
 	if err != nil {
 		return err
@@ -66,21 +58,25 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, id *Identi
 	if err := s.decide(ctx, req, &body); err != nil {
 		return err
 	}
-	stored, created, err := s.createAnnounced(ctx, req)
+	stored, created, err := s.storeNew(ctx, req)
 	if err != nil {
 		return err
 	}
-	s.recent.add(reqID)
 	if !created {
 		return s.answerExisting(ctx, w, stored)
 	}
-	s.afterCreate(ctx, stored)
+	stored = s.afterCreate(ctx, stored)
 	writeJSON(w, http.StatusCreated, s.view(stored))
 	return nil
 }
 
 // answerExisting answers a repeated create with the stored request, opening
-// its check run now if an earlier attempt could not.
+// its check run now if the create that stored it could not (GitHub
+// failing: the gate repeats its create until it gets a check run). A gate
+// repeats only after its create was answered or timed out, so the create
+// that stored the request is done announcing; should it still be at it
+// (slower than the gate's timeout), a second check run appears that works
+// like the first, its button naming the same request.
 func (s *Server) answerExisting(ctx context.Context, w http.ResponseWriter, r *gate.Request) error {
 	if r.Status == gate.StatusPending && r.CheckRunID == 0 {
 		r = s.openOnGitHub(ctx, r)
@@ -89,51 +85,22 @@ func (s *Server) answerExisting(ctx context.Context, w http.ResponseWriter, r *g
 	return nil
 }
 
-// createAnnounced opens a pending request's check run and comment first
-// and stores the request with their ids in the one write that creates it
-// (no follow-up update). What announce opened but the store does not
-// record is withdrawn: after a failed write (the gate fails closed and may
-// retry), or when another replica created the request first (a retried
-// create), which adopts them only if it has no check run of its own; if
-// recording the adoption fails, that answers like a failed write.
-func (s *Server) createAnnounced(ctx context.Context, req *gate.Request) (*gate.Request, bool, error) {
-	opened := req.Status == gate.StatusPending && s.announce(ctx, req)
+// storeNew stores a new request before anything announces it (store
+// first, then announce): a check run or comment never names a request
+// that does not exist, so a click or comment always finds it, and a failed
+// write leaves nothing on GitHub to clean up. A request decided at once
+// (policy, remembered) carries its audit event in this write, like a
+// vote's decision (finish.go).
+func (s *Server) storeNew(ctx context.Context, req *gate.Request) (*gate.Request, bool, error) {
 	if req.Status.Final() {
-		// Decided at once (policy, remembered): its event rides in the
-		// creating write, like a vote's (finish.go).
 		req.PendingAudit = s.finalEvent(req, store.Decide{Status: req.Status, DecidedBy: req.DecidedBy,
 			Reason: req.FinalReason, Remember: req.Remembered}, "", s.now())
 	}
 	stored, created, err := s.store.CreateRequest(ctx, req)
 	if err != nil {
-		if opened {
-			s.withdraw(ctx, req, "stepgate could not record this request; nothing will run from it. The step fails and can be re-run.")
-		}
 		return nil, false, s.storeErr("create_request", err)
 	}
-	if !opened || created {
-		return stored, created, nil
-	}
-	if stored.Status != gate.StatusPending || stored.CheckRunID != 0 {
-		note := "duplicate of an earlier check run for request " + stored.ID + "; use that one"
-		if stored.CheckRunURL != "" {
-			note += ": " + stored.CheckRunURL
-		}
-		s.withdraw(ctx, req, note)
-		return stored, false, nil
-	}
-	adopt := *stored
-	adopt.CheckRunID, adopt.CheckRunURL, adopt.CommentID, adopt.CommentURL = req.CheckRunID, req.CheckRunURL, req.CommentID, req.CommentURL
-	if err := s.store.UpdateRequest(ctx, &adopt); err != nil {
-		s.metrics.storeErrors.WithLabelValues("update_request").Inc()
-		s.logger(ctx).ErrorContext(ctx, "recording check run", "request_id", req.ID, "err", err)
-		s.withdraw(ctx, req, "stepgate could not record this check run; re-run the step")
-		// Answer as a failed write: the gate retries its create (or fails
-		// closed), instead of answerExisting opening yet another check run
-		// that the store cannot record either.
-		return nil, false, s.storeErr("update_request", err)
-	}
-	return &adopt, false, nil
+	return stored, created, nil
 }
 
 func validateCreate(b *gate.CreateRequest) error {
@@ -277,8 +244,9 @@ func (s *Server) pendingSpec(ctx context.Context, req *gate.Request, body *gate.
 	return nil
 }
 
-// afterCreate records and announces a new request.
-func (s *Server) afterCreate(ctx context.Context, r *gate.Request) {
+// afterCreate records a new request and, while it is pending, announces
+// it (check run and comment); it returns the request with their ids.
+func (s *Server) afterCreate(ctx context.Context, r *gate.Request) *gate.Request {
 	s.metrics.requests.WithLabelValues(string(r.Status)).Inc()
 	s.countAgent(r)
 	s.noteAgentCreated(ctx, r) // agentsession.go
@@ -294,11 +262,10 @@ func (s *Server) afterCreate(ctx context.Context, r *gate.Request) {
 		} else {
 			s.auditFinal(ctx, r, "")
 		}
-		return
+		return r
 	}
-	// The check run and comment were opened before the write (see
-	// createAnnounced); if that failed, a repeated create retries.
 	s.metrics.pending.Inc()
+	return s.openOnGitHub(ctx, r)
 }
 
 // claimEnv is the token's environment claim of req ("" when the job
@@ -332,37 +299,4 @@ func freezeReason(f gate.Freeze) string {
 		msg += ": " + f.Reason
 	}
 	return msg
-}
-
-// recentIDs remembers the ids of requests this replica created lately
-// (bounded, oldest forgotten first).
-type recentIDs struct {
-	mu   sync.Mutex
-	set  map[string]bool
-	ring []string
-	next int
-}
-
-func newRecentIDs(n int) *recentIDs {
-	return &recentIDs{set: make(map[string]bool, n), ring: make([]string, n)}
-}
-
-func (r *recentIDs) add(id string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.set[id] {
-		return
-	}
-	if old := r.ring[r.next]; old != "" {
-		delete(r.set, old)
-	}
-	r.ring[r.next] = id
-	r.set[id] = true
-	r.next = (r.next + 1) % len(r.ring)
-}
-
-func (r *recentIDs) has(id string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.set[id]
 }

@@ -120,7 +120,7 @@ func (s *Server) deploymentRequested(ctx context.Context, log *slog.Logger, e *d
 	log = log.With("request_id", reqID, "repo", repo, "run_id", runID, "environment", env)
 	ctx = withLog(ctx, log)
 	// One read first (deployments are rare, unlike step creates): a
-	// repeat, on whichever replica, opens no check run only to withdraw it.
+	// repeat, on whichever replica, asks GitHub nothing again.
 	existing, err := s.store.GetRequest(ctx, reqID)
 	switch {
 	case err == nil:
@@ -132,14 +132,14 @@ func (s *Server) deploymentRequested(ctx context.Context, log *slog.Logger, e *d
 	if err := s.decideDeployment(ctx, req, e, run); err != nil {
 		return "", err
 	}
-	stored, created, err := s.createAnnounced(ctx, req)
+	stored, created, err := s.storeNew(ctx, req)
 	if err != nil {
 		return "", fmt.Errorf("creating the request: %w", err)
 	}
 	if !created {
 		return s.repeatedDeployment(ctx, stored)
 	}
-	s.afterCreate(ctx, stored)
+	stored = s.afterCreate(ctx, stored)
 	if stored.Status.Final() {
 		s.answerDeployment(ctx, stored)
 	} else {

@@ -61,8 +61,13 @@ func TestCreateIsIdempotent(t *testing.T) {
 	if got := h.gh.callsOf("create_check_run"); got != 1 {
 		t.Errorf("check runs created = %d, want 1", got)
 	}
-	if got := h.gh.callsOf("file"); got != 1 {
-		t.Errorf("policy reads = %d, want 1 (the repeat answered from the store)", got)
+	// A repeat re-evaluates (no replica keeps a list of what it created;
+	// store first, then announce) and the store answers the stored request.
+	if got := h.gh.callsOf("file"); got != 2 {
+		t.Errorf("policy reads = %d, want 2 (one per create)", got)
+	}
+	if got := h.request(v1.ID); got.CheckRunID == 0 || got.Status != gate.StatusPending {
+		t.Errorf("stored request: check run %d, status %s; want the first create's, pending", got.CheckRunID, got.Status)
 	}
 }
 

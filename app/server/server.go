@@ -100,7 +100,6 @@ type Server struct {
 	verifier  *tokenVerifier
 	policies  *policyCache
 	facts     *factsCache
-	recent    *recentIDs
 	unsigned  *readGovernor
 	tarpit    *tarpit
 	readiness readiness
@@ -144,7 +143,6 @@ func New(cfg Config) (*Server, error) {
 		audience: strings.TrimRight(cfg.PublicURL, "/"),
 		policies: newPolicyCache(),
 		facts:    newFactsCache(time.Minute),
-		recent:   newRecentIDs(10000),
 		unsigned: newReadGovernor(cfg.MaxUnsignedReads, cfg.MaxUnsignedBytes, defaultLargeReads),
 		tarpit:   newTarpit(tarpitHold, maxTarpit),
 		pulls:    newPullCache(2000, 10*time.Minute),

@@ -45,7 +45,7 @@ func (s *Server) castVote(ctx context.Context, log *slog.Logger, reqID string, b
 	unlock := s.lockRequest(reqID)
 	defer unlock()
 	for range maxVoteRetries {
-		req, err := s.readForVote(ctx, reqID)
+		req, err := s.store.GetRequest(ctx, reqID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && req.RepoID != b.repoID) {
 			if first, err := s.once(ctx, ""); !first || err != nil {
 				return "duplicate", err
@@ -72,43 +72,6 @@ func (s *Server) castVote(ctx context.Context, log *slog.Logger, reqID string, b
 		}
 	}
 	return "", fmt.Errorf("vote on %s: still conflicting after %d tries", reqID, maxVoteRetries)
-}
-
-// readForVote reads the request a vote targets. A vote names a request it
-// learnt of from the check run or the comment the App opened, and a new
-// request's check run and comment are opened just before the request is
-// written (createAnnounced), so a vote that finds no request waits briefly
-// for that write before it is answered as unknown.
-func (s *Server) readForVote(ctx context.Context, id string) (*gate.Request, error) {
-	var req *gate.Request
-	err := awaitCreate(ctx, func() (bool, error) {
-		var err error
-		req, err = s.store.GetRequest(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return false, nil
-		}
-		return true, err
-	})
-	if err == nil && req == nil {
-		err = fmt.Errorf("request %s: %w", id, store.ErrNotFound)
-	}
-	return req, err
-}
-
-// awaitCreate runs try until it reports done, backing off over about 1.5 s
-// (the time a create takes from opening the check run to its store write).
-func awaitCreate(ctx context.Context, try func() (done bool, err error)) error {
-	for wait := 50 * time.Millisecond; ; wait *= 2 {
-		done, err := try()
-		if done || err != nil || wait > 800*time.Millisecond {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-	}
 }
 
 // notVotable answers votes on decided or expired requests.

@@ -2,12 +2,10 @@ package server_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -46,10 +44,8 @@ func (f *flakyStore) UpdateRequest(ctx context.Context, r *gate.Request) error {
 	return f.Store.UpdateRequest(ctx, r)
 }
 
-// replicas are App servers sharing one store and one GitHub stand-in, so a
-// retried create can land on a replica that did not create the request
-// (the only way through the public API to reach the duplicate and adopt
-// paths: the creating replica answers repeats from the store).
+// replicas are App servers sharing one store and one GitHub stand-in, so
+// a retried create can land on a replica that did not create the request.
 type replicas struct {
 	*realHarness
 	fs   *flakyStore
@@ -118,29 +114,20 @@ func (r *replicas) comments(pr int) []ghstandin.Comment {
 	return r.gs.CommitComments(standinRepo, headSHA)
 }
 
-func withdrawn(c ghstandin.CheckRun) bool {
-	return c.Status == "completed" && c.Conclusion == "neutral" && len(c.Actions) == 0
-}
-
-// split sorts check runs into the one still asking for approval and the
-// withdrawn ones; anything else fails the test.
-func split(t *testing.T, runs []ghstandin.CheckRun) (active []ghstandin.CheckRun, gone []ghstandin.CheckRun) {
+// asking returns the check runs that ask for approval; any other check
+// run (closed, or without buttons) fails the test: a create opens nothing
+// that does not ask about a stored request.
+func asking(t *testing.T, runs []ghstandin.CheckRun) []ghstandin.CheckRun {
 	t.Helper()
+	var out []ghstandin.CheckRun
 	for _, c := range runs {
-		switch {
-		case c.Conclusion == "action_required" && len(c.Actions) > 0:
-			active = append(active, c)
-		case withdrawn(c):
-			gone = append(gone, c)
-		default:
-			t.Errorf("check run %d: status %q conclusion %q with %d actions, want active or withdrawn", c.ID, c.Status, c.Conclusion, len(c.Actions))
+		if c.Conclusion != "action_required" || len(c.Actions) == 0 {
+			t.Errorf("check run %d: status %q conclusion %q with %d actions, want one asking for approval", c.ID, c.Status, c.Conclusion, len(c.Actions))
+			continue
 		}
+		out = append(out, c)
 	}
-	return active, gone
-}
-
-func checkRunMentions(c ghstandin.CheckRun, s string) bool {
-	return strings.Contains(c.Title+"\n"+c.Summary+"\n"+c.Text, s)
+	return out
 }
 
 var prCases = []struct {
@@ -167,50 +154,44 @@ func (r *replicas) body(pr int) gate.CreateRequest {
 	return b
 }
 
-// A failed create write answers 503 (the gate fails closed) and withdraws
-// the check run and comment opened for it; nothing is stored, and a retry
-// once the store is back opens a fresh, working check run.
-func TestWithdrawOnStoreFailure(t *testing.T) {
+// Store first, then announce: a failed create write answers 503 (the
+// gate fails closed) and leaves nothing on GitHub, no check run and no
+// comment naming a request that does not exist; a retry once the store is
+// back opens one working check run.
+func TestStoreFailureAnnouncesNothing(t *testing.T) {
 	t.Parallel()
 	for _, tc := range prCases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h := newReplicas(t, 1)
+			h.gs.SetPermission(standinRepo, "carol", "write")
 			tok, body := h.runFor(tc.pr), h.body(tc.pr)
 			h.fs.failCreate.Store(true)
 			code, _ := h.create(tok, body)
 			if code != http.StatusServiceUnavailable {
 				t.Fatalf("create during outage = %d, want 503", code)
 			}
-			runs := h.gs.CheckRuns(standinRepo)
-			if len(runs) != 1 || !withdrawn(runs[0]) || !checkRunMentions(runs[0], "could not record") {
-				t.Fatalf("check runs after outage = %+v, want one withdrawn saying it could not be recorded", runs)
-			}
-			cs := h.comments(tc.pr)
-			if len(cs) != 1 || !strings.Contains(cs[0].Body, "could not record this request") || cs[0].Edits == 0 {
-				t.Fatalf("comments after outage = %+v, want one replaced by the withdrawal note", cs)
-			}
-			id := runs[0].ExternalID
-			if _, err := h.fs.Store.GetRequest(context.Background(), id); !errors.Is(err, store.ErrNotFound) {
-				t.Fatalf("stored request after outage: err %v, want ErrNotFound", err)
+			if runs, cs := h.gs.CheckRuns(standinRepo), h.comments(tc.pr); len(runs) != 0 || len(cs) != 0 {
+				t.Fatalf("after the outage: %d check runs, %d comments on GitHub; want none", len(runs), len(cs))
 			}
 			h.fs.failCreate.Store(false)
 			code, v := h.create(tok, body)
-			if code != http.StatusCreated || v.ID != id {
-				t.Fatalf("retry = %d %s, want 201 %s", code, v.ID, id)
+			if code != http.StatusCreated {
+				t.Fatalf("retry = %d, want 201", code)
 			}
-			active, gone := split(t, h.gs.CheckRuns(standinRepo))
-			if len(active) != 1 || len(gone) != 1 || h.request(id).CheckRunID != active[0].ID {
-				t.Fatalf("after retry: %d active, %d withdrawn; stored check run %d", len(active), len(gone), h.request(id).CheckRunID)
+			active := asking(t, h.gs.CheckRuns(standinRepo))
+			if len(active) != 1 || h.request(v.ID).CheckRunID != active[0].ID || len(h.comments(tc.pr)) != 1 {
+				t.Fatalf("after retry: %d check runs, %d comments; stored check run %d", len(active), len(h.comments(tc.pr)), h.request(v.ID).CheckRunID)
 			}
+			h.approve(tok, v.ID, active[0].ID)
 		})
 	}
 }
 
-// A retried create that reaches another replica after the request was
-// stored closes its own check run as a duplicate; both answers name the
-// same request, and the surviving check run's Approve button works.
-func TestWithdrawDuplicateCreate(t *testing.T) {
+// A retried create that reaches another replica right after the request
+// was stored answers the stored request and opens nothing: one check run
+// and one comment, and the check run's Approve button works.
+func TestRetriedCreateOpensNoSecondCheckRun(t *testing.T) {
 	t.Parallel()
 	for _, tc := range prCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -223,26 +204,12 @@ func TestWithdrawDuplicateCreate(t *testing.T) {
 			if code1 != http.StatusCreated || code2 != http.StatusOK || v1.ID == "" || v1.ID != v2.ID {
 				t.Fatalf("creates = %d %q, %d %q; want 201 and 200 for one request", code1, v1.ID, code2, v2.ID)
 			}
-			active, gone := split(t, h.gs.CheckRuns(standinRepo))
+			runs, cs := asking(t, h.gs.CheckRuns(standinRepo)), h.comments(tc.pr)
 			stored := h.request(v1.ID)
-			if len(active) != 1 || len(gone) != 1 || stored.CheckRunID != active[0].ID {
-				t.Fatalf("%d active, %d withdrawn check runs; stored check run %d", len(active), len(gone), stored.CheckRunID)
+			if len(runs) != 1 || stored.CheckRunID != runs[0].ID || len(cs) != 1 || stored.CommentID != cs[0].ID {
+				t.Fatalf("%d check runs, %d comments; stored check run %d comment %d", len(runs), len(cs), stored.CheckRunID, stored.CommentID)
 			}
-			if !checkRunMentions(gone[0], "duplicate of an earlier check run for request") || !checkRunMentions(gone[0], v1.ID) {
-				t.Errorf("withdrawn check run does not point at the request: %q / %q", gone[0].Summary, gone[0].Text)
-			}
-			var notes int
-			for _, c := range h.comments(tc.pr) {
-				if strings.HasPrefix(c.Body, "stepgate: duplicate of an earlier check run") {
-					notes++
-				} else if c.ID != stored.CommentID {
-					t.Errorf("comment %d is neither the request's nor a withdrawal note: %q", c.ID, c.Body)
-				}
-			}
-			if notes != 1 {
-				t.Errorf("withdrawn comments = %d, want 1", notes)
-			}
-			h.approve(tok, v1.ID, active[0].ID)
+			h.approve(tok, v1.ID, runs[0].ID)
 		})
 	}
 }
@@ -259,18 +226,18 @@ func (r *replicas) approve(tok, id string, cr int64) {
 	}
 }
 
-// A request stored without a check run (GitHub refused it on the first
-// replica) adopts the one a retried create opens on another replica, in
-// one store update and with no PATCH to GitHub; if that update fails the
-// new check run is withdrawn instead.
-func TestWithdrawOrAdopt(t *testing.T) {
+// A request stored without a check run (GitHub refused it) gets one from
+// a repeated create on any replica. If the new check run's id cannot be
+// recorded, the check run still approves the request: its button names
+// the request by external id.
+func TestRepeatedCreateOpensAMissingCheckRun(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name       string
 		failUpdate bool
 	}{
-		{"adopted", false},
-		{"update fails: withdrawn", true},
+		{"recorded", false},
+		{"not recorded, still works", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -286,35 +253,16 @@ func TestWithdrawOrAdopt(t *testing.T) {
 			h.fs.failUpdate.Store(tc.failUpdate)
 			code2, v2 := h.createOn(1, tok, body)
 			h.fs.failUpdate.Store(false)
+			runs := asking(t, h.gs.CheckRuns(standinRepo))
+			if code2 != http.StatusOK || v2.ID != v1.ID || len(runs) != 1 {
+				t.Fatalf("retry = %d %q with %d check runs, want 200 %q with 1", code2, v2.ID, len(runs), v1.ID)
+			}
 			stored := h.request(v1.ID)
-			if tc.failUpdate {
-				// The adoption could not be recorded: the run is withdrawn,
-				// no other is opened, and the gate is told to retry (503).
-				active, gone := split(t, h.gs.CheckRuns(standinRepo))
-				if code2 != http.StatusServiceUnavailable {
-					t.Fatalf("retry = %d, want 503", code2)
-				}
-				if len(active) != 0 || len(gone) != 1 || !checkRunMentions(gone[0], "could not record this check run") || stored.CheckRunID != 0 {
-					t.Fatalf("%d active, %d withdrawn check runs, stored id %d; want the adopted one withdrawn, none active, none stored", len(active), len(gone), stored.CheckRunID)
-				}
-				// The gate's next attempt adopts a fresh check run.
-				code3, v3 := h.createOn(1, tok, body)
-				if code3 != http.StatusOK || v3.ID != v1.ID || h.request(v1.ID).CheckRunID == 0 {
-					t.Fatalf("second retry = %d %q (stored check run %d), want 200 %q with one recorded", code3, v3.ID, h.request(v1.ID).CheckRunID, v1.ID)
-				}
-				h.approve(tok, v1.ID, h.request(v1.ID).CheckRunID)
-				return
+			if want := map[bool]int64{false: runs[0].ID, true: 0}[tc.failUpdate]; stored.CheckRunID != want {
+				t.Fatalf("stored check run %d, want %d", stored.CheckRunID, want)
 			}
-			if code2 != http.StatusOK || v2.ID != v1.ID {
-				t.Fatalf("retry = %d %q, want 200 %q", code2, v2.ID, v1.ID)
-			}
-			runs := h.gs.CheckRuns(standinRepo)
-			if len(runs) != 1 {
-				t.Fatalf("check runs = %d, want 1", len(runs))
-			}
-			cs := h.comments(0)
-			if stored.CheckRunID != runs[0].ID || runs[0].Updates != 0 || len(cs) != 1 || stored.CommentID != cs[0].ID {
-				t.Fatalf("stored check run %d comment %d; GitHub run %+v, comments %+v", stored.CheckRunID, stored.CommentID, runs[0], cs)
+			if !tc.failUpdate && (len(h.comments(0)) != 1 || stored.CommentID != h.comments(0)[0].ID) {
+				t.Fatalf("comments %+v, stored comment %d", h.comments(0), stored.CommentID)
 			}
 			h.approve(tok, v1.ID, runs[0].ID)
 		})
