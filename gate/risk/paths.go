@@ -25,6 +25,8 @@ func pathTier(w arg) target {
 	return staticTier(w.s)
 }
 
+// dynamicTier rates a path decided at run time: a substitution's output,
+// a path built from a variable, or a variable that may be empty.
 func dynamicTier(w arg) target {
 	if w.subst {
 		if w.inner == "mktemp" || w.inner == "pwd" && strings.HasSuffix(w.s, "/build") {
@@ -54,8 +56,12 @@ func dynamicTier(w arg) target {
 	if !w.lead || !w.empty {
 		return target{lvl: LevelMedium, desc: quote(w.s) + ", whose value is not visible here"}
 	}
-	// The path starts with a variable that may be empty: what is left
-	// after it is what gets deleted in that case.
+	return emptyVarTier(w, s)
+}
+
+// emptyVarTier rates a path s that starts with a variable that may be
+// empty: what is left after it is what gets deleted in that case.
+func emptyVarTier(w arg, s string) target {
 	rest := s[1+len(w.param):]
 	rest = strings.TrimPrefix(rest, "}")
 	v := quote("$" + w.param)
