@@ -175,57 +175,70 @@ func (p *Policy) Evaluate(f Facts) Match {
 	}
 	in := newInput(f)
 	var buf [32]uint64 // 1,024 rules without allocating
-	var cand []uint64
+	c := candidates{rules: p.Rules}
 	if p.index != nil && p.index.n == len(p.Rules) {
-		cand = p.index.candidates(&in, buf[:0])
-	}
-	each := func(fn func(r *Rule) bool) *Rule {
-		if cand == nil {
-			for _, r := range p.Rules {
-				if fn(r) {
-					return r
-				}
-			}
-			return nil
-		}
-		for wi, word := range cand {
-			for word != 0 {
-				i := wi*64 + bits.TrailingZeros64(word)
-				word &= word - 1
-				if fn(p.Rules[i]) {
-					return p.Rules[i]
-				}
-			}
-		}
-		return nil
+		c.bits = p.index.candidates(&in, buf[:0])
 	}
 	// Deny wins wherever it stands.
-	if r := each(func(r *Rule) bool { return r.Then == Deny && r.cond.matches(&in, modeDeny) }); r != nil {
+	if r := c.first(func(r *Rule) bool { return r.Then == Deny && r.cond.matches(&in, modeDeny) }); r != nil {
 		return p.decided(r, &in)
 	}
-	r := each(func(r *Rule) bool {
-		switch r.Then {
-		case Deny:
-			return false
-		case Allow:
-			if !r.cond.matches(&in, modeAllow) {
-				in.note(r, "allow: "+in.why)
-				return false
-			}
-			if max := r.maxRisk(); in.risk > max {
-				in.note(r, fmt.Sprintf("allow: the command's risk %s is above its max_risk %s", in.risk, max))
-				return false
-			}
-			return true
-		}
-		return r.cond.matches(&in, modeRequire)
-	})
-	if r != nil {
+	if r := c.first(func(r *Rule) bool { return decidesInOrder(r, &in) }); r != nil {
 		return p.decided(r, &in)
 	}
 	m := p.match(&Rule{Name: DefaultRuleName, Then: Require, Require: defaultRequirement()})
 	m.Reason, m.Notes = "no rule matched", in.notes
 	return m
+}
+
+// candidates are the rules that may match, in order: those the index
+// marks in bits, or every rule when bits is nil.
+type candidates struct {
+	rules []*Rule
+	bits  []uint64
+}
+
+// first returns the first candidate for which fn is true, or nil.
+func (c candidates) first(fn func(r *Rule) bool) *Rule {
+	if c.bits == nil {
+		for _, r := range c.rules {
+			if fn(r) {
+				return r
+			}
+		}
+		return nil
+	}
+	for wi, word := range c.bits {
+		for word != 0 {
+			i := wi*64 + bits.TrailingZeros64(word)
+			word &= word - 1
+			if fn(c.rules[i]) {
+				return c.rules[i]
+			}
+		}
+	}
+	return nil
+}
+
+// decidesInOrder reports whether the allow or require rule r decides the
+// input once no deny rule has; an allow rule that does not is noted, so
+// the answer can say why it did not apply.
+func decidesInOrder(r *Rule, in *input) bool {
+	switch r.Then {
+	case Deny:
+		return false
+	case Allow:
+		if !r.cond.matches(in, modeAllow) {
+			in.note(r, "allow: "+in.why)
+			return false
+		}
+		if max := r.maxRisk(); in.risk > max {
+			in.note(r, fmt.Sprintf("allow: the command's risk %s is above its max_risk %s", in.risk, max))
+			return false
+		}
+		return true
+	}
+	return r.cond.matches(in, modeRequire)
 }
 
 func (r *Rule) maxRisk() risk.Level {
