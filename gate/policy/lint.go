@@ -27,18 +27,7 @@ func (p *Policy) Lint() []FieldError {
 	if p == nil {
 		return nil
 	}
-	var out []FieldError
-	warn := func(line int, field, format string, args ...any) {
-		if len(out) < maxErrors {
-			out = append(out, FieldError{Line: line, Field: field, Msg: "warning: " + fmt.Sprintf(format, args...)})
-		}
-	}
-	probeViews := make([][]cmdView, len(probes))
-	probeRisk := make([]risk.Level, len(probes))
-	for i, pr := range probes {
-		probeViews[i] = viewsOf(pr)
-		probeRisk[i] = risk.Assess(pr).Level
-	}
+	l := newLinter()
 	rules := p.Rules
 	if len(rules) > 300 {
 		rules = rules[:300] // pairwise checks below are quadratic
@@ -46,40 +35,75 @@ func (p *Policy) Lint() []FieldError {
 	for i, r := range rules {
 		path := fmt.Sprintf("rules[%d]", i)
 		for _, cp := range r.cond.command {
-			if r.Then == Allow && !cp.noAllow {
-				for k, v := range probeViews {
-					if matchAll([]*cmdPattern{cp}, v) < 0 && probeRisk[k] >= risk.LevelHigh {
-						warn(cp.line, cp.field, "allow pattern %q lets %q (%s risk) through; only max_risk (%s) stops it", cp.src, probes[k], probeRisk[k], r.maxRisk())
-						break
-					}
-				}
-				if never := neverLeaf(cp); never != "" {
-					warn(cp.line, cp.field, "allow pattern %q can never match: %s", cp.src, never)
-				}
-			}
-			if changed := meaningChange(cp, r.Then); changed != "" {
-				warn(cp.line, cp.field, "meaning changed: %s", changed)
-			}
+			l.pattern(r, cp)
 		}
 		if r.Then == Allow && r.cond.risk != nil && *r.cond.risk > r.maxRisk() {
-			warn(r.Line, path+".if.risk", "rule %q can never match: it needs risk at least %s but allows at most max_risk %s", r.Name, *r.cond.risk, r.maxRisk())
+			l.warn(r.Line, path+".if.risk", "rule %q can never match: it needs risk at least %s but allows at most max_risk %s", r.Name, *r.cond.risk, r.maxRisk())
 		}
 		for _, e := range rules[:i] {
-			if e.cond.command == nil || r.cond.command == nil || !sameKeys(&e.cond, &r.cond) {
-				continue
-			}
-			ex, all := examplesCovered(e, r, r.Then != Deny)
-			switch {
-			case r.Then == Deny && e.Then != Deny && ex != "":
-				warn(r.Line, path, "meaning changed: this deny now wins over the earlier rule %q (line %d) for commands such as %q, which that rule used to decide (deny wins wherever it stands)", e.Name, e.Line, ex)
-			case r.Then == Require && e.Then == Allow && all:
-				warn(r.Line, path, "rule %q never asks for approval of its commands: the earlier allow rule %q (line %d) allows all of them (such as %q) up to its max_risk %s", r.Name, e.Name, e.Line, ex, e.maxRisk())
-			case r.Then != Deny && e.Then == Require && all:
-				warn(r.Line, path, "rule %q can never match: the earlier rule %q (line %d) matches all of its commands (such as %q)", r.Name, e.Name, e.Line, ex)
-			}
+			l.shadowing(path, e, r)
 		}
 	}
-	return out
+	return l.out
+}
+
+// linter collects Lint's warnings, with the probes parsed and rated once.
+type linter struct {
+	out        []FieldError
+	probeViews [][]cmdView
+	probeRisk  []risk.Level
+}
+
+func newLinter() *linter {
+	l := &linter{probeViews: make([][]cmdView, len(probes)), probeRisk: make([]risk.Level, len(probes))}
+	for i, pr := range probes {
+		l.probeViews[i] = viewsOf(pr)
+		l.probeRisk[i] = risk.Assess(pr).Level
+	}
+	return l
+}
+
+func (l *linter) warn(line int, field, format string, args ...any) {
+	if len(l.out) < maxErrors {
+		l.out = append(l.out, FieldError{Line: line, Field: field, Msg: "warning: " + fmt.Sprintf(format, args...)})
+	}
+}
+
+// pattern checks one command pattern of r: an allow pattern that lets a
+// destructive probe through or can never match, and a changed meaning.
+func (l *linter) pattern(r *Rule, cp *cmdPattern) {
+	if r.Then == Allow && !cp.noAllow {
+		for k, v := range l.probeViews {
+			if matchAll([]*cmdPattern{cp}, v) < 0 && l.probeRisk[k] >= risk.LevelHigh {
+				l.warn(cp.line, cp.field, "allow pattern %q lets %q (%s risk) through; only max_risk (%s) stops it", cp.src, probes[k], l.probeRisk[k], r.maxRisk())
+				break
+			}
+		}
+		if never := neverLeaf(cp); never != "" {
+			l.warn(cp.line, cp.field, "allow pattern %q can never match: %s", cp.src, never)
+		}
+	}
+	if changed := meaningChange(cp, r.Then); changed != "" {
+		l.warn(cp.line, cp.field, "meaning changed: %s", changed)
+	}
+}
+
+// shadowing checks rule r (at path) against the earlier rule e with the
+// same conditions but its command patterns: a deny that now wins over e,
+// or a rule e leaves nothing to decide.
+func (l *linter) shadowing(path string, e, r *Rule) {
+	if e.cond.command == nil || r.cond.command == nil || !sameKeys(&e.cond, &r.cond) {
+		return
+	}
+	ex, all := examplesCovered(e, r, r.Then != Deny)
+	switch {
+	case r.Then == Deny && e.Then != Deny && ex != "":
+		l.warn(r.Line, path, "meaning changed: this deny now wins over the earlier rule %q (line %d) for commands such as %q, which that rule used to decide (deny wins wherever it stands)", e.Name, e.Line, ex)
+	case r.Then == Require && e.Then == Allow && all:
+		l.warn(r.Line, path, "rule %q never asks for approval of its commands: the earlier allow rule %q (line %d) allows all of them (such as %q) up to its max_risk %s", r.Name, e.Name, e.Line, ex, e.maxRisk())
+	case r.Then != Deny && e.Then == Require && all:
+		l.warn(r.Line, path, "rule %q can never match: the earlier rule %q (line %d) matches all of its commands (such as %q)", r.Name, e.Name, e.Line, ex)
+	}
 }
 
 func viewsOf(cmd string) []cmdView {

@@ -55,63 +55,88 @@ func barriers(s string, valid bool) []bool {
 	if !valid {
 		return operatorBytes(s)
 	}
-	var out []bool
-	mark := func(i int) {
-		if out == nil {
-			out = make([]bool, len(s))
-		}
-		out[i] = true
-	}
-	const (
-		plain = iota
-		single
-		ansi // $'...': backslash escapes
-		double
-	)
-	state, dollar := plain, -1 // dollar: index of the last unescaped '$'
+	b := barrierScan{s: s, dollar: -1}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch state {
-		case plain:
-			switch {
-			case c == '\\':
+		switch b.state {
+		case quotePlain:
+			i = b.plain(i)
+		case quoteSingle:
+			if s[i] == '\'' {
+				b.state = quotePlain
+			}
+		case quoteANSI:
+			if s[i] == '\\' {
 				i++
-			case c == '$':
-				dollar = i
-			case c == '\'' && dollar == i-1:
-				state = ansi
-			case c == '\'':
-				state = single
-			case c == '"':
-				state = double
-			case strings.IndexByte(";&|<>()\n`", c) >= 0:
-				mark(i)
+			} else if s[i] == '\'' {
+				b.state = quotePlain
 			}
-		case single:
-			if c == '\'' {
-				state = plain
-			}
-		case ansi:
-			if c == '\\' {
-				i++
-			} else if c == '\'' {
-				state = plain
-			}
-		case double:
-			switch {
-			case c == '\\':
-				i++
-			case c == '"':
-				state = plain
-			case c == '`':
-				mark(i)
-			case c == '$' && i+1 < len(s) && s[i+1] == '(':
-				mark(i)
-				mark(i + 1)
-			}
+		case quoteDouble:
+			i = b.double(i)
 		}
 	}
-	return out
+	return b.out
+}
+
+// quoting is the quoting state at a byte of a command.
+type quoting uint8
+
+const (
+	quotePlain  quoting = iota
+	quoteSingle         // '...'
+	quoteANSI           // $'...': backslash escapes
+	quoteDouble         // "..."
+)
+
+// barrierScan is barriers' state while it reads s.
+type barrierScan struct {
+	s      string
+	out    []bool
+	state  quoting
+	dollar int // index of the last unescaped '$'
+}
+
+func (b *barrierScan) mark(i int) {
+	if b.out == nil {
+		b.out = make([]bool, len(b.s))
+	}
+	b.out[i] = true
+}
+
+// plain reads the unquoted byte at i and returns the index of the last
+// byte it consumed (an escape consumes two).
+func (b *barrierScan) plain(i int) int {
+	switch c := b.s[i]; {
+	case c == '\\':
+		i++
+	case c == '$':
+		b.dollar = i
+	case c == '\'' && b.dollar == i-1:
+		b.state = quoteANSI
+	case c == '\'':
+		b.state = quoteSingle
+	case c == '"':
+		b.state = quoteDouble
+	case strings.IndexByte(";&|<>()\n`", c) >= 0:
+		b.mark(i)
+	}
+	return i
+}
+
+// double reads the byte at i inside "…": backquotes and $( still run code.
+func (b *barrierScan) double(i int) int {
+	s := b.s
+	switch c := s[i]; {
+	case c == '\\':
+		i++
+	case c == '"':
+		b.state = quotePlain
+	case c == '`':
+		b.mark(i)
+	case c == '$' && i+1 < len(s) && s[i+1] == '(':
+		b.mark(i)
+		b.mark(i + 1)
+	}
+	return i
 }
 
 // operatorBytes marks every operator byte, quoted or not.
