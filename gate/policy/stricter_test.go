@@ -7,16 +7,22 @@ import (
 	"github.com/stepgate/stepgate/gate/risk"
 )
 
-func TestStricter(t *testing.T) {
-	allow := Match{Rule: "read-only", Decision: Allow, Timeout: time.Hour}
-	deny := Match{Rule: "never", Decision: Deny, Timeout: time.Hour}
-	dba := Match{Rule: "prod-db", Decision: Require, Require: &Requirement{Team: "acme/dba", Count: 1},
+// stricterMatches are the matches the Stricter tests combine: an allow, a
+// deny, and two requirements that differ in every setting they bring.
+func stricterMatches() (allow, deny, dba, write Match) {
+	allow = Match{Rule: "read-only", Decision: Allow, Timeout: time.Hour}
+	deny = Match{Rule: "never", Decision: Deny, Timeout: time.Hour}
+	dba = Match{Rule: "prod-db", Decision: Require, Require: &Requirement{Team: "acme/dba", Count: 1},
 		Remember: 24 * time.Hour, Timeout: 2 * time.Hour, SelfApproval: true,
 		Learn: &Learn{After: 3, MaxRisk: risk.LevelLow, TTL: 30 * 24 * time.Hour}}
-	write := Match{Rule: "default", Decision: Require, Require: &Requirement{Role: PermWrite, Count: 2},
+	write = Match{Rule: "default", Decision: Require, Require: &Requirement{Role: PermWrite, Count: 2},
 		Remember: time.Hour, Timeout: 30 * time.Minute,
 		Learn: &Learn{After: 5, MaxRisk: risk.LevelMedium, TTL: 7 * 24 * time.Hour}}
+	return allow, deny, dba, write
+}
 
+func TestStricter(t *testing.T) {
+	allow, deny, dba, write := stricterMatches()
 	for _, tc := range []struct {
 		name string
 		a, b Match
@@ -46,7 +52,11 @@ func TestStricter(t *testing.T) {
 			}
 		})
 	}
+}
 
+// TestStricterCombinedSettings: what a combined requirement brings along.
+func TestStricterCombinedSettings(t *testing.T) {
+	_, _, dba, write := stricterMatches()
 	both := Stricter(dba, write)
 	if err := both.Require.Validate(); err != nil {
 		t.Fatalf("combined requirement invalid: %v", err)
