@@ -181,6 +181,24 @@ func (g *Gate) run(ctx context.Context, o *outcome) {
 func (g *Gate) decided(ctx context.Context, o *outcome, origin *Origin) bool {
 	secrets := secretValues(g.opts.Environ(), g.opts.Redact)
 	g.log.mask(secrets)
+	if !g.introduce(o, secrets) {
+		return false
+	}
+	bind, err := g.binding(secrets)
+	if err != nil {
+		o.gateExit, o.failReason = ExitUsage, "cannot gate the command: "+err.Error()+". Nothing was run"
+		g.log.errorf("%s", o.failReason)
+		return false
+	}
+	hash := bind.Hash()
+	body := g.createRequest(o, hash, secrets, bind)
+	origin.apply(&body)
+	return g.ask(ctx, o, body) && g.stillBound(o, bind, hash, secrets)
+}
+
+// introduce redacts the command as the App will see it, rates its risk
+// and logs the intro; it returns false when the command cannot be sent.
+func (g *Gate) introduce(o *outcome, secrets []string) bool {
 	sh, err := gate.ResolveShell(g.cfg.Shell)
 	if err == nil {
 		// Structure-preserving: the App decides on exactly this text, so
@@ -198,21 +216,24 @@ func (g *Gate) decided(ctx context.Context, o *outcome, origin *Origin) bool {
 		o.risk = g.opts.Assess(g.cfg.Command)
 	}
 	g.log.intro(g.cfg, o)
+	return true
+}
 
-	bind, err := g.binding(secrets)
-	if err != nil {
-		o.gateExit, o.failReason = ExitUsage, "cannot gate the command: "+err.Error()+". Nothing was run"
-		g.log.errorf("%s", o.failReason)
-		return false
+// apply names in body who asked, for a request that does not come from a
+// workflow step (o nil: nothing to add).
+func (o *Origin) apply(body *gate.CreateRequest) {
+	if o == nil {
+		return
 	}
-	hash := bind.Hash()
-	body := g.createRequest(o, hash, secrets, bind)
-	if origin != nil {
-		body.Source, body.Agent, body.AgentSession, body.ToolCallID = origin.Source, origin.Agent, origin.Session, origin.ToolCallID
-		if origin.Step != "" {
-			body.Step = origin.Step
-		}
+	body.Source, body.Agent, body.AgentSession, body.ToolCallID = o.Source, o.Agent, o.Session, o.ToolCallID
+	if o.Step != "" {
+		body.Step = o.Step
 	}
+}
+
+// ask sends the request and waits for a final decision; it returns true
+// only for a runnable one.
+func (g *Gate) ask(ctx context.Context, o *outcome, body gate.CreateRequest) bool {
 	view, err := g.api.create(ctx, body)
 	if err != nil {
 		g.fail(ctx, o, err, "asking the App for approval")
@@ -231,6 +252,13 @@ func (g *Gate) decided(ctx context.Context, o *outcome, origin *Origin) bool {
 		g.refuse(o)
 		return false
 	}
+	return true
+}
+
+// stillBound checks that the decision covers the bytes bind describes
+// (hash is bind.Hash()) and that they have not changed since the request
+// was made.
+func (g *Gate) stillBound(o *outcome, bind gate.Binding, hash string, secrets []string) bool {
 	if o.view.CommandSHA256 != hash {
 		// "error", not the App's status: later steps keyed on
 		// status == approved must not take this for a green light.
