@@ -204,92 +204,129 @@ func (a *app) checkRun(t *testing.T, p *proc, n int) ghstandin.CheckRun {
 
 func TestServeFlows(t *testing.T) {
 	t.Parallel()
-	a := startApp(t)
+	f := &serveFlow{a: startApp(t)}
 	// Subtests share one App and run one after another: check runs are
 	// counted in order.
-	n := 0
-	t.Run("allowed by policy runs at once", func(t *testing.T) {
-		h := newHarness(t)
-		p := a.gate(t, h, "echo safe | tee -a marker; sed -i s/safe/ran/ marker; exit 2")
-		if code := p.wait(t, 30*time.Second); code != 2 || h.runs() != 1 {
-			t.Fatalf("exit = %d, runs = %d; want 2 and 1\n%s", code, h.runs(), p.stderr.String())
-		}
-		if out := h.outputs(); out["status"] != "allowed" || out["exit-code"] != "2" {
-			t.Errorf("outputs = %v", out)
-		}
-	})
-	t.Run("approved runs once with its exit code", func(t *testing.T) {
-		h := newHarness(t)
-		p := a.gate(t, h, markCmd+"exit 5")
-		n++
-		cr := a.checkRun(t, p, n)
-		if code, err := a.gh.ClickAction("acme/app", cr.ID, "approve", "alice"); err != nil || code >= 300 {
-			t.Fatalf("click: %d %v", code, err)
-		}
-		if code := p.wait(t, 30*time.Second); code != 5 || h.runs() != 1 {
-			t.Fatalf("exit = %d, runs = %d; want 5 and 1\n%s", code, h.runs(), p.stderr.String())
-		}
-		if out := h.outputs(); out["status"] != "approved" || out["approved-by"] != "alice" {
-			t.Errorf("outputs = %v", out)
-		}
-	})
-	t.Run("rejected runs nothing", func(t *testing.T) {
-		h := newHarness(t)
-		p := a.gate(t, h, markCmd)
-		n++
-		cr := a.checkRun(t, p, n)
-		a.gh.ClickAction("acme/app", cr.ID, "reject", "alice")
-		if code := p.wait(t, 30*time.Second); code != ExitRejected || h.runs() != 0 {
-			t.Fatalf("exit = %d, runs = %d; want %d and 0\n%s", code, h.runs(), ExitRejected, p.stderr.String())
-		}
-	})
-	t.Run("expired runs nothing", func(t *testing.T) {
-		h := newHarness(t)
-		p := a.gate(t, h, markCmd, "INPUT_TIMEOUT", "1s")
-		n++
-		if code := p.wait(t, 30*time.Second); code != ExitExpired || h.runs() != 0 {
-			t.Fatalf("exit = %d, runs = %d; want %d and 0\n%s", code, h.runs(), ExitExpired, p.stderr.String())
-		}
-	})
-	t.Run("tampered decision hash runs nothing", func(t *testing.T) {
-		h := newHarness(t)
-		a.tamper.Store(true)
-		defer a.tamper.Store(false)
-		p := a.gate(t, h, "echo safe | tee -a marker; sed -i s/safe/ran/ marker")
-		if code := p.wait(t, 30*time.Second); code != ExitMismatch || h.runs() != 0 {
-			t.Fatalf("exit = %d, runs = %d; want %d and 0\n%s", code, h.runs(), ExitMismatch, p.stderr.String())
-		}
-	})
-	t.Run("SIGTERM while running kills the command", func(t *testing.T) {
-		h := newHarness(t)
-		p := a.gate(t, h, "echo safe | tee started; sleep 30; echo safe | tee -a marker; sed -i s/safe/ran/ marker")
-		waitForFile(t, filepath.Join(h.env["GITHUB_WORKSPACE"], "started"), p)
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		if code := p.wait(t, 15*time.Second); code == 0 || h.runs() != 0 {
-			t.Fatalf("exit = %d, runs = %d; want non-zero and 0\n%s", code, h.runs(), p.stderr.String())
-		}
-	})
-	t.Run("restarted App loses no pending request", func(t *testing.T) {
-		h := newHarness(t)
-		p := a.gate(t, h, markCmd)
-		n++
-		cr := a.checkRun(t, p, n)
-		a.stop()
-		time.Sleep(300 * time.Millisecond) // the gate sees the App down
-		a.start(t)
-		if code, err := a.gh.ClickAction("acme/app", cr.ID, "approve", "alice"); err != nil || code >= 300 {
-			t.Fatalf("click after restart: %d %v", code, err)
-		}
-		if code := p.wait(t, 60*time.Second); code != 0 || h.runs() != 1 {
-			t.Fatalf("exit = %d, runs = %d; want 0 and 1\n%s", code, h.runs(), p.stderr.String())
-		}
-	})
-	t.Run("App down runs nothing", func(t *testing.T) {
-		h := newHarness(t)
-		a.newRun(h)
-		p := h.start(t, []string{"action"}, inputs(closedURL(t), "echo safe | tee -a marker; sed -i s/safe/ran/ marker"))
-		if code := p.wait(t, 60*time.Second); code != ExitUnreachable || h.runs() != 0 {
-			t.Fatalf("exit = %d, runs = %d; want %d and 0\n%s", code, h.runs(), ExitUnreachable, p.stderr.String())
-		}
-	})
+	for _, step := range []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"allowed by policy runs at once", f.allowed},
+		{"approved runs once with its exit code", f.approved},
+		{"rejected runs nothing", f.rejected},
+		{"expired runs nothing", f.expired},
+		{"tampered decision hash runs nothing", f.tampered},
+		{"SIGTERM while running kills the command", f.sigterm},
+		{"restarted App loses no pending request", f.restart},
+		{"App down runs nothing", f.appDown},
+	} {
+		t.Run(step.name, step.run)
+	}
+}
+
+// serveFlow is TestServeFlows' App, shared by its steps, and how many
+// check runs they have opened so far.
+type serveFlow struct {
+	a *app
+	n int
+}
+
+// allowed: an allowed command runs at once with its exit code.
+func (f *serveFlow) allowed(t *testing.T) {
+	h := newHarness(t)
+	p := f.a.gate(t, h, "echo safe | tee -a marker; sed -i s/safe/ran/ marker; exit 2")
+	if code := p.wait(t, 30*time.Second); code != 2 || h.runs() != 1 {
+		t.Fatalf("exit = %d, runs = %d; want 2 and 1\n%s", code, h.runs(), p.stderr.String())
+	}
+	if out := h.outputs(); out["status"] != "allowed" || out["exit-code"] != "2" {
+		t.Errorf("outputs = %v", out)
+	}
+}
+
+// approved: an approved command runs once with its exit code and approver.
+func (f *serveFlow) approved(t *testing.T) {
+	h := newHarness(t)
+	p := f.a.gate(t, h, markCmd+"exit 5")
+	f.n++
+	cr := f.a.checkRun(t, p, f.n)
+	if code, err := f.a.gh.ClickAction("acme/app", cr.ID, "approve", "alice"); err != nil || code >= 300 {
+		t.Fatalf("click: %d %v", code, err)
+	}
+	if code := p.wait(t, 30*time.Second); code != 5 || h.runs() != 1 {
+		t.Fatalf("exit = %d, runs = %d; want 5 and 1\n%s", code, h.runs(), p.stderr.String())
+	}
+	if out := h.outputs(); out["status"] != "approved" || out["approved-by"] != "alice" {
+		t.Errorf("outputs = %v", out)
+	}
+}
+
+// rejected: a rejected command runs nothing.
+func (f *serveFlow) rejected(t *testing.T) {
+	h := newHarness(t)
+	p := f.a.gate(t, h, markCmd)
+	f.n++
+	cr := f.a.checkRun(t, p, f.n)
+	f.a.gh.ClickAction("acme/app", cr.ID, "reject", "alice")
+	if code := p.wait(t, 30*time.Second); code != ExitRejected || h.runs() != 0 {
+		t.Fatalf("exit = %d, runs = %d; want %d and 0\n%s", code, h.runs(), ExitRejected, p.stderr.String())
+	}
+}
+
+// expired: a request that times out runs nothing.
+func (f *serveFlow) expired(t *testing.T) {
+	h := newHarness(t)
+	p := f.a.gate(t, h, markCmd, "INPUT_TIMEOUT", "1s")
+	f.n++
+	if code := p.wait(t, 30*time.Second); code != ExitExpired || h.runs() != 0 {
+		t.Fatalf("exit = %d, runs = %d; want %d and 0\n%s", code, h.runs(), ExitExpired, p.stderr.String())
+	}
+}
+
+// tampered: a decision bound to other bytes runs nothing.
+func (f *serveFlow) tampered(t *testing.T) {
+	h := newHarness(t)
+	f.a.tamper.Store(true)
+	defer f.a.tamper.Store(false)
+	p := f.a.gate(t, h, "echo safe | tee -a marker; sed -i s/safe/ran/ marker")
+	if code := p.wait(t, 30*time.Second); code != ExitMismatch || h.runs() != 0 {
+		t.Fatalf("exit = %d, runs = %d; want %d and 0\n%s", code, h.runs(), ExitMismatch, p.stderr.String())
+	}
+}
+
+// sigterm: SIGTERM while the command runs kills it.
+func (f *serveFlow) sigterm(t *testing.T) {
+	h := newHarness(t)
+	p := f.a.gate(t, h, "echo safe | tee started; sleep 30; echo safe | tee -a marker; sed -i s/safe/ran/ marker")
+	waitForFile(t, filepath.Join(h.env["GITHUB_WORKSPACE"], "started"), p)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t, 15*time.Second); code == 0 || h.runs() != 0 {
+		t.Fatalf("exit = %d, runs = %d; want non-zero and 0\n%s", code, h.runs(), p.stderr.String())
+	}
+}
+
+// restart: a pending request survives an App restart.
+func (f *serveFlow) restart(t *testing.T) {
+	h := newHarness(t)
+	p := f.a.gate(t, h, markCmd)
+	f.n++
+	cr := f.a.checkRun(t, p, f.n)
+	f.a.stop()
+	time.Sleep(300 * time.Millisecond) // the gate sees the App down
+	f.a.start(t)
+	if code, err := f.a.gh.ClickAction("acme/app", cr.ID, "approve", "alice"); err != nil || code >= 300 {
+		t.Fatalf("click after restart: %d %v", code, err)
+	}
+	if code := p.wait(t, 60*time.Second); code != 0 || h.runs() != 1 {
+		t.Fatalf("exit = %d, runs = %d; want 0 and 1\n%s", code, h.runs(), p.stderr.String())
+	}
+}
+
+// appDown: an unreachable App runs nothing.
+func (f *serveFlow) appDown(t *testing.T) {
+	h := newHarness(t)
+	f.a.newRun(h)
+	p := h.start(t, []string{"action"}, inputs(closedURL(t), "echo safe | tee -a marker; sed -i s/safe/ran/ marker"))
+	if code := p.wait(t, 60*time.Second); code != ExitUnreachable || h.runs() != 0 {
+		t.Fatalf("exit = %d, runs = %d; want %d and 0\n%s", code, h.runs(), ExitUnreachable, p.stderr.String())
+	}
 }
