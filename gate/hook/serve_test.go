@@ -95,13 +95,7 @@ func startFlowApp(t testing.TB) *flowApp {
 	}
 	a := &flowApp{bin: bin, gh: ghstandin.New(ghstandin.Options{WebhookSecret: "hook-secret"})}
 	t.Cleanup(a.gh.Close)
-	a.gh.AddRepo(ghstandin.Repo{FullName: flowRepo})
-	a.gh.SetFile(flowRepo, "", ".github/stepgate.yml", flowPolicy)
-	for login, role := range map[string]string{"alice": "write", flowActor: "write"} {
-		a.gh.AddUser(login)
-		a.gh.SetPermission(flowRepo, login, role)
-	}
-	a.gh.AddPullRequest(flowRepo, ghstandin.PullRequest{Number: 1, Title: "agent", HeadSHA: prHead, HeadRef: "agent", BaseRef: "main", Author: flowActor})
+	a.seedGitHub()
 	key, err := flowKey()
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +104,26 @@ func startFlowApp(t testing.TB) *flowApp {
 		t.Fatal(err)
 	}
 	t.Cleanup(a.iss.Close)
+	a.serve(t)
+	a.gh.SetWebhookTarget(a.url + "/webhook")
+	return a
+}
+
+// seedGitHub gives the stand-in the repository, its policy, its users and
+// the agent's pull request.
+func (a *flowApp) seedGitHub() {
+	a.gh.AddRepo(ghstandin.Repo{FullName: flowRepo})
+	a.gh.SetFile(flowRepo, "", ".github/stepgate.yml", flowPolicy)
+	for login, role := range map[string]string{"alice": "write", flowActor: "write"} {
+		a.gh.AddUser(login)
+		a.gh.SetPermission(flowRepo, login, role)
+	}
+	a.gh.AddPullRequest(flowRepo, ghstandin.PullRequest{Number: 1, Title: "agent", HeadSHA: prHead, HeadRef: "agent", BaseRef: "main", Author: flowActor})
+}
+
+// serve starts `stepgate serve` on a free loopback port against the
+// stand-in and the issuer, and waits until it is healthy.
+func (a *flowApp) serve(t testing.TB) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +131,7 @@ func startFlowApp(t testing.TB) *flowApp {
 	addr := l.Addr().String()
 	l.Close()
 	a.url = "http://" + addr
-	serve := exec.Command(bin, "serve")
+	serve := exec.Command(a.bin, "serve")
 	serve.Env = append(os.Environ(),
 		"STEPGATE_ADDR="+addr, "STEPGATE_PUBLIC_URL="+a.url,
 		"STEPGATE_STORE=bolt:"+filepath.Join(t.TempDir(), "stepgate.db"),
@@ -136,12 +150,16 @@ func startFlowApp(t testing.TB) *flowApp {
 			t.Logf("stepgate serve log:\n%s", a.logs.String())
 		}
 	})
+	a.waitHealthy(t)
+}
+
+func (a *flowApp) waitHealthy(t testing.TB) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if resp, err := http.Get(a.url + "/healthz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				break
+				return
 			}
 		}
 		if time.Now().After(deadline) {
@@ -149,8 +167,6 @@ func startFlowApp(t testing.TB) *flowApp {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	a.gh.SetWebhookTarget(a.url + "/webhook")
-	return a
 }
 
 // run is one workflow run of a pull request, in which an agent runs.
