@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stepgate/stepgate/bench/rig"
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/benchrig"
 )
 
 // benchDynamo counts DynamoDB calls (a counting wrapper around the SDK
@@ -26,7 +26,7 @@ func benchDynamo(ctx context.Context, e *env) ([]row, error) {
 	cfg := e.world.AppConfig(fmt.Sprintf("dynamodb:stepgate-bench-life-%d", time.Now().UnixNano()))
 	cfg.DynamoEndpoint, cfg.Log = ep, logWriter(e.verbose)
 	cfg.PollInterval, cfg.SweepInterval = time.Hour, time.Hour
-	app, err := rig.StartApp(ctx, cfg)
+	app, err := benchrig.StartApp(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +38,7 @@ func benchDynamo(ctx context.Context, e *env) ([]row, error) {
 		return nil, err
 	}
 	const k = 5
-	total := make([]rig.DynamoOps, 4)
+	total := make([]benchrig.DynamoOps, 4)
 	for i := range k {
 		ph, err := lifecycle(ctx, e, app, c, i+1)
 		if err != nil {
@@ -48,7 +48,7 @@ func benchDynamo(ctx context.Context, e *env) ([]row, error) {
 			total[j] = addOps(total[j], ph[j])
 		}
 	}
-	all := rig.DynamoOps{}
+	all := benchrig.DynamoOps{}
 	var phases []string
 	for j, name := range []string{"create", "long poll starts", "approve click + the waiting poll's answer", "result"} {
 		all = addOps(all, total[j])
@@ -75,7 +75,7 @@ func benchDynamo(ctx context.Context, e *env) ([]row, error) {
 func backgroundOps(ctx context.Context, e *env, ep string) (row, error) {
 	cfg := e.world.AppConfig(fmt.Sprintf("dynamodb:stepgate-bench-bg-%d", time.Now().UnixNano()))
 	cfg.DynamoEndpoint, cfg.Log = ep, logWriter(e.verbose)
-	app, err := rig.StartApp(ctx, cfg)
+	app, err := benchrig.StartApp(ctx, cfg)
 	if err != nil {
 		return row{}, err
 	}
@@ -99,12 +99,12 @@ func backgroundOps(ctx context.Context, e *env, ep string) (row, error) {
 
 // lifecycle drives one request through the gate API as the gate would and
 // returns the DynamoDB calls of each phase.
-func lifecycle(ctx context.Context, e *env, app *rig.App, c *apiClient, i int) ([]rig.DynamoOps, error) {
+func lifecycle(ctx context.Context, e *env, app *benchrig.App, c *apiClient, i int) ([]benchrig.DynamoOps, error) {
 	tok, err := e.world.Token(e.nextRun(), app.URL)
 	if err != nil {
 		return nil, err
 	}
-	var phases []rig.DynamoOps
+	var phases []benchrig.DynamoOps
 	last, err := app.DynamoOps()
 	if err != nil {
 		return nil, err
@@ -115,7 +115,7 @@ func lifecycle(ctx context.Context, e *env, app *rig.App, c *apiClient, i int) (
 		last = now
 		return err
 	}
-	code, v, err := c.do(ctx, "POST", "/api/v1/requests", tok, rig.CreateBody(fmt.Sprintf("./migrate.sh --life %d", i), "life"))
+	code, v, err := c.do(ctx, "POST", "/api/v1/requests", tok, benchrig.CreateBody(fmt.Sprintf("./migrate.sh --life %d", i), "life"))
 	if err != nil || code != http.StatusCreated {
 		return nil, fmt.Errorf("lifecycle create: %d %v", code, err)
 	}
@@ -135,7 +135,7 @@ func lifecycle(ctx context.Context, e *env, app *rig.App, c *apiClient, i int) (
 	if err := mark(); err != nil {
 		return nil, err
 	}
-	if _, err := e.world.Standin.ClickAction(rig.Repo, cr, "approve", rig.Reviewer); err != nil {
+	if _, err := e.world.Standin.ClickAction(benchrig.Repo, cr, "approve", benchrig.Reviewer); err != nil {
 		return nil, err
 	}
 	if d := <-got; d.Status != gate.StatusApproved {
@@ -151,8 +151,8 @@ func lifecycle(ctx context.Context, e *env, app *rig.App, c *apiClient, i int) (
 	return phases, mark()
 }
 
-func addOps(a, b rig.DynamoOps) rig.DynamoOps {
-	out := rig.DynamoOps{}
+func addOps(a, b benchrig.DynamoOps) benchrig.DynamoOps {
+	out := benchrig.DynamoOps{}
 	for k, v := range a {
 		out[k] += v
 	}
@@ -162,7 +162,7 @@ func addOps(a, b rig.DynamoOps) rig.DynamoOps {
 	return out
 }
 
-func classify(d rig.DynamoOps) (reads, writes, scans int64) {
+func classify(d benchrig.DynamoOps) (reads, writes, scans int64) {
 	for op, n := range d {
 		switch {
 		case op == "Scan":
@@ -177,7 +177,7 @@ func classify(d rig.DynamoOps) (reads, writes, scans int64) {
 	return reads, writes, scans
 }
 
-func opsString(d rig.DynamoOps, k int) string {
+func opsString(d benchrig.DynamoOps, k int) string {
 	var keys []string
 	for op := range d {
 		keys = append(keys, op)

@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/stepgate/stepgate/bench/rig"
+	"github.com/stepgate/stepgate/internal/benchrig"
 )
 
 // row is one line of the report.
@@ -38,8 +38,8 @@ type env struct {
 	n       int
 	verbose bool
 	dir     string
-	world   *rig.World
-	dyn     *rig.Dynalite
+	world   *benchrig.World
+	dyn     *benchrig.Dynalite
 	dynEP   string
 	runID   atomic.Int64
 	tables  atomic.Int64
@@ -50,7 +50,7 @@ func newEnv(n int, verbose bool) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := rig.NewWorld(dir)
+	w, err := benchrig.NewWorld(dir)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -71,10 +71,10 @@ func (e *env) close() {
 func (e *env) nextRun() int64 { return e.runID.Add(1) }
 
 // startBolt starts an App child on a fresh bolt file (fsync on: as shipped).
-func (e *env) startBolt(ctx context.Context, name string, procs int, extraEnv ...string) (*rig.App, error) {
+func (e *env) startBolt(ctx context.Context, name string, procs int, extraEnv ...string) (*benchrig.App, error) {
 	cfg := e.world.AppConfig("bolt:" + filepath.Join(e.dir, name+".db"))
 	cfg.MaxProcs, cfg.Log, cfg.Env = procs, logWriter(e.verbose), extraEnv
-	app, err := rig.StartApp(ctx, cfg)
+	app, err := benchrig.StartApp(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func (e *env) dynamoEndpoint() (string, error) {
 		e.dynEP = ep
 		return ep, nil
 	}
-	d, err := rig.StartDynalite("", logWriter(e.verbose))
+	d, err := benchrig.StartDynalite("", logWriter(e.verbose))
 	if err != nil {
 		return "", fmt.Errorf("starting dynalite (run `npm ci` first, or set STEPGATE_TEST_DYNAMODB_ENDPOINT): %w", err)
 	}
@@ -100,17 +100,17 @@ func (e *env) dynamoEndpoint() (string, error) {
 }
 
 // startDynamo starts n App replicas sharing one fresh table.
-func (e *env) startDynamo(ctx context.Context, n int) ([]*rig.App, error) {
+func (e *env) startDynamo(ctx context.Context, n int) ([]*benchrig.App, error) {
 	ep, err := e.dynamoEndpoint()
 	if err != nil {
 		return nil, err
 	}
 	table := fmt.Sprintf("stepgate-bench-%d-%d", time.Now().Unix(), e.tables.Add(1))
-	var apps []*rig.App
+	var apps []*benchrig.App
 	for range n {
 		cfg := e.world.AppConfig("dynamodb:" + table)
 		cfg.DynamoEndpoint, cfg.Log = ep, logWriter(e.verbose)
-		app, err := rig.StartApp(ctx, cfg)
+		app, err := benchrig.StartApp(ctx, cfg)
 		if err != nil {
 			for _, a := range apps {
 				a.Stop()

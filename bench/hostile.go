@@ -19,8 +19,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/stepgate/stepgate/bench/rig"
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/benchrig"
 	"github.com/stepgate/stepgate/internal/ghstandin"
 )
 
@@ -260,7 +260,7 @@ type probeResult struct {
 }
 
 // probeUnderAttack runs one reviewer round every 250 ms for d.
-func probeUnderAttack(ctx context.Context, e *env, app *rig.App, d time.Duration) (probeResult, error) {
+func probeUnderAttack(ctx context.Context, e *env, app *benchrig.App, d time.Duration) (probeResult, error) {
 	var p probeResult
 	c := &apiClient{base: app.URL, http: &http.Client{Timeout: 10 * time.Second}}
 	hooks := &http.Client{Timeout: 10 * time.Second}
@@ -279,7 +279,7 @@ func probeUnderAttack(ctx context.Context, e *env, app *rig.App, d time.Duration
 		next := time.Now().Add(250 * time.Millisecond)
 		p.rounds++
 		t0 := time.Now()
-		code, v, err := c.do(ctx, "POST", "/api/v1/requests", tok, rig.CreateBody(fmt.Sprintf("./deploy.sh --probe %d", i), fmt.Sprintf("probe-%d", i)))
+		code, v, err := c.do(ctx, "POST", "/api/v1/requests", tok, benchrig.CreateBody(fmt.Sprintf("./deploy.sh --probe %d", i), fmt.Sprintf("probe-%d", i)))
 		p.createLat = append(p.createLat, time.Since(t0))
 		if err != nil || code != http.StatusCreated {
 			fail("create: %d %v", code, err)
@@ -290,7 +290,7 @@ func probeUnderAttack(ctx context.Context, e *env, app *rig.App, d time.Duration
 			fail("check run of %s: %v", v.ID, err)
 			continue
 		}
-		payload, err := e.world.Standin.CheckRunRequestedActionPayload(rig.Repo, cr, "approve", rig.Reviewer)
+		payload, err := e.world.Standin.CheckRunRequestedActionPayload(benchrig.Repo, cr, "approve", benchrig.Reviewer)
 		if err != nil {
 			fail("click payload: %v", err)
 			continue

@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/stepgate/stepgate/bench/rig"
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/benchrig"
 	"github.com/stepgate/stepgate/internal/memlimit"
 )
 
@@ -122,7 +122,7 @@ func createPending(ctx context.Context, e *env, c *apiClient, n int) (ids, toks 
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			code, v, cerr := c.do(ctx, "POST", "/api/v1/requests", toks[i], rig.CreateBody(fmt.Sprintf("./migrate.sh --tenant %d", i), fmt.Sprintf("lp-%d", i)))
+			code, v, cerr := c.do(ctx, "POST", "/api/v1/requests", toks[i], benchrig.CreateBody(fmt.Sprintf("./migrate.sh --tenant %d", i), fmt.Sprintf("lp-%d", i)))
 			mu.Lock()
 			defer mu.Unlock()
 			if cerr != nil || code != http.StatusCreated {

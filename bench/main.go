@@ -19,11 +19,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/stepgate/stepgate/bench/rig"
+	"github.com/stepgate/stepgate/internal/benchrig"
 )
 
 func main() {
-	rig.RunChildIfRequested()
+	benchrig.RunChildIfRequested()
 	runAttackerIfRequested()
 	os.Exit(run())
 }

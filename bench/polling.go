@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stepgate/stepgate/bench/rig"
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/benchrig"
 )
 
 // apiClient calls the gate API directly with pre-minted tokens.
@@ -66,7 +66,7 @@ func benchPollingBaseline(ctx context.Context, e *env) ([]row, error) {
 	}
 	ids, crs := make([]string, k), make([]int64, k)
 	for i := range k {
-		code, v, err := c.do(ctx, "POST", "/api/v1/requests", tok, rig.CreateBody(fmt.Sprintf("echo polled %d", i), fmt.Sprintf("poll-%d", i)))
+		code, v, err := c.do(ctx, "POST", "/api/v1/requests", tok, benchrig.CreateBody(fmt.Sprintf("echo polled %d", i), fmt.Sprintf("poll-%d", i)))
 		if err != nil || code != http.StatusCreated {
 			return nil, fmt.Errorf("creating request %d: %d %v", i, code, err)
 		}
@@ -88,7 +88,7 @@ func benchPollingBaseline(ctx context.Context, e *env) ([]row, error) {
 	accepted := make([]time.Time, k)
 	for i := range k {
 		time.Sleep(time.Until(start.Add(2*time.Second + time.Duration(i)*500*time.Millisecond)))
-		if _, err := e.world.Standin.ClickAction(rig.Repo, crs[i], "approve", rig.Reviewer); err != nil {
+		if _, err := e.world.Standin.ClickAction(benchrig.Repo, crs[i], "approve", benchrig.Reviewer); err != nil {
 			return nil, err
 		}
 		accepted[i] = time.Now()

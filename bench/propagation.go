@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/stepgate/stepgate/bench/rig"
+	"github.com/stepgate/stepgate/internal/benchrig"
 )
 
 // decisionRun is what measureDecisions saw.
@@ -24,7 +24,7 @@ type decisionRun struct {
 // Approve: the stand-in delivers the signed check_run webhook to hookURL.
 // Latency runs from the webhook's answer (the App accepted the click) to
 // the command's first output.
-func measureDecisions(ctx context.Context, e *env, gateApp *rig.App, hookURL string, n int) (*decisionRun, error) {
+func measureDecisions(ctx context.Context, e *env, gateApp *benchrig.App, hookURL string, n int) (*decisionRun, error) {
 	w := e.world
 	w.Standin.SetWebhookTarget(hookURL)
 	defer w.Standin.SetWebhookTarget(gateApp.URL + "/webhook")
@@ -33,9 +33,9 @@ func measureDecisions(ctx context.Context, e *env, gateApp *rig.App, hookURL str
 	out := &decisionRun{hookStatus: map[int]int{}}
 	begin := time.Now()
 	for i := range n {
-		spec := rig.GateSpec{Command: fmt.Sprintf("echo approved %d", i), Server: gateApp.URL, RunID: e.nextRun(), Client: client}
+		spec := benchrig.GateSpec{Command: fmt.Sprintf("echo approved %d", i), Server: gateApp.URL, RunID: e.nextRun(), Client: client}
 		id := w.RequestID(spec)
-		done := make(chan rig.GateResult, 1)
+		done := make(chan benchrig.GateResult, 1)
 		go func() { done <- w.RunGate(ctx, spec) }()
 		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		crID, err := w.CheckRun(cctx, id)
@@ -46,7 +46,7 @@ func measureDecisions(ctx context.Context, e *env, gateApp *rig.App, hookURL str
 		// Let the gate reach its long poll, as it has long before a human clicks.
 		time.Sleep(40 * time.Millisecond)
 		sent := time.Now()
-		status, err := w.Standin.ClickAction(rig.Repo, crID, "approve", rig.Reviewer)
+		status, err := w.Standin.ClickAction(benchrig.Repo, crID, "approve", benchrig.Reviewer)
 		accepted := time.Now()
 		if err != nil {
 			return nil, fmt.Errorf("sample %d: click: %w", i, err)
@@ -135,13 +135,13 @@ type waitingCalls struct {
 // measureWaitingCalls holds 5 requests pending for 12 s — longer than the
 // App's 10 s re-check of a waiting request — and counts the GitHub calls the
 // App makes meanwhile, then approves them.
-func measureWaitingCalls(ctx context.Context, e *env, app *rig.App) (waitingCalls, error) {
+func measureWaitingCalls(ctx context.Context, e *env, app *benchrig.App) (waitingCalls, error) {
 	w := e.world
 	const k = 5
-	done := make(chan rig.GateResult, k)
+	done := make(chan benchrig.GateResult, k)
 	var crs []int64
 	for i := range k {
-		spec := rig.GateSpec{Command: fmt.Sprintf("echo waiting %d", i), Server: app.URL, RunID: e.nextRun()}
+		spec := benchrig.GateSpec{Command: fmt.Sprintf("echo waiting %d", i), Server: app.URL, RunID: e.nextRun()}
 		go func() { done <- w.RunGate(ctx, spec) }()
 		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		cr, err := w.CheckRun(cctx, w.RequestID(spec))
@@ -157,7 +157,7 @@ func measureWaitingCalls(ctx context.Context, e *env, app *rig.App) (waitingCall
 	calls := len(w.Standin.CallsSince(from))
 	window := time.Since(from)
 	for _, cr := range crs {
-		if _, err := w.Standin.ClickAction(rig.Repo, cr, "approve", rig.Reviewer); err != nil {
+		if _, err := w.Standin.ClickAction(benchrig.Repo, cr, "approve", benchrig.Reviewer); err != nil {
 			return waitingCalls{}, err
 		}
 	}
@@ -197,7 +197,7 @@ func benchFastPath(ctx context.Context, e *env) ([]row, error) {
 	defer app.Stop()
 	var lat []time.Duration
 	for i := range e.n {
-		spec := rig.GateSpec{Command: fmt.Sprintf("echo allowed %d", i), Server: app.URL, RunID: e.nextRun()}
+		spec := benchrig.GateSpec{Command: fmt.Sprintf("echo allowed %d", i), Server: app.URL, RunID: e.nextRun()}
 		res := e.world.RunGate(ctx, spec)
 		if res.Exit != 0 || res.FirstOut.IsZero() {
 			return nil, fmt.Errorf("fast path sample %d: exit %d:\n%s", i, res.Exit, res.Stderr)

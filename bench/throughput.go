@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/stepgate/stepgate/bench/rig"
+	"github.com/stepgate/stepgate/internal/benchrig"
 	"github.com/stepgate/stepgate/internal/ghstandin"
 )
 
@@ -23,7 +23,7 @@ const (
 
 // load runs fn from 64 goroutines for loadDuration (after a 1 s warm-up)
 // and returns calls/s and the errors seen (fn returns false on an error).
-func load(ctx context.Context, app *rig.App, fn func(ctx context.Context, worker, i int) bool) loadResult {
+func load(ctx context.Context, app *benchrig.App, fn func(ctx context.Context, worker, i int) bool) loadResult {
 	var ok, bad atomic.Int64
 	var counting atomic.Bool
 	ctx, cancel := context.WithCancel(ctx)
@@ -103,7 +103,7 @@ func benchThroughput(ctx context.Context, e *env) ([]row, error) {
 
 // gateAPILoad: 64 workers, each with its own run's token and pending
 // request, alternate 3 GETs (no wait) with 1 repeated (idempotent) create.
-func gateAPILoad(ctx context.Context, e *env, app *rig.App) ([]row, error) {
+func gateAPILoad(ctx context.Context, e *env, app *benchrig.App) ([]row, error) {
 	c := &apiClient{base: app.URL, http: newLoadClient()}
 	defer c.http.CloseIdleConnections()
 	type worker struct {
@@ -117,7 +117,7 @@ func gateAPILoad(ctx context.Context, e *env, app *rig.App) ([]row, error) {
 		if err != nil {
 			return nil, err
 		}
-		body := rig.CreateBody(fmt.Sprintf("./deploy.sh --shard %d", i), "load")
+		body := benchrig.CreateBody(fmt.Sprintf("./deploy.sh --shard %d", i), "load")
 		code, v, err := c.do(ctx, "POST", "/api/v1/requests", tok, body)
 		if err != nil || code != http.StatusCreated {
 			return nil, fmt.Errorf("creating load request: %d %v", code, err)
@@ -145,9 +145,9 @@ func gateAPILoad(ctx context.Context, e *env, app *rig.App) ([]row, error) {
 // webhookLoad posts signed check_run "created" deliveries (what GitHub
 // sends for every check run the App opens: verified, recorded as seen,
 // then ignored), each with a fresh delivery id, and signed pings.
-func webhookLoad(ctx context.Context, e *env, app *rig.App) ([]row, error) {
+func webhookLoad(ctx context.Context, e *env, app *benchrig.App) ([]row, error) {
 	s := e.world.Standin
-	crs := s.CheckRuns(rig.Repo)
+	crs := s.CheckRuns(benchrig.Repo)
 	if len(crs) == 0 {
 		return nil, fmt.Errorf("no check run to base the webhook payload on")
 	}
@@ -159,7 +159,7 @@ func webhookLoad(ctx context.Context, e *env, app *rig.App) ([]row, error) {
 			newest = c
 		}
 	}
-	p, err := s.CheckRunRequestedActionPayload(rig.Repo, newest.ID, "approve", rig.Reviewer)
+	p, err := s.CheckRunRequestedActionPayload(benchrig.Repo, newest.ID, "approve", benchrig.Reviewer)
 	if err != nil {
 		return nil, err
 	}

@@ -1,5 +1,5 @@
 // Package testutil holds small helpers that the test suites and the bench
-// harness (bench/rig) share and that belong to none of them.
+// harness (internal/benchrig) share and that belong to none of them.
 package testutil
 
 import (

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/bench/rig"
-	"github.com/stepgate/stepgate/bench/rig/rigtest"
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/benchrig"
+	"github.com/stepgate/stepgate/internal/benchrig/rigtest"
 )
 
 // One Approve click delivered 100 times at once under the same delivery id
@@ -25,7 +25,7 @@ func TestRedeliveryStormProcessedOnce(t *testing.T) {
 	w.Standin.SetWebhookTarget(app.URL + "/webhook")
 	pending := rigtest.CreatePending(t, ctx, w, app, "echo two-person storm", "s1")
 	api, tok, v, cr := pending.API, pending.Token, pending.Request, pending.CheckRun
-	p, err := w.Standin.CheckRunRequestedActionPayload(rig.Repo, cr, "approve", rig.Reviewer)
+	p, err := w.Standin.CheckRunRequestedActionPayload(benchrig.Repo, cr, "approve", benchrig.Reviewer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,21 +77,21 @@ func TestTwoReviewersAtOnceOnTwoReplicas(t *testing.T) {
 	ctx := rigtest.Context(t, 2*time.Minute)
 	w := rigtest.NewWorld(t)
 	table, ep := uniqueTable(t), rigtest.DynamoEndpoint(t)
-	var apps [2]*rig.App
+	var apps [2]*benchrig.App
 	for i := range apps {
 		cfg := w.AppConfig("dynamodb:" + table)
 		cfg.DynamoEndpoint = ep
 		apps[i] = rigtest.StartApp(t, ctx, cfg)
 	}
 	w.Standin.SetWebhookTarget(apps[0].URL + "/webhook")
-	api := rig.NewAPI(apps[0].URL)
+	api := benchrig.NewAPI(apps[0].URL)
 	tok, err := w.Token(1, apps[0].URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const rounds = 8
 	for i := range rounds {
-		code, v, err := api.JSON(ctx, "POST", "/api/v1/requests", tok, rig.CreateBody("echo two-person round", "r"+string(rune('a'+i))))
+		code, v, err := api.JSON(ctx, "POST", "/api/v1/requests", tok, benchrig.CreateBody("echo two-person round", "r"+string(rune('a'+i))))
 		if err != nil || code != 201 {
 			t.Fatalf("round %d: create = %d %v", i, code, err)
 		}
@@ -99,7 +99,7 @@ func TestTwoReviewersAtOnceOnTwoReplicas(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		clickAtOnce(t, ctx, w, cr, [][2]string{{apps[0].URL, rig.Reviewer}, {apps[1].URL, rig.Second}})
+		clickAtOnce(t, ctx, w, cr, [][2]string{{apps[0].URL, benchrig.Reviewer}, {apps[1].URL, benchrig.Second}})
 		code, got, err := api.JSON(ctx, "GET", "/api/v1/requests/"+v.ID, tok, nil)
 		if err != nil || code != 200 {
 			t.Fatalf("round %d: GET = %d %v", i, code, err)
@@ -109,7 +109,7 @@ func TestTwoReviewersAtOnceOnTwoReplicas(t *testing.T) {
 		}
 	}
 	// The same reviewer on both replicas at once counts once.
-	code, v, err := api.JSON(ctx, "POST", "/api/v1/requests", tok, rig.CreateBody("echo two-person same reviewer", "same"))
+	code, v, err := api.JSON(ctx, "POST", "/api/v1/requests", tok, benchrig.CreateBody("echo two-person same reviewer", "same"))
 	if err != nil || code != 201 {
 		t.Fatalf("create = %d %v", code, err)
 	}
@@ -117,7 +117,7 @@ func TestTwoReviewersAtOnceOnTwoReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clickAtOnce(t, ctx, w, cr, [][2]string{{apps[0].URL, rig.Reviewer}, {apps[1].URL, rig.Reviewer}})
+	clickAtOnce(t, ctx, w, cr, [][2]string{{apps[0].URL, benchrig.Reviewer}, {apps[1].URL, benchrig.Reviewer}})
 	_, got, err := api.JSON(ctx, "GET", "/api/v1/requests/"+v.ID, tok, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -129,11 +129,11 @@ func TestTwoReviewersAtOnceOnTwoReplicas(t *testing.T) {
 
 // clickAtOnce delivers one Approve click per (replica URL, login) at the
 // same moment, each with its own delivery id, and wants them all accepted.
-func clickAtOnce(t *testing.T, ctx context.Context, w *rig.World, cr int64, clicks [][2]string) {
+func clickAtOnce(t *testing.T, ctx context.Context, w *benchrig.World, cr int64, clicks [][2]string) {
 	t.Helper()
 	bodies := make([][]byte, len(clicks))
 	for i, c := range clicks {
-		p, err := w.Standin.CheckRunRequestedActionPayload(rig.Repo, cr, "approve", c[1])
+		p, err := w.Standin.CheckRunRequestedActionPayload(benchrig.Repo, cr, "approve", c[1])
 		if err != nil {
 			t.Fatal(err)
 		}

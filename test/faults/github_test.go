@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/bench/rig"
-	"github.com/stepgate/stepgate/bench/rig/rigtest"
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/benchrig"
+	"github.com/stepgate/stepgate/internal/benchrig/rigtest"
 	"github.com/stepgate/stepgate/internal/ghstandin"
 )
 
@@ -28,7 +28,7 @@ func TestGitHubErrorsAreRetriedWithBackoff(t *testing.T) {
 	s := w.Standin
 	// Warm the installation token and the policy file, so the faults hit
 	// the calls under test.
-	if res := w.RunGate(ctx, rig.GateSpec{Command: "echo allowed warm-up", Server: app.URL, RunID: 1}); res.Exit != 0 {
+	if res := w.RunGate(ctx, benchrig.GateSpec{Command: "echo allowed warm-up", Server: app.URL, RunID: 1}); res.Exit != 0 {
 		t.Fatalf("warm-up gate: exit %d:\n%s", res.Exit, res.Stderr)
 	}
 	s.InjectFault("POST", routeCheckRuns, 1, ghstandin.ServerError(http.StatusBadGateway))
@@ -39,15 +39,15 @@ func TestGitHubErrorsAreRetriedWithBackoff(t *testing.T) {
 		s.InjectFault("GET", r, 2, ghstandin.ServerError(http.StatusServiceUnavailable))
 	}
 	from := time.Now()
-	spec := rig.GateSpec{Command: "echo deploying eu-west-1", Server: app.URL, RunID: 2}
+	spec := benchrig.GateSpec{Command: "echo deploying eu-west-1", Server: app.URL, RunID: 2}
 	id := w.RequestID(spec)
-	done := make(chan rig.GateResult, 1)
+	done := make(chan benchrig.GateResult, 1)
 	go func() { done <- w.RunGate(ctx, spec) }()
 	cr, err := w.CheckRun(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if status, err := s.ClickAction(rig.Repo, cr, "approve", rig.Reviewer); err != nil || status >= 300 {
+	if status, err := s.ClickAction(benchrig.Repo, cr, "approve", benchrig.Reviewer); err != nil || status >= 300 {
 		t.Fatalf("click = %d, %v", status, err)
 	}
 	res := <-done
@@ -87,12 +87,12 @@ func TestGitHubDownKeepsTheRequest(t *testing.T) {
 	app := rigtest.StartApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
 	w.Standin.SetWebhookTarget(app.URL + "/webhook")
 	w.Standin.InjectFault("POST", routeCheckRuns, 20, ghstandin.ServerError(http.StatusBadGateway))
-	api := rig.NewAPI(app.URL)
+	api := benchrig.NewAPI(app.URL)
 	tok, err := w.Token(1, app.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := rig.CreateBody("./migrate.sh --env prod", "s1")
+	body := benchrig.CreateBody("./migrate.sh --env prod", "s1")
 	code, v, err := api.JSON(ctx, "POST", "/api/v1/requests", tok, body)
 	if err != nil || code >= 300 {
 		t.Fatalf("create while GitHub fails = %d %v", code, err)
@@ -100,7 +100,7 @@ func TestGitHubDownKeepsTheRequest(t *testing.T) {
 	if v.Status != gate.StatusPending {
 		t.Fatalf("status %q, want pending", v.Status)
 	}
-	for _, c := range w.Standin.CheckRuns(rig.Repo) {
+	for _, c := range w.Standin.CheckRuns(benchrig.Repo) {
 		if c.ExternalID == v.ID {
 			t.Fatalf("a check run exists although every creation failed")
 		}

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/bench/rig"
+	"github.com/stepgate/stepgate/internal/benchrig"
 )
 
 func TestMain(m *testing.M) {
-	rig.RunChildIfRequested()
+	benchrig.RunChildIfRequested()
 	os.Exit(m.Run())
 }
 

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/bench/rig"
-	"github.com/stepgate/stepgate/bench/rig/rigtest"
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/benchrig"
+	"github.com/stepgate/stepgate/internal/benchrig/rigtest"
 )
 
 // The App is SIGKILLed while a gate long-polls and restarted on the same
@@ -21,21 +21,21 @@ func TestAppKilledMidWaitLosesNothing(t *testing.T) {
 	ctx := rigtest.Context(t, 2*time.Minute)
 	w := rigtest.NewWorld(t)
 	cfg := w.AppConfig("bolt:" + filepath.Join(t.TempDir(), "stepgate.db"))
-	addr, err := rig.FreeAddr()
+	addr, err := benchrig.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Addr, cfg.Log = addr, rigtest.ChildLog(t)
-	first, err := rig.StartApp(ctx, cfg)
+	first, err := benchrig.StartApp(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.Standin.SetWebhookTarget(first.URL + "/webhook")
 
 	marker := filepath.Join(t.TempDir(), "runs")
-	spec := rig.GateSpec{Command: "echo ran >> " + marker + " && echo done", Server: first.URL, RunID: 1, PollWait: 5 * time.Second}
+	spec := benchrig.GateSpec{Command: "echo ran >> " + marker + " && echo done", Server: first.URL, RunID: 1, PollWait: 5 * time.Second}
 	id := w.RequestID(spec)
-	done := make(chan rig.GateResult, 1)
+	done := make(chan benchrig.GateResult, 1)
 	go func() { done <- w.RunGate(ctx, spec) }()
 	cr, err := w.CheckRun(ctx, id)
 	if err != nil {
@@ -49,11 +49,11 @@ func TestAppKilledMidWaitLosesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, v, err := rig.NewAPI(second.URL).JSON(ctx, "GET", "/api/v1/requests/"+id, tok, nil)
+	code, v, err := benchrig.NewAPI(second.URL).JSON(ctx, "GET", "/api/v1/requests/"+id, tok, nil)
 	if err != nil || code != 200 || v.Status != gate.StatusPending {
 		t.Fatalf("after restart: GET = %d %q %v, want 200 pending", code, v.Status, err)
 	}
-	if status, err := w.Standin.ClickAction(rig.Repo, cr, "approve", rig.Reviewer); err != nil || status >= 300 {
+	if status, err := w.Standin.ClickAction(benchrig.Repo, cr, "approve", benchrig.Reviewer); err != nil || status >= 300 {
 		t.Fatalf("click after restart = %d, %v", status, err)
 	}
 	res := <-done
@@ -68,7 +68,7 @@ func TestAppKilledMidWaitLosesNothing(t *testing.T) {
 		t.Errorf("command ran %d times, want exactly 1", got)
 	}
 	// The result report reached the new process too.
-	code, v, err = rig.NewAPI(second.URL).JSON(ctx, "GET", "/api/v1/requests/"+id, tok, nil)
+	code, v, err = benchrig.NewAPI(second.URL).JSON(ctx, "GET", "/api/v1/requests/"+id, tok, nil)
 	if err != nil || code != 200 || v.Status != gate.StatusApproved {
 		t.Errorf("final GET = %d %q %v, want 200 approved", code, v.Status, err)
 	}

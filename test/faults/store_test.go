@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/bench/rig"
-	"github.com/stepgate/stepgate/bench/rig/rigtest"
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/gate/action"
+	"github.com/stepgate/stepgate/internal/benchrig"
+	"github.com/stepgate/stepgate/internal/benchrig/rigtest"
 )
 
 // The App's DynamoDB store (a dynalite child in its on-disk mode) is
@@ -41,7 +41,7 @@ func TestStoreUnreachableFailsClosedAndResumes(t *testing.T) {
 		t.Errorf("GET with the store down = %d %s, want 503 with a JSON error", code, body)
 	}
 	t.Logf("503 after %s (the SDK's own retries first)", time.Since(start).Round(time.Millisecond))
-	res := w.RunGate(ctx, rig.GateSpec{Command: "echo allowed while down", Server: app.URL, RunID: 2,
+	res := w.RunGate(ctx, benchrig.GateSpec{Command: "echo allowed while down", Server: app.URL, RunID: 2,
 		Retry: action.RetryPolicy{Attempts: 2, Initial: 200 * time.Millisecond, Max: 200 * time.Millisecond}})
 	if res.Exit == 0 {
 		t.Errorf("gate exit 0 with the store down, want non-zero")
@@ -52,7 +52,7 @@ func TestStoreUnreachableFailsClosedAndResumes(t *testing.T) {
 	if !strings.Contains(strings.ToLower(res.Stderr), "nothing was run") && !strings.Contains(strings.ToLower(res.Stderr), "not run") {
 		t.Errorf("gate log does not say the command was not run:\n%s", res.Stderr)
 	}
-	if status, err := w.Standin.ClickAction(rig.Repo, cr, "approve", rig.Reviewer); err == nil && status < 300 {
+	if status, err := w.Standin.ClickAction(benchrig.Repo, cr, "approve", benchrig.Reviewer); err == nil && status < 300 {
 		t.Errorf("a click while the store is down was accepted (%d): GitHub would not redeliver it", status)
 	}
 
@@ -63,10 +63,10 @@ func TestStoreUnreachableFailsClosedAndResumes(t *testing.T) {
 	if err != nil || code != 200 || v.Status != gate.StatusPending {
 		t.Fatalf("after dynalite restart: GET = %d %q %v, want the request still pending", code, v.Status, err)
 	}
-	if status, err := w.Standin.ClickAction(rig.Repo, cr, "approve", rig.Reviewer); err != nil || status >= 300 {
+	if status, err := w.Standin.ClickAction(benchrig.Repo, cr, "approve", benchrig.Reviewer); err != nil || status >= 300 {
 		t.Fatalf("click after recovery = %d, %v", status, err)
 	}
-	res = w.RunGate(ctx, rig.GateSpec{Command: "echo allowed after recovery", Server: app.URL, RunID: 3, Timeout: 30 * time.Second})
+	res = w.RunGate(ctx, benchrig.GateSpec{Command: "echo allowed after recovery", Server: app.URL, RunID: 3, Timeout: 30 * time.Second})
 	if res.Exit != 0 {
 		t.Fatalf("gate after recovery: exit %d:\n%s", res.Exit, res.Stderr)
 	}

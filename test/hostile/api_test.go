@@ -8,15 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/bench/rig"
-	"github.com/stepgate/stepgate/bench/rig/rigtest"
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/gate/risk"
+	"github.com/stepgate/stepgate/internal/benchrig"
+	"github.com/stepgate/stepgate/internal/benchrig/rigtest"
 )
 
 func createJSON(t *testing.T, cmd string) []byte {
 	t.Helper()
-	b, err := json.Marshal(rig.CreateBody(cmd, "hostile"))
+	b, err := json.Marshal(benchrig.CreateBody(cmd, "hostile"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestGateAPIRefusesHostileBodies(t *testing.T) {
 	ctx := rigtest.Context(t, 2*time.Minute)
 	w := rigtest.NewWorld(t)
 	app := rigtest.StartApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
-	api := rig.NewAPI(app.URL)
+	api := benchrig.NewAPI(app.URL)
 	tok, err := w.Token(1, app.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +113,7 @@ func TestHostileCommandsAreAssessedAndRenderedSafely(t *testing.T) {
 	ctx := rigtest.Context(t, 2*time.Minute)
 	w := rigtest.NewWorld(t)
 	app := rigtest.StartApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
-	api := rig.NewAPI(app.URL)
+	api := benchrig.NewAPI(app.URL)
 	// Quoting grows about threefold per level, so 9 levels is ~40 KB.
 	nested := "rm -rf /srv/data"
 	for range 9 {
@@ -150,7 +150,7 @@ func TestHostileCommandsAreAssessedAndRenderedSafely(t *testing.T) {
 				t.Fatal(err)
 			}
 			start := time.Now()
-			code, v, err := api.JSON(ctx, "POST", "/api/v1/requests", tok, rig.CreateBody(tc.cmd, "h"))
+			code, v, err := api.JSON(ctx, "POST", "/api/v1/requests", tok, benchrig.CreateBody(tc.cmd, "h"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -180,7 +180,7 @@ func TestHostileCommandsAreAssessedAndRenderedSafely(t *testing.T) {
 			for field, text := range map[string]string{"title": got.Title, "summary": got.Summary, "text": got.Text} {
 				checkRendered(t, field, text)
 			}
-			for _, c := range w.Standin.IssueComments(rig.Repo, rig.PR) {
+			for _, c := range w.Standin.IssueComments(benchrig.Repo, benchrig.PR) {
 				if strings.Contains(c.Body, v.ID) {
 					checkRendered(t, "PR comment", c.Body)
 				}

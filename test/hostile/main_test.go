@@ -11,25 +11,25 @@ import (
 	"os"
 	"testing"
 
-	"github.com/stepgate/stepgate/bench/rig"
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/benchrig"
 )
 
 func TestMain(m *testing.M) {
-	rig.RunChildIfRequested()
+	benchrig.RunChildIfRequested()
 	os.Exit(m.Run())
 }
 
 // stillServes proves the App is healthy after hostile input: a normal
 // request is created, approved by a click and seen approved.
-func stillServes(t *testing.T, ctx context.Context, w *rig.World, app *rig.App, runID int64) {
+func stillServes(t *testing.T, ctx context.Context, w *benchrig.World, app *benchrig.App, runID int64) {
 	t.Helper()
-	api := rig.NewAPI(app.URL)
+	api := benchrig.NewAPI(app.URL)
 	tok, err := w.Token(runID, app.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, v, err := api.JSON(ctx, "POST", "/api/v1/requests", tok, rig.CreateBody("./deploy.sh --after-hostile-input", "after"))
+	code, v, err := api.JSON(ctx, "POST", "/api/v1/requests", tok, benchrig.CreateBody("./deploy.sh --after-hostile-input", "after"))
 	if err != nil || code != 201 {
 		t.Fatalf("App no longer serves: create = %d %v", code, err)
 	}
@@ -38,7 +38,7 @@ func stillServes(t *testing.T, ctx context.Context, w *rig.World, app *rig.App, 
 		t.Fatal(err)
 	}
 	w.Standin.SetWebhookTarget(app.URL + "/webhook")
-	if st, err := w.Standin.ClickAction(rig.Repo, cr, "approve", rig.Reviewer); err != nil || st >= 300 {
+	if st, err := w.Standin.ClickAction(benchrig.Repo, cr, "approve", benchrig.Reviewer); err != nil || st >= 300 {
 		t.Fatalf("App no longer serves webhooks: %d %v", st, err)
 	}
 	code, v, err = api.JSON(ctx, "GET", "/api/v1/requests/"+v.ID, tok, nil)

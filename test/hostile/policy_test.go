@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/bench/rig"
-	"github.com/stepgate/stepgate/bench/rig/rigtest"
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/benchrig"
+	"github.com/stepgate/stepgate/internal/benchrig/rigtest"
 )
 
 func bomb() string {
@@ -45,7 +45,7 @@ func TestHostilePolicyFilesFailClosed(t *testing.T) {
 	ctx := rigtest.Context(t, 2*time.Minute)
 	w := rigtest.NewWorld(t)
 	app := rigtest.StartApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
-	api := rig.NewAPI(app.URL)
+	api := benchrig.NewAPI(app.URL)
 	for i, tc := range []struct{ name, policy string }{
 		{"not YAML", "version: 1\nrules: [\n  - name: x\n"},
 		{"wrong types", "version: 1\nrules:\n  - name: x\n    if: { command: 5 }\n    then: maybe\n"},

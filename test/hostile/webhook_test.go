@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/bench/rig"
-	"github.com/stepgate/stepgate/bench/rig/rigtest"
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/benchrig"
+	"github.com/stepgate/stepgate/internal/benchrig/rigtest"
 	"github.com/stepgate/stepgate/internal/ghstandin"
 )
 
@@ -76,7 +76,7 @@ func TestHostileWebhooksDecideNothing(t *testing.T) {
 		"／stepgate approve " + v.ID,           // fullwidth solidus
 		strings.Repeat("lorem ipsum ", 90000), // ~1 MB, no command
 	} {
-		st, err := w.Standin.PostIssueComment(rig.Repo, rig.PR, rig.Reviewer, body)
+		st, err := w.Standin.PostIssueComment(benchrig.Repo, benchrig.PR, benchrig.Reviewer, body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +92,7 @@ func TestHostileWebhooksDecideNothing(t *testing.T) {
 		t.Errorf("after hostile comments: status %q with approvals %v, want pending with none", got.Status, got.Approvals)
 	}
 	// The genuine command still works, so the refusals above are meaningful.
-	if st, err := w.Standin.PostIssueComment(rig.Repo, rig.PR, rig.Reviewer, "/stepgate approve "+v.ID); err != nil || st >= 300 {
+	if st, err := w.Standin.PostIssueComment(benchrig.Repo, benchrig.PR, benchrig.Reviewer, "/stepgate approve "+v.ID); err != nil || st >= 300 {
 		t.Fatalf("genuine comment: %d %v", st, err)
 	}
 	if _, got, _ = api.JSON(ctx, "GET", "/api/v1/requests/"+v.ID, tok, nil); got.Status != gate.StatusApproved {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/bench/rig"
+	"github.com/stepgate/stepgate/internal/benchrig"
 )
 
 // Context bounds a test's waits well inside the CI budget.
@@ -23,10 +23,10 @@ func Context(t testing.TB, d time.Duration) context.Context {
 	return ctx
 }
 
-// NewWorld starts a rig.World in the test's temporary directory.
-func NewWorld(t testing.TB) *rig.World {
+// NewWorld starts a benchrig.World in the test's temporary directory.
+func NewWorld(t testing.TB) *benchrig.World {
 	t.Helper()
-	w, err := rig.NewWorld(t.TempDir())
+	w, err := benchrig.NewWorld(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,13 +51,13 @@ func (w tWriter) Write(p []byte) (int, error) {
 }
 
 // StartApp starts an App child (logging to ChildLog unless cfg.Log is
-// set). The test binary's TestMain must call rig.RunChildIfRequested.
-func StartApp(t testing.TB, ctx context.Context, cfg rig.AppConfig) *rig.App {
+// set). The test binary's TestMain must call benchrig.RunChildIfRequested.
+func StartApp(t testing.TB, ctx context.Context, cfg benchrig.AppConfig) *benchrig.App {
 	t.Helper()
 	if cfg.Log == nil {
 		cfg.Log = ChildLog(t)
 	}
-	app, err := rig.StartApp(ctx, cfg)
+	app, err := benchrig.StartApp(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,15 +68,15 @@ func StartApp(t testing.TB, ctx context.Context, cfg rig.AppConfig) *rig.App {
 // StartDynalite starts a private dynalite (on disk when path is set).
 // dynalite comes from node_modules (scripts/test.sh runs npm ci): missing in
 // CI is a failure, elsewhere a skip.
-func StartDynalite(t testing.TB, path string) *rig.Dynalite {
+func StartDynalite(t testing.TB, path string) *benchrig.Dynalite {
 	t.Helper()
-	if _, err := rig.FindDynalite(); err != nil {
+	if _, err := benchrig.FindDynalite(); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("dynalite is required in CI: %v (scripts/test.sh runs npm ci)", err)
 		}
 		t.Skipf("dynalite not installed (%v); run npm ci", err)
 	}
-	d, err := rig.StartDynalite(path, ChildLog(t))
+	d, err := benchrig.StartDynalite(path, ChildLog(t))
 	if err != nil {
 		t.Fatal(err)
 	}

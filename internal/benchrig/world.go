@@ -1,10 +1,10 @@
-// Package rig starts stepgate's real parts on 127.0.0.1 for the benchmarks
+// Package benchrig starts stepgate's real parts on 127.0.0.1 for the benchmarks
 // (bench/) and the fault and hostile-input tests (test/): App child
 // processes on a bolt file or a shared DynamoDB table (dynalite), the
 // GitHub stand-in with its call log and fault injection, a local OIDC
 // issuer, and gates driven through gate/action, the code behind
 // `stepgate action` and `stepgate run`.
-package rig
+package benchrig
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package rig
+package benchrig
 
 import (
 	"crypto/rand"
