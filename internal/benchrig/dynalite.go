@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/stepgate/stepgate/internal/testutil"
 )
 
 // Dynalite is a dynalite child process (the DynamoDB-compatible server the
@@ -26,21 +27,7 @@ type Dynalite struct {
 // FindDynalite looks for node_modules/.bin/dynalite in the working
 // directory and its parents.
 func FindDynalite() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		p := filepath.Join(dir, "node_modules", ".bin", "dynalite")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errNoNodeModules
-		}
-		dir = parent
-	}
+	return testutil.FindUp(filepath.Join("node_modules", ".bin", "dynalite"))
 }
 
 // StartDynalite starts dynalite on a free loopback port; path (optional)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/internal/ghstandin"
+	"github.com/stepgate/stepgate/internal/oidcissuer"
 )
 
 // The seeded repository and its people: alice runs the workflows (so she
@@ -53,7 +54,7 @@ rules:
 // World is the stand-in and issuer with the repository seeded.
 type World struct {
 	Standin *ghstandin.Server
-	Issuer  *Issuer
+	Issuer  *oidcissuer.Issuer
 	Secret  string
 	RepoID  int64
 	Dir     string
@@ -66,7 +67,7 @@ func NewWorld(dir string) (*World, error) {
 	_, _ = rand.Read(b)
 	w := &World{Secret: hex.EncodeToString(b), Dir: dir}
 	w.Standin = ghstandin.New(ghstandin.Options{WebhookSecret: w.Secret, Logger: slog.New(slog.DiscardHandler)})
-	iss, err := NewIssuer()
+	iss, err := oidcissuer.New(oidcissuer.Options{})
 	if err != nil {
 		w.Standin.Close()
 		return nil, err
@@ -110,18 +111,19 @@ func (w *World) AppConfig(storeSpec string) AppConfig {
 }
 
 // Claims are the OIDC claims of run runID of the seeded repository.
-func (w *World) Claims(runID int64) map[string]any {
-	return map[string]any{
-		"repository": Repo, "repository_id": strconv.FormatInt(w.RepoID, 10), "repository_owner": "acme",
-		"run_id": strconv.FormatInt(runID, 10), "run_attempt": "1", "actor": Actor,
-		"ref": fmt.Sprintf("refs/pull/%d/merge", PR), "sha": MergeSHA, "event_name": "pull_request",
-		"workflow": "deploy", "job_workflow_ref": Repo + "/.github/workflows/deploy.yml@refs/pull/7/merge",
+func (w *World) Claims(runID int64) oidcissuer.Claims {
+	return oidcissuer.Claims{
+		Repository: Repo, RepositoryID: strconv.FormatInt(w.RepoID, 10), RepositoryOwner: "acme",
+		RunID: strconv.FormatInt(runID, 10), RunAttempt: "1", Actor: Actor,
+		Ref: fmt.Sprintf("refs/pull/%d/merge", PR), SHA: MergeSHA, EventName: "pull_request",
+		Workflow: "deploy", JobWorkflowRef: Repo + "/.github/workflows/deploy.yml@refs/pull/7/merge",
 	}
 }
 
-// Token mints a gate token for run runID with audience appURL.
+// Token mints a gate token for run runID with audience appURL, valid for
+// an hour (the bench's waits are long).
 func (w *World) Token(runID int64, appURL string) (string, error) {
-	return w.Issuer.Mint(w.Claims(runID), appURL, time.Hour)
+	return w.Issuer.Mint(w.Claims(runID), appURL, time.Hour), nil
 }
 
 // RequestID is the id the App gives the request of a gate (see GateSpec).
@@ -132,7 +134,7 @@ func (w *World) RequestID(g GateSpec) string {
 	}
 	body := gate.CreateRequest{Command: g.Command, CommandSHA256: gate.CommandHash(g.Command, "bash", ""), Shell: "bash",
 		Job: "deploy", Step: g.stepName(), TimeoutSeconds: int64(timeout / time.Second)}
-	job := gate.JobIdentity{RepoID: w.RepoID, RunID: g.RunID, RunAttempt: 1, JobWorkflowRef: w.Claims(g.RunID)["job_workflow_ref"].(string)}
+	job := gate.JobIdentity{RepoID: w.RepoID, RunID: g.RunID, RunAttempt: 1, JobWorkflowRef: w.Claims(g.RunID).JobWorkflowRef}
 	return gate.RequestID(gate.IdempotencyKey(gate.RequestKey(job, &body)))
 }
 
@@ -171,8 +173,8 @@ func (w *World) AddRepo(name, policy string) (int64, error) {
 // TokenFor mints a gate token for run runID of repository name (id).
 func (w *World) TokenFor(name string, id, runID int64, appURL string) (string, error) {
 	c := w.Claims(runID)
-	c["repository"], c["repository_id"] = name, strconv.FormatInt(id, 10)
-	return w.Issuer.Mint(c, appURL, time.Hour)
+	c.Repository, c.RepositoryID = name, strconv.FormatInt(id, 10)
+	return w.Issuer.Mint(c, appURL, time.Hour), nil
 }
 
 // repoID is the stand-in's id of repository name, which the App binds
