@@ -1,9 +1,13 @@
-// Package wiring builds the App from its settings: the store, the GitHub
-// client, the server and the HTTP server with the timeouts production uses.
-// `stepgate serve`, the demo, the benchmarks' App and the end-to-end tests
-// all build it here, so none of them runs with settings the others do not
-// (a policy revalidation interval, a poll interval, an HTTP timeout);
-// whatever differs is a visible field of Settings or Options.
+// Package wiring builds the App from its configuration: the store, the
+// GitHub client, the server and the HTTP server with the timeouts
+// production uses. `stepgate serve`, the demo, the benchmarks' App child
+// and the fault and hostile-input tests (through it) all build it here,
+// from one Config whose variables, defaults and checks are declared once
+// (Vars): LoadConfig reads them from the environment, DefaultConfig gives
+// the same defaults to callers that set the rest in code. None of them
+// runs with settings the others do not (a policy revalidation interval, a
+// poll interval, an HTTP timeout); whatever differs is a visible field of
+// Config or Options.
 package wiring
 
 import (
@@ -21,35 +25,9 @@ import (
 	"github.com/stepgate/stepgate/app/stores"
 )
 
-// Settings are the App's configuration (`stepgate serve`'s variables).
-type Settings struct {
-	// Store is "bolt:PATH" or "dynamodb:TABLE" (app/stores); unused when
-	// Options.Store is given.
-	Store string
-
-	GitHubAppID      int64
-	GitHubPrivateKey []byte // PEM
-	GitHubAPIURL     string // "" is api.github.com
-	// FileCacheTTL is how long the policy and CODEOWNERS bytes are used
-	// before they are revalidated (an ETag request): 0 is ghclient's
-	// default (10 s, also serve's), negative revalidates on every request.
-	FileCacheTTL time.Duration
-
-	PublicURL      string
-	OIDCIssuer     string
-	WebhookSecrets []string
-	BotLogin       string   // the App's bot login, e.g. "stepgate[bot]"
-	AllowedOwners  []string // empty: any owner where the App is installed
-
-	SweepInterval time.Duration // 0: the server's default
-	PollInterval  time.Duration
-	MaxWait       time.Duration
-	NoParking     bool
-}
-
 // Options are what a caller swaps (tests, the demo, the bench).
 type Options struct {
-	Store      store.Store // an open store to use instead of Settings.Store (not closed by Close)
+	Store      store.Store // an open store to use instead of Config.Store (not closed by Close)
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	// Gatherer serves /metrics on the public listener; nil serves nothing
@@ -71,8 +49,9 @@ type App struct {
 }
 
 // New builds the App. It opens the store named by s.Store unless o.Store is
-// given; Close closes what New opened.
-func New(ctx context.Context, s Settings, o Options) (*App, error) {
+// given; Close closes what New opened. s.Addr, s.MetricsAddr, s.LogLevel
+// and s.MemoryLimit belong to the process and are the caller's to apply.
+func New(ctx context.Context, s Config, o Options) (*App, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -92,7 +71,7 @@ func New(ctx context.Context, s Settings, o Options) (*App, error) {
 	}
 	a.GitHub = gh
 	srv, err := server.New(server.Config{Store: a.Store, GitHub: gh, PublicURL: s.PublicURL, OIDCIssuer: s.OIDCIssuer,
-		OIDCClient: o.OIDCClient, WebhookSecrets: s.WebhookSecrets, BotLogin: s.BotLogin,
+		OIDCClient: o.OIDCClient, WebhookSecrets: s.WebhookSecrets, BotLogin: s.BotLogin(),
 		Registerer: o.Registerer, Gatherer: o.Gatherer, Logger: o.Logger, Now: o.Now,
 		SweepInterval: s.SweepInterval, PollInterval: s.PollInterval, MaxWait: s.MaxWait,
 		NoParking: s.NoParking, AllowedOwners: s.AllowedOwners, GitHubWebURL: WebURL(s.GitHubAPIURL)})

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,9 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,35 +21,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/stepgate/stepgate/app/ghclient"
-	"github.com/stepgate/stepgate/app/stores"
 	"github.com/stepgate/stepgate/app/wiring"
 	"github.com/stepgate/stepgate/internal/memlimit"
 )
 
-// serveConfig is `stepgate serve`'s configuration, parsed once from flags
-// and STEPGATE_* variables (a flag wins over its variable).
-type serveConfig struct {
-	Addr           string
-	MetricsAddr    string   // "" serves /metrics on Addr
-	AllowedOwners  []string // empty: any owner where the App is installed
-	PublicURL      string
-	Store          string
-	AppID          int64
-	AppSlug        string
-	PrivateKey     []byte
-	WebhookSecrets []string
-	APIURL         string
-	OIDCIssuer     string
-	LogLevel       slog.Level
-	SweepInterval  time.Duration
-	PollInterval   time.Duration
-	MaxWait        time.Duration
-	FileCacheTTL   time.Duration
-	MemoryLimit    int64 // bytes; 0: none (applied only without GOMEMLIMIT)
-	NoParking      bool
-}
-
-const serveUsage = `Usage: stepgate serve [flags]
+const serveUsageHead = `Usage: stepgate serve [flags]
 
 Runs the stepgate GitHub App: POST /webhook (GitHub webhooks), the gate API
 (POST /api/v1/requests, GET /api/v1/requests/{id}?wait=30s, POST …/result,
@@ -64,48 +36,9 @@ wrong App id or private key exits with status 2.
 
 Every flag has an environment variable; the flag wins when both are set.
 
-  --addr                      STEPGATE_ADDR                      listen address (default :8080)
-  --metrics-addr              STEPGATE_METRICS_ADDR              serve GET /metrics on this address (e.g.
-                                                                 127.0.0.1:9090) instead of the public
-                                                                 listener, which then answers it 404
-  --allowed-owners            STEPGATE_ALLOWED_OWNERS            comma-separated organisations/users whose
-                                                                 repositories may use the App (default: any
-                                                                 where it is installed); others are refused 403
-  --public-url                STEPGATE_PUBLIC_URL                the App's external URL; gate tokens must
-                                                                 carry it as audience (required)
-  --store                     STEPGATE_STORE                     bolt:PATH (default bolt:stepgate.db) or
-                                                                 dynamodb:TABLE (AWS_REGION,
-                                                                 AWS_ENDPOINT_URL_DYNAMODB, … as the AWS SDK reads them)
-  --github-app-id             STEPGATE_GITHUB_APP_ID             the App's numeric id (required)
-  --github-private-key        STEPGATE_GITHUB_PRIVATE_KEY        the App's private key, PEM (or use the _FILE form)
-  --github-private-key-file   STEPGATE_GITHUB_PRIVATE_KEY_FILE   path of the App's private key PEM file
-  --webhook-secret            STEPGATE_WEBHOOK_SECRET            webhook secret; several comma-separated
-                                                                 during a rotation (required, or the _FILE form)
-  --webhook-secret-file       STEPGATE_WEBHOOK_SECRET_FILE       path of a file holding the webhook secret(s)
-                                                                 (what "stepgate app create" writes)
-  --github-api-url            STEPGATE_GITHUB_API_URL            REST API base (default https://api.github.com;
-                                                                 GHES: https://HOST/api/v3)
-  --oidc-issuer               STEPGATE_OIDC_ISSUER               issuer of gate tokens (default
-                                                                 https://token.actions.githubusercontent.com)
-  --github-app-slug           STEPGATE_GITHUB_APP_SLUG           the App's slug; its bot's comments and clicks
-                                                                 are never acted on (optional: any *[bot] is ignored)
-  --log-level                 STEPGATE_LOG_LEVEL                 debug, info (default), warn or error; JSON logs on stderr
-  --sweep-interval            STEPGATE_SWEEP_INTERVAL            how often overdue requests are expired (default 5s)
-  --poll-interval             STEPGATE_POLL_INTERVAL             how often this replica looks for decisions made
-                                                                 by other replicas while gates wait (default 100ms)
-  --max-wait                  STEPGATE_MAX_WAIT                  longest long-poll a gate may ask for (default 60s)
-  --github-file-cache-ttl     STEPGATE_GITHUB_FILE_CACHE_TTL     how long the policy and CODEOWNERS files are
-                                                                 served from memory before asking GitHub
-                                                                 again with their ETag (default 10s: a policy
-                                                                 edit applies within 10 s; negative, e.g.
-                                                                 -1s: revalidate on every request)
-  --memory-limit              STEPGATE_MEMORY_LIMIT              soft memory limit of the Go runtime, e.g.
-                                                                 256MiB or 1GiB; off disables it (default
-                                                                 128MiB; ignored when GOMEMLIMIT is set)
-  --no-parking                STEPGATE_NO_PARKING                keep each waiting long-poll on its own
-                                                                 goroutine instead of parking it (true/false;
-                                                                 default false)
+`
 
+const serveUsageTail = `
 Memory: the Go GC sizes its heap goal from the live heap plus goroutine
 stacks, so a burst of gates connecting at once (a goroutine and buffers
 each until their poll is parked) inflates the goal and the resident set
@@ -121,34 +54,46 @@ parked polls are answered 503 with Retry-After: 1, so gates retry.
 Missing or bad configuration exits with status 2 and names the variable.
 `
 
-// configError names the variable a bad setting came from.
-type configError struct{ name, msg string }
+// configError names the variable a bad setting came from (exit 2).
+type configError = wiring.ConfigError
 
-func (e *configError) Error() string { return e.name + ": " + e.msg }
+// serveUsage is --help: the flags and variables of wiring.Vars, each with
+// its default, between the text above and below.
+func serveUsage() string {
+	var b strings.Builder
+	b.WriteString(serveUsageHead)
+	for _, v := range wiring.Vars {
+		text := v.Usage
+		switch {
+		case v.Required:
+			text += " (required)"
+		case v.Default != "":
+			text += " (default " + v.Default + ")"
+		}
+		lines := wrap(text, 45)
+		fmt.Fprintf(&b, "  %-27s %-34s %s\n", "--"+v.Flag, v.Name, lines[0])
+		for _, l := range lines[1:] {
+			fmt.Fprintf(&b, "%65s%s\n", "", l)
+		}
+	}
+	b.WriteString(serveUsageTail)
+	return b.String()
+}
 
-type serveFlag struct{ flag, env, def string }
-
-var serveFlags = []serveFlag{
-	{"addr", "STEPGATE_ADDR", ":8080"},
-	{"metrics-addr", "STEPGATE_METRICS_ADDR", ""},
-	{"allowed-owners", "STEPGATE_ALLOWED_OWNERS", ""},
-	{"public-url", "STEPGATE_PUBLIC_URL", ""},
-	{"store", "STEPGATE_STORE", stores.Default},
-	{"github-app-id", "STEPGATE_GITHUB_APP_ID", ""},
-	{"github-private-key", "STEPGATE_GITHUB_PRIVATE_KEY", ""},
-	{"github-private-key-file", "STEPGATE_GITHUB_PRIVATE_KEY_FILE", ""},
-	{"webhook-secret", "STEPGATE_WEBHOOK_SECRET", ""},
-	{"webhook-secret-file", "STEPGATE_WEBHOOK_SECRET_FILE", ""},
-	{"github-api-url", "STEPGATE_GITHUB_API_URL", ""},
-	{"oidc-issuer", "STEPGATE_OIDC_ISSUER", "https://token.actions.githubusercontent.com"},
-	{"github-app-slug", "STEPGATE_GITHUB_APP_SLUG", ""},
-	{"log-level", "STEPGATE_LOG_LEVEL", "info"},
-	{"sweep-interval", "STEPGATE_SWEEP_INTERVAL", "5s"},
-	{"poll-interval", "STEPGATE_POLL_INTERVAL", "100ms"},
-	{"max-wait", "STEPGATE_MAX_WAIT", "60s"},
-	{"github-file-cache-ttl", "STEPGATE_GITHUB_FILE_CACHE_TTL", "10s"},
-	{"memory-limit", "STEPGATE_MEMORY_LIMIT", ""},
-	{"no-parking", "STEPGATE_NO_PARKING", "false"},
+// wrap breaks text into lines of at most width bytes at spaces.
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		if line != "" && len(line)+1+len(w) > width {
+			lines, line = append(lines, line), ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	return append(lines, line)
 }
 
 // boolFlag is a string flag that may be given bare (--no-parking), so a
@@ -164,173 +109,33 @@ func (b boolFlag) String() string {
 func (b boolFlag) Set(s string) error { *b.v = s; return nil }
 func (b boolFlag) IsBoolFlag() bool   { return true }
 
-// parseServeConfig reads flags over the environment. It returns
-// flag.ErrHelp for --help.
-func parseServeConfig(args []string, getenv func(string) string, readFile func(string) ([]byte, error), stderr io.Writer) (serveConfig, error) {
+// parseServeConfig reads flags over the environment into wiring.Config
+// (each flag is a wiring.Vars variable). It returns flag.ErrHelp for --help.
+func parseServeConfig(args []string, getenv func(string) string, readFile func(string) ([]byte, error), stderr io.Writer) (wiring.Config, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, serveUsage) }
-	vals := map[string]*string{}
-	for _, f := range serveFlags {
-		if f.flag == "no-parking" {
-			vals[f.env] = new(string)
-			fs.Var(boolFlag{vals[f.env]}, f.flag, f.env)
-			continue
+	fs.Usage = func() { fmt.Fprint(stderr, serveUsage()) }
+	flags := map[string]*string{}
+	for _, v := range wiring.Vars {
+		flags[v.Name] = new(string)
+		if v.Bool {
+			fs.Var(boolFlag{flags[v.Name]}, v.Flag, v.Name)
+		} else {
+			fs.StringVar(flags[v.Name], v.Flag, "", v.Name)
 		}
-		vals[f.env] = fs.String(f.flag, "", f.env)
 	}
 	if err := fs.Parse(args); err != nil {
-		return serveConfig{}, err
+		return wiring.Config{}, err
 	}
 	if fs.NArg() > 0 {
-		return serveConfig{}, &configError{"arguments", fmt.Sprintf("unexpected %q (configuration is flags and STEPGATE_* variables)", fs.Arg(0))}
+		return wiring.Config{}, &configError{Var: "arguments", Msg: fmt.Sprintf("unexpected %q (configuration is flags and STEPGATE_* variables)", fs.Arg(0))}
 	}
-	get := func(env string) string {
-		if v := strings.TrimSpace(*vals[env]); v != "" {
+	return wiring.LoadConfig(func(name string) string {
+		if v := strings.TrimSpace(*flags[name]); v != "" {
 			return v
 		}
-		if v := strings.TrimSpace(getenv(env)); v != "" {
-			return v
-		}
-		for _, f := range serveFlags {
-			if f.env == env {
-				return f.def
-			}
-		}
-		return ""
-	}
-	return buildServeConfig(get, readFile)
-}
-
-func buildServeConfig(get func(string) string, readFile func(string) ([]byte, error)) (serveConfig, error) {
-	c := serveConfig{Addr: get("STEPGATE_ADDR"), Store: get("STEPGATE_STORE"), AppSlug: get("STEPGATE_GITHUB_APP_SLUG")}
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		return c, &configError{"STEPGATE_ADDR", fmt.Sprintf("%q is not host:port (e.g. :8080)", c.Addr)}
-	}
-	for _, o := range strings.Split(get("STEPGATE_ALLOWED_OWNERS"), ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			if strings.ContainsAny(o, "/ ") {
-				return c, &configError{"STEPGATE_ALLOWED_OWNERS", fmt.Sprintf("%q is not an organisation or user name (comma-separated owners, e.g. acme,octo)", o)}
-			}
-			c.AllowedOwners = append(c.AllowedOwners, o)
-		}
-	}
-	if c.MetricsAddr = get("STEPGATE_METRICS_ADDR"); c.MetricsAddr != "" {
-		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
-			return c, &configError{"STEPGATE_METRICS_ADDR", fmt.Sprintf("%q is not host:port (e.g. 127.0.0.1:9090)", c.MetricsAddr)}
-		}
-	}
-	var err error
-	if c.PublicURL, err = requiredURL(get, "STEPGATE_PUBLIC_URL"); err != nil {
-		return c, err
-	}
-	if _, err := stores.ParseSpec(c.Store); err != nil {
-		return c, &configError{"STEPGATE_STORE", fmt.Sprintf("%q: want bolt:PATH or dynamodb:TABLE", c.Store)}
-	}
-	id := get("STEPGATE_GITHUB_APP_ID")
-	if c.AppID, err = strconv.ParseInt(id, 10, 64); id == "" || err != nil || c.AppID <= 0 {
-		return c, &configError{"STEPGATE_GITHUB_APP_ID", "required: the App's numeric id"}
-	}
-	if c.PrivateKey, err = privateKey(get, readFile); err != nil {
-		return c, err
-	}
-	secrets := get("STEPGATE_WEBHOOK_SECRET")
-	if path := get("STEPGATE_WEBHOOK_SECRET_FILE"); secrets == "" && path != "" {
-		b, err := readFile(path)
-		if err != nil {
-			return c, &configError{"STEPGATE_WEBHOOK_SECRET_FILE", fmt.Sprintf("cannot read %s: %v", path, errors.Unwrap(err))}
-		}
-		secrets = strings.ReplaceAll(strings.TrimSpace(string(b)), "\n", ",")
-	}
-	for _, s := range strings.Split(secrets, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			c.WebhookSecrets = append(c.WebhookSecrets, s)
-		}
-	}
-	if len(c.WebhookSecrets) == 0 {
-		return c, &configError{"STEPGATE_WEBHOOK_SECRET", "required (or STEPGATE_WEBHOOK_SECRET_FILE): the App's webhook secret (comma-separated during a rotation)"}
-	}
-	if get("STEPGATE_GITHUB_API_URL") != "" {
-		if c.APIURL, err = requiredURL(get, "STEPGATE_GITHUB_API_URL"); err != nil {
-			return c, err
-		}
-	}
-	if c.OIDCIssuer, err = requiredURL(get, "STEPGATE_OIDC_ISSUER"); err != nil {
-		return c, err
-	}
-	if err := c.LogLevel.UnmarshalText([]byte(get("STEPGATE_LOG_LEVEL"))); err != nil {
-		return c, &configError{"STEPGATE_LOG_LEVEL", "want debug, info, warn or error"}
-	}
-	for _, d := range []struct {
-		env  string
-		dst  *time.Duration
-		zero bool
-	}{
-		{"STEPGATE_SWEEP_INTERVAL", &c.SweepInterval, false}, {"STEPGATE_POLL_INTERVAL", &c.PollInterval, false},
-		{"STEPGATE_MAX_WAIT", &c.MaxWait, false}, {"STEPGATE_GITHUB_FILE_CACHE_TTL", &c.FileCacheTTL, true},
-	} {
-		v, err := time.ParseDuration(get(d.env))
-		if err != nil || v < 0 || (v == 0 && !d.zero) {
-			return c, &configError{d.env, fmt.Sprintf("%q is not a positive duration like 5s", get(d.env))}
-		}
-		*d.dst = v
-	}
-	return c, buildRuntimeConfig(&c, get)
-}
-
-// buildRuntimeConfig reads the settings about how the App holds waiting
-// gates: its memory limit and whether polls are parked.
-func buildRuntimeConfig(c *serveConfig, get func(string) string) error {
-	var err error
-	if c.MemoryLimit, err = memlimit.Parse(get("STEPGATE_MEMORY_LIMIT")); err != nil {
-		return &configError{"STEPGATE_MEMORY_LIMIT", err.Error()}
-	}
-	if c.NoParking, err = strconv.ParseBool(get("STEPGATE_NO_PARKING")); err != nil {
-		return &configError{"STEPGATE_NO_PARKING", fmt.Sprintf("%q: want true or false", get("STEPGATE_NO_PARKING"))}
-	}
-	return nil
-}
-
-func requiredURL(get func(string) string, env string) (string, error) {
-	v := get(env)
-	if v == "" {
-		return "", &configError{env, "required"}
-	}
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", &configError{env, fmt.Sprintf("%q is not an absolute http(s) URL", v)}
-	}
-	return v, nil
-}
-
-// privateKey reads the App's key from the variable or the file and checks
-// that it is an RSA key in PEM, without ever printing it.
-func privateKey(get func(string) string, readFile func(string) ([]byte, error)) ([]byte, error) {
-	env, key := "STEPGATE_GITHUB_PRIVATE_KEY", []byte(get("STEPGATE_GITHUB_PRIVATE_KEY"))
-	if path := get("STEPGATE_GITHUB_PRIVATE_KEY_FILE"); len(key) == 0 && path != "" {
-		env = "STEPGATE_GITHUB_PRIVATE_KEY_FILE"
-		var err error
-		if key, err = readFile(path); err != nil {
-			return nil, &configError{env, fmt.Sprintf("cannot read %s: %v", path, errors.Unwrap(err))}
-		}
-	}
-	if len(key) == 0 {
-		return nil, &configError{"STEPGATE_GITHUB_PRIVATE_KEY", "required (or STEPGATE_GITHUB_PRIVATE_KEY_FILE): the App's private key, PEM"}
-	}
-	if !strings.Contains(string(key), "\n") {
-		// A key pasted into one environment line often has literal \n.
-		key = []byte(strings.ReplaceAll(string(key), `\n`, "\n"))
-	}
-	block, _ := pem.Decode(key)
-	if block == nil {
-		return nil, &configError{env, "not a PEM private key"}
-	}
-	if _, err := x509.ParsePKCS1PrivateKey(block.Bytes); err != nil {
-		if _, err2 := x509.ParsePKCS8PrivateKey(block.Bytes); err2 != nil {
-			return nil, &configError{env, "not an RSA private key in PEM (PKCS#1 or PKCS#8)"}
-		}
-	}
-	return key, nil
+		return getenv(name)
+	}, readFile)
 }
 
 // runServe is `stepgate serve`.
@@ -369,23 +174,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // serve builds the App (app/wiring, as the demo and the bench do) and serves
 // HTTP on ln (and /metrics on mln when it is not nil) until ctx is cancelled.
-func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ln, mln net.Listener) error {
+func serve(ctx context.Context, cfg wiring.Config, log *slog.Logger, ln, mln net.Listener) error {
 	defer ln.Close()
 	if mln != nil {
 		defer mln.Close()
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	bot := ""
-	if cfg.AppSlug != "" {
-		bot = cfg.AppSlug + "[bot]"
-	}
-	app, err := wiring.New(ctx, wiring.Settings{Store: cfg.Store,
-		GitHubAppID: cfg.AppID, GitHubPrivateKey: cfg.PrivateKey, GitHubAPIURL: cfg.APIURL, FileCacheTTL: cfg.FileCacheTTL,
-		PublicURL: cfg.PublicURL, OIDCIssuer: cfg.OIDCIssuer, WebhookSecrets: cfg.WebhookSecrets, BotLogin: bot,
-		AllowedOwners: cfg.AllowedOwners, SweepInterval: cfg.SweepInterval, PollInterval: cfg.PollInterval,
-		MaxWait: cfg.MaxWait, NoParking: cfg.NoParking,
-	}, wiring.Options{Logger: log, Registerer: reg, Gatherer: publicGatherer(reg, mln)})
+	app, err := wiring.New(ctx, cfg, wiring.Options{Logger: log, Registerer: reg, Gatherer: publicGatherer(reg, mln)})
 	if err != nil {
 		return err
 	}
@@ -447,7 +243,7 @@ func checkApp(ctx context.Context, gh *ghclient.Client, log *slog.Logger) error 
 		log.Info("GitHub App credentials accepted")
 		return nil
 	case errors.Is(err, ghapi.ErrAppCredentials):
-		return &configError{"STEPGATE_GITHUB_APP_ID / STEPGATE_GITHUB_PRIVATE_KEY", err.Error()}
+		return &configError{Var: "STEPGATE_GITHUB_APP_ID / STEPGATE_GITHUB_PRIVATE_KEY", Msg: err.Error()}
 	default:
 		log.Warn("cannot check the GitHub App credentials at start-up; /readyz answers 503 until GitHub answers", "err", err)
 		return nil

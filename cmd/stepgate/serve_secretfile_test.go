@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/stepgate/stepgate/app/wiring"
 )
 
 // STEPGATE_WEBHOOK_SECRET_FILE is read when STEPGATE_WEBHOOK_SECRET is
@@ -27,7 +29,7 @@ func TestServeWebhookSecretFile(t *testing.T) {
 		}
 		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
 	}
-	c, err := buildServeConfig(func(k string) string { return env[k] }, readFile)
+	c, err := wiring.LoadConfig(func(k string) string { return env[k] }, readFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,9 +37,9 @@ func TestServeWebhookSecretFile(t *testing.T) {
 		t.Errorf("secrets (-want +got):\n%s", diff)
 	}
 	env["STEPGATE_WEBHOOK_SECRET_FILE"] = "/nonexistent"
-	_, err = buildServeConfig(func(k string) string { return env[k] }, readFile)
+	_, err = wiring.LoadConfig(func(k string) string { return env[k] }, readFile)
 	var ce *configError
-	if !errors.As(err, &ce) || ce.name != "STEPGATE_WEBHOOK_SECRET_FILE" || strings.Contains(err.Error(), "new") {
+	if !errors.As(err, &ce) || ce.Var != "STEPGATE_WEBHOOK_SECRET_FILE" || strings.Contains(err.Error(), "new") {
 		t.Errorf("missing file: %v, want an error naming STEPGATE_WEBHOOK_SECRET_FILE", err)
 	}
 }

@@ -19,9 +19,13 @@ import (
 
 // AppConfig is one App child process. The child is this same executable
 // (the bench binary or a test binary) re-run with STEPGATE_RIG_CHILD=app:
-// see RunChildIfRequested. It wires app/server exactly as `stepgate serve`
-// does: the store from a STEPGATE_STORE spec, the real GitHub client
-// (ghclient) pointed at the stand-in, OIDC against the rig's issuer.
+// see RunChildIfRequested. It is configured and wired exactly as `stepgate
+// serve` is (app/wiring: LoadConfig from STEPGATE_* variables, then New):
+// the real GitHub client (ghclient) pointed at the stand-in, OIDC against
+// the rig's issuer; only the store is opened by the rig, to count
+// DynamoDB calls. STEPGATE_* variables of the parent's environment that
+// AppConfig does not set (STEPGATE_NO_PARKING, …) reach the child as they
+// would reach serve.
 type AppConfig struct {
 	Addr           string // 127.0.0.1:PORT; "" picks a free port
 	Store          string // bolt:PATH or dynamodb:TABLE
@@ -35,7 +39,7 @@ type AppConfig struct {
 	SweepInterval  time.Duration // (0: the App's default)
 	MaxProcs       int           // GOMAXPROCS of the child (0: inherit)
 	NoSync         bool          // bolt without fsync (never for measurements)
-	Env            []string      // extra environment (e.g. GOMEMLIMIT=100MiB)
+	Env            []string      // extra environment (e.g. GOMEMLIMIT=100MiB, STEPGATE_MEMORY_LIMIT=off)
 	Log            io.Writer     // the child's stderr (nil: discarded)
 }
 
@@ -80,13 +84,18 @@ func StartApp(ctx context.Context, cfg AppConfig) (*App, error) {
 		return nil, err
 	}
 	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(),
-		"STEPGATE_RIG_CHILD=app",
-		"RIG_ADDR="+cfg.Addr, "RIG_STORE="+cfg.Store, "RIG_DYNAMO_ENDPOINT="+cfg.DynamoEndpoint,
-		"RIG_GITHUB_URL="+cfg.GitHubURL, "RIG_APP_ID="+strconv.FormatInt(cfg.AppID, 10),
-		"RIG_KEY_FILE="+keyFile.Name(), "RIG_SECRET="+cfg.WebhookSecret, "RIG_ISSUER="+cfg.Issuer,
-		"RIG_POLL="+cfg.PollInterval.String(), "RIG_SWEEP="+cfg.SweepInterval.String(),
-		"RIG_NOSYNC="+strconv.FormatBool(cfg.NoSync))
+	// serve's variables (app/wiring), after the inherited ones so they win.
+	cmd.Env = append(os.Environ(), "STEPGATE_RIG_CHILD=app",
+		"STEPGATE_ADDR="+cfg.Addr, "STEPGATE_PUBLIC_URL=http://"+cfg.Addr, "STEPGATE_STORE="+cfg.Store,
+		"STEPGATE_GITHUB_API_URL="+cfg.GitHubURL, "STEPGATE_GITHUB_APP_ID="+strconv.FormatInt(cfg.AppID, 10),
+		"STEPGATE_GITHUB_PRIVATE_KEY=", "STEPGATE_GITHUB_PRIVATE_KEY_FILE="+keyFile.Name(),
+		"STEPGATE_WEBHOOK_SECRET="+cfg.WebhookSecret, "STEPGATE_OIDC_ISSUER="+cfg.Issuer, "STEPGATE_GITHUB_APP_SLUG=stepgate",
+		"RIG_DYNAMO_ENDPOINT="+cfg.DynamoEndpoint, "RIG_NOSYNC="+strconv.FormatBool(cfg.NoSync))
+	for v, d := range map[string]time.Duration{"STEPGATE_POLL_INTERVAL": cfg.PollInterval, "STEPGATE_SWEEP_INTERVAL": cfg.SweepInterval} {
+		if d > 0 {
+			cmd.Env = append(cmd.Env, v+"="+d.String())
+		}
+	}
 	cmd.Env = append(cmd.Env, cfg.Env...)
 	if cfg.MaxProcs > 0 {
 		cmd.Env = append(cmd.Env, "GOMAXPROCS="+strconv.Itoa(cfg.MaxProcs))

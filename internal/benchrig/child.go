@@ -10,7 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -41,57 +41,30 @@ func RunChildIfRequested() {
 func runChild() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// The same soft memory limit as `stepgate serve`, read the same way
-	// (STEPGATE_MEMORY_LIMIT, GOMEMLIMIT wins), so the bench measures it.
-	limit, err := memlimit.Parse(os.Getenv("STEPGATE_MEMORY_LIMIT"))
-	if err != nil {
-		return fmt.Errorf("STEPGATE_MEMORY_LIMIT: %w", err)
-	}
-	memlimit.Apply(limit, os.Getenv)
-	key, err := os.ReadFile(os.Getenv("RIG_KEY_FILE"))
+	// The child reads serve's own configuration (app/wiring's variables,
+	// set by StartApp or inherited), so the bench runs the App with what
+	// serve would: the same defaults, checks, memory limit and parking.
+	cfg, err := wiring.LoadConfig(os.Getenv, os.ReadFile)
 	if err != nil {
 		return err
 	}
-	st, ops, err := openChildStore(ctx)
+	memlimit.Apply(cfg.MemoryLimit, os.Getenv)
+	st, ops, err := openChildStore(ctx, cfg.Store)
 	if err != nil {
 		return err
 	}
 	defer closeStore(st)
 	log := childLogger()
 	reg := prometheus.NewRegistry()
-	appID, _ := strconv.ParseInt(os.Getenv("RIG_APP_ID"), 10, 64)
-	addr := os.Getenv("RIG_ADDR")
-	// Built like `stepgate serve` builds it (app/wiring): the same policy
-	// revalidation, intervals and HTTP timeouts unless RIG_* says otherwise.
-	built, err := wiring.New(ctx, wiring.Settings{
-		GitHubAppID: appID, GitHubPrivateKey: key, GitHubAPIURL: os.Getenv("RIG_GITHUB_URL"),
-		PublicURL: "http://" + addr, OIDCIssuer: os.Getenv("RIG_ISSUER"),
-		WebhookSecrets: []string{os.Getenv("RIG_SECRET")}, BotLogin: "stepgate[bot]",
-		PollInterval: envDuration("RIG_POLL"), SweepInterval: envDuration("RIG_SWEEP"),
-	}, wiring.Options{Store: st, Logger: log, Registerer: reg, Gatherer: reg})
+	built, err := wiring.New(ctx, cfg, wiring.Options{Store: st, Logger: log, Registerer: reg, Gatherer: reg})
 	if err != nil {
 		return err
 	}
-	app := built.Server
-	mux := http.NewServeMux()
-	mux.Handle("/", app.Handler())
-	mux.HandleFunc("GET "+rigStatsPath, func(w http.ResponseWriter, _ *http.Request) {
-		_ = json.NewEncoder(w).Encode(ops.snapshot())
-	})
-	mux.HandleFunc("GET "+rigMemPath, func(w http.ResponseWriter, _ *http.Request) {
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		_ = json.NewEncoder(w).Encode(MemStats{HeapInuse: m.HeapInuse, StackInuse: m.StackInuse, Sys: m.Sys,
-			Goroutines: runtime.NumGoroutine(), NumGC: m.NumGC})
-	})
-	// Profiles of the App under the bench's load, for the report's analysis.
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	srv := built.HTTPServer(mux, log)
-	srv.Addr = addr
+	srv := built.HTTPServer(childMux(built.Server.Handler(), ops), log)
+	srv.Addr = cfg.Addr
 	var wg sync.WaitGroup
 	bg, cancel := context.WithCancel(ctx)
-	wg.Go(func() { _ = app.Run(bg) })
+	wg.Go(func() { _ = built.Server.Run(bg) })
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	select {
@@ -110,14 +83,31 @@ func runChild() error {
 	return err
 }
 
-func envDuration(k string) time.Duration {
-	d, _ := time.ParseDuration(os.Getenv(k))
-	return d
+// childMux is the App's handler with the rig's own endpoints: DynamoDB
+// call counts, Go memory statistics and profiles of the App under load.
+func childMux(app http.Handler, ops *opCounter) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("/", app)
+	mux.HandleFunc("GET "+rigStatsPath, func(w http.ResponseWriter, _ *http.Request) {
+		_ = json.NewEncoder(w).Encode(ops.snapshot())
+	})
+	mux.HandleFunc("GET "+rigMemPath, func(w http.ResponseWriter, _ *http.Request) {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		_ = json.NewEncoder(w).Encode(MemStats{HeapInuse: m.HeapInuse, StackInuse: m.StackInuse, Sys: m.Sys,
+			Goroutines: runtime.NumGoroutine(), NumGC: m.NumGC})
+	})
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	return mux
 }
 
-func openChildStore(ctx context.Context) (store.Store, *opCounter, error) {
+// openChildStore opens the store itself rather than through app/stores:
+// DynamoDB behind a call counter on the rig's endpoint, bolt optionally
+// without fsync.
+func openChildStore(ctx context.Context, spec string) (store.Store, *opCounter, error) {
 	ops := &opCounter{n: map[string]int64{}}
-	kind, arg, _ := cutSpec(os.Getenv("RIG_STORE"))
+	kind, arg, _ := strings.Cut(spec, ":")
 	switch kind {
 	case "bolt":
 		st, err := boltstore.Open(boltstore.Options{Path: arg, NoSync: os.Getenv("RIG_NOSYNC") == "true"})
@@ -135,16 +125,7 @@ func openChildStore(ctx context.Context) (store.Store, *opCounter, error) {
 		}
 		return st, ops, nil
 	}
-	return nil, nil, fmt.Errorf("RIG_STORE=%q: want bolt:PATH or dynamodb:TABLE", os.Getenv("RIG_STORE"))
-}
-
-func cutSpec(s string) (kind, arg string, ok bool) {
-	for i := range len(s) {
-		if s[i] == ':' {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return s, "", false
+	return nil, nil, fmt.Errorf("STEPGATE_STORE=%q: want bolt:PATH or dynamodb:TABLE", spec)
 }
 
 func closeStore(st store.Store) {

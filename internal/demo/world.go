@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -102,17 +103,18 @@ func startWorld(ctx context.Context, dir string, log *slog.Logger) (w *world, er
 		return nil, fmt.Errorf("listening for the App: %w", err)
 	}
 	w.appURL = "http://" + ln.Addr().String()
-	// Built like `stepgate serve` builds it (app/wiring); only the store,
-	// the stand-in's URLs and the file cache differ.
-	app, err := wiring.New(ctx, wiring.Settings{
-		GitHubAppID: w.standin.AppID(), GitHubPrivateKey: w.standin.AppPrivateKeyPEM(), GitHubAPIURL: w.standin.URL(),
-		// Longer than the scripted run takes, so the remembered command's
-		// check ("no GitHub call at all") does not depend on timing; serve
-		// revalidates the policy file on every request by default.
-		FileCacheTTL: 5 * time.Minute,
-		PublicURL:    w.appURL, OIDCIssuer: w.issuer.URL(),
-		WebhookSecrets: []string{secret}, BotLogin: w.standin.BotLogin(),
-	}, wiring.Options{Store: w.st, Logger: log})
+	// Built like `stepgate serve` builds it (app/wiring, from serve's
+	// defaults); only the store, the stand-in's URLs and the file cache
+	// differ.
+	cfg := wiring.DefaultConfig()
+	cfg.GitHubAppID, cfg.GitHubPrivateKey, cfg.GitHubAPIURL = w.standin.AppID(), w.standin.AppPrivateKeyPEM(), w.standin.URL()
+	// Longer than the scripted run takes, so the remembered command's
+	// check ("no GitHub call at all") does not depend on timing; serve
+	// revalidates the policy file every 10 s by default.
+	cfg.FileCacheTTL = 5 * time.Minute
+	cfg.PublicURL, cfg.OIDCIssuer = w.appURL, w.issuer.URL()
+	cfg.WebhookSecrets, cfg.GitHubAppSlug = []string{secret}, strings.TrimSuffix(w.standin.BotLogin(), "[bot]")
+	app, err := wiring.New(ctx, cfg, wiring.Options{Store: w.st, Logger: log})
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("building the App: %w", err)
