@@ -106,30 +106,9 @@ func (s *Store) UpdateAgentSession(ctx context.Context, session string, ttl time
 	}
 	k := key("AGENTSESSION#"+session, "SESSION")
 	for attempt := range agentRateAttempts {
-		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName: aws.String(s.table), Key: k, ConsistentRead: aws.Bool(true),
-			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-		})
+		a, version, err := s.readAgentSession(ctx, k, session, now)
 		if err != nil {
-			s.countRead(nil, 1)
-			return nil, fail("update agent session", err)
-		}
-		s.countRead(out.ConsumedCapacity, 1)
-		a := &gate.AgentSession{Key: session}
-		var version int64
-		if out.Item != nil {
-			if v, ok := out.Item["v"].(*types.AttributeValueMemberN); ok {
-				version, _ = strconv.ParseInt(v.Value, 10, 64)
-			}
-			exp := int64(0)
-			if v, ok := out.Item["expires_at"].(*types.AttributeValueMemberN); ok {
-				exp, _ = strconv.ParseInt(v.Value, 10, 64)
-			}
-			if d, ok := out.Item["data"].(*types.AttributeValueMemberS); ok && exp > now.UnixNano() {
-				if err := json.Unmarshal([]byte(d.Value), a); err != nil {
-					return nil, fmt.Errorf("decoding agent session: %w", err)
-				}
-			}
+			return nil, err
 		}
 		if !fn(a) {
 			return a, nil
@@ -164,4 +143,36 @@ func (s *Store) UpdateAgentSession(ctx context.Context, session string, ttl time
 		}
 	}
 	return nil, fmt.Errorf("update agent session: %d concurrent writers kept winning: %w", agentRateAttempts, store.ErrUnavailable)
+}
+
+// readAgentSession is the session at key k (empty when absent or expired:
+// expires_at is authoritative) and the version to condition the put on.
+func (s *Store) readAgentSession(ctx context.Context, k map[string]types.AttributeValue, session string, now time.Time) (*gate.AgentSession, int64, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: k, ConsistentRead: aws.Bool(true),
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	})
+	if err != nil {
+		s.countRead(nil, 1)
+		return nil, 0, fail("update agent session", err)
+	}
+	s.countRead(out.ConsumedCapacity, 1)
+	a := &gate.AgentSession{Key: session}
+	var version int64
+	if out.Item == nil {
+		return a, 0, nil
+	}
+	if v, ok := out.Item["v"].(*types.AttributeValueMemberN); ok {
+		version, _ = strconv.ParseInt(v.Value, 10, 64)
+	}
+	exp := int64(0)
+	if v, ok := out.Item["expires_at"].(*types.AttributeValueMemberN); ok {
+		exp, _ = strconv.ParseInt(v.Value, 10, 64)
+	}
+	if d, ok := out.Item["data"].(*types.AttributeValueMemberS); ok && exp > now.UnixNano() {
+		if err := json.Unmarshal([]byte(d.Value), a); err != nil {
+			return nil, 0, fmt.Errorf("decoding agent session: %w", err)
+		}
+	}
+	return a, version, nil
 }
