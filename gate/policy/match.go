@@ -307,56 +307,81 @@ func seqMatch(pat []patWord, ws []shellcmd.Word, maybeValue []bool, m mode, sens
 	if m == modeAllow && P == 0 {
 		return W == 0
 	}
-	// memo[(i*(W+1)+j)*2+skipped]: 0 unknown, 1 false, 2 true
+	s := seqMatcher{pat: pat, ws: ws, maybeValue: maybeValue, m: m, sensitive: sensitive, secretAt: secretAt}
 	var buf [512]uint8
-	var memo []uint8
 	if n := (P + 1) * (W + 1) * 2; n <= len(buf) {
-		memo = buf[:n]
+		s.memo = buf[:n]
 	} else {
-		memo = make([]uint8, n)
+		s.memo = make([]uint8, n)
 	}
-	var rec func(i, j int, skipped bool) bool
-	rec = func(i, j int, skipped bool) (res bool) {
-		k := (i*(W+1) + j) * 2
-		if skipped {
-			k++
-		}
-		if memo[k] != 0 {
-			return memo[k] == 2
-		}
-		defer func() {
-			memo[k] = 1
-			if res {
-				memo[k] = 2
-			}
-		}()
-		if i == P {
-			return j == W || m != modeAllow
-		}
-		if m == modeDeny && j < W && rec(i, j+1, skipped || !ws[j].Dynamic && !maybeValue[j]) {
-			return true // deny: skip this command word
-		}
-		pw := &pat[i]
-		if pw.kind != wGlob {
-			if rec(i+1, j, skipped) {
-				return true
-			}
-			if m == modeAllow && pw.kind == wStar && j == secretAt {
-				return false
-			}
-			return j < W && absorbs(pw, ws[j], m, sensitive) && rec(i, j+1, skipped)
-		}
-		if j == W {
-			return false
-		}
-		w := ws[j]
-		if m != modeAllow && w.Dynamic && w.Split && !(m == modeDeny && skipped) {
-			// May expand to nothing, or to this pattern word and more.
-			if rec(i, j+1, skipped) || rec(i+1, j, skipped) {
-				return true
-			}
-		}
-		return wordMatches(pw, w, m) && rec(i+1, j+1, skipped)
+	return s.match(0, 0, false)
+}
+
+// seqMatcher is one seqMatch: its arguments and the memo of answers.
+type seqMatcher struct {
+	pat        []patWord
+	ws         []shellcmd.Word
+	maybeValue []bool
+	m          mode
+	sensitive  bool
+	secretAt   int
+	// memo[(i*(W+1)+j)*2+skipped]: 0 unknown, 1 false, 2 true
+	memo []uint8
+}
+
+// match reports whether pat[i:] matches ws[j:]; skipped says a command
+// operand was already skipped (deny mode).
+func (s *seqMatcher) match(i, j int, skipped bool) bool {
+	k := (i*(len(s.ws)+1) + j) * 2
+	if skipped {
+		k++
 	}
-	return rec(0, 0, false)
+	if s.memo[k] != 0 {
+		return s.memo[k] == 2
+	}
+	res := s.step(i, j, skipped)
+	s.memo[k] = 1
+	if res {
+		s.memo[k] = 2
+	}
+	return res
+}
+
+// step is match without the memo: the ways pattern word i can meet
+// command word j.
+func (s *seqMatcher) step(i, j int, skipped bool) bool {
+	W := len(s.ws)
+	if i == len(s.pat) {
+		return j == W || s.m != modeAllow
+	}
+	if s.m == modeDeny && j < W && s.match(i, j+1, skipped || !s.ws[j].Dynamic && !s.maybeValue[j]) {
+		return true // deny: skip this command word
+	}
+	pw := &s.pat[i]
+	if pw.kind != wGlob {
+		return s.stars(pw, i, j, skipped)
+	}
+	if j == W {
+		return false
+	}
+	w := s.ws[j]
+	if s.m != modeAllow && w.Dynamic && w.Split && !(s.m == modeDeny && skipped) {
+		// May expand to nothing, or to this pattern word and more.
+		if s.match(i, j+1, skipped) || s.match(i+1, j, skipped) {
+			return true
+		}
+	}
+	return wordMatches(pw, w, s.m) && s.match(i+1, j+1, skipped)
+}
+
+// stars matches a '*' or '**' pattern word: it stands for no more command
+// words, or absorbs word j and goes on.
+func (s *seqMatcher) stars(pw *patWord, i, j int, skipped bool) bool {
+	if s.match(i+1, j, skipped) {
+		return true
+	}
+	if s.m == modeAllow && pw.kind == wStar && j == s.secretAt {
+		return false
+	}
+	return j < len(s.ws) && absorbs(pw, s.ws[j], s.m, s.sensitive) && s.match(i, j+1, skipped)
 }
