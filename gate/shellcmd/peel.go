@@ -39,39 +39,51 @@ func peel(argv []Word, stdin stdinKind) peeled {
 type peeler func(argv []Word, stdin stdinKind) peeled
 
 // peelers are the wrappers with a shape of their own, by canonical name.
-var peelers = map[string]peeler{
-	"command":   peelCommand,
-	"env":       ignoreStdin(peelEnv),
-	"eval":      peelEval,
-	"xargs":     ignoreStdin(peelXargs),
-	"find":      ignoreStdin(peelFind),
-	"parallel":  ignoreStdin(peelParallel),
-	"ssh":       peelSSH,
-	"su":        peelSu,
-	"runuser":   peelRunuser,
-	"watch":     peelWatch,
-	"script":    peelScript,
-	"flock":     peelFlock,
-	"trap":      peelTrap,
-	"tmux":      ignoreStdin(peelTmux),
-	"gdb":       ignoreStdin(peelGdb),
-	"nix-shell": peelNixShell,
-	"nix":       ignoreStdin(peelNix),
-	"uv":        ignoreStdin(peelToolRun), "poetry": ignoreStdin(peelToolRun), "pipenv": ignoreStdin(peelToolRun),
-	"pdm": ignoreStdin(peelToolRun), "hatch": ignoreStdin(peelToolRun), "rye": ignoreStdin(peelToolRun),
-	"pixi": ignoreStdin(peelToolRun), "bundle": ignoreStdin(peelToolRun), "pnpm": ignoreStdin(peelToolRun),
-	"yarn": ignoreStdin(peelToolRun), "npm": ignoreStdin(peelToolRun), "bun": ignoreStdin(peelToolRun),
-	"npx": peelPackageRunner, "bunx": peelPackageRunner, "pnpx": peelPackageRunner,
-	"uvx": peelPackageRunner, "pipx": peelPackageRunner,
-	"aws-vault": dashDash("exec"), "chamber": dashDash("exec"),
-	"op": dashDash("run"), "doppler": dashDash("run"), "infisical": dashDash("run"),
-	"dotenvx": dashDash("run"), "teller": dashDash("run"),
-	"kubectl": ignoreStdin(peelKubectl), "oc": ignoreStdin(peelKubectl),
-	"docker": ignoreStdin(peelDockerExec), "podman": ignoreStdin(peelDockerExec), "nerdctl": ignoreStdin(peelDockerExec),
-	"source":     peelSource,
-	"terragrunt": peelTerragrunt,
-	"at":         peelAt, "batch": peelAt,
-	"git": peelGit,
+var peelers = byName([]namedPeeler{
+	{"command", peelCommand},
+	{"env", ignoreStdin(peelEnv)},
+	{"eval", peelEval},
+	{"xargs", ignoreStdin(peelXargs)},
+	{"find", ignoreStdin(peelFind)},
+	{"parallel", ignoreStdin(peelParallel)},
+	{"ssh", peelSSH},
+	{"su", peelSu},
+	{"runuser", peelRunuser},
+	{"watch", peelWatch},
+	{"script", peelScript},
+	{"flock", peelFlock},
+	{"trap", peelTrap},
+	{"tmux", ignoreStdin(peelTmux)},
+	{"gdb", ignoreStdin(peelGdb)},
+	{"nix-shell", peelNixShell},
+	{"nix", ignoreStdin(peelNix)},
+	{"uv poetry pipenv pdm hatch rye pixi bundle pnpm yarn npm bun", ignoreStdin(peelToolRun)},
+	{"npx bunx pnpx uvx pipx", peelPackageRunner},
+	{"aws-vault chamber", dashDash("exec")},
+	{"op doppler infisical dotenvx teller", dashDash("run")},
+	{"kubectl oc", ignoreStdin(peelKubectl)},
+	{"docker podman nerdctl", ignoreStdin(peelDockerExec)},
+	{"source", peelSource},
+	{"terragrunt", peelTerragrunt},
+	{"at batch", peelAt},
+	{"git", peelGit},
+})
+
+// namedPeeler is one peeler and the commands it reads.
+type namedPeeler struct {
+	names string // space separated
+	peel  peeler
+}
+
+// byName indexes peelers by each of their names.
+func byName(list []namedPeeler) map[string]peeler {
+	m := map[string]peeler{}
+	for _, e := range list {
+		for _, n := range strings.Fields(e.names) {
+			m[n] = e.peel
+		}
+	}
+	return m
 }
 
 // ignoreStdin adapts a peeler that does not care where its input comes from.
