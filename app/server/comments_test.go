@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/app/lifecycle"
 	"github.com/stepgate/stepgate/gate"
 )
 
@@ -50,7 +51,7 @@ func TestRejectWithReasonAndStatus(t *testing.T) {
 			rejection = &events[i]
 		}
 	}
-	if rejection == nil || rejection.Actor != "maya" || rejection.Channel != channelPRComment || rejection.Details["comment"] != "not during the incident" {
+	if rejection == nil || rejection.Actor != "maya" || rejection.Channel != lifecycle.ChannelPRComment || rejection.Details["comment"] != "not during the incident" {
 		t.Errorf("rejection audit event = %+v", rejection)
 	}
 	if err := gate.VerifyChain(events); err != nil {

@@ -4,20 +4,23 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/stepgate/stepgate/app/ghapi"
+	"github.com/stepgate/stepgate/app/lifecycle"
 )
 
 // commitCommentEvent is the part of a commit_comment webhook the App reads.
 type commitCommentEvent struct {
 	Action  string `json:"action"`
 	Comment struct {
-		ID        int64     `json:"id"`
-		Body      string    `json:"body"`
-		CommitID  string    `json:"commit_id"`
-		User      ghUser    `json:"user"`
-		CreatedAt time.Time `json:"created_at"`
+		ID        int64      `json:"id"`
+		Body      string     `json:"body"`
+		CommitID  string     `json:"commit_id"`
+		User      ghapi.User `json:"user"`
+		CreatedAt time.Time  `json:"created_at"`
 	} `json:"comment"`
-	Repository ghRepo `json:"repository"`
-	Sender     ghUser `json:"sender"`
+	Repository ghapi.Repo `json:"repository"`
+	Sender     ghapi.User `json:"sender"`
 }
 
 // onCommitComment handles `/stepgate …` comments on commits: the channel
@@ -30,13 +33,13 @@ func (s *Server) onCommitComment(ctx context.Context, log *slog.Logger, payload 
 	if e.Action != "created" || e.Comment.CommitID == "" {
 		return "ignored", nil
 	}
-	cmd, ok := ParseCommand(e.Comment.Body)
+	cmd, ok := lifecycle.ParseCommand(e.Comment.Body)
 	if !ok {
 		return "ignored", nil
 	}
-	at := where{repo: e.Repository.FullName, sha: e.Comment.CommitID}
-	return s.onCommand(ctx, log.With("login", e.Sender.Login), cmd, commentCtx{
-		repo: e.Repository, sender: e.Sender, at: at, channel: channelCommitComment,
-		id: e.Comment.ID, written: e.Comment.CreatedAt,
+	at := lifecycle.Conversation{Repo: e.Repository.FullName, SHA: e.Comment.CommitID}
+	return s.life.OnCommand(ctx, log.With("login", e.Sender.Login), cmd, lifecycle.Comment{
+		Repo: e.Repository, Sender: e.Sender, At: at, Channel: lifecycle.ChannelCommitComment,
+		ID: e.Comment.ID, Written: e.Comment.CreatedAt,
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stepgate/stepgate/app/ghapi"
+	"github.com/stepgate/stepgate/app/lifecycle"
 
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/internal/oidcissuer"
@@ -67,7 +68,7 @@ rules:
 func TestEnvironmentInputWithoutClaimOnlyTightens(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setFile(repoA, PolicyPath, envPolicy)
+	h.gh.setFile(repoA, lifecycle.PolicyPath, envPolicy)
 	for _, tc := range []struct {
 		name, env, command string
 		want               gate.Status
@@ -103,7 +104,7 @@ func TestEnvironmentInputWithoutClaimOnlyTightens(t *testing.T) {
 func TestEnvironmentInputMustMatchClaim(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setFile(repoA, PolicyPath, envPolicy)
+	h.gh.setFile(repoA, lifecycle.PolicyPath, envPolicy)
 	tok := h.token(repoA, repoAID, h.runID.Add(1), func(c *oidcissuer.Claims) { c.Environment = "production" })
 	body := cmdBody("./deploy.sh")
 	body.Environment = "dev"
@@ -203,7 +204,7 @@ func TestForgedPullRequestRefused(t *testing.T) {
 func TestMatrixLegsGetSeparateRequests(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setFile(repoA, PolicyPath, envPolicy)
+	h.gh.setFile(repoA, lifecycle.PolicyPath, envPolicy)
 	run := h.runID.Add(1)
 	leg := func(env, checkRun string) string {
 		return h.token(repoA, repoAID, run, func(c *oidcissuer.Claims) { c.Environment, c.CheckRunID = env, checkRun })

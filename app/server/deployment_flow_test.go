@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/app/ghclient"
+	"github.com/stepgate/stepgate/app/lifecycle"
 	"github.com/stepgate/stepgate/app/server"
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/app/store/boltstore"
@@ -52,7 +53,7 @@ func newDeployHarness(t testing.TB, policy string, configure ...func(*server.Con
 	h.gs.AddRepo(ghstandin.Repo{FullName: deployRepo})
 	h.gs.SetFile(deployRepo, "", deployFile, workflowYML)
 	if policy != "" {
-		h.gs.SetFile(deployRepo, "", server.PolicyPath, policy)
+		h.gs.SetFile(deployRepo, "", lifecycle.PolicyPath, policy)
 	}
 	gh, err := ghclient.New(ghclient.Config{AppID: h.gs.AppID(), PrivateKey: h.gs.AppPrivateKeyPEM(), APIURL: h.gs.URL(), FileCacheTTL: -1})
 	if err != nil {

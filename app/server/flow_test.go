@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/app/lifecycle"
 	"github.com/stepgate/stepgate/gate"
 )
 
@@ -30,7 +31,7 @@ rules:
 func TestCreateDecisions(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setFile(repoA, PolicyPath, basicPolicy)
+	h.gh.setFile(repoA, lifecycle.PolicyPath, basicPolicy)
 	tests := []struct {
 		command    string
 		wantCode   int
@@ -122,7 +123,7 @@ func TestApproveByButtonWakesLongPoll(t *testing.T) {
 func TestApproversOnlyTighten(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setFile(repoA, PolicyPath, basicPolicy)
+	h.gh.setFile(repoA, lifecycle.PolicyPath, basicPolicy)
 	tests := []struct {
 		command    string
 		approvers  []string
@@ -151,7 +152,7 @@ func TestApproversOnlyTighten(t *testing.T) {
 func TestShorterTimeoutWins(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setFile(repoA, PolicyPath, "version: 1\ndefaults: { timeout: 10m }\nrules: []\n")
+	h.gh.setFile(repoA, lifecycle.PolicyPath, "version: 1\ndefaults: { timeout: 10m }\nrules: []\n")
 	for _, tt := range []struct {
 		seconds int64
 		want    time.Duration

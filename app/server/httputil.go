@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/stepgate/stepgate/app/lifecycle"
 	"github.com/stepgate/stepgate/gate"
 )
 
@@ -83,7 +84,7 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 // api wraps a gate API handler: it authenticates the caller and counts the
 // answer by route and code.
-func (s *Server) api(route string, h func(w http.ResponseWriter, r *http.Request, id *Identity) error) http.HandlerFunc {
+func (s *Server) api(route string, h func(w http.ResponseWriter, r *http.Request, id *lifecycle.Identity) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
@@ -119,6 +120,11 @@ func (s *Server) api(route string, h func(w http.ResponseWriter, r *http.Request
 				writeErrorCode(rec, ae.code, ae.msg, ae.errCode)
 				return
 			}
+			var le *lifecycle.Error
+			if errors.As(err, &le) {
+				writeErrorCode(rec, kindStatus[le.Kind], le.Msg, le.Code)
+				return
+			}
 			s.log.ErrorContext(r.Context(), "gate api", "route", route, "err", err)
 			writeError(rec, http.StatusInternalServerError, "internal error")
 		}
@@ -150,11 +156,12 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) 
 	return nil
 }
 
-// storeErr maps any store failure to 503: the gate retries with back-off
-// and fails closed after its bounded attempts; the details go to the log,
-// never to the caller.
-func (s *Server) storeErr(op string, err error) error {
-	s.metrics.storeErrors.WithLabelValues(op).Inc()
-	s.log.Error("store operation failed", "op", op, "err", err)
-	return errorf(http.StatusServiceUnavailable, "store unavailable, retry later")
+// kindStatus answers each kind of lifecycle refusal.
+var kindStatus = map[lifecycle.Kind]int{
+	lifecycle.Invalid:     http.StatusBadRequest,
+	lifecycle.TooLarge:    http.StatusRequestEntityTooLarge,
+	lifecycle.NotFound:    http.StatusNotFound,
+	lifecycle.Forbidden:   http.StatusForbidden,
+	lifecycle.Conflict:    http.StatusConflict,
+	lifecycle.Unavailable: http.StatusServiceUnavailable,
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/stepgate/stepgate/app/ghapi"
+	"github.com/stepgate/stepgate/app/lifecycle"
 
 	"github.com/stepgate/stepgate/gate"
 )
@@ -18,7 +19,7 @@ import (
 // (STEPGATE_ALLOWED_OWNERS) or where the App is not installed, with a
 // message the gate prints as it is. Without the check, such a request
 // would wait for a check run that can never be opened until it expired.
-func (s *Server) admitRepo(ctx context.Context, id *Identity) error {
+func (s *Server) admitRepo(ctx context.Context, id *lifecycle.Identity) error {
 	owner, _, _ := strings.Cut(id.Repo, "/")
 	if len(s.cfg.AllowedOwners) > 0 && !slices.ContainsFunc(s.cfg.AllowedOwners, func(o string) bool { return strings.EqualFold(o, owner) }) {
 		return &apiError{code: http.StatusForbidden, errCode: gate.ErrorCodeOwnerNotAllowed,
@@ -38,15 +39,15 @@ func (s *Server) admitRepo(ctx context.Context, id *Identity) error {
 		return &apiError{code: http.StatusForbidden, errCode: gate.ErrorCodeNotInstalled,
 			msg: fmt.Sprintf("the stepgate App's installation on %s is suspended", id.Repo)}
 	default:
-		s.metrics.github.WithLabelValues("check_installed", "error").Inc()
+		s.life.CountGitHub("check_installed", errors.New("failed"))
 		s.logger(ctx).WarnContext(ctx, "looking up the App's installation", "repo", id.Repo, "err", err)
 		return errorf(http.StatusServiceUnavailable, "the App cannot reach GitHub to look up its installation on "+id.Repo+", retry later")
 	}
 }
 
 type installationEvent struct {
-	Action       string         `json:"action"`
-	Installation ghInstallation `json:"installation"`
+	Action       string             `json:"action"`
+	Installation ghapi.Installation `json:"installation"`
 }
 
 // onInstallation drops cached credentials of an installation that was

@@ -4,6 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/stepgate/stepgate/app/ghapi"
+	"github.com/stepgate/stepgate/app/lifecycle"
 )
 
 // issueCommentEvent is the part of an issue_comment webhook the App reads.
@@ -14,13 +17,13 @@ type issueCommentEvent struct {
 		PullRequest *struct{} `json:"pull_request"`
 	} `json:"issue"`
 	Comment struct {
-		ID        int64     `json:"id"`
-		Body      string    `json:"body"`
-		User      ghUser    `json:"user"`
-		CreatedAt time.Time `json:"created_at"`
+		ID        int64      `json:"id"`
+		Body      string     `json:"body"`
+		User      ghapi.User `json:"user"`
+		CreatedAt time.Time  `json:"created_at"`
 	} `json:"comment"`
-	Repository ghRepo `json:"repository"`
-	Sender     ghUser `json:"sender"`
+	Repository ghapi.Repo `json:"repository"`
+	Sender     ghapi.User `json:"sender"`
 }
 
 // onIssueComment handles `/stepgate …` comments on pull requests. Only
@@ -35,13 +38,13 @@ func (s *Server) onIssueComment(ctx context.Context, log *slog.Logger, payload [
 	if e.Action != "created" || e.Issue.PullRequest == nil {
 		return "ignored", nil
 	}
-	cmd, ok := ParseCommand(e.Comment.Body)
+	cmd, ok := lifecycle.ParseCommand(e.Comment.Body)
 	if !ok {
 		return "ignored", nil
 	}
-	at := where{repo: e.Repository.FullName, pr: e.Issue.Number}
-	return s.onCommand(ctx, log.With("login", e.Sender.Login), cmd, commentCtx{
-		repo: e.Repository, sender: e.Sender, at: at, channel: channelPRComment,
-		id: e.Comment.ID, written: e.Comment.CreatedAt,
+	at := lifecycle.Conversation{Repo: e.Repository.FullName, PR: e.Issue.Number}
+	return s.life.OnCommand(ctx, log.With("login", e.Sender.Login), cmd, lifecycle.Comment{
+		Repo: e.Repository, Sender: e.Sender, At: at, Channel: lifecycle.ChannelPRComment,
+		ID: e.Comment.ID, Written: e.Comment.CreatedAt,
 	})
 }

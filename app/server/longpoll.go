@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/stepgate/stepgate/app/lifecycle"
 	"github.com/stepgate/stepgate/app/longpoll"
 	"github.com/stepgate/stepgate/gate"
 )
@@ -19,11 +20,11 @@ var _ longpoll.App = pollPort{}
 func (p pollPort) Now() time.Time { return p.s.now() }
 
 func (p pollPort) Reload(ctx context.Context, id string, repoID int64) (*gate.Request, error) {
-	return p.s.load(ctx, id, &Identity{RepoID: repoID}, false)
+	return p.s.life.Load(ctx, id, &lifecycle.Identity{RepoID: repoID}, false)
 }
 
 func (p pollPort) Expire(ctx context.Context, r *gate.Request) *gate.Request {
-	return p.s.expire(ctx, r)
+	return p.s.life.Expire(ctx, r)
 }
 
 func (p pollPort) Body(r *gate.Request) []byte { return p.s.viewBody(r) }
@@ -50,10 +51,7 @@ func (p pollPort) Answered(code int, err error) {
 }
 
 // viewBody is the body handleGet's writeJSON would send for r.
-func (s *Server) viewBody(r *gate.Request) []byte { return longpoll.JSONBody(s.view(r)) }
-
-// notify wakes the gates waiting here for id with the decided r.
-func (s *Server) notify(id string, r *gate.Request) { s.poll.Notify(id, r) }
+func (s *Server) viewBody(r *gate.Request) []byte { return longpoll.JSONBody(s.life.View(r)) }
 
 // decidedOverlap is how far back each ListDecided poll looks, so decisions
 // written by another replica with a slightly skewed clock, or committed just
@@ -77,13 +75,13 @@ func (s *Server) pollDecided(ctx context.Context) {
 		reqs, err := s.store.ListDecided(ctx, s.now().Add(-decidedOverlap), 1000)
 		if err != nil {
 			if ctx.Err() == nil {
-				s.metrics.storeErrors.WithLabelValues("list_decided").Inc()
+				s.life.CountStoreError("list_decided")
 				s.logger(ctx).WarnContext(ctx, "polling decided requests", "err", err)
 			}
 			continue
 		}
 		for _, r := range reqs {
-			s.notify(r.ID, r)
+			s.poll.Notify(r.ID, r)
 		}
 	}
 }

@@ -14,30 +14,8 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/stepgate/stepgate/app/lifecycle"
 )
-
-// Identity is who calls the gate API, from a verified GitHub Actions OIDC
-// token. Requests are bound to RepoID (and RunID/RunAttempt for writes).
-type Identity struct {
-	Repo           string
-	RepoID         int64
-	RunID          int64
-	RunAttempt     int
-	Actor          string
-	Ref            string
-	SHA            string
-	EventName      string
-	Environment    string
-	Workflow       string
-	JobWorkflowRef string
-	// The job's own check run: GitHub gives every job, each matrix leg and
-	// each job of a reusable-workflow call included, its own. Empty on
-	// GitHub versions that do not send the claim.
-	CheckRunID        string
-	JobWorkflowSHA    string
-	HeadRef, BaseRef  string // pull_request and pull_request_target runs
-	RunnerEnvironment string // github-hosted or self-hosted
-}
 
 // actionsClaims are the GitHub Actions token claims the App reads. GitHub
 // sends the numeric ids as strings.
@@ -124,7 +102,7 @@ type tokenVerifier struct {
 }
 
 type verifiedToken struct {
-	id     *Identity
+	id     *lifecycle.Identity
 	expiry time.Time
 }
 
@@ -182,7 +160,7 @@ func (v *tokenVerifier) get(ctx context.Context) (*oidc.IDTokenVerifier, error) 
 
 // verify checks the bearer token of r: signature (JWKS), issuer, expiry
 // and audience, and reads the Actions claims.
-func (v *tokenVerifier) verify(r *http.Request) (*Identity, error) {
+func (v *tokenVerifier) verify(r *http.Request) (*lifecycle.Identity, error) {
 	raw, ok := bearer(r)
 	if !ok {
 		return nil, errUnauthorized
@@ -214,7 +192,7 @@ func (v *tokenVerifier) verify(r *http.Request) (*Identity, error) {
 	return id, nil
 }
 
-func (v *tokenVerifier) cached(key [32]byte) (*Identity, bool) {
+func (v *tokenVerifier) cached(key [32]byte) (*lifecycle.Identity, bool) {
 	v.cacheMu.Lock()
 	defer v.cacheMu.Unlock()
 	e, ok := v.verified[key]
@@ -228,7 +206,7 @@ func (v *tokenVerifier) cached(key [32]byte) (*Identity, bool) {
 	return e.id, true
 }
 
-func (v *tokenVerifier) remember(key [32]byte, id *Identity, expiry time.Time) {
+func (v *tokenVerifier) remember(key [32]byte, id *lifecycle.Identity, expiry time.Time) {
 	v.cacheMu.Lock()
 	defer v.cacheMu.Unlock()
 	if len(v.verified) >= maxVerifiedCache {
@@ -245,7 +223,7 @@ func (v *tokenVerifier) remember(key [32]byte, id *Identity, expiry time.Time) {
 	v.verified[key] = verifiedToken{id: id, expiry: expiry}
 }
 
-func (c actionsClaims) identity() (*Identity, error) {
+func (c actionsClaims) identity() (*lifecycle.Identity, error) {
 	repoID, err1 := strconv.ParseInt(c.RepositoryID, 10, 64)
 	runID, err2 := strconv.ParseInt(c.RunID, 10, 64)
 	attempt, err3 := strconv.Atoi(c.RunAttempt)
@@ -255,7 +233,7 @@ func (c actionsClaims) identity() (*Identity, error) {
 	if err := errors.Join(err1, err2, err3); err != nil || repoID <= 0 || runID <= 0 || !strings.Contains(c.Repository, "/") {
 		return nil, fmt.Errorf("%w: token lacks GitHub Actions claims (repository, repository_id, run_id)", errUnauthorized)
 	}
-	return &Identity{
+	return &lifecycle.Identity{
 		Repo: c.Repository, RepoID: repoID, RunID: runID, RunAttempt: attempt,
 		Actor: c.Actor, Ref: c.Ref, SHA: c.SHA, EventName: c.EventName, Environment: c.Environment,
 		Workflow: c.Workflow, JobWorkflowRef: c.JobWorkflowRef, JobWorkflowSHA: c.JobWorkflowSHA,

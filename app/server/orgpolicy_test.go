@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stepgate/stepgate/app/server"
+	"github.com/stepgate/stepgate/app/lifecycle"
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/internal/ghstandin"
 )
@@ -23,7 +23,7 @@ func TestOrgWidePolicy(t *testing.T) {
 		t.Parallel()
 		h := newRealHarness(t)
 		h.gs.AddRepo(ghstandin.Repo{FullName: orgPolicyRepo})
-		h.gs.SetFile(orgPolicyRepo, "main", server.PolicyPath, orgPolicy)
+		h.gs.SetFile(orgPolicyRepo, "main", lifecycle.PolicyPath, orgPolicy)
 		if code, v := h.create(h.run(), cmdBody("make plan")); code != 201 || v.Status != gate.StatusAllowed || v.Rule != "org-plan" {
 			t.Fatalf("make plan: %d %s rule %q, want allowed by the org's rule org-plan", code, v.Status, v.Rule)
 		}
@@ -35,8 +35,8 @@ func TestOrgWidePolicy(t *testing.T) {
 		t.Parallel()
 		h := newRealHarness(t)
 		h.gs.AddRepo(ghstandin.Repo{FullName: orgPolicyRepo})
-		h.gs.SetFile(orgPolicyRepo, "main", server.PolicyPath, orgPolicy)
-		h.gs.SetFile(standinRepo, "main", server.PolicyPath, "version: 1\nrules:\n  - name: own\n    require: { users: [carol] }\n")
+		h.gs.SetFile(orgPolicyRepo, "main", lifecycle.PolicyPath, orgPolicy)
+		h.gs.SetFile(standinRepo, "main", lifecycle.PolicyPath, "version: 1\nrules:\n  - name: own\n    require: { users: [carol] }\n")
 		if _, v := h.create(h.run(), cmdBody("make plan")); v.Status != gate.StatusPending || v.Rule != "own" {
 			t.Fatalf("make plan: %s rule %q, want pending under the repository's own rule (the org's allow must not apply)", v.Status, v.Rule)
 		}
@@ -45,7 +45,7 @@ func TestOrgWidePolicy(t *testing.T) {
 		t.Parallel()
 		h := newRealHarness(t)
 		h.gs.AddRepo(ghstandin.Repo{FullName: orgPolicyRepo})
-		h.gs.SetFile(orgPolicyRepo, "main", server.PolicyPath, "version: 1\nrules:\n  - name: x\n    then: maybe\n")
+		h.gs.SetFile(orgPolicyRepo, "main", lifecycle.PolicyPath, "version: 1\nrules:\n  - name: x\n    then: maybe\n")
 		_, v := h.create(h.run(), cmdBody("make plan"))
 		if v.Status != gate.StatusRejected || v.Rule != "invalid-policy" {
 			t.Fatalf("create: %s rule %q, want rejected as invalid-policy (fail closed, not the default)", v.Status, v.Rule)
@@ -58,7 +58,7 @@ func TestOrgWidePolicy(t *testing.T) {
 		t.Parallel()
 		h := newRealHarness(t)
 		h.gs.AddRepo(ghstandin.Repo{FullName: orgPolicyRepo})
-		h.gs.SetFile(orgPolicyRepo, "open", server.PolicyPath, "version: 1\nrules:\n  - name: open\n    then: allow\n")
+		h.gs.SetFile(orgPolicyRepo, "open", lifecycle.PolicyPath, "version: 1\nrules:\n  - name: open\n    then: allow\n")
 		if _, v := h.create(h.run(), cmdBody("make plan")); v.Status != gate.StatusPending || v.Rule != "default" {
 			t.Fatalf("create: %s rule %q, want pending under the built-in default", v.Status, v.Rule)
 		}
@@ -67,7 +67,7 @@ func TestOrgWidePolicy(t *testing.T) {
 		t.Parallel()
 		h := newRealHarness(t)
 		h.gs.AddRepo(ghstandin.Repo{FullName: "other/.github"})
-		h.gs.SetFile("other/.github", "main", server.PolicyPath, "version: 1\nrules:\n  - name: open\n    then: allow\n")
+		h.gs.SetFile("other/.github", "main", lifecycle.PolicyPath, "version: 1\nrules:\n  - name: open\n    then: allow\n")
 		if _, v := h.create(h.run(), cmdBody("make plan")); v.Status != gate.StatusPending || v.Rule != "default" {
 			t.Fatalf("create: %s rule %q, want pending under the built-in default", v.Status, v.Rule)
 		}

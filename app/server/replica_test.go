@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/app/lifecycle"
 	"github.com/stepgate/stepgate/gate"
 )
 
@@ -60,7 +61,7 @@ func TestDecisionReachesOtherReplica(t *testing.T) {
 func TestConcurrentVotesOnTwoReplicas(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setFile(repoA, PolicyPath, "version: 1\nrules:\n  - name: two\n    require: { role: write, count: 2 }\n")
+	h.gh.setFile(repoA, lifecycle.PolicyPath, "version: 1\nrules:\n  - name: two\n    require: { role: write, count: 2 }\n")
 	h.gh.setPerm(repoA, "bob", "write")
 	h.gh.setPerm(repoA, "carol", "write")
 	b, err := New(Config{Store: h.st, GitHub: h.gh, PublicURL: publicURL, OIDCIssuer: h.iss.URL(),

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/app/lifecycle"
 	"github.com/stepgate/stepgate/gate"
 )
 
@@ -69,7 +70,7 @@ func TestRequirementFlows(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, harnessOpts{})
-			h.gh.setFile(repoA, PolicyPath, flowsPolicy)
+			h.gh.setFile(repoA, lifecycle.PolicyPath, flowsPolicy)
 			h.gh.setFile(repoA, ".github/CODEOWNERS", flowsCodeowners)
 			for login, perm := range map[string]string{"alice": "read", "maya": "maintain", "mike": "maintain",
 				"ada": "admin", "adam": "admin", "walt": "write", "dan": "write", "dbowner": "write", "pat": "write"} {
@@ -118,7 +119,7 @@ func (h *harness) sendVote(r *gate.Request, vt vote) {
 func TestOnCallOwnersAreMentioned(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setFile(repoA, PolicyPath, flowsPolicy)
+	h.gh.setFile(repoA, lifecycle.PolicyPath, flowsPolicy)
 	h.gh.setFile(repoA, "CODEOWNERS", flowsCodeowners)
 	body := cmdBody("./oncall.sh")
 	body.PullRequest = 5
@@ -153,7 +154,7 @@ func TestLearn(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, harnessOpts{})
-			h.gh.setFile(repoA, PolicyPath, learnPolicy)
+			h.gh.setFile(repoA, lifecycle.PolicyPath, learnPolicy)
 			h.gh.setPerm(repoA, "alice", "write")
 			for _, approve := range tt.votes {
 				_, v := h.create(h.newRun(), cmdBody(tt.command))
@@ -175,7 +176,7 @@ func TestLearn(t *testing.T) {
 func TestApproveAndRemember(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setFile(repoA, PolicyPath, basicPolicy)
+	h.gh.setFile(repoA, lifecycle.PolicyPath, basicPolicy)
 	h.gh.setPerm(repoA, "alice", "write")
 	_, v := h.create(h.newRun(), cmdBody("./migrate.sh --env prod"))
 	r := h.request(v.ID)
@@ -234,7 +235,7 @@ func TestNoGitHubCallsWhileWaiting(t *testing.T) {
 func TestResultAndCancel(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setFile(repoA, PolicyPath, basicPolicy)
+	h.gh.setFile(repoA, lifecycle.PolicyPath, basicPolicy)
 	tok := h.newRun()
 	_, allowed := h.create(tok, cmdBody("kubectl get pods"))
 	res := gate.ResultReport{ExitCode: 3, DurationMS: 1200}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/app/lifecycle"
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/internal/oidcissuer"
 )
@@ -165,7 +166,7 @@ func TestVoteEligibility(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, harnessOpts{})
 			if tt.policy != "" {
-				h.gh.setFile(repoA, PolicyPath, tt.policy)
+				h.gh.setFile(repoA, lifecycle.PolicyPath, tt.policy)
 			}
 			h.gh.setPerm(repoA, tt.login, tt.perm)
 			id, cr := h.pendingRequest(h.newRun(), "./deploy.sh")
@@ -214,7 +215,7 @@ func TestEditedCommentDoesNotCount(t *testing.T) {
 func TestPolicyFromDefaultBranchOnly(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setFile(repoA, PolicyPath, "version: 1\nrules:\n  - name: strict\n    require: { users: [carol] }\n")
+	h.gh.setFile(repoA, lifecycle.PolicyPath, "version: 1\nrules:\n  - name: strict\n    require: { users: [carol] }\n")
 	body := cmdBody("./deploy.sh")
 	body.PullRequest = 3 // the PR's head edits .github/stepgate.yml to `then: allow`
 	code, v := h.create(h.prToken(3), body)
@@ -226,7 +227,7 @@ func TestPolicyFromDefaultBranchOnly(t *testing.T) {
 func TestInvalidPolicyFailsClosed(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setFile(repoA, PolicyPath, "version: 1\nrules:\n  - name: x\n    then: maybe\n")
+	h.gh.setFile(repoA, lifecycle.PolicyPath, "version: 1\nrules:\n  - name: x\n    then: maybe\n")
 	code, v := h.create(h.newRun(), cmdBody("kubectl get pods"))
 	if code != 201 || v.Status != gate.StatusRejected || !strings.HasPrefix(v.Reason, "policy .github/stepgate.yml is invalid: line 4: ") {
 		t.Fatalf("create = %d %s %q, want rejected naming the invalid policy", code, v.Status, v.Reason)
@@ -249,7 +250,7 @@ func TestConcurrentApprovals(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, harnessOpts{})
 			if tt.policy != "" {
-				h.gh.setFile(repoA, PolicyPath, tt.policy)
+				h.gh.setFile(repoA, lifecycle.PolicyPath, tt.policy)
 			}
 			id, cr := h.pendingRequest(h.newRun(), "./deploy.sh")
 			// Payloads are built here: a helper that can t.Skip or t.Fatal
@@ -265,7 +266,7 @@ func TestConcurrentApprovals(t *testing.T) {
 				wg.Go(func() { h.webhook("check_run", p, testSecret, "") })
 			}
 			wg.Wait()
-			if n := h.srv.locks.held(); n != 0 {
+			if n := h.srv.life.LocksHeld(); n != 0 {
 				t.Errorf("%d request locks left after the votes, want 0", n)
 			}
 			r := h.request(id)

@@ -1,6 +1,9 @@
-// Package server is the stepgate App: the gate API the action talks to
-// (OIDC-authenticated), GitHub webhooks (HMAC-verified) that carry reviewers'
-// clicks and comments, and the background sweeper that expires requests.
+// Package server is the stepgate App's HTTP edge: the gate API the action
+// talks to (OIDC-authenticated, api.go), GitHub webhooks (HMAC-verified,
+// webhook.go, one file per event) that carry reviewers' clicks and
+// comments, readiness and metrics. Each handler turns what it was given
+// into a typed input for app/lifecycle, which owns a request from creation
+// to its result, and answers what the lifecycle returns.
 //
 // The server is stateless: every fact lives in the store, so any number of
 // replicas can share one (DynamoDB) store. Waiting gates long-poll through
@@ -20,6 +23,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/app/ghapi"
+	"github.com/stepgate/stepgate/app/lifecycle"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -96,28 +100,18 @@ type Server struct {
 	log       *slog.Logger
 	now       func() time.Time
 	metrics   *metrics
+	life      *lifecycle.Lifecycle
 	poll      *longpoll.Poller
 	verifier  *tokenVerifier
-	policies  *policyCache
-	facts     *factsCache
 	unsigned  *readGovernor
 	tarpit    *tarpit
 	readiness readiness
-	// resealMu guards lastReseal (sweeper.go).
-	resealMu   sync.Mutex
-	lastReseal time.Time
 	// badSigLog limits the log lines of refused signatures.
 	badSigLog everySecond
 	issuer    *issuerTransport
-	pulls     *pullCache // pull requests of PR runs, by repo, number and merge commit
 	secrets   [][]byte
 	audience  string
 	mux       *http.ServeMux
-
-	// locks serialises votes per request within this replica, so 50
-	// concurrent clicks do not all race the store's conditional write; the
-	// store still decides across replicas.
-	locks keyedLocks // request id -> lock, while in use
 }
 
 // New checks cfg and builds a Server. It does not contact anyone: the OIDC
@@ -141,11 +135,8 @@ func New(cfg Config) (*Server, error) {
 		log:      cfg.Logger,
 		now:      cfg.Now,
 		audience: strings.TrimRight(cfg.PublicURL, "/"),
-		policies: newPolicyCache(),
-		facts:    newFactsCache(time.Minute),
 		unsigned: newReadGovernor(cfg.MaxUnsignedReads, cfg.MaxUnsignedBytes, defaultLargeReads),
 		tarpit:   newTarpit(tarpitHold, maxTarpit),
-		pulls:    newPullCache(2000, 10*time.Minute),
 	}
 	for _, sec := range cfg.WebhookSecrets {
 		if sec == "" {
@@ -160,6 +151,12 @@ func New(cfg Config) (*Server, error) {
 	s.metrics = m
 	s.poll = longpoll.New(longpoll.Config{App: pollPort{s}, RecheckInterval: cfg.RecheckInterval, NoParking: cfg.NoParking})
 	m.registerWaiting(cfg.Registerer, s.poll)
+	s.life, err = lifecycle.New(lifecycle.Config{Store: cfg.Store, GitHub: cfg.GitHub, Notify: s.poll.Notify,
+		BotLogin: cfg.BotLogin, CheckRunName: cfg.CheckRunName, GitHubWebURL: cfg.GitHubWebURL, AllowedOwners: cfg.AllowedOwners,
+		DeliveryTTL: cfg.DeliveryTTL, SweepInterval: cfg.SweepInterval, Registerer: cfg.Registerer, Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	oidcClient, it := newIssuerClient(cfg.OIDCClient)
 	s.issuer = it
 	s.verifier = newTokenVerifier(cfg.OIDCIssuer, s.audience, oidcClient, cfg.Now)
@@ -223,7 +220,7 @@ func (s *Server) Handler() http.Handler { return s.mux }
 // 503 (retry) before Run returns.
 func (s *Server) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	wg.Go(func() { s.sweep(ctx) })
+	wg.Go(func() { s.life.Run(ctx) })
 	wg.Go(func() { s.pollDecided(ctx) })
 	wg.Go(func() { s.tarpit.run(ctx) })
 	if !s.cfg.NoParking {
@@ -250,52 +247,4 @@ func (s *Server) routes() *http.ServeMux {
 		writeError(w, http.StatusNotFound, "no such route")
 	})
 	return mux
-}
-
-// lockRequest serialises work on one request within this replica. A
-// request's lock lives only while someone holds or waits for it, so
-// requests decided on another replica leave nothing behind here.
-func (s *Server) lockRequest(id string) func() {
-	return s.locks.lock(id)
-}
-
-// keyedLocks is a mutex per key, forgotten when its last user unlocks.
-type keyedLocks struct {
-	mu sync.Mutex
-	m  map[string]*keyedLock
-}
-
-type keyedLock struct {
-	mu   sync.Mutex
-	refs int
-}
-
-func (k *keyedLocks) lock(key string) func() {
-	k.mu.Lock()
-	if k.m == nil {
-		k.m = map[string]*keyedLock{}
-	}
-	l := k.m[key]
-	if l == nil {
-		l = &keyedLock{}
-		k.m[key] = l
-	}
-	l.refs++
-	k.mu.Unlock()
-	l.mu.Lock()
-	return func() {
-		l.mu.Unlock()
-		k.mu.Lock()
-		if l.refs--; l.refs == 0 {
-			delete(k.m, key)
-		}
-		k.mu.Unlock()
-	}
-}
-
-// held is how many keys have a lock now (tests).
-func (k *keyedLocks) held() int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return len(k.m)
 }

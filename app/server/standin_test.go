@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/app/ghclient"
+	"github.com/stepgate/stepgate/app/lifecycle"
 	"github.com/stepgate/stepgate/app/server"
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/app/store/boltstore"
@@ -178,9 +179,9 @@ func TestWithStandin(t *testing.T) {
 	h := newRealHarness(t)
 	const prHead = "fedcba9876543210fedcba9876543210fedcba98"
 	h.gs.AddPullRequest(standinRepo, ghstandin.PullRequest{Number: 3, HeadSHA: prHead, HeadRef: "feature", Author: "dev"})
-	h.gs.SetFile(standinRepo, "main", server.PolicyPath, "version: 1\nrules:\n  - name: payments\n    require: { any_of: [ { users: [carol] }, { role: maintain } ] }\n")
+	h.gs.SetFile(standinRepo, "main", lifecycle.PolicyPath, "version: 1\nrules:\n  - name: payments\n    require: { any_of: [ { users: [carol] }, { role: maintain } ] }\n")
 	// The PR's head loosens the policy; the App must not read it.
-	h.gs.SetFile(standinRepo, "feature", server.PolicyPath, "version: 1\nrules:\n  - name: open\n    then: allow\n")
+	h.gs.SetFile(standinRepo, "feature", lifecycle.PolicyPath, "version: 1\nrules:\n  - name: open\n    then: allow\n")
 	h.gs.SetPermission(standinRepo, "carol", "write")
 	h.gs.SetPermission(standinRepo, "rita", "read")
 	tok := h.prRun(3)

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepgate/stepgate/app/lifecycle"
 	"github.com/stepgate/stepgate/app/store"
 )
 
@@ -63,11 +64,11 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := withLog(r.Context(), log)
 	if delivery != "" && (event == "check_run" || event == "deployment_protection_rule") {
-		ctx = withLazyDelivery(ctx, delivery) // see delivery.go
+		ctx = lifecycle.WithDelivery(ctx, delivery) // see delivery.go
 	} else if delivery != "" {
 		first, err := s.store.MarkDelivery(ctx, delivery, s.cfg.DeliveryTTL, s.now())
 		if err != nil {
-			s.metrics.storeErrors.WithLabelValues("mark_delivery").Inc()
+			s.life.CountStoreError("mark_delivery")
 			count("store_error")
 			log.ErrorContext(ctx, "recording delivery", "err", err)
 			writeError(w, http.StatusServiceUnavailable, "store unavailable")
@@ -292,21 +293,6 @@ func metricEvent(e string) string {
 }
 
 // Shared payload parts (GitHub webhook schemas; only the fields used).
-type ghUser struct {
-	Login string `json:"login"`
-	ID    int64  `json:"id"`
-	Type  string `json:"type"` // "User", "Bot", "Organization"
-}
-
-type ghRepo struct {
-	ID       int64  `json:"id"`
-	FullName string `json:"full_name"`
-}
-
-type ghInstallation struct {
-	ID int64 `json:"id"`
-}
-
 func decodePayload(payload []byte, v any) error {
 	if err := json.Unmarshal(payload, v); err != nil {
 		return errors.New("payload is not valid JSON for its event")
@@ -314,9 +300,12 @@ func decodePayload(payload []byte, v any) error {
 	return nil
 }
 
-// isBot reports whether a sender never counts: GitHub Apps and bots, and
-// the App itself.
-func (s *Server) isBot(u ghUser) bool {
-	return strings.EqualFold(u.Type, "Bot") || strings.HasSuffix(strings.ToLower(u.Login), "[bot]") ||
-		(s.cfg.BotLogin != "" && strings.EqualFold(u.Login, s.cfg.BotLogin))
+// onDeploymentProtectionRule handles deployment_protection_rule: a job
+// waits for the App's answer to deploy (app/lifecycle/deployment.go).
+func (s *Server) onDeploymentProtectionRule(ctx context.Context, log *slog.Logger, payload []byte) (string, error) {
+	var e lifecycle.DeploymentEvent
+	if err := decodePayload(payload, &e); err != nil {
+		return "bad_payload", nil
+	}
+	return s.life.Deployment(ctx, log, e)
 }

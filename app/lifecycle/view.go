@@ -1,4 +1,4 @@
-package server
+package lifecycle
 
 import (
 	"strings"
@@ -9,7 +9,7 @@ import (
 )
 
 // view is what the gate API answers about a request.
-func (s *Server) view(r *gate.Request) gate.RequestView {
+func (l *Lifecycle) View(r *gate.Request) gate.RequestView {
 	v := gate.RequestView{
 		ID: r.ID, Status: r.Status, Repo: r.Repo, Command: r.Command, CommandSHA256: r.CommandSHA256,
 		Shell: r.Shell, WorkingDirectory: r.WorkingDirectory, Environment: r.Environment,
@@ -41,8 +41,8 @@ func (s *Server) view(r *gate.Request) gate.RequestView {
 }
 
 // renderGate gathers what render needs about r.
-func (s *Server) renderGate(r *gate.Request, note string) render.Gate {
-	g := render.Gate{Request: r, Note: note, Remember: r.RememberTTL > 0, WebURL: s.cfg.GitHubWebURL}
+func (l *Lifecycle) renderGate(r *gate.Request, note string) render.Gate {
+	g := render.Gate{Request: r, Note: note, Remember: r.RememberTTL > 0, WebURL: l.cfg.GitHubWebURL}
 	sp := r.Spec
 	if sp == nil || sp.Require == nil {
 		return g

@@ -1,4 +1,4 @@
-package server
+package lifecycle
 
 import (
 	"regexp"
@@ -151,3 +151,7 @@ func parseLine(t string) (Command, bool) {
 	}
 	return c, true
 }
+
+// IsRequestID reports whether id has the form of a request id (the check
+// runs the App opens carry one as their external id).
+func IsRequestID(id string) bool { return requestIDRE.MatchString(id) }

@@ -1,10 +1,9 @@
-package server
+package lifecycle
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -32,15 +31,15 @@ var prRef = regexp.MustCompile(`^refs/pull/([0-9]+)/(?:merge|head)$`)
 
 // runContextOf works out the request's pull request, head commit and
 // environment. A body field that disagrees is refused with 400 naming it.
-func (s *Server) runContextOf(ctx context.Context, id *Identity, body *gate.CreateRequest) (runContext, error) {
+func (l *Lifecycle) runContextOf(ctx context.Context, id *Identity, body *gate.CreateRequest) (runContext, error) {
 	rc := runContext{HeadSHA: strings.ToLower(id.SHA)}
 	if len(body.JobIndex) > 32 || len(body.Matrix) > 8192 {
-		return rc, errorf(http.StatusBadRequest, "job_index or matrix is too long")
+		return rc, errorf(Invalid, "job_index or matrix is too long")
 	}
 	switch {
 	case id.Environment != "":
 		if body.Environment != "" && body.Environment != id.Environment {
-			return rc, errorf(http.StatusBadRequest, fmt.Sprintf("environment: the input %q does not match the job's environment %q (the token's environment claim); leave the input empty or make it match", body.Environment, id.Environment))
+			return rc, errorf(Invalid, fmt.Sprintf("environment: the input %q does not match the job's environment %q (the token's environment claim); leave the input empty or make it match", body.Environment, id.Environment))
 		}
 		rc.Env, rc.EnvFrom = id.Environment, "token"
 	case body.Environment != "":
@@ -58,32 +57,32 @@ func (s *Server) runContextOf(ctx context.Context, id *Identity, body *gate.Crea
 	}
 	if number == 0 {
 		if body.PullRequest != 0 {
-			return rc, errorf(http.StatusBadRequest, fmt.Sprintf("pull_request: this run (event %s on %s) has no pull request; the App takes the pull request from the token's ref", orNone(id.EventName), orNone(id.Ref)))
+			return rc, errorf(Invalid, fmt.Sprintf("pull_request: this run (event %s on %s) has no pull request; the App takes the pull request from the token's ref", orNone(id.EventName), orNone(id.Ref)))
 		}
 		if bodyHead != "" && bodyHead != rc.HeadSHA {
-			return rc, errorf(http.StatusBadRequest, fmt.Sprintf("head_sha: %s is not the run's commit %s (the token's sha claim)", bodyHead, orNone(rc.HeadSHA)))
+			return rc, errorf(Invalid, fmt.Sprintf("head_sha: %s is not the run's commit %s (the token's sha claim)", bodyHead, orNone(rc.HeadSHA)))
 		}
 		return rc, nil
 	}
 	if body.PullRequest != 0 && body.PullRequest != number {
-		return rc, errorf(http.StatusBadRequest, fmt.Sprintf("pull_request: this run is for pull request #%d (the token's ref %s), not #%d", number, id.Ref, body.PullRequest))
+		return rc, errorf(Invalid, fmt.Sprintf("pull_request: this run is for pull request #%d (the token's ref %s), not #%d", number, id.Ref, body.PullRequest))
 	}
-	pr, err := s.pullRequest(ctx, id, number)
+	pr, err := l.pullRequest(ctx, id, number)
 	if errors.Is(err, ghapi.ErrNotFound) {
-		return rc, errorf(http.StatusBadRequest, fmt.Sprintf("pull_request: GitHub knows no pull request #%d in %s", number, id.Repo))
+		return rc, errorf(Invalid, fmt.Sprintf("pull_request: GitHub knows no pull request #%d in %s", number, id.Repo))
 	}
 	if err != nil {
-		s.logger(ctx).WarnContext(ctx, "reading pull request", "repo", id.Repo, "number", number, "err", err)
-		return rc, errorf(http.StatusServiceUnavailable, fmt.Sprintf("cannot read pull request #%d from GitHub, retry later", number))
+		l.logger(ctx).WarnContext(ctx, "reading pull request", "repo", id.Repo, "number", number, "err", err)
+		return rc, errorf(Unavailable, fmt.Sprintf("cannot read pull request #%d from GitHub, retry later", number))
 	}
 	if id.EventName == "pull_request_target" && prRef.FindStringSubmatch(id.Ref) == nil &&
 		(pr.State != "open" || pr.HeadRef != id.HeadRef || pr.BaseRef != id.BaseRef) {
-		return rc, errorf(http.StatusBadRequest, fmt.Sprintf("pull_request: #%d is not this run's pull request (GitHub says %s → %s, %s; the token says %s → %s)",
+		return rc, errorf(Invalid, fmt.Sprintf("pull_request: #%d is not this run's pull request (GitHub says %s → %s, %s; the token says %s → %s)",
 			number, pr.HeadRef, pr.BaseRef, pr.State, orNone(id.HeadRef), orNone(id.BaseRef)))
 	}
 	head := strings.ToLower(pr.HeadSHA)
 	if bodyHead != "" && bodyHead != head {
-		return rc, errorf(http.StatusBadRequest, fmt.Sprintf("head_sha: %s is not the head of pull request #%d, which GitHub says is %s (a newer push? re-run the job)", bodyHead, number, head))
+		return rc, errorf(Invalid, fmt.Sprintf("head_sha: %s is not the head of pull request #%d, which GitHub says is %s (a newer push? re-run the job)", bodyHead, number, head))
 	}
 	rc.PR, rc.HeadSHA, rc.PRAuthor = number, head, pr.Author
 	return rc, nil
@@ -124,20 +123,20 @@ func keyParts(id *Identity, body *gate.CreateRequest) gate.KeyParts {
 // changes whenever the PR's head (or base) moves, so every gated step of
 // every job for that commit shares one read. A pull_request_target run's
 // sha is the base branch's, so there the cache is per run.
-func (s *Server) pullRequest(ctx context.Context, id *Identity, number int) (ghapi.PullRequest, error) {
+func (l *Lifecycle) pullRequest(ctx context.Context, id *Identity, number int) (ghapi.PullRequest, error) {
 	key := fmt.Sprintf("%d\x00%d\x00%s", id.RepoID, number, id.SHA)
 	if prRef.FindStringSubmatch(id.Ref) == nil {
 		key += fmt.Sprintf("\x00run %d", id.RunID)
 	}
-	if pr, ok := s.pulls.get(key, s.now()); ok {
+	if pr, ok := l.pulls.get(key, l.now()); ok {
 		return pr, nil
 	}
-	pr, err := s.gh.PullRequest(ctx, id.Repo, number)
-	s.countGitHub("pull_request", err)
+	pr, err := l.gh.PullRequest(ctx, id.Repo, number)
+	l.countGitHub("pull_request", err)
 	if err != nil {
 		return pr, err
 	}
-	s.pulls.put(key, pr, s.now())
+	l.pulls.put(key, pr, l.now())
 	return pr, nil
 }
 

@@ -1,4 +1,4 @@
-package server
+package lifecycle
 
 import (
 	"context"
@@ -23,8 +23,8 @@ type lazyDelivery struct {
 	first bool
 }
 
-// withLazyDelivery defers the redelivery check of id to once and the vote.
-func withLazyDelivery(ctx context.Context, id string) context.Context {
+// WithDelivery defers the redelivery check of id to once and the vote.
+func WithDelivery(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, deliveryKey{}, &lazyDelivery{id: id})
 }
 
@@ -41,7 +41,7 @@ func voteDelivery(ctx context.Context) string {
 // ctx, before an effect other than the vote write: false when a vote on
 // reqID ("" for none) already recorded it, or MarkDelivery had seen it.
 // A delivery marked on arrival is always first here.
-func (s *Server) once(ctx context.Context, reqID string) (bool, error) {
+func (l *Lifecycle) once(ctx context.Context, reqID string) (bool, error) {
 	d, ok := ctx.Value(deliveryKey{}).(*lazyDelivery)
 	if !ok {
 		return true, nil
@@ -52,9 +52,9 @@ func (s *Server) once(ctx context.Context, reqID string) (bool, error) {
 		return d.first, nil
 	}
 	if reqID != "" {
-		seen, err := s.store.VoteDelivered(ctx, reqID, d.id)
+		seen, err := l.store.VoteDelivered(ctx, reqID, d.id)
 		if err != nil {
-			s.metrics.storeErrors.WithLabelValues("vote_delivered").Inc()
+			l.metrics.storeErrors.WithLabelValues("vote_delivered").Inc()
 			return false, err
 		}
 		if seen {
@@ -62,9 +62,9 @@ func (s *Server) once(ctx context.Context, reqID string) (bool, error) {
 			return false, nil
 		}
 	}
-	first, err := s.store.MarkDelivery(ctx, d.id, s.cfg.DeliveryTTL, s.now())
+	first, err := l.store.MarkDelivery(ctx, d.id, l.cfg.DeliveryTTL, l.now())
 	if err != nil {
-		s.metrics.storeErrors.WithLabelValues("mark_delivery").Inc()
+		l.metrics.storeErrors.WithLabelValues("mark_delivery").Inc()
 		return false, err
 	}
 	d.done, d.first = true, first

@@ -1,4 +1,4 @@
-package server
+package lifecycle
 
 import (
 	"fmt"
@@ -25,19 +25,19 @@ func decorateDeployment(cr *ghapi.CheckRun, r *gate.Request) {
 	cr.Text = deploymentWording(cr.Text)
 	for i := range cr.Actions {
 		switch cr.Actions[i].Identifier {
-		case actionApprove:
+		case ActionApprove:
 			cr.Actions[i].Description = "Let this job deploy"
-		case actionReject:
+		case ActionReject:
 			cr.Actions[i].Description = "Stop this deployment"
-		case actionRemember:
+		case ActionRemember:
 			cr.Actions[i].Description = "Approve; same workflow passes next time"
 		}
 	}
 }
 
 // commentBody renders the PR or commit comment of any request.
-func (s *Server) commentBody(r *gate.Request) string {
-	body := render.Comment(s.renderGate(r, ""))
+func (l *Lifecycle) commentBody(r *gate.Request) string {
+	body := render.Comment(l.renderGate(r, ""))
 	if r.Source == gate.SourceDeployment {
 		body = "### stepgate: job-level gate\n\n" + deploymentSection(r) + deploymentWording(body)
 	}

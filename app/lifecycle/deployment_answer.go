@@ -1,4 +1,4 @@
-package server
+package lifecycle
 
 import (
 	"context"
@@ -24,7 +24,7 @@ var answerRetries = []time.Duration{2 * time.Second, 10 * time.Second, time.Minu
 // cancelled). finish calls it on the replica whose write decided the
 // request, first thing after waking local waiters, so a decision reaches
 // GitHub once and fast. Non-deployment requests are ignored.
-func (s *Server) answerDeployment(ctx context.Context, r *gate.Request) {
+func (l *Lifecycle) answerDeployment(ctx context.Context, r *gate.Request) {
 	if r.Source != gate.SourceDeployment || !r.Status.Final() {
 		return
 	}
@@ -33,29 +33,29 @@ func (s *Server) answerDeployment(ctx context.Context, r *gate.Request) {
 		state = "approved"
 	}
 	comment := deploymentComment(r)
-	err := s.gh.ReviewDeployment(ctx, r.Repo, r.RunID, r.Environment, state, comment)
-	s.countGitHub("review_deployment", err)
+	err := l.gh.ReviewDeployment(ctx, r.Repo, r.RunID, r.Environment, state, comment)
+	l.countGitHub("review_deployment", err)
 	if err == nil {
-		s.audit(ctx, r, eventDeploymentAnswered, "", "", map[string]string{"state": state, "comment": comment})
+		l.audit(ctx, r, eventDeploymentAnswered, "", "", map[string]string{"state": state, "comment": comment})
 		return
 	}
-	s.logger(ctx).ErrorContext(ctx, "answering the deployment protection rule", "request_id", r.ID, "err", err)
-	s.audit(ctx, r, eventDeploymentFailed, "", "", map[string]string{"state": state, "error": firstLine(err)})
+	l.logger(ctx).ErrorContext(ctx, "answering the deployment protection rule", "request_id", r.ID, "err", err)
+	l.audit(ctx, r, eventDeploymentFailed, "", "", map[string]string{"state": state, "error": firstLine(err)})
 	// The decision is stored; only GitHub has not heard it. Keep trying in
 	// the background (a redelivered or repeated webhook also answers again).
-	go s.retryAnswer(context.WithoutCancel(ctx), r, state, comment)
+	go l.retryAnswer(context.WithoutCancel(ctx), r, state, comment)
 }
 
-func (s *Server) retryAnswer(ctx context.Context, r *gate.Request, state, comment string) {
+func (l *Lifecycle) retryAnswer(ctx context.Context, r *gate.Request, state, comment string) {
 	for i, wait := range answerRetries {
 		time.Sleep(wait)
-		err := s.gh.ReviewDeployment(ctx, r.Repo, r.RunID, r.Environment, state, comment)
-		s.countGitHub("review_deployment", err)
+		err := l.gh.ReviewDeployment(ctx, r.Repo, r.RunID, r.Environment, state, comment)
+		l.countGitHub("review_deployment", err)
 		if err == nil {
-			s.audit(ctx, r, eventDeploymentAnswered, "", "", map[string]string{"state": state, "comment": comment, "attempt": fmt.Sprint(i + 2)})
+			l.audit(ctx, r, eventDeploymentAnswered, "", "", map[string]string{"state": state, "comment": comment, "attempt": fmt.Sprint(i + 2)})
 			return
 		}
-		s.logger(ctx).WarnContext(ctx, "answering the deployment protection rule again", "request_id", r.ID, "attempt", i+2, "err", err)
+		l.logger(ctx).WarnContext(ctx, "answering the deployment protection rule again", "request_id", r.ID, "attempt", i+2, "err", err)
 	}
 }
 
@@ -63,7 +63,7 @@ func (s *Server) retryAnswer(ctx context.Context, r *gate.Request, state, commen
 // review without a state, which GitHub shows on the run) saying where to
 // approve. It is the only GitHub call while the deployment waits, made
 // once at creation.
-func (s *Server) noteDeploymentPending(ctx context.Context, r *gate.Request) {
+func (l *Lifecycle) noteDeploymentPending(ctx context.Context, r *gate.Request) {
 	msg := "stepgate: approval needed (rule " + r.Rule + ")"
 	if r.Spec != nil && r.Spec.Require != nil {
 		msg += ": " + r.Spec.Require.String()
@@ -72,10 +72,10 @@ func (s *Server) noteDeploymentPending(ctx context.Context, r *gate.Request) {
 		msg += ". Approve or reject on the check run: " + r.CheckRunURL
 	}
 	msg += fmt.Sprintf(" (request %s, expires %s)", r.ID, r.ExpiresAt.UTC().Format(time.RFC3339))
-	err := s.gh.ReviewDeployment(ctx, r.Repo, r.RunID, r.Environment, "", msg)
-	s.countGitHub("review_deployment_comment", err)
+	err := l.gh.ReviewDeployment(ctx, r.Repo, r.RunID, r.Environment, "", msg)
+	l.countGitHub("review_deployment_comment", err)
 	if err != nil {
-		s.logger(ctx).WarnContext(ctx, "commenting on the waiting deployment", "request_id", r.ID, "err", err)
+		l.logger(ctx).WarnContext(ctx, "commenting on the waiting deployment", "request_id", r.ID, "err", err)
 	}
 }
 

@@ -1,4 +1,4 @@
-package server
+package lifecycle
 
 import (
 	"context"
@@ -58,7 +58,7 @@ func splitReferenced(p string) (repo, path string, ok bool) {
 }
 
 // checkWorkflow compares the run's workflow files with the default branch.
-func (s *Server) checkWorkflow(ctx context.Context, repo string, run ghapi.WorkflowRun, defaultBranch, htmlURL string) (*gate.DeploymentFacts, error) {
+func (l *Lifecycle) checkWorkflow(ctx context.Context, repo string, run ghapi.WorkflowRun, defaultBranch, htmlURL string) (*gate.DeploymentFacts, error) {
 	if !hexSHA.MatchString(run.HeadSHA) {
 		return nil, fmt.Errorf("run %d has no valid head SHA", run.ID)
 	}
@@ -91,13 +91,13 @@ func (s *Server) checkWorkflow(ctx context.Context, repo string, run ghapi.Workf
 	}
 	for _, w := range wants {
 		f := gate.WorkflowFile{Path: w.path, Ref: w.ref}
-		head, err := s.gh.FileSHA(ctx, repo, w.path, w.ref)
-		s.countGitHub("file_sha", err)
+		head, err := l.gh.FileSHA(ctx, repo, w.path, w.ref)
+		l.countGitHub("file_sha", err)
 		if err != nil && !errors.Is(err, ghapi.ErrNotFound) {
 			return nil, fmt.Errorf("reading %s at %s: %w", w.path, w.ref, err)
 		}
 		f.HeadBlob = head
-		_, def, err := s.ghFile(ctx, repo, w.path)
+		_, def, err := l.ghFile(ctx, repo, w.path)
 		if err != nil && !errors.Is(err, ghapi.ErrNotFound) {
 			return nil, fmt.Errorf("reading %s from the default branch: %w", w.path, err)
 		}

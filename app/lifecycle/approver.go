@@ -1,4 +1,4 @@
-package server
+package lifecycle
 
 import (
 	"context"
@@ -19,13 +19,13 @@ import (
 // membership of the teams the requirement names (only those), and
 // CODEOWNERS ownership of the paths it names. Nothing is taken from the
 // webhook payload except the login and whether the sender is a bot.
-func (s *Server) approver(ctx context.Context, r *gate.Request, sp *gate.Spec, login string, bot bool) (policy.Approver, error) {
+func (l *Lifecycle) approver(ctx context.Context, r *gate.Request, sp *gate.Spec, login string, bot bool) (policy.Approver, error) {
 	a := policy.Approver{Login: login, Bot: bot, RunActor: strings.EqualFold(login, r.Actor) || sp.Starter(login),
 		PRAuthor: r.PRAuthor != "" && strings.EqualFold(login, r.PRAuthor)}
 	if bot {
 		return a, nil // never counts; no need to ask GitHub
 	}
-	perm, err := s.permission(ctx, r.Repo, login)
+	perm, err := l.permission(ctx, r.Repo, login)
 	if err != nil {
 		return a, fmt.Errorf("reading permission of %s: %w", login, err)
 	}
@@ -43,8 +43,8 @@ func (s *Server) approver(ctx context.Context, r *gate.Request, sp *gate.Spec, l
 		if !ok {
 			return false, nil
 		}
-		m, err := s.gh.TeamMember(ctx, org, slug, login)
-		s.countGitHub("team_member", err)
+		m, err := l.gh.TeamMember(ctx, org, slug, login)
+		l.countGitHub("team_member", err)
 		if errors.Is(err, ghapi.ErrNotFound) {
 			m, err = false, nil // no such team or member: not a member
 		}
@@ -63,7 +63,7 @@ func (s *Server) approver(ctx context.Context, r *gate.Request, sp *gate.Spec, l
 			a.Teams = append(a.Teams, t)
 		}
 	}
-	owned, err := s.ownedPaths(ctx, r, sp, login, isMember)
+	owned, err := l.ownedPaths(ctx, r, sp, login, isMember)
 	if err != nil {
 		return a, err
 	}
@@ -73,9 +73,9 @@ func (s *Server) approver(ctx context.Context, r *gate.Request, sp *gate.Spec, l
 
 // permission is login's repository permission; someone GitHub does not
 // know on the repository has none.
-func (s *Server) permission(ctx context.Context, repo, login string) (string, error) {
-	perm, err := s.gh.Permission(ctx, repo, login)
-	s.countGitHub("permission", err)
+func (l *Lifecycle) permission(ctx context.Context, repo, login string) (string, error) {
+	perm, err := l.gh.Permission(ctx, repo, login)
+	l.countGitHub("permission", err)
 	if errors.Is(err, ghapi.ErrNotFound) {
 		return "none", nil
 	}
@@ -84,13 +84,13 @@ func (s *Server) permission(ctx context.Context, repo, login string) (string, er
 
 // ownedPaths reports, for each CODEOWNERS path the requirement names,
 // whether login owns it directly or through a team.
-func (s *Server) ownedPaths(ctx context.Context, r *gate.Request, sp *gate.Spec, login string, isMember func(string) (bool, error)) (map[string]bool, error) {
+func (l *Lifecycle) ownedPaths(ctx context.Context, r *gate.Request, sp *gate.Spec, login string, isMember func(string) (bool, error)) (map[string]bool, error) {
 	paths := sp.Require.CodeownersPaths()
 	owned := map[string]bool{}
 	if len(paths) == 0 {
 		return owned, nil
 	}
-	rs, err := s.loadCodeowners(ctx, r.Repo)
+	rs, err := l.loadCodeowners(ctx, r.Repo)
 	if err != nil {
 		return nil, fmt.Errorf("reading CODEOWNERS: %w", err)
 	}

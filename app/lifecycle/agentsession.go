@@ -1,4 +1,4 @@
-package server
+package lifecycle
 
 import (
 	"context"
@@ -36,11 +36,11 @@ func sessionCommand(r *gate.Request) gate.AgentSessionCommand {
 
 // noteAgentCreated records a new agent request in its session: counted when
 // it was decided at once, listed (and shown on GitHub) when it waits.
-func (s *Server) noteAgentCreated(ctx context.Context, r *gate.Request) {
+func (l *Lifecycle) noteAgentCreated(ctx context.Context, r *gate.Request) {
 	if r.Source != gate.SourceAgent {
 		return
 	}
-	a, err := s.store.UpdateAgentSession(ctx, agentSessionKey(r), agentSessionTTL, s.now(), func(a *gate.AgentSession) bool {
+	a, err := l.store.UpdateAgentSession(ctx, agentSessionKey(r), agentSessionTTL, l.now(), func(a *gate.AgentSession) bool {
 		a.Repo, a.Agent, a.Session = r.Repo, r.Agent, r.AgentSession
 		if a.HeadSHA == "" {
 			a.HeadSHA = r.HeadSHA
@@ -56,22 +56,22 @@ func (s *Server) noteAgentCreated(ctx context.Context, r *gate.Request) {
 		return true
 	})
 	if err != nil {
-		s.metrics.storeErrors.WithLabelValues("update_agent_session").Inc()
-		s.logger(ctx).WarnContext(ctx, "recording agent session", "request_id", r.ID, "err", err)
+		l.metrics.storeErrors.WithLabelValues("update_agent_session").Inc()
+		l.logger(ctx).WarnContext(ctx, "recording agent session", "request_id", r.ID, "err", err)
 		return
 	}
 	if r.Status == gate.StatusPending {
-		s.showAgentSession(ctx, a)
+		l.showAgentSession(ctx, a)
 	}
 }
 
 // noteAgentDecided moves a listed command to its final status.
-func (s *Server) noteAgentDecided(ctx context.Context, r *gate.Request) {
+func (l *Lifecycle) noteAgentDecided(ctx context.Context, r *gate.Request) {
 	if r.Source != gate.SourceAgent {
 		return
 	}
 	listed := false
-	a, err := s.store.UpdateAgentSession(ctx, agentSessionKey(r), agentSessionTTL, s.now(), func(a *gate.AgentSession) bool {
+	a, err := l.store.UpdateAgentSession(ctx, agentSessionKey(r), agentSessionTTL, l.now(), func(a *gate.AgentSession) bool {
 		listed = false
 		for _, c := range a.Commands {
 			if c.RequestID == r.ID {
@@ -84,21 +84,21 @@ func (s *Server) noteAgentDecided(ctx context.Context, r *gate.Request) {
 		return listed
 	})
 	if err != nil {
-		s.metrics.storeErrors.WithLabelValues("update_agent_session").Inc()
-		s.logger(ctx).WarnContext(ctx, "recording agent session", "request_id", r.ID, "err", err)
+		l.metrics.storeErrors.WithLabelValues("update_agent_session").Inc()
+		l.logger(ctx).WarnContext(ctx, "recording agent session", "request_id", r.ID, "err", err)
 		return
 	}
 	if listed {
-		s.showAgentSession(ctx, a)
+		l.showAgentSession(ctx, a)
 	}
 }
 
 // sessionCheckRun renders the session's check run. It has no buttons
 // (each command is decided on its own check run), and its external id is
 // no request id, so a click or a re-run on it decides nothing.
-func (s *Server) sessionCheckRun(a *gate.AgentSession) ghapi.CheckRun {
+func (l *Lifecycle) sessionCheckRun(a *gate.AgentSession) ghapi.CheckRun {
 	out := render.AgentSession(a)
-	cr := ghapi.CheckRun{Name: truncate(s.cfg.CheckRunName+": "+a.Agent+" agent session "+a.Session, 100),
+	cr := ghapi.CheckRun{Name: truncate(l.cfg.CheckRunName+": "+a.Agent+" agent session "+a.Session, 100),
 		ExternalID: "agent-session", Title: out.Title, Summary: out.Summary, Status: "in_progress"}
 	if a.Pending() == 0 {
 		cr.Status, cr.Conclusion = "completed", "neutral"
@@ -110,13 +110,13 @@ func (s *Server) sessionCheckRun(a *gate.AgentSession) ghapi.CheckRun {
 // replica to record a check run id wins; one that lost the race closes its
 // own as a duplicate. GitHub errors are logged: the overview is a courtesy,
 // every decision goes through the commands' own check runs and comments.
-func (s *Server) showAgentSession(ctx context.Context, a *gate.AgentSession) {
-	cr := s.sessionCheckRun(a)
+func (l *Lifecycle) showAgentSession(ctx context.Context, a *gate.AgentSession) {
+	cr := l.sessionCheckRun(a)
 	if a.CheckRunID != 0 {
-		err := s.gh.UpdateCheckRun(ctx, a.Repo, a.CheckRunID, cr)
-		s.countGitHub("update_check_run", err)
+		err := l.gh.UpdateCheckRun(ctx, a.Repo, a.CheckRunID, cr)
+		l.countGitHub("update_check_run", err)
 		if err != nil {
-			s.logger(ctx).WarnContext(ctx, "updating agent session check run", "repo", a.Repo, "err", err)
+			l.logger(ctx).WarnContext(ctx, "updating agent session check run", "repo", a.Repo, "err", err)
 		}
 		return
 	}
@@ -124,13 +124,13 @@ func (s *Server) showAgentSession(ctx context.Context, a *gate.AgentSession) {
 		return
 	}
 	cr.HeadSHA = a.HeadSHA
-	id, url, err := s.gh.CreateCheckRun(ctx, a.Repo, cr)
-	s.countGitHub("create_check_run", err)
+	id, url, err := l.gh.CreateCheckRun(ctx, a.Repo, cr)
+	l.countGitHub("create_check_run", err)
 	if err != nil {
-		s.logger(ctx).WarnContext(ctx, "creating agent session check run", "repo", a.Repo, "err", err)
+		l.logger(ctx).WarnContext(ctx, "creating agent session check run", "repo", a.Repo, "err", err)
 		return
 	}
-	stored, err := s.store.UpdateAgentSession(ctx, a.Key, agentSessionTTL, s.now(), func(x *gate.AgentSession) bool {
+	stored, err := l.store.UpdateAgentSession(ctx, a.Key, agentSessionTTL, l.now(), func(x *gate.AgentSession) bool {
 		if x.CheckRunID != 0 {
 			return false
 		}
@@ -143,8 +143,8 @@ func (s *Server) showAgentSession(ctx context.Context, a *gate.AgentSession) {
 	dup := cr
 	dup.HeadSHA, dup.Status, dup.Conclusion = "", "completed", "neutral"
 	dup.Title, dup.Summary = "Duplicate: see the other check run of this agent session", render.Escape(stored.CheckRunURL)
-	err = s.gh.UpdateCheckRun(ctx, a.Repo, id, dup)
-	s.countGitHub("update_check_run", err)
-	err = s.gh.UpdateCheckRun(ctx, a.Repo, stored.CheckRunID, s.sessionCheckRun(stored))
-	s.countGitHub("update_check_run", err)
+	err = l.gh.UpdateCheckRun(ctx, a.Repo, id, dup)
+	l.countGitHub("update_check_run", err)
+	err = l.gh.UpdateCheckRun(ctx, a.Repo, stored.CheckRunID, l.sessionCheckRun(stored))
+	l.countGitHub("update_check_run", err)
 }

@@ -1,10 +1,9 @@
-package server
+package lifecycle
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"path"
 	"regexp"
 	"strings"
@@ -31,28 +30,28 @@ var (
 // says its command reads and runs.
 func validateBinding(b *gate.CreateRequest) error {
 	if len(b.Env) > maxEnvVars {
-		return errorf(http.StatusBadRequest, fmt.Sprintf("env: more than %d variables", maxEnvVars))
+		return errorf(Invalid, fmt.Sprintf("env: more than %d variables", maxEnvVars))
 	}
 	seen := map[string]bool{}
 	for i, v := range b.Env {
 		switch {
 		case !envNameRE.MatchString(v.Name):
-			return errorf(http.StatusBadRequest, fmt.Sprintf("env[%d].name is not a variable name", i))
+			return errorf(Invalid, fmt.Sprintf("env[%d].name is not a variable name", i))
 		case seen[v.Name]:
-			return errorf(http.StatusBadRequest, fmt.Sprintf("env[%d]: %s is listed twice", i, v.Name))
+			return errorf(Invalid, fmt.Sprintf("env[%d]: %s is listed twice", i, v.Name))
 		case len(v.Value) > maxEnvValue:
-			return errorf(http.StatusBadRequest, fmt.Sprintf("env[%d].value is longer than %d bytes", i, maxEnvValue))
+			return errorf(Invalid, fmt.Sprintf("env[%d].value is longer than %d bytes", i, maxEnvValue))
 		case v.Secret && (v.Value != "" || !hexSHA256.MatchString(v.Hash)):
-			return errorf(http.StatusBadRequest, fmt.Sprintf("env[%d]: a secret carries only its hash (64 hex digits), never its value", i))
+			return errorf(Invalid, fmt.Sprintf("env[%d]: a secret carries only its hash (64 hex digits), never its value", i))
 		case !v.Secret && v.Hash != "":
-			return errorf(http.StatusBadRequest, fmt.Sprintf("env[%d].hash is only for secrets", i))
+			return errorf(Invalid, fmt.Sprintf("env[%d].hash is only for secrets", i))
 		case v.Unset && (v.Value != "" || v.Secret):
-			return errorf(http.StatusBadRequest, fmt.Sprintf("env[%d]: an unset variable has no value", i))
+			return errorf(Invalid, fmt.Sprintf("env[%d]: an unset variable has no value", i))
 		}
 		seen[v.Name] = true
 	}
 	if len(b.Files) > maxFiles {
-		return errorf(http.StatusBadRequest, fmt.Sprintf("files: more than %d files", maxFiles))
+		return errorf(Invalid, fmt.Sprintf("files: more than %d files", maxFiles))
 	}
 	paths := map[string]bool{}
 	for i := range b.Files {
@@ -60,13 +59,13 @@ func validateBinding(b *gate.CreateRequest) error {
 		f.BlobSHA = strings.ToLower(f.BlobSHA)
 		switch {
 		case len(f.Path) == 0 || len(f.Path) > maxFilePath || !cleanRelPath(f.Path):
-			return errorf(http.StatusBadRequest, fmt.Sprintf("files[%d].path must be a clean path relative to the workspace", i))
+			return errorf(Invalid, fmt.Sprintf("files[%d].path must be a clean path relative to the workspace", i))
 		case !blobRE.MatchString(f.BlobSHA):
-			return errorf(http.StatusBadRequest, fmt.Sprintf("files[%d].blob_sha must be a git blob id (40 hex digits)", i))
+			return errorf(Invalid, fmt.Sprintf("files[%d].blob_sha must be a git blob id (40 hex digits)", i))
 		case paths[f.Path]:
-			return errorf(http.StatusBadRequest, fmt.Sprintf("files[%d]: %s is listed twice", i, f.Path))
+			return errorf(Invalid, fmt.Sprintf("files[%d]: %s is listed twice", i, f.Path))
 		case f.InRepo:
-			return errorf(http.StatusBadRequest, fmt.Sprintf("files[%d].in_repo is the App's to set", i))
+			return errorf(Invalid, fmt.Sprintf("files[%d].in_repo is the App's to set", i))
 		}
 		paths[f.Path] = true
 	}
@@ -84,18 +83,18 @@ func cleanRelPath(p string) bool {
 // or an earlier step changed it after checkout and the request is refused.
 // A file the repository does not have (generated, downloaded) stays bound
 // by its blob id alone, and reviewers are told they cannot read it.
-func (s *Server) verifyFiles(ctx context.Context, repo, commit string, files []gate.File) error {
+func (l *Lifecycle) verifyFiles(ctx context.Context, repo, commit string, files []gate.File) error {
 	for i := range files {
 		f := &files[i]
-		blob, err := s.gh.FileSHA(ctx, repo, f.Path, commit)
+		blob, err := l.gh.FileSHA(ctx, repo, f.Path, commit)
 		switch {
 		case errors.Is(err, ghapi.ErrNotFound):
 			f.InRepo = false
 		case err != nil:
-			s.logger(ctx).WarnContext(ctx, "reading a file the command executes", "repo", repo, "path", f.Path, "err", err)
-			return errorf(http.StatusServiceUnavailable, "cannot read "+f.Path+" at the run's commit from GitHub, retry later")
+			l.logger(ctx).WarnContext(ctx, "reading a file the command executes", "repo", repo, "path", f.Path, "err", err)
+			return errorf(Unavailable, "cannot read "+f.Path+" at the run's commit from GitHub, retry later")
 		case blob != f.BlobSHA:
-			return errorf(http.StatusConflict, fmt.Sprintf("%s on the runner (blob %s) differs from the run's commit %s (blob %s): it was changed after checkout, e.g. by an earlier step. stepgate runs only what reviewers can read; refusing",
+			return errorf(Conflict, fmt.Sprintf("%s on the runner (blob %s) differs from the run's commit %s (blob %s): it was changed after checkout, e.g. by an earlier step. stepgate runs only what reviewers can read; refusing",
 				f.Path, shortSHA(f.BlobSHA), shortSHA(commit), shortSHA(blob)))
 		default:
 			f.InRepo = true

@@ -1,4 +1,4 @@
-package server
+package lifecycle
 
 import (
 	"cmp"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepgate/stepgate/app/ghapi"
 	"github.com/stepgate/stepgate/app/render"
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/gate"
@@ -17,21 +18,21 @@ import (
 
 // Vote channels, as recorded in gate.Vote.Channel and the audit trail.
 const (
-	channelCheckRun      = "check_run"
-	channelPRComment     = "pr_comment"
-	channelCommitComment = "commit_comment"
+	ChannelCheckRun      = "check_run"
+	ChannelPRComment     = "pr_comment"
+	ChannelCommitComment = "commit_comment"
 )
 
-// ballot is one approval or rejection attempt from a webhook.
-type ballot struct {
-	repoID   int64 // the repository the event came from
-	voter    ghUser
-	approve  bool
-	remember bool
-	channel  string
-	comment  string    // rejection reason
-	at       where     // where to answer a comment; zero for buttons
-	written  time.Time // when the comment was created; zero for buttons
+// Ballot is one approval or rejection attempt from a signed webhook.
+type Ballot struct {
+	RepoID   int64 // the repository the event came from
+	Voter    ghapi.User
+	Approve  bool
+	Remember bool
+	Channel  string       // ChannelCheckRun, ChannelPRComment or ChannelCommitComment
+	Comment  string       // rejection reason
+	At       Conversation // where to answer a comment; zero for buttons
+	Written  time.Time    // when the comment was created; zero for buttons
 }
 
 // maxVoteRetries bounds re-reading after a lost conditional write.
@@ -41,16 +42,16 @@ const maxVoteRetries = 5
 // request, finishes it. The store's conditional write makes the decision
 // atomic across replicas; the per-request lock only spares this replica
 // pointless races.
-func (s *Server) castVote(ctx context.Context, log *slog.Logger, reqID string, b ballot) (string, error) {
-	unlock := s.lockRequest(reqID)
+func (l *Lifecycle) Vote(ctx context.Context, log *slog.Logger, reqID string, b Ballot) (string, error) {
+	unlock := l.lockRequest(reqID)
 	defer unlock()
 	for range maxVoteRetries {
-		req, err := s.store.GetRequest(ctx, reqID)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && req.RepoID != b.repoID) {
-			if first, err := s.once(ctx, ""); !first || err != nil {
+		req, err := l.store.GetRequest(ctx, reqID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && req.RepoID != b.RepoID) {
+			if first, err := l.once(ctx, ""); !first || err != nil {
 				return "duplicate", err
 			}
-			s.tell(ctx, nil, b, "there is no stepgate request "+reqID+" in this repository")
+			l.tell(ctx, nil, b, "there is no stepgate request "+reqID+" in this repository")
 			return "unknown_request", nil
 		}
 		if err != nil {
@@ -58,15 +59,15 @@ func (s *Server) castVote(ctx context.Context, log *slog.Logger, reqID string, b
 		}
 		log := log.With("request_id", req.ID)
 		ctx := withLog(ctx, log)
-		if b.channel != channelCheckRun {
-			if out, done, err := s.commentMisplaced(ctx, req, b); done {
+		if b.Channel != ChannelCheckRun {
+			if out, done, err := l.commentMisplaced(ctx, req, b); done {
 				return out, err
 			}
 		}
-		if out, done, err := s.notVotable(ctx, req, b); done {
+		if out, done, err := l.notVotable(ctx, req, b); done {
 			return out, err
 		}
-		outcome, retry, err := s.tryVote(ctx, log, req, b)
+		outcome, retry, err := l.tryVote(ctx, log, req, b)
 		if !retry {
 			return outcome, err
 		}
@@ -75,96 +76,96 @@ func (s *Server) castVote(ctx context.Context, log *slog.Logger, reqID string, b
 }
 
 // notVotable answers votes on decided or expired requests.
-func (s *Server) notVotable(ctx context.Context, req *gate.Request, b ballot) (string, bool, error) {
-	if req.ExpiredAt(s.now()) {
-		req = s.expire(ctx, req)
+func (l *Lifecycle) notVotable(ctx context.Context, req *gate.Request, b Ballot) (string, bool, error) {
+	if req.ExpiredAt(l.now()) {
+		req = l.Expire(ctx, req)
 	}
 	if !req.Status.Final() {
 		return "", false, nil
 	}
-	if first, err := s.once(ctx, req.ID); !first || err != nil {
+	if first, err := l.once(ctx, req.ID); !first || err != nil {
 		return "duplicate", true, err
 	}
-	s.tell(ctx, req, b, fmt.Sprintf("request %s is already %s; nothing changed", req.ID, req.Status))
+	l.tell(ctx, req, b, fmt.Sprintf("request %s is already %s; nothing changed", req.ID, req.Status))
 	return "already_decided", true, nil
 }
 
 // tryVote makes one attempt; retry is true when the store write lost a race
 // that a fresh read may resolve.
-func (s *Server) tryVote(ctx context.Context, log *slog.Logger, req *gate.Request, b ballot) (outcome string, retry bool, err error) {
+func (l *Lifecycle) tryVote(ctx context.Context, log *slog.Logger, req *gate.Request, b Ballot) (outcome string, retry bool, err error) {
 	sp := cmp.Or(req.Spec, &gate.Spec{}) // decided at once: no requirement
-	login := b.voter.Login
+	login := b.Voter.Login
 	if votedBefore(req, login) {
-		if first, err := s.once(ctx, req.ID); !first || err != nil {
+		if first, err := l.once(ctx, req.ID); !first || err != nil {
 			return "duplicate", false, err
 		}
-		s.tell(ctx, req, b, "you already voted on "+req.ID+"; each person counts once")
+		l.tell(ctx, req, b, "you already voted on "+req.ID+"; each person counts once")
 		return "duplicate_vote", false, nil
 	}
-	a, err := s.approver(ctx, req, sp, login, s.isBot(b.voter))
+	a, err := l.approver(ctx, req, sp, login, l.isBot(b.Voter))
 	if err != nil {
-		if first, merr := s.once(ctx, req.ID); !first || merr != nil {
+		if first, merr := l.once(ctx, req.ID); !first || merr != nil {
 			return "duplicate", false, merr
 		}
 		// The delivery is already marked as seen: say so, so the person
 		// can simply try again.
-		s.tell(ctx, req, b, "stepgate could not check your permissions with GitHub just now; nothing changed, please try again")
+		l.tell(ctx, req, b, "stepgate could not check your permissions with GitHub just now; nothing changed, please try again")
 		return "", false, err
 	}
 	if ok, why := policy.Eligible(sp.Require, a, req.SelfApproval); !ok {
-		if first, err := s.once(ctx, req.ID); !first || err != nil {
+		if first, err := l.once(ctx, req.ID); !first || err != nil {
 			return "duplicate", false, err
 		}
-		s.audit(ctx, req, gate.EventIgnored, login, b.channel, map[string]string{"why": why, "approve": fmt.Sprint(b.approve)})
+		l.audit(ctx, req, gate.EventIgnored, login, b.Channel, map[string]string{"why": why, "approve": fmt.Sprint(b.Approve)})
 		log.InfoContext(ctx, "vote ignored", "login", login, "why", why)
-		s.tell(ctx, req, b, "your "+verbOf(b)+" does not count: "+why+". Nothing changed.")
+		l.tell(ctx, req, b, "your "+verbOf(b)+" does not count: "+why+". Nothing changed.")
 		return "ineligible", false, nil
 	}
-	s.facts.put(factsKey(req.ID, login), a, s.now())
-	votes, err := s.priorVotes(ctx, req, sp)
+	l.facts.put(factsKey(req.ID, login), a, l.now())
+	votes, err := l.priorVotes(ctx, req, sp)
 	if err != nil {
 		return "", false, err
 	}
-	votes = append(votes, policy.Vote{Approver: a, Approve: b.approve, Channel: b.channel, Remember: b.remember})
+	votes = append(votes, policy.Vote{Approver: a, Approve: b.Approve, Channel: b.Channel, Remember: b.Remember})
 	prog := policy.Check(sp.Require, votes, req.SelfApproval)
-	v := gate.Vote{Login: login, Approve: b.approve, Remember: b.remember && req.RememberTTL > 0,
-		Channel: b.channel, Satisfied: prog.Counted[login], Comment: b.comment, At: s.now().UTC()}
+	v := gate.Vote{Login: login, Approve: b.Approve, Remember: b.Remember && req.RememberTTL > 0,
+		Channel: b.Channel, Satisfied: prog.Counted[login], Comment: b.Comment, At: l.now().UTC()}
 	d := decision(append(append([]gate.Vote(nil), req.Votes...), v), req.RememberTTL, prog)
 	if d.Status.Final() {
 		// The deciding vote's event rides in the decision's write (finish.go).
-		d.Event = s.voteEvent(req, v, d)
+		d.Event = l.voteEvent(req, v, d)
 	}
-	done, err := s.store.Vote(ctx, req.ID, v, d, voteDelivery(ctx))
+	done, err := l.store.Vote(ctx, req.ID, v, d, voteDelivery(ctx))
 	if errors.Is(err, store.ErrConflict) {
 		return "", true, nil // re-read: decided, expired, or this login voted meanwhile
 	}
 	if err != nil {
-		s.metrics.storeErrors.WithLabelValues("vote").Inc()
+		l.metrics.storeErrors.WithLabelValues("vote").Inc()
 		return "", false, fmt.Errorf("recording vote: %w", err)
 	}
-	s.recordVote(ctx, done, v)
+	l.recordVote(ctx, done, v)
 	if done.Status.Final() {
-		s.finish(ctx, done, login, true)
+		l.finish(ctx, done, login, true)
 		return string(done.Status), false, nil
 	}
 	if len(done.Votes) > len(req.Votes)+1 {
 		// Others voted between our read and our write (another replica):
 		// the last writer sees every vote and settles the outcome.
-		if final, ok := s.settle(ctx, done, sp, login); ok {
+		if final, ok := l.settle(ctx, done, sp, login); ok {
 			return string(final.Status), false, nil
 		}
 	}
-	s.refreshOnGitHub(ctx, done, "", true)
+	l.refreshOnGitHub(ctx, done, "", true)
 	return "vote", false, nil
 }
 
 // settle recomputes progress over all votes a request holds and, when they
 // decide it, finalizes it. It returns false when the request stays pending
 // or someone else finalized it first.
-func (s *Server) settle(ctx context.Context, r *gate.Request, sp *gate.Spec, actor string) (*gate.Request, bool) {
-	votes, err := s.priorVotes(ctx, r, sp)
+func (l *Lifecycle) settle(ctx context.Context, r *gate.Request, sp *gate.Spec, actor string) (*gate.Request, bool) {
+	votes, err := l.priorVotes(ctx, r, sp)
 	if err != nil {
-		s.logger(ctx).WarnContext(ctx, "recomputing progress", "err", err)
+		l.logger(ctx).WarnContext(ctx, "recomputing progress", "err", err)
 		return nil, false
 	}
 	prog := policy.Check(sp.Require, votes, r.SelfApproval)
@@ -172,15 +173,15 @@ func (s *Server) settle(ctx context.Context, r *gate.Request, sp *gate.Spec, act
 	if !d.Status.Final() {
 		return nil, false
 	}
-	final, err := s.finalize(ctx, r, d, actor)
+	final, err := l.finalize(ctx, r, d, actor)
 	if err != nil {
 		if !errors.Is(err, store.ErrConflict) {
-			s.metrics.storeErrors.WithLabelValues("finalize").Inc()
-			s.logger(ctx).WarnContext(ctx, "finalizing after concurrent votes", "err", err)
+			l.metrics.storeErrors.WithLabelValues("finalize").Inc()
+			l.logger(ctx).WarnContext(ctx, "finalizing after concurrent votes", "err", err)
 		}
 		return nil, false
 	}
-	s.finish(ctx, final, actor, false)
+	l.finish(ctx, final, actor, false)
 	return final, true
 }
 
@@ -195,16 +196,16 @@ func votedBefore(r *gate.Request, login string) bool {
 
 // priorVotes rebuilds the facts of everyone who voted before, from the
 // cache or GitHub, so progress is recomputed over all votes.
-func (s *Server) priorVotes(ctx context.Context, req *gate.Request, sp *gate.Spec) ([]policy.Vote, error) {
+func (l *Lifecycle) priorVotes(ctx context.Context, req *gate.Request, sp *gate.Spec) ([]policy.Vote, error) {
 	var out []policy.Vote
 	for _, v := range req.Votes {
-		a, ok := s.facts.get(factsKey(req.ID, v.Login), s.now())
+		a, ok := l.facts.get(factsKey(req.ID, v.Login), l.now())
 		if !ok {
 			var err error
-			if a, err = s.approver(ctx, req, sp, v.Login, false); err != nil {
+			if a, err = l.approver(ctx, req, sp, v.Login, false); err != nil {
 				return nil, err
 			}
-			s.facts.put(factsKey(req.ID, v.Login), a, s.now())
+			l.facts.put(factsKey(req.ID, v.Login), a, l.now())
 		}
 		out = append(out, policy.Vote{Approver: a, Approve: v.Approve, Channel: v.Channel, Remember: v.Remember})
 	}
@@ -238,18 +239,18 @@ func decision(votes []gate.Vote, rememberTTL int64, prog policy.Progress) store.
 	return store.Decide{Status: gate.StatusPending}
 }
 
-func (s *Server) recordVote(ctx context.Context, r *gate.Request, v gate.Vote) {
+func (l *Lifecycle) recordVote(ctx context.Context, r *gate.Request, v gate.Vote) {
 	if r.Status.Final() && r.PendingAudit != nil {
-		s.seal(ctx, r) // stored with the decision; into the chain now
+		l.seal(ctx, r) // stored with the decision; into the chain now
 		return
 	}
-	e := s.voteEvent(r, v, store.Decide{})
-	s.appendAudit(ctx, r, *e)
+	e := l.voteEvent(r, v, store.Decide{})
+	l.appendAudit(ctx, r, *e)
 }
 
 // voteEvent is the audit event of vote v on r; with a final d it also
 // records the outcome the vote decided.
-func (s *Server) voteEvent(r *gate.Request, v gate.Vote, dec store.Decide) *gate.AuditEvent {
+func (l *Lifecycle) voteEvent(r *gate.Request, v gate.Vote, dec store.Decide) *gate.AuditEvent {
 	typ := gate.EventApproval
 	if !v.Approve {
 		typ = gate.EventRejection
@@ -270,29 +271,36 @@ func (s *Server) voteEvent(r *gate.Request, v gate.Vote, dec store.Decide) *gate
 	if v.Remember {
 		d["remember"] = "true"
 	}
-	return s.event(r, typ, v.Login, v.Channel, d)
+	return l.event(r, typ, v.Login, v.Channel, d)
 }
 
 // tell answers the voter: a comment reply for comment commands, a note on
 // the check run for button clicks.
-func (s *Server) tell(ctx context.Context, req *gate.Request, b ballot, msg string) {
-	if b.channel != channelCheckRun {
-		s.reply(ctx, b.at, render.Reply(b.voter.Login, msg))
+func (l *Lifecycle) tell(ctx context.Context, req *gate.Request, b Ballot, msg string) {
+	if b.Channel != ChannelCheckRun {
+		l.reply(ctx, b.At, render.Reply(b.Voter.Login, msg))
 		return
 	}
 	if req == nil || req.CheckRunID == 0 {
 		return
 	}
-	err := s.gh.UpdateCheckRun(ctx, req.Repo, req.CheckRunID, s.checkRun(req, "@"+b.voter.Login+": "+msg))
-	s.countGitHub("update_check_run", err)
+	err := l.gh.UpdateCheckRun(ctx, req.Repo, req.CheckRunID, l.checkRun(req, "@"+b.Voter.Login+": "+msg))
+	l.countGitHub("update_check_run", err)
 	if err != nil {
-		s.logger(ctx).WarnContext(ctx, "updating check run", "request_id", req.ID, "err", err)
+		l.logger(ctx).WarnContext(ctx, "updating check run", "request_id", req.ID, "err", err)
 	}
 }
 
-func verbOf(b ballot) string {
-	if b.approve {
+func verbOf(b Ballot) string {
+	if b.Approve {
 		return "approval"
 	}
 	return "rejection"
+}
+
+// isBot reports whether a sender never counts: GitHub Apps and bots, and
+// the App itself.
+func (l *Lifecycle) isBot(u ghapi.User) bool {
+	return strings.EqualFold(u.Type, "Bot") || strings.HasSuffix(strings.ToLower(u.Login), "[bot]") ||
+		(l.cfg.BotLogin != "" && strings.EqualFold(u.Login, l.cfg.BotLogin))
 }

@@ -1,10 +1,9 @@
-package server
+package lifecycle
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -29,60 +28,59 @@ const (
 	maxApprovers = 20
 )
 
-// handleCreate is POST /api/v1/requests.
-func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, id *Identity) error {
-	var body gate.CreateRequest
-	if err := decodeJSON(w, r, &body, false); err != nil {
-		return err
+// Create is POST /api/v1/requests: a gate asks to run a command. It
+// checks the body, establishes the run's context from the token and
+// GitHub (never from the body), verifies the files the command executes,
+// decides (freeze, policy, remembered commands, velocity), stores the
+// request and, while it is pending, announces it on GitHub. A repeat of
+// the same job's create returns the stored request (created false),
+// opening its check run if an earlier attempt could not.
+func (l *Lifecycle) Create(ctx context.Context, id *Identity, body *gate.CreateRequest) (r *gate.Request, created bool, err error) {
+	if err := validateCreate(body); err != nil {
+		return nil, false, err
 	}
-	if err := validateCreate(&body); err != nil {
-		return err
+	if err := validateBinding(body); err != nil {
+		return nil, false, err
 	}
-	if err := validateBinding(&body); err != nil {
-		return err
-	}
-	key := gate.IdempotencyKey(keyParts(id, &body))
+	key := gate.IdempotencyKey(keyParts(id, body))
 	reqID := gate.RequestID(key)
-	ctx := withLog(r.Context(), s.log.With("request_id", reqID, "repo", id.Repo, "run_id", id.RunID))
+	ctx = withLog(ctx, l.log.With("request_id", reqID, "repo", id.Repo, "run_id", id.RunID))
 	// A create costs no read: a repeat re-evaluates (GitHub's answers are
 	// cached) and CreateRequest returns the stored request unchanged.
-	rc, err := s.runContextOf(ctx, id, &body)
+	rc, err := l.runContextOf(ctx, id, body)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
-	req := s.newRequest(id, &body, rc, key, reqID)
-	setOrigin(req, &body)
-	if err := s.verifyFiles(ctx, req.Repo, id.SHA, req.Files); err != nil {
-		return err
+	req := l.newRequest(id, body, rc, key, reqID)
+	setOrigin(req, body)
+	if err := l.verifyFiles(ctx, req.Repo, id.SHA, req.Files); err != nil {
+		return nil, false, err
 	}
-	if err := s.decide(ctx, req, &body); err != nil {
-		return err
+	if err := l.decide(ctx, req, body); err != nil {
+		return nil, false, err
 	}
-	stored, created, err := s.storeNew(ctx, req)
+	stored, created, err := l.storeNew(ctx, req)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
 	if !created {
-		return s.answerExisting(ctx, w, stored)
+		return l.answerExisting(ctx, stored), false, nil
 	}
-	stored = s.afterCreate(ctx, stored)
-	writeJSON(w, http.StatusCreated, s.view(stored))
-	return nil
+	return l.afterCreate(ctx, stored), true, nil
 }
 
-// answerExisting answers a repeated create with the stored request, opening
-// its check run now if the create that stored it could not (GitHub
+// answerExisting is a repeated create's answer: the stored request, with
+// its check run opened now if the create that stored it could not (GitHub
 // failing: the gate repeats its create until it gets a check run). A gate
 // repeats only after its create was answered or timed out, so the create
 // that stored the request is done announcing; should it still be at it
 // (slower than the gate's timeout), a second check run appears that works
 // like the first, its button naming the same request.
-func (s *Server) answerExisting(ctx context.Context, w http.ResponseWriter, r *gate.Request) error {
+func (l *Lifecycle) answerExisting(ctx context.Context, r *gate.Request) *gate.Request {
 	if r.Status == gate.StatusPending && r.CheckRunID == 0 {
-		r = s.openOnGitHub(ctx, r)
+		r = l.openOnGitHub(ctx, r)
 	}
-	writeJSON(w, http.StatusOK, s.view(r))
-	return nil
+	return r
 }
 
 // storeNew stores a new request before anything announces it (store
@@ -91,14 +89,14 @@ func (s *Server) answerExisting(ctx context.Context, w http.ResponseWriter, r *g
 // write leaves nothing on GitHub to clean up. A request decided at once
 // (policy, remembered) carries its audit event in this write, like a
 // vote's decision (finish.go).
-func (s *Server) storeNew(ctx context.Context, req *gate.Request) (*gate.Request, bool, error) {
+func (l *Lifecycle) storeNew(ctx context.Context, req *gate.Request) (*gate.Request, bool, error) {
 	if req.Status.Final() {
-		req.PendingAudit = s.finalEvent(req, store.Decide{Status: req.Status, DecidedBy: req.DecidedBy,
-			Reason: req.FinalReason, Remember: req.Remembered}, "", s.now())
+		req.PendingAudit = l.finalEvent(req, store.Decide{Status: req.Status, DecidedBy: req.DecidedBy,
+			Reason: req.FinalReason, Remember: req.Remembered}, "", l.now())
 	}
-	stored, created, err := s.store.CreateRequest(ctx, req)
+	stored, created, err := l.store.CreateRequest(ctx, req)
 	if err != nil {
-		return nil, false, s.storeErr("create_request", err)
+		return nil, false, l.storeErr("create_request", err)
 	}
 	return stored, created, nil
 }
@@ -106,21 +104,21 @@ func (s *Server) storeNew(ctx context.Context, req *gate.Request) (*gate.Request
 func validateCreate(b *gate.CreateRequest) error {
 	switch {
 	case strings.TrimSpace(b.Command) == "":
-		return errorf(http.StatusBadRequest, "command is required")
+		return errorf(Invalid, "command is required")
 	case len(b.Command) > maxCommand:
-		return errorf(http.StatusRequestEntityTooLarge, "command too long")
+		return errorf(TooLarge, "command too long")
 	case !hexSHA256.MatchString(b.CommandSHA256):
-		return errorf(http.StatusBadRequest, "command_sha256 must be 64 lower-case hex digits")
+		return errorf(Invalid, "command_sha256 must be 64 lower-case hex digits")
 	case b.HeadSHA != "" && !hexSHA.MatchString(b.HeadSHA):
-		return errorf(http.StatusBadRequest, "head_sha must be a commit SHA")
+		return errorf(Invalid, "head_sha must be a commit SHA")
 	case b.PullRequest < 0:
-		return errorf(http.StatusBadRequest, "pull_request must not be negative")
+		return errorf(Invalid, "pull_request must not be negative")
 	case b.TimeoutSeconds < 0:
-		return errorf(http.StatusBadRequest, "timeout_seconds must not be negative")
+		return errorf(Invalid, "timeout_seconds must not be negative")
 	case len(b.Approvers) > maxApprovers:
-		return errorf(http.StatusBadRequest, "too many approvers")
+		return errorf(Invalid, "too many approvers")
 	case len(b.Job) > 256 || len(b.Step) > 256 || len(b.Environment) > 256 || len(b.Reason) > 4096 || len(b.Shell) > 256 || len(b.WorkingDirectory) > 4096:
-		return errorf(http.StatusBadRequest, "a field is too long")
+		return errorf(Invalid, "a field is too long")
 	}
 	if b.Shell == "" {
 		b.Shell = "bash"
@@ -128,8 +126,8 @@ func validateCreate(b *gate.CreateRequest) error {
 	return validateOrigin(b)
 }
 
-func (s *Server) newRequest(id *Identity, b *gate.CreateRequest, rc runContext, key, reqID string) *gate.Request {
-	now := s.now().UTC()
+func (l *Lifecycle) newRequest(id *Identity, b *gate.CreateRequest, rc runContext, key, reqID string) *gate.Request {
+	now := l.now().UTC()
 	return &gate.Request{
 		ID: reqID, IdempotencyKey: key,
 		Repo: id.Repo, RepoID: id.RepoID, RunID: id.RunID, RunAttempt: id.RunAttempt,
@@ -153,24 +151,24 @@ func (s *Server) newRequest(id *Identity, b *gate.CreateRequest, rc runContext, 
 // deny and allow end it at once; a remembered command is allowed; anything
 // else stays pending with its requirement. The decision itself is
 // gate/decide's, the same code `stepgate policy test` runs.
-func (s *Server) decide(ctx context.Context, req *gate.Request, body *gate.CreateRequest) error {
+func (l *Lifecycle) decide(ctx context.Context, req *gate.Request, body *gate.CreateRequest) error {
 	now := req.CreatedAt
 	final := func(st gate.Status, rule, reason string) error {
 		req.Status, req.Rule, req.FinalReason, req.DecidedAt, req.ExpiresAt = st, rule, reason, now, now
 		return nil
 	}
-	fr, err := s.store.GetFreeze(ctx, req.Repo)
+	fr, err := l.store.GetFreeze(ctx, req.Repo)
 	if err != nil {
-		return s.storeErr("get_freeze", err)
+		return l.storeErr("get_freeze", err)
 	}
 	var pol *policy.Policy
 	var polErr error
 	if !fr.Frozen { // rejected either way; no policy read for it
-		pol, polErr = s.loadPolicy(ctx, req.Repo)
+		pol, polErr = l.loadPolicy(ctx, req.Repo)
 	}
 	if polErr != nil && !errors.Is(polErr, errPolicyInvalid) {
-		s.logger(ctx).WarnContext(ctx, "reading policy", "repo", req.Repo, "err", polErr)
-		return errorf(http.StatusServiceUnavailable, "cannot read the repository's policy from GitHub, retry later")
+		l.logger(ctx).WarnContext(ctx, "reading policy", "repo", req.Repo, "err", polErr)
+		return errorf(Unavailable, "cannot read the repository's policy from GitHub, retry later")
 	}
 	out, err := decide.Evaluate(pol, decide.Input{
 		Command: body.Command, Shell: body.Shell, WorkingDirectory: body.WorkingDirectory,
@@ -178,7 +176,7 @@ func (s *Server) decide(ctx context.Context, req *gate.Request, body *gate.Creat
 		Time: now, Approvers: body.Approvers,
 	})
 	if err != nil {
-		return errorf(http.StatusBadRequest, strings.TrimPrefix(err.Error(), decide.ErrInput.Error()+": "))
+		return errorf(Invalid, strings.TrimPrefix(err.Error(), decide.ErrInput.Error()+": "))
 	}
 	req.RiskLevel, req.RiskScore, req.RiskReasons = out.Risk.Level.String(), out.Risk.Score, out.Risk.Reasons
 	// What reviewers see, the audit trail records and remembered commands
@@ -192,11 +190,11 @@ func (s *Server) decide(ctx context.Context, req *gate.Request, body *gate.Creat
 	case polErr != nil:
 		return final(gate.StatusRejected, "invalid-policy", "policy "+PolicyPath+" is invalid: "+firstLine(polErr))
 	}
-	if why, err := s.overVelocity(ctx, req, pol); err != nil || why != "" {
+	if why, err := l.overVelocity(ctx, req, pol); err != nil || why != "" {
 		if err != nil {
 			return err
 		}
-		return final(gate.StatusRejected, velocityRule, why)
+		return final(gate.StatusRejected, VelocityRule, why)
 	}
 	m := out.Match
 	req.Rule, req.SelfApproval = m.Rule, m.SelfApproval
@@ -209,19 +207,19 @@ func (s *Server) decide(ctx context.Context, req *gate.Request, body *gate.Creat
 	// Only a rule that lets reviewers remember (or learns) honours
 	// remembered commands: tightening the rule revokes them at once.
 	if len(body.Approvers) == 0 && (m.Remember > 0 || m.Learn != nil) {
-		if hit, err := s.store.LookupRemembered(ctx, req.Repo, req.RememberEnvironment(), req.NormalizedSHA256, now); err == nil {
-			s.metrics.allowlistHits.Inc()
+		if hit, err := l.store.LookupRemembered(ctx, req.Repo, req.RememberEnvironment(), req.NormalizedSHA256, now); err == nil {
+			l.metrics.allowlistHits.Inc()
 			return final(gate.StatusAllowed, m.Rule, fmt.Sprintf("remembered command (%s, by %s)", hit.Source, strings.Join(hit.By, ", ")))
 		} else if !errors.Is(err, store.ErrNotFound) {
-			return s.storeErr("lookup_remembered", err)
+			return l.storeErr("lookup_remembered", err)
 		}
 	}
-	return s.pendingSpec(ctx, req, body, m, out.Require)
+	return l.pendingSpec(ctx, req, body, m, out.Require)
 }
 
 // pendingSpec sets what a pending request requires, its timeout and whom
 // it asks (CODEOWNERS only read when the requirement routes by path).
-func (s *Server) pendingSpec(ctx context.Context, req *gate.Request, body *gate.CreateRequest, m policy.Match, require *policy.Requirement) error {
+func (l *Lifecycle) pendingSpec(ctx context.Context, req *gate.Request, body *gate.CreateRequest, m policy.Match, require *policy.Requirement) error {
 	timeout := m.Timeout
 	if t := time.Duration(body.TimeoutSeconds) * time.Second; t > 0 && t < timeout {
 		timeout = t
@@ -230,10 +228,10 @@ func (s *Server) pendingSpec(ctx context.Context, req *gate.Request, body *gate.
 	req.RememberTTL = int64(m.Remember / time.Second)
 	sp := &gate.Spec{Require: require, Learn: m.Learn}
 	if paths := require.CodeownersPaths(); len(paths) > 0 {
-		rs, err := s.loadCodeowners(ctx, req.Repo)
+		rs, err := l.loadCodeowners(ctx, req.Repo)
 		if err != nil {
-			s.logger(ctx).WarnContext(ctx, "reading CODEOWNERS", "repo", req.Repo, "err", err)
-			return errorf(http.StatusServiceUnavailable, "cannot read CODEOWNERS from GitHub, retry later")
+			l.logger(ctx).WarnContext(ctx, "reading CODEOWNERS", "repo", req.Repo, "err", err)
+			return errorf(Unavailable, "cannot read CODEOWNERS from GitHub, retry later")
 		}
 		for _, p := range paths {
 			sp.Owners = append(sp.Owners, ownersOf(rs, p)...)
@@ -246,26 +244,26 @@ func (s *Server) pendingSpec(ctx context.Context, req *gate.Request, body *gate.
 
 // afterCreate records a new request and, while it is pending, announces
 // it (check run and comment); it returns the request with their ids.
-func (s *Server) afterCreate(ctx context.Context, r *gate.Request) *gate.Request {
-	s.metrics.requests.WithLabelValues(string(r.Status)).Inc()
-	s.countAgent(r)
-	s.noteAgentCreated(ctx, r) // agentsession.go
+func (l *Lifecycle) afterCreate(ctx context.Context, r *gate.Request) *gate.Request {
+	l.metrics.requests.WithLabelValues(string(r.Status)).Inc()
+	l.countAgent(r)
+	l.noteAgentCreated(ctx, r) // agentsession.go
 	details := map[string]string{"command": r.Command, "risk": r.RiskLevel, "rule": r.Rule,
 		"environment": r.Environment, "command_sha256": r.CommandSHA256, "run_id": fmt.Sprint(r.RunID)}
 	if r.Spec != nil && r.Spec.Require != nil {
 		details["requirement"] = r.Spec.Require.String()
 	}
-	s.audit(ctx, r, gate.EventRequested, r.Actor, "", details)
+	l.audit(ctx, r, gate.EventRequested, r.Actor, "", details)
 	if r.Status.Final() {
 		if r.PendingAudit != nil {
-			s.seal(ctx, r)
+			l.seal(ctx, r)
 		} else {
-			s.auditFinal(ctx, r, "")
+			l.auditFinal(ctx, r, "")
 		}
 		return r
 	}
-	s.metrics.pending.Inc()
-	return s.openOnGitHub(ctx, r)
+	l.metrics.pending.Inc()
+	return l.openOnGitHub(ctx, r)
 }
 
 // claimEnv is the token's environment claim of req ("" when the job

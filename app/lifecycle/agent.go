@@ -1,9 +1,8 @@
-package server
+package lifecycle
 
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 	"unicode"
@@ -19,8 +18,8 @@ import (
 // agents are the agents `stepgate hook` speaks for.
 var agents = map[string]bool{"claude": true, "codex": true, "copilot": true, "gemini": true}
 
-// velocityRule names the rule of a request refused by the agent cap.
-const velocityRule = "defaults.agent.max_commands_per_minute"
+// VelocityRule names the rule of a request refused by the agent cap.
+const VelocityRule = "defaults.agent.max_commands_per_minute"
 
 // validateOrigin checks the source fields of a create body and fills the
 // default source ("step"). They are the caller's word (the token says
@@ -30,20 +29,20 @@ func validateOrigin(b *gate.CreateRequest) error {
 	switch b.Source {
 	case "", gate.SourceStep:
 		if b.Agent != "" || b.AgentSession != "" || b.ToolCallID != "" {
-			return errorf(http.StatusBadRequest, `agent, agent_session and tool_call_id are only for source "agent"`)
+			return errorf(Invalid, `agent, agent_session and tool_call_id are only for source "agent"`)
 		}
 		b.Source = gate.SourceStep
 	case gate.SourceAgent:
 		if !agents[b.Agent] {
-			return errorf(http.StatusBadRequest, "agent must be one of claude, codex, copilot, gemini")
+			return errorf(Invalid, "agent must be one of claude, codex, copilot, gemini")
 		}
 		for name, v := range map[string]string{"agent_session": b.AgentSession, "tool_call_id": b.ToolCallID} {
 			if len(v) > 256 || strings.IndexFunc(v, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
-				return errorf(http.StatusBadRequest, name+" must be at most 256 printable characters")
+				return errorf(Invalid, name+" must be at most 256 printable characters")
 			}
 		}
 	default:
-		return errorf(http.StatusBadRequest, `source must be "step" or "agent"`)
+		return errorf(Invalid, `source must be "step" or "agent"`)
 	}
 	return nil
 }
@@ -76,15 +75,15 @@ func originDetails(r *gate.Request, d map[string]string) map[string]string {
 // defaults.agent.max_commands_per_minute (a sliding minute per run attempt
 // and session, shared by every replica through the store). It returns the
 // refusal reason when the command is over the cap, "" otherwise.
-func (s *Server) overVelocity(ctx context.Context, r *gate.Request, pol *policy.Policy) (string, error) {
+func (l *Lifecycle) overVelocity(ctx context.Context, r *gate.Request, pol *policy.Policy) (string, error) {
 	if r.Source != gate.SourceAgent || pol == nil || pol.Defaults.Agent == nil || pol.Defaults.Agent.MaxCommandsPerMinute <= 0 {
 		return "", nil
 	}
 	limit := pol.Defaults.Agent.MaxCommandsPerMinute
 	key := fmt.Sprintf("%s#%d#%d#%s#%s", r.Repo, r.RunID, r.RunAttempt, r.Agent, r.AgentSession)
-	n, ok, err := s.store.AgentCommand(ctx, key, limit, time.Minute, r.CreatedAt)
+	n, ok, err := l.store.AgentCommand(ctx, key, limit, time.Minute, r.CreatedAt)
 	if err != nil {
-		return "", s.storeErr("agent_command", err)
+		return "", l.storeErr("agent_command", err)
 	}
 	if ok {
 		return "", nil
@@ -94,9 +93,9 @@ func (s *Server) overVelocity(ctx context.Context, r *gate.Request, pol *policy.
 }
 
 // countAgent counts a new agent request by its first status.
-func (s *Server) countAgent(r *gate.Request) {
+func (l *Lifecycle) countAgent(r *gate.Request) {
 	if r.Source == gate.SourceAgent {
-		s.metrics.agentCommands.WithLabelValues(r.Agent, string(r.Status)).Inc()
+		l.metrics.agentCommands.WithLabelValues(r.Agent, string(r.Status)).Inc()
 	}
 }
 

@@ -1,4 +1,4 @@
-package server
+package lifecycle
 
 import (
 	"context"
@@ -10,8 +10,8 @@ const sweepBatch = 200
 
 // sweep expires overdue requests every SweepInterval, so a request nobody
 // polls still ends as expired, with its check run and comment updated.
-func (s *Server) sweep(ctx context.Context) {
-	t := time.NewTicker(s.cfg.SweepInterval)
+func (l *Lifecycle) sweep(ctx context.Context) {
+	t := time.NewTicker(l.cfg.SweepInterval)
 	defer t.Stop()
 	for {
 		select {
@@ -19,18 +19,18 @@ func (s *Server) sweep(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		s.SweepOnce(ctx)
+		l.SweepOnce(ctx)
 	}
 }
 
 // SweepOnce expires every overdue request it finds now (tests and the
 // ticker call it).
-func (s *Server) SweepOnce(ctx context.Context) int {
-	reqs, err := s.store.ListExpired(ctx, s.now(), sweepBatch)
+func (l *Lifecycle) SweepOnce(ctx context.Context) int {
+	reqs, err := l.store.ListExpired(ctx, l.now(), sweepBatch)
 	if err != nil {
 		if ctx.Err() == nil {
-			s.metrics.storeErrors.WithLabelValues("list_expired").Inc()
-			s.logger(ctx).WarnContext(ctx, "listing expired requests", "err", err)
+			l.metrics.storeErrors.WithLabelValues("list_expired").Inc()
+			l.logger(ctx).WarnContext(ctx, "listing expired requests", "err", err)
 		}
 		return 0
 	}
@@ -39,11 +39,11 @@ func (s *Server) SweepOnce(ctx context.Context) int {
 		if ctx.Err() != nil {
 			break
 		}
-		if got := s.expire(ctx, r); got.Status.Final() {
+		if got := l.Expire(ctx, r); got.Status.Final() {
 			n++
 		}
 	}
-	s.resealPending(ctx)
+	l.resealPending(ctx)
 	return n
 }
 
@@ -59,34 +59,34 @@ const (
 	resealAfter  = 10 * time.Second
 )
 
-func (s *Server) resealPending(ctx context.Context) {
-	now := s.now()
-	s.resealMu.Lock()
-	last := s.lastReseal
+func (l *Lifecycle) resealPending(ctx context.Context) {
+	now := l.now()
+	l.resealMu.Lock()
+	last := l.lastReseal
 	if !last.IsZero() && now.Sub(last) < resealEvery {
-		s.resealMu.Unlock()
+		l.resealMu.Unlock()
 		return
 	}
-	s.lastReseal = now
-	s.resealMu.Unlock()
+	l.lastReseal = now
+	l.resealMu.Unlock()
 	since := now.Add(-resealWindow)
 	if last.IsZero() {
 		since = now.Add(-24 * time.Hour)
 	}
-	decided, err := s.store.ListDecided(ctx, since, 1000)
+	decided, err := l.store.ListDecided(ctx, since, 1000)
 	if err != nil {
-		s.metrics.storeErrors.WithLabelValues("list_decided").Inc()
+		l.metrics.storeErrors.WithLabelValues("list_decided").Inc()
 		return
 	}
 	for _, r := range decided {
 		if r.PendingAudit == nil || now.Sub(r.DecidedAt) < resealAfter || ctx.Err() != nil {
 			continue
 		}
-		cur, err := s.store.GetRequest(ctx, r.ID) // the index may lag: seal what the request holds now
+		cur, err := l.store.GetRequest(ctx, r.ID) // the index may lag: seal what the request holds now
 		if err != nil || cur.PendingAudit == nil {
 			continue
 		}
-		s.seal(ctx, cur)
-		s.logger(ctx).InfoContext(ctx, "sealed a decision's audit event late", "request_id", cur.ID, "type", cur.PendingAudit.Type)
+		l.seal(ctx, cur)
+		l.logger(ctx).InfoContext(ctx, "sealed a decision's audit event late", "request_id", cur.ID, "type", cur.PendingAudit.Type)
 	}
 }

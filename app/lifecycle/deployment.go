@@ -1,4 +1,4 @@
-package server
+package lifecycle
 
 import (
 	"context"
@@ -30,9 +30,9 @@ import (
 // run, comment, votes with the same re-checks, expiry, freeze, audit,
 // remember), and its final status is answered to GitHub (deployment_answer.go).
 
-// deploymentEvent is the part of the deployment_protection_rule payload the
+// DeploymentEvent is the part of the deployment_protection_rule payload the
 // App reads. Everything in it is GitHub's word (the payload is signed).
-type deploymentEvent struct {
+type DeploymentEvent struct {
 	Action      string `json:"action"`
 	Environment string `json:"environment"`
 	Event       string `json:"event"`
@@ -43,16 +43,16 @@ type deploymentEvent struct {
 		Ref string `json:"ref"`
 	} `json:"deployment"`
 	PullRequests []struct {
-		Number int    `json:"number"`
-		User   ghUser `json:"user"`
+		Number int        `json:"number"`
+		User   ghapi.User `json:"user"`
 	} `json:"pull_requests"`
 	Repository struct {
-		ghRepo
+		ghapi.Repo
 		DefaultBranch string `json:"default_branch"`
 		HTMLURL       string `json:"html_url"`
 	} `json:"repository"`
-	Installation ghInstallation `json:"installation"`
-	Sender       ghUser         `json:"sender"`
+	Installation ghapi.Installation `json:"installation"`
+	Sender       ghapi.User         `json:"sender"`
 }
 
 // deploymentDeadline bounds the processing of one deployment webhook.
@@ -78,14 +78,11 @@ func callbackRun(raw, repo string) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-// onDeploymentProtectionRule handles deployment_protection_rule requested.
-// Its delivery is marked as seen only once it has been processed (like a
-// click), so a delivery that failed here can be redelivered from GitHub.
-func (s *Server) onDeploymentProtectionRule(ctx context.Context, log *slog.Logger, payload []byte) (string, error) {
-	var e deploymentEvent
-	if err := decodePayload(payload, &e); err != nil {
-		return "bad_payload", nil
-	}
+// Deployment handles a deployment_protection_rule delivery (app/server
+// decodes the signed payload into e). Its delivery is marked as seen only
+// once it has been processed (like a click), so a delivery that failed
+// here can be redelivered from GitHub.
+func (l *Lifecycle) Deployment(ctx context.Context, log *slog.Logger, e DeploymentEvent) (string, error) {
 	if e.Action != "requested" {
 		return "ignored", nil
 	}
@@ -99,19 +96,19 @@ func (s *Server) onDeploymentProtectionRule(ctx context.Context, log *slog.Logge
 	// App's answer: finish deciding (and answering) even if GitHub hangs up.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deploymentDeadline)
 	defer cancel()
-	out, err := s.deploymentRequested(ctx, log, &e, repo, runID, env)
+	out, err := l.deploymentRequested(ctx, log, &e, repo, runID, env)
 	if err != nil {
 		// Nothing else will ask again (GitHub does not redeliver on its
 		// own), so fail closed now rather than leave the job waiting.
-		s.rejectUndecided(ctx, &e, runID, env, err)
+		l.rejectUndecided(ctx, &e, runID, env, err)
 	}
 	return out, err
 }
 
 // deploymentRequested decides and answers one deployment_protection_rule.
-func (s *Server) deploymentRequested(ctx context.Context, log *slog.Logger, e *deploymentEvent, repo string, runID int64, env string) (string, error) {
-	run, err := s.gh.WorkflowRun(ctx, repo, runID)
-	s.countGitHub("workflow_run", err)
+func (l *Lifecycle) deploymentRequested(ctx context.Context, log *slog.Logger, e *DeploymentEvent, repo string, runID int64, env string) (string, error) {
+	run, err := l.gh.WorkflowRun(ctx, repo, runID)
+	l.countGitHub("workflow_run", err)
 	if err != nil {
 		return "", fmt.Errorf("reading the workflow run: %w", err)
 	}
@@ -121,31 +118,31 @@ func (s *Server) deploymentRequested(ctx context.Context, log *slog.Logger, e *d
 	ctx = withLog(ctx, log)
 	// One read first (deployments are rare, unlike step creates): a
 	// repeat, on whichever replica, asks GitHub nothing again.
-	existing, err := s.store.GetRequest(ctx, reqID)
+	existing, err := l.store.GetRequest(ctx, reqID)
 	switch {
 	case err == nil:
-		return s.repeatedDeployment(ctx, existing)
+		return l.repeatedDeployment(ctx, existing)
 	case !errors.Is(err, store.ErrNotFound):
 		return "", fmt.Errorf("reading the request: %w", err)
 	}
-	req := s.newDeploymentRequest(e, run, env, key, reqID)
-	if err := s.decideDeployment(ctx, req, e, run); err != nil {
+	req := l.newDeploymentRequest(e, run, env, key, reqID)
+	if err := l.decideDeployment(ctx, req, e, run); err != nil {
 		return "", err
 	}
-	stored, created, err := s.storeNew(ctx, req)
+	stored, created, err := l.storeNew(ctx, req)
 	if err != nil {
 		return "", fmt.Errorf("creating the request: %w", err)
 	}
 	if !created {
-		return s.repeatedDeployment(ctx, stored)
+		return l.repeatedDeployment(ctx, stored)
 	}
-	stored = s.afterCreate(ctx, stored)
+	stored = l.afterCreate(ctx, stored)
 	if stored.Status.Final() {
-		s.answerDeployment(ctx, stored)
+		l.answerDeployment(ctx, stored)
 	} else {
-		s.noteDeploymentPending(ctx, stored)
+		l.noteDeploymentPending(ctx, stored)
 	}
-	if _, err := s.once(ctx, ""); err != nil {
+	if _, err := l.once(ctx, ""); err != nil {
 		log.WarnContext(ctx, "recording delivery", "err", err)
 	}
 	return "deployment_" + string(stored.Status), nil
@@ -154,17 +151,17 @@ func (s *Server) deploymentRequested(ctx context.Context, log *slog.Logger, e *d
 // rejectUndecided answers rejected for a deployment the App could not
 // decide (GitHub or the store failing), saying why and that a re-run asks
 // again. The error itself is answered 500, so GitHub's delivery log shows it.
-func (s *Server) rejectUndecided(ctx context.Context, e *deploymentEvent, runID int64, env string, cause error) {
+func (l *Lifecycle) rejectUndecided(ctx context.Context, e *DeploymentEvent, runID int64, env string, cause error) {
 	// Only the App's own step names, not GitHub's or the store's error text.
 	step, _, _ := strings.Cut(cause.Error(), ": ")
 	msg := "stepgate could not decide this deployment (" + step + " failed), so it is rejected. Nothing was approved; re-run the job to ask again."
-	err := s.gh.ReviewDeployment(ctx, e.Repository.FullName, runID, env, "rejected", msg)
-	s.countGitHub("review_deployment", err)
+	err := l.gh.ReviewDeployment(ctx, e.Repository.FullName, runID, env, "rejected", msg)
+	l.countGitHub("review_deployment", err)
 	if err != nil {
-		s.logger(ctx).ErrorContext(ctx, "rejecting an undecided deployment", "err", err)
+		l.logger(ctx).ErrorContext(ctx, "rejecting an undecided deployment", "err", err)
 		return
 	}
-	s.auditRepo(ctx, e.Repository.FullName, eventDeploymentAnswered, "", "", map[string]string{"state": "rejected", "comment": msg,
+	l.auditRepo(ctx, e.Repository.FullName, eventDeploymentAnswered, "", "", map[string]string{"state": "rejected", "comment": msg,
 		"run_id": strconv.FormatInt(runID, 10), "environment": env})
 }
 
@@ -172,28 +169,28 @@ func (s *Server) rejectUndecided(ctx context.Context, e *deploymentEvent, runID 
 // exists: a redelivery changes nothing. Another delivery for the same run
 // attempt and environment (a second job deploying there) is answered again
 // with the stored decision, so that job does not wait for nothing.
-func (s *Server) repeatedDeployment(ctx context.Context, r *gate.Request) (string, error) {
-	first, err := s.once(ctx, r.ID)
+func (l *Lifecycle) repeatedDeployment(ctx context.Context, r *gate.Request) (string, error) {
+	first, err := l.once(ctx, r.ID)
 	if err != nil || !first {
 		return "duplicate", err
 	}
-	if r.ExpiredAt(s.now()) {
-		r = s.expire(ctx, r) // answers GitHub through finish
+	if r.ExpiredAt(l.now()) {
+		r = l.Expire(ctx, r) // answers GitHub through finish
 		return "deployment_" + string(r.Status), nil
 	}
 	if r.Status.Final() {
-		s.answerDeployment(ctx, r)
+		l.answerDeployment(ctx, r)
 		return "deployment_answered_again", nil
 	}
 	if r.CheckRunID == 0 {
-		s.openOnGitHub(ctx, r)
+		l.openOnGitHub(ctx, r)
 	}
 	return "deployment_pending", nil
 }
 
 // starters lists who set the deployment going other than the run's actor:
 // the attempt's triggering actor and the authors of its pull requests.
-func starters(run ghapi.WorkflowRun, e *deploymentEvent, actor string) []string {
+func starters(run ghapi.WorkflowRun, e *DeploymentEvent, actor string) []string {
 	var out []string
 	add := func(login string) {
 		if login != "" && !strings.EqualFold(login, actor) {
@@ -215,7 +212,7 @@ func deploymentKey(repoID, runID int64, attempt int, env string) string {
 		strconv.Itoa(attempt), strings.ToLower(env)}, "\x1f")
 }
 
-func (s *Server) newDeploymentRequest(e *deploymentEvent, run ghapi.WorkflowRun, env, key, reqID string) *gate.Request {
+func (l *Lifecycle) newDeploymentRequest(e *DeploymentEvent, run ghapi.WorkflowRun, env, key, reqID string) *gate.Request {
 	pr, author := 0, ""
 	if len(run.PullRequests) > 0 {
 		pr = run.PullRequests[0]
@@ -237,7 +234,7 @@ func (s *Server) newDeploymentRequest(e *deploymentEvent, run ghapi.WorkflowRun,
 		Job: "(job-level gate)", Step: "deployment to " + env, Actor: run.Actor, Ref: deploymentBranch(run, e.Repository.FullName, pr),
 		EventName: run.Event, HeadSHA: run.HeadSHA, PRNumber: pr, PRAuthor: author, Environment: env,
 		Command: display, CommandSHA256: hex.EncodeToString(sum[:]),
-		CreatedAt: s.now().UTC(), Status: gate.StatusPending,
+		CreatedAt: l.now().UTC(), Status: gate.StatusPending,
 	}
 }
 
@@ -261,31 +258,31 @@ func deploymentBranch(run ghapi.WorkflowRun, repo string, pr int) string {
 // decideDeployment fills the policy outcome: frozen, invalid policy and
 // deny reject at once, allow and a remembered deployment approve at once,
 // anything else stays pending with its requirement.
-func (s *Server) decideDeployment(ctx context.Context, req *gate.Request, e *deploymentEvent, run ghapi.WorkflowRun) error {
+func (l *Lifecycle) decideDeployment(ctx context.Context, req *gate.Request, e *DeploymentEvent, run ghapi.WorkflowRun) error {
 	now := req.CreatedAt
 	final := func(st gate.Status, rule, reason string) error {
 		req.Status, req.Rule, req.FinalReason, req.DecidedAt, req.ExpiresAt = st, rule, reason, now, now
 		return nil
 	}
 	owner, _, _ := strings.Cut(req.Repo, "/")
-	if len(s.cfg.AllowedOwners) > 0 && !slices.ContainsFunc(s.cfg.AllowedOwners, func(o string) bool { return strings.EqualFold(o, owner) }) {
+	if len(l.cfg.AllowedOwners) > 0 && !slices.ContainsFunc(l.cfg.AllowedOwners, func(o string) bool { return strings.EqualFold(o, owner) }) {
 		return final(gate.StatusRejected, "allowed-owners", owner+" is not an allowed owner of this stepgate App (STEPGATE_ALLOWED_OWNERS)")
 	}
-	fr, err := s.store.GetFreeze(ctx, req.Repo)
+	fr, err := l.store.GetFreeze(ctx, req.Repo)
 	if err != nil {
 		return fmt.Errorf("reading the freeze flag: %w", err)
 	}
 	if fr.Frozen {
 		return final(gate.StatusRejected, "freeze", freezeReason(fr))
 	}
-	pol, err := s.loadPolicy(ctx, req.Repo)
+	pol, err := l.loadPolicy(ctx, req.Repo)
 	if errors.Is(err, errPolicyInvalid) {
 		return final(gate.StatusRejected, "invalid-policy", "policy "+PolicyPath+" is invalid: "+firstLine(err))
 	}
 	if err != nil {
 		return fmt.Errorf("reading the policy: %w", err)
 	}
-	wf, err := s.checkWorkflow(ctx, req.Repo, run, e.Repository.DefaultBranch, e.Repository.HTMLURL)
+	wf, err := l.checkWorkflow(ctx, req.Repo, run, e.Repository.DefaultBranch, e.Repository.HTMLURL)
 	if err != nil {
 		return err
 	}
@@ -304,9 +301,9 @@ func (s *Server) decideDeployment(ctx context.Context, req *gate.Request, e *dep
 		return final(gate.StatusAllowed, m.Rule, "allowed by deployment rule "+m.Rule)
 	}
 	if m.Remember > 0 {
-		hit, err := s.store.LookupRemembered(ctx, req.Repo, req.Environment, req.NormalizedSHA256, now)
+		hit, err := l.store.LookupRemembered(ctx, req.Repo, req.Environment, req.NormalizedSHA256, now)
 		if err == nil {
-			s.metrics.allowlistHits.Inc()
+			l.metrics.allowlistHits.Inc()
 			return final(gate.StatusAllowed, m.Rule, fmt.Sprintf("remembered deployment (%s, by %s)", hit.Source, strings.Join(hit.By, ", ")))
 		}
 		if !errors.Is(err, store.ErrNotFound) {
@@ -317,7 +314,7 @@ func (s *Server) decideDeployment(ctx context.Context, req *gate.Request, e *dep
 	req.RememberTTL = int64(m.Remember.Seconds())
 	sp.Require = m.Require
 	if paths := m.Require.CodeownersPaths(); len(paths) > 0 {
-		rs, err := s.loadCodeowners(ctx, req.Repo)
+		rs, err := l.loadCodeowners(ctx, req.Repo)
 		if err != nil {
 			return fmt.Errorf("reading CODEOWNERS: %w", err)
 		}
