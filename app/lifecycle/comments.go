@@ -71,29 +71,6 @@ func (l *Lifecycle) commentOnce(ctx context.Context, c Comment) (bool, error) {
 	return first, nil
 }
 
-// commentMisplaced answers a comment vote that may not count for req: one
-// written before the request was made (a replayed or old approval), or one
-// on another pull request or commit than the request's own.
-func (l *Lifecycle) commentMisplaced(ctx context.Context, req *gate.Request, b Ballot) (string, bool, error) {
-	var outcome, msg string
-	switch {
-	case b.At.PR != 0 && b.At.PR != req.PRNumber, b.At.PR == 0 && (b.At.SHA == "" || !strings.EqualFold(b.At.SHA, req.HeadSHA)):
-		outcome = "wrong_target"
-		msg = "request " + req.ID + " belongs to another pull request or commit; a comment counts only on the request's own. Nothing changed."
-	case b.Written.IsZero() || b.Written.Before(req.CreatedAt.Truncate(time.Second)):
-		outcome = "stale_comment"
-		msg = "this comment was written before request " + req.ID + " was made, so it does not count. Comment again. Nothing changed."
-	default:
-		return "", false, nil
-	}
-	if first, err := l.once(ctx, req.ID); !first || err != nil {
-		return "duplicate", true, err
-	}
-	l.audit(ctx, req, gate.EventIgnored, b.Voter.Login, b.Channel, map[string]string{"why": outcome, "approve": fmt.Sprint(b.Approve)})
-	l.tell(ctx, req, b, msg)
-	return outcome, true, nil
-}
-
 // onlyPending finds the one pending request of the PR or commit a command
 // without an id refers to; with none or several it replies and returns false.
 func (l *Lifecycle) onlyPending(ctx context.Context, c Comment) (string, bool, error) {

@@ -38,36 +38,16 @@ type Ballot struct {
 // maxVoteRetries bounds re-reading after a lost conditional write.
 const maxVoteRetries = 5
 
-// castVote re-checks the voter, records the vote and, if that decides the
+// Vote re-checks the voter, records the vote and, if that decides the
 // request, finishes it. The store's conditional write makes the decision
 // atomic across replicas; the per-request lock only spares this replica
-// pointless races.
+// pointless races. It returns a short outcome for logs and metrics.
 func (l *Lifecycle) Vote(ctx context.Context, log *slog.Logger, reqID string, b Ballot) (string, error) {
 	unlock := l.lockRequest(reqID)
 	defer unlock()
 	for range maxVoteRetries {
-		req, err := l.store.GetRequest(ctx, reqID)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && req.RepoID != b.RepoID) {
-			if first, err := l.once(ctx, ""); !first || err != nil {
-				return "duplicate", err
-			}
-			l.tell(ctx, nil, b, "there is no stepgate request "+reqID+" in this repository")
-			return "unknown_request", nil
-		}
-		if err != nil {
-			return "", fmt.Errorf("reading request: %w", err)
-		}
-		log := log.With("request_id", req.ID)
-		ctx := withLog(ctx, log)
-		if b.Channel != ChannelCheckRun {
-			if out, done, err := l.commentMisplaced(ctx, req, b); done {
-				return out, err
-			}
-		}
-		if out, done, err := l.notVotable(ctx, req, b); done {
-			return out, err
-		}
-		outcome, retry, err := l.tryVote(ctx, log, req, b)
+		v := &voteRun{l: l, log: log, b: b, id: reqID}
+		outcome, retry, err := v.run(ctx)
 		if !retry {
 			return outcome, err
 		}
@@ -75,67 +55,151 @@ func (l *Lifecycle) Vote(ctx context.Context, log *slog.Logger, reqID string, b 
 	return "", fmt.Errorf("vote on %s: still conflicting after %d tries", reqID, maxVoteRetries)
 }
 
-// notVotable answers votes on decided or expired requests.
-func (l *Lifecycle) notVotable(ctx context.Context, req *gate.Request, b Ballot) (string, bool, error) {
-	if req.ExpiredAt(l.now()) {
-		req = l.Expire(ctx, req)
-	}
-	if !req.Status.Final() {
-		return "", false, nil
-	}
-	if first, err := l.once(ctx, req.ID); !first || err != nil {
-		return "duplicate", true, err
-	}
-	l.tell(ctx, req, b, fmt.Sprintf("request %s is already %s; nothing changed", req.ID, req.Status))
-	return "already_decided", true, nil
+// voteRun is one attempt of one ballot on one request, as named stages
+// over what they share: read the request, check where the ballot came
+// from, that the request still takes votes and that the voter counts, then
+// record the vote and settle the outcome. Every answer other than the
+// recorded vote goes through refuse, which checks once that this delivery
+// is new, so a redelivered webhook changes nothing the second time.
+type voteRun struct {
+	l   *Lifecycle
+	log *slog.Logger
+	b   Ballot
+	id  string        // the request the ballot names
+	req *gate.Request // nil until read; nil after for an unknown request
+	sp  *gate.Spec
 }
 
-// tryVote makes one attempt; retry is true when the store write lost a race
+// run makes the attempt; retry is true when the store write lost a race
 // that a fresh read may resolve.
-func (l *Lifecycle) tryVote(ctx context.Context, log *slog.Logger, req *gate.Request, b Ballot) (outcome string, retry bool, err error) {
-	sp := cmp.Or(req.Spec, &gate.Spec{}) // decided at once: no requirement
-	login := b.Voter.Login
-	if votedBefore(req, login) {
-		if first, err := l.once(ctx, req.ID); !first || err != nil {
-			return "duplicate", false, err
-		}
-		l.tell(ctx, req, b, "you already voted on "+req.ID+"; each person counts once")
-		return "duplicate_vote", false, nil
+func (v *voteRun) run(ctx context.Context) (outcome string, retry bool, err error) {
+	l, b := v.l, v.b
+	req, err := l.store.GetRequest(ctx, v.id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && req.RepoID != b.RepoID) {
+		outcome, err := v.refuse(ctx, "unknown_request", "there is no stepgate request "+v.id+" in this repository", nil)
+		return outcome, false, err
 	}
-	a, err := l.approver(ctx, req, sp, login, l.isBot(b.Voter))
 	if err != nil {
-		if first, merr := l.once(ctx, req.ID); !first || merr != nil {
-			return "duplicate", false, merr
-		}
-		// The delivery is already marked as seen: say so, so the person
-		// can simply try again.
-		l.tell(ctx, req, b, "stepgate could not check your permissions with GitHub just now; nothing changed, please try again")
-		return "", false, err
+		return "", false, fmt.Errorf("reading request: %w", err)
 	}
-	if ok, why := policy.Eligible(sp.Require, a, req.SelfApproval); !ok {
-		if first, err := l.once(ctx, req.ID); !first || err != nil {
-			return "duplicate", false, err
+	v.req, v.sp = req, cmp.Or(req.Spec, &gate.Spec{}) // decided at once: no requirement
+	v.log = v.log.With("request_id", req.ID)
+	ctx = withLog(ctx, v.log)
+	for _, check := range []func(context.Context) (string, bool, error){v.misplaced, v.closed, v.again} {
+		if outcome, done, err := check(ctx); done {
+			return outcome, false, err
 		}
-		l.audit(ctx, req, gate.EventIgnored, login, b.Channel, map[string]string{"why": why, "approve": fmt.Sprint(b.Approve)})
-		log.InfoContext(ctx, "vote ignored", "login", login, "why", why)
-		l.tell(ctx, req, b, "your "+verbOf(b)+" does not count: "+why+". Nothing changed.")
-		return "ineligible", false, nil
 	}
-	l.facts.put(factsKey(req.ID, login), a, l.now())
-	votes, err := l.priorVotes(ctx, req, sp)
+	a, outcome, done, err := v.voter(ctx)
+	if done {
+		return outcome, false, err
+	}
+	return v.record(ctx, a)
+}
+
+// refuse answers the voter once per delivery, recording an ignored-vote
+// audit event when why is set.
+func (v *voteRun) refuse(ctx context.Context, outcome, msg string, why map[string]string) (string, error) {
+	reqID := ""
+	if v.req != nil {
+		reqID = v.req.ID
+	}
+	if first, err := v.l.once(ctx, reqID); !first || err != nil {
+		return "duplicate", err
+	}
+	if why != nil {
+		why["approve"] = fmt.Sprint(v.b.Approve)
+		v.l.audit(ctx, v.req, gate.EventIgnored, v.b.Voter.Login, v.b.Channel, why)
+	}
+	v.l.tell(ctx, v.req, v.b, msg)
+	return outcome, nil
+}
+
+// misplaced refuses a comment vote that may not count for the request: one
+// on another pull request or commit than the request's own, or one
+// written before the request was made (a replayed or old approval).
+func (v *voteRun) misplaced(ctx context.Context) (string, bool, error) {
+	b, req := v.b, v.req
+	if b.Channel == ChannelCheckRun {
+		return "", false, nil
+	}
+	var outcome, msg string
+	switch {
+	case b.At.PR != 0 && b.At.PR != req.PRNumber, b.At.PR == 0 && (b.At.SHA == "" || !strings.EqualFold(b.At.SHA, req.HeadSHA)):
+		outcome = "wrong_target"
+		msg = "request " + req.ID + " belongs to another pull request or commit; a comment counts only on the request's own. Nothing changed."
+	case b.Written.IsZero() || b.Written.Before(req.CreatedAt.Truncate(time.Second)):
+		outcome = "stale_comment"
+		msg = "this comment was written before request " + req.ID + " was made, so it does not count. Comment again. Nothing changed."
+	default:
+		return "", false, nil
+	}
+	out, err := v.refuse(ctx, outcome, msg, map[string]string{"why": outcome})
+	return out, true, err
+}
+
+// closed refuses votes on decided requests, expiring an overdue one first.
+func (v *voteRun) closed(ctx context.Context) (string, bool, error) {
+	if v.req.ExpiredAt(v.l.now()) {
+		v.req = v.l.Expire(ctx, v.req)
+	}
+	if !v.req.Status.Final() {
+		return "", false, nil
+	}
+	out, err := v.refuse(ctx, "already_decided", fmt.Sprintf("request %s is already %s; nothing changed", v.req.ID, v.req.Status), nil)
+	return out, true, err
+}
+
+// again refuses a second vote of the same person: each counts once.
+func (v *voteRun) again(ctx context.Context) (string, bool, error) {
+	if !votedBefore(v.req, v.b.Voter.Login) {
+		return "", false, nil
+	}
+	out, err := v.refuse(ctx, "duplicate_vote", "you already voted on "+v.req.ID+"; each person counts once", nil)
+	return out, true, err
+}
+
+// voter asks GitHub what the requirement needs to know about the voter
+// (security invariant 3) and refuses one who does not count.
+func (v *voteRun) voter(ctx context.Context) (policy.Approver, string, bool, error) {
+	l, login := v.l, v.b.Voter.Login
+	a, err := l.approver(ctx, v.req, v.sp, login, l.isBot(v.b.Voter))
+	if err != nil {
+		// The delivery is marked as seen by now: say so, so the person can
+		// simply try again.
+		if out, rerr := v.refuse(ctx, "", "stepgate could not check your permissions with GitHub just now; nothing changed, please try again", nil); rerr != nil || out == "duplicate" {
+			return a, out, true, rerr
+		}
+		return a, "", true, err
+	}
+	if ok, why := policy.Eligible(v.sp.Require, a, v.req.SelfApproval); !ok {
+		v.log.InfoContext(ctx, "vote ignored", "login", login, "why", why)
+		out, err := v.refuse(ctx, "ineligible", "your "+verbOf(v.b)+" does not count: "+why+". Nothing changed.", map[string]string{"why": why})
+		return a, out, true, err
+	}
+	l.facts.put(factsKey(v.req.ID, login), a, l.now())
+	return a, "", false, nil
+}
+
+// record writes the vote, with the decision it makes if it makes one, in
+// one conditional write, then finishes a decided request or refreshes the
+// check run and comment of a pending one.
+func (v *voteRun) record(ctx context.Context, a policy.Approver) (outcome string, retry bool, err error) {
+	l, req, b, login := v.l, v.req, v.b, v.b.Voter.Login
+	votes, err := l.priorVotes(ctx, req, v.sp)
 	if err != nil {
 		return "", false, err
 	}
 	votes = append(votes, policy.Vote{Approver: a, Approve: b.Approve, Channel: b.Channel, Remember: b.Remember})
-	prog := policy.Check(sp.Require, votes, req.SelfApproval)
-	v := gate.Vote{Login: login, Approve: b.Approve, Remember: b.Remember && req.RememberTTL > 0,
+	prog := policy.Check(v.sp.Require, votes, req.SelfApproval)
+	vt := gate.Vote{Login: login, Approve: b.Approve, Remember: b.Remember && req.RememberTTL > 0,
 		Channel: b.Channel, Satisfied: prog.Counted[login], Comment: b.Comment, At: l.now().UTC()}
-	d := decision(append(append([]gate.Vote(nil), req.Votes...), v), req.RememberTTL, prog)
+	d := decision(append(append([]gate.Vote(nil), req.Votes...), vt), req.RememberTTL, prog)
 	if d.Status.Final() {
 		// The deciding vote's event rides in the decision's write (finish.go).
-		d.Event = l.voteEvent(req, v, d)
+		d.Event = l.voteEvent(req, vt, d)
 	}
-	done, err := l.store.Vote(ctx, req.ID, v, d, voteDelivery(ctx))
+	done, err := l.store.Vote(ctx, req.ID, vt, d, voteDelivery(ctx))
 	if errors.Is(err, store.ErrConflict) {
 		return "", true, nil // re-read: decided, expired, or this login voted meanwhile
 	}
@@ -143,7 +207,7 @@ func (l *Lifecycle) tryVote(ctx context.Context, log *slog.Logger, req *gate.Req
 		l.metrics.storeErrors.WithLabelValues("vote").Inc()
 		return "", false, fmt.Errorf("recording vote: %w", err)
 	}
-	l.recordVote(ctx, done, v)
+	l.recordVote(ctx, done, vt)
 	if done.Status.Final() {
 		l.finish(ctx, done, login, true)
 		return string(done.Status), false, nil
@@ -151,7 +215,7 @@ func (l *Lifecycle) tryVote(ctx context.Context, log *slog.Logger, req *gate.Req
 	if len(done.Votes) > len(req.Votes)+1 {
 		// Others voted between our read and our write (another replica):
 		// the last writer sees every vote and settles the outcome.
-		if final, ok := l.settle(ctx, done, sp, login); ok {
+		if final, ok := l.settle(ctx, done, v.sp, login); ok {
 			return string(final.Status), false, nil
 		}
 	}
