@@ -179,33 +179,15 @@ func policyTest(args []string, stdout, stderr io.Writer, assess func(string) ris
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	if fl.source != policy.SourceStep && fl.source != policy.SourceAgent {
-		fmt.Fprintf(stderr, "stepgate policy test: --source %q: want step or agent\n", fl.source)
+	if msg := fl.refused(); msg != "" {
+		fmt.Fprintf(stderr, "stepgate policy test: %s\n", msg)
 		return 2
 	}
-	if fl.environment != "" && fl.environmentInput != "" && fl.environment != fl.environmentInput {
-		fmt.Fprintf(stderr, "stepgate policy test: --environment-input %q differs from the job's --environment %q: the App refuses such a request (400)\n", fl.environmentInput, fl.environment)
-		return 2
-	}
-	in := decide.Input{Command: facts.Command, Shell: fl.shell, WorkingDirectory: fl.workingDirectory,
-		Environment: facts.Environment, EnvironmentInput: fl.environmentInput, Branch: facts.Branch, Actor: facts.Actor, Source: fl.source, Time: facts.Time}
-	if riskSource != "assessed" || assess != nil {
-		in.Risk = &facts.Risk
-	}
-	out, err := decide.Evaluate(p, in)
+	m, facts, err := explainedMatch(p, &fl, facts, riskSource != "assessed" || assess != nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "stepgate policy test: %v\n", err)
 		return 2
 	}
-	// What is shown is what was decided: the command as redacted.
-	facts.Risk, facts.Command = out.Risk.Level, out.Command
-	m := out.Match
-	m.Decision, m.Require = out.Decision, out.Require
-	// Which rules were passed over and why, for the reader (the decision
-	// above is decide's; this only explains it).
-	ef := facts
-	ef.Explain, ef.Source = true, in.Source
-	m.Notes = p.Evaluate(ef).Notes
 	if fl.json {
 		if fl.orgPolicy == "" {
 			from = "" // the field is there only when a fallback was possible
@@ -215,6 +197,42 @@ func policyTest(args []string, stdout, stderr io.Writer, assess func(string) ris
 	fmt.Fprintf(stdout, "%-14s %s\n", "policy:", from)
 	writeMatchText(stdout, m, facts, riskSource)
 	return 0
+}
+
+// refused says why the App would refuse the request these flags describe
+// (400), or "" when it would not.
+func (fl *policyTestFlags) refused() string {
+	if fl.source != policy.SourceStep && fl.source != policy.SourceAgent {
+		return fmt.Sprintf("--source %q: want step or agent", fl.source)
+	}
+	if fl.environment != "" && fl.environmentInput != "" && fl.environment != fl.environmentInput {
+		return fmt.Sprintf("--environment-input %q differs from the job's --environment %q: the App refuses such a request (400)", fl.environmentInput, fl.environment)
+	}
+	return ""
+}
+
+// explainedMatch decides the request as the App does (gate/decide; the
+// given risk is used when givenRisk, else assessed) and returns the match
+// with the facts as decided (the command as redacted) and notes on which
+// rules were passed over and why, for the reader: the decision is
+// decide's, the notes only explain it.
+func explainedMatch(p *policy.Policy, fl *policyTestFlags, facts policy.Facts, givenRisk bool) (policy.Match, policy.Facts, error) {
+	in := decide.Input{Command: facts.Command, Shell: fl.shell, WorkingDirectory: fl.workingDirectory,
+		Environment: facts.Environment, EnvironmentInput: fl.environmentInput, Branch: facts.Branch, Actor: facts.Actor, Source: fl.source, Time: facts.Time}
+	if givenRisk {
+		in.Risk = &facts.Risk
+	}
+	out, err := decide.Evaluate(p, in)
+	if err != nil {
+		return policy.Match{}, facts, err
+	}
+	facts.Risk, facts.Command = out.Risk.Level, out.Command
+	m := out.Match
+	m.Decision, m.Require = out.Decision, out.Require
+	ef := facts
+	ef.Explain, ef.Source = true, in.Source
+	m.Notes = p.Evaluate(ef).Notes
+	return m, facts, nil
 }
 
 // resolvePolicyFile loads file, or, when org is given and file does not

@@ -27,44 +27,9 @@ import (
 func TestServeEndToEnd(t *testing.T) {
 	t.Parallel()
 	const secret, repoName = "e2e-secret", "acme/e2e"
-	gs := standintest.New(t, ghstandin.Options{WebhookSecret: secret})
+	base, gs, iss := startE2E(t, secret)
 	gs.AddRepo(ghstandin.Repo{FullName: repoName})
 	gs.SetPermission(repoName, "carol", "write")
-	iss, err := oidcissuer.New(oidcissuer.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(iss.Close)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	env := map[string]string{
-		"STEPGATE_PUBLIC_URL":         base + "/",
-		"STEPGATE_STORE":              "bolt:" + filepath.Join(t.TempDir(), "e2e.db"),
-		"STEPGATE_GITHUB_APP_ID":      fmt.Sprint(gs.AppID()),
-		"STEPGATE_GITHUB_PRIVATE_KEY": strings.ReplaceAll(string(gs.AppPrivateKeyPEM()), "\n", `\n`),
-		"STEPGATE_WEBHOOK_SECRET":     "rotated-out," + secret,
-		"STEPGATE_GITHUB_API_URL":     gs.URL(),
-		"STEPGATE_OIDC_ISSUER":        iss.URL(),
-		"STEPGATE_ADDR":               ln.Addr().String(),
-	}
-	cfg, err := parseServeConfig(nil, func(k string) string { return env[k] }, nil, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	var serveErr error
-	wg.Go(func() { serveErr = serve(ctx, cfg, slog.New(slog.DiscardHandler), ln, nil) })
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-		if serveErr != nil {
-			t.Errorf("serve: %v", serveErr)
-		}
-	})
 	gs.SetWebhookTarget(base + "/webhook")
 	p, err := gs.InstallationPayload("created", repoName, "octo")
 	if err != nil {
@@ -98,17 +63,76 @@ func TestServeEndToEnd(t *testing.T) {
 	if code := call(t, "POST", base+"/api/v1/requests/"+view.ID+"/result", tok, gate.ResultReport{ExitCode: 0, DurationMS: 5}, nil); code != 200 {
 		t.Errorf("result = %d", code)
 	}
-	expired := iss.Mint(oidcissuer.Claims{Repository: repoName, RepositoryID: repoID, RunID: "1"}, base, -time.Minute)
-	if code := call(t, "GET", base+"/api/v1/requests/"+view.ID, expired, nil, nil); code != 401 {
-		t.Errorf("expired token = %d, want 401", code)
-	}
-	otherKey := iss.MintWith(oidcissuer.Claims{Repository: repoName, RepositoryID: repoID, RunID: "1"}, oidcissuer.MintOptions{Audience: base, OtherKey: true})
-	if code := call(t, "GET", base+"/api/v1/requests/"+view.ID, otherKey, nil, nil); code != 401 {
-		t.Errorf("token signed with an unpublished key = %d, want 401", code)
-	}
+	checkBadTokensRefused(t, iss, base+"/api/v1/requests/"+view.ID, oidcissuer.Claims{Repository: repoName, RepositoryID: repoID, RunID: "1"})
 	// The long-poll can return before the webhook handler has finished (and
 	// counted its outcome): wait for the delivery before reading metrics.
 	<-clicked
+	checkServeMetrics(t, base)
+}
+
+// startE2E runs serve, configured from STEPGATE_* variables only (the key
+// on one line with literal \n, the webhook secret in a rotation), against
+// a new stand-in and issuer; the test fails if serve does not stop cleanly.
+func startE2E(t *testing.T, secret string) (base string, gs *ghstandin.Server, iss *oidcissuer.Issuer) {
+	t.Helper()
+	gs = standintest.New(t, ghstandin.Options{WebhookSecret: secret})
+	iss, err := oidcissuer.New(oidcissuer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base = "http://" + ln.Addr().String()
+	env := map[string]string{
+		"STEPGATE_PUBLIC_URL":         base + "/",
+		"STEPGATE_STORE":              "bolt:" + filepath.Join(t.TempDir(), "e2e.db"),
+		"STEPGATE_GITHUB_APP_ID":      fmt.Sprint(gs.AppID()),
+		"STEPGATE_GITHUB_PRIVATE_KEY": strings.ReplaceAll(string(gs.AppPrivateKeyPEM()), "\n", `\n`),
+		"STEPGATE_WEBHOOK_SECRET":     "rotated-out," + secret,
+		"STEPGATE_GITHUB_API_URL":     gs.URL(),
+		"STEPGATE_OIDC_ISSUER":        iss.URL(),
+		"STEPGATE_ADDR":               ln.Addr().String(),
+	}
+	cfg, err := parseServeConfig(nil, func(k string) string { return env[k] }, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var serveErr error
+	wg.Go(func() { serveErr = serve(ctx, cfg, slog.New(slog.DiscardHandler), ln, nil) })
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		if serveErr != nil {
+			t.Errorf("serve: %v", serveErr)
+		}
+	})
+	return base, gs, iss
+}
+
+// checkBadTokensRefused reads url with an expired token and with one signed
+// by a key the issuer does not publish: both are refused 401.
+func checkBadTokensRefused(t *testing.T, iss *oidcissuer.Issuer, url string, c oidcissuer.Claims) {
+	t.Helper()
+	aud := strings.SplitN(url, "/api/", 2)[0]
+	expired := iss.Mint(c, aud, -time.Minute)
+	if code := call(t, "GET", url, expired, nil, nil); code != 401 {
+		t.Errorf("expired token = %d, want 401", code)
+	}
+	otherKey := iss.MintWith(c, oidcissuer.MintOptions{Audience: aud, OtherKey: true})
+	if code := call(t, "GET", url, otherKey, nil, nil); code != 401 {
+		t.Errorf("token signed with an unpublished key = %d, want 401", code)
+	}
+}
+
+// checkServeMetrics checks /healthz answers and /metrics has the App's
+// request, gate API, webhook and latency metrics.
+func checkServeMetrics(t *testing.T, base string) {
+	t.Helper()
 	for _, path := range []string{"/healthz", "/metrics"} {
 		resp, err := http.Get(base + path)
 		if err != nil || resp.StatusCode != 200 {

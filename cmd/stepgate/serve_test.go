@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"flag"
+	"maps"
 	"os"
 	"strings"
 	"testing"
@@ -25,20 +26,22 @@ func testKeyPEM(t *testing.T) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))
 }
 
-func TestParseServeConfig(t *testing.T) {
-	t.Parallel()
-	key := testKeyPEM(t)
-	base := map[string]string{
+// serveTestEnv is a complete configuration for serve's parser.
+func serveTestEnv(t *testing.T) map[string]string {
+	t.Helper()
+	return map[string]string{
 		"STEPGATE_PUBLIC_URL":         "https://stepgate.example.com/",
 		"STEPGATE_GITHUB_APP_ID":      "42",
-		"STEPGATE_GITHUB_PRIVATE_KEY": key,
+		"STEPGATE_GITHUB_PRIVATE_KEY": testKeyPEM(t),
 		"STEPGATE_WEBHOOK_SECRET":     "new, old",
 	}
+}
+
+func TestParseServeConfig(t *testing.T) {
+	t.Parallel()
+	base := serveTestEnv(t)
 	with := func(k, v string) map[string]string {
-		m := map[string]string{}
-		for a, b := range base {
-			m[a] = b
-		}
+		m := maps.Clone(base)
 		m[k] = v
 		return m
 	}
@@ -77,6 +80,12 @@ func TestParseServeConfig(t *testing.T) {
 			t.Errorf("%s: the error shows the key", tt.name)
 		}
 	}
+}
+
+// A flag wins over the defaults; unset variables take them.
+func TestParseServeConfigDefaults(t *testing.T) {
+	t.Parallel()
+	base := serveTestEnv(t)
 	c, err := parseServeConfig([]string{"--addr", "127.0.0.1:9"}, func(k string) string { return base[k] }, os.ReadFile, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
