@@ -138,16 +138,7 @@ func (s *session) playJob(ctx context.Context, i int, sc jobScene) []string {
 		return s.reportJob(bad)
 	}
 	s.out.printf("    ? check run #%d %q waits on PR #%d: %s\n", cr.ID, cr.Name, prNumber, cr.Title)
-	var decided time.Time
-	if s.auto {
-		var err error
-		if decided, err = sc.auto(ctx, s, cr.ID, cr.ExternalID); err != nil {
-			fail("the scripted reviewer failed: %v", err)
-		}
-	} else {
-		s.out.printf("    ? you decide: %s\n", sc.hint)
-		go s.jobAnswers(ctx, cr.ID)
-	}
+	decided := s.decideJob(ctx, sc, cr, fail)
 	rv, ok := s.waitJobReview(ctx, run)
 	if !ok {
 		if !s.auto && parent.Err() == nil {
@@ -164,6 +155,28 @@ func (s *session) playJob(ctx context.Context, i int, sc jobScene) []string {
 	if !s.auto {
 		return nil
 	}
+	s.checkJobOutcome(sc, run, cr, rv, fail)
+	return s.reportJob(bad)
+}
+
+// decideJob has the scripted reviewer decide the job's check run (and
+// returns when), or asks the human at the terminal (zero time).
+func (s *session) decideJob(ctx context.Context, sc jobScene, cr ghstandin.CheckRun, fail func(string, ...any)) time.Time {
+	if !s.auto {
+		s.out.printf("    ? you decide: %s\n", sc.hint)
+		go s.jobAnswers(ctx, cr.ID)
+		return time.Time{}
+	}
+	decided, err := sc.auto(ctx, s, cr.ID, cr.ExternalID)
+	if err != nil {
+		fail("the scripted reviewer failed: %v", err)
+	}
+	return decided
+}
+
+// checkJobOutcome checks GitHub heard the scene's decision: the review's
+// state and comment, no job still waiting, the check run concluded.
+func (s *session) checkJobOutcome(sc jobScene, run int64, cr ghstandin.CheckRun, rv ghstandin.DeploymentReview, fail func(string, ...any)) {
 	s.checks += 4
 	if rv.State != sc.state {
 		fail("review state %q, want %q", rv.State, sc.state)
@@ -177,7 +190,6 @@ func (s *session) playJob(ctx context.Context, i int, sc jobScene) []string {
 	if final, _ := s.w.standin.GetCheckRun(cr.ID); final.Conclusion == "action_required" {
 		fail("the check run still asks for approval")
 	}
-	return s.reportJob(bad)
 }
 
 func (s *session) reportJob(bad []string) []string {
