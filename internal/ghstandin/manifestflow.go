@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -118,6 +119,22 @@ func (s *Server) newAppFromManifest(w http.ResponseWriter, r *http.Request, owne
 	http.Redirect(w, r, app.RedirectURL+sep+q.Encode(), http.StatusFound)
 }
 
+// appManifest is the part of a GitHub App manifest the stand-in reads.
+type appManifest struct {
+	Name           string `json:"name"`
+	URL            string `json:"url"`
+	HookAttributes struct {
+		URL    string `json:"url"`
+		Active *bool  `json:"active"`
+	} `json:"hook_attributes"`
+	RedirectURL string            `json:"redirect_url"`
+	Public      bool              `json:"public"`
+	Permissions map[string]string `json:"default_permissions"`
+	Events      []string          `json:"default_events"`
+}
+
+// parseManifest reads and checks a manifest as GitHub does: known keys
+// only, the URLs, the permission levels, and a permission for each event.
 func parseManifest(raw string) (*CreatedApp, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(raw), &m); err != nil {
@@ -128,51 +145,15 @@ func parseManifest(raw string) (*CreatedApp, error) {
 			return nil, fmt.Errorf("unknown parameter %q", k)
 		}
 	}
-	var v struct {
-		Name           string `json:"name"`
-		URL            string `json:"url"`
-		HookAttributes struct {
-			URL    string `json:"url"`
-			Active *bool  `json:"active"`
-		} `json:"hook_attributes"`
-		RedirectURL string            `json:"redirect_url"`
-		Public      bool              `json:"public"`
-		Permissions map[string]string `json:"default_permissions"`
-		Events      []string          `json:"default_events"`
-	}
+	var v appManifest
 	if err := json.Unmarshal([]byte(raw), &v); err != nil {
 		return nil, err
 	}
-	switch {
-	case v.URL == "":
-		return nil, fmt.Errorf("url is required")
-	case v.RedirectURL == "":
-		return nil, fmt.Errorf("redirect_url is required for the manifest flow")
-	case v.HookAttributes.URL == "" && (v.HookAttributes.Active == nil || *v.HookAttributes.Active):
-		return nil, fmt.Errorf("hook_attributes.url is required for an active webhook")
+	if err := v.checkURLs(); err != nil {
+		return nil, err
 	}
-	for _, u := range []string{v.URL, v.RedirectURL, v.HookAttributes.URL} {
-		if p, err := url.Parse(u); u != "" && (err != nil || p.Host == "" || (p.Scheme != "https" && p.Scheme != "http")) {
-			return nil, fmt.Errorf("%q is not an absolute URL", u)
-		}
-	}
-	for p, lvl := range v.Permissions {
-		if lvl != "read" && lvl != "write" && !(p == "metadata" && lvl == "none") {
-			return nil, fmt.Errorf("default_permissions.%s: %q (want read or write)", p, lvl)
-		}
-	}
-	for _, ev := range v.Events {
-		need, ok := eventPermissions[ev]
-		if !ok {
-			return nil, fmt.Errorf("default_events: the stand-in does not know %q", ev)
-		}
-		has := false
-		for _, p := range need {
-			has = has || v.Permissions[p] != ""
-		}
-		if !has {
-			return nil, fmt.Errorf("default_events: %s needs one of the permissions %v", ev, need)
-		}
+	if err := v.checkPermissions(); err != nil {
+		return nil, err
 	}
 	name := v.Name
 	if name == "" {
@@ -182,6 +163,46 @@ func parseManifest(raw string) (*CreatedApp, error) {
 	sort.Strings(events)
 	return &CreatedApp{Name: name, Slug: strings.Trim(slugRE.ReplaceAllString(strings.ToLower(name), "-"), "-"),
 		HookURL: v.HookAttributes.URL, RedirectURL: v.RedirectURL, Public: v.Public, Permissions: v.Permissions, Events: events}, nil
+}
+
+// checkURLs: url and redirect_url are required, the webhook's URL too when
+// it is active; each given URL is absolute http(s).
+func (v *appManifest) checkURLs() error {
+	switch {
+	case v.URL == "":
+		return fmt.Errorf("url is required")
+	case v.RedirectURL == "":
+		return fmt.Errorf("redirect_url is required for the manifest flow")
+	case v.HookAttributes.URL == "" && (v.HookAttributes.Active == nil || *v.HookAttributes.Active):
+		return fmt.Errorf("hook_attributes.url is required for an active webhook")
+	}
+	for _, u := range []string{v.URL, v.RedirectURL, v.HookAttributes.URL} {
+		if p, err := url.Parse(u); u != "" && (err != nil || p.Host == "" || (p.Scheme != "https" && p.Scheme != "http")) {
+			return fmt.Errorf("%q is not an absolute URL", u)
+		}
+	}
+	return nil
+}
+
+// checkPermissions: each permission is read or write (metadata may be
+// none), and each event is one the stand-in knows, with a permission that
+// delivers it.
+func (v *appManifest) checkPermissions() error {
+	for p, lvl := range v.Permissions {
+		if lvl != "read" && lvl != "write" && !(p == "metadata" && lvl == "none") {
+			return fmt.Errorf("default_permissions.%s: %q (want read or write)", p, lvl)
+		}
+	}
+	for _, ev := range v.Events {
+		need, ok := eventPermissions[ev]
+		if !ok {
+			return fmt.Errorf("default_events: the stand-in does not know %q", ev)
+		}
+		if !slices.ContainsFunc(need, func(p string) bool { return v.Permissions[p] != "" }) {
+			return fmt.Errorf("default_events: %s needs one of the permissions %v", ev, need)
+		}
+	}
+	return nil
 }
 
 func (s *Server) convertManifest(r *http.Request, _ []byte, _ auth) reply {

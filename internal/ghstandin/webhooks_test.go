@@ -170,14 +170,7 @@ func TestPayloadsMatchExamples(t *testing.T) {
 	cc, _ := gh.CommitCommentPayload(gh.CommitComments(repo, headSHA)[0].ID)
 	inst, _ := gh.InstallationPayload("created", repo, "alice")
 	del, _ := gh.InstallationPayload("deleted", repo, "alice")
-	// App deliveries always carry installation; org repositories organization.
-	extra := map[string]bool{"installation": true, "organization": true}
-	tests := []struct {
-		event, action string
-		got           map[string]any
-		objects       []string // nested objects compared key by key
-		required      []string
-	}{
+	tests := []payloadCase{
 		{"check_run", "requested_action", click,
 			[]string{"check_run", "check_run.app", "check_run.output", "check_run.check_suite", "requested_action", "sender", "repository", "repository.owner", "installation", "organization"},
 			[]string{"check_run.id", "check_run.external_id", "check_run.head_sha", "check_run.app.id", "requested_action.identifier", "sender.login", "sender.type", "repository.full_name", "installation.id"}},
@@ -195,31 +188,51 @@ func TestPayloadsMatchExamples(t *testing.T) {
 			[]string{"installation.id", "installation.account.login"}},
 	}
 	for _, tt := range tests {
-		for _, k := range keysOf(tt.got) {
-			if !exampleKeys(t, tt.event, "")[k] && !extra[k] {
-				t.Errorf("%s %s: top-level key %q is not in GitHub's examples", tt.event, tt.action, k)
+		tt.check(t)
+	}
+}
+
+// payloadCase is one delivery the stand-in built and what to compare.
+type payloadCase struct {
+	event, action string
+	got           map[string]any
+	objects       []string // nested objects compared key by key
+	required      []string
+}
+
+// extraKeys: App deliveries always carry installation; org repositories
+// organization.
+var extraKeys = map[string]bool{"installation": true, "organization": true}
+
+// check: every key the delivery has at the top level and in each of
+// tt.objects is in GitHub's examples (or documented), and the required
+// paths are present.
+func (tt payloadCase) check(t *testing.T) {
+	t.Helper()
+	for _, k := range keysOf(tt.got) {
+		if !exampleKeys(t, tt.event, "")[k] && !extraKeys[k] {
+			t.Errorf("%s %s: top-level key %q is not in GitHub's examples", tt.event, tt.action, k)
+		}
+	}
+	for _, path := range tt.objects {
+		g, _ := webhookex.Get(tt.got, strings.Split(path, ".")...).(map[string]any)
+		e := exampleKeys(t, tt.event, path)
+		if len(e) == 0 && extraKeys[strings.Split(path, ".")[0]] {
+			e = exampleKeys(t, "check_run", path)
+		}
+		if g == nil || len(e) == 0 {
+			t.Errorf("%s %s: %s missing (ours %v, examples %v)", tt.event, tt.action, path, g != nil, len(e) > 0)
+			continue
+		}
+		for _, k := range keysOf(g) {
+			if !e[k] && !documented[tt.event+":"+path+"."+k] {
+				t.Errorf("%s %s: %s.%s is not in GitHub's examples", tt.event, tt.action, path, k)
 			}
 		}
-		for _, path := range tt.objects {
-			g, _ := webhookex.Get(tt.got, strings.Split(path, ".")...).(map[string]any)
-			e := exampleKeys(t, tt.event, path)
-			if len(e) == 0 && extra[strings.Split(path, ".")[0]] {
-				e = exampleKeys(t, "check_run", path)
-			}
-			if g == nil || len(e) == 0 {
-				t.Errorf("%s %s: %s missing (ours %v, examples %v)", tt.event, tt.action, path, g != nil, len(e) > 0)
-				continue
-			}
-			for _, k := range keysOf(g) {
-				if !e[k] && !documented[tt.event+":"+path+"."+k] {
-					t.Errorf("%s %s: %s.%s is not in GitHub's examples", tt.event, tt.action, path, k)
-				}
-			}
-		}
-		for _, path := range tt.required {
-			if webhookex.Get(tt.got, strings.Split(path, ".")...) == nil {
-				t.Errorf("%s %s: %s missing", tt.event, tt.action, path)
-			}
+	}
+	for _, path := range tt.required {
+		if webhookex.Get(tt.got, strings.Split(path, ".")...) == nil {
+			t.Errorf("%s %s: %s missing", tt.event, tt.action, path)
 		}
 	}
 }
