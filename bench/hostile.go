@@ -259,64 +259,26 @@ type probeResult struct {
 	firstErr                      string
 }
 
-// probeUnderAttack runs one reviewer round every 250 ms for d.
+// probeUnderAttack runs one reviewer round every 250 ms for d (a failed
+// round is counted and the next starts at once).
 func probeUnderAttack(ctx context.Context, e *env, app *benchrig.App, d time.Duration) (probeResult, error) {
-	var p probeResult
-	c := &apiClient{base: app.URL, http: &http.Client{Timeout: 10 * time.Second}}
-	hooks := &http.Client{Timeout: 10 * time.Second}
 	tok, err := e.world.Token(e.nextRun(), app.URL)
 	if err != nil {
-		return p, err
+		return probeResult{}, err
 	}
-	fail := func(format string, a ...any) {
-		p.errors++
-		if p.firstErr == "" {
-			p.firstErr = fmt.Sprintf(format, a...)
-		}
-	}
+	pr := &prober{e: e, app: app, tok: tok, c: &apiClient{base: app.URL, http: &http.Client{Timeout: 10 * time.Second}},
+		hooks: &http.Client{Timeout: 10 * time.Second}}
+	p := &pr.res
 	end := time.Now().Add(d)
 	for i := 0; time.Now().Before(end); i++ {
 		next := time.Now().Add(250 * time.Millisecond)
 		p.rounds++
-		t0 := time.Now()
-		code, v, err := c.do(ctx, "POST", "/api/v1/requests", tok, benchrig.CreateBody(fmt.Sprintf("./deploy.sh --probe %d", i), fmt.Sprintf("probe-%d", i)))
-		p.createLat = append(p.createLat, time.Since(t0))
-		if err != nil || code != http.StatusCreated {
-			fail("create: %d %v", code, err)
-			continue
-		}
-		cr, err := e.world.CheckRun(ctx, v.ID)
-		if err != nil {
-			fail("check run of %s: %v", v.ID, err)
-			continue
-		}
-		payload, err := e.world.Standin.CheckRunRequestedActionPayload(benchrig.Repo, cr, "approve", benchrig.Reviewer)
-		if err != nil {
-			fail("click payload: %v", err)
-			continue
-		}
-		body, _ := json.Marshal(payload)
-		req, _ := http.NewRequestWithContext(ctx, "POST", app.URL+"/webhook", strings.NewReader(string(body)))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-GitHub-Event", "check_run")
-		req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("probe-%d-%d", e.runID.Load(), i))
-		req.Header.Set("X-Hub-Signature-256", ghstandin.Sign(e.world.Secret, body))
-		t1 := time.Now()
-		resp, err := hooks.Do(req)
-		p.webhookLat = append(p.webhookLat, time.Since(t1))
-		if err != nil || resp.StatusCode != http.StatusOK {
-			fail("signed click: %v %v", err, resp)
-			if resp != nil {
-				resp.Body.Close()
+		if err := pr.round(ctx, i); err != nil {
+			p.errors++
+			if p.firstErr == "" {
+				p.firstErr = err.Error()
 			}
 			continue
-		}
-		resp.Body.Close()
-		t2 := time.Now()
-		code, v, err = c.do(ctx, "GET", "/api/v1/requests/"+v.ID, tok, nil)
-		p.getLat = append(p.getLat, time.Since(t2))
-		if err != nil || code != http.StatusOK || v.Status != gate.StatusApproved {
-			fail("read decision: %d %q %v", code, v.Status, err)
 		}
 		sleepCtx(ctx, time.Until(next))
 	}
@@ -330,5 +292,68 @@ func probeUnderAttack(ctx context.Context, e *env, app *benchrig.App, d time.Dur
 	if p.firstErr != "" {
 		fmt.Fprintln(os.Stderr, "   first probe error:", p.firstErr)
 	}
-	return p, nil
+	return *p, nil
+}
+
+// prober is a reviewer's round trip while the App is under attack.
+type prober struct {
+	e     *env
+	app   *benchrig.App
+	tok   string
+	c     *apiClient
+	hooks *http.Client
+	res   probeResult
+}
+
+// round creates request i, approves it with a signed click and reads the
+// decision, timing each of the three calls.
+func (pr *prober) round(ctx context.Context, i int) error {
+	p := &pr.res
+	t0 := time.Now()
+	code, v, err := pr.c.do(ctx, "POST", "/api/v1/requests", pr.tok, benchrig.CreateBody(fmt.Sprintf("./deploy.sh --probe %d", i), fmt.Sprintf("probe-%d", i)))
+	p.createLat = append(p.createLat, time.Since(t0))
+	if err != nil || code != http.StatusCreated {
+		return fmt.Errorf("create: %d %v", code, err)
+	}
+	if err := pr.click(ctx, i, v.ID); err != nil {
+		return err
+	}
+	t2 := time.Now()
+	code, v, err = pr.c.do(ctx, "GET", "/api/v1/requests/"+v.ID, pr.tok, nil)
+	p.getLat = append(p.getLat, time.Since(t2))
+	if err != nil || code != http.StatusOK || v.Status != gate.StatusApproved {
+		return fmt.Errorf("read decision: %d %q %v", code, v.Status, err)
+	}
+	return nil
+}
+
+// click delivers the reviewer's signed approve click on request id's check
+// run, timing the webhook call.
+func (pr *prober) click(ctx context.Context, i int, id string) error {
+	e := pr.e
+	cr, err := e.world.CheckRun(ctx, id)
+	if err != nil {
+		return fmt.Errorf("check run of %s: %v", id, err)
+	}
+	payload, err := e.world.Standin.CheckRunRequestedActionPayload(benchrig.Repo, cr, "approve", benchrig.Reviewer)
+	if err != nil {
+		return fmt.Errorf("click payload: %v", err)
+	}
+	body, _ := json.Marshal(payload)
+	req, _ := http.NewRequestWithContext(ctx, "POST", pr.app.URL+"/webhook", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", "check_run")
+	req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("probe-%d-%d", e.runID.Load(), i))
+	req.Header.Set("X-Hub-Signature-256", ghstandin.Sign(e.world.Secret, body))
+	t1 := time.Now()
+	resp, err := pr.hooks.Do(req)
+	pr.res.webhookLat = append(pr.res.webhookLat, time.Since(t1))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return fmt.Errorf("signed click: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	return nil
 }

@@ -61,21 +61,8 @@ func longPoll(ctx context.Context, e *env, extraEnv string) ([]row, error) {
 	created, _ := app.Memory()
 	// Reset VmHWM, so the peak below is the long-poll phase's alone.
 	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", app.PID()), []byte("5"), 0)
-	var ok, bad atomic.Int64
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
 	start := time.Now()
-	for i := range longPollers {
-		wg.Go(func() {
-			code, v, err := c.do(ctx, "GET", "/api/v1/requests/"+ids[i]+"?wait="+longWait.String(), toks[i], nil)
-			if err == nil && code == http.StatusOK && v.Status == gate.StatusPending {
-				ok.Add(1)
-				return
-			}
-			bad.Add(1)
-			firstErr.CompareAndSwap(nil, fmt.Sprintf("code %d status %q err %v", code, v.Status, err))
-		})
-	}
+	polls := startPolls(ctx, c, ids, toks)
 	time.Sleep(longWait / 2)
 	mid, _ := app.Memory()
 	ms, _ := app.MemStats()
@@ -83,24 +70,49 @@ func longPoll(ctx context.Context, e *env, extraEnv string) ([]row, error) {
 		saveProfile(app.URL+"/debug/pprof/heap", path)
 		saveProfile(app.URL+"/debug/pprof/goroutine?debug=1", path+".goroutines.txt")
 	}
-	wg.Wait()
+	ok, bad, firstErr := polls()
 	took := time.Since(start)
 	end, _ := app.Memory()
 	notes := fmt.Sprintf("%d of %d polls came back 200 pending after %s (all returned within %s); App VmRSS idle %d MB, "+
 		"peak while creating the 5,000 requests %d MB (VmHWM, then reset), mid-wait %d MB",
-		ok.Load(), longPollers, longWait, took.Round(time.Second), idle.RSS>>10, created.HWM>>10, mid.RSS>>10)
+		ok, longPollers, longWait, took.Round(time.Second), idle.RSS>>10, created.HWM>>10, mid.RSS>>10)
 	notes += fmt.Sprintf("; mid-wait Go runtime: %d goroutines, goroutine stacks %d MB, heap in use %d MB, obtained from the OS %d MB",
 		ms.Goroutines, ms.StackInuse>>20, ms.HeapInuse>>20, ms.Sys>>20)
-	if v := firstErr.Load(); v != nil {
-		notes += "; first error: " + v.(string)
+	if firstErr != "" {
+		notes += "; first error: " + firstErr
 	}
 	hwm := end.HWM >> 10
 	return []row{{
 		Figure: "5,000 gates long-polling at once (bolt, GOMAXPROCS=2" + label + ")", Target: "no errors, App RSS ≤ 150 MB",
-		Measured: fmt.Sprintf("%d errors, App peak RSS while 5,000 wait (VmHWM) %d MB", bad.Load(), hwm),
-		Verdict:  verdict(bad.Load() == 0 && hwm <= 150), Command: "go run ./bench -only longpoll",
+		Measured: fmt.Sprintf("%d errors, App peak RSS while 5,000 wait (VmHWM) %d MB", bad, hwm),
+		Verdict:  verdict(bad == 0 && hwm <= 150), Command: "go run ./bench -only longpoll",
 		Notes: notes + "; the polls use fresh connections (one each), not the ones that created the requests",
 	}}, nil
+}
+
+// startPolls long-polls each request on its own goroutine (and, with the
+// client's pool spent, its own connection); wait returns how many came
+// back 200 still pending, how many did not, and the first failure.
+func startPolls(ctx context.Context, c *apiClient, ids, toks []string) (wait func() (ok, bad int64, firstErr string)) {
+	var okN, badN atomic.Int64
+	var first atomic.Value
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() {
+			code, v, err := c.do(ctx, "GET", "/api/v1/requests/"+ids[i]+"?wait="+longWait.String(), toks[i], nil)
+			if err == nil && code == http.StatusOK && v.Status == gate.StatusPending {
+				okN.Add(1)
+				return
+			}
+			badN.Add(1)
+			first.CompareAndSwap(nil, fmt.Sprintf("code %d status %q err %v", code, v.Status, err))
+		})
+	}
+	return func() (int64, int64, string) {
+		wg.Wait()
+		s, _ := first.Load().(string)
+		return okN.Load(), badN.Load(), s
+	}
 }
 
 // createPending creates n pending requests, 64 at a time, 100 per run.
