@@ -90,14 +90,36 @@ func TestPolicyCheck(t *testing.T) {
 
 func TestPolicyTestJSON(t *testing.T) {
 	t.Parallel()
-	file := writePolicy(t, testPolicy)
+	for _, tt := range policyJSONCases(writePolicy(t, testPolicy)) {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runPolicyTest(tt.args, tt.assess)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var got map[string]any
+			if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+				t.Fatalf("output is not JSON: %v\n%s", err, stdout)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// policyJSONCase is a `stepgate policy test --json` run and its output.
+type policyJSONCase struct {
+	name   string
+	args   []string
+	assess func(string) risk.Level
+	want   map[string]any
+}
+
+// policyJSONCases are the --json cases against testPolicy in file.
+func policyJSONCases(file string) []policyJSONCase {
 	high := func(string) risk.Level { return risk.LevelHigh }
-	tests := []struct {
-		name   string
-		args   []string
-		assess func(string) risk.Level
-		want   map[string]any
-	}{
+	return []policyJSONCase{
 		{
 			name: "allow",
 			args: []string{"test", file, "--command", "kubectl   get 'pods'", "--json"},
@@ -144,22 +166,6 @@ func TestPolicyTestJSON(t *testing.T) {
 				"learn": map[string]any{"after": 3.0, "max_risk": "low", "ttl": "720h0m0s"}, "risk": "none", "command": "deploy",
 				"commands": []any{"deploy"}, "reason": "its conditions hold (it has no command patterns)"},
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			code, stdout, stderr := runPolicyTest(tt.args, tt.assess)
-			if code != 0 {
-				t.Fatalf("exit %d: %s", code, stderr)
-			}
-			var got map[string]any
-			if err := json.Unmarshal([]byte(stdout), &got); err != nil {
-				t.Fatalf("output is not JSON: %v\n%s", err, stdout)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
 	}
 }
 
