@@ -30,31 +30,18 @@ type runContext struct {
 var prRef = regexp.MustCompile(`^refs/pull/([0-9]+)/(?:merge|head)$`)
 
 // runContextOf works out the request's pull request, head commit and
-// environment. A body field that disagrees is refused with 400 naming it.
+// environment. A body field that disagrees is refused (Invalid) naming it.
 func (l *Lifecycle) runContextOf(ctx context.Context, id *Identity, body *gate.CreateRequest) (runContext, error) {
 	rc := runContext{HeadSHA: strings.ToLower(id.SHA)}
 	if len(body.JobIndex) > 32 || len(body.Matrix) > 8192 {
 		return rc, errorf(Invalid, "job_index or matrix is too long")
 	}
-	switch {
-	case id.Environment != "":
-		if body.Environment != "" && body.Environment != id.Environment {
-			return rc, errorf(Invalid, fmt.Sprintf("environment: the input %q does not match the job's environment %q (the token's environment claim); leave the input empty or make it match", body.Environment, id.Environment))
-		}
-		rc.Env, rc.EnvFrom = id.Environment, "token"
-	case body.Environment != "":
-		rc.Env, rc.EnvFrom = body.Environment, "input"
+	var err error
+	if rc.Env, rc.EnvFrom, err = environmentOf(id, body); err != nil {
+		return rc, err
 	}
 	bodyHead := strings.ToLower(body.HeadSHA)
-	number := 0
-	if m := prRef.FindStringSubmatch(id.Ref); m != nil {
-		number, _ = strconv.Atoi(m[1])
-	}
-	if number == 0 && id.EventName == "pull_request_target" && body.PullRequest > 0 {
-		// The run's ref is the base branch: the PR number is the body's
-		// word, accepted only if GitHub's PR has the token's head and base.
-		number = body.PullRequest
-	}
+	number := prNumber(id, body)
 	if number == 0 {
 		if body.PullRequest != 0 {
 			return rc, errorf(Invalid, fmt.Sprintf("pull_request: this run (event %s on %s) has no pull request; the App takes the pull request from the token's ref", orNone(id.EventName), orNone(id.Ref)))
@@ -67,18 +54,9 @@ func (l *Lifecycle) runContextOf(ctx context.Context, id *Identity, body *gate.C
 	if body.PullRequest != 0 && body.PullRequest != number {
 		return rc, errorf(Invalid, fmt.Sprintf("pull_request: this run is for pull request #%d (the token's ref %s), not #%d", number, id.Ref, body.PullRequest))
 	}
-	pr, err := l.pullRequest(ctx, id, number)
-	if errors.Is(err, ghapi.ErrNotFound) {
-		return rc, errorf(Invalid, fmt.Sprintf("pull_request: GitHub knows no pull request #%d in %s", number, id.Repo))
-	}
+	pr, err := l.runPullRequest(ctx, id, number)
 	if err != nil {
-		l.logger(ctx).WarnContext(ctx, "reading pull request", "repo", id.Repo, "number", number, "err", err)
-		return rc, errorf(Unavailable, fmt.Sprintf("cannot read pull request #%d from GitHub, retry later", number))
-	}
-	if id.EventName == "pull_request_target" && prRef.FindStringSubmatch(id.Ref) == nil &&
-		(pr.State != "open" || pr.HeadRef != id.HeadRef || pr.BaseRef != id.BaseRef) {
-		return rc, errorf(Invalid, fmt.Sprintf("pull_request: #%d is not this run's pull request (GitHub says %s → %s, %s; the token says %s → %s)",
-			number, pr.HeadRef, pr.BaseRef, pr.State, orNone(id.HeadRef), orNone(id.BaseRef)))
+		return rc, err
 	}
 	head := strings.ToLower(pr.HeadSHA)
 	if bodyHead != "" && bodyHead != head {
@@ -86,6 +64,57 @@ func (l *Lifecycle) runContextOf(ctx context.Context, id *Identity, body *gate.C
 	}
 	rc.PR, rc.HeadSHA, rc.PRAuthor = number, head, pr.Author
 	return rc, nil
+}
+
+// environmentOf is the environment the policy is evaluated with: the
+// token's claim when the job declares one (the input may only repeat it),
+// else the input, which can then only tighten (see decide).
+func environmentOf(id *Identity, body *gate.CreateRequest) (env, from string, err error) {
+	switch {
+	case id.Environment != "":
+		if body.Environment != "" && body.Environment != id.Environment {
+			return "", "", errorf(Invalid, fmt.Sprintf("environment: the input %q does not match the job's environment %q (the token's environment claim); leave the input empty or make it match", body.Environment, id.Environment))
+		}
+		return id.Environment, "token", nil
+	case body.Environment != "":
+		return body.Environment, "input", nil
+	}
+	return "", "", nil
+}
+
+// prNumber is the run's pull request: from the token's ref, or for a
+// pull_request_target run (whose ref is the base branch) the body's word,
+// accepted only if GitHub's PR has the token's head and base
+// (runPullRequest); 0 when the run has none.
+func prNumber(id *Identity, body *gate.CreateRequest) int {
+	if m := prRef.FindStringSubmatch(id.Ref); m != nil {
+		if n, _ := strconv.Atoi(m[1]); n != 0 {
+			return n
+		}
+	}
+	if id.EventName == "pull_request_target" && body.PullRequest > 0 {
+		return body.PullRequest
+	}
+	return 0
+}
+
+// runPullRequest reads pull request number from GitHub and checks that a
+// pull_request_target run's PR is really the run's.
+func (l *Lifecycle) runPullRequest(ctx context.Context, id *Identity, number int) (ghapi.PullRequest, error) {
+	pr, err := l.pullRequest(ctx, id, number)
+	if errors.Is(err, ghapi.ErrNotFound) {
+		return pr, errorf(Invalid, fmt.Sprintf("pull_request: GitHub knows no pull request #%d in %s", number, id.Repo))
+	}
+	if err != nil {
+		l.logger(ctx).WarnContext(ctx, "reading pull request", "repo", id.Repo, "number", number, "err", err)
+		return pr, errorf(Unavailable, fmt.Sprintf("cannot read pull request #%d from GitHub, retry later", number))
+	}
+	if id.EventName == "pull_request_target" && prRef.FindStringSubmatch(id.Ref) == nil &&
+		(pr.State != "open" || pr.HeadRef != id.HeadRef || pr.BaseRef != id.BaseRef) {
+		return pr, errorf(Invalid, fmt.Sprintf("pull_request: #%d is not this run's pull request (GitHub says %s → %s, %s; the token says %s → %s)",
+			number, pr.HeadRef, pr.BaseRef, pr.State, orNone(id.HeadRef), orNone(id.BaseRef)))
+	}
+	return pr, nil
 }
 
 func orNone(s string) string {

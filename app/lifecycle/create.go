@@ -2,7 +2,6 @@ package lifecycle
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -11,10 +10,7 @@ import (
 
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/gate"
-	"github.com/stepgate/stepgate/gate/decide"
-	"github.com/stepgate/stepgate/gate/policy"
 	"github.com/stepgate/stepgate/gate/redact"
-	"github.com/stepgate/stepgate/gate/risk"
 )
 
 var (
@@ -147,101 +143,6 @@ func (l *Lifecycle) newRequest(id *Identity, b *gate.CreateRequest, rc runContex
 	}
 }
 
-// decide fills the policy outcome of a new request: frozen, invalid policy,
-// deny and allow end it at once; a remembered command is allowed; anything
-// else stays pending with its requirement. The decision itself is
-// gate/decide's, the same code `stepgate policy test` runs.
-func (l *Lifecycle) decide(ctx context.Context, req *gate.Request, body *gate.CreateRequest) error {
-	now := req.CreatedAt
-	final := func(st gate.Status, rule, reason string) error {
-		req.Status, req.Rule, req.FinalReason, req.DecidedAt, req.ExpiresAt = st, rule, reason, now, now
-		return nil
-	}
-	fr, err := l.store.GetFreeze(ctx, req.Repo)
-	if err != nil {
-		return l.storeErr("get_freeze", err)
-	}
-	var pol *policy.Policy
-	var polErr error
-	if !fr.Frozen { // rejected either way; no policy read for it
-		pol, polErr = l.loadPolicy(ctx, req.Repo)
-	}
-	if polErr != nil && !errors.Is(polErr, errPolicyInvalid) {
-		l.logger(ctx).WarnContext(ctx, "reading policy", "repo", req.Repo, "err", polErr)
-		return errorf(Unavailable, "cannot read the repository's policy from GitHub, retry later")
-	}
-	out, err := decide.Evaluate(pol, decide.Input{
-		Command: body.Command, Shell: body.Shell, WorkingDirectory: body.WorkingDirectory,
-		Environment: claimEnv(req), EnvironmentInput: body.Environment, Branch: req.Ref, Actor: req.Actor, Source: req.Source,
-		Time: now, Approvers: body.Approvers,
-	})
-	if err != nil {
-		return errorf(Invalid, strings.TrimPrefix(err.Error(), decide.ErrInput.Error()+": "))
-	}
-	req.RiskLevel, req.RiskScore, req.RiskReasons = out.Risk.Level.String(), out.Risk.Score, out.Risk.Reasons
-	// What reviewers see, the audit trail records and remembered commands
-	// are keyed by is exactly what was decided on (invariant 9).
-	req.Command, req.Shell = out.Command, out.Shell.Name
-	req.NormalizedSHA256 = gate.RememberKey(risk.Normalize(out.Command), gate.Binding{
-		ShellTemplate: out.Shell.Template, WorkingDirectory: req.WorkingDirectory, Env: req.Env, Files: req.Files})
-	switch {
-	case fr.Frozen:
-		return final(gate.StatusRejected, "freeze", freezeReason(fr))
-	case polErr != nil:
-		return final(gate.StatusRejected, "invalid-policy", "policy "+PolicyPath+" is invalid: "+firstLine(polErr))
-	}
-	if why, err := l.overVelocity(ctx, req, pol); err != nil || why != "" {
-		if err != nil {
-			return err
-		}
-		return final(gate.StatusRejected, VelocityRule, why)
-	}
-	m := out.Match
-	req.Rule, req.SelfApproval = m.Rule, m.SelfApproval
-	switch out.Decision {
-	case policy.Deny:
-		return final(gate.StatusRejected, m.Rule, out.Reason)
-	case policy.Allow:
-		return final(gate.StatusAllowed, m.Rule, out.Reason)
-	}
-	// Only a rule that lets reviewers remember (or learns) honours
-	// remembered commands: tightening the rule revokes them at once.
-	if len(body.Approvers) == 0 && (m.Remember > 0 || m.Learn != nil) {
-		if hit, err := l.store.LookupRemembered(ctx, req.Repo, req.RememberEnvironment(), req.NormalizedSHA256, now); err == nil {
-			l.metrics.allowlistHits.Inc()
-			return final(gate.StatusAllowed, m.Rule, fmt.Sprintf("remembered command (%s, by %s)", hit.Source, strings.Join(hit.By, ", ")))
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return l.storeErr("lookup_remembered", err)
-		}
-	}
-	return l.pendingSpec(ctx, req, body, m, out.Require)
-}
-
-// pendingSpec sets what a pending request requires, its timeout and whom
-// it asks (CODEOWNERS only read when the requirement routes by path).
-func (l *Lifecycle) pendingSpec(ctx context.Context, req *gate.Request, body *gate.CreateRequest, m policy.Match, require *policy.Requirement) error {
-	timeout := m.Timeout
-	if t := time.Duration(body.TimeoutSeconds) * time.Second; t > 0 && t < timeout {
-		timeout = t
-	}
-	req.ExpiresAt = req.CreatedAt.Add(min(timeout, maxTimeout))
-	req.RememberTTL = int64(m.Remember / time.Second)
-	sp := &gate.Spec{Require: require, Learn: m.Learn}
-	if paths := require.CodeownersPaths(); len(paths) > 0 {
-		rs, err := l.loadCodeowners(ctx, req.Repo)
-		if err != nil {
-			l.logger(ctx).WarnContext(ctx, "reading CODEOWNERS", "repo", req.Repo, "err", err)
-			return errorf(Unavailable, "cannot read CODEOWNERS from GitHub, retry later")
-		}
-		for _, p := range paths {
-			sp.Owners = append(sp.Owners, ownersOf(rs, p)...)
-		}
-		sp.Owners = policy.DedupeFold(sp.Owners)
-	}
-	req.Spec = sp
-	return nil
-}
-
 // afterCreate records a new request and, while it is pending, announces
 // it (check run and comment); it returns the request with their ids.
 func (l *Lifecycle) afterCreate(ctx context.Context, r *gate.Request) *gate.Request {
@@ -264,37 +165,4 @@ func (l *Lifecycle) afterCreate(ctx context.Context, r *gate.Request) *gate.Requ
 	}
 	l.metrics.pending.Inc()
 	return l.openOnGitHub(ctx, r)
-}
-
-// claimEnv is the token's environment claim of req ("" when the job
-// declares none; then the body's input can only tighten, see decide).
-func claimEnv(r *gate.Request) string {
-	if r.EnvironmentSource == "token" {
-		return r.Environment
-	}
-	return ""
-}
-
-func firstLine(err error) string {
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, errPolicyInvalid.Error()+": ")
-	if i := strings.IndexByte(msg, '\n'); i >= 0 {
-		msg = msg[:i]
-	}
-	// ".github/stepgate.yml:4: rules[0].then: …" reads "line 4: …" here.
-	if rest, ok := strings.CutPrefix(msg, PolicyPath+":"); ok {
-		msg = "line " + rest
-	}
-	return msg
-}
-
-func freezeReason(f gate.Freeze) string {
-	msg := "repository is frozen"
-	if f.By != "" {
-		msg += " by " + f.By
-	}
-	if f.Reason != "" {
-		msg += ": " + f.Reason
-	}
-	return msg
 }

@@ -260,27 +260,19 @@ func deploymentBranch(run ghapi.WorkflowRun, repo string, pr int) string {
 // anything else stays pending with its requirement.
 func (l *Lifecycle) decideDeployment(ctx context.Context, req *gate.Request, e *DeploymentEvent, run ghapi.WorkflowRun) error {
 	now := req.CreatedAt
-	final := func(st gate.Status, rule, reason string) error {
-		req.Status, req.Rule, req.FinalReason, req.DecidedAt, req.ExpiresAt = st, rule, reason, now, now
-		return nil
-	}
+	final := func(st gate.Status, rule, reason string) error { return decided(req, st, rule, reason) }
 	owner, _, _ := strings.Cut(req.Repo, "/")
 	if len(l.cfg.AllowedOwners) > 0 && !slices.ContainsFunc(l.cfg.AllowedOwners, func(o string) bool { return strings.EqualFold(o, owner) }) {
 		return final(gate.StatusRejected, "allowed-owners", owner+" is not an allowed owner of this stepgate App (STEPGATE_ALLOWED_OWNERS)")
 	}
-	fr, err := l.store.GetFreeze(ctx, req.Repo)
-	if err != nil {
-		return fmt.Errorf("reading the freeze flag: %w", err)
-	}
-	if fr.Frozen {
+	fr, pol, polErr, err := l.rules(ctx, req.Repo)
+	switch {
+	case err != nil:
+		return fmt.Errorf("reading the freeze flag and policy: %w", err)
+	case fr.Frozen:
 		return final(gate.StatusRejected, "freeze", freezeReason(fr))
-	}
-	pol, err := l.loadPolicy(ctx, req.Repo)
-	if errors.Is(err, errPolicyInvalid) {
-		return final(gate.StatusRejected, "invalid-policy", "policy "+PolicyPath+" is invalid: "+firstLine(err))
-	}
-	if err != nil {
-		return fmt.Errorf("reading the policy: %w", err)
+	case polErr != nil:
+		return final(gate.StatusRejected, "invalid-policy", "policy "+PolicyPath+" is invalid: "+firstLine(polErr))
 	}
 	wf, err := l.checkWorkflow(ctx, req.Repo, run, e.Repository.DefaultBranch, e.Repository.HTMLURL)
 	if err != nil {
@@ -301,27 +293,19 @@ func (l *Lifecycle) decideDeployment(ctx context.Context, req *gate.Request, e *
 		return final(gate.StatusAllowed, m.Rule, "allowed by deployment rule "+m.Rule)
 	}
 	if m.Remember > 0 {
-		hit, err := l.store.LookupRemembered(ctx, req.Repo, req.Environment, req.NormalizedSHA256, now)
-		if err == nil {
-			l.metrics.allowlistHits.Inc()
-			return final(gate.StatusAllowed, m.Rule, fmt.Sprintf("remembered deployment (%s, by %s)", hit.Source, strings.Join(hit.By, ", ")))
-		}
-		if !errors.Is(err, store.ErrNotFound) {
+		why, err := l.remembered(ctx, req, req.Environment, "deployment")
+		if err != nil {
 			return fmt.Errorf("looking up remembered deployments: %w", err)
+		}
+		if why != "" {
+			return final(gate.StatusAllowed, m.Rule, why)
 		}
 	}
 	req.ExpiresAt = now.Add(min(m.Timeout, maxTimeout))
 	req.RememberTTL = int64(m.Remember.Seconds())
 	sp.Require = m.Require
-	if paths := m.Require.CodeownersPaths(); len(paths) > 0 {
-		rs, err := l.loadCodeowners(ctx, req.Repo)
-		if err != nil {
-			return fmt.Errorf("reading CODEOWNERS: %w", err)
-		}
-		for _, p := range paths {
-			sp.Owners = append(sp.Owners, ownersOf(rs, p)...)
-		}
-		sp.Owners = policy.DedupeFold(sp.Owners)
+	if sp.Owners, err = l.owners(ctx, req.Repo, m.Require); err != nil {
+		return fmt.Errorf("reading CODEOWNERS: %w", err)
 	}
 	return nil
 }
