@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
 	"log/slog"
@@ -46,48 +47,57 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if body == nil && event != "ping" {
-		count("ignored") // signed, of an event the App does not act on
-		writeJSON(w, http.StatusAccepted, map[string]string{"status": "ignored"})
-		return
-	}
-	if event == "ping" {
+	h, acted := s.webhookHandlers()[event]
+	switch {
+	case event == "ping":
 		count("ping")
 		writeJSON(w, http.StatusOK, map[string]string{"status": "pong"})
 		return
-	}
-	h, ok := s.webhookHandlers()[event]
-	if !ok || !wanted(event, body) {
-		count("ignored")
+	case body == nil || !acted || !wanted(event, body):
+		count("ignored") // signed, of an event or action the App does not act on
 		writeJSON(w, http.StatusAccepted, map[string]string{"status": "ignored"})
 		return
 	}
 	ctx := withLog(r.Context(), log)
-	if delivery != "" && (event == "check_run" || event == "deployment_protection_rule") {
-		ctx = lifecycle.WithDelivery(ctx, delivery) // see delivery.go
-	} else if delivery != "" {
-		first, err := s.store.MarkDelivery(ctx, delivery, s.cfg.DeliveryTTL, s.now())
-		if err != nil {
-			s.life.CountStoreError("mark_delivery")
-			count("store_error")
-			log.ErrorContext(ctx, "recording delivery", "err", err)
-			writeError(w, http.StatusServiceUnavailable, "store unavailable")
-			return
-		}
-		if !first {
-			count("duplicate")
-			writeJSON(w, http.StatusOK, map[string]string{"status": "duplicate"})
-			return
-		}
+	ctx, outcome, err := s.firstDelivery(ctx, event, delivery)
+	if err == nil && outcome == "" {
+		outcome, err = h(ctx, log, body)
 	}
-	outcome, err := h(ctx, log, body)
-	if errors.Is(err, store.ErrUnavailable) {
+	s.answerWebhook(ctx, w, log, count, outcome, err)
+}
+
+// firstDelivery checks a delivery is new before it is processed:
+// "duplicate" when it was seen before. A click's or a deployment's is
+// checked lazily instead, in the write it causes (lifecycle.WithDelivery).
+func (s *Server) firstDelivery(ctx context.Context, event, delivery string) (context.Context, string, error) {
+	switch {
+	case delivery == "":
+		return ctx, "", nil
+	case event == "check_run" || event == "deployment_protection_rule":
+		return lifecycle.WithDelivery(ctx, delivery), "", nil
+	}
+	first, err := s.store.MarkDelivery(ctx, delivery, s.cfg.DeliveryTTL, s.now())
+	if err != nil {
+		s.life.CountStoreError("mark_delivery")
+		return ctx, "", fmt.Errorf("recording delivery: %w", errors.Join(store.ErrUnavailable, err))
+	}
+	if !first {
+		return ctx, "duplicate", nil
+	}
+	return ctx, "", nil
+}
+
+// answerWebhook answers a processed delivery: 503 when the store failed
+// (GitHub's redelivery can retry it), 500 for other failures, else the
+// outcome (400 for a bad payload, 202 for nothing to do).
+func (s *Server) answerWebhook(ctx context.Context, w http.ResponseWriter, log *slog.Logger, count func(string), outcome string, err error) {
+	switch {
+	case errors.Is(err, store.ErrUnavailable):
 		count("store_error")
 		log.ErrorContext(ctx, "processing webhook", "err", err)
 		writeError(w, http.StatusServiceUnavailable, "store unavailable")
 		return
-	}
-	if err != nil {
+	case err != nil:
 		count("error")
 		log.ErrorContext(ctx, "processing webhook", "err", err)
 		writeError(w, http.StatusInternalServerError, "processing failed")
@@ -134,64 +144,36 @@ func wanted(event string, body []byte) bool {
 // body is hashed and dropped, and nil is returned with ok true.
 func (s *Server) verifiedBody(w http.ResponseWriter, r *http.Request, log *slog.Logger, count func(string)) ([]byte, bool) {
 	n := r.ContentLength
+	refused := func(outcome string, code int, msg string) ([]byte, bool) {
+		count(outcome)
+		refuse(w, code, msg)
+		return nil, false
+	}
 	switch {
 	case n < 0: // GitHub always sends Content-Length
-		count("no_length")
-		refuse(w, http.StatusLengthRequired, "Content-Length required")
-		return nil, false
+		return refused("no_length", http.StatusLengthRequired, "Content-Length required")
 	case n > maxWebhookBody:
-		count("too_large")
-		refuse(w, http.StatusRequestEntityTooLarge, "payload too large")
-		return nil, false
+		return refused("too_large", http.StatusRequestEntityTooLarge, "payload too large")
 	}
-	_, acted := s.webhookHandlers()[r.Header.Get("X-GitHub-Event")]
-	acted = acted || r.Header.Get("X-GitHub-Event") == "ping"
+	event := r.Header.Get("X-GitHub-Event")
+	_, acted := s.webhookHandlers()[event]
+	acted = acted || event == "ping"
 	buffer := acted && n <= maxBufferedBody
-	weight := min(n, streamChunk)
-	if buffer {
-		weight = n
-	}
 	if n > largeBody {
 		free, ok := s.unsigned.largeSlot(r.Context(), largeSlotWait)
 		if !ok {
-			count("busy")
-			refuse(w, http.StatusServiceUnavailable, "busy, retry later")
-			return nil, false
+			return refused("busy", http.StatusServiceUnavailable, "busy, retry later")
 		}
 		defer free()
 	}
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(bodyDeadline(s.cfg.WebhookReadTimeout, n)))
-	rd, ok := s.unsigned.admit(weight, func() { _ = rc.SetReadDeadline(time.Now()) })
-	if !ok {
-		count("busy")
-		refuse(w, http.StatusServiceUnavailable, "busy, retry later")
-		return nil, false
-	}
 	macs := s.macs()
-	rate := int64(0)
-	if n > largeBody {
-		rate = largeBodyRate
-	}
-	body, err := readSigned(r.Body, n, buffer, macs, rate)
-	dropped := s.unsigned.release(rd)
-	_ = rc.SetReadDeadline(time.Time{})
-	if err != nil {
-		if dropped {
-			count("dropped")
-			if c, _, herr := rc.Hijack(); herr == nil {
-				s.tarpit.hold(c)
-				return nil, false
-			}
-		}
-		if dropped || errors.Is(err, os.ErrDeadlineExceeded) {
-			count("slow")
-			refuse(w, http.StatusRequestTimeout, "body too slow")
-			return nil, false
-		}
-		count("bad_body")
-		refuse(w, http.StatusBadRequest, "reading body failed")
-		return nil, false
+	body, fail := s.readUnsigned(w, r, buffer, macs)
+	switch {
+	case fail == nil:
+	case fail.code == 0:
+		return nil, false // dropped and held in the tarpit: nothing to answer
+	default:
+		return refused(fail.outcome, fail.code, fail.msg)
 	}
 	if !validSignature(r.Header.Get("X-Hub-Signature-256"), macs) {
 		count("bad_signature")
@@ -210,6 +192,54 @@ func (s *Server) verifiedBody(w http.ResponseWriter, r *http.Request, log *slog.
 		return nil, false
 	}
 	return body, true
+}
+
+// refusal is how an unsigned read failed: the outcome counted, the status
+// and message answered (code 0: the connection was dropped and handed to
+// the tarpit, nothing to answer).
+type refusal struct {
+	outcome string
+	code    int
+	msg     string
+}
+
+// readUnsigned reads a body nobody has vouched for yet: within its share
+// of the in-flight budget (the oldest read is dropped when a newcomer does
+// not fit) and a deadline that grows with its length, hashing it on the
+// way. Only buffered bodies are kept.
+func (s *Server) readUnsigned(w http.ResponseWriter, r *http.Request, buffer bool, macs []hash.Hash) ([]byte, *refusal) {
+	n := r.ContentLength
+	weight := min(n, streamChunk)
+	if buffer {
+		weight = n
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(bodyDeadline(s.cfg.WebhookReadTimeout, n)))
+	rd, ok := s.unsigned.admit(weight, func() { _ = rc.SetReadDeadline(time.Now()) })
+	if !ok {
+		return nil, &refusal{"busy", http.StatusServiceUnavailable, "busy, retry later"}
+	}
+	rate := int64(0)
+	if n > largeBody {
+		rate = largeBodyRate
+	}
+	body, err := readSigned(r.Body, n, buffer, macs, rate)
+	dropped := s.unsigned.release(rd)
+	_ = rc.SetReadDeadline(time.Time{})
+	switch {
+	case err == nil:
+		return body, nil
+	case dropped:
+		s.metrics.webhooks.WithLabelValues(metricEvent(r.Header.Get("X-GitHub-Event")), "dropped").Inc()
+		if c, _, herr := rc.Hijack(); herr == nil {
+			s.tarpit.hold(c)
+			return nil, &refusal{}
+		}
+		return nil, &refusal{"slow", http.StatusRequestTimeout, "body too slow"}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, &refusal{"slow", http.StatusRequestTimeout, "body too slow"}
+	}
+	return nil, &refusal{"bad_body", http.StatusBadRequest, "reading body failed"}
 }
 
 // macs starts one HMAC-SHA256 per configured secret.
