@@ -97,6 +97,9 @@ func (a *assessor) command(cmd syntax.Command, c ctx) {
 	case *syntax.CaseClause:
 		a.nodeSubsts(x.Word, c)
 		for _, it := range x.Items {
+			for _, p := range it.Patterns { // substitutions run as patterns are tried
+				a.nodeSubsts(p, c)
+			}
 			a.stmts(it.Stmts, c)
 		}
 	case *syntax.FuncDecl:
