@@ -150,7 +150,8 @@ func (l *Lifecycle) deploymentRequested(ctx context.Context, log *slog.Logger, e
 
 // rejectUndecided answers rejected for a deployment the App could not
 // decide (GitHub or the store failing), saying why and that a re-run asks
-// again. The error itself is answered 500, so GitHub's delivery log shows it.
+// again. The error itself is answered 500 (app/server), so GitHub's delivery
+// log shows it.
 func (l *Lifecycle) rejectUndecided(ctx context.Context, e *DeploymentEvent, runID int64, env string, cause error) {
 	// Only the App's own step names, not GitHub's or the store's error text.
 	step, _, _ := strings.Cut(cause.Error(), ": ")

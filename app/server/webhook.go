@@ -31,7 +31,7 @@ func (s *Server) webhookHandlers() map[string]webhookHandler {
 		"issue_comment":  s.onIssueComment,
 		"commit_comment": s.onCommitComment,
 		"installation":   s.onInstallation,
-		// Job-level gates (deployment.go).
+		// Job-level gates (app/lifecycle/deployment.go).
 		"deployment_protection_rule": s.onDeploymentProtectionRule,
 	}
 }
