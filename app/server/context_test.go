@@ -127,37 +127,39 @@ func TestEnvironmentInputMustMatchClaim(t *testing.T) {
 func TestForgedPullRequestRefused(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.gh.setPerm(repoA, "alice", "write")
 	h.gh.setPull(repoA, ghapi.PullRequest{Number: 42, HeadSHA: prHeadSHA, HeadRef: "victim", BaseRef: "main", Author: "victim"})
-
-	// A push run cannot post onto PR 42.
-	body := cmdBody("./deploy.sh")
-	body.PullRequest, body.HeadSHA = 42, prHeadSHA
-	if code, msg := createRaw(h, h.noEnvRun(), body); code != 400 || !strings.Contains(msg, "pull_request") {
-		t.Errorf("push run naming PR 42: %d %q, want 400 naming pull_request", code, msg)
-	}
-	body.PullRequest = 0
-	if code, msg := createRaw(h, h.noEnvRun(), body); code != 400 || !strings.Contains(msg, "head_sha") {
-		t.Errorf("push run naming another commit: %d %q, want 400 naming head_sha", code, msg)
+	push, pr7 := h.noEnvRun(), h.prRun(7, "pat", nil)
+	for _, tc := range []struct {
+		name, tok string
+		pr        int
+		head      string
+		field     string // the field the refusal names
+	}{
+		{"push run naming PR 42", push, 42, prHeadSHA, "pull_request"},
+		{"push run naming another commit", push, 0, prHeadSHA, "head_sha"},
+		{"PR 7 run naming PR 42", pr7, 42, "", "pull_request"},
+		{"PR 7 run naming a foreign head", pr7, 7, strings.Repeat("a", 40), "head_sha"},
+	} {
+		body := cmdBody("./deploy.sh")
+		body.PullRequest, body.HeadSHA = tc.pr, tc.head
+		if code, msg := createRaw(h, tc.tok, body); code != 400 || !strings.Contains(msg, tc.field) {
+			t.Errorf("%s: %d %q, want 400 naming %s", tc.name, code, msg, tc.field)
+		}
 	}
 	if n := len(h.gh.allComments()); n != 0 {
 		t.Fatalf("refused requests left %d comments", n)
 	}
+}
 
-	// A PR run cannot name another PR or another head.
+// Without body fields a PR run's request is placed from the token and
+// GitHub: the PR's head commit and author, its comment on that PR only,
+// saying whose run it is; matching body fields are accepted.
+func TestPullRequestFromTokenAndGitHub(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.gh.setPull(repoA, ghapi.PullRequest{Number: 42, HeadSHA: prHeadSHA, HeadRef: "victim", BaseRef: "main", Author: "victim"})
 	tok := h.prRun(7, "pat", nil)
-	body = cmdBody("./deploy.sh")
-	body.PullRequest = 42
-	if code, msg := createRaw(h, tok, body); code != 400 || !strings.Contains(msg, "pull_request") {
-		t.Errorf("PR 7 run naming PR 42: %d %q, want 400 naming pull_request", code, msg)
-	}
-	body.PullRequest, body.HeadSHA = 7, strings.Repeat("a", 40)
-	if code, msg := createRaw(h, tok, body); code != 400 || !strings.Contains(msg, "head_sha") {
-		t.Errorf("PR 7 run naming a foreign head: %d %q, want 400 naming head_sha", code, msg)
-	}
-
-	// Without body fields: PR and head come from the token and GitHub.
-	body.PullRequest, body.HeadSHA = 0, ""
+	body := cmdBody("./deploy.sh")
 	code, v := h.create(tok, body)
 	if code != 201 || v.Status != gate.StatusPending {
 		t.Fatalf("PR run: %d %s", code, v.Status)
@@ -166,17 +168,20 @@ func TestForgedPullRequestRefused(t *testing.T) {
 	if r.PRNumber != 7 || r.HeadSHA != prHeadSHA || r.PRAuthor != "pat" {
 		t.Errorf("request placed on PR %d head %s author %q, want PR 7 head %s author pat", r.PRNumber, r.HeadSHA, r.PRAuthor, prHeadSHA)
 	}
-	if cr := h.gh.checkRun(r.CheckRunID); cr.HeadSHA != prHeadSHA {
+	cr := h.gh.checkRun(r.CheckRunID)
+	if cr.HeadSHA != prHeadSHA {
 		t.Errorf("check run on %s, want the PR head %s", cr.HeadSHA, prHeadSHA)
 	}
-	var onPR bool
+	var comment string
 	for _, c := range h.gh.allComments() {
-		onPR = onPR || c.PR == 7
-		if c.PR == 42 {
+		switch c.PR {
+		case 7:
+			comment = c.Body
+		case 42:
 			t.Errorf("a comment landed on PR 42")
 		}
 	}
-	if !onPR {
+	if comment == "" {
 		t.Error("no comment on PR 7")
 	}
 	// The body's matching values are accepted (older gates send them).
@@ -185,13 +190,6 @@ func TestForgedPullRequestRefused(t *testing.T) {
 		t.Errorf("matching body fields: %d, want 201", code)
 	}
 	// The comment and check run say whose run it is.
-	cr := h.gh.checkRun(r.CheckRunID)
-	var comment string
-	for _, c := range h.gh.allComments() {
-		if c.PR == 7 {
-			comment = c.Body
-		}
-	}
 	for _, want := range []string{"workflow `deploy` on `refs/pull/7/merge`", "started by `dev`", "pull request #7 by `pat`"} {
 		if !strings.Contains(cr.Summary, want) || !strings.Contains(comment, want) {
 			t.Errorf("check run or comment does not say %q:\n%s\n---\n%s", want, cr.Summary, comment)
