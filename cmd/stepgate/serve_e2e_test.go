@@ -2,22 +2,16 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/internal/ghstandin"
-	"github.com/stepgate/stepgate/internal/ghstandin/standintest"
 	"github.com/stepgate/stepgate/internal/oidcissuer"
 )
 
@@ -26,8 +20,16 @@ import (
 // stand-in (OpenAPI-validated) and the local OIDC issuer.
 func TestServeEndToEnd(t *testing.T) {
 	t.Parallel()
-	const secret, repoName = "e2e-secret", "acme/e2e"
-	base, gs, iss := startE2E(t, secret)
+	const repoName = "acme/e2e"
+	// Configured from STEPGATE_* variables only: the key on one line with
+	// literal \n, the webhook secret in a rotation, any owner.
+	rig := newServeRig(t, false)
+	rig.run(t, map[string]string{
+		"STEPGATE_GITHUB_PRIVATE_KEY": strings.ReplaceAll(string(rig.gs.AppPrivateKeyPEM()), "\n", `\n`),
+		"STEPGATE_WEBHOOK_SECRET":     "rotated-out,s",
+		"STEPGATE_ALLOWED_OWNERS":     "",
+	})
+	base, gs, iss := rig.base, rig.gs, rig.iss
 	gs.AddRepo(ghstandin.Repo{FullName: repoName})
 	gs.SetPermission(repoName, "carol", "write")
 	gs.SetWebhookTarget(base + "/webhook")
@@ -68,50 +70,6 @@ func TestServeEndToEnd(t *testing.T) {
 	// counted its outcome): wait for the delivery before reading metrics.
 	<-clicked
 	checkServeMetrics(t, base)
-}
-
-// startE2E runs serve, configured from STEPGATE_* variables only (the key
-// on one line with literal \n, the webhook secret in a rotation), against
-// a new stand-in and issuer; the test fails if serve does not stop cleanly.
-func startE2E(t *testing.T, secret string) (base string, gs *ghstandin.Server, iss *oidcissuer.Issuer) {
-	t.Helper()
-	gs = standintest.New(t, ghstandin.Options{WebhookSecret: secret})
-	iss, err := oidcissuer.New(oidcissuer.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(iss.Close)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base = "http://" + ln.Addr().String()
-	env := map[string]string{
-		"STEPGATE_PUBLIC_URL":         base + "/",
-		"STEPGATE_STORE":              "bolt:" + filepath.Join(t.TempDir(), "e2e.db"),
-		"STEPGATE_GITHUB_APP_ID":      fmt.Sprint(gs.AppID()),
-		"STEPGATE_GITHUB_PRIVATE_KEY": strings.ReplaceAll(string(gs.AppPrivateKeyPEM()), "\n", `\n`),
-		"STEPGATE_WEBHOOK_SECRET":     "rotated-out," + secret,
-		"STEPGATE_GITHUB_API_URL":     gs.URL(),
-		"STEPGATE_OIDC_ISSUER":        iss.URL(),
-		"STEPGATE_ADDR":               ln.Addr().String(),
-	}
-	cfg, err := parseServeConfig(nil, func(k string) string { return env[k] }, nil, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	var serveErr error
-	wg.Go(func() { serveErr = serve(ctx, cfg, slog.New(slog.DiscardHandler), ln, nil) })
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-		if serveErr != nil {
-			t.Errorf("serve: %v", serveErr)
-		}
-	})
-	return base, gs, iss
 }
 
 // checkBadTokensRefused reads url with an expired token and with one signed

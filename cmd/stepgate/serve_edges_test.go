@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -28,6 +29,7 @@ import (
 // GitHub stand-in and the local issuer.
 type serveRig struct {
 	base, metrics string
+	ln, mln       net.Listener // mln: nil without a metrics listener
 	gs            *ghstandin.Server
 	iss           *oidcissuer.Issuer
 	err           chan error
@@ -37,46 +39,70 @@ type serveRig struct {
 // metrics gives it a separate metrics listener.
 func startServe(t *testing.T, env map[string]string, metrics bool) *serveRig {
 	t.Helper()
+	rig := newServeRig(t, metrics)
+	rig.run(t, env)
+	return rig
+}
+
+// newServeRig starts the stand-in (webhook secret "s") and the issuer and
+// takes the listeners serve will use.
+func newServeRig(t *testing.T, metrics bool) *serveRig {
+	t.Helper()
 	gs := standintest.New(t, ghstandin.Options{WebhookSecret: "s"})
 	iss, err := oidcissuer.New(oidcissuer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(iss.Close)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	rig := &serveRig{gs: gs, iss: iss, err: make(chan error, 1)}
+	if rig.ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
-	rig := &serveRig{base: "http://" + ln.Addr().String(), gs: gs, iss: iss, err: make(chan error, 1)}
-	var mln net.Listener
+	rig.base = "http://" + rig.ln.Addr().String()
 	if metrics {
-		if mln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		if rig.mln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 			t.Fatal(err)
 		}
-		rig.metrics = "http://" + mln.Addr().String()
+		rig.metrics = "http://" + rig.mln.Addr().String()
 	}
+	return rig
+}
+
+// run parses the rig's STEPGATE_* variables, changed by env ("" unsets
+// one), as serve does and serves until the test ends; serve must then
+// stop without an error unless the test took it from rig.err.
+func (rig *serveRig) run(t *testing.T, env map[string]string) {
+	t.Helper()
 	vars := map[string]string{
+		"STEPGATE_ADDR":               rig.ln.Addr().String(),
 		"STEPGATE_ALLOWED_OWNERS":     "acme",
 		"STEPGATE_PUBLIC_URL":         rig.base + "/",
 		"STEPGATE_STORE":              "bolt:" + filepath.Join(t.TempDir(), "rig.db"),
-		"STEPGATE_GITHUB_APP_ID":      fmt.Sprint(gs.AppID()),
-		"STEPGATE_GITHUB_PRIVATE_KEY": string(gs.AppPrivateKeyPEM()),
+		"STEPGATE_GITHUB_APP_ID":      fmt.Sprint(rig.gs.AppID()),
+		"STEPGATE_GITHUB_PRIVATE_KEY": string(rig.gs.AppPrivateKeyPEM()),
 		"STEPGATE_WEBHOOK_SECRET":     "s",
-		"STEPGATE_GITHUB_API_URL":     gs.URL(),
-		"STEPGATE_OIDC_ISSUER":        iss.URL(),
+		"STEPGATE_GITHUB_API_URL":     rig.gs.URL(),
+		"STEPGATE_OIDC_ISSUER":        rig.iss.URL(),
 	}
-	for k, v := range env {
-		vars[k] = v
-	}
+	maps.Copy(vars, env)
 	cfg, err := parseServeConfig(nil, func(k string) string { return vars[k] }, nil, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Go(func() { rig.err <- serve(ctx, cfg, slog.New(slog.DiscardHandler), ln, mln) })
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	return rig
+	wg.Go(func() { rig.err <- serve(ctx, cfg, slog.New(slog.DiscardHandler), rig.ln, rig.mln) })
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		select {
+		case err := <-rig.err:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		default:
+		}
+	})
 }
 
 func get(t *testing.T, url string) (int, string) {
