@@ -1,9 +1,11 @@
-// Package benchrig starts stepgate's real parts on 127.0.0.1 for the benchmarks
-// (bench/) and the fault and hostile-input tests (test/): App child
-// processes on a bolt file or a shared DynamoDB table (dynalite), the
-// GitHub stand-in with its call log and fault injection, a local OIDC
-// issuer, and gates driven through gate/action, the code behind
-// `stepgate action` and `stepgate run`.
+// Package benchrig starts stepgate's real parts on 127.0.0.1 for the
+// benchmarks (bench/) and the fault and hostile-input tests (test/faults,
+// test/hostile; through rigtest): App child processes configured and wired
+// as `stepgate serve` is (app/wiring), on a bolt file or a shared DynamoDB
+// table (dynalite); the seeded World (the GitHub stand-in with its call log
+// and fault injection, one repository with its people and policy, and the
+// test OIDC issuer, internal/oidcissuer); and gates driven through
+// gate/action, the code behind `stepgate action` and `stepgate run`.
 package benchrig
 
 import (
@@ -51,7 +53,8 @@ rules:
     require: { any_of: [ { team: acme/sre }, { role: maintain } ] }
 `
 
-// World is the stand-in and issuer with the repository seeded.
+// World is the stand-in and issuer with the repository seeded: the one
+// seeded world the bench and the suites under test/ share.
 type World struct {
 	Standin *ghstandin.Server
 	Issuer  *oidcissuer.Issuer
@@ -73,19 +76,11 @@ func NewWorld(dir string) (*World, error) {
 		return nil, err
 	}
 	w.Issuer = iss
-	s := w.Standin
-	s.AddRepo(ghstandin.Repo{FullName: Repo, DefaultBranch: "main"})
 	for _, u := range []string{Actor, Reviewer, Second} {
-		s.AddUser(u)
+		w.Standin.AddUser(u)
 	}
-	s.SetPermission(Repo, Actor, "write")
-	s.SetPermission(Repo, Reviewer, "write")
-	s.SetPermission(Repo, Second, "maintain")
-	s.SetTeamMember("acme", "sre", Reviewer, "active")
-	s.SetFile(Repo, "", ".github/stepgate.yml", Policy)
-	s.AddPullRequest(Repo, ghstandin.PullRequest{Number: PR, Title: "bench", HeadSHA: HeadSHA,
-		HeadRef: "feature", BaseRef: "main", Author: Actor})
-	if w.RepoID, err = repoID(s, Repo); err != nil {
+	w.Standin.SetTeamMember("acme", "sre", Reviewer, "active")
+	if w.RepoID, err = w.AddRepo(Repo, Policy); err != nil {
 		w.Close()
 		return nil, err
 	}
