@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/stepgate/stepgate/app/ghapi"
 	"github.com/stepgate/stepgate/app/ghclient"
 	"github.com/stepgate/stepgate/app/server"
 	"github.com/stepgate/stepgate/app/store"
@@ -36,12 +37,16 @@ type Options struct {
 	Now      func() time.Time
 	// OIDCClient fetches the issuer's discovery document and keys.
 	OIDCClient *http.Client
+	// GitHub replaces the real GitHub client (ghclient, built from the
+	// Config's App id, key and API URL) with a test's fake; App.GitHub is
+	// then nil.
+	GitHub ghapi.GitHub
 }
 
 // App is a built App.
 type App struct {
 	Server *server.Server
-	GitHub *ghclient.Client
+	GitHub *ghclient.Client // nil when Options.GitHub replaced it
 	Store  store.Store
 
 	maxWait   time.Duration
@@ -63,13 +68,16 @@ func New(ctx context.Context, s Config, o Options) (*App, error) {
 		}
 		a.Store, a.closeable = st, st
 	}
-	gh, err := ghclient.New(ghclient.Config{AppID: s.GitHubAppID, PrivateKey: s.GitHubPrivateKey, APIURL: s.GitHubAPIURL,
-		Registerer: o.Registerer, Logger: o.Logger, FileCacheTTL: s.FileCacheTTL})
-	if err != nil {
-		a.Close()
-		return nil, fmt.Errorf("GitHub client: %w", err)
+	gh := o.GitHub
+	if gh == nil {
+		client, err := ghclient.New(ghclient.Config{AppID: s.GitHubAppID, PrivateKey: s.GitHubPrivateKey, APIURL: s.GitHubAPIURL,
+			Registerer: o.Registerer, Logger: o.Logger, FileCacheTTL: s.FileCacheTTL})
+		if err != nil {
+			a.Close()
+			return nil, fmt.Errorf("GitHub client: %w", err)
+		}
+		a.GitHub, gh = client, client
 	}
-	a.GitHub = gh
 	srv, err := server.New(server.Config{Store: a.Store, GitHub: gh, PublicURL: s.PublicURL, OIDCIssuer: s.OIDCIssuer,
 		OIDCClient: o.OIDCClient, WebhookSecrets: s.WebhookSecrets, BotLogin: s.BotLogin(),
 		Registerer: o.Registerer, Gatherer: o.Gatherer, Logger: o.Logger, Now: o.Now,

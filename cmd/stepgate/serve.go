@@ -14,12 +14,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stepgate/stepgate/app/ghapi"
-
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/stepgate/stepgate/app/ghapi"
 	"github.com/stepgate/stepgate/app/ghclient"
 	"github.com/stepgate/stepgate/app/wiring"
 	"github.com/stepgate/stepgate/internal/memlimit"
