@@ -162,6 +162,10 @@ type MintOptions struct {
 	Issuer string
 	// OtherKey signs with a key the JWKS does not publish (same kid).
 	OtherKey bool
+	// KeyID overrides the kid header; with OtherKey it is a forger's token
+	// under a key id the JWKS does not list (a verifier must not refetch
+	// the key set for every such token).
+	KeyID string
 	// NotBefore in the future makes a token not yet valid.
 	NotBefore time.Time
 }
@@ -186,6 +190,9 @@ func (i *Issuer) mint(c Claims, o MintOptions) (string, error) {
 	key := i.key
 	if o.OtherKey {
 		key = i.other
+	}
+	if o.KeyID != "" {
+		key.KeyID = o.KeyID
 	}
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key},
 		(&jose.SignerOptions{}).WithType("JWT"))

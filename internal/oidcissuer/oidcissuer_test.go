@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/google/go-cmp/cmp"
 	"github.com/sethvargo/go-githubactions"
 )
@@ -52,6 +53,7 @@ func TestMintVerifiesWithGoOIDC(t *testing.T) {
 		{"valid", i.Mint(job, aud, time.Minute), ""},
 		{"expired", i.Mint(job, aud, -time.Minute), "expired"},
 		{"other key", i.MintWith(job, MintOptions{Audience: aud, OtherKey: true}), "signature"},
+		{"forged key id", i.MintWith(job, MintOptions{Audience: aud, OtherKey: true, KeyID: "forged"}), "signature"},
 		{"wrong issuer", i.MintWith(job, MintOptions{Audience: aud, Issuer: "https://token.actions.githubusercontent.com"}), "different provider"},
 		{"wrong audience", i.Mint(job, "https://other.example.com", time.Minute), "audience"},
 	}
@@ -127,5 +129,17 @@ func TestRunnerEndpointWithGoGithubActions(t *testing.T) {
 		t.Errorf("no bearer token: %v %v", resp, err)
 	} else {
 		resp.Body.Close()
+	}
+}
+
+func TestMintKeyID(t *testing.T) {
+	t.Parallel()
+	i := newIssuer(t)
+	tok, err := jose.ParseSigned(i.MintWith(job, MintOptions{Audience: aud, OtherKey: true, KeyID: "forged"}), []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kid := tok.Signatures[0].Header.KeyID; kid != "forged" {
+		t.Errorf("kid = %q, want forged", kid)
 	}
 }
