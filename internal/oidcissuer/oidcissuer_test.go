@@ -135,7 +135,7 @@ func TestRunnerEndpointWithGoGithubActions(t *testing.T) {
 func TestMintKeyID(t *testing.T) {
 	t.Parallel()
 	i := newIssuer(t)
-	tok, err := jose.ParseSigned(i.MintWith(job, MintOptions{Audience: aud, OtherKey: true, KeyID: "forged"}), []jose.SignatureAlgorithm{jose.RS256})
+	tok, err := jose.ParseSignedCompact(i.MintWith(job, MintOptions{Audience: aud, OtherKey: true, KeyID: "forged"}), []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		t.Fatal(err)
 	}
