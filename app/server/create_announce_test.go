@@ -4,17 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/stepgate/stepgate/app/ghclient"
-	"github.com/stepgate/stepgate/app/server"
 	"github.com/stepgate/stepgate/app/store"
-	"github.com/stepgate/stepgate/app/store/boltstore"
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/internal/ghstandin"
 	"github.com/stepgate/stepgate/internal/ghstandin/standintest"
@@ -56,12 +49,7 @@ func newReplicas(t *testing.T, n int) *replicas {
 	t.Helper()
 	gs := standintest.New(t, ghstandin.Options{WebhookSecret: testSecret})
 	gs.AddRepo(ghstandin.Repo{FullName: standinRepo})
-	bolt, err := boltstore.Open(boltstore.Options{Path: filepath.Join(t.TempDir(), "stepgate.db"), NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bolt.Close() })
-	fs := &flakyStore{Store: bolt}
+	fs := &flakyStore{Store: openBolt(t)}
 	iss, err := oidcissuer.New(oidcissuer.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -80,22 +68,8 @@ func newReplicas(t *testing.T, n int) *replicas {
 
 func (r *replicas) startReplica(t *testing.T) string {
 	t.Helper()
-	gh, err := ghclient.New(ghclient.Config{AppID: r.gs.AppID(), PrivateKey: r.gs.AppPrivateKeyPEM(), APIURL: r.gs.URL(), FileCacheTTL: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Config{Store: r.fs, GitHub: gh, PublicURL: publicURL, OIDCIssuer: r.iss.URL(),
-		WebhookSecrets: []string{testSecret}, BotLogin: r.gs.BotLogin(), PollInterval: 20 * time.Millisecond, SweepInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = srv.Run(ctx) })
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	return hs.URL
+	_, url := startApp(t, testConfig(r.gs, r.iss.URL()), r.fs, nil)
+	return url
 }
 
 // createOn posts a create to replica i.

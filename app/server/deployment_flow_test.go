@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/app/server"
+	"github.com/stepgate/stepgate/app/wiring"
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/internal/ghstandin"
 )
@@ -345,7 +345,7 @@ func TestDeploymentFailsClosed(t *testing.T) {
 // is rejected at once, even where its policy would allow.
 func TestDeploymentOwnerNotAllowed(t *testing.T) {
 	t.Parallel()
-	h := newDeployHarness(t, deployPolicy, func(c *server.Config) { c.AllowedOwners = []string{"other-org"} })
+	h := newDeployHarness(t, deployPolicy, func(c *wiring.Config) { c.AllowedOwners = []string{"other-org"} })
 	run := h.newRun(ghstandin.WorkflowRun{})
 	if code, body := h.deploy(run, "staging", ""); code != 200 || !strings.Contains(body, "deployment_rejected") {
 		t.Fatalf("deploy: %d %s", code, body)

@@ -5,19 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/app/ghclient"
 	"github.com/stepgate/stepgate/app/lifecycle"
 	"github.com/stepgate/stepgate/app/server"
 	"github.com/stepgate/stepgate/app/store"
-	"github.com/stepgate/stepgate/app/store/boltstore"
+	"github.com/stepgate/stepgate/app/wiring"
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/internal/ghstandin"
 	"github.com/stepgate/stepgate/internal/ghstandin/standintest"
@@ -40,13 +36,14 @@ type deployHarness struct {
 	gs     *ghstandin.Server
 	st     store.Store
 	srv    *server.Server
+	cfg    wiring.Config
 	schema *webhookschema.Set
 	hook   string // the App's webhook URL
 	now    atomic.Pointer[time.Time]
 	head   atomic.Int64
 }
 
-func newDeployHarness(t testing.TB, policy string, configure ...func(*server.Config)) *deployHarness {
+func newDeployHarness(t testing.TB, policy string, configure ...func(*wiring.Config)) *deployHarness {
 	t.Helper()
 	h := &deployHarness{t: t, schema: webhookschema.ForTest(t)}
 	h.gs = standintest.New(t, ghstandin.Options{WebhookSecret: testSecret})
@@ -55,37 +52,20 @@ func newDeployHarness(t testing.TB, policy string, configure ...func(*server.Con
 	if policy != "" {
 		h.gs.SetFile(deployRepo, "", lifecycle.PolicyPath, policy)
 	}
-	gh, err := ghclient.New(ghclient.Config{AppID: h.gs.AppID(), PrivateKey: h.gs.AppPrivateKeyPEM(), APIURL: h.gs.URL(), FileCacheTTL: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.st, err = boltstore.Open(boltstore.Options{Path: filepath.Join(t.TempDir(), "stepgate.db"), NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.st.Close() })
+	h.st = openBolt(t)
 	n := time.Now()
 	h.now.Store(&n)
-	cfg := server.Config{Store: h.st, GitHub: gh, PublicURL: publicURL, WebhookSecrets: []string{testSecret},
-		BotLogin: h.gs.BotLogin(), PollInterval: 20 * time.Millisecond, SweepInterval: time.Hour,
-		Now: func() time.Time { return *h.now.Load() }}
+	h.cfg = testConfig(h.gs, "")
 	for _, c := range configure {
-		c(&cfg)
+		c(&h.cfg)
 	}
-	h.srv, err = server.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(h.srv.Handler())
-	t.Cleanup(hs.Close)
-	h.hook = hs.URL + "/webhook"
+	app, url := startApp(t, h.cfg, h.st, h.clock)
+	h.srv, h.hook = app.Server, url+"/webhook"
 	h.gs.SetWebhookTarget(h.hook)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = h.srv.Run(ctx) })
-	t.Cleanup(func() { cancel(); wg.Wait() })
 	return h
 }
+
+func (h *deployHarness) clock() time.Time { return *h.now.Load() }
 
 func (h *deployHarness) advance(d time.Duration) {
 	n := h.now.Load().Add(d)
@@ -214,23 +194,8 @@ deployments:
 
 func (h *deployHarness) replica() string {
 	h.t.Helper()
-	gh, err := ghclient.New(ghclient.Config{AppID: h.gs.AppID(), PrivateKey: h.gs.AppPrivateKeyPEM(), APIURL: h.gs.URL(), FileCacheTTL: -1})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	srv, err := server.New(server.Config{Store: h.st, GitHub: gh, PublicURL: publicURL, WebhookSecrets: []string{testSecret},
-		BotLogin: h.gs.BotLogin(), PollInterval: 20 * time.Millisecond, SweepInterval: time.Hour,
-		Now: func() time.Time { return *h.now.Load() }})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	h.t.Cleanup(hs.Close)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = srv.Run(ctx) })
-	h.t.Cleanup(func() { cancel(); wg.Wait() })
-	return hs.URL + "/webhook"
+	_, url := startApp(h.t, h.cfg, h.st, h.clock)
+	return url + "/webhook"
 }
 
 // announced checks what a pending deployment request shows on GitHub: its

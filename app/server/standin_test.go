@@ -7,19 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/app/ghclient"
 	"github.com/stepgate/stepgate/app/lifecycle"
-	"github.com/stepgate/stepgate/app/server"
 	"github.com/stepgate/stepgate/app/store"
-	"github.com/stepgate/stepgate/app/store/boltstore"
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/internal/ghstandin"
 	"github.com/stepgate/stepgate/internal/ghstandin/standintest"
@@ -50,34 +44,15 @@ func newRealHarness(t *testing.T) *realHarness {
 	t.Helper()
 	gs := standintest.New(t, ghstandin.Options{WebhookSecret: testSecret})
 	gs.AddRepo(ghstandin.Repo{FullName: standinRepo})
-	gh, err := ghclient.New(ghclient.Config{AppID: gs.AppID(), PrivateKey: gs.AppPrivateKeyPEM(), APIURL: gs.URL(), FileCacheTTL: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := boltstore.Open(boltstore.Options{Path: filepath.Join(t.TempDir(), "stepgate.db"), NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openBolt(t)
 	iss, err := oidcissuer.New(oidcissuer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(iss.Close)
 	h := &realHarness{t: t, gs: gs, st: st, iss: iss}
-	srv, err := server.New(server.Config{Store: st, GitHub: gh, PublicURL: publicURL, OIDCIssuer: h.iss.URL(),
-		WebhookSecrets: []string{testSecret}, BotLogin: gs.BotLogin(), PollInterval: 20 * time.Millisecond, SweepInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	h.url = hs.URL
-	gs.SetWebhookTarget(hs.URL + "/webhook")
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = srv.Run(ctx) })
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	_, h.url = startApp(t, testConfig(gs, iss.URL()), st, nil)
+	gs.SetWebhookTarget(h.url + "/webhook")
 	h.runID.Store(9000)
 	p, err := gs.InstallationPayload("created", standinRepo, "octo-admin")
 	if err != nil {
