@@ -91,8 +91,19 @@ func (sp *Spec) Starter(login string) bool {
 	return false
 }
 
-// UnmarshalJSON reads a spec, also in the form stores kept before it was
-// a typed field: a JSON string holding the spec's JSON.
+// MarshalJSON writes the spec as stores have always kept it: a JSON string
+// holding the spec's JSON, so replicas of the previous release read the
+// requests of this one during a rolling upgrade (and the other way round).
+func (sp Spec) MarshalJSON() ([]byte, error) {
+	type plain Spec
+	b, err := json.Marshal(plain(sp))
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(string(b))
+}
+
+// UnmarshalJSON reads a spec as MarshalJSON writes it, or as a JSON object.
 func (sp *Spec) UnmarshalJSON(b []byte) error {
 	type plain Spec
 	if len(b) > 0 && b[0] == '"' {
