@@ -1,36 +1,19 @@
 package render
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	testutilgolden "github.com/stepgate/stepgate/internal/testutil/golden"
 
 	"github.com/stepgate/stepgate/gate"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
-
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./app/render -update)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", name, diff)
-	}
+	testutilgolden.File(t, filepath.Join("testdata", name+".golden"), got)
 }
 
 var (

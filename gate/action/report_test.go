@@ -1,19 +1,17 @@
 package action
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/internal/testutil/golden"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/stepgate/stepgate/gate"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 func TestSummaryGolden(t *testing.T) {
 	t.Parallel()
@@ -63,19 +61,7 @@ func TestSummaryGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got := renderSummary(&tt.o)
-			path := filepath.Join("testdata", "summary_"+tt.name+".golden")
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("summary (-want +got):\n%s", diff)
-			}
+			golden.File(t, filepath.Join("testdata", "summary_"+tt.name+".golden"), got)
 		})
 	}
 }
