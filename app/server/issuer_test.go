@@ -1,8 +1,6 @@
 package server
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
@@ -10,31 +8,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
-
 	"github.com/stepgate/stepgate/internal/oidcissuer"
 )
 
-// forged signs Actions claims for iss with a key of its own under a random
-// key id, as an attacker would.
-func forged(t *testing.T, iss string, key *ecdsa.PrivateKey) string {
+// forged is a token for iss's audience signed with a key the issuer does
+// not publish, under a random key id, as an attacker would make one.
+func forged(t *testing.T, iss *oidcissuer.Issuer) string {
 	t.Helper()
 	kid := make([]byte, 8)
 	_, _ = rand.Read(kid)
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: hex.EncodeToString(kid)}},
-		(&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	tok, err := jwt.Signed(signer).Claims(jwt.Claims{Issuer: iss, Audience: jwt.Audience{publicURL}, Subject: "repo:acme/app:ref:refs/heads/main",
-		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(5 * time.Minute))}).
-		Claims(claims(repoA, repoAID, 77)).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return iss.MintWith(claims(repoA, repoAID, 77), oidcissuer.MintOptions{Audience: publicURL, OtherKey: true, KeyID: hex.EncodeToString(kid)})
 }
 
 // 200 tokens with random key ids make the App fetch the issuer's key set
@@ -46,9 +29,8 @@ func TestForgedKeyIDsDoNotRefetchKeys(t *testing.T) {
 		t.Fatalf("warm-up create: %d %+v", code, v)
 	}
 	before := h.srv.issuer.fetchCount()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	for range 200 {
-		if resp, _ := h.do("POST", "/api/v1/requests", forged(t, h.iss.URL(), key), cmdBody("echo x")); resp.StatusCode != http.StatusUnauthorized {
+		if resp, _ := h.do("POST", "/api/v1/requests", forged(t, h.iss), cmdBody("echo x")); resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("forged token: %d, want 401", resp.StatusCode)
 		}
 	}
