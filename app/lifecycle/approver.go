@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/stepgate/stepgate/app/ghapi"
 
@@ -116,48 +114,9 @@ func (l *Lifecycle) ownedPaths(ctx context.Context, r *gate.Request, sp *gate.Sp
 	return owned, nil
 }
 
-// factsCache keeps the facts of people who already voted on a request, so
-// recomputing progress after each new vote does not ask GitHub again about
-// every earlier voter. The person voting now is always fetched fresh.
-type factsCache struct {
-	mu  sync.Mutex
-	ttl time.Duration
-	m   map[string]cachedFacts
-}
-
-type cachedFacts struct {
-	a  policy.Approver
-	at time.Time
-}
-
-func newFactsCache(ttl time.Duration) *factsCache {
-	return &factsCache{ttl: ttl, m: map[string]cachedFacts{}}
-}
-
-func (c *factsCache) get(key string, now time.Time) (policy.Approver, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	f, ok := c.m[key]
-	if !ok || now.Sub(f.at) > c.ttl {
-		return policy.Approver{}, false
-	}
-	return f.a, true
-}
-
-func (c *factsCache) put(key string, a policy.Approver, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) > 10000 {
-		for k, f := range c.m {
-			if now.Sub(f.at) > c.ttl {
-				delete(c.m, k)
-			}
-		}
-		if len(c.m) > 10000 {
-			clear(c.m)
-		}
-	}
-	c.m[key] = cachedFacts{a: a, at: now}
-}
+// The facts of people who already voted on a request are cached (a
+// ttlCache by factsKey), so recomputing progress after each new vote does
+// not ask GitHub again about every earlier voter. The person voting now is
+// always fetched fresh.
 
 func factsKey(reqID, login string) string { return reqID + "\x00" + strings.ToLower(login) }

@@ -7,8 +7,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/stepgate/stepgate/app/ghapi"
 
@@ -167,47 +165,4 @@ func (l *Lifecycle) pullRequest(ctx context.Context, id *Identity, number int) (
 	}
 	l.pulls.put(key, pr, l.now())
 	return pr, nil
-}
-
-// pullCache keeps pull requests for a short while (bounded).
-type pullCache struct {
-	mu  sync.Mutex
-	max int
-	ttl time.Duration
-	m   map[string]cachedPull
-}
-
-type cachedPull struct {
-	pr ghapi.PullRequest
-	at time.Time
-}
-
-func newPullCache(max int, ttl time.Duration) *pullCache {
-	return &pullCache{max: max, ttl: ttl, m: map[string]cachedPull{}}
-}
-
-func (c *pullCache) get(key string, now time.Time) (ghapi.PullRequest, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[key]
-	if !ok || now.Sub(e.at) > c.ttl {
-		return ghapi.PullRequest{}, false
-	}
-	return e.pr, true
-}
-
-func (c *pullCache) put(key string, pr ghapi.PullRequest, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= c.max {
-		for k, e := range c.m {
-			if now.Sub(e.at) > c.ttl {
-				delete(c.m, k)
-			}
-		}
-		if len(c.m) >= c.max {
-			clear(c.m)
-		}
-	}
-	c.m[key] = cachedPull{pr: pr, at: now}
 }

@@ -40,7 +40,7 @@ func (l *Lifecycle) Create(ctx context.Context, id *Identity, body *gate.CreateR
 	}
 	key := gate.IdempotencyKey(keyParts(id, body))
 	reqID := gate.RequestID(key)
-	ctx = withLog(ctx, l.log.With("request_id", reqID, "repo", id.Repo, "run_id", id.RunID))
+	ctx = WithLog(ctx, l.log.With("request_id", reqID, "repo", id.Repo, "run_id", id.RunID))
 	// A create costs no read: a repeat re-evaluates (GitHub's answers are
 	// cached) and CreateRequest returns the stored request unchanged.
 	rc, err := l.runContextOf(ctx, id, body)

@@ -115,7 +115,7 @@ func (l *Lifecycle) deploymentRequested(ctx context.Context, log *slog.Logger, e
 	key := deploymentKey(e.Repository.ID, runID, run.Attempt, env)
 	reqID := gate.RequestID(key)
 	log = log.With("request_id", reqID, "repo", repo, "run_id", runID, "environment", env)
-	ctx = withLog(ctx, log)
+	ctx = WithLog(ctx, log)
 	// One read first (deployments are rare, unlike step creates): a
 	// repeat, on whichever replica, asks GitHub nothing again.
 	existing, err := l.store.GetRequest(ctx, reqID)

@@ -12,6 +12,7 @@ import (
 	"github.com/stepgate/stepgate/app/ghapi"
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/gate/policy"
 )
 
 // Identity is who calls the gate API, from a verified GitHub Actions OIDC
@@ -73,8 +74,8 @@ type Lifecycle struct {
 	notify   func(id string, r *gate.Request)
 	metrics  *metrics
 	policies *policyCache
-	facts    *factsCache
-	pulls    *pullCache // pull requests of PR runs, by repo, number and merge commit
+	facts    *ttlCache[policy.Approver]   // voters' facts, by request and login
+	pulls    *ttlCache[ghapi.PullRequest] // pull requests of PR runs, by repo, number and merge commit
 	// locks serialises votes per request within this replica, so 50
 	// concurrent clicks do not all race the store's conditional write; the
 	// store still decides across replicas.
@@ -123,8 +124,8 @@ func New(cfg Config) (*Lifecycle, error) {
 	return &Lifecycle{
 		cfg: cfg, store: cfg.Store, gh: cfg.GitHub, log: cfg.Logger, now: cfg.Now, notify: cfg.Notify, metrics: m,
 		policies: newPolicyCache(),
-		facts:    newFactsCache(time.Minute),
-		pulls:    newPullCache(2000, 10*time.Minute),
+		facts:    newTTLCache[policy.Approver](10000, time.Minute),
+		pulls:    newTTLCache[ghapi.PullRequest](2000, 10*time.Minute),
 	}, nil
 }
 

@@ -84,7 +84,7 @@ func (v *voteRun) run(ctx context.Context) (outcome string, retry bool, err erro
 	}
 	v.req, v.sp = req, cmp.Or(req.Spec, &gate.Spec{}) // decided at once: no requirement
 	v.log = v.log.With("request_id", req.ID)
-	ctx = withLog(ctx, v.log)
+	ctx = WithLog(ctx, v.log)
 	for _, check := range []func(context.Context) (string, bool, error){v.misplaced, v.closed, v.again} {
 		if outcome, done, err := check(ctx); done {
 			return outcome, false, err

@@ -15,7 +15,7 @@ import (
 func AgentSession(a *gate.AgentSession) Output {
 	pending := a.Pending()
 	decided := len(a.Commands) - pending
-	title := fmt.Sprintf("%s session: %d waiting, %d decided, %d passed by policy", plain(a.Agent), pending, decided, a.Allowed)
+	title := fmt.Sprintf("%s session: %d waiting, %d decided, %d passed by policy", Plain(a.Agent), pending, decided, a.Allowed)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Commands the AI agent **%s** asked to run in session %s.\n\n", Escape(a.Agent), redact.InlineCode(a.Session, 80))
 	if pending > 0 {

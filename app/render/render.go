@@ -113,9 +113,9 @@ func List(intro string, reqs []*gate.Request) string {
 func Title(r *gate.Request) string {
 	switch r.Status {
 	case gate.StatusPending:
-		return fmt.Sprintf("Approval needed (%s risk)", plain(r.RiskLevel))
+		return fmt.Sprintf("Approval needed (%s risk)", Plain(r.RiskLevel))
 	case gate.StatusApproved:
-		return "Approved by " + plain(strings.Join(r.DecidedBy, ", "))
+		return "Approved by " + Plain(strings.Join(r.DecidedBy, ", "))
 	case gate.StatusRejected:
 		return "Rejected"
 	case gate.StatusExpired:
@@ -398,8 +398,8 @@ func plainLogin(s string) string {
 	return redact.InlineCode(s, 60)
 }
 
-// plain strips anything but a conservative character set, for titles.
-func plain(s string) string {
+// Plain strips anything but a conservative character set, for titles.
+func Plain(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune(" ,.-_[]/", r):

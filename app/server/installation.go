@@ -40,7 +40,7 @@ func (s *Server) admitRepo(ctx context.Context, id *lifecycle.Identity) error {
 			msg: fmt.Sprintf("the stepgate App's installation on %s is suspended", id.Repo)}
 	default:
 		s.life.CountGitHub("check_installed", errors.New("failed"))
-		s.logger(ctx).WarnContext(ctx, "looking up the App's installation", "repo", id.Repo, "err", err)
+		lifecycle.LoggerFrom(ctx, s.log).WarnContext(ctx, "looking up the App's installation", "repo", id.Repo, "err", err)
 		return errorf(http.StatusServiceUnavailable, "the App cannot reach GitHub to look up its installation on "+id.Repo+", retry later")
 	}
 }

@@ -76,7 +76,7 @@ func (s *Server) pollDecided(ctx context.Context) {
 		if err != nil {
 			if ctx.Err() == nil {
 				s.life.CountStoreError("list_decided")
-				s.logger(ctx).WarnContext(ctx, "polling decided requests", "err", err)
+				lifecycle.LoggerFrom(ctx, s.log).WarnContext(ctx, "polling decided requests", "err", err)
 			}
 			continue
 		}

@@ -58,7 +58,7 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusAccepted, map[string]string{"status": "ignored"})
 		return
 	}
-	ctx := withLog(r.Context(), log)
+	ctx := lifecycle.WithLog(r.Context(), log)
 	ctx, outcome, err := s.firstDelivery(ctx, event, delivery)
 	if err == nil && outcome == "" {
 		outcome, err = h(ctx, log, body)
