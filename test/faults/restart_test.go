@@ -10,6 +10,7 @@ import (
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/internal/benchrig"
 	"github.com/stepgate/stepgate/internal/benchrig/rigtest"
+	"github.com/stepgate/stepgate/internal/testutil"
 )
 
 // The App is SIGKILLed while a gate long-polls and restarted on the same
@@ -41,7 +42,11 @@ func TestAppKilledMidWaitLosesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // the gate is in its long poll
+	// Kill the App only once the gate is parked in its long poll there.
+	testutil.Eventually(t, 30*time.Second, func() bool {
+		n, err := testutil.Metric(first.URL, "stepgate_waiting_gates")
+		return err == nil && n >= 1
+	}, "the gate to long-poll the first App (stepgate_waiting_gates >= 1)")
 
 	first.Kill()
 	second := rigtest.StartApp(t, ctx, cfg) // same file, same port
