@@ -13,6 +13,7 @@ import (
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/internal/ghstandin"
 	"github.com/stepgate/stepgate/internal/oidcissuer"
+	"github.com/stepgate/stepgate/internal/testutil"
 )
 
 // TestServeEndToEnd runs `stepgate serve` as wired for production (config
@@ -54,9 +55,16 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("check runs = %d", len(runs))
 	}
 	clicked := make(chan struct{})
+	t.Cleanup(func() { <-clicked }) // its t.Error must come before the test ends
 	go func() {
 		defer close(clicked)
-		time.Sleep(200 * time.Millisecond)
+		// Click once the long-poll below is waiting, so the click wakes it.
+		if !testutil.WaitFor(5*time.Second, func() bool {
+			n, err := testutil.Metric(base, "stepgate_waiting_gates")
+			return err == nil && n >= 1
+		}) {
+			t.Error("the long-poll never showed in stepgate_waiting_gates; clicking anyway")
+		}
 		gs.ClickAction(repoName, runs[0].ID, "approve", "carol")
 	}()
 	if code := call(t, "GET", base+"/api/v1/requests/"+view.ID+"?wait=10s", tok, nil, &view); code != 200 || view.Status != gate.StatusApproved {
