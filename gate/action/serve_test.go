@@ -24,6 +24,7 @@ import (
 
 	"github.com/stepgate/stepgate/internal/ghstandin"
 	"github.com/stepgate/stepgate/internal/oidcissuer"
+	"github.com/stepgate/stepgate/internal/testutil"
 )
 
 // The tests in this file gate commands against a real `stepgate serve`
@@ -58,6 +59,9 @@ type app struct {
 	proxy  *httptest.Server
 	tamper atomic.Bool
 	runs   atomic.Int64
+	// down counts gate API calls the proxy could not pass on: the App was
+	// not there to answer them.
+	down atomic.Int64
 
 	bin, addr string
 	env       []string
@@ -125,6 +129,12 @@ func (a *app) stop() {
 func (a *app) proxyTo(target string) http.Handler {
 	u, _ := url.Parse(target)
 	p := httputil.NewSingleHostReverseProxy(u)
+	p.ErrorHandler = func(w http.ResponseWriter, r *http.Request, _ error) {
+		if strings.HasPrefix(r.URL.Path, "/api/v1/requests") {
+			a.down.Add(1)
+		}
+		w.WriteHeader(http.StatusBadGateway)
+	}
 	p.ModifyResponse = func(r *http.Response) error {
 		if !a.tamper.Load() || !strings.HasPrefix(r.Request.URL.Path, "/api/v1/requests") {
 			return nil
@@ -310,8 +320,10 @@ func (f *serveFlow) restart(t *testing.T) {
 	p := f.a.gate(t, h, markCmd)
 	f.n++
 	cr := f.a.checkRun(t, p, f.n)
+	down := f.a.down.Load()
 	f.a.stop()
-	time.Sleep(300 * time.Millisecond) // the gate sees the App down
+	testutil.Eventually(t, 30*time.Second, func() bool { return f.a.down.Load() > down },
+		"the gate to find the App down (a gate API call the proxy could not pass on)")
 	f.a.start(t)
 	if code, err := f.a.gh.ClickAction("acme/app", cr.ID, "approve", "alice"); err != nil || code >= 300 {
 		t.Fatalf("click after restart: %d %v", code, err)
