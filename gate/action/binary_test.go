@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/testutil"
 )
 
 // The tests in this file run the real stepgate binary as a child process,
@@ -263,13 +264,11 @@ func TestBinarySIGTERMKillsTheCommand(t *testing.T) {
 	pidText, _ := os.ReadFile(filepath.Join(ws, "bgpid"))
 	var pid int
 	fmt.Sscan(string(pidText), &pid)
-	if pid > 0 && syscall.Kill(pid, 0) == nil {
-		// The grandchild may be a zombie for a moment; give it a beat.
-		time.Sleep(200 * time.Millisecond)
-		if syscall.Kill(pid, 0) == nil && !isZombie(pid) {
-			t.Errorf("background job %d survived", pid)
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
+	// The group was killed before stepgate exited, but the kernel may take
+	// a moment to end the grandchild (or leave it a zombie until reaped).
+	if pid > 0 && !testutil.WaitFor(5*time.Second, func() bool { return syscall.Kill(pid, 0) != nil || isZombie(pid) }) {
+		t.Errorf("background job %d survived", pid)
+		syscall.Kill(pid, syscall.SIGKILL)
 	}
 }
 
@@ -283,10 +282,7 @@ func TestBinarySIGTERMWhileWaitingCancels(t *testing.T) {
 	h := newHarness(t)
 	h.app.setPoll(func(int, *gate.RequestView) int { time.Sleep(50 * time.Millisecond); return 200 })
 	p := h.start(t, []string{"action"}, inputs(h.app.srv.URL, markCmd))
-	deadline := time.Now().Add(10 * time.Second)
-	for h.app.snapshot().polls == 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(t, 10*time.Second, func() bool { return h.app.snapshot().polls > 0 }, "stepgate to poll the fake App")
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if code := p.wait(t, 15*time.Second); code != ExitCancelled {
 		t.Errorf("exit = %d, want %d\n%s", code, ExitCancelled, p.stderr.String())
