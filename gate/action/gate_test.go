@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/testutil"
 )
 
 const markCmd = "echo ran >> marker\n"
@@ -286,13 +287,28 @@ func TestCancelledWhileRunningKillsTheGroup(t *testing.T) {
 	started := make(chan struct{})
 	h.opts = func(o *Options) { o.started = func() { close(started) } }
 	// A grandchild ignoring nothing and a shell ignoring SIGTERM: the group
-	// gets SIGTERM, then SIGKILL after the grace period.
-	cfg := h.config("trap '' TERM\nsleep 30 &\nsleep 30\necho ran >> marker")
-	go func() { <-started; time.Sleep(100 * time.Millisecond); cancel() }()
+	// gets SIGTERM, then SIGKILL after the grace period. The shell touches
+	// "armed" once its trap is set and the grandchild started; the run is
+	// cancelled only then.
+	cfg := h.config("trap '' TERM\nsleep 30 &\ntouch armed\nsleep 30\necho ran >> marker")
+	armedFile := filepath.Join(filepath.Dir(h.marker()), "armed")
+	armed := make(chan bool, 1)
+	go func() {
+		<-started
+		armed <- testutil.WaitFor(10*time.Second, func() bool { _, err := os.Stat(armedFile); return err == nil })
+		cancel()
+	}()
 	start := time.Now()
 	code := h.run(ctx, cfg)
 	if elapsed := time.Since(start); elapsed > 5*time.Second {
 		t.Errorf("took %s to stop", elapsed)
+	}
+	select {
+	case ok := <-armed:
+		if !ok {
+			t.Error("the command never set its trap (no armed file within 10s); it was cancelled anyway")
+		}
+	default: // not cancelled: the checks below fail
 	}
 	if code != 128+9 && code != 128+15 {
 		t.Errorf("exit = %d, want a signal status", code)
