@@ -59,10 +59,7 @@ func TestServeEndToEnd(t *testing.T) {
 	go func() {
 		defer close(clicked)
 		// Click once the long-poll below is waiting, so the click wakes it.
-		if !testutil.WaitFor(5*time.Second, func() bool {
-			n, err := testutil.Metric(base, "stepgate_waiting_gates")
-			return err == nil && n >= 1
-		}) {
+		if !testutil.WaitFor(5*time.Second, testutil.GatesWaiting(base, 1)) {
 			t.Error("the long-poll never showed in stepgate_waiting_gates; clicking anyway")
 		}
 		gs.ClickAction(repoName, runs[0].ID, "approve", "carol")

@@ -64,3 +64,12 @@ func Metric(base, name string) (float64, error) {
 	}
 	return 0, fmt.Errorf("GET /metrics has no series %s", name)
 }
+
+// GatesWaiting is a condition for WaitFor and Eventually: at least n gates
+// long-poll the App at base, as its stepgate_waiting_gates gauge shows.
+func GatesWaiting(base string, n int) func() bool {
+	return func() bool {
+		v, err := Metric(base, "stepgate_waiting_gates")
+		return err == nil && v >= float64(n)
+	}
+}

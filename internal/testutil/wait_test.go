@@ -66,4 +66,7 @@ func TestMetric(t *testing.T) {
 			t.Errorf("Metric(%s) = %v, %v; want %v, error %v", tt.name, got, err, tt.want, tt.wantErr)
 		}
 	}
+	if !GatesWaiting(srv.URL, 2)() || GatesWaiting(srv.URL, 3)() {
+		t.Errorf("GatesWaiting(2), GatesWaiting(3) = %v, %v; want true, false", GatesWaiting(srv.URL, 2)(), GatesWaiting(srv.URL, 3)())
+	}
 }

@@ -43,10 +43,7 @@ func TestAppKilledMidWaitLosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Kill the App only once the gate is parked in its long poll there.
-	testutil.Eventually(t, 30*time.Second, func() bool {
-		n, err := testutil.Metric(first.URL, "stepgate_waiting_gates")
-		return err == nil && n >= 1
-	}, "the gate to long-poll the first App (stepgate_waiting_gates >= 1)")
+	testutil.Eventually(t, 30*time.Second, testutil.GatesWaiting(first.URL, 1), "the gate to long-poll the first App (stepgate_waiting_gates >= 1)")
 
 	first.Kill()
 	second := rigtest.StartApp(t, ctx, cfg) // same file, same port
