@@ -1,7 +1,8 @@
 // Package demo runs stepgate's whole approval flow on one machine, with no
 // accounts and nothing to install: a local GitHub stand-in, a local OIDC
-// issuer playing the Actions token service, the real App (app/server with an
-// embedded bolt store and the real GitHub client pointed at the stand-in),
+// issuer playing the Actions token service, the real App (built by
+// app/wiring as `stepgate serve` builds it, with an embedded bolt store and
+// the real GitHub client pointed at the stand-in),
 // and a scripted workflow run whose steps go through the real gate
 // (gate/action, the code behind `stepgate action` and `stepgate run`).
 //
