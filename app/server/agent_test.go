@@ -10,6 +10,7 @@ import (
 
 	"github.com/stepgate/stepgate/app/ghapi"
 	"github.com/stepgate/stepgate/app/lifecycle"
+	"github.com/stepgate/stepgate/internal/testutil"
 
 	"github.com/stepgate/stepgate/gate"
 )
@@ -168,10 +169,10 @@ func TestAgentSessionCheckRun(t *testing.T) {
 	}
 	h.sendVote(h.request(v1.ID), vote{login: "alice", approve: true, channel: "click"})
 	h.sendVote(h.request(v2.ID), vote{login: "alice", approve: false, channel: "click"})
-	eventually(t, "the session check run to say 0 waiting, 2 decided", func() bool {
+	testutil.Eventually(t, 5*time.Second, func() bool {
 		runs = sessionRuns(h)
 		return len(runs) == 1 && strings.Contains(runs[0].Title, "0 waiting, 2 decided")
-	})
+	}, "the session check run to say 0 waiting, 2 decided")
 	if runs[0].Status != "completed" || runs[0].Conclusion != "neutral" ||
 		!strings.Contains(runs[0].Summary, "approved") || !strings.Contains(runs[0].Summary, "rejected") || !strings.Contains(runs[0].Summary, "alice") {
 		t.Errorf("decided session check run: %s/%s\n%s", runs[0].Status, runs[0].Conclusion, runs[0].Summary)

@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/stepgate/stepgate/internal/testutil"
 )
 
 // Connections trickling their headers (or idling) beyond Max are closed,
@@ -32,7 +34,7 @@ func TestConnGuardClosesOldestWaiting(t *testing.T) {
 		_, _ = io.WriteString(c, "POST /webhook HTTP/1.1\r\nHost: x\r\n") // headers never end
 		slow = append(slow, c)
 	}
-	eventually(t, "the oldest waiting connections closed", func() bool { _, closed := g.Waiting(); return closed >= 6 })
+	testutil.Eventually(t, 5*time.Second, func() bool { _, closed := g.Waiting(); return closed >= 6 }, "the oldest waiting connections closed")
 	if n, _ := g.Waiting(); n > 4 {
 		t.Errorf("%d connections waiting, max 4", n)
 	}

@@ -193,7 +193,7 @@ func TestDeploymentRedeliveryAndWaiting(t *testing.T) {
 		t.Fatalf("check runs = %d, want 1", n)
 	}
 	start := time.Now()
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond) // a window of waiting in which no call may happen
 	h.srv.SweepOnce(context.Background())
 	if n := apiCalls(h.gs.CallsSince(start)); n != 0 {
 		t.Errorf("GitHub calls while the deployment waited = %d, want 0", n)
@@ -310,7 +310,7 @@ func TestDeploymentReplicas(t *testing.T) {
 	if code, body := h.deploy(run, "production", "d-1"); code != 200 || !strings.Contains(body, "duplicate") {
 		t.Fatalf("late redelivery: %d %s", code, body)
 	}
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(100 * time.Millisecond) // a window in which a second answer, if any, would reach GitHub
 	if rs := h.reviews(run.ID); len(rs) != 1 || rs[0].State != "approved" {
 		t.Errorf("reviews = %+v, want one approval", rs)
 	}

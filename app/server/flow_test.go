@@ -11,6 +11,7 @@ import (
 
 	"github.com/stepgate/stepgate/app/lifecycle"
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/testutil"
 )
 
 const basicPolicy = `version: 1
@@ -92,7 +93,7 @@ func TestApproveByButtonWakesLongPoll(t *testing.T) {
 		_, got := h.get(tok, v.ID, "5s")
 		done <- result{got, time.Since(clicked)}
 	}()
-	eventually(t, "the gate to wait", func() bool { return h.srv.poll.Waiting() == 1 })
+	testutil.Eventually(t, 5*time.Second, func() bool { return h.srv.poll.Waiting() == 1 }, "the gate to wait")
 	clicked = time.Now()
 	code, body := h.webhook("check_run", clickPayload(t, repoA, repoAID, v.ID, r.CheckRunID, "approve", "alice", "User"), testSecret, "")
 	if code != 200 {

@@ -17,19 +17,20 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/testutil"
 )
 
 // waitParked waits until n polls are parked on s.
 func waitParked(t *testing.T, s *Server, n int) {
 	t.Helper()
-	eventually(t, fmt.Sprintf("%d parked polls", n), func() bool { return s.poll.Parked() == n })
+	testutil.Eventually(t, 5*time.Second, func() bool { return s.poll.Parked() == n }, fmt.Sprintf("%d parked polls", n))
 }
 
 // parkingHarness is a harness whose dispatcher already accepts parked polls.
 func parkingHarness(t *testing.T, o harnessOpts) *harness {
 	t.Helper()
 	h := newHarness(t, o)
-	eventually(t, "parking to start", h.srv.poll.CanPark)
+	testutil.Eventually(t, 5*time.Second, h.srv.poll.CanPark, "parking to start")
 	return h
 }
 
@@ -187,9 +188,9 @@ func TestParkedPollClientGone(t *testing.T) {
 			if tt.decide {
 				h.cancelRequest(tok, id)
 			}
-			eventually(t, "the parked poll to be answered", func() bool {
+			testutil.Eventually(t, 5*time.Second, func() bool {
 				return apiCount(t, h.srv, "get", "200")+apiCount(t, h.srv, "get", "0") == 1
-			})
+			}, "the parked poll to be answered")
 			if entries, parked, total := h.srv.poll.Held(); entries != 0 || parked != 0 || total != 0 {
 				t.Errorf("hub keeps %d entries, %d parked, total %d; want none", entries, parked, total)
 			}
@@ -240,7 +241,7 @@ func TestParkedPollsAnsweredOnShutdown(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = b.Run(ctx) })
 	t.Cleanup(func() { cancel(); wg.Wait() })
-	eventually(t, "parking to start", b.poll.CanPark)
+	testutil.Eventually(t, 5*time.Second, b.poll.CanPark, "parking to start")
 	tok := h.newRun()
 	id, _ := h.pendingRequest(tok, "./deploy.sh")
 	got := poll(bHTTP.URL, "/api/v1/requests/"+id+"?wait=30s", tok)
@@ -275,7 +276,7 @@ func TestGoroutineWaitersGetDecision(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, harnessOpts{noParking: tt.noParking})
 			if !tt.noParking {
-				eventually(t, "parking to start", h.srv.poll.CanPark)
+				testutil.Eventually(t, 5*time.Second, h.srv.poll.CanPark, "parking to start")
 			}
 			base, client := h.http.URL, http.DefaultClient
 			if tt.http2 {
@@ -300,7 +301,7 @@ func TestGoroutineWaitersGetDecision(t *testing.T) {
 				b, _ := io.ReadAll(bufio.NewReader(resp.Body))
 				got <- polled{resp: resp, body: b}
 			}()
-			eventually(t, "the gate to wait", func() bool { return h.srv.poll.Waiting() == 1 })
+			testutil.Eventually(t, 5*time.Second, func() bool { return h.srv.poll.Waiting() == 1 }, "the gate to wait")
 			if n := h.srv.poll.Parked(); n != 0 {
 				t.Fatalf("%d parked, want the goroutine path", n)
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stepgate/stepgate/app/lifecycle"
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/testutil"
 )
 
 // Two replicas share one store: a gate waiting on replica A learns of a
@@ -38,7 +39,7 @@ func TestDecisionReachesOtherReplica(t *testing.T) {
 		h.get(tok, id, "5s") // replica A
 		done <- time.Now()
 	}()
-	eventually(t, "the gate to wait on replica A", func() bool { return h.srv.poll.Waiting() == 1 })
+	testutil.Eventually(t, 5*time.Second, func() bool { return h.srv.poll.Waiting() == 1 }, "the gate to wait on replica A")
 	onB := &harness{t: t, http: bHTTP}
 	sent := time.Now()
 	if code, body := onB.webhook("check_run", clickPayload(t, repoA, repoAID, id, cr, "approve", "alice", "User"), testSecret, ""); code != 200 {

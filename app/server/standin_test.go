@@ -18,6 +18,7 @@ import (
 	"github.com/stepgate/stepgate/internal/ghstandin"
 	"github.com/stepgate/stepgate/internal/ghstandin/standintest"
 	"github.com/stepgate/stepgate/internal/oidcissuer"
+	"github.com/stepgate/stepgate/internal/testutil"
 )
 
 // realHarness runs the App with the real GitHub client against the GitHub
@@ -189,9 +190,10 @@ func TestWithStandin(t *testing.T) {
 		_, got := h.get(tok, v.ID, "3s")
 		done <- got
 	}()
-	time.Sleep(300 * time.Millisecond)
-	before := time.Now()
-	if n := apiCalls(h.gs.CallsSince(before.Add(-250 * time.Millisecond))); n != 0 {
+	testutil.Eventually(t, 5*time.Second, testutil.GatesWaiting(h.url, 1), "the gate to long-poll")
+	waiting := time.Now()
+	time.Sleep(250 * time.Millisecond) // a window of waiting in which no call may happen
+	if n := apiCalls(h.gs.CallsSince(waiting)); n != 0 {
 		t.Errorf("GitHub calls while the gate waited = %d, want 0", n)
 	}
 	if code, err := h.gs.ClickAction(standinRepo, runs[0].ID, "approve", "carol"); err != nil || code != 200 {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stepgate/stepgate/internal/testutil"
 )
 
 // rawPost opens a connection to the harness and sends a POST /webhook with
@@ -125,7 +127,7 @@ func TestWebhookTricklersDoNotLockOutGitHub(t *testing.T) {
 		conns = append(conns, rawPost(t, h, map[string]string{"Content-Length": "60000", "X-GitHub-Event": "issue_comment"},
 			bytes.Repeat([]byte("a"), 100)))
 	}
-	eventually(t, fmt.Sprintf("%d unsigned reads in flight", limit), func() bool { n, _ := h.srv.unsigned.inFlight(); return n == limit })
+	testutil.Eventually(t, 5*time.Second, func() bool { n, _ := h.srv.unsigned.inFlight(); return n == limit }, fmt.Sprintf("%d unsigned reads in flight", limit))
 	start := time.Now()
 	if code, body := h.webhook("ping", map[string]any{"zen": "hi"}, testSecret, ""); code != http.StatusOK {
 		t.Fatalf("signed ping under trickle: %d %s", code, body)
@@ -139,8 +141,7 @@ func TestWebhookTricklersDoNotLockOutGitHub(t *testing.T) {
 	// The first tricklers were dropped to make room: their connections are
 	// held unread in the tarpit, without a goroutine. A dropped read hands
 	// its connection over on its own handler goroutine, so wait for it.
-	eventually(t, fmt.Sprintf("the tarpit to hold the %d dropped tricklers", 2*limit),
-		func() bool { return h.srv.tarpit.size() >= 2*limit })
+	testutil.Eventually(t, 5*time.Second, func() bool { return h.srv.tarpit.size() >= 2*limit }, fmt.Sprintf("the tarpit to hold the %d dropped tricklers", 2*limit))
 	_ = conns
 }
 
@@ -152,7 +153,7 @@ func TestTarpitClosesHeldConnections(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go tp.run(ctx)
-	eventually(t, "the tarpit to run", func() bool { tp.mu.Lock(); defer tp.mu.Unlock(); return tp.running })
+	testutil.Eventually(t, 5*time.Second, func() bool { tp.mu.Lock(); defer tp.mu.Unlock(); return tp.running }, "the tarpit to run")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

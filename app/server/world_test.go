@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/app/store/boltstore"
 	"github.com/stepgate/stepgate/app/wiring"
@@ -39,7 +40,8 @@ func testConfig(gs *ghstandin.Server, issuer string) wiring.Config {
 // loopback until the test ends; now, when set, is its clock.
 func startApp(t testing.TB, cfg wiring.Config, st store.Store, now func() time.Time) (*wiring.App, string) {
 	t.Helper()
-	app, err := wiring.New(context.Background(), cfg, wiring.Options{Store: st, Now: now})
+	reg := prometheus.NewRegistry() // served on /metrics, as serve does without STEPGATE_METRICS_ADDR
+	app, err := wiring.New(context.Background(), cfg, wiring.Options{Store: st, Now: now, Registerer: reg, Gatherer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
