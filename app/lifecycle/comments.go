@@ -25,7 +25,8 @@ type Comment struct {
 	Written time.Time // when GitHub says the comment was created
 }
 
-// onCommand runs a comment command. Bots (the App's own replies included)
+// OnCommand runs a `/stepgate …` comment command (parsed by ParseCommand):
+// approve, reject, freeze, unfreeze or status. Bots (the App's own replies included)
 // are never obeyed, so the App cannot talk to itself.
 func (l *Lifecycle) OnCommand(ctx context.Context, log *slog.Logger, cmd Command, c Comment) (string, error) {
 	if l.isBot(c.Sender) {
