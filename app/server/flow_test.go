@@ -83,18 +83,9 @@ func TestApproveByButtonWakesLongPoll(t *testing.T) {
 		t.Fatalf("status = %s, want pending", v.Status)
 	}
 	r := h.request(v.ID)
-	type result struct {
-		v gate.RequestView
-		d time.Duration
-	}
-	done := make(chan result, 1)
-	var clicked time.Time
-	go func() {
-		_, got := h.get(tok, v.ID, "5s")
-		done <- result{got, time.Since(clicked)}
-	}()
+	done := h.getAsync(tok, v.ID, "5s")
 	testutil.Eventually(t, 5*time.Second, func() bool { return h.srv.poll.Waiting() == 1 }, "the gate to wait")
-	clicked = time.Now()
+	clicked := time.Now()
 	code, body := h.webhook("check_run", clickPayload(t, repoA, repoAID, v.ID, r.CheckRunID, "approve", "alice", "User"), testSecret, "")
 	if code != 200 {
 		t.Fatalf("webhook = %d %s", code, body)
@@ -105,8 +96,8 @@ func TestApproveByButtonWakesLongPoll(t *testing.T) {
 	}
 	// The fallback re-read comes only every RecheckInterval (10s): a quick
 	// return proves the waiter was woken by the decision itself.
-	if res.d > 2*time.Second {
-		t.Errorf("long-poll returned %v after the click, want it woken at once", res.d)
+	if res.at.Sub(clicked) > 2*time.Second {
+		t.Errorf("long-poll returned %v after the click, want it woken at once", res.at.Sub(clicked))
 	}
 	if cr := h.gh.checkRun(r.CheckRunID); cr.Conclusion != "success" {
 		t.Errorf("check run conclusion = %q, want success", cr.Conclusion)

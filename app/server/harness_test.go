@@ -151,6 +151,15 @@ func (h *harness) newRun() string {
 
 func (h *harness) do(method, path, tok string, body any) (*http.Response, []byte) {
 	h.t.Helper()
+	resp, b, err := h.roundTrip(method, path, tok, body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return resp, b
+}
+
+// roundTrip is do without the test: other goroutines may call it.
+func (h *harness) roundTrip(method, path, tok string, body any) (*http.Response, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -165,11 +174,35 @@ func (h *harness) do(method, path, tok string, body any) (*http.Response, []byte
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		h.t.Fatal(err)
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp, b
+	return resp, b, nil
+}
+
+// waited is what a long-poll in the background got, and when.
+type waited struct {
+	v  gate.RequestView
+	at time.Time
+}
+
+// getAsync long-polls request id on a goroutine of its own; what it gets
+// arrives on the channel (a failed call is reported with t.Error, never
+// t.Fatal off the test's goroutine).
+func (h *harness) getAsync(tok, id, wait string) <-chan waited {
+	out := make(chan waited, 1)
+	go func() {
+		resp, b, err := h.roundTrip("GET", "/api/v1/requests/"+id+"?wait="+wait, tok, nil)
+		var v gate.RequestView
+		if err != nil {
+			h.t.Errorf("long-poll of %s: %v", id, err)
+		} else if resp.StatusCode == 200 {
+			_ = json.Unmarshal(b, &v)
+		}
+		out <- waited{v: v, at: time.Now()}
+	}()
+	return out
 }
 
 func cmdBody(command string) gate.CreateRequest {
@@ -222,9 +255,19 @@ func sign(secret string, body []byte) string {
 // webhook sends a signed delivery and returns the status and body.
 func (h *harness) webhook(event string, payload any, secret, delivery string) (int, string) {
 	h.t.Helper()
-	body, err := json.Marshal(payload)
+	code, body, err := h.send(event, payload, secret, delivery)
 	if err != nil {
 		h.t.Fatal(err)
+	}
+	return code, body
+}
+
+// send delivers a webhook like webhook but never touches the test, so
+// other goroutines may call it (and report an error with t.Error).
+func (h *harness) send(event string, payload any, secret, delivery string) (int, string, error) {
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return 0, "", err
 	}
 	if delivery == "" {
 		delivery = fmt.Sprintf("d-%d", h.deliveries.Add(1))
@@ -238,11 +281,11 @@ func (h *harness) webhook(event string, payload any, secret, delivery string) (i
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		h.t.Fatal(err)
+		return 0, "", err
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return resp.StatusCode, string(b), nil
 }
 
 type testWriter struct{ t *testing.T }

@@ -34,11 +34,7 @@ func TestDecisionReachesOtherReplica(t *testing.T) {
 
 	tok := h.newRun()
 	id, cr := h.pendingRequest(tok, "./deploy.sh")
-	done := make(chan time.Time, 1)
-	go func() {
-		h.get(tok, id, "5s") // replica A
-		done <- time.Now()
-	}()
+	done := h.getAsync(tok, id, "5s") // replica A
 	testutil.Eventually(t, 5*time.Second, func() bool { return h.srv.poll.Waiting() == 1 }, "the gate to wait on replica A")
 	onB := &harness{t: t, http: bHTTP}
 	sent := time.Now()
@@ -46,7 +42,7 @@ func TestDecisionReachesOtherReplica(t *testing.T) {
 		t.Fatalf("webhook on B = %d %s", code, body)
 	}
 	t.Logf("webhook on B took %v", time.Since(sent))
-	woke := <-done
+	woke := (<-done).at
 	if r := h.request(id); r.Status != gate.StatusApproved {
 		t.Fatalf("status %s", r.Status)
 	}
@@ -78,11 +74,20 @@ func TestConcurrentVotesOnTwoReplicas(t *testing.T) {
 		bob := clickPayload(t, repoA, repoAID, id, cr, "approve", "bob", "User")
 		carol := clickPayload(t, repoA, repoAID, id, cr, "approve", "carol", "User")
 		var wg sync.WaitGroup
-		wg.Go(func() { h.webhook("check_run", bob, testSecret, fmt.Sprintf("bob-%d", round)) })
-		wg.Go(func() { onB.webhook("check_run", carol, testSecret, fmt.Sprintf("carol-%d", round)) })
+		wg.Go(func() { sendOrError(t, h, "check_run", bob, fmt.Sprintf("bob-%d", round)) })
+		wg.Go(func() { sendOrError(t, onB, "check_run", carol, fmt.Sprintf("carol-%d", round)) })
 		wg.Wait()
 		if r := h.request(id); r.Status != gate.StatusApproved || len(r.DecidedBy) != 2 {
 			t.Fatalf("round %d: %s decided by %v with %d votes, want approved by both", round, r.Status, r.DecidedBy, len(r.Votes))
 		}
+	}
+}
+
+// sendOrError delivers a signed webhook from a goroutine of its own,
+// reporting a failure to deliver with t.Error (never t.Fatal off the
+// test's goroutine).
+func sendOrError(t *testing.T, h *harness, event string, payload any, delivery string) {
+	if _, _, err := h.send(event, payload, testSecret, delivery); err != nil {
+		t.Errorf("delivering %s %s: %v", event, delivery, err)
 	}
 }

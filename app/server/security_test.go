@@ -263,7 +263,7 @@ func TestConcurrentApprovals(t *testing.T) {
 			}
 			var wg sync.WaitGroup
 			for _, p := range payloads {
-				wg.Go(func() { h.webhook("check_run", p, testSecret, "") })
+				wg.Go(func() { sendOrError(t, h, "check_run", p, "") })
 			}
 			wg.Wait()
 			if n := h.srv.life.LocksHeld(); n != 0 {

@@ -91,6 +91,15 @@ func cmdBody(command string) gate.CreateRequest {
 
 func (h *realHarness) call(method, path, tok string, body any) (int, gate.RequestView) {
 	h.t.Helper()
+	code, v, err := h.roundTrip(method, path, tok, body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return code, v
+}
+
+// roundTrip is call without the test: other goroutines may call it.
+func (h *realHarness) roundTrip(method, path, tok string, body any) (int, gate.RequestView, error) {
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -101,12 +110,33 @@ func (h *realHarness) call(method, path, tok string, body any) (int, gate.Reques
 	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		h.t.Fatal(err)
+		return 0, gate.RequestView{}, err
 	}
 	defer resp.Body.Close()
 	var v gate.RequestView
 	_ = json.NewDecoder(resp.Body).Decode(&v)
-	return resp.StatusCode, v
+	return resp.StatusCode, v, nil
+}
+
+// waited is what a long-poll in the background got, and when.
+type waited struct {
+	v  gate.RequestView
+	at time.Time
+}
+
+// getAsync long-polls request id on a goroutine of its own; what it gets
+// arrives on the channel (a failed call is reported with t.Error, never
+// t.Fatal off the test's goroutine).
+func (h *realHarness) getAsync(tok, id, wait string) <-chan waited {
+	out := make(chan waited, 1)
+	go func() {
+		_, v, err := h.roundTrip("GET", "/api/v1/requests/"+id+"?wait="+wait, tok, nil)
+		if err != nil {
+			h.t.Errorf("long-poll of %s: %v", id, err)
+		}
+		out <- waited{v: v, at: time.Now()}
+	}()
+	return out
 }
 
 func (h *realHarness) create(tok string, b gate.CreateRequest) (int, gate.RequestView) {
@@ -185,11 +215,7 @@ func TestWithStandin(t *testing.T) {
 		t.Fatalf("after ineligible attempts: %s with %d votes", r.Status, len(r.Votes))
 	}
 	// While the gate waits, the App makes no GitHub call.
-	done := make(chan gate.RequestView, 1)
-	go func() {
-		_, got := h.get(tok, v.ID, "3s")
-		done <- got
-	}()
+	done := h.getAsync(tok, v.ID, "3s")
 	testutil.Eventually(t, 5*time.Second, testutil.GatesWaiting(h.url, 1), "the gate to long-poll")
 	waiting := time.Now()
 	time.Sleep(250 * time.Millisecond) // a window of waiting in which no call may happen
@@ -199,7 +225,7 @@ func TestWithStandin(t *testing.T) {
 	if code, err := h.gs.ClickAction(standinRepo, runs[0].ID, "approve", "carol"); err != nil || code != 200 {
 		t.Fatalf("carol's click: %d %v", code, err)
 	}
-	got := <-done
+	got := (<-done).v
 	if got.Status != gate.StatusApproved || fmt.Sprint(got.ApprovedBy) != "[carol]" {
 		t.Fatalf("gate got %s by %v", got.Status, got.ApprovedBy)
 	}
