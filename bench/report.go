@@ -31,20 +31,28 @@ child with BENCH_HEAP_PROFILE=FILE.
 before net/http's buffered writer is allocated, or serve GETs ?wait= from a
 small accept loop), and keep only the request id, deadline and connection
 per parked poll.`,
-	"DynamoDB calls per request lifecycle": `**Reason.** Issue #13 requires that no final status exists without its audit
-event. Without transactions (dynalite has no TransactWriteItems, and the
-design rules them out), the event is stored on the request item in the
-decision's own conditional UpdateItem, then appended to the hash chain
-(PutItem(AUDIT), a write the lifecycle already paid) and finally removed
-from the request item (UpdateItem, the new write). Until that removal a
-crash or store failure leaves the event waiting on the request, where the
-sweeper finds and seals it.
+	"DynamoDB calls per request lifecycle": `**Reason.** Two writes beyond the budget, each the price of a
+soundness property, both measured per phase in the notes above:
 
-**Plan** (owners: app/server, app/store/dynamo): fold the removal into the
-next write the request gets anyway (the gate's SetResult for approved and
-allowed requests), which needs a way to tell at result time whether the
-event was sealed without a read (e.g. the chain sequence number recorded
-by the sealer in a conditional attribute of the request item): back to 6.`,
+- *No decision without its audit event* (issue #13). Without transactions
+  (dynalite has no TransactWriteItems, and a transaction writing two items
+  is two writes anyway), the event is stored on the request item in the
+  decision's own conditional UpdateItem, appended to the hash chain
+  (PutItem(AUDIT), a write the lifecycle pays anyway) and then removed from
+  the request item (UpdateItem). Until that removal a crash leaves the event
+  waiting on the request, where the sweeper seals it.
+- *Store first, then announce* (issue #14). The request is stored before
+  its check run and comment exist, so a click always finds its request, a
+  failed write leaves nothing on GitHub, and no withdraw/adopt machinery or
+  wait for a click that came too early is needed; the check run's and
+  comment's ids then cost one UpdateItem of their own (before, they rode in
+  the creating PutItem, and the request could be named on GitHub before it
+  existed).
+
+**Plan.** None that keeps both properties: the removal could ride in the
+gate's SetResult only if SetResult could tell, without a read, that the
+event was sealed, and the sealer can only say so with a write. Reads stay
+at 4 and no path scans.`,
 	"risk assessment, one core (20-command": `**Reason.** This corpus is heavier than gate/risk's own test corpus: a third of
 it wraps commands in ` + "`sudo bash -c`" + `, ` + "`xargs sh -c`" + ` or ` + "`eval`" + `, whose inner
 scripts are parsed again, and the loop runs with GOMAXPROCS=1 so garbage
