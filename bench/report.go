@@ -127,7 +127,8 @@ func mark(v string) string {
 }
 
 const intro = `Every row of DESIGN.md's performance table, measured with real parts on
-loopback: the App runs as a child process wired like ` + "`stepgate serve`" + ` (app/server,
+loopback: the App runs as a child process built by app/wiring from serve's
+configuration, as ` + "`stepgate serve`" + ` builds it (app/server and app/lifecycle,
 the real GitHub client against the GitHub stand-in, OIDC against a local
 issuer; bolt with fsync on, or DynamoDB via dynalite), and gates are driven by
 gate/action, the code behind ` + "`stepgate action`" + ` and ` + "`stepgate run`" + `. Rerun one
