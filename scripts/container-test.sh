@@ -10,10 +10,13 @@
 # available, imported with `docker import`. (The release image is built from
 # ./Dockerfile; see gate/action/README.md.)
 #
-# Without a Docker engine it prints "container test skipped: no Docker
-# engine (why)" and exits 0. With CI=true and apt-get available it first
-# tries to install docker.io and busybox-static and start a private dockerd
-# (stopped again at the end).
+# When no Docker engine answers, it starts a private dockerd (its own socket,
+# data and exec root under a temp directory; no bridge, no iptables; stopped
+# again at the end). With CI=true it first installs what is missing
+# (docker.io, busybox-static, bash-static) with apt-get. Without a usable
+# engine it prints "container test skipped: no Docker engine (why)" and exits
+# 0 - except with CI=true, where a missing engine is a failure: a test that
+# can silently skip in CI is not a test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,8 +38,13 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-skip() { echo "container test skipped: no Docker engine ($*)"; exit 0; }
 fail() { echo "container test FAILED: $*" >&2; exit 1; }
+# no_engine: outside CI the test is skipped (loudly); with CI=true it fails.
+no_engine() {
+	[ "${CI:-}" = true ] && fail "no Docker engine: $* (CI=true: the container test must run in CI)"
+	echo "container test skipped: no Docker engine ($*); with CI=true this is a failure"
+	exit 0
+}
 
 engine_up() { timeout 10 docker info >/dev/null 2>&1; }
 
@@ -59,22 +67,27 @@ start_dockerd() {
 	return 1
 }
 
+apt_install() { # apt_install PACKAGE... (waits up to a minute for another apt's lock)
+	timeout 300 apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=60 "$@"
+}
+
 ensure_docker() {
 	if command -v docker >/dev/null 2>&1 && engine_up; then return 0; fi
-	if ! command -v dockerd >/dev/null 2>&1; then
-		if [ "${CI:-}" = "true" ] && command -v apt-get >/dev/null 2>&1; then
+	if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; then
+		if [ "${CI:-}" = true ] && command -v apt-get >/dev/null 2>&1; then
 			echo "no Docker engine; CI=true: installing docker.io busybox-static bash-static with apt-get"
-			if ! timeout 300 apt-get install -y --no-install-recommends docker.io busybox-static bash-static >"$tmp/apt.log" 2>&1 \
-				&& ! { timeout 120 apt-get update >>"$tmp/apt.log" 2>&1 && timeout 300 apt-get install -y --no-install-recommends docker.io busybox-static bash-static >>"$tmp/apt.log" 2>&1; }; then
+			if ! apt_install docker.io busybox-static bash-static >"$tmp/apt.log" 2>&1 \
+				&& ! { timeout 120 apt-get update >>"$tmp/apt.log" 2>&1 && apt_install docker.io busybox-static bash-static >>"$tmp/apt.log" 2>&1; }; then
 				tail -n 3 "$tmp/apt.log"
-				skip "dockerd is not installed and apt-get install docker.io failed"
+				no_engine "dockerd or the docker client is not installed and apt-get install docker.io failed (see the lines above)"
 			fi
+		elif [ "${CI:-}" = true ]; then
+			no_engine "dockerd or the docker client is not installed and there is no apt-get to install docker.io"
 		else
-			skip "docker info failed and dockerd is not installed; set CI=true to let this script apt-get install docker.io"
+			no_engine "docker info failed and dockerd or the docker client is not installed; install docker.io, or set CI=true to let this script apt-get install it"
 		fi
 	fi
-	command -v docker >/dev/null 2>&1 || skip "the docker client is missing"
-	start_dockerd || skip "dockerd could not be started here (see the log lines above)"
+	start_dockerd || no_engine "dockerd could not be started here (see the log lines above)"
 }
 
 ensure_docker
@@ -87,8 +100,8 @@ is_static() {
 	[[ $out == *"not a dynamic"* || $out == *"statically linked"* ]]
 }
 busybox=/bin/busybox
-if ! is_static "$busybox" && [ "${CI:-}" = "true" ] && command -v apt-get >/dev/null 2>&1; then
-	timeout 300 apt-get install -y --no-install-recommends busybox-static >"$tmp/apt2.log" 2>&1 || true
+if ! is_static "$busybox" && [ "${CI:-}" = true ] && command -v apt-get >/dev/null 2>&1; then
+	apt_install busybox-static >"$tmp/apt2.log" 2>&1 || true
 fi
 is_static "$busybox" || fail "no static busybox at /bin/busybox (apt-get install busybox-static)"
 
