@@ -22,21 +22,41 @@ cd "$(dirname "$0")/.."
 
 STEP_TIMEOUT=${STEPGATE_CONTAINER_TIMEOUT:-90}
 tmp=$(mktemp -d /tmp/stepgate-container.XXXXXX)
-dockerd_pid="" stub_pid="" image=""
+dockerd_pid="" stub_pid="" image="" name="stepgate-container-test-$$"
+# under_tmp lists the processes whose command line names the temp directory:
+# the private dockerd's containerd and its shims.
+under_tmp() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "${p#/proc/}" = "$$" ] && continue
+		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$tmp/" && echo "${p#/proc/}"
+	done
+	return 0
+}
 cleanup() {
 	set +e
-	[ -n "$image" ] && docker image rm -f "$image" >/dev/null 2>&1
+	timeout 30 docker rm -f "$name" >/dev/null 2>&1
+	[ -n "$image" ] && timeout 30 docker image rm -f "$image" >/dev/null 2>&1
 	[ -n "$stub_pid" ] && kill "$stub_pid" 2>/dev/null && wait "$stub_pid" 2>/dev/null
 	if [ -n "$dockerd_pid" ]; then
+		# Our own engine: whatever it still runs is ours.
+		timeout 30 docker ps -aq | xargs -r timeout 30 docker rm -f >/dev/null 2>&1
 		kill "$dockerd_pid" 2>/dev/null
-		for _ in $(seq 1 50); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.2; done
-		kill -9 "$dockerd_pid" 2>/dev/null
+		for _ in $(seq 1 150); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.2; done
+		if kill -0 "$dockerd_pid" 2>/dev/null; then
+			echo "dockerd did not stop within 30s; killing it and what it started" >&2
+			kill -9 "$dockerd_pid" 2>/dev/null
+		fi
+		wait "$dockerd_pid" 2>/dev/null
+		for p in $(under_tmp); do kill -9 "$p" 2>/dev/null; done
 		# dockerd leaves its network namespace mounted under the exec root.
 		awk -v t="$tmp/" 'index($2, t) == 1 {print $2}' /proc/mounts 2>/dev/null | sort -r | while read -r m; do umount "$m"; done
 	fi
 	rm -rf "$tmp" 2>/dev/null
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 fail() { echo "container test FAILED: $*" >&2; exit 1; }
 # no_engine: outside CI the test is skipped (loudly); with CI=true it fails.
@@ -48,14 +68,15 @@ no_engine() {
 
 engine_up() { timeout 10 docker info >/dev/null 2>&1; }
 
-# start_dockerd runs a private engine: its own socket and data root, no
-# bridge or iptables (the test uses --network host), vfs storage (works
-# without overlayfs, e.g. nested in another container).
+# start_dockerd runs a private engine: its own unix socket, data and exec
+# root (no TCP listener), no bridge or iptables (the test uses --network
+# host), vfs storage (works without overlayfs, e.g. nested in another
+# container).
 start_dockerd() {
 	export DOCKER_HOST="unix://$tmp/docker.sock"
 	mkdir -p "$tmp/docker-data" "$tmp/docker-exec"
 	dockerd --host "$DOCKER_HOST" --data-root "$tmp/docker-data" --exec-root "$tmp/docker-exec" \
-		--pidfile "$tmp/docker.pid" --bridge none --iptables=false --ip-masq=false \
+		--pidfile "$tmp/docker.pid" --bridge none --iptables=false --ip6tables=false --ip-masq=false \
 		--storage-driver vfs >"$tmp/dockerd.log" 2>&1 &
 	dockerd_pid=$!
 	for _ in $(seq 1 60); do
@@ -186,7 +207,6 @@ gate "http://127.0.0.1:1" 'echo ran >> marker'
 grep -q 'cannot reach the stepgate App at http://127.0.0.1:1' "$tmp/gate.out" || fail "App down: message does not say why"
 
 echo "4. cancelled workflow (docker stop: SIGTERM to the entrypoint) kills the running command"
-name="stepgate-container-test-$$"
 rm -f "$ws/started"
 run_args=(--network host --name "$name" -d)
 gate "$url" 'touch started; sleep 60; echo ran >> marker'
