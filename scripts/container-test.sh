@@ -29,12 +29,13 @@ under_tmp() {
 	local p
 	for p in /proc/[0-9]*; do
 		[ "${p#/proc/}" = "$$" ] && continue
-		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$tmp/" && echo "${p#/proc/}"
+		{ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF "$tmp/" && echo "${p#/proc/}"
 	done
 	return 0
 }
 cleanup() {
 	set +e
+	trap '' INT TERM # a second Ctrl-C must not cut the cleanup short
 	timeout 30 docker rm -f "$name" >/dev/null 2>&1
 	[ -n "$image" ] && timeout 30 docker image rm -f "$image" >/dev/null 2>&1
 	[ -n "$stub_pid" ] && kill "$stub_pid" 2>/dev/null && wait "$stub_pid" 2>/dev/null
