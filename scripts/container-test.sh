@@ -113,7 +113,8 @@ ensure_docker() {
 }
 
 ensure_docker
-echo "docker engine: $(docker version --format '{{.Server.Version}}' 2>/dev/null || echo unknown)"
+t_engine=$SECONDS
+echo "docker engine: $(docker version --format '{{.Server.Version}}' 2>/dev/null || echo unknown) (ready after ${t_engine}s${dockerd_pid:+, private dockerd})"
 
 # --- assemble the image -----------------------------------------------------
 is_static() {
@@ -150,7 +151,8 @@ image="stepgate-container-test:$$"
 tar -C "$root" -c . | timeout 120 docker import \
 	--change 'ENTRYPOINT ["/usr/local/bin/stepgate", "action"]' \
 	--change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' - "$image" >/dev/null
-echo "image $image assembled (shell for the test: $shell)"
+t_image=$SECONDS
+echo "image $image assembled (shell for the test: $shell) after $((t_image - t_engine))s"
 
 # --- the stand-in App -------------------------------------------------------
 timeout 300 go build -o "$tmp/stub" ./test/container/stub
@@ -222,4 +224,4 @@ docker rm -f "$name" >/dev/null 2>&1
 [ "$code" = 143 ] || fail "cancel: exit $code, want 143 (the command's SIGTERM status)"
 [ "$(runs)" = 1 ] || fail "cancel: the command went on after SIGTERM"
 
-echo "container test passed"
+echo "container test passed in ${SECONDS}s (engine ${t_engine}s, image $((t_image - t_engine))s, stand-in and cases $((SECONDS - t_image))s)"
