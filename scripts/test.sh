@@ -2,8 +2,9 @@
 # The one test command (README "Testing"): installs the pinned test
 # dependencies, starts a DynamoDB-compatible server (dynalite) on a free
 # loopback port, then runs vet, go mod tidy -diff, staticcheck (pinned), the
-# race-enabled test suite, each fuzz target briefly, the container test when a Docker engine can be started, and the
-# demo in --auto mode. Everything it starts, it stops.
+# race-enabled test suite, each fuzz target briefly, the container test (in
+# CI, CI=true, a missing Docker engine fails it), the release and chart
+# checks, and the demo in --auto mode. Everything it starts, it stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
