@@ -23,6 +23,7 @@ cd "$(dirname "$0")/.."
 STEP_TIMEOUT=${STEPGATE_CONTAINER_TIMEOUT:-90}
 tmp=$(mktemp -d /tmp/stepgate-container.XXXXXX)
 dockerd_pid="" stub_pid="" image="" name="stepgate-container-test-$$"
+new_run_dirs=() # directories dockerd and containerd create at fixed paths
 # under_tmp lists the processes whose command line names the temp directory:
 # the private dockerd's containerd and its shims.
 under_tmp() {
@@ -52,6 +53,7 @@ cleanup() {
 		for p in $(under_tmp); do kill -9 "$p" 2>/dev/null; done
 		# dockerd leaves its network namespace mounted under the exec root.
 		awk -v t="$tmp/" 'index($2, t) == 1 {print $2}' /proc/mounts 2>/dev/null | sort -r | while read -r m; do umount "$m"; done
+		for d in "${new_run_dirs[@]}"; do rmdir "$d" 2>/dev/null; done # only if empty
 	fi
 	rm -rf "$tmp" 2>/dev/null
 }
@@ -76,6 +78,10 @@ engine_up() { timeout 10 docker info >/dev/null 2>&1; }
 start_dockerd() {
 	export DOCKER_HOST="unix://$tmp/docker.sock"
 	mkdir -p "$tmp/docker-data" "$tmp/docker-exec"
+	local d
+	for d in /run/containerd/s /run/containerd /run/docker/plugins /run/docker; do
+		[ -e "$d" ] || new_run_dirs+=("$d")
+	done
 	dockerd --host "$DOCKER_HOST" --data-root "$tmp/docker-data" --exec-root "$tmp/docker-exec" \
 		--pidfile "$tmp/docker.pid" --bridge none --iptables=false --ip6tables=false --ip-masq=false \
 		--storage-driver vfs >"$tmp/dockerd.log" 2>&1 &
