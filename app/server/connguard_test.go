@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 func TestConnGuardClosesOldestWaiting(t *testing.T) {
 	t.Parallel()
 	g := NewConnGuard(4)
+	g.Grace = 20 * time.Millisecond
 	srv := httptest.NewUnstartedServer(g.Wrap(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok")
 	})))
@@ -51,5 +53,54 @@ func TestConnGuardClosesOldestWaiting(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Errorf("status %d", resp.StatusCode)
+	}
+}
+
+// A burst of whole requests larger than Max is served, none closed: new
+// connections are young, so Accept waits for room instead of closing them,
+// and the burst queues in the kernel. Trickling ones beyond Max are still
+// closed once they have waited Grace, and then the burst gets in.
+func TestConnGuardServesABurstAndClosesTricklers(t *testing.T) {
+	t.Parallel()
+	g := NewConnGuard(4)
+	g.Grace = 200 * time.Millisecond
+	srv := httptest.NewUnstartedServer(g.Wrap(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	})))
+	srv.Config.ConnState, srv.Config.ConnContext = g.ConnState, g.ConnContext
+	srv.Config.ReadHeaderTimeout = time.Minute
+	srv.Listener = g.Listener(srv.Listener)
+	srv.Start()
+	defer srv.Close()
+	addr := srv.Listener.Addr().String()
+	for range 6 { // more tricklers than Max: Accept waits until the oldest are Grace old
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n")
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+	errs := make(chan error, 40)
+	for range 40 {
+		go func() {
+			resp, err := client.Get(srv.URL + "/")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					err = fmt.Errorf("status %d", resp.StatusCode)
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 40 {
+		if err := <-errs; err != nil {
+			t.Errorf("a whole request in the burst: %v", err)
+		}
+	}
+	if _, closed := g.Waiting(); closed < 2 {
+		t.Errorf("%d tricklers closed, want at least the 2 beyond Max", closed)
 	}
 }

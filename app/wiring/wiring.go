@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -93,9 +94,13 @@ func New(ctx context.Context, s Config, o Options) (*App, error) {
 
 // HTTPServer is the public listener's server with production's timeouts:
 // headers within 5 s, a body within 30 s, writes within the longest
-// long-poll plus 30 s; at most 2,048 connections waiting for headers or
-// idle (the oldest closed first).
-func (a *App) HTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+// long-poll plus 30 s; at most 2,048 connections still sending headers or
+// idle (server.ConnGuard: idle ones beyond that are closed oldest first, a
+// new one only once it has waited 2 s for its headers, and while
+// 2,048 young ones wait Accept pauses and a burst queues in the kernel).
+// Serve and ListenAndServe apply the bound; the embedded server's own
+// would not.
+func (a *App) HTTPServer(h http.Handler, log *slog.Logger) *HTTPServer {
 	if h == nil {
 		h = a.Server.Handler()
 	}
@@ -103,9 +108,6 @@ func (a *App) HTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	if maxWait <= 0 {
 		maxWait = 60 * time.Second // the server's default MaxWait
 	}
-	// Connections still sending headers or idling are bounded: past
-	// server.DefaultMaxWaitingConns the oldest is closed (slow-header
-	// attacks; see server.ConnGuard).
 	guard := server.NewConnGuard(0)
 	hs := &http.Server{Handler: guard.Wrap(h), ConnState: guard.ConnState, ConnContext: guard.ConnContext,
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
@@ -113,7 +115,26 @@ func (a *App) HTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	if log != nil {
 		hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	}
-	return hs
+	return &HTTPServer{Server: hs, guard: guard}
+}
+
+// HTTPServer is an http.Server whose Serve bounds the connections waiting
+// for their headers (see App.HTTPServer).
+type HTTPServer struct {
+	*http.Server
+	guard *server.ConnGuard
+}
+
+// Serve serves on ln through the connection guard.
+func (s *HTTPServer) Serve(ln net.Listener) error { return s.Server.Serve(s.guard.Listener(ln)) }
+
+// ListenAndServe listens on s.Addr and serves through the connection guard.
+func (s *HTTPServer) ListenAndServe() error {
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
 }
 
 // Close closes the store if New opened it.
