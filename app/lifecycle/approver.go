@@ -17,13 +17,13 @@ import (
 // membership of the teams the requirement names (only those), and
 // CODEOWNERS ownership of the paths it names. Nothing is taken from the
 // webhook payload except the login and whether the sender is a bot.
-func (l *Lifecycle) approver(ctx context.Context, r *gate.Request, sp *gate.Spec, login string, bot bool) (policy.Approver, error) {
+func (rd *ghReader) approver(ctx context.Context, r *gate.Request, sp *gate.Spec, login string, bot bool) (policy.Approver, error) {
 	a := policy.Approver{Login: login, Bot: bot, RunActor: strings.EqualFold(login, r.Actor) || sp.Starter(login),
 		PRAuthor: r.PRAuthor != "" && strings.EqualFold(login, r.PRAuthor)}
 	if bot {
 		return a, nil // never counts; no need to ask GitHub
 	}
-	perm, err := l.permission(ctx, r.Repo, login)
+	perm, err := rd.permission(ctx, r.Repo, login)
 	if err != nil {
 		return a, fmt.Errorf("reading permission of %s: %w", login, err)
 	}
@@ -41,8 +41,8 @@ func (l *Lifecycle) approver(ctx context.Context, r *gate.Request, sp *gate.Spec
 		if !ok {
 			return false, nil
 		}
-		m, err := l.gh.TeamMember(ctx, org, slug, login)
-		l.countGitHub("team_member", err)
+		m, err := rd.gh.TeamMember(ctx, org, slug, login)
+		rd.countGitHub("team_member", err)
 		if errors.Is(err, ghapi.ErrNotFound) {
 			m, err = false, nil // no such team or member: not a member
 		}
@@ -61,7 +61,7 @@ func (l *Lifecycle) approver(ctx context.Context, r *gate.Request, sp *gate.Spec
 			a.Teams = append(a.Teams, t)
 		}
 	}
-	owned, err := l.ownedPaths(ctx, r, sp, login, isMember)
+	owned, err := rd.ownedPaths(ctx, r, sp, login, isMember)
 	if err != nil {
 		return a, err
 	}
@@ -71,9 +71,9 @@ func (l *Lifecycle) approver(ctx context.Context, r *gate.Request, sp *gate.Spec
 
 // permission is login's repository permission; someone GitHub does not
 // know on the repository has none.
-func (l *Lifecycle) permission(ctx context.Context, repo, login string) (string, error) {
-	perm, err := l.gh.Permission(ctx, repo, login)
-	l.countGitHub("permission", err)
+func (rd *ghReader) permission(ctx context.Context, repo, login string) (string, error) {
+	perm, err := rd.gh.Permission(ctx, repo, login)
+	rd.countGitHub("permission", err)
 	if errors.Is(err, ghapi.ErrNotFound) {
 		return "none", nil
 	}
@@ -82,13 +82,13 @@ func (l *Lifecycle) permission(ctx context.Context, repo, login string) (string,
 
 // ownedPaths reports, for each CODEOWNERS path the requirement names,
 // whether login owns it directly or through a team.
-func (l *Lifecycle) ownedPaths(ctx context.Context, r *gate.Request, sp *gate.Spec, login string, isMember func(string) (bool, error)) (map[string]bool, error) {
+func (rd *ghReader) ownedPaths(ctx context.Context, r *gate.Request, sp *gate.Spec, login string, isMember func(string) (bool, error)) (map[string]bool, error) {
 	paths := sp.Require.CodeownersPaths()
 	owned := map[string]bool{}
 	if len(paths) == 0 {
 		return owned, nil
 	}
-	rs, err := l.loadCodeowners(ctx, r.Repo)
+	rs, err := rd.loadCodeowners(ctx, r.Repo)
 	if err != nil {
 		return nil, fmt.Errorf("reading CODEOWNERS: %w", err)
 	}

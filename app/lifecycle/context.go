@@ -99,7 +99,7 @@ func prNumber(id *Identity, body *gate.CreateRequest) int {
 // runPullRequest reads pull request number from GitHub and checks that a
 // pull_request_target run's PR is really the run's.
 func (l *Lifecycle) runPullRequest(ctx context.Context, id *Identity, number int) (ghapi.PullRequest, error) {
-	pr, err := l.pullRequest(ctx, id, number)
+	pr, err := l.read.pullRequest(ctx, id, number)
 	if errors.Is(err, ghapi.ErrNotFound) {
 		return pr, errorf(Invalid, fmt.Sprintf("pull_request: GitHub knows no pull request #%d in %s", number, id.Repo))
 	}
@@ -150,19 +150,19 @@ func keyParts(id *Identity, body *gate.CreateRequest) gate.KeyParts {
 // changes whenever the PR's head (or base) moves, so every gated step of
 // every job for that commit shares one read. A pull_request_target run's
 // sha is the base branch's, so there the cache is per run.
-func (l *Lifecycle) pullRequest(ctx context.Context, id *Identity, number int) (ghapi.PullRequest, error) {
+func (rd *ghReader) pullRequest(ctx context.Context, id *Identity, number int) (ghapi.PullRequest, error) {
 	key := fmt.Sprintf("%d\x00%d\x00%s", id.RepoID, number, id.SHA)
 	if prRef.FindStringSubmatch(id.Ref) == nil {
 		key += fmt.Sprintf("\x00run %d", id.RunID)
 	}
-	if pr, ok := l.pulls.get(key, l.now()); ok {
+	if pr, ok := rd.pulls.get(key, rd.now()); ok {
 		return pr, nil
 	}
-	pr, err := l.gh.PullRequest(ctx, id.Repo, number)
-	l.countGitHub("pull_request", err)
+	pr, err := rd.gh.PullRequest(ctx, id.Repo, number)
+	rd.countGitHub("pull_request", err)
 	if err != nil {
 		return pr, err
 	}
-	l.pulls.put(key, pr, l.now())
+	rd.pulls.put(key, pr, rd.now())
 	return pr, nil
 }

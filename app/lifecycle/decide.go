@@ -87,7 +87,7 @@ func (l *Lifecycle) rules(ctx context.Context, repo string) (fr gate.Freeze, pol
 	if fr.Frozen {
 		return fr, nil, nil, nil
 	}
-	pol, polErr = l.loadPolicy(ctx, repo)
+	pol, polErr = l.read.loadPolicy(ctx, repo)
 	if polErr != nil && !errors.Is(polErr, errPolicyInvalid) {
 		l.logger(ctx).WarnContext(ctx, "reading policy", "repo", repo, "err", polErr)
 		return fr, nil, nil, errorf(Unavailable, "cannot read the repository's policy from GitHub, retry later")
@@ -177,7 +177,7 @@ func (l *Lifecycle) owners(ctx context.Context, repo string, require *policy.Req
 	if len(paths) == 0 {
 		return nil, nil
 	}
-	rs, err := l.loadCodeowners(ctx, repo)
+	rs, err := l.read.loadCodeowners(ctx, repo)
 	if err != nil {
 		return nil, err
 	}

@@ -97,7 +97,7 @@ func (l *Lifecycle) checkWorkflow(ctx context.Context, repo string, run ghapi.Wo
 			return nil, fmt.Errorf("reading %s at %s: %w", w.path, w.ref, err)
 		}
 		f.HeadBlob = head
-		_, def, err := l.ghFile(ctx, repo, w.path)
+		_, def, err := l.read.ghFile(ctx, repo, w.path)
 		if err != nil && !errors.Is(err, ghapi.ErrNotFound) {
 			return nil, fmt.Errorf("reading %s from the default branch: %w", w.path, err)
 		}

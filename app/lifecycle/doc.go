@@ -12,7 +12,8 @@
 //     run's pull request, head commit and environment come from the token
 //     and GitHub (context.go), the files the command executes are checked
 //     against the run's commit (binding.go), and the request is decided.
-//   - decide.go: freeze, the default branch's policy (policyload.go) on
+//   - decide.go: freeze, the default branch's policy (policyload.go, read
+//     like everything else GitHub says through ghReader, reader.go) on
 //     exactly the command that will run (gate/decide), velocity for agents
 //     (agent.go), remembered commands; a pending request gets its typed
 //     requirement (gate.Spec) and whom it asks (CODEOWNERS).

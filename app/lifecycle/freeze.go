@@ -16,7 +16,7 @@ import (
 // pending request of the repository and every new one until unfrozen.
 func (l *Lifecycle) onFreeze(ctx context.Context, log *slog.Logger, cmd Command, c Comment) (string, error) {
 	login, repo := c.Sender.Login, c.Repo.FullName
-	perm, err := l.permission(ctx, repo, login)
+	perm, err := l.read.permission(ctx, repo, login)
 	if err != nil {
 		return "", fmt.Errorf("reading permission of %s: %w", login, err)
 	}

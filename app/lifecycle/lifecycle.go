@@ -12,7 +12,6 @@ import (
 	"github.com/stepgate/stepgate/app/ghapi"
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/gate"
-	"github.com/stepgate/stepgate/gate/policy"
 )
 
 // Identity is who calls the gate API, from a verified GitHub Actions OIDC
@@ -66,16 +65,14 @@ type Config struct {
 // concurrent use and keeps no state that matters across replicas: every
 // fact is in the store; the caches only spare GitHub calls.
 type Lifecycle struct {
-	cfg      Config
-	store    store.Store
-	gh       ghapi.GitHub
-	log      *slog.Logger
-	now      func() time.Time
-	notify   func(id string, r *gate.Request)
-	metrics  *metrics
-	policies *policyCache
-	facts    *ttlCache[policy.Approver]   // voters' facts, by request and login
-	pulls    *ttlCache[ghapi.PullRequest] // pull requests of PR runs, by repo, number and merge commit
+	cfg     Config
+	store   store.Store
+	gh      ghapi.GitHub
+	log     *slog.Logger
+	now     func() time.Time
+	notify  func(id string, r *gate.Request)
+	metrics *metrics
+	read    *ghReader // what GitHub says: policy, CODEOWNERS, voters, pull requests
 	// locks serialises votes per request within this replica, so 50
 	// concurrent clicks do not all race the store's conditional write; the
 	// store still decides across replicas.
@@ -123,9 +120,7 @@ func New(cfg Config) (*Lifecycle, error) {
 	}
 	return &Lifecycle{
 		cfg: cfg, store: cfg.Store, gh: cfg.GitHub, log: cfg.Logger, now: cfg.Now, notify: cfg.Notify, metrics: m,
-		policies: newPolicyCache(),
-		facts:    newTTLCache[policy.Approver](10000, time.Minute),
-		pulls:    newTTLCache[ghapi.PullRequest](2000, 10*time.Minute),
+		read: newGHReader(cfg.GitHub, cfg.Logger, cfg.Now, m),
 	}, nil
 }
 

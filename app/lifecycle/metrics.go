@@ -60,7 +60,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 func (l *Lifecycle) CountStoreError(op string) { l.metrics.storeErrors.WithLabelValues(op).Inc() }
 
 // CountGitHub counts a GitHub call by operation and outcome.
-func (l *Lifecycle) CountGitHub(op string, err error) { l.countGitHub(op, err) }
+func (l *Lifecycle) CountGitHub(op string, err error) { l.read.countGitHub(op, err) }
+
+func (l *Lifecycle) countGitHub(op string, err error) { l.read.countGitHub(op, err) }
 
 // pendingCount tracks pending requests per replica. It never goes below
 // zero: a request opened on another replica may be decided here.

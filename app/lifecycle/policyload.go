@@ -58,8 +58,8 @@ const maxCached = 4096
 const OrgPolicyRepo = ".github"
 
 // loadPolicy returns repo's policy, or an error wrapping errPolicyInvalid.
-func (l *Lifecycle) loadPolicy(ctx context.Context, repo string) (*policy.Policy, error) {
-	p, _, err := l.resolvePolicy(ctx, repo)
+func (rd *ghReader) loadPolicy(ctx context.Context, repo string) (*policy.Policy, error) {
+	p, _, err := rd.resolvePolicy(ctx, repo)
 	return p, err
 }
 
@@ -72,20 +72,20 @@ func (l *Lifecycle) loadPolicy(ctx context.Context, repo string) (*policy.Policy
 // broken or unreachable policy never silently becomes a looser one. The
 // owner's file is a default, not a floor: a repository's own file replaces
 // it entirely (both are reviewed, merged code on a default branch).
-func (l *Lifecycle) resolvePolicy(ctx context.Context, repo string) (*policy.Policy, string, error) {
-	p, err := l.policyFile(ctx, repo)
+func (rd *ghReader) resolvePolicy(ctx context.Context, repo string) (*policy.Policy, string, error) {
+	p, err := rd.policyFile(ctx, repo)
 	if !errors.Is(err, ghapi.ErrNotFound) {
 		return p, repo + ":" + PolicyPath, err
 	}
 	owner, _, _ := strings.Cut(repo, "/")
-	if org := owner + "/" + OrgPolicyRepo; org != repo && !l.policies.knownNoOrgPolicy(owner) {
-		p, err = l.policyFile(ctx, org)
+	if org := owner + "/" + OrgPolicyRepo; org != repo && !rd.policies.knownNoOrgPolicy(owner) {
+		p, err = rd.policyFile(ctx, org)
 		if !errors.Is(err, ghapi.ErrNotFound) {
 			return p, org + ":" + PolicyPath, err
 		}
 		// Also what an App not installed on the .github repository sees.
-		l.policies.rememberNoOrgPolicy(owner)
-		l.logger(ctx).DebugContext(ctx, "no policy in the repository or its owner's .github repository; using the default", "repo", repo)
+		rd.policies.rememberNoOrgPolicy(owner)
+		rd.logger(ctx).DebugContext(ctx, "no policy in the repository or its owner's .github repository; using the default", "repo", repo)
 	}
 	return policy.Default(), "", nil
 }
@@ -109,13 +109,13 @@ func (c *policyCache) rememberNoOrgPolicy(owner string) {
 // policyFile reads and parses .github/stepgate.yml of repo's default
 // branch, parsing each content once (cached by repository and blob SHA: the
 // parsed policy names its file in errors).
-func (l *Lifecycle) policyFile(ctx context.Context, repo string) (*policy.Policy, error) {
-	data, sha, err := l.ghFile(ctx, repo, PolicyPath)
+func (rd *ghReader) policyFile(ctx context.Context, repo string) (*policy.Policy, error) {
+	data, sha, err := rd.ghFile(ctx, repo, PolicyPath)
 	if err != nil {
 		return nil, err
 	}
 	key := repo + "\x00" + sha
-	c := l.policies
+	c := rd.policies
 	c.mu.Lock()
 	p, ok := c.policies[key]
 	c.mu.Unlock()
@@ -141,16 +141,16 @@ func (l *Lifecycle) policyFile(ctx context.Context, repo string) (*policy.Policy
 
 // loadCodeowners returns the repository's CODEOWNERS rules from the default
 // branch (nil when there is none).
-func (l *Lifecycle) loadCodeowners(ctx context.Context, repo string) (codeowners.Ruleset, error) {
+func (rd *ghReader) loadCodeowners(ctx context.Context, repo string) (codeowners.Ruleset, error) {
 	for _, path := range codeownersPaths {
-		data, sha, err := l.ghFile(ctx, repo, path)
+		data, sha, err := rd.ghFile(ctx, repo, path)
 		if errors.Is(err, ghapi.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		c := l.policies
+		c := rd.policies
 		c.mu.Lock()
 		rs, ok := c.codeowners[sha]
 		c.mu.Unlock()
@@ -161,7 +161,7 @@ func (l *Lifecycle) loadCodeowners(ctx context.Context, repo string) (codeowners
 		if err != nil {
 			// GitHub ignores lines it cannot parse; an unreadable file
 			// routes to nobody rather than to everyone.
-			l.logger(ctx).WarnContext(ctx, "CODEOWNERS does not parse", "repo", repo, "path", path, "err", err)
+			rd.logger(ctx).WarnContext(ctx, "CODEOWNERS does not parse", "repo", repo, "path", path, "err", err)
 			rs = codeowners.Ruleset{}
 		}
 		c.mu.Lock()
@@ -194,16 +194,16 @@ func ownersOf(rs codeowners.Ruleset, path string) []string {
 	return out
 }
 
-func (l *Lifecycle) ghFile(ctx context.Context, repo, path string) ([]byte, string, error) {
-	data, sha, err := l.gh.DefaultBranchFile(ctx, repo, path)
-	l.countGitHub("default_branch_file", err)
+func (rd *ghReader) ghFile(ctx context.Context, repo, path string) ([]byte, string, error) {
+	data, sha, err := rd.gh.DefaultBranchFile(ctx, repo, path)
+	rd.countGitHub("default_branch_file", err)
 	if sha == "" {
 		sha = "content:" + string(data) // an implementation without blob SHAs
 	}
 	return data, sha, err
 }
 
-func (l *Lifecycle) countGitHub(op string, err error) {
+func (rd *ghReader) countGitHub(op string, err error) {
 	outcome := "ok"
 	switch {
 	case errors.Is(err, ghapi.ErrNotFound):
@@ -211,5 +211,5 @@ func (l *Lifecycle) countGitHub(op string, err error) {
 	case err != nil:
 		outcome = "error"
 	}
-	l.metrics.github.WithLabelValues(op, outcome).Inc()
+	rd.metrics.github.WithLabelValues(op, outcome).Inc()
 }

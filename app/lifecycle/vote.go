@@ -163,7 +163,7 @@ func (v *voteRun) again(ctx context.Context) (string, bool, error) {
 // (security invariant 3) and refuses one who does not count.
 func (v *voteRun) voter(ctx context.Context) (policy.Approver, string, bool, error) {
 	l, login := v.l, v.b.Voter.Login
-	a, err := l.approver(ctx, v.req, v.sp, login, l.isBot(v.b.Voter))
+	a, err := l.read.approver(ctx, v.req, v.sp, login, l.isBot(v.b.Voter))
 	if err != nil {
 		// The delivery is marked as seen by now: say so, so the person can
 		// simply try again.
@@ -177,7 +177,7 @@ func (v *voteRun) voter(ctx context.Context) (policy.Approver, string, bool, err
 		out, err := v.refuse(ctx, "ineligible", "your "+verbOf(v.b)+" does not count: "+why+". Nothing changed.", map[string]string{"why": why})
 		return a, out, true, err
 	}
-	l.facts.put(factsKey(v.req.ID, login), a, l.now())
+	l.read.facts.put(factsKey(v.req.ID, login), a, l.now())
 	return a, "", false, nil
 }
 
@@ -263,13 +263,13 @@ func votedBefore(r *gate.Request, login string) bool {
 func (l *Lifecycle) priorVotes(ctx context.Context, req *gate.Request, sp *gate.Spec) ([]policy.Vote, error) {
 	var out []policy.Vote
 	for _, v := range req.Votes {
-		a, ok := l.facts.get(factsKey(req.ID, v.Login), l.now())
+		a, ok := l.read.facts.get(factsKey(req.ID, v.Login), l.now())
 		if !ok {
 			var err error
-			if a, err = l.approver(ctx, req, sp, v.Login, false); err != nil {
+			if a, err = l.read.approver(ctx, req, sp, v.Login, false); err != nil {
 				return nil, err
 			}
-			l.facts.put(factsKey(req.ID, v.Login), a, l.now())
+			l.read.facts.put(factsKey(req.ID, v.Login), a, l.now())
 		}
 		out = append(out, policy.Vote{Approver: a, Approve: v.Approve, Channel: v.Channel, Remember: v.Remember})
 	}
