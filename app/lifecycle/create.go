@@ -87,7 +87,7 @@ func (l *Lifecycle) answerExisting(ctx context.Context, r *gate.Request) *gate.R
 // vote's decision (finish.go).
 func (l *Lifecycle) storeNew(ctx context.Context, req *gate.Request) (*gate.Request, bool, error) {
 	if req.Status.Final() {
-		req.PendingAudit = l.finalEvent(req, store.Decide{Status: req.Status, DecidedBy: req.DecidedBy,
+		req.PendingAudit = l.trail.decision(req, store.Decide{Status: req.Status, DecidedBy: req.DecidedBy,
 			Reason: req.FinalReason, Remember: req.Remembered}, "", l.now())
 	}
 	stored, created, err := l.store.CreateRequest(ctx, req)
@@ -154,12 +154,12 @@ func (l *Lifecycle) afterCreate(ctx context.Context, r *gate.Request) *gate.Requ
 	if r.Spec != nil && r.Spec.Require != nil {
 		details["requirement"] = r.Spec.Require.String()
 	}
-	l.audit(ctx, r, gate.EventRequested, r.Actor, "", details)
+	l.trail.record(ctx, r, gate.EventRequested, r.Actor, "", details)
 	if r.Status.Final() {
 		if r.PendingAudit != nil {
-			l.seal(ctx, r)
+			l.trail.seal(ctx, r)
 		} else {
-			l.auditFinal(ctx, r, "")
+			l.trail.final(ctx, r, "")
 		}
 		return r
 	}

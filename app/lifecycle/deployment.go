@@ -162,7 +162,7 @@ func (l *Lifecycle) rejectUndecided(ctx context.Context, e *DeploymentEvent, run
 		l.logger(ctx).ErrorContext(ctx, "rejecting an undecided deployment", "err", err)
 		return
 	}
-	l.auditRepo(ctx, e.Repository.FullName, eventDeploymentAnswered, "", "", map[string]string{"state": "rejected", "comment": msg,
+	l.trail.repo(ctx, e.Repository.FullName, eventDeploymentAnswered, "", "", map[string]string{"state": "rejected", "comment": msg,
 		"run_id": strconv.FormatInt(runID, 10), "environment": env})
 }
 

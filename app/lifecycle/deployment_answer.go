@@ -36,11 +36,11 @@ func (l *Lifecycle) answerDeployment(ctx context.Context, r *gate.Request) {
 	err := l.gh.ReviewDeployment(ctx, r.Repo, r.RunID, r.Environment, state, comment)
 	l.countGitHub("review_deployment", err)
 	if err == nil {
-		l.audit(ctx, r, eventDeploymentAnswered, "", "", map[string]string{"state": state, "comment": comment})
+		l.trail.record(ctx, r, eventDeploymentAnswered, "", "", map[string]string{"state": state, "comment": comment})
 		return
 	}
 	l.logger(ctx).ErrorContext(ctx, "answering the deployment protection rule", "request_id", r.ID, "err", err)
-	l.audit(ctx, r, eventDeploymentFailed, "", "", map[string]string{"state": state, "error": firstLine(err)})
+	l.trail.record(ctx, r, eventDeploymentFailed, "", "", map[string]string{"state": state, "error": firstLine(err)})
 	// The decision is stored; only GitHub has not heard it. Keep trying in
 	// the background (a redelivered or repeated webhook also answers again).
 	go l.retryAnswer(context.WithoutCancel(ctx), r, state, comment)
@@ -52,7 +52,7 @@ func (l *Lifecycle) retryAnswer(ctx context.Context, r *gate.Request, state, com
 		err := l.gh.ReviewDeployment(ctx, r.Repo, r.RunID, r.Environment, state, comment)
 		l.countGitHub("review_deployment", err)
 		if err == nil {
-			l.audit(ctx, r, eventDeploymentAnswered, "", "", map[string]string{"state": state, "comment": comment, "attempt": fmt.Sprint(i + 2)})
+			l.trail.record(ctx, r, eventDeploymentAnswered, "", "", map[string]string{"state": state, "comment": comment, "attempt": fmt.Sprint(i + 2)})
 			return
 		}
 		l.logger(ctx).WarnContext(ctx, "answering the deployment protection rule again", "request_id", r.ID, "attempt", i+2, "err", err)

@@ -27,7 +27,8 @@
 //     payload), then one conditional write records the vote and the
 //     decision it makes, with the decision's audit event.
 //   - finish.go: a decision wakes the waiting gate (Config.Notify) first,
-//     then seals its audit event, remembers or learns the command, and
+//     then seals its audit event (trail.go: every step is an event on the
+//     repository's hash chain), remembers or learns the command, and
 //     updates GitHub.
 //   - end.go: Load (a request for its own repository or job only), Expire,
 //     Cancel, and Result, the gate's report of the command's exit code;

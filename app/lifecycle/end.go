@@ -94,7 +94,7 @@ func (l *Lifecycle) Result(ctx context.Context, req *gate.Request, id *Identity,
 	if err != nil {
 		return nil, l.storeErr("set_result", err)
 	}
-	l.audit(ctx, done, gate.EventExecuted, id.Actor, "", map[string]string{
+	l.trail.record(ctx, done, gate.EventExecuted, id.Actor, "", map[string]string{
 		"exit_code": strconv.Itoa(rep.ExitCode), "duration_ms": strconv.FormatInt(rep.DurationMS, 10),
 		"command_sha256": done.CommandSHA256,
 	})

@@ -2,7 +2,6 @@ package lifecycle
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/stepgate/stepgate/app/store"
@@ -25,9 +24,9 @@ func (l *Lifecycle) finish(ctx context.Context, r *gate.Request, actor string, b
 	}
 	if !byVote {
 		if r.PendingAudit != nil {
-			l.seal(ctx, r)
+			l.trail.seal(ctx, r)
 		} else {
-			l.auditFinal(ctx, r, actor) // decided without an event in its write (older callers)
+			l.trail.final(ctx, r, actor) // decided without an event in its write (older callers)
 		}
 	}
 	switch r.Status {
@@ -100,23 +99,6 @@ func (l *Lifecycle) forgetLearned(ctx context.Context, r *gate.Request) {
 	}
 }
 
-// audit appends an event that records no decision (requested, ignored
-// votes, executed, freeze); a failure is logged and counted.
-func (l *Lifecycle) audit(ctx context.Context, r *gate.Request, typ, actor, channel string, details map[string]string) {
-	l.appendAudit(ctx, r, *l.event(r, typ, actor, channel, details))
-}
-
-func (l *Lifecycle) event(r *gate.Request, typ, actor, channel string, details map[string]string) *gate.AuditEvent {
-	return &gate.AuditEvent{Repo: r.Repo, At: l.now(), Type: typ, RequestID: r.ID, Actor: actor, Channel: channel, Details: originDetails(r, details)}
-}
-
-func (l *Lifecycle) appendAudit(ctx context.Context, r *gate.Request, e gate.AuditEvent) {
-	if _, err := l.store.AppendAudit(ctx, e); err != nil {
-		l.metrics.storeErrors.WithLabelValues("append_audit").Inc()
-		l.logger(ctx).ErrorContext(ctx, "appending audit event", "request_id", r.ID, "type", e.Type, "err", err)
-	}
-}
-
 // Decisions and their events (invariant: no final status without its
 // audit event). A decision's event is built before the decision's
 // conditional write and stored in it (store.Decide.Event →
@@ -129,42 +111,7 @@ func (l *Lifecycle) appendAudit(ctx context.Context, r *gate.Request, e gate.Aud
 func (l *Lifecycle) finalize(ctx context.Context, r *gate.Request, d store.Decide, actor string) (*gate.Request, error) {
 	at := l.now()
 	if d.Event == nil {
-		d.Event = l.finalEvent(r, d, actor, at)
+		d.Event = l.trail.decision(r, d, actor, at)
 	}
 	return l.store.Finalize(ctx, r.ID, d, at)
-}
-
-// finalEvent is the audit event of a decision made outside a vote.
-func (l *Lifecycle) finalEvent(r *gate.Request, dec store.Decide, actor string, at time.Time) *gate.AuditEvent {
-	typ := map[gate.Status]string{
-		gate.StatusAllowed: gate.EventAllowed, gate.StatusApproved: gate.EventApproved,
-		gate.StatusRejected: gate.EventRejected, gate.StatusExpired: gate.EventExpired,
-		gate.StatusCancelled: gate.EventCancelled,
-	}[dec.Status]
-	d := map[string]string{"reason": dec.Reason, "rule": r.Rule}
-	if len(dec.DecidedBy) > 0 {
-		d["decided_by"] = strings.Join(dec.DecidedBy, ",")
-	}
-	if dec.Remember {
-		d["remembered"] = "true"
-	}
-	e := l.event(r, typ, actor, "", d)
-	e.At = at
-	return e
-}
-
-// seal moves a decision's stored event into the chain; on failure it stays
-// on the request for resealPending.
-func (l *Lifecycle) seal(ctx context.Context, r *gate.Request) {
-	if err := l.store.SealDecision(ctx, r); err != nil {
-		l.metrics.storeErrors.WithLabelValues("seal_decision").Inc()
-		l.logger(ctx).ErrorContext(ctx, "sealing the decision's audit event (kept on the request; the sweeper retries)", "request_id", r.ID, "err", err)
-	}
-}
-
-func (l *Lifecycle) auditFinal(ctx context.Context, r *gate.Request, actor string) {
-	if r.Status.Final() {
-		e := l.finalEvent(r, store.Decide{Status: r.Status, DecidedBy: r.DecidedBy, Reason: r.FinalReason, Remember: r.Remembered}, actor, l.now())
-		l.appendAudit(ctx, r, *e)
-	}
 }

@@ -21,7 +21,7 @@ func (l *Lifecycle) onFreeze(ctx context.Context, log *slog.Logger, cmd Command,
 		return "", fmt.Errorf("reading permission of %s: %w", login, err)
 	}
 	if perm != "admin" {
-		l.auditRepo(ctx, repo, gate.EventIgnored, login, c.Channel, map[string]string{"why": "only admins can " + cmd.Verb, "command": cmd.Verb})
+		l.trail.repo(ctx, repo, gate.EventIgnored, login, c.Channel, map[string]string{"why": "only admins can " + cmd.Verb, "command": cmd.Verb})
 		l.reply(ctx, c.At, render.Reply(login, "only repository admins can "+cmd.Verb+" stepgate; nothing changed."))
 		return "ineligible", nil
 	}
@@ -32,11 +32,11 @@ func (l *Lifecycle) onFreeze(ctx context.Context, log *slog.Logger, cmd Command,
 		return "", fmt.Errorf("setting freeze: %w", err)
 	}
 	if !frozen {
-		l.auditRepo(ctx, repo, gate.EventUnfrozen, login, c.Channel, nil)
+		l.trail.repo(ctx, repo, gate.EventUnfrozen, login, c.Channel, nil)
 		l.reply(ctx, c.At, render.Reply(login, "stepgate is unfrozen for this repository; new requests are evaluated again."))
 		return "unfrozen", nil
 	}
-	l.auditRepo(ctx, repo, gate.EventFrozen, login, c.Channel, map[string]string{"reason": cmd.Reason})
+	l.trail.repo(ctx, repo, gate.EventFrozen, login, c.Channel, map[string]string{"reason": cmd.Reason})
 	n, err := l.rejectPending(ctx, repo, c.Repo.ID, freezeReason(f), login)
 	if err != nil {
 		return "", err
@@ -70,9 +70,4 @@ func (l *Lifecycle) rejectPending(ctx context.Context, repo string, repoID int64
 		n++
 	}
 	return n, nil
-}
-
-// auditRepo appends a repository-level event (freeze, ignored commands).
-func (l *Lifecycle) auditRepo(ctx context.Context, repo, typ, actor, channel string, details map[string]string) {
-	l.audit(ctx, &gate.Request{Repo: repo}, typ, actor, channel, details)
 }

@@ -73,6 +73,7 @@ type Lifecycle struct {
 	notify  func(id string, r *gate.Request)
 	metrics *metrics
 	read    *ghReader // what GitHub says: policy, CODEOWNERS, voters, pull requests
+	trail   *trail    // the audit trail
 	// locks serialises votes per request within this replica, so 50
 	// concurrent clicks do not all race the store's conditional write; the
 	// store still decides across replicas.
@@ -120,7 +121,8 @@ func New(cfg Config) (*Lifecycle, error) {
 	}
 	return &Lifecycle{
 		cfg: cfg, store: cfg.Store, gh: cfg.GitHub, log: cfg.Logger, now: cfg.Now, notify: cfg.Notify, metrics: m,
-		read: newGHReader(cfg.GitHub, cfg.Logger, cfg.Now, m),
+		read:  newGHReader(cfg.GitHub, cfg.Logger, cfg.Now, m),
+		trail: &trail{store: cfg.Store, now: cfg.Now, metrics: m, log: cfg.Logger},
 	}, nil
 }
 

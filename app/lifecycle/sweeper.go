@@ -86,7 +86,7 @@ func (l *Lifecycle) resealPending(ctx context.Context) {
 		if err != nil || cur.PendingAudit == nil {
 			continue
 		}
-		l.seal(ctx, cur)
+		l.trail.seal(ctx, cur)
 		l.logger(ctx).InfoContext(ctx, "sealed a decision's audit event late", "request_id", cur.ID, "type", cur.PendingAudit.Type)
 	}
 }

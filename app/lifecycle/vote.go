@@ -109,7 +109,7 @@ func (v *voteRun) refuse(ctx context.Context, outcome, msg string, why map[strin
 	}
 	if why != nil {
 		why["approve"] = fmt.Sprint(v.b.Approve)
-		v.l.audit(ctx, v.req, gate.EventIgnored, v.b.Voter.Login, v.b.Channel, why)
+		v.l.trail.record(ctx, v.req, gate.EventIgnored, v.b.Voter.Login, v.b.Channel, why)
 	}
 	v.l.tell(ctx, v.req, v.b, msg)
 	return outcome, nil
@@ -197,7 +197,7 @@ func (v *voteRun) record(ctx context.Context, a policy.Approver) (outcome string
 	d := decision(append(append([]gate.Vote(nil), req.Votes...), vt), req.RememberTTL, prog)
 	if d.Status.Final() {
 		// The deciding vote's event rides in the decision's write (finish.go).
-		d.Event = l.voteEvent(req, vt, d)
+		d.Event = l.trail.vote(req, vt, d)
 	}
 	done, err := l.store.Vote(ctx, req.ID, vt, d, voteDelivery(ctx))
 	if errors.Is(err, store.ErrConflict) {
@@ -305,37 +305,11 @@ func decision(votes []gate.Vote, rememberTTL int64, prog policy.Progress) store.
 
 func (l *Lifecycle) recordVote(ctx context.Context, r *gate.Request, v gate.Vote) {
 	if r.Status.Final() && r.PendingAudit != nil {
-		l.seal(ctx, r) // stored with the decision; into the chain now
+		l.trail.seal(ctx, r) // stored with the decision; into the chain now
 		return
 	}
-	e := l.voteEvent(r, v, store.Decide{})
-	l.appendAudit(ctx, r, *e)
-}
-
-// voteEvent is the audit event of vote v on r; with a final d it also
-// records the outcome the vote decided.
-func (l *Lifecycle) voteEvent(r *gate.Request, v gate.Vote, dec store.Decide) *gate.AuditEvent {
-	typ := gate.EventApproval
-	if !v.Approve {
-		typ = gate.EventRejection
-	}
-	d := map[string]string{"satisfied": strings.Join(v.Satisfied, "; ")}
-	if dec.Status.Final() {
-		// This vote decided the request: its event records the outcome.
-		d["decision"] = string(dec.Status)
-		d["reason"] = dec.Reason
-		d["decided_by"] = strings.Join(dec.DecidedBy, ",")
-		if dec.Remember {
-			d["remembered"] = "true"
-		}
-	}
-	if v.Comment != "" {
-		d["comment"] = v.Comment
-	}
-	if v.Remember {
-		d["remember"] = "true"
-	}
-	return l.event(r, typ, v.Login, v.Channel, d)
+	e := l.trail.vote(r, v, store.Decide{})
+	l.trail.append(ctx, r, *e)
 }
 
 // tell answers the voter: a comment reply for comment commands, a note on
