@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 
 	"github.com/stepgate/stepgate/app/ghapi"
@@ -10,6 +11,21 @@ import (
 	"github.com/stepgate/stepgate/app/render"
 	"github.com/stepgate/stepgate/gate"
 )
+
+// announcer writes a request on GitHub: its check run and its PR or commit
+// comment, rendered by app/render, opened, refreshed to its state, and
+// answers to voters in the conversation they wrote in.
+type announcer struct {
+	gh           ghapi.GitHub
+	checkRunName string
+	webURL       string
+	count        func(op string, err error)
+	log          *slog.Logger
+}
+
+func (an *announcer) countGitHub(op string, err error) { an.count(op, err) }
+
+func (an *announcer) logger(ctx context.Context) *slog.Logger { return LoggerFrom(ctx, an.log) }
 
 // Check run button identifiers.
 const (
@@ -19,10 +35,10 @@ const (
 )
 
 // checkRun renders r as a check run.
-func (l *Lifecycle) checkRun(r *gate.Request, note string) ghapi.CheckRun {
-	out := render.CheckRun(l.renderGate(r, note))
+func (an *announcer) checkRun(r *gate.Request, note string) ghapi.CheckRun {
+	out := render.CheckRun(an.gate(r, note))
 	cr := ghapi.CheckRun{
-		Name:       l.cfg.CheckRunName,
+		Name:       an.checkRunName,
 		ExternalID: r.ID,
 		Status:     "completed",
 		Title:      out.Title,
@@ -30,7 +46,7 @@ func (l *Lifecycle) checkRun(r *gate.Request, note string) ghapi.CheckRun {
 		Text:       out.Text,
 	}
 	if step := strings.TrimSpace(r.Step); step != "" {
-		cr.Name = truncate(l.cfg.CheckRunName+": "+step, 100)
+		cr.Name = truncate(an.checkRunName+": "+step, 100)
 	}
 	switch r.Status {
 	case gate.StatusPending:
@@ -63,7 +79,7 @@ func (l *Lifecycle) checkRun(r *gate.Request, note string) ghapi.CheckRun {
 // the request by external id; only its final update is lost.
 func (l *Lifecycle) openOnGitHub(ctx context.Context, r *gate.Request) *gate.Request {
 	upd := *r
-	if !l.announce(ctx, &upd) {
+	if !l.show.open(ctx, &upd) {
 		return r
 	}
 	if err := l.store.UpdateRequest(ctx, &upd); err != nil {
@@ -73,44 +89,44 @@ func (l *Lifecycle) openOnGitHub(ctx context.Context, r *gate.Request) *gate.Req
 	return &upd
 }
 
-// announce opens the check run and the comment that ask for approval of
+// open opens the check run and the comment that ask for approval of
 // r and sets their ids and URLs on r, without storing them. It reports
 // whether the check run was opened.
-func (l *Lifecycle) announce(ctx context.Context, r *gate.Request) bool {
+func (an *announcer) open(ctx context.Context, r *gate.Request) bool {
 	if r.HeadSHA == "" {
-		l.logger(ctx).WarnContext(ctx, "request has no head SHA; no check run", "request_id", r.ID)
+		an.logger(ctx).WarnContext(ctx, "request has no head SHA; no check run", "request_id", r.ID)
 		return false
 	}
-	cr := l.checkRun(r, "")
+	cr := an.checkRun(r, "")
 	cr.HeadSHA = r.HeadSHA
-	id, url, err := l.gh.CreateCheckRun(ctx, r.Repo, cr)
-	l.countGitHub("create_check_run", err)
+	id, url, err := an.gh.CreateCheckRun(ctx, r.Repo, cr)
+	an.countGitHub("create_check_run", err)
 	if err != nil {
-		l.logger(ctx).ErrorContext(ctx, "creating check run", "request_id", r.ID, "repo", r.Repo, "err", err)
+		an.logger(ctx).ErrorContext(ctx, "creating check run", "request_id", r.ID, "repo", r.Repo, "err", err)
 		return false
 	}
 	r.CheckRunID, r.CheckRunURL = id, url
-	r.CommentID, r.CommentURL, err = l.post(ctx, conversationOf(r), l.commentBody(r))
+	r.CommentID, r.CommentURL, err = an.post(ctx, conversationOf(r), an.commentBody(r))
 	if err != nil {
-		l.logger(ctx).WarnContext(ctx, "creating approval comment", "request_id", r.ID, "err", err)
+		an.logger(ctx).WarnContext(ctx, "creating approval comment", "request_id", r.ID, "err", err)
 	}
 	return true
 }
 
-// refreshOnGitHub updates the check run and the comment to r's state.
-func (l *Lifecycle) refreshOnGitHub(ctx context.Context, r *gate.Request, note string, comment bool) {
+// refresh updates the check run and the comment to r's state.
+func (an *announcer) refresh(ctx context.Context, r *gate.Request, note string, comment bool) {
 	if r.CheckRunID != 0 {
-		err := l.gh.UpdateCheckRun(ctx, r.Repo, r.CheckRunID, l.checkRun(r, note))
-		l.countGitHub("update_check_run", err)
+		err := an.gh.UpdateCheckRun(ctx, r.Repo, r.CheckRunID, an.checkRun(r, note))
+		an.countGitHub("update_check_run", err)
 		if err != nil {
-			l.logger(ctx).WarnContext(ctx, "updating check run", "request_id", r.ID, "err", err)
+			an.logger(ctx).WarnContext(ctx, "updating check run", "request_id", r.ID, "err", err)
 		}
 	}
 	if !comment || r.CommentID == 0 {
 		return
 	}
-	if err := l.edit(ctx, conversationOf(r), r.CommentID, l.commentBody(r)); err != nil {
-		l.logger(ctx).WarnContext(ctx, "updating comment", "request_id", r.ID, "err", err)
+	if err := an.edit(ctx, conversationOf(r), r.CommentID, an.commentBody(r)); err != nil {
+		an.logger(ctx).WarnContext(ctx, "updating comment", "request_id", r.ID, "err", err)
 	}
 }
 
@@ -128,14 +144,14 @@ func conversationOf(r *gate.Request) Conversation {
 }
 
 // post writes a new comment in c.
-func (l *Lifecycle) post(ctx context.Context, c Conversation, body string) (id int64, url string, err error) {
+func (an *announcer) post(ctx context.Context, c Conversation, body string) (id int64, url string, err error) {
 	switch {
 	case c.PR > 0:
-		id, url, err = l.gh.CreateIssueComment(ctx, c.Repo, c.PR, body)
-		l.countGitHub("create_issue_comment", err)
+		id, url, err = an.gh.CreateIssueComment(ctx, c.Repo, c.PR, body)
+		an.countGitHub("create_issue_comment", err)
 	case c.SHA != "":
-		id, url, err = l.gh.CreateCommitComment(ctx, c.Repo, c.SHA, body)
-		l.countGitHub("create_commit_comment", err)
+		id, url, err = an.gh.CreateCommitComment(ctx, c.Repo, c.SHA, body)
+		an.countGitHub("create_commit_comment", err)
 	default:
 		err = errors.New("no pull request or commit to comment on")
 	}
@@ -143,25 +159,25 @@ func (l *Lifecycle) post(ctx context.Context, c Conversation, body string) (id i
 }
 
 // edit replaces the body of comment id, which the App wrote in c.
-func (l *Lifecycle) edit(ctx context.Context, c Conversation, id int64, body string) error {
+func (an *announcer) edit(ctx context.Context, c Conversation, id int64, body string) error {
 	var err error
 	if c.PR > 0 {
-		err = l.gh.UpdateIssueComment(ctx, c.Repo, id, body)
-		l.countGitHub("update_issue_comment", err)
+		err = an.gh.UpdateIssueComment(ctx, c.Repo, id, body)
+		an.countGitHub("update_issue_comment", err)
 	} else {
-		err = l.gh.UpdateCommitComment(ctx, c.Repo, id, body)
-		l.countGitHub("update_commit_comment", err)
+		err = an.gh.UpdateCommitComment(ctx, c.Repo, id, body)
+		an.countGitHub("update_commit_comment", err)
 	}
 	return err
 }
 
 // reply answers a comment command in the conversation it came from.
-func (l *Lifecycle) reply(ctx context.Context, at Conversation, body string) {
+func (an *announcer) reply(ctx context.Context, at Conversation, body string) {
 	if at.PR == 0 && at.SHA == "" {
 		return
 	}
-	if _, _, err := l.post(ctx, at, body); err != nil {
-		l.logger(ctx).WarnContext(ctx, "replying", "repo", at.Repo, "err", err)
+	if _, _, err := an.post(ctx, at, body); err != nil {
+		an.logger(ctx).WarnContext(ctx, "replying", "repo", at.Repo, "err", err)
 	}
 }
 
@@ -171,4 +187,47 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// gate gathers what render needs about r.
+func (an *announcer) gate(r *gate.Request, note string) render.Gate {
+	g := render.Gate{Request: r, Note: note, Remember: r.RememberTTL > 0, WebURL: an.webURL}
+	sp := r.Spec
+	if sp == nil || sp.Require == nil {
+		return g
+	}
+	g.Requirement = sp.Require.String()
+	g.Users, g.Teams, g.Extra = mentionable(sp.Require, r.Approvers)
+	g.Owners = sp.Owners
+	g.Roles = sp.Roles()
+	if r.Status == gate.StatusPending {
+		g.Pending = sp.Pending(r.Votes)
+	}
+	return g
+}
+
+// commentBody renders the PR or commit comment of any request.
+func (an *announcer) commentBody(r *gate.Request) string {
+	body := render.Comment(an.gate(r, ""))
+	if r.Source == gate.SourceDeployment {
+		body = "### stepgate: job-level gate\n\n" + render.DeploymentSection(r, maxWorkflowFiles) + render.DeploymentWording(body)
+	}
+	return body
+}
+
+// tell answers the voter: a comment reply for comment commands, a note on
+// the check run for button clicks.
+func (an *announcer) tell(ctx context.Context, req *gate.Request, b Ballot, msg string) {
+	if b.Channel != ChannelCheckRun {
+		an.reply(ctx, b.At, render.Reply(b.Voter.Login, msg))
+		return
+	}
+	if req == nil || req.CheckRunID == 0 {
+		return
+	}
+	err := an.gh.UpdateCheckRun(ctx, req.Repo, req.CheckRunID, an.checkRun(req, "@"+b.Voter.Login+": "+msg))
+	an.countGitHub("update_check_run", err)
+	if err != nil {
+		an.logger(ctx).WarnContext(ctx, "updating check run", "request_id", req.ID, "err", err)
+	}
 }

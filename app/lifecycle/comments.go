@@ -83,12 +83,12 @@ func (l *Lifecycle) onlyPending(ctx context.Context, c Comment) (string, bool, e
 	}
 	switch len(reqs) {
 	case 0:
-		l.reply(ctx, c.At, render.Reply(c.Sender.Login, "there is no pending stepgate request here."))
+		l.show.reply(ctx, c.At, render.Reply(c.Sender.Login, "there is no pending stepgate request here."))
 		return "", false, nil
 	case 1:
 		return reqs[0].ID, true, nil
 	}
-	l.reply(ctx, c.At, render.List("Several requests are pending here; name one, e.g. /stepgate approve "+reqs[0].ID+":", reqs))
+	l.show.reply(ctx, c.At, render.List("Several requests are pending here; name one, e.g. /stepgate approve "+reqs[0].ID+":", reqs))
 	return "", false, nil
 }
 
@@ -107,7 +107,7 @@ func (l *Lifecycle) onStatus(ctx context.Context, cmd Command, c Comment) (strin
 	if cmd.ID != "" {
 		r, err := l.store.GetRequest(ctx, cmd.ID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && r.RepoID != c.Repo.ID) {
-			l.reply(ctx, c.At, render.Reply(c.Sender.Login, "there is no stepgate request "+cmd.ID+" in this repository."))
+			l.show.reply(ctx, c.At, render.Reply(c.Sender.Login, "there is no stepgate request "+cmd.ID+" in this repository."))
 			return "status", nil
 		}
 		if err != nil {
@@ -121,7 +121,7 @@ func (l *Lifecycle) onStatus(ctx context.Context, cmd Command, c Comment) (strin
 		} else if r.FinalReason != "" {
 			msg += " (" + r.FinalReason + ")"
 		}
-		l.reply(ctx, c.At, render.Reply(c.Sender.Login, msg))
+		l.show.reply(ctx, c.At, render.Reply(c.Sender.Login, msg))
 		return "status", nil
 	}
 	reqs, err := l.store.ListPending(ctx, c.Repo.FullName, c.At.PR, c.At.SHA)
@@ -130,9 +130,9 @@ func (l *Lifecycle) onStatus(ctx context.Context, cmd Command, c Comment) (strin
 	}
 	reqs = l.sameRepo(reqs, c.Repo.ID)
 	if len(reqs) == 0 {
-		l.reply(ctx, c.At, render.Reply(c.Sender.Login, "no stepgate request is pending here."))
+		l.show.reply(ctx, c.At, render.Reply(c.Sender.Login, "no stepgate request is pending here."))
 		return "status", nil
 	}
-	l.reply(ctx, c.At, render.List(fmt.Sprintf("%d pending:", len(reqs)), reqs))
+	l.show.reply(ctx, c.At, render.List(fmt.Sprintf("%d pending:", len(reqs)), reqs))
 	return "status", nil
 }

@@ -30,12 +30,3 @@ func decorateDeployment(cr *ghapi.CheckRun, r *gate.Request) {
 		}
 	}
 }
-
-// commentBody renders the PR or commit comment of any request.
-func (l *Lifecycle) commentBody(r *gate.Request) string {
-	body := render.Comment(l.renderGate(r, ""))
-	if r.Source == gate.SourceDeployment {
-		body = "### stepgate: job-level gate\n\n" + render.DeploymentSection(r, maxWorkflowFiles) + render.DeploymentWording(body)
-	}
-	return body
-}

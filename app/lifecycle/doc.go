@@ -19,8 +19,9 @@
 //     requirement (gate.Spec) and whom it asks (CODEOWNERS).
 //   - create.go again: store first, then announce. The request is stored
 //     before anything names it; a pending one then gets its check run and
-//     PR or commit comment (announce.go, rendered by app/render, written
-//     through one Conversation), whose ids are recorded.
+//     PR or commit comment (the announcer, announce.go: rendered by
+//     app/render, written through one Conversation), whose ids are
+//     recorded.
 //   - vote.go: Vote, one voteRun per ballot (a click or a comment command,
 //     comments.go): where it came from, whether the request still takes
 //     votes, whether the voter counts (approver.go asks GitHub, never the

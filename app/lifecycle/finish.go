@@ -35,7 +35,7 @@ func (l *Lifecycle) finish(ctx context.Context, r *gate.Request, actor string, b
 	case gate.StatusRejected:
 		l.forgetLearned(ctx, r)
 	}
-	l.refreshOnGitHub(ctx, r, "", true)
+	l.show.refresh(ctx, r, "", true)
 	l.noteAgentDecided(ctx, r) // agentsession.go
 	l.logger(ctx).InfoContext(ctx, "request decided", "request_id", r.ID, "repo", r.Repo, "status", r.Status)
 }

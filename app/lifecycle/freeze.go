@@ -22,7 +22,7 @@ func (l *Lifecycle) onFreeze(ctx context.Context, log *slog.Logger, cmd Command,
 	}
 	if perm != "admin" {
 		l.trail.repo(ctx, repo, gate.EventIgnored, login, c.Channel, map[string]string{"why": "only admins can " + cmd.Verb, "command": cmd.Verb})
-		l.reply(ctx, c.At, render.Reply(login, "only repository admins can "+cmd.Verb+" stepgate; nothing changed."))
+		l.show.reply(ctx, c.At, render.Reply(login, "only repository admins can "+cmd.Verb+" stepgate; nothing changed."))
 		return "ineligible", nil
 	}
 	frozen := cmd.Verb == verbFreeze
@@ -33,7 +33,7 @@ func (l *Lifecycle) onFreeze(ctx context.Context, log *slog.Logger, cmd Command,
 	}
 	if !frozen {
 		l.trail.repo(ctx, repo, gate.EventUnfrozen, login, c.Channel, nil)
-		l.reply(ctx, c.At, render.Reply(login, "stepgate is unfrozen for this repository; new requests are evaluated again."))
+		l.show.reply(ctx, c.At, render.Reply(login, "stepgate is unfrozen for this repository; new requests are evaluated again."))
 		return "unfrozen", nil
 	}
 	l.trail.repo(ctx, repo, gate.EventFrozen, login, c.Channel, map[string]string{"reason": cmd.Reason})
@@ -42,7 +42,7 @@ func (l *Lifecycle) onFreeze(ctx context.Context, log *slog.Logger, cmd Command,
 		return "", err
 	}
 	log.InfoContext(ctx, "repository frozen", "repo", repo, "rejected", n)
-	l.reply(ctx, c.At, render.Reply(login, fmt.Sprintf("stepgate is frozen for this repository: %d pending request(s) rejected, new ones will be rejected until /stepgate unfreeze.", n)))
+	l.show.reply(ctx, c.At, render.Reply(login, fmt.Sprintf("stepgate is frozen for this repository: %d pending request(s) rejected, new ones will be rejected until /stepgate unfreeze.", n)))
 	return "frozen", nil
 }
 

@@ -72,8 +72,9 @@ type Lifecycle struct {
 	now     func() time.Time
 	notify  func(id string, r *gate.Request)
 	metrics *metrics
-	read    *ghReader // what GitHub says: policy, CODEOWNERS, voters, pull requests
-	trail   *trail    // the audit trail
+	read    *ghReader  // what GitHub says: policy, CODEOWNERS, voters, pull requests
+	trail   *trail     // the audit trail
+	show    *announcer // the request's check run and comment on GitHub
 	// locks serialises votes per request within this replica, so 50
 	// concurrent clicks do not all race the store's conditional write; the
 	// store still decides across replicas.
@@ -123,6 +124,8 @@ func New(cfg Config) (*Lifecycle, error) {
 		cfg: cfg, store: cfg.Store, gh: cfg.GitHub, log: cfg.Logger, now: cfg.Now, notify: cfg.Notify, metrics: m,
 		read:  newGHReader(cfg.GitHub, cfg.Logger, cfg.Now, m),
 		trail: &trail{store: cfg.Store, now: cfg.Now, metrics: m, log: cfg.Logger},
+		show: &announcer{gh: cfg.GitHub, checkRunName: cfg.CheckRunName, webURL: cfg.GitHubWebURL,
+			count: m.gitHubCall, log: cfg.Logger},
 	}, nil
 }
 

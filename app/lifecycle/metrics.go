@@ -1,9 +1,11 @@
 package lifecycle
 
 import (
+	"errors"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stepgate/stepgate/app/ghapi"
 )
 
 // metrics are the series of the request lifecycle, on the registry the
@@ -60,9 +62,22 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 func (l *Lifecycle) CountStoreError(op string) { l.metrics.storeErrors.WithLabelValues(op).Inc() }
 
 // CountGitHub counts a GitHub call by operation and outcome.
-func (l *Lifecycle) CountGitHub(op string, err error) { l.read.countGitHub(op, err) }
+func (l *Lifecycle) CountGitHub(op string, err error) { l.metrics.gitHubCall(op, err) }
 
-func (l *Lifecycle) countGitHub(op string, err error) { l.read.countGitHub(op, err) }
+func (l *Lifecycle) countGitHub(op string, err error) { l.metrics.gitHubCall(op, err) }
+
+// gitHubCall counts one GitHub call by operation and outcome (ok,
+// not_found, error).
+func (m *metrics) gitHubCall(op string, err error) {
+	outcome := "ok"
+	switch {
+	case errors.Is(err, ghapi.ErrNotFound):
+		outcome = "not_found"
+	case err != nil:
+		outcome = "error"
+	}
+	m.github.WithLabelValues(op, outcome).Inc()
+}
 
 // pendingCount tracks pending requests per replica. It never goes below
 // zero: a request opened on another replica may be decided here.

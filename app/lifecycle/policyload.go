@@ -203,13 +203,4 @@ func (rd *ghReader) ghFile(ctx context.Context, repo, path string) ([]byte, stri
 	return data, sha, err
 }
 
-func (rd *ghReader) countGitHub(op string, err error) {
-	outcome := "ok"
-	switch {
-	case errors.Is(err, ghapi.ErrNotFound):
-		outcome = "not_found"
-	case err != nil:
-		outcome = "error"
-	}
-	rd.metrics.github.WithLabelValues(op, outcome).Inc()
-}
+func (rd *ghReader) countGitHub(op string, err error) { rd.metrics.gitHubCall(op, err) }

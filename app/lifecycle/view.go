@@ -3,7 +3,6 @@ package lifecycle
 import (
 	"strings"
 
-	"github.com/stepgate/stepgate/app/render"
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/gate/policy"
 )
@@ -38,23 +37,6 @@ func (l *Lifecycle) View(r *gate.Request) gate.RequestView {
 		}
 	}
 	return v
-}
-
-// renderGate gathers what render needs about r.
-func (l *Lifecycle) renderGate(r *gate.Request, note string) render.Gate {
-	g := render.Gate{Request: r, Note: note, Remember: r.RememberTTL > 0, WebURL: l.cfg.GitHubWebURL}
-	sp := r.Spec
-	if sp == nil || sp.Require == nil {
-		return g
-	}
-	g.Requirement = sp.Require.String()
-	g.Users, g.Teams, g.Extra = mentionable(sp.Require, r.Approvers)
-	g.Owners = sp.Owners
-	g.Roles = sp.Roles()
-	if r.Status == gate.StatusPending {
-		g.Pending = sp.Pending(r.Votes)
-	}
-	return g
 }
 
 // mentionable splits whom the requirement names into the people and teams

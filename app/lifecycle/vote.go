@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/app/ghapi"
-	"github.com/stepgate/stepgate/app/render"
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/gate/policy"
@@ -111,7 +110,7 @@ func (v *voteRun) refuse(ctx context.Context, outcome, msg string, why map[strin
 		why["approve"] = fmt.Sprint(v.b.Approve)
 		v.l.trail.record(ctx, v.req, gate.EventIgnored, v.b.Voter.Login, v.b.Channel, why)
 	}
-	v.l.tell(ctx, v.req, v.b, msg)
+	v.l.show.tell(ctx, v.req, v.b, msg)
 	return outcome, nil
 }
 
@@ -219,7 +218,7 @@ func (v *voteRun) record(ctx context.Context, a policy.Approver) (outcome string
 			return string(final.Status), false, nil
 		}
 	}
-	l.refreshOnGitHub(ctx, done, "", true)
+	l.show.refresh(ctx, done, "", true)
 	return "vote", false, nil
 }
 
@@ -310,23 +309,6 @@ func (l *Lifecycle) recordVote(ctx context.Context, r *gate.Request, v gate.Vote
 	}
 	e := l.trail.vote(r, v, store.Decide{})
 	l.trail.append(ctx, r, *e)
-}
-
-// tell answers the voter: a comment reply for comment commands, a note on
-// the check run for button clicks.
-func (l *Lifecycle) tell(ctx context.Context, req *gate.Request, b Ballot, msg string) {
-	if b.Channel != ChannelCheckRun {
-		l.reply(ctx, b.At, render.Reply(b.Voter.Login, msg))
-		return
-	}
-	if req == nil || req.CheckRunID == 0 {
-		return
-	}
-	err := l.gh.UpdateCheckRun(ctx, req.Repo, req.CheckRunID, l.checkRun(req, "@"+b.Voter.Login+": "+msg))
-	l.countGitHub("update_check_run", err)
-	if err != nil {
-		l.logger(ctx).WarnContext(ctx, "updating check run", "request_id", req.ID, "err", err)
-	}
 }
 
 func verbOf(b Ballot) string {
