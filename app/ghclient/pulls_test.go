@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/stepgate/stepgate/app/ghapi"
-
 	"github.com/stepgate/stepgate/internal/ghstandin"
 )
 

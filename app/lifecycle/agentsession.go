@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/app/ghapi"
-
 	"github.com/stepgate/stepgate/app/render"
 	"github.com/stepgate/stepgate/gate"
 )

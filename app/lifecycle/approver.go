@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/stepgate/stepgate/app/ghapi"
-
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/gate/policy"
 )

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/stepgate/stepgate/app/ghapi"
-
 	"github.com/stepgate/stepgate/gate"
 )
 

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/app/ghapi"
-
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/gate/policy"

@@ -2,7 +2,6 @@ package lifecycle
 
 import (
 	"github.com/stepgate/stepgate/app/ghapi"
-
 	"github.com/stepgate/stepgate/app/render"
 	"github.com/stepgate/stepgate/gate"
 )

@@ -6,9 +6,8 @@ import (
 	"testing"
 	"time"
 
-	testutilgolden "github.com/stepgate/stepgate/internal/testutil/golden"
-
 	"github.com/stepgate/stepgate/gate"
+	testutilgolden "github.com/stepgate/stepgate/internal/testutil/golden"
 )
 
 func golden(t *testing.T, name, got string) {

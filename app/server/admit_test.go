@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/app/ghapi"
-
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/gate"
 )

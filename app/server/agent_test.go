@@ -10,9 +10,8 @@ import (
 
 	"github.com/stepgate/stepgate/app/ghapi"
 	"github.com/stepgate/stepgate/app/lifecycle"
-	"github.com/stepgate/stepgate/internal/testutil"
-
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/testutil"
 )
 
 const agentPolicy = `version: 1

@@ -8,7 +8,6 @@ import (
 
 	"github.com/stepgate/stepgate/app/ghapi"
 	"github.com/stepgate/stepgate/app/lifecycle"
-
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/internal/oidcissuer"
 )

@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/app/ghapi"
-
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/app/store/boltstore"
 	"github.com/stepgate/stepgate/gate"

@@ -11,7 +11,6 @@ import (
 
 	"github.com/stepgate/stepgate/app/ghapi"
 	"github.com/stepgate/stepgate/app/lifecycle"
-
 	"github.com/stepgate/stepgate/gate"
 )
 

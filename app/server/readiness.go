@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/app/ghapi"
-
 	"github.com/stepgate/stepgate/app/store"
 )
 

@@ -28,7 +28,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/stepgate/stepgate/app/longpoll"
-
 	"github.com/stepgate/stepgate/app/store"
 )
 
