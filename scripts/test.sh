@@ -16,7 +16,15 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step's time is printed as the next begins, and all of them at the
+# end, so a slow machine shows where the 30-minute budget goes.
+times=()
+last_step="" last_start=$SECONDS
+step() {
+	[ -n "$last_step" ] && times+=("$(printf '%4ds  %s' $((SECONDS - last_start)) "$last_step")")
+	last_step=$1 last_start=$SECONDS
+	printf '\n==> %s\n' "$*"
+}
 
 step "npm ci (dynalite, @octokit/openapi, @octokit/webhooks-examples; pinned in package-lock.json)"
 npm ci --no-audit --no-fund --loglevel=error
@@ -80,5 +88,7 @@ scripts/chart-check.sh
 step "go run ./cmd/stepgate demo --auto"
 go run ./cmd/stepgate demo --auto
 
-echo
-echo "all checks passed"
+step "done"
+echo "step times:"
+printf '  %s\n' "${times[@]}"
+echo "all checks passed in $((SECONDS / 60))m$((SECONDS % 60))s"
