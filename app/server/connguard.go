@@ -24,8 +24,8 @@ import (
 // Listener's Accept waits, and the rest of the burst waits in the kernel's
 // accept queue, costing the App nothing.
 //
-// Wire it into the http.Server: ConnState, ConnContext, Wrap(handler) and
-// Serve(Listener(ln)).
+// Make one with NewConnGuard and wire it into the http.Server: ConnState,
+// ConnContext, Wrap(handler) and Serve(Listener(ln)).
 type ConnGuard struct {
 	Max   int
 	Grace time.Duration
