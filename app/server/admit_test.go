@@ -3,46 +3,37 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/app/ghapi"
+	"github.com/stepgate/stepgate/app/ghclient"
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/ghstandin"
 )
 
-// installGitHub is the fake GitHub that also answers the installation and
-// App checks, each settable per test.
-type installGitHub struct {
-	*fakeGitHub
-	mu        sync.Mutex
-	installed map[string]error // repo -> CheckInstalled's answer (nil: installed)
-	app       error            // CheckApp's answer
-	appCalls  atomic.Int64
-}
+// noRetries is a client that answers GitHub's errors at once, so a
+// test's injected faults are not retried away (or slept on).
+func noRetries(c *ghclient.Config) { c.MaxRetries = -1 }
 
-func (g *installGitHub) CheckInstalled(_ context.Context, repo string) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.installed[repo]
-}
-
-func (g *installGitHub) CheckApp(context.Context) error {
-	g.appCalls.Add(1)
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.app
-}
-
-func (g *installGitHub) set(f func()) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	f()
+// suspended is GitHub's answer to "the installation on this repository"
+// when it is suspended: the stand-in's installation with suspended_at set.
+func suspended(t *testing.T, gs *standinGitHub) ghstandin.Fault {
+	t.Helper()
+	p, err := gs.InstallationPayload("created", repoA, "octo-admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := obj(p, "installation")
+	in["suspended_at"], in["suspended_by"] = time.Now().UTC().Format(time.RFC3339), p["sender"]
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ghstandin.Fault{Status: http.StatusOK, Body: string(b)}
 }
 
 func errorBody(t *testing.T, b []byte) gate.ErrorBody {
@@ -70,22 +61,23 @@ func TestCreateRefusedForOwnersNotAllowed(t *testing.T) {
 
 func TestCreateRefusedWhereTheAppIsNotInstalled(t *testing.T) {
 	t.Parallel()
-	var gh *installGitHub
-	h := newHarness(t, harnessOpts{config: func(c *Config) {
-		gh = &installGitHub{fakeGitHub: c.GitHub.(*fakeGitHub), installed: map[string]error{
-			repoB: ghapi.ErrNotInstalled, "acme/paused": ghapi.ErrInstallationSuspended, "acme/flaky": errors.New("502 from GitHub")}}
-		c.GitHub = gh
-	}})
+	h := newHarness(t, harnessOpts{client: noRetries})
+	h.gh.AddRepo(ghstandin.Repo{FullName: repoB, NotInstalled: true})
+	const installation = "/repos/{owner}/{repo}/installation"
 	for _, tc := range []struct {
 		repo     string
+		fault    *ghstandin.Fault // GitHub's answer to the installation lookup, when not the stand-in's
 		code     int
 		errCode  string
 		contains string
 	}{
-		{repoB, http.StatusForbidden, gate.ErrorCodeNotInstalled, "the stepgate App is not installed on acme/other"},
-		{"acme/paused", http.StatusForbidden, gate.ErrorCodeNotInstalled, "installation on acme/paused is suspended"},
-		{"acme/flaky", http.StatusServiceUnavailable, "", "cannot reach GitHub"},
+		{repoB, nil, http.StatusForbidden, gate.ErrorCodeNotInstalled, "the stepgate App is not installed on acme/other"},
+		{"acme/paused", ptr(suspended(t, h.gh)), http.StatusForbidden, gate.ErrorCodeNotInstalled, "installation on acme/paused is suspended"},
+		{"acme/flaky", ptr(ghstandin.ServerError(502)), http.StatusServiceUnavailable, "", "cannot reach GitHub"},
 	} {
+		if tc.fault != nil {
+			h.gh.InjectFault("GET", installation, 1, *tc.fault)
+		}
 		resp, b := h.do("POST", "/api/v1/requests", h.token(tc.repo, 303, 1, nil), cmdBody("echo hi"))
 		e := errorBody(t, b)
 		if resp.StatusCode != tc.code || e.Code != tc.errCode || !strings.Contains(e.Error, tc.contains) {
@@ -99,6 +91,8 @@ func TestCreateRefusedWhereTheAppIsNotInstalled(t *testing.T) {
 		t.Fatalf("create from the installed %s: %d", repoA, code)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // downStore fails every read while down is set.
 type downStore struct {
@@ -115,12 +109,10 @@ func (d *downStore) GetRequest(ctx context.Context, id string) (*gate.Request, e
 
 func TestReadyzReportsStoreAndGitHub(t *testing.T) {
 	t.Parallel()
-	var gh *installGitHub
 	var st *downStore
-	h := newHarness(t, harnessOpts{config: func(c *Config) {
-		gh = &installGitHub{fakeGitHub: c.GitHub.(*fakeGitHub)}
+	h := newHarness(t, harnessOpts{client: noRetries, config: func(c *Config) {
 		st = &downStore{Store: c.Store}
-		c.GitHub, c.Store, c.ReadyCacheTTL = gh, st, time.Nanosecond
+		c.Store, c.ReadyCacheTTL = st, time.Nanosecond
 	}})
 	ready := func(want int, wantBody string) {
 		t.Helper()
@@ -134,26 +126,22 @@ func TestReadyzReportsStoreAndGitHub(t *testing.T) {
 	ready(503, `"store":"unreachable"`)
 	st.down.Store(false)
 	ready(200, `"store":"ok"`)
-	gh.set(func() { gh.app = errors.New("dial tcp: connection refused") })
+	h.gh.InjectFault("GET", "/app", 1, ghstandin.ServerError(502))
 	ready(503, `"github":"unreachable"`)
-	gh.set(func() { gh.app = ghapi.ErrAppCredentials })
+	h.gh.InjectFault("GET", "/app", 1, ghstandin.Fault{Status: http.StatusUnauthorized,
+		Body: `{"message":"A JSON web token could not be decoded","documentation_url":"https://docs.github.com/rest"}`})
 	ready(503, `"github":"credentials refused"`)
-	gh.set(func() { gh.app = nil })
 	ready(200, `"github":"ok"`)
 }
 
 // Probes are answered from a cache: a probe storm costs GitHub one call per TTL.
 func TestReadyzIsCached(t *testing.T) {
 	t.Parallel()
-	var gh *installGitHub
-	h := newHarness(t, harnessOpts{config: func(c *Config) {
-		gh = &installGitHub{fakeGitHub: c.GitHub.(*fakeGitHub)}
-		c.GitHub, c.ReadyCacheTTL = gh, time.Hour
-	}})
+	h := newHarness(t, harnessOpts{config: func(c *Config) { c.ReadyCacheTTL = time.Hour }})
 	for range 50 {
 		h.do("GET", "/readyz", "", nil)
 	}
-	if n := gh.appCalls.Load(); n != 1 {
+	if n := h.gh.callsOfRoute("GET", "/app"); n != 1 {
 		t.Errorf("50 probes made %d GET /app calls, want 1", n)
 	}
 }

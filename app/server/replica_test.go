@@ -20,7 +20,7 @@ func TestDecisionReachesOtherReplica(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.gh.setPerm(repoA, "alice", "write")
-	b, err := New(Config{Store: h.st, GitHub: h.gh, PublicURL: publicURL, OIDCIssuer: h.iss.URL(),
+	b, err := New(Config{Store: h.st, GitHub: h.gh.newClient(t, nil), PublicURL: publicURL, OIDCIssuer: h.iss.URL(),
 		WebhookSecrets: []string{testSecret}, PollInterval: 20 * time.Millisecond, SweepInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +61,7 @@ func TestConcurrentVotesOnTwoReplicas(t *testing.T) {
 	h.gh.setFile(repoA, lifecycle.PolicyPath, "version: 1\nrules:\n  - name: two\n    require: { role: write, count: 2 }\n")
 	h.gh.setPerm(repoA, "bob", "write")
 	h.gh.setPerm(repoA, "carol", "write")
-	b, err := New(Config{Store: h.st, GitHub: h.gh, PublicURL: publicURL, OIDCIssuer: h.iss.URL(),
+	b, err := New(Config{Store: h.st, GitHub: h.gh.newClient(t, nil), PublicURL: publicURL, OIDCIssuer: h.iss.URL(),
 		WebhookSecrets: []string{testSecret}})
 	if err != nil {
 		t.Fatal(err)

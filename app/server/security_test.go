@@ -405,7 +405,7 @@ func TestCachedTokenStillExpires(t *testing.T) {
 func TestIssuerTrailingSlash(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	srv, err := New(Config{Store: h.st, GitHub: h.gh, PublicURL: publicURL, OIDCIssuer: h.iss.URL() + "/",
+	srv, err := New(Config{Store: h.st, GitHub: h.gh.newClient(t, nil), PublicURL: publicURL, OIDCIssuer: h.iss.URL() + "/",
 		WebhookSecrets: []string{testSecret}})
 	if err != nil {
 		t.Fatal(err)
