@@ -95,9 +95,9 @@ func TestInstallationDeletedIsForgotten(t *testing.T) {
 
 func TestGitHubErrorDuringVoteIsExplained(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, harnessOpts{})
+	h := newHarness(t, harnessOpts{client: noRetries})
 	id, cr := h.pendingRequest(h.newRun(), "./deploy.sh")
-	h.gh.failPerm(100) // every read the vote's retries make
+	h.gh.failPerm(1)
 	if code, _ := h.webhook("check_run", clickPayload(t, repoA, repoAID, id, cr, "approve", "alice", "User"), testSecret, ""); code != 500 {
 		t.Errorf("webhook = %d, want 500", code)
 	}
