@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/stepgate/stepgate/app/ghclient"
 	"github.com/stepgate/stepgate/app/lifecycle"
 	"github.com/stepgate/stepgate/gate"
+	"github.com/stepgate/stepgate/internal/ghstandin"
 )
 
 func TestRejectWithReasonAndStatus(t *testing.T) {
@@ -60,7 +62,7 @@ func TestRejectWithReasonAndStatus(t *testing.T) {
 }
 
 // forgetfulGitHub is the real client, recording the installations the
-// App told it to forget.
+// App told it to forget before forgetting them.
 type forgetfulGitHub struct {
 	*ghclient.Client
 	mu        sync.Mutex
@@ -69,27 +71,48 @@ type forgetfulGitHub struct {
 
 func (f *forgetfulGitHub) ForgetInstallation(id int64) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.forgotten = append(f.forgotten, id)
+	f.mu.Unlock()
+	f.Client.ForgetInstallation(id)
 }
 
+// The App is uninstalled and installed again: the deleted event makes the
+// client forget the installation it knew (creates are refused, not sent
+// with a dead token), the created one needs nothing of the App.
 func TestInstallationDeletedIsForgotten(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	fg := &forgetfulGitHub{Client: h.gh.client}
 	h.srv.gh = fg
-	p := example(t, "installation", "deleted", nil)
-	obj(p, "installation")["id"] = 4711
+	if code, _ := h.create(h.newRun(), cmdBody("echo hi")); code != http.StatusCreated {
+		t.Fatalf("create while installed: %d", code)
+	}
+	p, err := h.gh.InstallationPayload("deleted", repoA, "octo-admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := h.gh.Uninstall(repoA)
 	if code, body := h.webhook("installation", p, testSecret, ""); code != 200 {
 		t.Fatalf("installation deleted: %d %s", code, body)
 	}
-	if code, _ := h.webhook("installation", example(t, "installation", "created", nil), testSecret, ""); code != 202 {
+	fg.mu.Lock()
+	if len(fg.forgotten) != 1 || fg.forgotten[0] != id {
+		t.Errorf("forgotten = %v, want [%d]", fg.forgotten, id)
+	}
+	fg.mu.Unlock()
+	if resp, b := h.do("POST", "/api/v1/requests", h.newRun(), cmdBody("echo hi")); resp.StatusCode != http.StatusForbidden ||
+		errorBody(t, b).Code != gate.ErrorCodeNotInstalled {
+		t.Errorf("create after uninstall: %d %s, want 403 not installed", resp.StatusCode, b)
+	}
+	h.gh.AddRepo(ghstandin.Repo{FullName: repoA}) // installed again
+	if p, err = h.gh.InstallationPayload("created", repoA, "octo-admin"); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := h.webhook("installation", p, testSecret, ""); code != 202 {
 		t.Errorf("installation created: %d, want 202", code)
 	}
-	fg.mu.Lock()
-	defer fg.mu.Unlock()
-	if len(fg.forgotten) != 1 || fg.forgotten[0] != 4711 {
-		t.Errorf("forgotten = %v, want [4711]", fg.forgotten)
+	if code, _ := h.create(h.newRun(), cmdBody("echo hi")); code != http.StatusCreated {
+		t.Errorf("create after reinstalling: %d", code)
 	}
 }
 
