@@ -2,8 +2,8 @@
 // interface app/server and app/lifecycle call, the plain facts it returns
 // (pull requests, workflow runs) and writes (check runs), and the errors
 // that mean something to the App. app/ghclient implements it against the
-// REST API; tests use the stand-in (internal/ghstandin) through ghclient,
-// or small fakes.
+// REST API; tests use it against the GitHub stand-in (internal/ghstandin),
+// which checks every call against GitHub's OpenAPI description.
 package ghapi
 
 import (

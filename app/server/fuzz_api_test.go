@@ -17,7 +17,7 @@ import (
 )
 
 // fuzzServer is one Server for every input of a fuzz target: bolt without
-// fsync, the fake GitHub, the shared local issuer; requests go straight to
+// fsync, the GitHub stand-in behind the real client, the shared local issuer; requests go straight to
 // the handler, so an iteration costs no network.
 func fuzzServer(f *testing.F) *Server {
 	f.Helper()
