@@ -118,21 +118,21 @@ func (l *guardedListener) Close() error {
 
 // admit returns once a new connection fits: fewer than Max are sending
 // headers, after closing those that waited Grace (or once the listener
-// is closed).
+// is closed). It waits only having looked with the lock held throughout,
+// so no wake-up between the look and the wait is missed.
 func (g *ConnGuard) admit(closed *bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for !*closed {
-		over := g.trim(time.Now(), g.Max-1)
-		if g.fresh.Len() < g.Max {
+		if over := g.trim(time.Now(), g.Max-1); len(over) > 0 {
 			g.mu.Unlock()
 			closeAll(over)
 			g.mu.Lock()
+			continue // the lock was let go: look again
+		}
+		if g.fresh.Len() < g.Max {
 			return
 		}
-		g.mu.Unlock()
-		closeAll(over)
-		g.mu.Lock()
 		g.room.Wait()
 	}
 }
