@@ -20,8 +20,6 @@ const (
 type Error struct {
 	Kind Kind
 	Msg  string
-	// Code is a stable machine-readable reason (gate.ErrorCode…), or "".
-	Code string
 }
 
 func (e *Error) Error() string { return e.Msg }

@@ -122,7 +122,7 @@ func (s *Server) api(route string, h func(w http.ResponseWriter, r *http.Request
 			}
 			var le *lifecycle.Error
 			if errors.As(err, &le) {
-				writeErrorCode(rec, kindStatus[le.Kind], le.Msg, le.Code)
+				writeError(rec, kindStatus[le.Kind], le.Msg)
 				return
 			}
 			s.log.ErrorContext(r.Context(), "gate api", "route", route, "err", err)
