@@ -18,11 +18,11 @@ type announcer struct {
 	gh           ghapi.GitHub
 	checkRunName string
 	webURL       string
-	count        func(op string, err error)
+	metrics      *metrics
 	log          *slog.Logger
 }
 
-func (an *announcer) countGitHub(op string, err error) { an.count(op, err) }
+func (an *announcer) countGitHub(op string, err error) { an.metrics.gitHubCall(op, err) }
 
 func (an *announcer) logger(ctx context.Context) *slog.Logger { return LoggerFrom(ctx, an.log) }
 

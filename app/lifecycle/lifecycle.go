@@ -125,7 +125,7 @@ func New(cfg Config) (*Lifecycle, error) {
 		read:  newGHReader(cfg.GitHub, cfg.Logger, cfg.Now, m),
 		trail: &trail{store: cfg.Store, now: cfg.Now, metrics: m, log: cfg.Logger},
 		show: &announcer{gh: cfg.GitHub, checkRunName: cfg.CheckRunName, webURL: cfg.GitHubWebURL,
-			count: m.gitHubCall, log: cfg.Logger},
+			metrics: m, log: cfg.Logger},
 	}, nil
 }
 
