@@ -16,15 +16,7 @@ import (
 // oldest first; requests that arrive whole are served.
 func TestConnGuardClosesOldestWaiting(t *testing.T) {
 	t.Parallel()
-	g := NewConnGuard(4)
-	g.Grace = 20 * time.Millisecond
-	srv := httptest.NewUnstartedServer(g.Wrap(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = io.WriteString(w, "ok")
-	})))
-	srv.Config.ConnState, srv.Config.ConnContext = g.ConnState, g.ConnContext
-	srv.Config.ReadHeaderTimeout = time.Minute
-	srv.Start()
-	defer srv.Close()
+	g, srv := guardedServer(t, 4, 20*time.Millisecond, false)
 	addr := srv.Listener.Addr().String()
 	var slow []net.Conn
 	for range 10 {
@@ -62,16 +54,7 @@ func TestConnGuardClosesOldestWaiting(t *testing.T) {
 // closed once they have waited Grace, and then the burst gets in.
 func TestConnGuardServesABurstAndClosesTricklers(t *testing.T) {
 	t.Parallel()
-	g := NewConnGuard(4)
-	g.Grace = 200 * time.Millisecond
-	srv := httptest.NewUnstartedServer(g.Wrap(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = io.WriteString(w, "ok")
-	})))
-	srv.Config.ConnState, srv.Config.ConnContext = g.ConnState, g.ConnContext
-	srv.Config.ReadHeaderTimeout = time.Minute
-	srv.Listener = g.Listener(srv.Listener)
-	srv.Start()
-	defer srv.Close()
+	g, srv := guardedServer(t, 4, 200*time.Millisecond, true)
 	addr := srv.Listener.Addr().String()
 	for range 6 { // more tricklers than Max: Accept waits until the oldest are Grace old
 		c, err := net.Dial("tcp", addr)
@@ -103,4 +86,24 @@ func TestConnGuardServesABurstAndClosesTricklers(t *testing.T) {
 	if _, closed := g.Waiting(); closed < 2 {
 		t.Errorf("%d tricklers closed, want at least the 2 beyond Max", closed)
 	}
+}
+
+// guardedServer serves "ok" behind a ConnGuard of max waiting connections
+// and grace; with gated, through the guard's Listener too. Headers may take
+// a minute (the guard, not ReadHeaderTimeout, is under test).
+func guardedServer(t *testing.T, max int, grace time.Duration, gated bool) (*ConnGuard, *httptest.Server) {
+	t.Helper()
+	g := NewConnGuard(max)
+	g.Grace = grace
+	srv := httptest.NewUnstartedServer(g.Wrap(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	})))
+	srv.Config.ConnState, srv.Config.ConnContext = g.ConnState, g.ConnContext
+	srv.Config.ReadHeaderTimeout = time.Minute
+	if gated {
+		srv.Listener = g.Listener(srv.Listener)
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return g, srv
 }

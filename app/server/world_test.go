@@ -26,13 +26,13 @@ import (
 // policy revalidated on every request (tests change it between steps).
 func testConfig(gs *ghstandin.Server, issuer string) wiring.Config {
 	c := wiring.DefaultConfig()
-	c.PublicURL, c.OIDCIssuer, c.WebhookSecrets = publicURL, issuer, []string{testSecret}
+	c.PublicURL, c.WebhookSecrets = publicURL, []string{testSecret}
+	if issuer != "" { // else serve's default, never asked: no gate API calls
+		c.OIDCIssuer = issuer
+	}
 	c.GitHubAppID, c.GitHubPrivateKey, c.GitHubAPIURL = gs.AppID(), gs.AppPrivateKeyPEM(), gs.URL()
 	c.GitHubAppSlug = strings.TrimSuffix(gs.BotLogin(), "[bot]")
 	c.PollInterval, c.SweepInterval, c.FileCacheTTL = 20*time.Millisecond, time.Hour, -1
-	if c.OIDCIssuer == "" {
-		c.OIDCIssuer = "https://token.actions.githubusercontent.com" // never asked: no gate API calls
-	}
 	return c
 }
 
